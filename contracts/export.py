@@ -1,0 +1,105 @@
+"""Exports the contracts as JSON Schema and an AsyncAPI document.
+
+The files under contracts/schemas are generated from the pydantic models; a test keeps them in
+sync, so a publisher reading them reads exactly what the radar validates.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from contracts.signal_v1 import SIGNAL_TOPIC_DEFAULT, SignalEventV1
+from contracts.vocabulary import SIGNAL_TYPES
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+SIGNAL_SCHEMA_FILE = "signal-event.v1.schema.json"
+ASYNCAPI_FILE = "asyncapi.json"
+
+
+def signal_event_schema() -> dict[str, Any]:
+    """The JSON Schema of SignalEventV1, with the meaning of each signal type attached."""
+    schema = SignalEventV1.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"urn:signal-radar:contracts:{SIGNAL_SCHEMA_FILE}"
+    schema["x-signal-types"] = {
+        str(kind): {
+            "meaning": definition.meaning,
+            "sectors": sorted(str(sector) for sector in definition.sectors),
+        }
+        for kind, definition in SIGNAL_TYPES.items()
+    }
+    return schema
+
+
+def asyncapi_document() -> dict[str, Any]:
+    """An AsyncAPI 3.0 description of the signals topic."""
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Signal radar topics",
+            "version": "1.0.0",
+            "description": (
+                "Pseudonymised signals of domestic violence and child abuse, keyed by household "
+                "pseudonym so that one household's signals keep their order."
+            ),
+        },
+        "channels": {
+            "signals": {
+                "address": SIGNAL_TOPIC_DEFAULT,
+                "messages": {"signalEventV1": {"$ref": "#/components/messages/signalEventV1"}},
+            }
+        },
+        "operations": {
+            "publishSignal": {
+                "action": "send",
+                "channel": {"$ref": "#/channels/signals"},
+                "summary": "The ingest service publishes each accepted signal once.",
+            },
+            "consumeSignal": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/signals"},
+                "summary": "The aggregator applies each record exactly once to the event store.",
+            },
+        },
+        "components": {
+            "messages": {
+                "signalEventV1": {
+                    "name": "SignalEventV1",
+                    "contentType": "application/json",
+                    "headers": {
+                        "type": "object",
+                        "properties": {"schema": {"type": "string", "const": "radar.signal.v1"}},
+                    },
+                    "bindings": {
+                        "kafka": {"key": {"type": "string", "description": "household pseudonym"}}
+                    },
+                    "payload": {"$ref": f"./{SIGNAL_SCHEMA_FILE}"},
+                }
+            }
+        },
+    }
+
+
+def rendered_files() -> dict[str, str]:
+    """File name -> exact text of every generated contract file."""
+    return {
+        SIGNAL_SCHEMA_FILE: _render(signal_event_schema()),
+        ASYNCAPI_FILE: _render(asyncapi_document()),
+    }
+
+
+def write_all(directory: Path = SCHEMA_DIR) -> list[Path]:
+    """Writes every generated contract file and returns their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in rendered_files().items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,24 @@
+"""The shape of pseudonyms as they travel in contracts.
+
+A pseudonym names its domain and the key version that made it, then 128 bits of keyed hash:
+``hh.k1.<32 hex>`` for a household, ``p.k1.<32 hex>`` for a person. The shape alone keeps a BSN,
+name or address from ever fitting into a pseudonym field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+HOUSEHOLD_PREFIX = "hh"
+PERSON_PREFIX = "p"
+KEY_ID_PATTERN = r"k[0-9]{1,6}"
+
+HouseholdPseudonym = Annotated[
+    str, StringConstraints(pattern=rf"^{HOUSEHOLD_PREFIX}\.{KEY_ID_PATTERN}\.[0-9a-f]{{32}}$")
+]
+PersonPseudonym = Annotated[
+    str, StringConstraints(pattern=rf"^{PERSON_PREFIX}\.{KEY_ID_PATTERN}\.[0-9a-f]{{32}}$")
+]
+KeyId = Annotated[str, StringConstraints(pattern=rf"^{KEY_ID_PATTERN}$")]

@@ -1,0 +1,42 @@
+"""Who may talk to the radar: publishing organisations and the people who query it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from contracts.regions import VtRegion
+from contracts.vocabulary import Sector
+
+
+class AnalystRole(StrEnum):
+    """The work a Veilig Thuis employee does; purposes are granted per role."""
+
+    TRIAGE = "triage"
+    SAFETY_ASSESSMENT = "safety_assessment"
+    MONITORING = "monitoring"
+    CONFIDENTIAL_DOCTOR = "confidential_doctor"  # vertrouwensarts
+    PRIVACY_OFFICER = "privacy_officer"
+    AUDITOR = "auditor"
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """An organisation that publishes signals, speaking for one sector."""
+
+    subject: str
+    organisation: str
+    sector: Sector
+
+
+@dataclass(frozen=True)
+class Analyst:
+    """A person who reads the radar, in one role and one Veilig Thuis region."""
+
+    subject: str
+    organisation: str
+    role: AnalystRole
+    region: VtRegion
+
+
+Actor = Publisher | Analyst

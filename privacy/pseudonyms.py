@@ -1,0 +1,89 @@
+"""Keyed, versioned, domain-separated pseudonyms.
+
+A pseudonym is HMAC-SHA-256 over the normalised identifier, under a key derived (HKDF) from the
+pseudonymisation key of a given version for one domain. Without the key nobody can recompute or
+reverse a pseudonym (a BSN has only 10^9 values, so an unkeyed hash would be reversible by
+enumeration). Different domains give unlinkable pseudonyms for the same identifier.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from contracts.pseudonyms import HOUSEHOLD_PREFIX, PERSON_PREFIX
+from privacy.addresses import HomeAddress
+from privacy.keyfiles import write_secret_file
+
+KEY_BYTES = 32
+PSEUDONYM_BYTES = 16
+_HKDF_INFO = b"signal-radar/pseudonym-domain/"
+
+
+@dataclass(frozen=True)
+class PseudonymKeyring:
+    """All pseudonymisation key versions; new pseudonyms use the current one."""
+
+    current: str
+    keys: dict[str, bytes]
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> PseudonymKeyring:
+        """Loads the keyring file, creating one with a fresh random key on first use."""
+        if not path.exists():
+            key_id = "k1"
+            document = {
+                "current": key_id,
+                "keys": {key_id: base64.b64encode(os.urandom(KEY_BYTES)).decode()},
+            }
+            write_secret_file(path, json.dumps(document, indent=2).encode())
+        document = json.loads(path.read_text(encoding="utf-8"))
+        keys = {key_id: base64.b64decode(value) for key_id, value in document["keys"].items()}
+        if document["current"] not in keys or any(len(k) != KEY_BYTES for k in keys.values()):
+            raise ValueError(f"pseudonym keyring {path} is malformed")
+        return cls(current=document["current"], keys=keys)
+
+
+class Pseudonymiser:
+    """Turns identifiers into pseudonyms; the identifiers go no further than this object."""
+
+    def __init__(self, keyring: PseudonymKeyring) -> None:
+        self._keyring = keyring
+        self._domain_keys: dict[tuple[str, str], bytes] = {}
+
+    @property
+    def key_id(self) -> str:
+        """The key version new pseudonyms are made with."""
+        return self._keyring.current
+
+    def household(self, address: HomeAddress, key_id: str | None = None) -> str:
+        """The household pseudonym of a home address."""
+        return self._pseudonym(HOUSEHOLD_PREFIX, address.canonical(), key_id)
+
+    def person(self, bsn: str, key_id: str | None = None) -> str:
+        """The person pseudonym of a (valid) BSN."""
+        return self._pseudonym(PERSON_PREFIX, bsn, key_id)
+
+    def _pseudonym(self, domain: str, identifier: str, key_id: str | None) -> str:
+        version = key_id or self._keyring.current
+        mac = hmac.HMAC(self._domain_key(domain, version), hashes.SHA256())
+        mac.update(identifier.encode("utf-8"))
+        return f"{domain}.{version}.{mac.finalize()[:PSEUDONYM_BYTES].hex()}"
+
+    def _domain_key(self, domain: str, version: str) -> bytes:
+        cached = self._domain_keys.get((domain, version))
+        if cached is None:
+            cached = HKDF(
+                algorithm=hashes.SHA256(),
+                length=KEY_BYTES,
+                salt=None,
+                info=_HKDF_INFO + domain.encode(),
+            ).derive(self._keyring.keys[version])
+            self._domain_keys[(domain, version)] = cached
+        return cached

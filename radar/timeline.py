@@ -1,0 +1,59 @@
+"""The household timeline: what an analyst sees of a household, derived from ledger events.
+
+Pure logic only: which events make timeline entries and in what order entries are shown. The
+tables that hold the projection live with the services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from radar.household import Household
+
+SIGNAL_RECORDED: type = Household.SignalRecorded  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One signal in a household's timeline."""
+
+    position: int
+    household: str
+    signal_id: UUID
+    organisation: str
+    sector: str
+    signal_type: str
+    severity: str
+    occurred_at: datetime
+    reported_at: datetime
+    received_at: datetime
+    region: str
+    persons: tuple[tuple[str, str], ...]  # (person pseudonym, role)
+
+    def sort_key(self) -> tuple[datetime, datetime, str]:
+        """Timelines read in occurred-at order; ties broken stably."""
+        return (self.occurred_at, self.reported_at, str(self.signal_id))
+
+
+def timeline_entry(position: int, event: Any) -> TimelineEntry | None:
+    """The timeline entry a ledger event makes, or None for events that make none."""
+    if not isinstance(event, SIGNAL_RECORDED):
+        return None
+    values = event.__dict__
+    return TimelineEntry(
+        position=position,
+        household=values["household"],
+        signal_id=values["signal_id"],
+        organisation=values["organisation"],
+        sector=values["sector"],
+        signal_type=values["signal_type"],
+        severity=values["severity"],
+        occurred_at=values["occurred_at"],
+        reported_at=values["reported_at"],
+        received_at=values["received_at"],
+        region=values["region"],
+        persons=tuple((p["pseudonym"], p["role"]) for p in values["persons"]),
+    )

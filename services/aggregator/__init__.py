@@ -1,0 +1,1 @@
+"""The aggregator: a Kafka consumer-group member that records signals in the event store."""

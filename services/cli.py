@@ -1,0 +1,132 @@
+"""The `radar` command line: run the processes, rebuild projections, administer credentials."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from contracts.export import write_all
+from contracts.regions import VtRegion
+from contracts.vocabulary import Sector
+from privacy.actors import Analyst, AnalystRole, Publisher
+from privacy.credentials import Audience, TokenAuthority
+from services import wiring
+from services.logs import configure_logging
+from services.projector import rebuild
+from services.read_models.timeline_store import TimelineStore
+from services.settings import Settings
+from services.supervisor import supervise
+
+app = typer.Typer(help="Signal radar: pseudonymised signals, one radar for Veilig Thuis.")
+admin = typer.Typer(help="Credentials and keys.")
+projections = typer.Typer(help="Read models (projections).")
+contracts = typer.Typer(help="Event contracts.")
+app.add_typer(admin, name="admin")
+app.add_typer(projections, name="projections")
+app.add_typer(contracts, name="contracts")
+
+
+def _settings(service: str) -> Settings:
+    settings = Settings()
+    configure_logging(service, settings.log_level, settings.logs_dir / f"{service}.log")
+    return settings
+
+
+@app.command()
+def run(
+    broker_script: Annotated[
+        Path | None, typer.Option(help="Script that starts/stops a local Kafka broker.")
+    ] = None,
+) -> None:
+    """Start the whole system: aggregator, projector, ingest API and query API."""
+    raise typer.Exit(supervise(Settings(), broker_script))
+
+
+@app.command()
+def ingest() -> None:
+    """Serve the ingest API."""
+    settings = _settings("ingest")
+    wiring.ensure_signals_topic(settings)
+    uvicorn.run(
+        wiring.ingest_app(settings), host=settings.host, port=settings.ingest_port, log_config=None
+    )
+
+
+@app.command()
+def query() -> None:
+    """Serve the query API."""
+    settings = _settings("query")
+    uvicorn.run(
+        wiring.query_app(settings), host=settings.host, port=settings.query_port, log_config=None
+    )
+
+
+@app.command()
+def aggregator() -> None:
+    """Consume the signals topic into the event store (one consumer-group member)."""
+    settings = _settings("aggregator")
+    wiring.ensure_signals_topic(settings)
+    wiring.aggregator(settings).run(wiring.stop_on_signals())
+
+
+@app.command()
+def projector() -> None:
+    """Keep the read models up to date from the event store."""
+    settings = _settings("projector")
+    wiring.projector(settings).run(wiring.stop_on_signals(), settings.projector_idle_seconds)
+
+
+@projections.command("rebuild")
+def rebuild_projections() -> None:
+    """Empty the timeline read model and replay the whole event store into it."""
+    settings = _settings("projections")
+    db = wiring.database(settings)
+    from services.event_store import open_ledger
+
+    covered = rebuild(open_ledger(db), TimelineStore(db.engine()), settings.projector_batch_events)
+    typer.echo(f"rebuilt household timeline from {covered} events")
+
+
+@admin.command("token")
+def issue_token(
+    kind: Annotated[str, typer.Argument(help="publisher or analyst")],
+    subject: Annotated[str, typer.Option(help="Who the token is for (user or system id).")],
+    organisation: Annotated[str, typer.Option(help="Organisation id, e.g. politie-utrecht.")],
+    sector: Annotated[Sector | None, typer.Option(help="Publisher's sector.")] = None,
+    role: Annotated[AnalystRole | None, typer.Option(help="Analyst's role.")] = None,
+    region: Annotated[VtRegion | None, typer.Option(help="Analyst's VT region.")] = None,
+    hours: Annotated[float, typer.Option(help="Lifetime in hours.")] = 8.0,
+) -> None:
+    """Print a signed token for a publisher (ingest API) or an analyst (query API)."""
+    authority = TokenAuthority(Settings().keys_dir)
+    lifetime = timedelta(hours=hours)
+    if kind == "publisher" and sector is not None:
+        typer.echo(
+            authority.issue(Publisher(subject, organisation, sector), Audience.INGEST, lifetime)
+        )
+    elif kind == "analyst" and role is not None and region is not None:
+        analyst = Analyst(subject, organisation, role, region)
+        typer.echo(authority.issue(analyst, Audience.QUERY, lifetime))
+    else:
+        raise typer.BadParameter("publisher needs --sector; analyst needs --role and --region")
+
+
+@admin.command("rotate-signing-key")
+def rotate_signing_key() -> None:
+    """Add a new token signing key; older keys keep verifying the tokens they signed."""
+    typer.echo(TokenAuthority.rotate(Settings().keys_dir))
+
+
+@contracts.command("export")
+def export_contracts() -> None:
+    """Regenerate the JSON Schema and AsyncAPI files from the contract models."""
+    for path in write_all():
+        typer.echo(str(path))
+
+
+if __name__ == "__main__":
+    app()

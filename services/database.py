@@ -1,0 +1,74 @@
+"""One database URL for the whole radar: the event store (eventsourcing) and the read models
+(SQLAlchemy) live in the same database, SQLite by default and PostgreSQL for real deployments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where the radar's data lives, and how each library is told so."""
+
+    url: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.url).get_backend_name() == "sqlite"
+
+    def sqlite_path(self) -> Path:
+        database = make_url(self.url).database
+        if not database or database == ":memory:":
+            raise ValueError("the radar needs a file-based SQLite database")
+        return Path(database)
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """Environment for the eventsourcing library's recorders."""
+        if self.is_sqlite:
+            path = self.sqlite_path()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(path),
+                "SQLITE_LOCK_TIMEOUT": str(SQLITE_BUSY_TIMEOUT_SECONDS),
+            }
+        url = make_url(self.url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.database or "radar",
+            "POSTGRES_HOST": url.host or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": url.username or "radar",
+            "POSTGRES_PASSWORD": url.password or "",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "4",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+        }
+
+    def engine(self, **options: Any) -> Engine:
+        """A SQLAlchemy engine for the read models."""
+        if self.is_sqlite:
+            self.sqlite_path().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(
+                self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **options
+            )
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        url = make_url(self.url).set(drivername="postgresql+psycopg")
+        return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8, **options)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

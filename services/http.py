@@ -1,0 +1,153 @@
+"""What both HTTP APIs share: error bodies that name the field and reason, request size and
+content-type limits, and bearer-token authentication."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from privacy.actors import Actor
+from privacy.credentials import Audience, InvalidCredentialError, TokenAuthority
+
+
+class FieldError(BaseModel):
+    """Which field was wrong and why; the offending value is never echoed back."""
+
+    field: str
+    reason: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx/5xx answer."""
+
+    detail: str
+    errors: list[FieldError] = []
+
+
+class ApiError(Exception):
+    """An HTTP error with a readable reason, raised by endpoint code."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: Sequence[FieldError] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = headers
+
+
+def field_errors(
+    error: ValidationError | RequestValidationError, prefix: str = ""
+) -> list[FieldError]:
+    """Pydantic errors as (field, reason) pairs, dropping the submitted values."""
+    found = []
+    for item in error.errors():
+        location = [str(part) for part in item["loc"] if part != "body"]
+        name = ".".join(location)
+        found.append(
+            FieldError(
+                field=f"{prefix}{name}" if name else prefix.rstrip("."),
+                reason=item["msg"].removeprefix("Value error, "),
+            )
+        )
+    return found
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Makes every error answer an ErrorBody."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, error: ApiError) -> JSONResponse:
+        body = ErrorBody(detail=error.detail, errors=error.errors)
+        return JSONResponse(body.model_dump(), status_code=error.status, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        body = ErrorBody(detail="request is not valid", errors=field_errors(error))
+        return JSONResponse(body.model_dump(), status_code=422)
+
+
+class RequestLimits:
+    """ASGI middleware: 413 for bodies over the limit, 415 for non-JSON bodies."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in {"POST", "PUT", "PATCH"}:
+            await self.app(scope, receive, send)
+            return
+        headers = {
+            key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
+        }
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            await _reject(send, 415, "body must be application/json")
+            return
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            await _reject(send, 413, f"body larger than {self.max_body_bytes} bytes")
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                raise _BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLargeError:
+            await _reject(send, 413, f"body larger than {self.max_body_bytes} bytes")
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+async def _reject(send: Send, status: int, detail: str) -> None:
+    body = ErrorBody(detail=detail).model_dump_json().encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def actor_dependency(authority: TokenAuthority, audience: Audience) -> Callable[..., Any]:
+    """A FastAPI dependency giving the authenticated actor, or a 401 saying why not."""
+    from fastapi import Depends
+
+    def authenticated(
+        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
+    ) -> Actor:
+        if credentials is None:
+            raise ApiError(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        try:
+            return authority.verify(credentials.credentials, audience)
+        except InvalidCredentialError as error:
+            raise ApiError(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from error
+
+    return authenticated

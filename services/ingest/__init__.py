@@ -1,0 +1,1 @@
+"""The ingest API: publishers' signals in, pseudonymised events onto Kafka."""

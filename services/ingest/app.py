@@ -1,0 +1,255 @@
+"""The ingest API: publishers send signals, one or up to a batch limit, and hear per signal
+whether it was accepted (durably in Kafka), a duplicate, or rejected and why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import structlog
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from contracts.signal_v1 import SignalEventV1
+from contracts.vocabulary import sector_may_publish
+from privacy.actors import Actor, Publisher
+from privacy.credentials import Audience, TokenAuthority
+from privacy.pseudonyms import Pseudonymiser
+from services.http import (
+    ApiError,
+    FieldError,
+    RequestLimits,
+    actor_dependency,
+    field_errors,
+    install_error_handlers,
+)
+from services.ingest.publisher import SignalPublisher
+from services.ingest.receipts import ReceiptBook, fingerprint
+from services.ingest.submissions import SignalSubmission, to_event
+
+RETRY_AFTER_SECONDS = "5"
+log = structlog.get_logger("radar.ingest")
+
+
+class Outcome(StrEnum):
+    """What became of one submitted signal."""
+
+    ACCEPTED = "accepted"  # durably in Kafka
+    DUPLICATE = "duplicate"  # this event id was accepted before; nothing changed
+    REJECTED = "rejected"  # invalid or not allowed; nothing changed
+    UNAVAILABLE = "unavailable"  # Kafka did not acknowledge; send it again later
+
+
+class SignalResult(BaseModel):
+    """The answer for one signal."""
+
+    event_id: UUID | None
+    status: Outcome
+    errors: list[FieldError] = []
+    refusal_status: int = Field(default=422, exclude=True)  # HTTP status for a lone rejection
+
+
+class BatchSubmission(BaseModel):
+    """A batch of signals; each is validated and answered on its own."""
+
+    signals: list[dict[str, Any]] = Field(description="Signals in the SignalSubmission shape.")
+
+
+class BatchResult(BaseModel):
+    """Per-signal answers, in the order the signals were sent, and their counts."""
+
+    results: list[SignalResult]
+    accepted: int
+    duplicates: int
+    rejected: int
+    unavailable: int
+
+
+_submission = TypeAdapter(SignalSubmission)
+
+
+class _Pending:
+    """A signal that passed validation, with its place in the request."""
+
+    def __init__(self, index: int, event: SignalEventV1) -> None:
+        self.index = index
+        self.event = event
+
+
+class Ingest:
+    """Validates, pseudonymises, deduplicates and publishes; shared by both endpoints."""
+
+    def __init__(
+        self,
+        pseudonymiser: Pseudonymiser,
+        publisher: SignalPublisher,
+        receipts: ReceiptBook,
+    ) -> None:
+        self.pseudonymiser = pseudonymiser
+        self.publisher = publisher
+        self.receipts = receipts
+
+    def submit(self, publisher: Publisher, raw_signals: Sequence[Any]) -> list[SignalResult]:
+        """Answers each raw signal; only acknowledged signals get a receipt."""
+        received_at = datetime.now(UTC)
+        results: list[SignalResult | None] = [None] * len(raw_signals)
+        pending: list[_Pending] = []
+        for index, raw in enumerate(raw_signals):
+            verdict = self._prepare(publisher, raw, received_at)
+            if isinstance(verdict, SignalResult):
+                results[index] = verdict
+            else:
+                pending.append(_Pending(index, verdict))
+        pending = self._without_duplicates(pending, results)
+        if pending:
+            deliveries = self.publisher.publish([p.event for p in pending])
+            self.receipts.record(d.event for d in deliveries if d.acknowledged)
+            for item, delivery in zip(pending, deliveries, strict=True):
+                status = Outcome.ACCEPTED if delivery.acknowledged else Outcome.UNAVAILABLE
+                results[item.index] = SignalResult(event_id=item.event.event_id, status=status)
+        return [r for r in results if r is not None]
+
+    def _prepare(
+        self, publisher: Publisher, raw: Any, received_at: datetime
+    ) -> SignalEventV1 | SignalResult:
+        event_id = _event_id_of(raw)
+        try:
+            submission = _submission.validate_python(raw)
+        except ValidationError as error:
+            return SignalResult(
+                event_id=event_id, status=Outcome.REJECTED, errors=field_errors(error)
+            )
+        if not sector_may_publish(publisher.sector, submission.signal_type):
+            reason = f"sector '{publisher.sector}' may not publish this signal type"
+            return SignalResult(
+                event_id=event_id,
+                status=Outcome.REJECTED,
+                errors=[FieldError(field="signal_type", reason=reason)],
+                refusal_status=403,
+            )
+        try:
+            return to_event(submission, publisher, self.pseudonymiser, received_at)
+        except ValidationError as error:
+            return SignalResult(
+                event_id=event_id, status=Outcome.REJECTED, errors=field_errors(error)
+            )
+
+    def _without_duplicates(
+        self, pending: list[_Pending], results: list[SignalResult | None]
+    ) -> list[_Pending]:
+        known = self.receipts.known(p.event.event_id for p in pending)
+        fresh: list[_Pending] = []
+        seen_in_request: dict[UUID, str] = {}
+        for item in pending:
+            event_id = item.event.event_id
+            earlier = known.get(event_id) or seen_in_request.get(event_id)
+            if earlier is None:
+                seen_in_request[event_id] = fingerprint(item.event)
+                fresh.append(item)
+            elif earlier == fingerprint(item.event):
+                results[item.index] = SignalResult(event_id=event_id, status=Outcome.DUPLICATE)
+            else:
+                reason = "event_id was already used for a different signal"
+                results[item.index] = SignalResult(
+                    event_id=event_id,
+                    status=Outcome.REJECTED,
+                    errors=[FieldError(field="event_id", reason=reason)],
+                    refusal_status=409,
+                )
+        return fresh
+
+
+def _event_id_of(raw: Any) -> UUID | None:
+    try:
+        return UUID(str(raw.get("event_id"))) if isinstance(raw, dict) else None
+    except ValueError:
+        return None
+
+
+def create_ingest_app(
+    ingest: Ingest, authority: TokenAuthority, max_batch: int, max_body_bytes: int
+) -> FastAPI:
+    """The ingest API around one Ingest."""
+    app = FastAPI(title="Signal radar ingest API", version="1.0.0")
+    install_error_handlers(app)
+    app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes)
+    authenticated = actor_dependency(authority, Audience.INGEST)
+
+    def publisher_of(actor: Actor = Depends(authenticated)) -> Publisher:  # noqa: B008
+        if not isinstance(actor, Publisher):
+            raise ApiError(403, "only publishing organisations may submit signals")
+        return actor
+
+    @app.post(
+        "/v1/signals",
+        response_model=SignalResult,
+        status_code=202,
+        responses={200: {"model": SignalResult}, 503: {"model": SignalResult}},
+    )
+    def submit_signal(
+        signal: dict[str, Any],
+        publisher: Publisher = Depends(publisher_of),  # noqa: B008
+    ) -> JSONResponse:
+        """Submit one signal. 202: in Kafka; 200: duplicate; 4xx: rejected; 503: retry later."""
+        (result,) = ingest.submit(publisher, [signal])
+        _log_results(publisher, [result])
+        if result.status == Outcome.REJECTED:
+            raise ApiError(result.refusal_status, "signal rejected", result.errors)
+        if result.status == Outcome.UNAVAILABLE:
+            raise ApiError(
+                503,
+                "Kafka unavailable: nothing was stored",
+                headers={"Retry-After": RETRY_AFTER_SECONDS},
+            )
+        status = 202 if result.status == Outcome.ACCEPTED else 200
+        return JSONResponse(result.model_dump(mode="json"), status_code=status)
+
+    @app.post(
+        "/v1/signals/batch", response_model=BatchResult, responses={503: {"model": BatchResult}}
+    )
+    def submit_batch(
+        batch: BatchSubmission,
+        publisher: Publisher = Depends(publisher_of),  # noqa: B008
+    ) -> JSONResponse:
+        """Submit up to the batch limit of signals; each gets its own answer."""
+        if len(batch.signals) > max_batch:
+            raise ApiError(413, f"a batch holds at most {max_batch} signals")
+        results = ingest.submit(publisher, batch.signals)
+        _log_results(publisher, results)
+        body = BatchResult(
+            results=results,
+            accepted=sum(r.status == Outcome.ACCEPTED for r in results),
+            duplicates=sum(r.status == Outcome.DUPLICATE for r in results),
+            rejected=sum(r.status == Outcome.REJECTED for r in results),
+            unavailable=sum(r.status == Outcome.UNAVAILABLE for r in results),
+        )
+        if body.unavailable:
+            return JSONResponse(
+                body.model_dump(mode="json"),
+                status_code=503,
+                headers={"Retry-After": RETRY_AFTER_SECONDS},
+            )
+        return JSONResponse(body.model_dump(mode="json"), status_code=200)
+
+    @app.get("/health/live")
+    def live() -> dict[str, str]:
+        return {"status": "live"}
+
+    @app.get("/health/ready")
+    def ready() -> JSONResponse:
+        kafka_ok = ingest.publisher.is_ready()
+        status = 200 if kafka_ok else 503
+        return JSONResponse({"kafka": "up" if kafka_ok else "down"}, status_code=status)
+
+    return app
+
+
+def _log_results(publisher: Publisher, results: Sequence[SignalResult]) -> None:
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    log.info("signals submitted", organisation=publisher.organisation, **counts)

@@ -1,0 +1,68 @@
+"""Structured logging (structlog, JSON lines) with a last line of defence against identifiers.
+
+Services never log request bodies. As a safety net every rendered log line is scanned, and
+anything that looks like a BSN (nine digits passing the elfproef) or a postcode with house number
+is masked before it is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from privacy.bsn import passes_elfproef
+
+_NINE_DIGITS = re.compile(r"(?<![0-9])[0-9]{9}(?![0-9])")
+_POSTCODE_WITH_NUMBER = re.compile(r"\b[1-9][0-9]{3}\s?[A-Za-z]{2}\W{0,3}[0-9]{1,5}\b")
+
+
+def mask_identifiers(text: str) -> str:
+    """The text with BSN-like numbers and postcode+number pairs replaced by a marker."""
+    text = _NINE_DIGITS.sub(
+        lambda m: "[masked]" if passes_elfproef(m.group(0)) else m.group(0), text
+    )
+    return _POSTCODE_WITH_NUMBER.sub("[masked]", text)
+
+
+def _mask_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
+    return {key: _masked_value(value) for key, value in event.items()}
+
+
+def _masked_value(value: Any) -> Any:
+    return mask_identifiers(value) if isinstance(value, str) else value
+
+
+class _MaskingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_identifiers(super().format(record))
+
+
+def configure_logging(service: str, level: str, log_file: Path | None = None) -> None:
+    """JSON logs to stderr (and to a file when given), identifiers masked, for one service."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(_MaskingFormatter("%(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=handlers, force=True)
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is per-connection chatter
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _mask_event,
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(service=service)

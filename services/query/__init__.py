@@ -1,0 +1,1 @@
+"""The query API: analysts read household timelines for a declared purpose."""

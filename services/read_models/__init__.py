@@ -1,0 +1,1 @@
+"""Read models (projections) as SQLAlchemy tables, rebuildable from the event store."""

@@ -1,0 +1,172 @@
+"""The household timeline read model: one row per recorded signal, plus the projection position.
+
+Rows and the position move together in one transaction, and the position only moves forward
+from the value this writer read (optimistic check), so two projectors running at once, or a
+rebuild next to a live projector, never apply an event twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from radar.timeline import TimelineEntry
+
+TIMELINE_PROJECTION = "household_timeline"
+
+metadata = MetaData()
+
+timeline_signals = Table(
+    "timeline_signals",
+    metadata,
+    Column("signal_id", String(36), primary_key=True),
+    Column("position", BigInteger, nullable=False, index=True),
+    Column("household", String(64), nullable=False, index=True),
+    Column("organisation", String(64), nullable=False),
+    Column("sector", String(32), nullable=False),
+    Column("signal_type", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("region", String(8), nullable=False),
+    Column("persons", JSON, nullable=False),
+)
+
+projection_positions = Table(
+    "projection_positions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+
+class PositionMovedError(Exception):
+    """Another writer moved the projection position first; re-read and try again."""
+
+
+class TimelineStore:
+    """Reads and writes the timeline tables in one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            if self._read_position(connection) is None:
+                connection.execute(
+                    insert(projection_positions).values(name=TIMELINE_PROJECTION, position=0)
+                )
+
+    def position(self) -> int:
+        """The last event-store notification id applied to this read model."""
+        with self.engine.connect() as connection:
+            return self._read_position(connection) or 0
+
+    def apply(self, entries: Sequence[TimelineEntry], expected: int, new_position: int) -> None:
+        """Adds entries and moves the position from `expected` to `new_position`, atomically."""
+        with self.engine.begin() as connection:
+            moved = connection.execute(
+                update(projection_positions)
+                .where(
+                    projection_positions.c.name == TIMELINE_PROJECTION,
+                    projection_positions.c.position == expected,
+                )
+                .values(position=new_position)
+            )
+            if moved.rowcount != 1:
+                raise PositionMovedError(TIMELINE_PROJECTION)
+            if entries:
+                connection.execute(insert(timeline_signals), [_row(e) for e in entries])
+
+    def reset(self) -> None:
+        """Empties the read model so that it is rebuilt from the start of the event store."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(timeline_signals))
+            connection.execute(
+                update(projection_positions)
+                .where(projection_positions.c.name == TIMELINE_PROJECTION)
+                .values(position=0)
+            )
+
+    def timeline(self, household: str) -> list[TimelineEntry]:
+        """One household's signals in occurred-at order."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(timeline_signals).where(timeline_signals.c.household == household)
+            ).all()
+        return sorted((_entry(row._mapping) for row in rows), key=TimelineEntry.sort_key)
+
+    def all_entries(self) -> list[TimelineEntry]:
+        """Every row, in signal-id order: for comparing a read model with its rebuild."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(timeline_signals).order_by(timeline_signals.c.signal_id)
+            ).all()
+        return [_entry(row._mapping) for row in rows]
+
+    @staticmethod
+    def _read_position(connection: Connection) -> int | None:
+        return connection.execute(
+            select(projection_positions.c.position).where(
+                projection_positions.c.name == TIMELINE_PROJECTION
+            )
+        ).scalar_one_or_none()
+
+
+def _row(entry: TimelineEntry) -> dict[str, object]:
+    return {
+        "signal_id": str(entry.signal_id),
+        "position": entry.position,
+        "household": entry.household,
+        "organisation": entry.organisation,
+        "sector": entry.sector,
+        "signal_type": entry.signal_type,
+        "severity": entry.severity,
+        "occurred_at": _utc(entry.occurred_at),
+        "reported_at": _utc(entry.reported_at),
+        "received_at": _utc(entry.received_at),
+        "region": entry.region,
+        "persons": [list(person) for person in entry.persons],
+    }
+
+
+def _entry(row: object) -> TimelineEntry:
+    values = dict(row)  # type: ignore[call-overload]
+    return TimelineEntry(
+        position=values["position"],
+        household=values["household"],
+        signal_id=UUID(values["signal_id"]),
+        organisation=values["organisation"],
+        sector=values["sector"],
+        signal_type=values["signal_type"],
+        severity=values["severity"],
+        occurred_at=_utc(values["occurred_at"]),
+        reported_at=_utc(values["reported_at"]),
+        received_at=_utc(values["received_at"]),
+        region=values["region"],
+        persons=tuple((p[0], p[1]) for p in values["persons"]),
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    """Datetimes in UTC; SQLite hands back naive values, which were stored as UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

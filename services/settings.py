@@ -1,0 +1,54 @@
+"""Configuration from the environment (RADAR_*), with embedded defaults for `make run`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.signal_v1 import SIGNAL_TOPIC_DEFAULT
+
+
+class Settings(BaseSettings):
+    """Every setting a radar process reads; each is an environment variable RADAR_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="RADAR_", frozen=True)
+
+    data_dir: Path = Field(default=Path(".local"), description="Keys, SQLite files and logs.")
+    database_url: str | None = Field(
+        default=None, description="sqlite:///path or postgresql://user:pw@host:port/db"
+    )
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    signals_topic: str = SIGNAL_TOPIC_DEFAULT
+    signals_partitions: int = Field(default=6, ge=1)
+    signals_retention_days: int = Field(default=30, ge=1)
+    consumer_group: str = "radar-aggregator"
+    ingest_port: int = 8081
+    query_port: int = 8082
+    host: str = "127.0.0.1"
+    max_batch_signals: int = Field(default=1000, ge=1)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    kafka_timeout_seconds: float = Field(default=10.0, gt=0)
+    aggregator_batch_records: int = Field(default=1000, ge=1)
+    projector_batch_events: int = Field(default=1000, ge=1)
+    projector_idle_seconds: float = Field(default=0.05, gt=0)
+    log_level: str = "INFO"
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to an SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'radar.db').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def pseudonym_keyring_path(self) -> Path:
+        return self.keys_dir / "pseudonym-keys.json"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"

@@ -1,0 +1,94 @@
+"""Builds each process's parts from the settings: the one place that knows how they connect."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import FastAPI
+
+from privacy.credentials import TokenAuthority
+from privacy.policy import PolicyDecisionPoint
+from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
+from privacy.purposes import PurposeRegister
+from services.aggregator.consumer import Aggregator
+from services.database import Database
+from services.event_store import open_ledger
+from services.ingest.app import Ingest, create_ingest_app
+from services.ingest.publisher import SignalPublisher
+from services.ingest.receipts import ReceiptBook
+from services.kafka_topics import ensure_topic
+from services.projector import TimelineProjector
+from services.query.app import create_query_app
+from services.read_models.timeline_store import TimelineStore
+from services.settings import Settings
+
+
+def database(settings: Settings) -> Database:
+    return Database(settings.resolved_database_url)
+
+
+def pseudonymiser(settings: Settings) -> Pseudonymiser:
+    return Pseudonymiser(PseudonymKeyring.load_or_create(settings.pseudonym_keyring_path))
+
+
+def token_authority(settings: Settings) -> TokenAuthority:
+    return TokenAuthority(settings.keys_dir)
+
+
+def ensure_signals_topic(settings: Settings) -> None:
+    ensure_topic(
+        settings.kafka_bootstrap,
+        settings.signals_topic,
+        settings.signals_partitions,
+        settings.signals_retention_days,
+    )
+
+
+def ingest_app(settings: Settings) -> FastAPI:
+    """The ingest API with its producer, receipts and pseudonymiser."""
+    publisher = SignalPublisher(
+        settings.kafka_bootstrap, settings.signals_topic, settings.kafka_timeout_seconds
+    )
+    ingest = Ingest(pseudonymiser(settings), publisher, ReceiptBook(database(settings).engine()))
+    app = create_ingest_app(
+        ingest, token_authority(settings), settings.max_batch_signals, settings.max_body_bytes
+    )
+    app.router.on_shutdown.append(publisher.close)
+    return app
+
+
+def query_app(settings: Settings) -> FastAPI:
+    """The query API over the timeline read model."""
+    return create_query_app(
+        TimelineStore(database(settings).engine()),
+        PolicyDecisionPoint(PurposeRegister.load()),
+        token_authority(settings),
+        pseudonymiser(settings),
+    )
+
+
+def aggregator(settings: Settings) -> Aggregator:
+    return Aggregator(
+        open_ledger(database(settings)),
+        settings.kafka_bootstrap,
+        settings.signals_topic,
+        settings.consumer_group,
+        settings.aggregator_batch_records,
+    )
+
+
+def projector(settings: Settings) -> TimelineProjector:
+    db = database(settings)
+    return TimelineProjector(
+        open_ledger(db), TimelineStore(db.engine()), settings.projector_batch_events
+    )
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM, for the long-running loops."""
+    import signal
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
