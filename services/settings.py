@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field
@@ -36,7 +35,7 @@ class Settings(BaseSettings):
     projector_idle_seconds: float = Field(default=0.05, gt=0)
     log_level: str = "INFO"
 
-    @cached_property
+    @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to an SQLite file in the data directory."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'radar.db').resolve()}"

@@ -1,0 +1,102 @@
+"""Fixtures for the real services: the Kafka broker and PostgreSQL that `make test` starts.
+
+A test that needs a service and cannot reach it fails loudly; nothing is skipped or faked.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from kafka.admin import KafkaAdminClient, NewTopic
+from sqlalchemy.engine import make_url
+
+from services.database import Database
+from services.settings import Settings
+
+KAFKA_BOOTSTRAP = os.environ.get("RADAR_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+POSTGRES_URL = os.environ.get(
+    "RADAR_TEST_POSTGRES_URL", "postgresql://radar:radar@127.0.0.1:54329/radar"
+)
+
+
+@pytest.fixture(scope="session")
+def kafka_admin() -> Iterator[KafkaAdminClient]:
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP, request_timeout_ms=10000)
+        admin.list_topics()
+    except Exception as error:
+        pytest.fail(
+            f"Kafka broker not reachable at {KAFKA_BOOTSTRAP} ({error!r}); "
+            "start it with `make kafka-up` (make test does)"
+        )
+    yield admin
+    admin.close()
+
+
+@pytest.fixture
+def topic(kafka_admin: KafkaAdminClient) -> str:
+    """A fresh topic with six partitions, unique to the test."""
+    name = f"test.signals.{uuid.uuid4().hex[:12]}"
+    kafka_admin.create_topics([NewTopic(name, num_partitions=6, replication_factor=1)])
+    return name
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=5) as connection:
+            connection.execute("select 1")
+    except Exception as error:
+        pytest.fail(
+            f"PostgreSQL not reachable at {POSTGRES_URL} ({error!r}); "
+            "start it with `make pg-up` (make test does)"
+        )
+    return POSTGRES_URL
+
+
+def _fresh_postgres_database(server_url: str) -> tuple[str, str]:
+    name = f"radar_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return name, make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A new, empty radar database: an SQLite file, or a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield Database(f"sqlite:///{tmp_path / 'radar.db'}")
+        return
+    server = request.getfixturevalue("postgres_server")
+    name, url = _fresh_postgres_database(server)
+    try:
+        yield Database(url)
+    finally:
+        _drop_postgres_database(server, name)
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> Database:
+    return Database(f"sqlite:///{tmp_path / 'radar.db'}")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database: Database, topic: str) -> Settings:
+    """Settings for one test: its own data dir, database and topic, on the real broker."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database.url,
+        kafka_bootstrap=KAFKA_BOOTSTRAP,
+        signals_topic=topic,
+        consumer_group=f"test-aggregator-{uuid.uuid4().hex[:8]}",
+    )

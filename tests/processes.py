@@ -1,0 +1,141 @@
+"""Runs radar processes for real (subprocesses of `python -m services.cli`) for integration tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from services.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """The RADAR_* environment that makes a process use these settings."""
+    env = dict(os.environ)
+    env.update(
+        RADAR_DATA_DIR=str(settings.data_dir),
+        RADAR_DATABASE_URL=settings.resolved_database_url,
+        RADAR_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
+        RADAR_SIGNALS_TOPIC=settings.signals_topic,
+        RADAR_CONSUMER_GROUP=settings.consumer_group,
+        RADAR_INGEST_PORT=str(settings.ingest_port),
+        RADAR_QUERY_PORT=str(settings.query_port),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@dataclass
+class RadarProcess:
+    """One running `radar <command>`; its output goes to a file in the data dir."""
+
+    command: str
+    settings: Settings
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def output_path(self) -> Path:
+        return self.settings.data_dir / f"{self.command}.out"
+
+    def start(self) -> RadarProcess:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.output_path.open("ab") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", self.command],
+                cwd=REPO,
+                env=environment(self.settings),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to clean up."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def wait_until_ready(url: str, process: RadarProcess, timeout: float = 60.0) -> None:
+    """Waits for a /health/ready answer of 200; fails with the process output if it never comes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.alive():
+            break
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    output = process.output_path.read_text(errors="replace")[-3000:]
+    raise AssertionError(f"{process.command} did not become ready:\n{output}")
+
+
+@dataclass
+class RadarSystem:
+    """The whole radar (ingest, aggregator, projector, query) as separate processes."""
+
+    settings: Settings
+    processes: dict[str, RadarProcess] = field(default_factory=dict)
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.ingest_port}"
+
+    @property
+    def query_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.query_port}"
+
+    def start(self, *commands: str) -> None:
+        for command in commands or ("aggregator", "projector", "ingest", "query"):
+            self.processes[command] = RadarProcess(command, self.settings).start()
+        if "ingest" in self.processes and (not commands or "ingest" in commands):
+            wait_until_ready(self.ingest_url, self.processes["ingest"])
+        if "query" in self.processes and (not commands or "query" in commands):
+            wait_until_ready(self.query_url, self.processes["query"])
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.stop()
+
+
+@contextmanager
+def running_radar(settings: Settings) -> Iterator[RadarSystem]:
+    """Starts the whole system on free ports and stops it afterwards."""
+    ported = settings.model_copy(update={"ingest_port": free_port(), "query_port": free_port()})
+    system = RadarSystem(ported)
+    try:
+        system.start()
+        yield system
+    finally:
+        system.stop()
