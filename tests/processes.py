@@ -1,4 +1,4 @@
-"""Runs radar processes for real (subprocesses of `python -m services.cli`) for integration tests."""
+"""Runs radar processes for real (`python -m services.cli ...`) for integration tests."""
 
 from __future__ import annotations
 

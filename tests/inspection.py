@@ -1,0 +1,97 @@
+"""Reads back what the radar wrote, for assertions: the event store, the topic, the raw bytes."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from kafka import KafkaConsumer, TopicPartition
+from psycopg import sql
+
+from radar.timeline import SIGNAL_RECORDED
+from services.database import Database
+from services.event_store import open_ledger
+
+
+def recorded_signals(database: Database) -> dict[str, Counter[str]]:
+    """household pseudonym -> how often each signal id was recorded in the event store."""
+    ledger = open_ledger(database)
+    found: dict[str, Counter[str]] = defaultdict(Counter)
+    try:
+        start = 0
+        while True:
+            batch = ledger.recorder.select_notifications(
+                start=start, limit=1000, inclusive_of_start=False
+            )
+            if not batch:
+                break
+            for notification in batch:
+                event = ledger.mapper.to_domain_event(notification)
+                if isinstance(event, SIGNAL_RECORDED):
+                    values = event.__dict__
+                    found[values["household"]][str(values["signal_id"])] += 1
+            start = batch[-1].id
+    finally:
+        ledger.close()
+    return found
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def topic_records(bootstrap: str, topic: str, partitions: int = 6) -> list[Any]:
+    """Every record on the topic, read from the beginning."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000
+    )
+    assigned = [TopicPartition(topic, p) for p in range(partitions)]
+    consumer.assign(assigned)
+    consumer.seek_to_beginning(*assigned)
+    records = list(consumer)
+    consumer.close()
+    return records
+
+
+def database_bytes(database: Database) -> bytes:
+    """Everything stored in the database, as raw bytes (SQLite files, or every PostgreSQL row)."""
+    if database.is_sqlite:
+        path = database.sqlite_path()
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file())
+    url = database.url
+    chunks: list[bytes] = []
+    with psycopg.connect(url) as connection:
+        tables = connection.execute(
+            "select schemaname, tablename from pg_tables "
+            "where schemaname not in ('pg_catalog', 'information_schema')"
+        ).fetchall()
+        for schema, table in tables:
+            query = sql.SQL("select * from {}").format(sql.Identifier(schema, table))
+            for row in connection.execute(query):
+                chunks.extend(_as_bytes(value) for value in row)
+    return b"\n".join(chunks)
+
+
+def _as_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode()
+
+
+def files_bytes(directory: Path, patterns: Iterable[str] = ("**/*.log", "**/*.out")) -> bytes:
+    """The contents of every log and output file below a directory."""
+    return b"\n".join(path.read_bytes() for pattern in patterns for path in directory.glob(pattern))
+
+
+def identifiers_found(haystack: bytes, identifiers: Iterable[str]) -> list[str]:
+    """Which identifiers occur in the bytes."""
+    return sorted({i for i in identifiers if i.encode() in haystack})
