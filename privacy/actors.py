@@ -16,8 +16,19 @@ class AnalystRole(StrEnum):
     SAFETY_ASSESSMENT = "safety_assessment"
     MONITORING = "monitoring"
     CONFIDENTIAL_DOCTOR = "confidential_doctor"  # vertrouwensarts
-    PRIVACY_OFFICER = "privacy_officer"
+    PRIVACY_OFFICER = "privacy_officer"  # functionaris gegevensbescherming (FG/DPO)
     AUDITOR = "auditor"
+    SCHOOL = "school"  # a school's contact person: receives notices, sees no timelines
+
+
+VT_ANALYST_ROLES = frozenset(
+    {
+        AnalystRole.TRIAGE,
+        AnalystRole.SAFETY_ASSESSMENT,
+        AnalystRole.MONITORING,
+        AnalystRole.CONFIDENTIAL_DOCTOR,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -31,7 +42,11 @@ class Publisher:
 
 @dataclass(frozen=True)
 class Analyst:
-    """A person who reads the radar, in one role and one Veilig Thuis region."""
+    """A person who reads the radar, in one role and one Veilig Thuis region.
+
+    Besides Veilig Thuis analysts this covers privacy officers, auditors and school contacts:
+    what each may do follows from the role, through the purpose register.
+    """
 
     subject: str
     organisation: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -64,9 +65,12 @@ class TokenAuthority:
     The newest key signs; every key in the directory still verifies, which is how keys rotate.
     """
 
-    def __init__(self, keys_dir: Path) -> None:
+    def __init__(
+        self, keys_dir: Path, is_revoked: Callable[[str], bool] = lambda _jti: False
+    ) -> None:
         self._keys_dir = keys_dir
         self._keys = self._load_or_create(keys_dir)
+        self._is_revoked = is_revoked
 
     @staticmethod
     def _load_or_create(keys_dir: Path) -> list[SigningKey]:
@@ -133,6 +137,8 @@ class TokenAuthority:
                 leeway=CLOCK_LEEWAY,
                 options={"require": ["exp", "iat", "nbf", "sub", "aud", "iss", "jti"]},
             )
+            if self._is_revoked(claims["jti"]):
+                raise InvalidCredentialError("token revoked")
             return _actor_from_claims(claims)
         except jwt.ExpiredSignatureError as error:
             raise InvalidCredentialError("token expired") from error
@@ -140,6 +146,8 @@ class TokenAuthority:
             raise InvalidCredentialError("token is for another audience") from error
         except jwt.InvalidSignatureError as error:
             raise InvalidCredentialError("bad signature") from error
+        except InvalidCredentialError:
+            raise
         except (jwt.InvalidTokenError, KeyError, ValueError) as error:
             raise InvalidCredentialError(f"invalid token: {type(error).__name__}") from error
 
@@ -152,3 +160,11 @@ def _actor_from_claims(claims: dict[str, Any]) -> Actor:
             claims["sub"], claims["org"], AnalystRole(claims["role"]), VtRegion(claims["region"])
         )
     raise InvalidCredentialError("token names no known kind of actor")
+
+
+def token_id(token: str) -> str:
+    """The unique id (jti) of a token, read without verifying it: for revoking a token."""
+    jti = jwt.decode(token, options={"verify_signature": False}).get("jti")
+    if not isinstance(jti, str):
+        raise InvalidCredentialError("token has no id")
+    return jti

@@ -1,15 +1,52 @@
-"""The purpose register: which purposes exist, their legal basis and the roles that may use them."""
+"""The purpose register: which purposes exist, on which legal basis, for which roles, and what
+each may see (resources, sectors, fields, regions, look-back window)."""
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
+from enum import StrEnum
 from pathlib import Path
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
+from contracts.vocabulary import Sector
 from privacy.actors import AnalystRole
 
 DEFAULT_REGISTER = Path(__file__).with_name("purposes.toml")
+
+TIMELINE_FIELDS = frozenset(
+    {
+        "signal_id",
+        "organisation",
+        "sector",
+        "signal_type",
+        "severity",
+        "occurred_at",
+        "reported_at",
+        "region",
+        "persons",
+    }
+)
+"""The fields of a timeline signal that a purpose may disclose."""
+
+
+class Resource(StrEnum):
+    """What a query reads."""
+
+    HOUSEHOLD_TIMELINE = "household_timeline"
+    ACCESS_LOG = "access_log"
+    BREAK_GLASS_REVIEWS = "break_glass_reviews"
+    ACCESS_NOTICES = "access_notices"
+
+
+class RegionScope(StrEnum):
+    """Whether a purpose is bound to the actor's own Veilig Thuis region."""
+
+    OWN = "own"
+    NATIONAL = "national"
 
 
 class Purpose(BaseModel):
@@ -20,6 +57,24 @@ class Purpose(BaseModel):
     description: str = Field(min_length=1)
     legal_basis: str = Field(min_length=1)
     roles: frozenset[AnalystRole] = Field(min_length=1)
+    resources: frozenset[Resource] = Field(min_length=1)
+    sectors: frozenset[Sector]
+    fields: frozenset[str]
+    region_scope: RegionScope
+    lookback_days: int = Field(ge=1)
+
+    @field_serializer("roles", "resources", "sectors", "fields")
+    def _sorted(self, values: frozenset[str]) -> list[str]:
+        return sorted(str(value) for value in values)  # same bytes in every process
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> Self:
+        unknown = self.fields - TIMELINE_FIELDS
+        if unknown:
+            raise ValueError(f"unknown fields: {sorted(unknown)}")
+        if Resource.HOUSEHOLD_TIMELINE in self.resources and not (self.fields and self.sectors):
+            raise ValueError("a purpose that reads timelines must name its sectors and fields")
+        return self
 
 
 class PurposeRegister(BaseModel):
@@ -35,3 +90,10 @@ class PurposeRegister(BaseModel):
         """Reads and validates a register file; a malformed file stops the service at start."""
         with path.open("rb") as handle:
             return cls.model_validate(tomllib.load(handle))
+
+    def canonical_json(self) -> bytes:
+        """The register as canonical JSON: what is recorded when a version is adopted."""
+        return orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.canonical_json()).hexdigest()

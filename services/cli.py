@@ -13,7 +13,8 @@ from contracts.export import write_all
 from contracts.regions import VtRegion
 from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole, Publisher
-from privacy.credentials import Audience, TokenAuthority
+from privacy.credentials import Audience, TokenAuthority, token_id
+from privacy.revocations import RevocationList
 from services import wiring
 from services.logs import configure_logging
 from services.projector import rebuild
@@ -113,6 +114,18 @@ def issue_token(
         typer.echo(authority.issue(analyst, Audience.QUERY, lifetime))
     else:
         raise typer.BadParameter("publisher needs --sector; analyst needs --role and --region")
+
+
+@admin.command("revoke")
+def revoke_token(
+    token_or_id: Annotated[str, typer.Argument(help="The token, or its id (jti).")],
+    reason: Annotated[str, typer.Option(help="Why it is revoked (no personal data).")],
+) -> None:
+    """Revoke a credential before it expires; every service refuses it within seconds."""
+    settings = _settings("admin")
+    jti = token_id(token_or_id) if token_or_id.count(".") == 2 else token_or_id
+    RevocationList(wiring.database(settings).engine()).revoke(jti, reason)
+    typer.echo(f"revoked {jti}")
 
 
 @admin.command("rotate-signing-key")

@@ -8,7 +8,6 @@ is masked before it is written.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
@@ -16,18 +15,7 @@ from typing import Any
 
 import structlog
 
-from privacy.bsn import passes_elfproef
-
-_NINE_DIGITS = re.compile(r"(?<![0-9])[0-9]{9}(?![0-9])")
-_POSTCODE_WITH_NUMBER = re.compile(r"\b[1-9][0-9]{3}\s?[A-Za-z]{2}\W{0,3}[0-9]{1,5}\b")
-
-
-def mask_identifiers(text: str) -> str:
-    """The text with BSN-like numbers and postcode+number pairs replaced by a marker."""
-    text = _NINE_DIGITS.sub(
-        lambda m: "[masked]" if passes_elfproef(m.group(0)) else m.group(0), text
-    )
-    return _POSTCODE_WITH_NUMBER.sub("[masked]", text)
+from privacy.leak_guard import mask_identifiers
 
 
 def _mask_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.signal_v1 import SIGNAL_TOPIC_DEFAULT
+from privacy.purposes import DEFAULT_REGISTER
 
 
 class Settings(BaseSettings):
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     projector_batch_events: int = Field(default=1000, ge=1)
     projector_idle_seconds: float = Field(default=0.05, gt=0)
     log_level: str = "INFO"
+    purpose_register: Path = Field(
+        default=DEFAULT_REGISTER, description="The purpose register file (TOML)."
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -42,7 +42,8 @@ class SyntheticPopulation:
 
     def household(self) -> SyntheticHousehold:
         rng = self.rng
-        postcode = f"{rng.randint(1000, 9999)}{rng.choice('ABCDEFGHJKLMNPRSTVWXZ')}{rng.choice('ABCDEHJKLMNPRSTVWXZ')}"
+        letters = "ABCDEHJKLMNPRSTVWXZ"
+        postcode = f"{rng.randint(1000, 9999)}{rng.choice(letters)}{rng.choice(letters)}"
         adults = rng.randint(1, 2)
         children = rng.randint(0, 4)
         members = tuple(

@@ -6,10 +6,12 @@ import threading
 
 from fastapi import FastAPI
 
+from privacy.access_log import AccessLog
 from privacy.credentials import TokenAuthority
 from privacy.policy import PolicyDecisionPoint
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
 from privacy.purposes import PurposeRegister
+from privacy.revocations import RevocationList
 from services.aggregator.consumer import Aggregator
 from services.database import Database
 from services.event_store import open_ledger
@@ -19,6 +21,7 @@ from services.ingest.receipts import ReceiptBook
 from services.kafka_topics import ensure_topic
 from services.projector import TimelineProjector
 from services.query.app import create_query_app
+from services.query.gate import QueryGate
 from services.read_models.timeline_store import TimelineStore
 from services.settings import Settings
 
@@ -32,7 +35,9 @@ def pseudonymiser(settings: Settings) -> Pseudonymiser:
 
 
 def token_authority(settings: Settings) -> TokenAuthority:
-    return TokenAuthority(settings.keys_dir)
+    """Verifies tokens with the signing keys and the shared revocation list."""
+    revocations = RevocationList(database(settings).engine())
+    return TokenAuthority(settings.keys_dir, is_revoked=revocations.is_revoked)
 
 
 def ensure_signals_topic(settings: Settings) -> None:
@@ -58,13 +63,13 @@ def ingest_app(settings: Settings) -> FastAPI:
 
 
 def query_app(settings: Settings) -> FastAPI:
-    """The query API over the timeline read model."""
-    return create_query_app(
-        TimelineStore(database(settings).engine()),
-        PolicyDecisionPoint(PurposeRegister.load()),
-        token_authority(settings),
-        pseudonymiser(settings),
-    )
+    """The query API behind the gate; adopts the purpose register version in force."""
+    engine = database(settings).engine()
+    register = PurposeRegister.load(settings.purpose_register)
+    access_log = AccessLog(engine)
+    access_log.adopt_register(register)
+    gate = QueryGate(PolicyDecisionPoint(register), access_log, TimelineStore(engine))
+    return create_query_app(gate, token_authority(settings), pseudonymiser(settings))
 
 
 def aggregator(settings: Settings) -> Aggregator:

@@ -61,7 +61,7 @@ def test_signals_from_three_sectors_meet_in_one_timeline(
     school = _publisher_token(authority, "obs-de-regenboog", Sector.EDUCATION)
     ggz = _publisher_token(authority, "ggz-centraal", Sector.MENTAL_HEALTH)
     analyst = authority.issue(
-        Analyst("analyst-1", "vt-utrecht", AnalystRole.TRIAGE, "VT09"),  # type: ignore[arg-type]
+        Analyst("vertrouwensarts-1", "vt-utrecht", AnalystRole.CONFIDENTIAL_DOCTOR, "VT09"),  # type: ignore[arg-type]
         Audience.QUERY,
         HOUR,
     )
@@ -91,8 +91,8 @@ def test_signals_from_three_sectors_meet_in_one_timeline(
 
         def timeline(address: dict[str, Any]) -> list[dict[str, Any]]:
             answer = httpx.post(
-                f"{radar.query_url}/v1/households/search",
-                json={"address": address, "purpose": "triage"},
+                f"{radar.query_url}/v1/households/timeline",
+                json={"address": address, "purpose": "medical_review"},
                 headers={"Authorization": f"Bearer {analyst}"},
             )
             assert answer.status_code == 200, answer.text
@@ -112,13 +112,13 @@ def test_signals_from_three_sectors_meet_in_one_timeline(
         wait_for(lambda: len(timeline(NEIGHBOUR_ADDRESS)) == 1, 30, "the neighbour's signal")
 
         household = httpx.post(
-            f"{radar.query_url}/v1/households/search",
-            json={"address": FAMILY_ADDRESS, "purpose": "triage"},
+            f"{radar.query_url}/v1/households/timeline",
+            json={"address": FAMILY_ADDRESS, "purpose": "medical_review"},
             headers={"Authorization": f"Bearer {analyst}"},
         ).json()["household"]
         by_pseudonym = httpx.get(
             f"{radar.query_url}/v1/households/{household}/timeline",
-            params={"purpose": "triage"},
+            params={"purpose": "medical_review"},
             headers={"Authorization": f"Bearer {analyst}"},
         )
         assert by_pseudonym.status_code == 200
@@ -133,17 +133,17 @@ def test_signals_from_three_sectors_meet_in_one_timeline(
         assert "signals" not in no_purpose.json()
         wrong_purpose = httpx.get(
             f"{radar.query_url}/v1/households/{household}/timeline",
-            params={"purpose": "monitoring"},  # not granted to the triage role
+            params={"purpose": "monitoring"},  # not granted to the confidential doctor
             headers={"Authorization": f"Bearer {analyst}"},
         )
         assert wrong_purpose.status_code == 403
         anonymous = httpx.get(
-            f"{radar.query_url}/v1/households/{household}/timeline", params={"purpose": "triage"}
+            f"{radar.query_url}/v1/households/{household}/timeline", params={"purpose": "medical_review"}
         )
         assert anonymous.status_code == 401
         publisher_asking = httpx.get(
             f"{radar.query_url}/v1/households/{household}/timeline",
-            params={"purpose": "triage"},
+            params={"purpose": "medical_review"},
             headers={"Authorization": f"Bearer {police}"},  # a token for the ingest audience
         )
         assert publisher_asking.status_code == 401

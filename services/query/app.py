@@ -1,128 +1,140 @@
-"""The query API. No data is read before the policy decision point has permitted the query."""
+"""The query API. Every endpoint goes through the query gate: no data is read before the
+policy decision point has permitted it, and every request leaves one access-log entry."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from uuid import UUID
 
-import structlog
-from fastapi import Depends, FastAPI, Path, Query
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
 
 from contracts.pseudonyms import HouseholdPseudonym
-from privacy.actors import Actor
+from privacy.actors import Actor, Analyst
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience, TokenAuthority
-from privacy.policy import PolicyDecisionPoint
 from privacy.pseudonyms import Pseudonymiser
-from radar.timeline import TimelineEntry
-from services.http import ApiError, RequestLimits, actor_dependency, install_error_handlers
-from services.ingest.submissions import AddressSubmission
-from services.read_models.timeline_store import TimelineStore
+from services.http import (
+    ApiError,
+    FieldError,
+    RequestLimits,
+    actor_dependency,
+    install_error_handlers,
+)
+from services.query.gate import QueryGate
+from services.query.views import (
+    AccessLogView,
+    BreakGlassQueue,
+    BreakGlassReview,
+    BreakGlassView,
+    NoticesView,
+    TimelineRequest,
+    TimelineView,
+)
 
-log = structlog.get_logger("radar.query")
-
-
-class PersonView(BaseModel):
-    pseudonym: str
-    role: str
-
-
-class SignalView(BaseModel):
-    """One signal as an analyst sees it."""
-
-    signal_id: UUID
-    organisation: str
-    sector: str
-    signal_type: str
-    severity: str
-    occurred_at: datetime
-    reported_at: datetime
-    region: str
-    persons: list[PersonView]
+Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
 
 
-class TimelineView(BaseModel):
-    """A household's signals in occurred-at order, for the stated purpose."""
-
-    household: str
-    purpose: str
-    signals: list[SignalView]
-
-
-class AddressSearch(BaseModel):
-    """Find a household by its address (the address is pseudonymised, never stored or logged)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    address: AddressSubmission
-    purpose: str | None = None
-
-
-def _view(entry: TimelineEntry) -> SignalView:
-    return SignalView(
-        signal_id=entry.signal_id,
-        organisation=entry.organisation,
-        sector=entry.sector,
-        signal_type=entry.signal_type,
-        severity=entry.severity,
-        occurred_at=entry.occurred_at,
-        reported_at=entry.reported_at,
-        region=entry.region,
-        persons=[PersonView(pseudonym=p, role=r) for p, r in entry.persons],
-    )
+def _endpoint(request: Request) -> str:
+    return f"{request.method} {request.url.path}"
 
 
 def create_query_app(
-    store: TimelineStore,
-    policy: PolicyDecisionPoint,
+    gate: QueryGate,
     authority: TokenAuthority,
     pseudonymiser: Pseudonymiser,
     max_body_bytes: int = 64 * 1024,
 ) -> FastAPI:
-    """The query API over the timeline read model."""
+    """The query API over the read models, behind the gate."""
     app = FastAPI(title="Signal radar query API", version="1.0.0")
     install_error_handlers(app)
     app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes)
     authenticated = actor_dependency(authority, Audience.QUERY)
 
-    def answer(actor: Actor, household: str, purpose: str | None) -> TimelineView:
-        decision = policy.decide(actor, purpose)
-        log.info(
-            "timeline query",
-            subject=actor.subject,
-            household=household,
-            purpose=decision.purpose,
-            permitted=decision.permitted,
-        )
-        if not decision.permitted:
-            raise ApiError(403, decision.reason)
-        entries = store.timeline(household)
-        return TimelineView(
-            household=household, purpose=purpose or "", signals=[_view(e) for e in entries]
-        )
+    def person(actor: Actor = Depends(authenticated)) -> Analyst:  # noqa: B008
+        if not isinstance(actor, Analyst):
+            raise ApiError(403, "publishers cannot query the radar")
+        return actor
 
     @app.get("/v1/households/{household}/timeline", response_model=TimelineView)
     def household_timeline(
+        request: Request,
         household: Annotated[HouseholdPseudonym, Path(description="Household pseudonym")],
-        purpose: Annotated[str | None, Query(max_length=64)] = None,
-        actor: Actor = Depends(authenticated),  # noqa: B008
+        purpose: Purpose = None,
+        actor: Analyst = Depends(person),  # noqa: B008
     ) -> TimelineView:
-        """A household's timeline; 403 unless the purpose is registered and granted to the role."""
-        return answer(actor, household, purpose)
+        """A household's timeline; 403 unless the purpose allows it for this actor."""
+        return gate.timeline(actor, household, purpose, _endpoint(request))
 
-    @app.post("/v1/households/search", response_model=TimelineView)
-    def search_by_address(
-        search: AddressSearch,
-        actor: Actor = Depends(authenticated),  # noqa: B008
+    @app.post("/v1/households/timeline", response_model=TimelineView)
+    def open_timeline(
+        request: Request,
+        body: TimelineRequest,
+        actor: Analyst = Depends(person),  # noqa: B008
     ) -> TimelineView:
-        """The timeline of the household at an address, for a stated purpose."""
-        address = HomeAddress.normalised(
-            search.address.postcode, search.address.house_number, search.address.addition
+        """Open a timeline by pseudonym or address, with a justification across regions or
+        for break-glass (acute danger)."""
+        if (body.household is None) == (body.address is None):
+            raise ApiError(
+                422,
+                "request is not valid",
+                [FieldError(field="household", reason="give either household or address")],
+            )
+        household = body.household
+        if body.address is not None:
+            address = HomeAddress.normalised(
+                body.address.postcode, body.address.house_number, body.address.addition
+            )
+            household = pseudonymiser.household(address)
+        assert household is not None
+        return gate.timeline(
+            actor,
+            household,
+            body.purpose,
+            _endpoint(request),
+            justification=body.justification,
+            break_glass=body.break_glass,
         )
-        return answer(actor, pseudonymiser.household(address), search.purpose)
+
+    @app.get("/v1/access-log", response_model=AccessLogView)
+    def access_log(
+        request: Request,
+        purpose: Purpose = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> AccessLogView:
+        """The access log (privacy officers and auditors); this read is itself logged."""
+        return gate.access_log_entries(actor, purpose, _endpoint(request), since, until)
+
+    @app.get("/v1/break-glass", response_model=BreakGlassQueue)
+    def break_glass_queue(
+        request: Request,
+        purpose: Purpose = None,
+        open_only: bool = True,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> BreakGlassQueue:
+        """Break-glass accesses awaiting (or with) the privacy officer's review."""
+        return gate.break_glass_queue(actor, purpose, _endpoint(request), open_only)
+
+    @app.post("/v1/break-glass/{access_seq}/review", response_model=BreakGlassView)
+    def review_break_glass(
+        request: Request,
+        access_seq: Annotated[int, Path(ge=1)],
+        review: BreakGlassReview,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> BreakGlassView:
+        """Record whether a break-glass access was justified."""
+        return gate.review_break_glass(actor, access_seq, review, _endpoint(request))
+
+    @app.get("/v1/notices", response_model=NoticesView)
+    def notices(
+        request: Request,
+        purpose: Purpose = None,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> NoticesView:
+        """Households of the actor's region opened from another region, newest first."""
+        return gate.notices(actor, purpose, _endpoint(request))
 
     @app.get("/health/live")
     def live() -> dict[str, str]:
@@ -131,7 +143,8 @@ def create_query_app(
     @app.get("/health/ready")
     def ready() -> JSONResponse:
         try:
-            store.position()
+            gate.timelines.position()
+            gate.access_log.count()
         except Exception:
             return JSONResponse({"database": "down"}, status_code=503)
         return JSONResponse({"database": "up"}, status_code=200)

@@ -113,6 +113,16 @@ class TimelineStore:
             ).all()
         return sorted((_entry(row._mapping) for row in rows), key=TimelineEntry.sort_key)
 
+    def household_region(self, household: str) -> str | None:
+        """The VT region of the household's most recent signal: the region responsible now."""
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(timeline_signals.c.region)
+                .where(timeline_signals.c.household == household)
+                .order_by(timeline_signals.c.occurred_at.desc(), timeline_signals.c.position.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+
     def all_entries(self) -> list[TimelineEntry]:
         """Every row, in signal-id order: for comparing a read model with its rebuild."""
         with self.engine.connect() as connection:

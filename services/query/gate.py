@@ -1,0 +1,324 @@
+"""The query gate: the one path from a question to an answer.
+
+For every request that reaches a query endpoint it asks the policy decision point, reads only
+when permitted, builds the response through the disclosure rules of the decision, and appends
+exactly one access-log entry (permit or deny) before anything is returned. If the entry cannot
+be written, nothing is returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from privacy.access_log import AccessLog, EntryKind, LogEntry, Notice
+from privacy.actors import Analyst
+from privacy.disclosure import disclose
+from privacy.leak_guard import contains_identifier
+from privacy.policy import AccessRequest, Decision, PolicyDecisionPoint
+from privacy.purposes import Resource
+from radar.timeline import TimelineEntry
+from services.http import ApiError, FieldError
+from services.query.views import (
+    AccessLogEntryView,
+    AccessLogView,
+    BreakGlassQueue,
+    BreakGlassReview,
+    BreakGlassView,
+    NoticesView,
+    NoticeView,
+    SignalView,
+    TimelineView,
+)
+from services.read_models.timeline_store import TimelineStore
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a permitted read returns, and what the access log says was returned."""
+
+    body: Any
+    fields: list[str]
+    records: int
+
+
+class QueryGate:
+    """Decides, reads, discloses and logs, in that order, for every query."""
+
+    def __init__(
+        self,
+        policy: PolicyDecisionPoint,
+        access_log: AccessLog,
+        timelines: TimelineStore,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self.policy = policy
+        self.access_log = access_log
+        self.timelines = timelines
+        self.clock = clock
+
+    def timeline(
+        self,
+        actor: Analyst,
+        household: str,
+        purpose: str | None,
+        endpoint: str,
+        justification: str | None = None,
+        break_glass: bool = False,
+    ) -> TimelineView:
+        """A household's timeline as far as the decision allows."""
+        request = AccessRequest(
+            actor=actor,
+            resource=Resource.HOUSEHOLD_TIMELINE,
+            purpose=purpose,
+            subject=household,
+            subject_region=self.timelines.household_region(household),
+            justification=justification,
+            break_glass=break_glass,
+        )
+
+        def read(decision: Decision) -> Answer:
+            assert decision.obligations is not None
+            entries = self.timelines.timeline(household)
+            shown = disclose(decision.obligations, (_signal_record(e) for e in entries))
+            fields = sorted(decision.obligations.fields)
+            view = TimelineView(
+                household=household,
+                purpose=purpose or "",
+                access=_access_kind(decision),
+                fields=fields,
+                signals=[SignalView.model_validate(s) for s in shown],
+            )
+            return Answer(view, fields, len(shown))
+
+        result: TimelineView = self._answer(request, endpoint, read)
+        return result
+
+    def access_log_entries(
+        self,
+        actor: Analyst,
+        purpose: str | None,
+        endpoint: str,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> AccessLogView:
+        """Access-log entries in a time window, for accountability or audit."""
+        request = AccessRequest(actor=actor, resource=Resource.ACCESS_LOG, purpose=purpose)
+
+        def read(_decision: Decision) -> Answer:
+            entries = self.access_log.entries(since, until)
+            views = [
+                AccessLogEntryView(
+                    seq=e.seq,
+                    recorded_at=e.recorded_at,
+                    kind=str(e.kind),
+                    payload=e.payload,
+                    entry_hash=e.entry_hash,
+                )
+                for e in entries
+            ]
+            return Answer(AccessLogView(entries=views), ["access_log"], len(views))
+
+        result: AccessLogView = self._answer(request, endpoint, read)
+        return result
+
+    def break_glass_queue(
+        self, actor: Analyst, purpose: str | None, endpoint: str, open_only: bool
+    ) -> BreakGlassQueue:
+        """Break-glass accesses with their review state, for the privacy officer."""
+        request = AccessRequest(actor=actor, resource=Resource.BREAK_GLASS_REVIEWS, purpose=purpose)
+
+        def read(_decision: Decision) -> Answer:
+            accesses = break_glass_accesses(self.access_log.entries())
+            if open_only:
+                accesses = [a for a in accesses if a.review is None]
+            return Answer(BreakGlassQueue(accesses=accesses), ["break_glass"], len(accesses))
+
+        result: BreakGlassQueue = self._answer(request, endpoint, read)
+        return result
+
+    def review_break_glass(
+        self, actor: Analyst, access_seq: int, review: BreakGlassReview, endpoint: str
+    ) -> BreakGlassView:
+        """Records the privacy officer's review of a break-glass access; the review is the
+        request's access-log entry."""
+        request = AccessRequest(
+            actor=actor, resource=Resource.BREAK_GLASS_REVIEWS, purpose=review.purpose
+        )
+        decision = self.policy.decide(request, self.clock())
+        if not decision.permitted:
+            self._log(request, decision, endpoint, None)
+            raise ApiError(403, decision.reason)
+        target = next(
+            (
+                a
+                for a in break_glass_accesses(self.access_log.entries())
+                if a.access_seq == access_seq
+            ),
+            None,
+        )
+        if target is None or target.review is not None:
+            reason = "no such break-glass access" if target is None else "already reviewed"
+            self._log(request, _refused(decision, reason), endpoint, None)
+            raise ApiError(404 if target is None else 409, reason)
+        payload = _payload(request, decision, endpoint, Answer(None, ["review"], 1))
+        payload["review"] = {
+            "access_seq": access_seq,
+            "outcome": review.outcome,
+            "note": review.note,
+        }
+        entry = self.access_log.append(EntryKind.BREAK_GLASS_REVIEW, payload)
+        return target.model_copy(update={"review": _review_of(entry)})
+
+    def notices(self, actor: Analyst, purpose: str | None, endpoint: str) -> NoticesView:
+        """Accesses by other regions (bovenregionaal, break-glass) to the actor's region."""
+        request = AccessRequest(actor=actor, resource=Resource.ACCESS_NOTICES, purpose=purpose)
+
+        def read(_decision: Decision) -> Answer:
+            rows = self.access_log.notices(str(actor.region))
+            views = [NoticeView.model_validate(row) for row in rows]
+            return Answer(NoticesView(notices=views), ["notices"], len(views))
+
+        result: NoticesView = self._answer(request, endpoint, read)
+        return result
+
+    def _answer(
+        self, request: AccessRequest, endpoint: str, read: Callable[[Decision], Answer]
+    ) -> Any:
+        if request.justification and contains_identifier(request.justification):
+            decision = _refused(
+                self.policy.decide(request, self.clock()),
+                "justification contains an identifier",
+            )
+            self._log(request, decision, endpoint, None, keep_justification=False)
+            raise ApiError(
+                422,
+                "request is not valid",
+                [FieldError(field="justification", reason="must not contain a BSN or address")],
+            )
+        decision = self.policy.decide(request, self.clock())
+        if not decision.permitted:
+            self._log(request, decision, endpoint, None)
+            raise ApiError(403, decision.reason)
+        answer = read(decision)
+        self._log(request, decision, endpoint, answer)
+        return answer.body
+
+    def _log(
+        self,
+        request: AccessRequest,
+        decision: Decision,
+        endpoint: str,
+        answer: Answer | None,
+        keep_justification: bool = True,
+    ) -> LogEntry:
+        payload = _payload(request, decision, endpoint, answer)
+        if not keep_justification:
+            payload["justification"] = None
+        return self.access_log.append(EntryKind.ACCESS, payload, _notice(request, decision))
+
+
+def _payload(
+    request: AccessRequest, decision: Decision, endpoint: str, answer: Answer | None
+) -> dict[str, Any]:
+    actor = request.actor
+    assert isinstance(actor, Analyst)
+    return {
+        "actor": {
+            "subject": actor.subject,
+            "organisation": actor.organisation,
+            "role": str(actor.role),
+            "region": str(actor.region),
+        },
+        "endpoint": endpoint,
+        "resource": str(request.resource),
+        "purpose": decision.purpose,
+        "subject": request.subject,
+        "subject_region": request.subject_region,
+        "justification": request.justification,
+        "break_glass": decision.break_glass or request.break_glass,
+        "cross_region": decision.cross_region,
+        "outcome": "permit" if decision.permitted else "deny",
+        "reason": decision.reason,
+        "register_version": decision.register_version,
+        "fields": answer.fields if answer else [],
+        "records": answer.records if answer else 0,
+    }
+
+
+def _notice(request: AccessRequest, decision: Decision) -> Notice | None:
+    """A notice for the household's own region when someone from elsewhere opened it."""
+    actor = request.actor
+    if not decision.permitted or not decision.cross_region or request.subject is None:
+        return None
+    assert isinstance(actor, Analyst) and request.subject_region is not None
+    return Notice(
+        region=request.subject_region,
+        household=request.subject,
+        kind="break_glass" if decision.break_glass else "cross_region",
+        accessor_organisation=actor.organisation,
+        accessor_region=str(actor.region),
+        purpose=decision.purpose or "",
+    )
+
+
+def _refused(decision: Decision, reason: str) -> Decision:
+    return Decision(False, reason, decision.purpose, decision.register_version)
+
+
+def _access_kind(decision: Decision) -> str:
+    if decision.break_glass:
+        return "break_glass"
+    return "cross_region" if decision.cross_region else "normal"
+
+
+def _signal_record(entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "signal_id": entry.signal_id,
+        "organisation": entry.organisation,
+        "sector": entry.sector,
+        "signal_type": entry.signal_type,
+        "severity": entry.severity,
+        "occurred_at": entry.occurred_at,
+        "reported_at": entry.reported_at,
+        "region": entry.region,
+        "persons": [{"pseudonym": p, "role": r} for p, r in entry.persons],
+    }
+
+
+def break_glass_accesses(entries: list[LogEntry]) -> list[BreakGlassView]:
+    """Permitted break-glass accesses in the log, each with its review if one was recorded."""
+    reviews = {
+        e.payload["review"]["access_seq"]: e
+        for e in entries
+        if e.kind == EntryKind.BREAK_GLASS_REVIEW
+    }
+    return [
+        BreakGlassView(
+            access_seq=e.seq,
+            recorded_at=e.recorded_at,
+            analyst=e.payload["actor"],
+            household=e.payload["subject"],
+            purpose=e.payload["purpose"],
+            justification=e.payload["justification"],
+            review=_review_of(reviews[e.seq]) if e.seq in reviews else None,
+        )
+        for e in entries
+        if e.kind == EntryKind.ACCESS
+        and e.payload["break_glass"]
+        and e.payload["outcome"] == "permit"
+    ]
+
+
+def _review_of(entry: LogEntry) -> dict[str, Any]:
+    return {
+        "outcome": entry.payload["review"]["outcome"],
+        "note": entry.payload["review"]["note"],
+        "reviewer": entry.payload["actor"]["subject"],
+        "recorded_at": entry.recorded_at.isoformat(),
+        "review_seq": entry.seq,
+    }
