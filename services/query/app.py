@@ -56,7 +56,11 @@ def create_query_app(
             raise ApiError(403, "publishers cannot query the radar")
         return actor
 
-    @app.get("/v1/households/{household}/timeline", response_model=TimelineView)
+    @app.get(
+        "/v1/households/{household}/timeline",
+        response_model=TimelineView,
+        response_model_exclude_unset=True,
+    )
     def household_timeline(
         request: Request,
         household: Annotated[HouseholdPseudonym, Path(description="Household pseudonym")],
@@ -66,7 +70,9 @@ def create_query_app(
         """A household's timeline; 403 unless the purpose allows it for this actor."""
         return gate.timeline(actor, household, purpose, _endpoint(request))
 
-    @app.post("/v1/households/timeline", response_model=TimelineView)
+    @app.post(
+        "/v1/households/timeline", response_model=TimelineView, response_model_exclude_unset=True
+    )
     def open_timeline(
         request: Request,
         body: TimelineRequest,
