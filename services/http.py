@@ -4,9 +4,9 @@ content-type limits, and bearer-token authentication."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,6 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from privacy.actors import Actor
 from privacy.credentials import Audience, InvalidCredentialError, TokenAuthority
+
+ActorT = TypeVar("ActorT", bound=Actor)
 
 
 class FieldError(BaseModel):
@@ -136,18 +138,36 @@ async def _reject(send: Send, status: int, detail: str) -> None:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def actor_dependency(authority: TokenAuthority, audience: Audience) -> Callable[..., Any]:
-    """A FastAPI dependency giving the authenticated actor, or a 401 saying why not."""
-    from fastapi import Depends
+def new_api(title: str, max_body_bytes: int) -> FastAPI:
+    """A FastAPI app with the radar's error bodies, request limits and liveness probe."""
+    app = FastAPI(title=title, version="1.0.0")
+    install_error_handlers(app)
+    app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes)
+
+    @app.get("/health/live")
+    def live() -> dict[str, str]:
+        return {"status": "live"}
+
+    return app
+
+
+def actor_dependency(
+    authority: TokenAuthority, audience: Audience, kind: type[ActorT], refusal: str
+) -> Callable[..., ActorT]:
+    """A FastAPI dependency giving the authenticated actor of one kind: 401 without a valid
+    token for this audience, 403 (with the refusal) for another kind of actor."""
 
     def authenticated(
         credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
-    ) -> Actor:
+    ) -> ActorT:
         if credentials is None:
             raise ApiError(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
         try:
-            return authority.verify(credentials.credentials, audience)
+            actor = authority.verify(credentials.credentials, audience)
         except InvalidCredentialError as error:
             raise ApiError(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from error
+        if not isinstance(actor, kind):
+            raise ApiError(403, refusal)
+        return actor
 
     return authenticated

@@ -16,17 +16,10 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import sector_may_publish
-from privacy.actors import Actor, Publisher
+from privacy.actors import Publisher
 from privacy.credentials import Audience, TokenAuthority
 from privacy.pseudonyms import Pseudonymiser
-from services.http import (
-    ApiError,
-    FieldError,
-    RequestLimits,
-    actor_dependency,
-    field_errors,
-    install_error_handlers,
-)
+from services.http import ApiError, FieldError, actor_dependency, field_errors, new_api
 from services.ingest.publisher import SignalPublisher
 from services.ingest.receipts import ReceiptBook, fingerprint
 from services.ingest.submissions import SignalSubmission, to_event
@@ -174,15 +167,10 @@ def create_ingest_app(
     ingest: Ingest, authority: TokenAuthority, max_batch: int, max_body_bytes: int
 ) -> FastAPI:
     """The ingest API around one Ingest."""
-    app = FastAPI(title="Signal radar ingest API", version="1.0.0")
-    install_error_handlers(app)
-    app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes)
-    authenticated = actor_dependency(authority, Audience.INGEST)
-
-    def publisher_of(actor: Actor = Depends(authenticated)) -> Publisher:  # noqa: B008
-        if not isinstance(actor, Publisher):
-            raise ApiError(403, "only publishing organisations may submit signals")
-        return actor
+    app = new_api("Signal radar ingest API", max_body_bytes)
+    publisher_of = actor_dependency(
+        authority, Audience.INGEST, Publisher, "only publishing organisations may submit signals"
+    )
 
     @app.post(
         "/v1/signals",
@@ -234,10 +222,6 @@ def create_ingest_app(
                 headers={"Retry-After": RETRY_AFTER_SECONDS},
             )
         return JSONResponse(body.model_dump(mode="json"), status_code=200)
-
-    @app.get("/health/live")
-    def live() -> dict[str, str]:
-        return {"status": "live"}
 
     @app.get("/health/ready")
     def ready() -> JSONResponse:

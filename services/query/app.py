@@ -10,17 +10,11 @@ from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from contracts.pseudonyms import HouseholdPseudonym
-from privacy.actors import Actor, Analyst
+from privacy.actors import Analyst
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience, TokenAuthority
 from privacy.pseudonyms import Pseudonymiser
-from services.http import (
-    ApiError,
-    FieldError,
-    RequestLimits,
-    actor_dependency,
-    install_error_handlers,
-)
+from services.http import ApiError, FieldError, actor_dependency, new_api
 from services.query.gate import QueryGate
 from services.query.views import (
     AccessLogView,
@@ -46,15 +40,10 @@ def create_query_app(
     max_body_bytes: int = 64 * 1024,
 ) -> FastAPI:
     """The query API over the read models, behind the gate."""
-    app = FastAPI(title="Signal radar query API", version="1.0.0")
-    install_error_handlers(app)
-    app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes)
-    authenticated = actor_dependency(authority, Audience.QUERY)
-
-    def person(actor: Actor = Depends(authenticated)) -> Analyst:  # noqa: B008
-        if not isinstance(actor, Analyst):
-            raise ApiError(403, "publishers cannot query the radar")
-        return actor
+    app = new_api("Signal radar query API", max_body_bytes)
+    person = actor_dependency(
+        authority, Audience.QUERY, Analyst, "publishers cannot query the radar"
+    )
 
     @app.get(
         "/v1/households/{household}/timeline",
@@ -141,10 +130,6 @@ def create_query_app(
     ) -> NoticesView:
         """Households of the actor's region opened from another region, newest first."""
         return gate.notices(actor, purpose, _endpoint(request))
-
-    @app.get("/health/live")
-    def live() -> dict[str, str]:
-        return {"status": "live"}
 
     @app.get("/health/ready")
     def ready() -> JSONResponse:
