@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 
 _POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
-_ADDITION = re.compile(r"^[A-Z0-9]{0,6}$")
 MAX_HOUSE_NUMBER = 99999
+MAX_ADDITION_LENGTH = 6
+_ADDITION = re.compile(rf"^[A-Z0-9]{{0,{MAX_ADDITION_LENGTH}}}$")
 
 
 class InvalidAddressError(ValueError):

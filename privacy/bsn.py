@@ -17,7 +17,7 @@ def passes_elfproef(candidate: str) -> bool:
     if len(candidate) != BSN_LENGTH or not candidate.isascii() or not candidate.isdigit():
         return False
     total = sum(weight * int(digit) for weight, digit in zip(_WEIGHTS, candidate, strict=True))
-    return total != 0 and total % 11 == 0
+    return total % 11 == 0 and int(candidate) != 0
 
 
 def synthetic_bsn(rng: random.Random) -> str:

@@ -12,7 +12,9 @@ import re
 from privacy.bsn import passes_elfproef
 
 _NINE_DIGITS = re.compile(r"(?<![0-9])[0-9]{9}(?![0-9])")
-_POSTCODE_WITH_NUMBER = re.compile(r"\b[1-9][0-9]{3}\s?[A-Za-z]{2}\W{0,3}[0-9]{1,5}\b")
+_POSTCODE_WITH_NUMBER = re.compile(
+    r"\b[1-9][0-9]{3}\s?[A-Za-z]{2}\W{0,3}[0-9]{1,5}[A-Za-z]?(?![0-9])"
+)
 MASK = "[masked]"
 
 

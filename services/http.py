@@ -103,24 +103,38 @@ class RequestLimits:
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
             await _reject(send, 413, f"body larger than {self.max_body_bytes} bytes")
             return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_body_bytes:
-                raise _BodyTooLargeError
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLargeError:
+        body = await _read_body(receive, self.max_body_bytes)
+        if body is None:
             await _reject(send, 413, f"body larger than {self.max_body_bytes} bytes")
+            return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()  # after the body: wait for the disconnect
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
-class _BodyTooLargeError(Exception):
-    pass
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None as soon as it grows past the limit (chunked bodies
+    declare no length, so the limit is enforced while reading)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 async def _reject(send: Send, status: int, detail: str) -> None:

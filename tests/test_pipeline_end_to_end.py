@@ -138,7 +138,8 @@ def test_signals_from_three_sectors_meet_in_one_timeline(
         )
         assert wrong_purpose.status_code == 403
         anonymous = httpx.get(
-            f"{radar.query_url}/v1/households/{household}/timeline", params={"purpose": "medical_review"}
+            f"{radar.query_url}/v1/households/{household}/timeline",
+            params={"purpose": "medical_review"},
         )
         assert anonymous.status_code == 401
         publisher_asking = httpx.get(

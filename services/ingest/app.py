@@ -68,9 +68,10 @@ _submission = TypeAdapter(SignalSubmission)
 class _Pending:
     """A signal that passed validation, with its place in the request."""
 
-    def __init__(self, index: int, event: SignalEventV1) -> None:
+    def __init__(self, index: int, event: SignalEventV1, fingerprint: str) -> None:
         self.index = index
         self.event = event
+        self.fingerprint = fingerprint
 
 
 class Ingest:
@@ -96,11 +97,16 @@ class Ingest:
             if isinstance(verdict, SignalResult):
                 results[index] = verdict
             else:
-                pending.append(_Pending(index, verdict))
+                event, reported_by_publisher = verdict
+                pending.append(_Pending(index, event, fingerprint(event, reported_by_publisher)))
         pending = self._without_duplicates(pending, results)
         if pending:
             deliveries = self.publisher.publish([p.event for p in pending])
-            self.receipts.record(d.event for d in deliveries if d.acknowledged)
+            self.receipts.record(
+                (p.event, p.fingerprint)
+                for p, d in zip(pending, deliveries, strict=True)
+                if d.acknowledged
+            )
             for item, delivery in zip(pending, deliveries, strict=True):
                 status = Outcome.ACCEPTED if delivery.acknowledged else Outcome.UNAVAILABLE
                 results[item.index] = SignalResult(event_id=item.event.event_id, status=status)
@@ -108,7 +114,9 @@ class Ingest:
 
     def _prepare(
         self, publisher: Publisher, raw: Any, received_at: datetime
-    ) -> SignalEventV1 | SignalResult:
+    ) -> tuple[SignalEventV1, bool] | SignalResult:
+        """The pseudonymised event (and whether the publisher gave reported-at), or the
+        rejection."""
         event_id = _event_id_of(raw)
         try:
             submission = _submission.validate_python(raw)
@@ -125,7 +133,8 @@ class Ingest:
                 refusal_status=403,
             )
         try:
-            return to_event(submission, publisher, self.pseudonymiser, received_at)
+            event = to_event(submission, publisher, self.pseudonymiser, received_at)
+            return event, submission.reported_at is not None
         except ValidationError as error:
             return SignalResult(
                 event_id=event_id, status=Outcome.REJECTED, errors=field_errors(error)
@@ -141,9 +150,9 @@ class Ingest:
             event_id = item.event.event_id
             earlier = known.get(event_id) or seen_in_request.get(event_id)
             if earlier is None:
-                seen_in_request[event_id] = fingerprint(item.event)
+                seen_in_request[event_id] = item.fingerprint
                 fresh.append(item)
-            elif earlier == fingerprint(item.event):
+            elif earlier == item.fingerprint:
                 results[item.index] = SignalResult(event_id=event_id, status=Outcome.DUPLICATE)
             else:
                 reason = "event_id was already used for a different signal"

@@ -47,7 +47,10 @@ class SignalPublisher:
 
     def publish(self, events: Sequence[SignalEventV1]) -> list[Delivery]:
         """Sends the events keyed by household and waits for the broker's acknowledgements."""
-        producer = self._connected()
+        try:
+            producer = self._connected()
+        except BrokerUnavailableError:
+            return [Delivery(event, acknowledged=False) for event in events]
         futures = []
         for event in events:
             try:
@@ -96,6 +99,7 @@ class SignalPublisher:
                         enable_idempotence=True,
                         linger_ms=2,
                         max_block_ms=milliseconds,
+                        bootstrap_timeout_ms=milliseconds,
                         request_timeout_ms=milliseconds // 2,
                         delivery_timeout_ms=milliseconds,
                         max_in_flight_requests_per_connection=5,

@@ -30,10 +30,11 @@ ingest_receipts = Table(
 )
 
 
-def fingerprint(event: SignalEventV1) -> str:
-    """A digest of what the publisher said (pseudonymised), without the times the radar may
-    fill in itself (receipt time, and reported-at when the publisher left it out)."""
-    content = event.model_dump(mode="json", exclude={"received_at", "reported_at"})
+def fingerprint(event: SignalEventV1, reported_by_publisher: bool) -> str:
+    """A digest of what the publisher said (pseudonymised), without the times the radar fills
+    in itself: the receipt time, and reported-at when the publisher left it out."""
+    radar_times = {"received_at"} if reported_by_publisher else {"received_at", "reported_at"}
+    content = event.model_dump(mode="json", exclude=radar_times)
     return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -57,17 +58,18 @@ class ReceiptBook:
             ).all()
         return {UUID(row.event_id): row.fingerprint for row in rows}
 
-    def record(self, events: Iterable[SignalEventV1]) -> None:
-        """Writes receipts for acknowledged events; one already present is left alone."""
+    def record(self, accepted: Iterable[tuple[SignalEventV1, str]]) -> None:
+        """Writes receipts (event, fingerprint) for acknowledged events; one already present
+        is left alone."""
         now = datetime.now(UTC)
         rows = [
             {
                 "event_id": str(event.event_id),
-                "fingerprint": fingerprint(event),
+                "fingerprint": digest,
                 "organisation": event.organisation,
                 "accepted_at": now,
             }
-            for event in events
+            for event, digest in accepted
         ]
         if not rows:
             return

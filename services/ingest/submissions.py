@@ -10,7 +10,15 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from contracts.regions import VtRegion
 from contracts.signal_v1 import (
@@ -21,7 +29,7 @@ from contracts.signal_v1 import (
 )
 from contracts.vocabulary import PersonRole, Severity, SignalType
 from privacy.actors import Publisher
-from privacy.addresses import MAX_HOUSE_NUMBER, HomeAddress
+from privacy.addresses import MAX_ADDITION_LENGTH, MAX_HOUSE_NUMBER, HomeAddress
 from privacy.bsn import passes_elfproef
 from privacy.pseudonyms import Pseudonymiser
 
@@ -36,6 +44,13 @@ class AddressSubmission(BaseModel):
     ]
     house_number: int = Field(ge=1, le=MAX_HOUSE_NUMBER)
     addition: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\s\-]{0,10}$")] = ""
+
+    @field_validator("addition")
+    @classmethod
+    def _short_addition(cls, value: str) -> str:
+        if len(value.replace(" ", "").replace("-", "")) > MAX_ADDITION_LENGTH:
+            raise ValueError(f"at most {MAX_ADDITION_LENGTH} letters or digits")
+        return value
 
 
 class PersonSubmission(BaseModel):
@@ -73,6 +88,16 @@ class SignalSubmission(BaseModel):
     def _not_in_future(cls, value: datetime | None) -> datetime | None:
         if value is not None and value > datetime.now(UTC) + CLOCK_SKEW_ALLOWED:
             raise ValueError("lies in the future")
+        return value
+
+    @field_validator("reported_at")
+    @classmethod
+    def _not_before_occurrence(
+        cls, value: datetime | None, info: ValidationInfo
+    ) -> datetime | None:
+        occurred_at = info.data.get("occurred_at")
+        if value is not None and occurred_at is not None and value < occurred_at:
+            raise ValueError("lies before occurred_at")
         return value
 
 

@@ -36,9 +36,12 @@ metadata = MetaData()
 timeline_signals = Table(
     "timeline_signals",
     metadata,
+    # An event id is unique per household (the ledger guarantees it); ingest also refuses
+    # reuse across households, but a race between two submissions could slip through, and
+    # the projection must then still advance.
+    Column("household", String(64), primary_key=True),
     Column("signal_id", String(36), primary_key=True),
     Column("position", BigInteger, nullable=False, index=True),
-    Column("household", String(64), nullable=False, index=True),
     Column("organisation", String(64), nullable=False),
     Column("sector", String(32), nullable=False),
     Column("signal_type", String(64), nullable=False),
@@ -127,7 +130,9 @@ class TimelineStore:
         """Every row, in signal-id order: for comparing a read model with its rebuild."""
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(timeline_signals).order_by(timeline_signals.c.signal_id)
+                select(timeline_signals).order_by(
+                    timeline_signals.c.signal_id, timeline_signals.c.household
+                )
             ).all()
         return [_entry(row._mapping) for row in rows]
 
