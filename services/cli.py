@@ -16,9 +16,9 @@ from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority, token_id
 from privacy.revocations import RevocationList
 from services import wiring
+from services.event_store import open_ledger
 from services.logs import configure_logging
-from services.projector import rebuild
-from services.read_models.timeline_store import TimelineStore
+from services.projector import follow, rebuild
 from services.settings import Settings
 from services.supervisor import supervise
 
@@ -78,18 +78,18 @@ def aggregator() -> None:
 def projector() -> None:
     """Keep the read models up to date from the event store."""
     settings = _settings("projector")
-    wiring.projector(settings).run(wiring.stop_on_signals(), settings.projector_idle_seconds)
+    follow(wiring.projectors(settings), wiring.stop_on_signals(), settings.projector_idle_seconds)
 
 
 @projections.command("rebuild")
 def rebuild_projections() -> None:
-    """Empty the timeline read model and replay the whole event store into it."""
+    """Empty every read model and replay the whole event store into it."""
     settings = _settings("projections")
     db = wiring.database(settings)
-    from services.event_store import open_ledger
-
-    covered = rebuild(open_ledger(db), TimelineStore(db.engine()), settings.projector_batch_events)
-    typer.echo(f"rebuilt household timeline from {covered} events")
+    ledger = open_ledger(db)
+    for model in wiring.read_models(db):
+        covered = rebuild(ledger, model, settings.projector_batch_events)
+        typer.echo(f"rebuilt {model.name} from {covered} events")
 
 
 @admin.command("token")

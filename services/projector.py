@@ -1,4 +1,4 @@
-"""Keeps the timeline read model up to date from the event store, with its own position.
+"""Keeps the read models up to date from the event store, each with its own position.
 
 SQLite has no change notifications, so the projector polls the notification log; an idle
 projector sleeps a few tens of milliseconds between polls, which keeps signals visible well
@@ -8,43 +8,38 @@ within a second.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import structlog
-from eventsourcing.utils import get_topic
 
 from radar.ledger import SignalLedger
-from radar.timeline import SIGNAL_RECORDED, timeline_entry
-from services.read_models.timeline_store import PositionMovedError, TimelineStore
+from services.read_models.read_model import PositionMovedError, ReadModel
 
 log = structlog.get_logger("radar.projector")
-_TOPICS = (get_topic(SIGNAL_RECORDED),)
 
 
-class TimelineProjector:
-    """Applies ledger events to the timeline read model, exactly once each."""
+class Projector:
+    """Applies ledger events to one read model, exactly once each."""
 
-    def __init__(self, ledger: SignalLedger, store: TimelineStore, batch_size: int) -> None:
+    def __init__(self, ledger: SignalLedger, read_model: ReadModel, batch_size: int) -> None:
         self._ledger = ledger
-        self._store = store
+        self._read_model = read_model
         self._batch_size = batch_size
 
     def step(self) -> int:
         """Applies the next batch of events; returns how many notifications it covered."""
-        start = self._store.position()
+        start = self._read_model.position()
         notifications = self._ledger.recorder.select_notifications(
-            start=start, limit=self._batch_size, topics=_TOPICS, inclusive_of_start=False
+            start=start,
+            limit=self._batch_size,
+            topics=self._read_model.topics,
+            inclusive_of_start=False,
         )
         if not notifications:
             return 0
-        entries = []
-        for notification in notifications:
-            entry = timeline_entry(
-                notification.id, self._ledger.mapper.to_domain_event(notification)
-            )
-            if entry is not None:
-                entries.append(entry)
+        events = [(n.id, self._ledger.mapper.to_domain_event(n)) for n in notifications]
         try:
-            self._store.apply(entries, expected=start, new_position=notifications[-1].id)
+            self._read_model.apply_events(events, expected=start, new_position=notifications[-1].id)
         except PositionMovedError:
             return 0  # another projector got there first; read the new position next time
         return len(notifications)
@@ -56,18 +51,22 @@ class TimelineProjector:
             total += covered
         return total
 
-    def run(self, stop: threading.Event, idle_seconds: float) -> None:
-        """Follows the event store until stopped; database outages are waited out."""
-        while not stop.is_set():
-            try:
-                if self.step() == 0:
-                    stop.wait(idle_seconds)
-            except Exception as error:  # the database may be restarting: retry
-                log.warning("projection step failed", error=type(error).__name__)
-                stop.wait(1.0)
+
+TimelineProjector = Projector  # the name the first benchmarks used
 
 
-def rebuild(ledger: SignalLedger, store: TimelineStore, batch_size: int) -> int:
-    """Empties the timeline and replays the whole event store into it."""
-    store.reset()
-    return TimelineProjector(ledger, store, batch_size).catch_up()
+def follow(projectors: Sequence[Projector], stop: threading.Event, idle_seconds: float) -> None:
+    """Keeps every read model up to date until stopped; database outages are waited out."""
+    while not stop.is_set():
+        try:
+            if sum(projector.step() for projector in projectors) == 0:
+                stop.wait(idle_seconds)
+        except Exception as error:  # the database may be restarting: retry
+            log.warning("projection step failed", error=type(error).__name__)
+            stop.wait(1.0)
+
+
+def rebuild(ledger: SignalLedger, read_model: ReadModel, batch_size: int) -> int:
+    """Empties a read model and replays the whole event store into it."""
+    read_model.reset()
+    return Projector(ledger, read_model, batch_size).catch_up()

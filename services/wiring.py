@@ -19,9 +19,10 @@ from services.ingest.app import Ingest, create_ingest_app
 from services.ingest.publisher import SignalPublisher
 from services.ingest.receipts import ReceiptBook
 from services.kafka_topics import ensure_topic
-from services.projector import TimelineProjector
+from services.projector import Projector
 from services.query.app import create_query_app
 from services.query.gate import QueryGate
+from services.read_models.read_model import ReadModel
 from services.read_models.timeline_store import TimelineStore
 from services.settings import Settings
 
@@ -82,11 +83,15 @@ def aggregator(settings: Settings) -> Aggregator:
     )
 
 
-def projector(settings: Settings) -> TimelineProjector:
+def read_models(db: Database) -> list[ReadModel]:
+    """Every read model of the radar, on one database: the projector keeps them all."""
+    return [TimelineStore(db.engine())]
+
+
+def projectors(settings: Settings) -> list[Projector]:
     db = database(settings)
-    return TimelineProjector(
-        open_ledger(db), TimelineStore(db.engine()), settings.projector_batch_events
-    )
+    ledger = open_ledger(db)
+    return [Projector(ledger, model, settings.projector_batch_events) for model in read_models(db)]
 
 
 def stop_on_signals() -> threading.Event:

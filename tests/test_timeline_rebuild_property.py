@@ -23,7 +23,7 @@ from radar.ledger import SignalBatch, SignalLedger
 from radar.timeline import TimelineEntry
 from services.database import Database
 from services.event_store import open_ledger
-from services.projector import TimelineProjector, rebuild
+from services.projector import Projector, rebuild
 from services.read_models.timeline_store import TimelineStore
 
 SOURCE = "kafka:t:0"
@@ -105,7 +105,7 @@ def test_incremental_timeline_equals_rebuild(data: st.DataObject) -> None:
     engine, rebuilt_engine = database.engine(), rebuilt_database.engine()
     try:
         store = TimelineStore(engine)
-        projector = TimelineProjector(ledger, store, batch_size=data.draw(st.integers(1, 5)))
+        projector = Projector(ledger, store, batch_size=data.draw(st.integers(1, 5)))
         offset = -1
         recorded = duplicates = 0
         remaining = list(delivered)
@@ -174,7 +174,7 @@ def _event(number: int, household: str, day: int) -> SignalEventV1:
 
 
 def _entry_count(ledger: SignalLedger, store: TimelineStore) -> int:
-    TimelineProjector(ledger, store, batch_size=2).catch_up()
+    Projector(ledger, store, batch_size=2).catch_up()
     return len(store.all_entries())
 
 
@@ -256,7 +256,7 @@ def test_event_id_reused_for_another_household_does_not_halt_projection(
         ledger.record_batch(SignalBatch([original]), Tracking(SOURCE, 0))
         ledger.record_batch(SignalBatch([reused]), Tracking(SOURCE, 1))
         ledger.record_batch(SignalBatch([_event(2, HOUSEHOLDS[2], 2)]), Tracking(SOURCE, 2))
-        TimelineProjector(ledger, store, batch_size=10).catch_up()
+        Projector(ledger, store, batch_size=10).catch_up()
         assert uuid.UUID(int=2) in {entry.signal_id for entry in store.all_entries()}
     finally:
         ledger.close()

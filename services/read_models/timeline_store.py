@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -27,7 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from radar.timeline import TimelineEntry
+from radar.timeline import SIGNAL_RECORDED, TimelineEntry, timeline_entry
+from services.read_models.read_model import PositionMovedError
 
 TIMELINE_PROJECTION = "household_timeline"
 
@@ -61,12 +64,11 @@ projection_positions = Table(
 )
 
 
-class PositionMovedError(Exception):
-    """Another writer moved the projection position first; re-read and try again."""
-
-
 class TimelineStore:
-    """Reads and writes the timeline tables in one database."""
+    """Reads and writes the timeline tables in one database (a ReadModel)."""
+
+    name = TIMELINE_PROJECTION
+    topics: tuple[str, ...] = (get_topic(SIGNAL_RECORDED),)
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -81,6 +83,13 @@ class TimelineStore:
         """The last event-store notification id applied to this read model."""
         with self.engine.connect() as connection:
             return self._read_position(connection) or 0
+
+    def apply_events(
+        self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
+    ) -> None:
+        """Projects ledger events (by notification id) into timeline rows."""
+        entries = [e for e in (timeline_entry(n, event) for n, event in events) if e is not None]
+        self.apply(entries, expected, new_position)
 
     def apply(self, entries: Sequence[TimelineEntry], expected: int, new_position: int) -> None:
         """Adds entries and moves the position from `expected` to `new_position`, atomically."""

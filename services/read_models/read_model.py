@@ -1,0 +1,37 @@
+"""What every read model offers the projector: its topics, its position, and an atomic apply.
+
+A read model keeps its own position (the last event-store notification id it applied) in its
+own tables, and moves it only together with the rows it writes, from the value it expected; so
+projectors may run concurrently and a rebuild may run next to a live one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+
+class PositionMovedError(Exception):
+    """Another writer moved the projection position first; re-read and try again."""
+
+
+class ReadModel(Protocol):
+    """A projection of ledger events into tables."""
+
+    name: str
+    topics: tuple[str, ...]  # the event topics it reads; others are never fetched
+
+    def position(self) -> int:
+        """The last notification id applied."""
+        ...
+
+    def apply_events(
+        self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
+    ) -> None:
+        """Applies (notification id, domain event) pairs and moves the position from
+        `expected` to `new_position` in one transaction; PositionMovedError if it moved."""
+        ...
+
+    def reset(self) -> None:
+        """Empties the read model so that it is rebuilt from the start."""
+        ...
