@@ -7,6 +7,7 @@ generated on first use under the data directory; none is ever in the repository.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -74,10 +75,13 @@ class TokenAuthority:
 
     @staticmethod
     def _load_or_create(keys_dir: Path) -> list[SigningKey]:
-        paths = sorted(keys_dir.glob("token-signing-*.pem"))
-        if not paths:
-            TokenAuthority.rotate(keys_dir)
+        keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with (keys_dir / ".token-keys.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # two services starting at once make one key
             paths = sorted(keys_dir.glob("token-signing-*.pem"))
+            if not paths:
+                TokenAuthority.rotate(keys_dir)
+                paths = sorted(keys_dir.glob("token-signing-*.pem"))
         keys = []
         for path in paths:
             private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)

@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+SCHEMA_LOCK_KEY = 0x5241444152  # "RADAR"
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,25 @@ class Database:
             "POSTGRES_MAX_OVERFLOW": "4",
             "POSTGRES_LOCK_TIMEOUT": "10",
         }
+
+    @contextmanager
+    def schema_lock(self) -> Iterator[None]:
+        """Serialises table creation across processes starting at the same time.
+
+        PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a concurrent twin (it
+        can fail on the catalogue's unique index), so creators take an advisory lock first.
+        SQLite serialises DDL by itself.
+        """
+        if self.is_sqlite:
+            yield
+            return
+        url = make_url(self.url).set(drivername="postgresql")
+        with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
 
     def engine(self, **options: Any) -> Engine:
         """A SQLAlchemy engine for the read models."""

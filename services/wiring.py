@@ -37,7 +37,9 @@ def pseudonymiser(settings: Settings) -> Pseudonymiser:
 
 def token_authority(settings: Settings) -> TokenAuthority:
     """Verifies tokens with the signing keys and the shared revocation list."""
-    revocations = RevocationList(database(settings).engine())
+    db = database(settings)
+    with db.schema_lock():
+        revocations = RevocationList(db.engine())
     return TokenAuthority(settings.keys_dir, is_revoked=revocations.is_revoked)
 
 
@@ -55,7 +57,9 @@ def ingest_app(settings: Settings) -> FastAPI:
     publisher = SignalPublisher(
         settings.kafka_bootstrap, settings.signals_topic, settings.kafka_timeout_seconds
     )
-    ingest = Ingest(pseudonymiser(settings), publisher, ReceiptBook(database(settings).engine()))
+    db = database(settings)
+    with db.schema_lock():
+        ingest = Ingest(pseudonymiser(settings), publisher, ReceiptBook(db.engine()))
     app = create_ingest_app(
         ingest, token_authority(settings), settings.max_batch_signals, settings.max_body_bytes
     )
@@ -65,17 +69,22 @@ def ingest_app(settings: Settings) -> FastAPI:
 
 def query_app(settings: Settings) -> FastAPI:
     """The query API behind the gate; adopts the purpose register version in force."""
-    engine = database(settings).engine()
+    db = database(settings)
+    engine = db.engine()
     register = PurposeRegister.load(settings.purpose_register)
-    access_log = AccessLog(engine)
-    access_log.adopt_register(register)
-    gate = QueryGate(PolicyDecisionPoint(register), access_log, TimelineStore(engine))
+    with db.schema_lock():
+        access_log = AccessLog(engine)
+        access_log.adopt_register(register)
+        gate = QueryGate(PolicyDecisionPoint(register), access_log, TimelineStore(engine))
     return create_query_app(gate, token_authority(settings), pseudonymiser(settings))
 
 
 def aggregator(settings: Settings) -> Aggregator:
+    db = database(settings)
+    with db.schema_lock():
+        ledger = open_ledger(db)
     return Aggregator(
-        open_ledger(database(settings)),
+        ledger,
         settings.kafka_bootstrap,
         settings.signals_topic,
         settings.consumer_group,
@@ -90,8 +99,10 @@ def read_models(db: Database) -> list[ReadModel]:
 
 def projectors(settings: Settings) -> list[Projector]:
     db = database(settings)
-    ledger = open_ledger(db)
-    return [Projector(ledger, model, settings.projector_batch_events) for model in read_models(db)]
+    with db.schema_lock():
+        ledger = open_ledger(db)
+        models = read_models(db)
+    return [Projector(ledger, model, settings.projector_batch_events) for model in models]
 
 
 def stop_on_signals() -> threading.Event:
