@@ -40,6 +40,8 @@ class Resource(StrEnum):
     ACCESS_LOG = "access_log"
     BREAK_GLASS_REVIEWS = "break_glass_reviews"
     ACCESS_NOTICES = "access_notices"
+    WORKLIST = "worklist"  # a region's open alerts, ordered by urgency
+    AUDIT_REPLAY = "audit_replay"  # point-in-time replay, integrity and compliance reports
 
 
 class RegionScope(StrEnum):

@@ -16,8 +16,10 @@ from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority, token_id
 from privacy.revocations import RevocationList
 from services import wiring
+from services.audit.cli import audit_cli
 from services.event_store import open_ledger
 from services.logs import configure_logging
+from services.model_cli import model_cli
 from services.projector import follow, rebuild
 from services.settings import Settings
 from services.supervisor import supervise
@@ -28,6 +30,8 @@ projections = typer.Typer(help="Read models (projections).")
 contracts = typer.Typer(help="Event contracts.")
 app.add_typer(admin, name="admin")
 app.add_typer(projections, name="projections")
+app.add_typer(audit_cli, name="audit")
+app.add_typer(model_cli, name="model")
 app.add_typer(contracts, name="contracts")
 
 
@@ -78,7 +82,7 @@ def aggregator() -> None:
 def projector() -> None:
     """Keep the read models up to date from the event store."""
     settings = _settings("projector")
-    follow(wiring.projectors(settings), wiring.stop_on_signals(), settings.projector_idle_seconds)
+    follow(wiring.followers(settings), wiring.stop_on_signals(), settings.projector_idle_seconds)
 
 
 @projections.command("rebuild")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Protocol
 
 import structlog
 
@@ -55,11 +56,19 @@ class Projector:
 TimelineProjector = Projector  # the name the first benchmarks used
 
 
-def follow(projectors: Sequence[Projector], stop: threading.Event, idle_seconds: float) -> None:
-    """Keeps every read model up to date until stopped; database outages are waited out."""
+class Follower(Protocol):
+    """Anything that follows the event store in steps: projectors, the audit sealer."""
+
+    def step(self) -> int:
+        """Does the next piece of work; returns how much it covered (0 when caught up)."""
+        ...
+
+
+def follow(followers: Sequence[Follower], stop: threading.Event, idle_seconds: float) -> None:
+    """Keeps every follower up to date until stopped; database outages are waited out."""
     while not stop.is_set():
         try:
-            if sum(projector.step() for projector in projectors) == 0:
+            if sum(follower.step() for follower in followers) == 0:
                 stop.wait(idle_seconds)
         except Exception as error:  # the database may be restarting: retry
             log.warning("projection step failed", error=type(error).__name__)

@@ -13,15 +13,18 @@ from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
 from privacy.purposes import PurposeRegister
 from privacy.revocations import RevocationList
 from services.aggregator.consumer import Aggregator
+from services.audit.hooks import audit_followers, audit_routers
 from services.database import Database
 from services.event_store import open_ledger
 from services.ingest.app import Ingest, create_ingest_app
 from services.ingest.publisher import SignalPublisher
 from services.ingest.receipts import ReceiptBook
 from services.kafka_topics import ensure_topic
-from services.projector import Projector
+from services.projector import Follower, Projector
 from services.query.app import create_query_app
 from services.query.gate import QueryGate
+from services.query.worklist_routes import worklist_routers
+from services.read_models.radar_models import radar_read_models
 from services.read_models.read_model import ReadModel
 from services.read_models.timeline_store import TimelineStore
 from services.settings import Settings
@@ -76,7 +79,8 @@ def query_app(settings: Settings) -> FastAPI:
         access_log = AccessLog(engine)
         access_log.adopt_register(register)
         gate = QueryGate(PolicyDecisionPoint(register), access_log, TimelineStore(engine))
-    return create_query_app(gate, token_authority(settings), pseudonymiser(settings))
+    routers = [*worklist_routers(gate, settings), *audit_routers(gate, settings)]
+    return create_query_app(gate, token_authority(settings), pseudonymiser(settings), routers)
 
 
 def aggregator(settings: Settings) -> Aggregator:
@@ -94,7 +98,12 @@ def aggregator(settings: Settings) -> Aggregator:
 
 def read_models(db: Database) -> list[ReadModel]:
     """Every read model of the radar, on one database: the projector keeps them all."""
-    return [TimelineStore(db.engine())]
+    return [TimelineStore(db.engine()), *radar_read_models(db)]
+
+
+def followers(settings: Settings) -> list[Follower]:
+    """Everything the projector process keeps up to date: read models and the audit sealer."""
+    return [*projectors(settings), *audit_followers(settings)]
 
 
 def projectors(settings: Settings) -> list[Projector]:

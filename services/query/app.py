@@ -3,10 +3,11 @@ policy decision point has permitted it, and every request leaves one access-log 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from contracts.pseudonyms import HouseholdPseudonym
@@ -37,6 +38,7 @@ def create_query_app(
     gate: QueryGate,
     authority: TokenAuthority,
     pseudonymiser: Pseudonymiser,
+    routers: Sequence[APIRouter] = (),
     max_body_bytes: int = 64 * 1024,
 ) -> FastAPI:
     """The query API over the read models, behind the gate."""
@@ -130,6 +132,9 @@ def create_query_app(
     ) -> NoticesView:
         """Households of the actor's region opened from another region, newest first."""
         return gate.notices(actor, purpose, _endpoint(request))
+
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/health/ready")
     def ready() -> JSONResponse:

@@ -95,7 +95,7 @@ class QueryGate:
             )
             return Answer(view, fields, len(shown))
 
-        result: TimelineView = self._answer(request, endpoint, read)
+        result: TimelineView = self.answer(request, endpoint, read)
         return result
 
     def access_log_entries(
@@ -123,7 +123,7 @@ class QueryGate:
             ]
             return Answer(AccessLogView(entries=views), ["access_log"], len(views))
 
-        result: AccessLogView = self._answer(request, endpoint, read)
+        result: AccessLogView = self.answer(request, endpoint, read)
         return result
 
     def break_glass_queue(
@@ -138,7 +138,7 @@ class QueryGate:
                 accesses = [a for a in accesses if a.review is None]
             return Answer(BreakGlassQueue(accesses=accesses), ["break_glass"], len(accesses))
 
-        result: BreakGlassQueue = self._answer(request, endpoint, read)
+        result: BreakGlassQueue = self.answer(request, endpoint, read)
         return result
 
     def review_break_glass(
@@ -183,12 +183,14 @@ class QueryGate:
             views = [NoticeView.model_validate(row) for row in rows]
             return Answer(NoticesView(notices=views), ["notices"], len(views))
 
-        result: NoticesView = self._answer(request, endpoint, read)
+        result: NoticesView = self.answer(request, endpoint, read)
         return result
 
-    def _answer(
+    def answer(
         self, request: AccessRequest, endpoint: str, read: Callable[[Decision], Answer]
     ) -> Any:
+        """Decides; when permitted, reads; logs exactly one entry; returns the body. Every
+        query route (also those of other rooms' routers) answers through here."""
         if request.justification and contains_identifier(request.justification):
             decision = _refused(
                 self.policy.decide(request, self.clock()),

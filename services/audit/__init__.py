@@ -1,0 +1,1 @@
+"""Audit: point-in-time replay, integrity of the event store and access log, access compliance."""
