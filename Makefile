@@ -6,11 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 PYTEST_ARGS ?=
+BENCH_SCALE ?= small
 
 export RADAR_TEST_POSTGRES_URL ?= postgresql://radar:radar@127.0.0.1:54329/radar
 export RADAR_KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
 
-.PHONY: install run test lint format kafka-up kafka-down pg-up pg-down contracts clean
+.PHONY: install run test chaos lint format kafka-up kafka-down pg-up pg-down contracts clean bench
 
 install: $(STAMP)
 
@@ -38,7 +39,7 @@ pg-down:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy contracts privacy radar services
+	$(BIN)/mypy contracts privacy radar services bench
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -48,9 +49,17 @@ contracts: install
 	$(BIN)/radar contracts export
 
 test: install pg-up kafka-up lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not chaos" $(PYTEST_ARGS)
+
+# Fault injection, load and hostile input (issue 8); prints a report of each fault and check.
+chaos: install pg-up kafka-up
+	$(BIN)/python -m pytest tests/chaos -m chaos $(PYTEST_ARGS)
 
 clean:
 	-deploy/kafka/kafka.sh clean
 	-deploy/postgres/postgres.sh clean
 	rm -rf .local bench-results .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# Benchmarks against raw baselines (issue 7): BENCH_SCALE=small (default, < 10 min) or large.
+bench: install pg-up kafka-up
+	$(BIN)/python -m bench --scale $(BENCH_SCALE)

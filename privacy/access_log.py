@@ -10,6 +10,9 @@ the same chain, so an auditor reads one history.
 from __future__ import annotations
 
 import hashlib
+import random
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -116,6 +119,7 @@ class AccessLog:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._append_lock = threading.Lock()
         metadata.create_all(engine)
 
     def append(
@@ -123,7 +127,11 @@ class AccessLog:
     ) -> LogEntry:
         """Appends one entry (and its notice, in the same transaction) at the head of the chain."""
         text = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
-        for _ in range(APPEND_ATTEMPTS):
+        with self._append_lock:  # threads of one process queue here, not in the database
+            return self._append_with_retries(kind, text, notice)
+
+    def _append_with_retries(self, kind: EntryKind, text: str, notice: Notice | None) -> LogEntry:
+        for attempt in range(APPEND_ATTEMPTS):
             try:
                 with self.engine.begin() as connection:
                     entry = self._append_at_head(connection, kind, text)
@@ -136,8 +144,8 @@ class AccessLog:
                             )
                         )
                     return entry
-            except IntegrityError:
-                continue  # another writer took this place in the chain: retry at the new head
+            except IntegrityError:  # another process took this place: retry at the new head
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise RuntimeError("access log is too contended to append")
 
     def adopt_register(self, register: PurposeRegister) -> None:

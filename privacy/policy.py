@@ -98,12 +98,22 @@ class PolicyDecisionPoint:
         )
 
     def _break_glass(self, request: AccessRequest, purpose: Purpose, actor: Analyst) -> Decision:
-        """Acute danger: any Veilig Thuis analyst, any region, any period, with a justification.
+        """Acute danger: a Veilig Thuis analyst opens a household in any region, over any
+        period, with a justification.
 
-        The purpose's sector and field limits still apply; the access is marked for review.
+        Break-glass lifts the region and look-back limits only: the analyst must still hold a
+        role the purpose admits, and its sector and field limits still apply (otherwise a
+        triage analyst could see what only the confidential doctor may, by naming that
+        doctor's purpose). The access is marked for review.
         """
         if actor.role not in VT_ANALYST_ROLES:
             return self._deny(f"role '{actor.role}' may not break the glass", request.purpose)
+        if actor.role not in purpose.roles:
+            return self._deny(
+                f"role '{actor.role}' may not use purpose '{request.purpose}', "
+                "not even with break-glass",
+                request.purpose,
+            )
         if not _justified(request.justification):
             return self._deny("break-glass needs a written justification", request.purpose)
         cross_region = request.subject_region not in (None, str(actor.region))

@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 metadata = MetaData()
 
@@ -24,12 +24,23 @@ revoked_credentials = Table(
 )
 
 
-class RevocationList:
-    """The revoked token ids, cached for `refresh_seconds`."""
+class RevocationsUnavailableError(Exception):
+    """The list could not be read for too long: tokens cannot be checked, so none is taken."""
 
-    def __init__(self, engine: Engine, refresh_seconds: float = 2.0) -> None:
+
+class RevocationList:
+    """The revoked token ids, re-read every `refresh_seconds`.
+
+    During a short database outage the last list read stays in force for `max_stale_seconds`;
+    after that, verification fails closed.
+    """
+
+    def __init__(
+        self, engine: Engine, refresh_seconds: float = 2.0, max_stale_seconds: float = 60.0
+    ) -> None:
         self._engine = engine
         self._refresh_seconds = refresh_seconds
+        self._max_stale_seconds = max_stale_seconds
         self._cached: frozenset[str] = frozenset()
         self._read_at = float("-inf")
         self._lock = threading.Lock()
@@ -51,9 +62,14 @@ class RevocationList:
 
     def is_revoked(self, jti: str) -> bool:
         with self._lock:
-            if time.monotonic() - self._read_at > self._refresh_seconds:
-                with self._engine.connect() as connection:
-                    rows = connection.execute(select(revoked_credentials.c.jti)).scalars()
-                    self._cached = frozenset(rows)
-                self._read_at = time.monotonic()
+            age = time.monotonic() - self._read_at
+            if age > self._refresh_seconds:
+                try:
+                    with self._engine.connect() as connection:
+                        rows = connection.execute(select(revoked_credentials.c.jti)).scalars()
+                        self._cached = frozenset(rows)
+                    self._read_at = time.monotonic()
+                except SQLAlchemyError as error:
+                    if age > self._max_stale_seconds:
+                        raise RevocationsUnavailableError from error
             return jti in self._cached

@@ -1,4 +1,5 @@
-"""The household aggregate: every signal seen about one household, each applied exactly once.
+"""The household aggregate: every signal seen about one household, each applied exactly once,
+with the score and the responsible region that follow from them.
 
 A household is identified by its pseudonym only; its aggregate id is derived from the pseudonym
 so that every aggregator instance finds the same aggregate for the same household.
@@ -7,14 +8,19 @@ so that every aggregator instance finds the same aggregate for the same househol
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from contracts.signal_v1 import SignalEventV1
+from radar.alerts import StaffRef
+from radar.regions import RegionEvidence
+from radar.risk import Assessment, Contribution, SignalFact
 
 _HOUSEHOLD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:signal-radar:household")
+CHILD_ROLE = "child"
 
 
 def household_id(pseudonym: str) -> UUID:
@@ -25,6 +31,20 @@ def household_id(pseudonym: str) -> UUID:
 class Household(Aggregate):
     """One household as the radar knows it: its signals, region and the persons seen in it."""
 
+    # Version 2 keeps each signal's facts for the risk model. A snapshot of version 1 lacks
+    # them; its upcast marks the state, and the ledger then replays the household's events.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.update(
+            facts=None,
+            moves=[],
+            responsible_region=state.get("region"),
+            latest_score=None,
+            has_case=False,
+        )
+
     @staticmethod
     def create_id(pseudonym: str) -> UUID:
         return household_id(pseudonym)
@@ -34,7 +54,12 @@ class Household(Aggregate):
         self.pseudonym = pseudonym
         self.signal_types: dict[str, str] = {}  # event id -> signal type, for idempotency
         self.persons: dict[str, str] = {}  # person pseudonym -> last known role
-        self.region: str | None = None
+        self.region: str | None = None  # the region of the signal recorded last
+        self.facts: list[dict[str, Any]] | None = []  # SignalFact records, in recorded order
+        self.moves: list[dict[str, Any]] = []  # moves recorded by analysts
+        self.responsible_region: str | None = None
+        self.latest_score: dict[str, Any] | None = None
+        self.has_case = False
 
     def has_signal(self, event_id: UUID) -> bool:
         """Whether this signal (by its publisher-chosen event id) was already recorded."""
@@ -82,3 +107,114 @@ class Household(Aggregate):
         self.region = region
         for person in persons:
             self.persons[person["pseudonym"]] = person["role"]
+        if self.facts is not None:
+            children = [p["pseudonym"] for p in persons if p["role"] == CHILD_ROLE]
+            fact = SignalFact(
+                str(signal_id),
+                sector,
+                signal_type,
+                severity,
+                occurred_at,
+                received_at,
+                region,
+                tuple(sorted(set(children))),
+            )
+            self.facts.append(fact.record())
+
+    # --- what follows from the signals --------------------------------------------------------
+
+    def signal_facts(self) -> list[SignalFact]:
+        assert self.facts is not None, "replay the household: its snapshot predates facts"
+        return [SignalFact.from_record(f) for f in self.facts]
+
+    def region_evidence(self) -> list[RegionEvidence]:
+        """Where the signals and recorded moves say the household lives, and from when."""
+        evidence = [RegionEvidence(f.region, f.occurred_at, False) for f in self.signal_facts()]
+        evidence += [RegionEvidence(m["region"], m["moved_at"], True) for m in self.moves]
+        return evidence
+
+    def change_score(self, assessment: Assessment, cause: str) -> None:
+        """Records a new score with its model version and explanation."""
+        self._score_changed(
+            household=self.pseudonym,
+            score=assessment.score,
+            as_of=assessment.as_of,
+            model_version=assessment.model_version,
+            contributions=[c.record() for c in assessment.contributions],
+            children_present=assessment.children_present,
+            child_scores=dict(assessment.child_scores),
+            region=self.responsible_region,
+            cause=cause,
+        )
+
+    @event("ScoreChanged")
+    def _score_changed(
+        self,
+        household: str,
+        score: Decimal,
+        as_of: datetime,
+        model_version: int,
+        contributions: list[dict[str, Any]],
+        children_present: bool,
+        child_scores: dict[str, Decimal],
+        region: str | None,
+        cause: str,
+    ) -> None:
+        self.latest_score = {
+            "score": score,
+            "as_of": as_of,
+            "model_version": model_version,
+            "contributions": contributions,
+            "children_present": children_present,
+            "child_scores": child_scores,
+        }
+
+    def latest_assessment(self) -> Assessment | None:
+        """The score recorded last, as an assessment."""
+        if self.latest_score is None:
+            return None
+        values = self.latest_score
+        return Assessment(
+            score=Decimal(str(values["score"])),
+            as_of=values["as_of"],
+            model_version=values["model_version"],
+            contributions=tuple(Contribution.from_record(c) for c in values["contributions"]),
+            children_present=values["children_present"],
+            child_scores={k: Decimal(str(v)) for k, v in values["child_scores"].items()},
+        )
+
+    def assign_region(self, region: str, reason: str) -> bool:
+        """Makes `region` responsible for the household; False if it already was."""
+        if region == self.responsible_region:
+            return False
+        self._region_assigned(
+            household=self.pseudonym, region=region, previous=self.responsible_region, reason=reason
+        )
+        return True
+
+    @event("RegionAssigned")
+    def _region_assigned(
+        self, household: str, region: str, previous: str | None, reason: str
+    ) -> None:
+        self.responsible_region = region
+
+    def record_move(self, municipality: str, region: str, moved_at: datetime, by: StaffRef) -> None:
+        """An analyst records that the household moved to another municipality."""
+        self._move_recorded(
+            municipality=municipality, region=region, moved_at=moved_at, by=by.record()
+        )
+
+    @event("MoveRecorded")
+    def _move_recorded(
+        self, municipality: str, region: str, moved_at: datetime, by: dict[str, Any]
+    ) -> None:
+        self.moves.append({"municipality": municipality, "region": region, "moved_at": moved_at})
+
+    def open_case(self) -> None:
+        """Notes that Veilig Thuis opened a case (alerts, conditions) for the household."""
+        if not self.has_case:
+            self._case_opened()
+
+    @event("CaseOpened")
+    def _case_opened(self) -> None:
+        self.has_case = True

@@ -3,24 +3,47 @@
 It is an eventsourcing EventSourcedProjection, so the new domain events and the position of the
 batch in its source (a Kafka partition offset) are written in one database transaction. A batch
 whose position is not beyond the stored one is refused by the store, atomically, which is what
-makes redelivery harmless.
+makes redelivery harmless. The scores, region changes and alerts that new signals call for are
+part of the same transaction.
+
+Analysts' steps (alerts, safety conditions, moves) and model changes are commands on the same
+aggregates, saved through the application; a step that meets a concurrent write is retried on
+the fresh state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, date, datetime, time
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
-from eventsourcing.persistence import Tracking
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import EventSourcedProjection
+from eventsourcing.utils import get_topic
 
 from contracts.signal_v1 import SignalEventV1
+from radar.alerts import StaffRef, TriageOutcome
+from radar.case import HouseholdCase, case_id
+from radar.evaluation import after_new_signals, follow_region, remind_missed_checks, rescore
 from radar.household import Household, household_id
+from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
+from radar.regions import registry
+from radar.risk_model import RiskModel, default_model
+from radar.safety import NETHERLANDS
 
 SNAPSHOT_INTERVAL = 100
+COMMAND_ATTEMPTS = 5
+DEFAULT_MODEL_REASON = "the model shipped with the radar, adopted at first use"
+T = TypeVar("T")
+
+
+class UnknownHouseholdError(LookupError):
+    """The radar has no signals about this household (or no case for it)."""
 
 
 @dataclass(frozen=True)
@@ -59,25 +82,236 @@ class SignalLedger(EventSourcedProjection[UUID]):
         return self.recorder.max_tracking_id(source)
 
     def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
-        """Records each signal of the batch in its household, skipping signals seen before."""
+        """Records each signal of the batch in its household, skipping signals seen before;
+        then rescores each household that got new signals and raises the alerts they call for."""
         batch: SignalBatch = domain_event
         households: dict[str, Household] = {}
-        recorded = duplicates = 0
+        new_signals: dict[str, list[str]] = defaultdict(list)
+        duplicates = 0
         for signal in batch.signals:
             household = households.get(signal.household)
             if household is None:
                 household = self._household(signal.household)
                 households[signal.household] = household
             if household.record(signal):
-                recorded += 1
+                new_signals[signal.household].append(str(signal.event_id))
             else:
                 duplicates += 1
-        processing_event.collect_events(*households.values())
+        touched: list[Aggregate] = list(households.values())
+        if new_signals:
+            history = self._model_history()
+            model = history.in_force()
+            assert model is not None
+            touched.append(history)
+            for pseudonym, signal_ids in new_signals.items():
+                household = households[pseudonym]
+                case = self._case(pseudonym) if household.has_case else None
+                case = after_new_signals(household, case, model, signal_ids)
+                if case is not None:
+                    touched.append(case)
+        processing_event.collect_events(*touched)
+        recorded = sum(len(ids) for ids in new_signals.values())
         batch.outcome = BatchOutcome(recorded, duplicates)
+
+    # --- the risk model ---------------------------------------------------------------------
+
+    def model_in_force(self) -> RiskModel:
+        """The model new scores are made with (the shipped one until a version is adopted)."""
+        return self._model_history().in_force() or default_model()
+
+    def model_history(self) -> RiskModelHistory | None:
+        try:
+            history: RiskModelHistory = self.repository.get(MODEL_HISTORY_ID)
+        except AggregateNotFoundError:
+            return None
+        return history
+
+    def adopt_model(
+        self, model: RiskModel, by: StaffRef | None, reason: str, now: datetime | None = None
+    ) -> int:
+        """Puts a new model version in force and rescores every household under it; returns
+        how many households got a new score. Scores made before keep their old version."""
+        moment = now or datetime.now(UTC)
+        history = self._model_history()
+        history.adopt(model, moment, by, reason)
+        self.save(history)
+        return sum(self._rescore(hid, model, moment) for hid in self.household_ids())
+
+    def household_ids(self) -> Iterator[UUID]:
+        """The id of every household in the store, in the order they were first seen."""
+        topic = get_topic(Household.Opened)  # type: ignore[attr-defined]
+        start = 0
+        while notifications := self.recorder.select_notifications(
+            start=start, limit=500, topics=[topic], inclusive_of_start=False
+        ):
+            for notification in notifications:
+                yield UUID(str(notification.originator_id))
+            start = notifications[-1].id
+
+    def households(self) -> Iterator[Household]:
+        """Every household in the store."""
+        for hid in self.household_ids():
+            yield self._load_household(hid)
+
+    def household(self, pseudonym: str) -> Household:
+        """A household as recorded; UnknownHouseholdError if the radar has no signals about it."""
+        try:
+            return self._load_household(household_id(pseudonym))
+        except AggregateNotFoundError as error:
+            raise UnknownHouseholdError("the radar has no signals about this household") from error
+
+    def case(self, pseudonym: str) -> HouseholdCase | None:
+        return self._case(pseudonym)
+
+    # --- analysts' steps --------------------------------------------------------------------
+
+    def acknowledge_alert(self, household: str, alert: str, by: StaffRef) -> None:
+        self._on_case(household, lambda case: case.acknowledge(alert, by))
+
+    def triage_alert(
+        self, household: str, alert: str, by: StaffRef, outcome: TriageOutcome, reason: str
+    ) -> None:
+        self._on_case(household, lambda case: case.triage(alert, by, outcome, reason))
+
+    def close_alert(self, household: str, alert: str, by: StaffRef, reason: str) -> None:
+        self._on_case(household, lambda case: case.close(alert, by, reason))
+
+    def record_conditions(
+        self,
+        household: str,
+        by: StaffRef,
+        conditions: list[str],
+        excluded_signal_types: list[str],
+        starts_on: date,
+        ends_on: date,
+        check_dates: list[date],
+    ) -> str:
+        """Records safety conditions with their monitoring period; returns the plan id."""
+
+        def record(case: HouseholdCase) -> str:
+            return case.record_conditions(
+                by, conditions, excluded_signal_types, starts_on, ends_on, check_dates
+            )
+
+        return self._on_case(household, record, open_if_missing=True)
+
+    def assess_check(
+        self,
+        household: str,
+        plan_id: str,
+        check_date: date,
+        by: StaffRef,
+        conditions_kept: bool,
+        note: str,
+    ) -> None:
+        self._on_case(
+            household,
+            lambda case: case.assess_check(plan_id, check_date, by, conditions_kept, note),
+        )
+
+    def close_monitoring(
+        self, household: str, plan_id: str, by: StaffRef, safety_achieved: bool, note: str
+    ) -> None:
+        self._on_case(
+            household, lambda case: case.close_monitoring(plan_id, by, safety_achieved, note)
+        )
+
+    def record_move(self, household: str, municipality: str, moved_on: date, by: StaffRef) -> str:
+        """Records a move to another municipality; the responsible region (and any open alert)
+        follows when the move is the latest news of the household. Returns the region now."""
+        place = registry().municipality(municipality)
+        moved_at = datetime.combine(moved_on, time(), NETHERLANDS)
+        for attempt in range(COMMAND_ATTEMPTS):
+            found = self.household(household)
+            case = self._case(household) if found.has_case else None
+            found.record_move(place.code, str(place.region), moved_at, by)
+            region = follow_region(found, case, reason="move")
+            try:
+                self.save(found, case)
+            except IntegrityError:
+                if attempt + 1 == COMMAND_ATTEMPTS:
+                    raise
+                continue
+            assert region is not None
+            return region
+        raise AssertionError("unreachable")
+
+    def remind_missed_checks(self, household: str, now: datetime) -> list[str]:
+        """Raises reminders for check dates of the household's conditions that passed without
+        an assessment; returns the new alert ids (none when already reminded)."""
+        model = self.model_in_force()
+        found = self.household(household)
+        return self._on_case(household, lambda case: remind_missed_checks(found, case, model, now))
+
+    # --- loading and saving -----------------------------------------------------------------
+
+    def _on_case(
+        self,
+        household: str,
+        command: Callable[[HouseholdCase], T],
+        open_if_missing: bool = False,
+    ) -> T:
+        """Runs a command on the household's case and saves it, retrying on a concurrent
+        write; domain errors (ValueError) pass through unchanged."""
+        for attempt in range(COMMAND_ATTEMPTS):
+            found = self.household(household)
+            case = self._case(household) if found.has_case else None
+            if case is None:
+                if not open_if_missing:
+                    raise UnknownHouseholdError("there is no case for this household")
+                case = HouseholdCase(household)
+                found.open_case()
+            result = command(case)
+            try:
+                self.save(found, case)
+            except IntegrityError:
+                if attempt + 1 == COMMAND_ATTEMPTS:
+                    raise
+                continue
+            return result
+        raise AssertionError("unreachable")
+
+    def _rescore(self, hid: UUID, model: RiskModel, moment: datetime) -> int:
+        for attempt in range(COMMAND_ATTEMPTS):
+            household = self._load_household(hid)
+            if not rescore(household, model, moment):
+                return 0
+            try:
+                self.save(household)
+            except IntegrityError:
+                if attempt + 1 == COMMAND_ATTEMPTS:
+                    raise
+                continue
+            return 1
+        return 0
 
     def _household(self, pseudonym: str) -> Household:
         try:
-            found: Household = self.repository.get(household_id(pseudonym))
-            return found
+            return self._load_household(household_id(pseudonym))
         except AggregateNotFoundError:
             return Household(pseudonym)
+
+    def _load_household(self, hid: UUID) -> Household:
+        household: Household = self.repository.get(hid)
+        if household.facts is None:  # from a snapshot older than the facts: replay it all
+            replayed: Any = None
+            stored: Any
+            for stored in self.repository.event_store.get(originator_id=hid):
+                replayed = stored.mutate(replayed)
+            household = replayed
+        return household
+
+    def _case(self, pseudonym: str) -> HouseholdCase | None:
+        try:
+            case: HouseholdCase = self.repository.get(case_id(pseudonym))
+        except AggregateNotFoundError:
+            return None
+        return case
+
+    def _model_history(self) -> RiskModelHistory:
+        """The model history; created, with the shipped model in force, on first use."""
+        history = self.model_history()
+        if history is None:
+            history = RiskModelHistory()
+            history.adopt(default_model(), datetime.now(UTC), None, DEFAULT_MODEL_REASON)
+        return history

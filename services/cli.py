@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
+import orjson
 import typer
 import uvicorn
 
@@ -19,8 +21,9 @@ from services import wiring
 from services.audit.cli import audit_cli
 from services.event_store import open_ledger
 from services.logs import configure_logging
-from services.model_cli import model_cli
+from services.model_cli import model_cli, safety_cli
 from services.projector import follow, rebuild
+from services.publisher_client import PublisherClient
 from services.settings import Settings
 from services.supervisor import supervise
 
@@ -32,6 +35,7 @@ app.add_typer(admin, name="admin")
 app.add_typer(projections, name="projections")
 app.add_typer(audit_cli, name="audit")
 app.add_typer(model_cli, name="model")
+app.add_typer(safety_cli, name="safety")
 app.add_typer(contracts, name="contracts")
 
 
@@ -83,6 +87,29 @@ def projector() -> None:
     """Keep the read models up to date from the event store."""
     settings = _settings("projector")
     follow(wiring.followers(settings), wiring.stop_on_signals(), settings.projector_idle_seconds)
+
+
+@app.command()
+def publish(
+    signals_file: Annotated[Path, typer.Argument(help="JSON lines, one signal per line.")],
+    url: Annotated[str, typer.Option(help="The ingest API.")] = "http://127.0.0.1:8081",
+    token_file: Annotated[Path, typer.Option(help="File holding the publisher's token.")] = Path(
+        "publisher.token"
+    ),
+    batch_size: Annotated[int, typer.Option(min=1, max=1000)] = 500,
+) -> None:
+    """Publish signals with retries; print one line per signal that was not delivered."""
+    token = token_file.read_text(encoding="utf-8").strip()
+    lines = signals_file.read_text(encoding="utf-8").splitlines()
+    signals = [orjson.loads(line) for line in lines if line.strip()]
+    with PublisherClient(url, token, batch_size=batch_size) as client:
+        results = client.publish(signals)
+    counts = Counter(result.status for result in results)
+    for result in results:
+        if not result.delivered:
+            typer.echo(orjson.dumps(result.__dict__).decode())
+    typer.echo(", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
+    raise typer.Exit(0 if all(r.delivered for r in results) else 1)
 
 
 @projections.command("rebuild")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 SCHEMA_LOCK_KEY = 0x5241444152  # "RADAR"
+_HELD_SCHEMA_LOCKS = threading.local()
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,27 @@ class Database:
 
         PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a concurrent twin (it
         can fail on the catalogue's unique index), so creators take an advisory lock first.
-        SQLite serialises DDL by itself.
+        SQLite serialises single statements, but the eventsourcing recorders create several
+        tables and then record a migration row; two processes interleaving those steps can
+        collide, so creators take an exclusive file lock next to the database.
+        Re-entrant within a thread, so a helper that takes it may be called under it.
         """
-        if self.is_sqlite:
+        held: set[str] = _HELD_SCHEMA_LOCKS.__dict__.setdefault("urls", set())
+        if self.url in held:
             yield
+            return
+        held.add(self.url)
+        try:
+            with self._exclusive_schema_lock():
+                yield
+        finally:
+            held.discard(self.url)
+
+    @contextmanager
+    def _exclusive_schema_lock(self) -> Iterator[None]:
+        if self.is_sqlite:
+            with self._sqlite_file_lock():
+                yield
             return
         url = make_url(self.url).set(drivername="postgresql")
         with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
@@ -76,6 +96,18 @@ class Database:
                 yield
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+
+    @contextmanager
+    def _sqlite_file_lock(self) -> Iterator[None]:
+        path = self.sqlite_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = path.with_name(path.name + ".schema-lock")
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def engine(self, **options: Any) -> Engine:
         """A SQLAlchemy engine for the read models."""

@@ -9,7 +9,8 @@ AGGREGATE_CACHE_SIZE = 2000
 
 
 def open_ledger(database: Database) -> SignalLedger:
-    """The signal ledger on this database; tables are created on first use.
+    """The signal ledger on this database; tables are created on first use,
+    under the schema lock so processes starting together do not collide.
 
     The aggregate cache is bounded (memory stays flat while catching up on a backlog) and
     fast-forwards from the store, so a household written by another aggregator is never stale.
@@ -17,4 +18,5 @@ def open_ledger(database: Database) -> SignalLedger:
     env = database.eventsourcing_env()
     env["AGGREGATE_CACHE_MAXSIZE"] = str(AGGREGATE_CACHE_SIZE)
     env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
-    return SignalLedger(env=env)
+    with database.schema_lock():
+        return SignalLedger(env=env)

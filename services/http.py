@@ -3,8 +3,9 @@ content-type limits, and bearer-token authentication."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from privacy.actors import Actor
 from privacy.credentials import Audience, InvalidCredentialError, TokenAuthority
+from privacy.revocations import RevocationsUnavailableError
 
 ActorT = TypeVar("ActorT", bound=Actor)
 
@@ -31,6 +33,40 @@ class ErrorBody(BaseModel):
 
     detail: str
     errors: list[FieldError] = []
+
+
+_ERROR_DESCRIPTIONS = {
+    401: "No valid bearer token for this API (missing, malformed, expired, revoked, badly "
+    "signed or for another audience)",
+    403: "Authenticated, but not allowed: the reason says why",
+    404: "No such resource",
+    409: "Conflicts with what was recorded before",
+    413: "Body larger than the size limit (or, for a batch, too many signals)",
+    415: "Body is not application/json",
+    422: "Request is not valid: which field and why (the value is never echoed)",
+    503: "A backing service is unavailable; nothing was stored; retry after Retry-After seconds",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for error answers, all with the ErrorBody shape."""
+    return {
+        status: {"model": ErrorBody, "description": _ERROR_DESCRIPTIONS[status]}
+        for status in statuses
+    }
+
+
+QUERY_ERRORS = error_responses(401, 403, 422, 503)
+"""What any authenticated query may answer: no valid token, refused, not valid, a service down."""
+BODY_ERRORS = error_responses(413, 415)
+"""What a route with a JSON body may also answer."""
+STEP_ERRORS = {**BODY_ERRORS, **error_responses(404, 409)}
+"""What a step (a POST the domain may refuse: unknown id, out of order) may also answer."""
+
+
+def endpoint(request: Request) -> str:
+    """How the access log names what was asked: method and path (never the query string)."""
+    return f"{request.method} {request.url.path}"
 
 
 class ApiError(Exception):
@@ -82,7 +118,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class RequestLimits:
-    """ASGI middleware: 413 for bodies over the limit, 415 for non-JSON bodies."""
+    """ASGI middleware: 413 for bodies over the limit, 415 for non-JSON bodies, 422 for bodies
+    that are not well-formed UTF-8 JSON (naming why), before any endpoint sees them."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -106,6 +143,11 @@ class RequestLimits:
         body = await _read_body(receive, self.max_body_bytes)
         if body is None:
             await _reject(send, 413, f"body larger than {self.max_body_bytes} bytes")
+            return
+        malformed = _malformed_json(body)
+        if malformed is not None:
+            error = FieldError(field="body", reason=malformed)
+            await _reject(send, 422, "request is not valid", [error])
             return
         delivered = False
 
@@ -137,8 +179,27 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _reject(send: Send, status: int, detail: str) -> None:
-    body = ErrorBody(detail=detail).model_dump_json().encode()
+def _malformed_json(body: bytes) -> str | None:
+    """Why the body is not well-formed JSON in UTF-8 (RFC 8259), or None. The parser's own
+    failures (invalid UTF-8, nesting deeper than the interpreter's recursion limit, numbers
+    longer than Python converts) would otherwise surface as an unexplained 400."""
+    if not body:
+        return None  # the endpoint says which body it requires
+    try:
+        json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        return f"not valid UTF-8 (byte {error.start})"
+    except RecursionError:
+        return "JSON nested too deeply"
+    except json.JSONDecodeError as error:
+        return f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+    except ValueError:
+        return "not valid JSON: a number has too many digits"
+    return None
+
+
+async def _reject(send: Send, status: int, detail: str, errors: Sequence[FieldError] = ()) -> None:
+    body = ErrorBody(detail=detail, errors=list(errors)).model_dump_json().encode()
     await send(
         {
             "type": "http.response.start",
@@ -180,6 +241,10 @@ def actor_dependency(
             actor = authority.verify(credentials.credentials, audience)
         except InvalidCredentialError as error:
             raise ApiError(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from error
+        except RevocationsUnavailableError as error:
+            raise ApiError(
+                503, "credentials cannot be checked now", headers={"Retry-After": "5"}
+            ) from error
         if not isinstance(actor, kind):
             raise ApiError(403, refusal)
         return actor

@@ -53,9 +53,6 @@ class Projector:
         return total
 
 
-TimelineProjector = Projector  # the name the first benchmarks used
-
-
 class Follower(Protocol):
     """Anything that follows the event store in steps: projectors, the audit sealer."""
 

@@ -24,9 +24,10 @@ from services.projector import Follower, Projector
 from services.query.app import create_query_app
 from services.query.gate import QueryGate
 from services.query.worklist_routes import worklist_routers
-from services.read_models.radar_models import radar_read_models
+from services.read_models.radar_models import radar_followers, radar_read_models
 from services.read_models.read_model import ReadModel
 from services.read_models.timeline_store import TimelineStore
+from services.read_models.worklist_store import WorklistStore
 from services.settings import Settings
 
 
@@ -78,9 +79,27 @@ def query_app(settings: Settings) -> FastAPI:
     with db.schema_lock():
         access_log = AccessLog(engine)
         access_log.adopt_register(register)
-        gate = QueryGate(PolicyDecisionPoint(register), access_log, TimelineStore(engine))
+        timelines = TimelineStore(engine)
+        worklist = WorklistStore(engine)
+
+        def household_region(household: str) -> str | None:
+            """The region after the latest recorded move, else that of the latest signal."""
+            return worklist.household_region(household) or timelines.household_region(household)
+
+        gate = QueryGate(
+            PolicyDecisionPoint(register),
+            access_log,
+            timelines,
+            household_region=household_region,
+        )
     routers = [*worklist_routers(gate, settings), *audit_routers(gate, settings)]
-    return create_query_app(gate, token_authority(settings), pseudonymiser(settings), routers)
+    return create_query_app(
+        gate,
+        token_authority(settings),
+        pseudonymiser(settings),
+        routers,
+        settings.max_body_bytes,
+    )
 
 
 def aggregator(settings: Settings) -> Aggregator:
@@ -102,8 +121,9 @@ def read_models(db: Database) -> list[ReadModel]:
 
 
 def followers(settings: Settings) -> list[Follower]:
-    """Everything the projector process keeps up to date: read models and the audit sealer."""
-    return [*projectors(settings), *audit_followers(settings)]
+    """Everything the projector process keeps up to date: read models, the check-date
+    reminders and the audit sealer."""
+    return [*projectors(settings), *radar_followers(settings), *audit_followers(settings)]
 
 
 def projectors(settings: Settings) -> list[Projector]:

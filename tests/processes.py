@@ -26,6 +26,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def checkpoints_topic(settings: Settings) -> str:
+    """The topic the test's sealer publishes checkpoints to: one per test, like its signals."""
+    return f"{settings.signals_topic}.checkpoints"
+
+
 def environment(settings: Settings) -> dict[str, str]:
     """The RADAR_* environment that makes a process use these settings."""
     env = dict(os.environ)
@@ -35,6 +40,8 @@ def environment(settings: Settings) -> dict[str, str]:
         RADAR_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
         RADAR_SIGNALS_TOPIC=settings.signals_topic,
         RADAR_CONSUMER_GROUP=settings.consumer_group,
+        # each test's sealer publishes its checkpoints to a topic of its own
+        RADAR_AUDIT_CHECKPOINTS_TOPIC=checkpoints_topic(settings),
         RADAR_INGEST_PORT=str(settings.ingest_port),
         RADAR_QUERY_PORT=str(settings.query_port),
         PYTHONUNBUFFERED="1",

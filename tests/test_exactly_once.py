@@ -20,12 +20,15 @@ from contracts.vocabulary import Sector
 from privacy.actors import Publisher
 from privacy.credentials import Audience, TokenAuthority
 from services.database import Database
-from services.event_store import open_ledger
-from services.projector import rebuild
-from services.read_models.timeline_store import TimelineStore
 from services.settings import Settings
 from services.synthetic import SyntheticPopulation, sector_of
-from tests.inspection import recorded_signals, topic_records, wait_for
+from tests.inspection import (
+    assert_read_models_equal_rebuild,
+    recorded_signals,
+    topic_records,
+    wait_for,
+    wait_for_projection,
+)
 from tests.processes import RadarProcess, running_radar
 
 SIGNALS = 3000
@@ -69,20 +72,6 @@ def _stream(
                 )
 
 
-def _timeline_equals_rebuild(database: Database, tmp_path: Path) -> None:
-    live = TimelineStore(database.engine())
-    rebuilt = TimelineStore(Database(f"sqlite:///{tmp_path / 'rebuild.db'}").engine())
-    ledger = open_ledger(database)
-    try:
-        rebuild(ledger, rebuilt, 1000)
-    finally:
-        ledger.close()
-    wait_for(lambda: live.position() >= rebuilt.position(), 60, "the live projection to catch up")
-    assert live.all_entries() == rebuilt.all_entries()
-    live.engine.dispose()
-    rebuilt.engine.dispose()
-
-
 def test_aggregator_killed_repeatedly_records_every_signal_once(
     settings: Settings, database: Database, tmp_path: Path
 ) -> None:
@@ -124,6 +113,7 @@ def test_aggregator_killed_repeatedly_records_every_signal_once(
             )
         finally:
             aggregator.stop()
+        wait_for_projection(database)
 
     assert len(accepted) == SIGNALS
     recorded = recorded_signals(database)
@@ -138,7 +128,7 @@ def test_aggregator_killed_repeatedly_records_every_signal_once(
     assert sorted(households_expected.values()) == sorted(
         sum(c.values()) for c in recorded.values()
     )
-    _timeline_equals_rebuild(database, tmp_path)
+    assert_read_models_equal_rebuild(database, tmp_path)
 
 
 def test_the_same_record_consumed_twice_is_recorded_once(
@@ -180,9 +170,10 @@ def test_the_same_record_consumed_twice_is_recorded_once(
             time.sleep(5)
         finally:
             replay.stop()
+        wait_for_projection(database)
     recorded = recorded_signals(database)
     assert recorded == {stored_household: Counter({signal["event_id"]: 1})}
-    _timeline_equals_rebuild(database, tmp_path)
+    assert_read_models_equal_rebuild(database, tmp_path)
 
 
 def _only_record_value(settings: Settings) -> bytes:

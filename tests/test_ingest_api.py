@@ -564,5 +564,5 @@ def test_ready_and_live_when_the_broker_is_up(settings: Settings) -> None:
         ready = client.get("/health/ready")
         live = client.get("/health/live")
     assert ready.status_code == 200, ready.text
-    assert ready.json() == {"kafka": "up"}
+    assert ready.json() == {"kafka": "up", "database": "up"}
     assert live.status_code == 200, live.text

@@ -163,10 +163,17 @@ def test_other_region_needs_a_justification_and_notifies_the_owning_region(
 def test_break_glass_needs_a_justification_is_queued_reviewed_and_notified(
     harness: QueryHarness,
 ) -> None:
-    headers = harness.headers(AnalystRole.MONITORING, HOME_REGION)
+    headers = harness.headers(AnalystRole.TRIAGE, HOME_REGION)
     request = {"household": HOUSEHOLD_ELSEWHERE, "purpose": "triage", "break_glass": True}
     refused = harness.client.post("/v1/households/timeline", json=request, headers=headers)
     assert refused.status_code == 403 and "justification" in refused.json()["detail"]
+    # Break-glass lifts region and period limits, never the purpose's roles.
+    other_role = harness.client.post(
+        "/v1/households/timeline",
+        json={**request, "justification": JUSTIFICATION},
+        headers=harness.headers(AnalystRole.MONITORING, HOME_REGION),
+    )
+    assert other_role.status_code == 403 and "not even with break-glass" in other_role.text
     opened = harness.client.post(
         "/v1/households/timeline", json={**request, "justification": JUSTIFICATION}, headers=headers
     )

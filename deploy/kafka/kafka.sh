@@ -87,11 +87,11 @@ cmd_fetch() {
 broker_pid() {
   local pid="" p
   [ -f "$PIDFILE" ] && pid=$(cat "$PIDFILE" 2>/dev/null || true)
-  if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $CONF"; then
+  if [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $CONF"; then
     echo "$pid"; return
   fi
   for p in /proc/[0-9]*; do   # pid file lost: look for our exact command line
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $CONF"; then
+    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF "kafka.Kafka $CONF"; then
       echo "${p#/proc/}"; return
     fi
   done

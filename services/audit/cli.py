@@ -1,7 +1,231 @@
-"""`radar audit ...`: commands for auditors (filled in by the audit issue)."""
+"""`radar audit ...`: commands for auditors.
+
+Long runs show a progress bar (rate, ETA) on stderr; Ctrl-C stops them with their work saved,
+and `--resume` continues where they stopped.
+"""
 
 from __future__ import annotations
 
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
 import typer
 
+from contracts.regions import VtRegion
+from services.audit import report as html_report
+from services.audit import service
+from services.audit.keys import public_key_pem
+from services.audit.sealing import Sealer
+from services.audit.snapshot import Selection
+from services.settings import Settings
+
 audit_cli = typer.Typer(help="Replay, verify and check the logs (auditors).")
+
+INTERRUPTED = 130
+
+
+class Format(StrEnum):
+    JSON = "json"
+    HTML = "html"
+
+
+class VerifyFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+
+
+def parse_moment(value: str) -> datetime:
+    """An ISO 8601 moment; one without a zone is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"not an ISO 8601 moment: {value!r}") from error
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+Moment = Annotated[datetime | None, typer.Option(parser=parse_moment, metavar="ISO-8601")]
+Output = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(
+        value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS, default=str
+    ).decode()
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        typer.echo(f"written to {output}", err=True)
+
+
+def _interrupted(command: str) -> typer.Exit:
+    typer.echo(
+        f"\ninterrupted; `radar audit {command} --resume` continues where it stopped", err=True
+    )
+    return typer.Exit(INTERRUPTED)
+
+
+@audit_cli.command("replay")
+def replay_command(
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            parser=parse_moment,
+            metavar="ISO-8601",
+            help="Replay the events recorded at or before this moment (UTC if no zone).",
+        ),
+    ] = None,
+    household: Annotated[str | None, typer.Option(help="Only this household (pseudonym).")] = None,
+    region: Annotated[
+        VtRegion | None, typer.Option(help="Only this VT region's households.")
+    ] = None,
+    purpose: Annotated[
+        str | None,
+        typer.Option(
+            help="Show timelines as this purpose disclosed them, under the register then in force."
+        ),
+    ] = None,
+    output_format: Annotated[Format, typer.Option("--format")] = Format.JSON,
+    output: Output = None,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted replay.")] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Rebuild every read model as it was at a moment, in a throw-away database, and report it."""
+    if household and region:
+        raise typer.BadParameter("give --household or --region, not both")
+    settings = Settings()
+    selection = Selection(household, str(region) if region else None)
+    try:
+        result = service.replay_report(
+            settings,
+            as_of,
+            selection,
+            purpose,
+            service.replay_work_file(settings),
+            resume,
+            show_progress=not quiet,
+        )
+    except service.AuditError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    except KeyboardInterrupt:
+        raise _interrupted("replay") from None
+    _emit(
+        html_report.replay_html(result) if output_format == Format.HTML else _json(result), output
+    )
+
+
+@audit_cli.command("verify")
+def verify_command(
+    kafka: Annotated[
+        bool, typer.Option(help="Compare with the checkpoints published on Kafka.")
+    ] = True,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="The checkpoint public key as the auditor keeps it (PEM)."),
+    ] = None,
+    output_format: Annotated[VerifyFormat, typer.Option("--format")] = VerifyFormat.TEXT,
+    output: Output = None,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted verification.")] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Verify the event store (hash chain, signed checkpoints) and the access log; exit 1 on
+    any fault, naming where it is."""
+    settings = Settings()
+    try:
+        result = service.verify_report(
+            settings,
+            kafka,
+            public_key,
+            service.verify_work_file(settings),
+            resume,
+            show_progress=not quiet,
+        )
+    except service.AuditError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    except KeyboardInterrupt:
+        raise _interrupted("verify") from None
+    if output_format == VerifyFormat.JSON:
+        _emit(_json(result.as_dict()), output)
+    elif output_format == VerifyFormat.HTML:
+        _emit(html_report.verify_html(orjson.loads(_json(result.as_dict()))), output)
+    else:
+        store = result.event_store
+        lines = [
+            f"event store: {store['records']} records, sealed up to notification "
+            f"{store['sealed_up_to']}, {store['unsealed_records']} not yet sealed, "
+            f"{store['checkpoints']} checkpoints"
+            + (
+                ""
+                if store["checkpoints_on_kafka"] is None
+                else f" ({store['checkpoints_on_kafka']} on Kafka)"
+            ),
+            f"access log: {result.access_log['entries']} entries",
+            *(f"FAULT {fault.line()}" for fault in result.faults),
+            "intact" if result.intact else f"{len(result.faults)} faults",
+        ]
+        _emit("\n".join(lines), output)
+    raise typer.Exit(0 if result.intact else 1)
+
+
+@audit_cli.command("access")
+def access_command(
+    since: Annotated[
+        datetime | None,
+        typer.Option("--from", parser=parse_moment, metavar="ISO-8601", help="From (inclusive)."),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option("--to", parser=parse_moment, metavar="ISO-8601", help="To (inclusive)."),
+    ] = None,
+    output_format: Annotated[Format, typer.Option("--format")] = Format.JSON,
+    output: Output = None,
+    quiet: Quiet = False,
+) -> None:
+    """Re-decide every access in the period under the purpose register then in force; list
+    unlawful accesses, break-glass uses with their review, and accesses across regions.
+    Exit 1 when an access was unlawful or the log is damaged."""
+    try:
+        result = service.access_report(Settings(), since, until, show_progress=not quiet)
+    except KeyboardInterrupt:
+        typer.echo("\ninterrupted; nothing was changed, run it again", err=True)
+        raise typer.Exit(INTERRUPTED) from None
+    values = orjson.loads(_json(result.as_dict()))
+    _emit(
+        html_report.access_html(values) if output_format == Format.HTML else _json(values), output
+    )
+    raise typer.Exit(0 if result.lawful else 1)
+
+
+@audit_cli.command("seal")
+def seal_command() -> None:
+    """Seal everything stored so far and sign a checkpoint now (the projector does this
+    continuously)."""
+    from services.audit.hooks import sealer
+
+    worker: Sealer = sealer(Settings())
+    try:
+        sealed = worker.catch_up()
+    finally:
+        worker.close()
+    typer.echo(f"sealed {sealed} records")
+
+
+@audit_cli.command("public-key")
+def public_key_command() -> None:
+    """Print the checkpoint public key, for auditors to keep elsewhere."""
+    settings = Settings()
+    sys.stdout.write(public_key_pem(service.checkpoint_public_key(settings, None)))

@@ -10,16 +10,25 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import sector_may_publish
 from privacy.actors import Publisher
 from privacy.credentials import Audience, TokenAuthority
 from privacy.pseudonyms import Pseudonymiser
-from services.http import ApiError, FieldError, actor_dependency, field_errors, new_api
+from services.http import (
+    ApiError,
+    ErrorBody,
+    FieldError,
+    actor_dependency,
+    error_responses,
+    field_errors,
+    new_api,
+)
 from services.ingest.publisher import SignalPublisher
 from services.ingest.receipts import ReceiptBook, fingerprint
 from services.ingest.submissions import SignalSubmission, to_event
@@ -62,7 +71,18 @@ class BatchResult(BaseModel):
     unavailable: int
 
 
+class Readiness(BaseModel):
+    """Whether each backing service answers."""
+
+    kafka: str = Field(description="up or down")
+    database: str = Field(description="up or down")
+
+
 _submission = TypeAdapter(SignalSubmission)
+
+
+class ReceiptsUnavailableError(Exception):
+    """The database with the receipts cannot be reached: nothing was taken."""
 
 
 class _Pending:
@@ -99,14 +119,22 @@ class Ingest:
             else:
                 event, reported_by_publisher = verdict
                 pending.append(_Pending(index, event, fingerprint(event, reported_by_publisher)))
-        pending = self._without_duplicates(pending, results)
+        try:
+            pending = self._without_duplicates(pending, results)
+        except SQLAlchemyError as error:  # cannot tell duplicates: take nothing, say retry
+            raise ReceiptsUnavailableError from error
         if pending:
             deliveries = self.publisher.publish([p.event for p in pending])
-            self.receipts.record(
-                (p.event, p.fingerprint)
-                for p, d in zip(pending, deliveries, strict=True)
-                if d.acknowledged
-            )
+            try:
+                self.receipts.record(
+                    (p.event, p.fingerprint)
+                    for p, d in zip(pending, deliveries, strict=True)
+                    if d.acknowledged
+                )
+            except SQLAlchemyError as error:
+                # The signals are durably in Kafka, so they are accepted; without a receipt a
+                # re-submission is published again and the aggregator records it only once.
+                log.warning("receipts not written", error=type(error).__name__)
             for item, delivery in zip(pending, deliveries, strict=True):
                 status = Outcome.ACCEPTED if delivery.acknowledged else Outcome.UNAVAILABLE
                 results[item.index] = SignalResult(event_id=item.event.event_id, status=status)
@@ -185,7 +213,10 @@ def create_ingest_app(
         "/v1/signals",
         response_model=SignalResult,
         status_code=202,
-        responses={200: {"model": SignalResult}, 503: {"model": SignalResult}},
+        responses={
+            200: {"model": SignalResult, "description": "A duplicate: accepted before"},
+            **error_responses(401, 403, 409, 413, 415, 422, 503),
+        },
     )
     def submit_signal(
         signal: dict[str, Any],
@@ -206,7 +237,16 @@ def create_ingest_app(
         return JSONResponse(result.model_dump(mode="json"), status_code=status)
 
     @app.post(
-        "/v1/signals/batch", response_model=BatchResult, responses={503: {"model": BatchResult}}
+        "/v1/signals/batch",
+        response_model=BatchResult,
+        responses={
+            **error_responses(401, 403, 413, 415, 422),
+            503: {
+                "model": BatchResult | ErrorBody,
+                "description": "Kafka did not take some signals (BatchResult says which; send "
+                "those again) or the database is unavailable (ErrorBody; nothing was stored)",
+            },
+        },
     )
     def submit_batch(
         batch: BatchSubmission,
@@ -232,11 +272,26 @@ def create_ingest_app(
             )
         return JSONResponse(body.model_dump(mode="json"), status_code=200)
 
-    @app.get("/health/ready")
+    @app.exception_handler(ReceiptsUnavailableError)
+    async def _receipts_down(_request: Request, _error: ReceiptsUnavailableError) -> JSONResponse:
+        body = ErrorBody(detail="database unavailable: nothing was stored")
+        return JSONResponse(
+            body.model_dump(), status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS}
+        )
+
+    @app.get(
+        "/health/ready",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Kafka or the database is down"}},
+    )
     def ready() -> JSONResponse:
+        """200 when Kafka and the database answer; 503 naming what is down."""
         kafka_ok = ingest.publisher.is_ready()
-        status = 200 if kafka_ok else 503
-        return JSONResponse({"kafka": "up" if kafka_ok else "down"}, status_code=status)
+        database_ok = ingest.receipts.is_ready()
+        return JSONResponse(
+            {"kafka": "up" if kafka_ok else "down", "database": "up" if database_ok else "down"},
+            status_code=200 if kafka_ok and database_ok else 503,
+        )
 
     return app
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from kafka.errors import KafkaError
 
 from contracts.signal_v1 import SignalEventV1
 
+RECONNECT_INTERVAL_SECONDS = 1.0
 SCHEMA_HEADER = ("schema", b"radar.signal.v1")
 CONTENT_TYPE_HEADER = ("content-type", b"application/json")
 
@@ -44,6 +46,7 @@ class SignalPublisher:
         self._timeout = timeout_seconds
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
+        self._failed_at = float("-inf")
 
     def publish(self, events: Sequence[SignalEventV1]) -> list[Delivery]:
         """Sends the events keyed by household and waits for the broker's acknowledgements."""
@@ -82,35 +85,49 @@ class SignalPublisher:
             return False
 
     def close(self) -> None:
-        with self._lock:
-            if self._producer is not None:
-                self._producer.close(timeout=self._timeout)
-                self._producer = None
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.close(timeout=self._timeout)
 
     def _connected(self) -> KafkaProducer:
-        with self._lock:
+        """The producer, connecting if needed. While the broker is down, requests fail fast:
+        only one thread at a time tries to connect, and not again within a second."""
+        producer = self._producer
+        if producer is not None:
+            return producer
+        if time.monotonic() - self._failed_at < RECONNECT_INTERVAL_SECONDS:
+            raise BrokerUnavailableError("broker unreachable moments ago")
+        if not self._lock.acquire(blocking=False):
+            raise BrokerUnavailableError("connecting to the broker")
+        try:
             if self._producer is None:
-                milliseconds = int(self._timeout * 1000)
-                try:
-                    self._producer = KafkaProducer(
-                        bootstrap_servers=self._bootstrap,
-                        client_id="radar-ingest",
-                        acks="all",
-                        enable_idempotence=True,
-                        linger_ms=2,
-                        max_block_ms=milliseconds,
-                        bootstrap_timeout_ms=milliseconds,
-                        request_timeout_ms=milliseconds // 2,
-                        delivery_timeout_ms=milliseconds,
-                        max_in_flight_requests_per_connection=5,
-                    )
-                except KafkaError as error:
-                    raise BrokerUnavailableError(type(error).__name__) from error
+                self._producer = self._new_producer()
             return self._producer
+        except KafkaError as error:
+            self._failed_at = time.monotonic()
+            raise BrokerUnavailableError(type(error).__name__) from error
+        finally:
+            self._lock.release()
+
+    def _new_producer(self) -> KafkaProducer:
+        milliseconds = int(self._timeout * 1000)
+        return KafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id="radar-ingest",
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=2,
+            max_block_ms=milliseconds,
+            bootstrap_timeout_ms=milliseconds,
+            request_timeout_ms=milliseconds // 2,
+            delivery_timeout_ms=milliseconds,
+            max_in_flight_requests_per_connection=5,
+        )
 
     def _reset(self) -> None:
         """Drops a producer whose deliveries failed, so the next request starts clean."""
-        with self._lock:
-            producer, self._producer = self._producer, None
+        producer, self._producer = self._producer, None
         if producer is not None:
-            producer.close(timeout=0)
+            self._failed_at = time.monotonic()
+            with contextlib.suppress(KafkaError):  # unsent records fail; their senders retry
+                producer.close(timeout=0)

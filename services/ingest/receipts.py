@@ -14,7 +14,7 @@ from uuid import UUID
 
 import orjson
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from contracts.signal_v1 import SignalEventV1
 
@@ -44,6 +44,15 @@ class ReceiptBook:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         metadata.create_all(engine)
+
+    def is_ready(self) -> bool:
+        """Whether the receipts database answers."""
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(select(1))
+        except SQLAlchemyError:
+            return False
+        return True
 
     def known(self, event_ids: Iterable[UUID]) -> dict[UUID, str]:
         """Fingerprints of the given event ids that were accepted before."""

@@ -15,7 +15,16 @@ from privacy.actors import Analyst
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience, TokenAuthority
 from privacy.pseudonyms import Pseudonymiser
-from services.http import ApiError, FieldError, actor_dependency, new_api
+from services.http import (
+    BODY_ERRORS,
+    QUERY_ERRORS,
+    STEP_ERRORS,
+    ApiError,
+    FieldError,
+    actor_dependency,
+    endpoint,
+    new_api,
+)
 from services.query.gate import QueryGate
 from services.query.views import (
     AccessLogView,
@@ -28,10 +37,6 @@ from services.query.views import (
 )
 
 Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
-
-
-def _endpoint(request: Request) -> str:
-    return f"{request.method} {request.url.path}"
 
 
 def create_query_app(
@@ -47,7 +52,9 @@ def create_query_app(
         authority, Audience.QUERY, Analyst, "publishers cannot query the radar"
     )
 
-    @app.get(
+    api = APIRouter(tags=["timeline"], responses=QUERY_ERRORS)
+
+    @api.get(
         "/v1/households/{household}/timeline",
         response_model=TimelineView,
         response_model_exclude_unset=True,
@@ -59,10 +66,13 @@ def create_query_app(
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> TimelineView:
         """A household's timeline; 403 unless the purpose allows it for this actor."""
-        return gate.timeline(actor, household, purpose, _endpoint(request))
+        return gate.timeline(actor, household, purpose, endpoint(request))
 
-    @app.post(
-        "/v1/households/timeline", response_model=TimelineView, response_model_exclude_unset=True
+    @api.post(
+        "/v1/households/timeline",
+        response_model=TimelineView,
+        response_model_exclude_unset=True,
+        responses=BODY_ERRORS,
     )
     def open_timeline(
         request: Request,
@@ -88,12 +98,12 @@ def create_query_app(
             actor,
             household,
             body.purpose,
-            _endpoint(request),
+            endpoint(request),
             justification=body.justification,
             break_glass=body.break_glass,
         )
 
-    @app.get("/v1/access-log", response_model=AccessLogView)
+    @api.get("/v1/access-log", response_model=AccessLogView)
     def access_log(
         request: Request,
         purpose: Purpose = None,
@@ -102,9 +112,9 @@ def create_query_app(
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> AccessLogView:
         """The access log (privacy officers and auditors); this read is itself logged."""
-        return gate.access_log_entries(actor, purpose, _endpoint(request), since, until)
+        return gate.access_log_entries(actor, purpose, endpoint(request), since, until)
 
-    @app.get("/v1/break-glass", response_model=BreakGlassQueue)
+    @api.get("/v1/break-glass", response_model=BreakGlassQueue)
     def break_glass_queue(
         request: Request,
         purpose: Purpose = None,
@@ -112,9 +122,11 @@ def create_query_app(
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> BreakGlassQueue:
         """Break-glass accesses awaiting (or with) the privacy officer's review."""
-        return gate.break_glass_queue(actor, purpose, _endpoint(request), open_only)
+        return gate.break_glass_queue(actor, purpose, endpoint(request), open_only)
 
-    @app.post("/v1/break-glass/{access_seq}/review", response_model=BreakGlassView)
+    @api.post(
+        "/v1/break-glass/{access_seq}/review", response_model=BreakGlassView, responses=STEP_ERRORS
+    )
     def review_break_glass(
         request: Request,
         access_seq: Annotated[int, Path(ge=1)],
@@ -122,18 +134,18 @@ def create_query_app(
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> BreakGlassView:
         """Record whether a break-glass access was justified."""
-        return gate.review_break_glass(actor, access_seq, review, _endpoint(request))
+        return gate.review_break_glass(actor, access_seq, review, endpoint(request))
 
-    @app.get("/v1/notices", response_model=NoticesView)
+    @api.get("/v1/notices", response_model=NoticesView)
     def notices(
         request: Request,
         purpose: Purpose = None,
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> NoticesView:
         """Households of the actor's region opened from another region, newest first."""
-        return gate.notices(actor, purpose, _endpoint(request))
+        return gate.notices(actor, purpose, endpoint(request))
 
-    for router in routers:
+    for router in [api, *routers]:
         app.include_router(router)
 
     @app.get("/health/ready")

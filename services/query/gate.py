@@ -35,6 +35,7 @@ from services.query.views import (
 from services.read_models.timeline_store import TimelineStore
 
 Clock = Callable[[], datetime]
+RegionLookup = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,15 @@ class QueryGate:
         access_log: AccessLog,
         timelines: TimelineStore,
         clock: Clock = lambda: datetime.now(UTC),
+        household_region: RegionLookup | None = None,
     ) -> None:
         self.policy = policy
         self.access_log = access_log
         self.timelines = timelines
         self.clock = clock
+        # Which VT region is responsible for a household now: by default the region of its
+        # latest signal; the radar's worklist knows better once a move was recorded.
+        self.household_region = household_region or timelines.household_region
 
     def timeline(
         self,
@@ -76,7 +81,7 @@ class QueryGate:
             resource=Resource.HOUSEHOLD_TIMELINE,
             purpose=purpose,
             subject=household,
-            subject_region=self.timelines.household_region(household),
+            subject_region=self.household_region(household),
             justification=justification,
             break_glass=break_glass,
         )
@@ -190,7 +195,8 @@ class QueryGate:
         self, request: AccessRequest, endpoint: str, read: Callable[[Decision], Answer]
     ) -> Any:
         """Decides; when permitted, reads; logs exactly one entry; returns the body. Every
-        query route (also those of other rooms' routers) answers through here."""
+        query route (also those of other rooms' routers) answers through here. `read` may
+        raise ApiError to refuse after the policy permitted; that is logged as a deny."""
         if request.justification and contains_identifier(request.justification):
             decision = _refused(
                 self.policy.decide(request, self.clock()),
@@ -206,7 +212,13 @@ class QueryGate:
         if not decision.permitted:
             self._log(request, decision, endpoint, None)
             raise ApiError(403, decision.reason)
-        answer = read(decision)
+        try:
+            answer = read(decision)
+        except ApiError as refusal:
+            # The policy permitted the request but the domain refused it (no such alert, a
+            # step out of order): still exactly one entry, a deny with the domain's reason.
+            self._log(request, _refused(decision, _reason_of(refusal)), endpoint, None)
+            raise
         self._log(request, decision, endpoint, answer)
         return answer.body
 
@@ -270,6 +282,11 @@ def _notice(request: AccessRequest, decision: Decision) -> Notice | None:
 
 def _refused(decision: Decision, reason: str) -> Decision:
     return Decision(False, reason, decision.purpose, decision.register_version)
+
+
+def _reason_of(refusal: ApiError) -> str:
+    details = "; ".join(f"{e.field}: {e.reason}" for e in refusal.errors)
+    return f"{refusal.detail} ({details})" if details else refusal.detail
 
 
 def _access_kind(decision: Decision) -> str:

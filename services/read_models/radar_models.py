@@ -1,11 +1,23 @@
-"""Read models of the radar's risk model: scores, alerts, worklists (filled in by the radar
-issue)."""
+"""Read models of the radar's risk model: the regional worklist (alerts, scores, model versions)
+and the monitoring of safety conditions; and the follower that raises reminders for missed
+check dates."""
 
 from __future__ import annotations
 
 from services.database import Database
+from services.projector import Follower
 from services.read_models.read_model import ReadModel
+from services.read_models.safety_reminders import CheckReminders
+from services.read_models.safety_store import SafetyStore
+from services.read_models.worklist_store import WorklistStore
+from services.settings import Settings
 
 
 def radar_read_models(db: Database) -> list[ReadModel]:
-    return []
+    engine = db.engine()
+    return [WorklistStore(engine), SafetyStore(engine)]
+
+
+def radar_followers(settings: Settings) -> list[Follower]:
+    """Followers of the radar room for the projector process: the check-date reminders."""
+    return [CheckReminders.for_settings(settings)]

@@ -1,0 +1,192 @@
+"""Freshness: the time from a 2xx on ingest to the signal being visible in the household
+timeline, with the whole system running (ingest, aggregator, projector as real processes) and
+1,000 signals/s offered in small paced batches. A watcher reads the timeline table every 20 ms.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.data import Submission
+from bench.infra import (
+    BenchUnavailableError,
+    Process,
+    fresh_topic,
+    percentile,
+    running,
+    settings_for,
+    sqlite_database,
+)
+from bench.ingest import _tokens
+from bench.report import Row
+from contracts.vocabulary import Sector
+
+WATCH_INTERVAL_SECONDS = 0.02
+SENDERS = 8
+WARM_UP_SIGNALS = 100
+DRAIN_TIMEOUT_SECONDS = 120.0
+MAX_P99_SECONDS = 1.0
+
+
+class Watcher(threading.Thread):
+    """Notes when each signal id first appears in the timeline read model."""
+
+    def __init__(self, database: Path) -> None:
+        super().__init__(daemon=True)
+        self._database = database
+        self.seen: dict[str, float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        connection = sqlite3.connect(f"file:{self._database}?mode=ro", uri=True, timeout=30)
+        position = 0
+        try:
+            while not self.stop.is_set():
+                rows = connection.execute(
+                    "SELECT signal_id, position FROM timeline_signals WHERE position > ?",
+                    (position,),
+                ).fetchall()
+                now = time.perf_counter()
+                for signal_id, row_position in rows:
+                    self.seen.setdefault(signal_id, now)
+                    position = max(position, row_position)
+                self.stop.wait(WATCH_INTERVAL_SECONDS)
+        finally:
+            connection.close()
+
+
+def measure(
+    directory: Path, submissions: Sequence[Submission], rate: int, seconds: float, batch: int
+) -> Row:
+    count = min(len(submissions) - WARM_UP_SIGNALS, int(rate * seconds))
+    warm_up = submissions[:WARM_UP_SIGNALS]
+    timed = submissions[WARM_UP_SIGNALS : WARM_UP_SIGNALS + count]
+    with fresh_topic() as topic, sqlite_database(directory / "db") as db:
+        settings = settings_for(directory, db, topic)
+        tokens = _tokens(settings.keys_dir)
+        ingest = Process.radar("ingest", settings)
+        processes = [Process.radar(c, settings) for c in ("aggregator", "projector")]
+        with running(ingest, *processes):
+            url = f"http://{settings.host}:{settings.ingest_port}"
+            ingest.wait_ready(url)
+            watcher = _start_watcher(db.sqlite_path(), processes)
+            try:
+                acked = _offer(url, tokens, warm_up, rate, batch)
+                _drain(watcher, acked, processes)  # the consumer group has joined
+                started = time.perf_counter()
+                acked = _offer(url, tokens, timed, rate, batch)
+                offered_seconds = time.perf_counter() - started
+                _drain(watcher, acked, processes)
+            finally:
+                watcher.stop.set()
+                watcher.join()
+    delays = [max(0.0, watcher.seen[event_id] - at) for event_id, at in acked.items()]
+    p99 = percentile(delays, 99)
+    return Row(
+        stage=f"freshness p99 (2xx -> timeline, {rate:,}/s offered)",
+        figure=p99,
+        unit="s",
+        baseline=None,
+        ratio=None,
+        target=f"p99 <= {MAX_P99_SECONDS:g} s",
+        met=p99 <= MAX_P99_SECONDS,
+        details={
+            "p50_seconds": percentile(delays, 50),
+            "max_seconds": max(delays),
+            "signals": len(delays),
+            "achieved_rate": len(acked) / offered_seconds,
+            "batch": batch,
+            "visible_before_2xx": sum(
+                1 for event_id, at in acked.items() if watcher.seen[event_id] < at
+            ),
+        },
+    )
+
+
+def _start_watcher(database: Path, processes: Sequence[Process]) -> Watcher:
+    deadline = time.monotonic() + 60
+    while not _has_timeline_table(database):  # the projector creates it on start
+        if time.monotonic() > deadline or not all(p.alive() for p in processes):
+            raise BenchUnavailableError("the projector did not create the timeline table")
+        time.sleep(0.1)
+    watcher = Watcher(database)
+    watcher.start()
+    return watcher
+
+
+def _has_timeline_table(database: Path) -> bool:
+    if not database.exists():
+        return False
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        found = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'timeline_signals'"
+        ).fetchone()
+        return found is not None
+    finally:
+        connection.close()
+
+
+def _offer(
+    url: str,
+    tokens: dict[Sector, str],
+    submissions: Sequence[Submission],
+    rate: int,
+    batch: int,
+) -> dict[str, float]:
+    """Posts the submissions in batches of one sector, paced to `rate` signals/s overall;
+    returns the time each signal's 2xx arrived."""
+    batches: list[tuple[Sector, list[Submission]]] = []
+    for start in range(0, len(submissions), batch * 4):
+        window = submissions[start : start + batch * 4]
+        for sector in {s.sector for s in window}:
+            batches.append((sector, [s for s in window if s.sector == sector]))
+    acked: dict[str, float] = {}
+    local = threading.local()
+    begin = time.perf_counter()
+    sent = [0]
+    lock = threading.Lock()
+
+    def post(item: tuple[Sector, list[Submission]]) -> None:
+        sector, signals = item
+        with lock:
+            due = begin + sent[0] / rate
+            sent[0] += len(signals)
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(base_url=url, timeout=60)
+        answer = local.client.post(
+            "/v1/signals/batch",
+            json={"signals": [s.body for s in signals]},
+            headers={"Authorization": f"Bearer {tokens[sector]}"},
+        )
+        at = time.perf_counter()
+        body: Any = answer.json()
+        if answer.status_code != 200 or body["accepted"] != len(signals):
+            raise BenchUnavailableError(f"ingest answered {answer.status_code}")
+        for signal in signals:
+            acked[signal.event_id] = at
+
+    with ThreadPoolExecutor(SENDERS) as pool:
+        for _ in pool.map(post, batches):
+            pass
+    return acked
+
+
+def _drain(watcher: Watcher, acked: dict[str, float], processes: Sequence[Process]) -> None:
+    deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+    while any(event_id not in watcher.seen for event_id in acked):
+        if time.monotonic() > deadline or not all(p.alive() for p in processes):
+            missing = sum(1 for event_id in acked if event_id not in watcher.seen)
+            raise BenchUnavailableError(f"{missing} acknowledged signals never became visible")
+        time.sleep(0.1)

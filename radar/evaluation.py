@@ -1,0 +1,148 @@
+"""What follows from new signals, a model change or the passing of time: the household's
+region and score, and the alerts its region gets. Commands on aggregates only; the ledger loads
+and saves them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from radar.alerts import AlertKind
+from radar.case import HouseholdCase
+from radar.household import Household
+from radar.regions import responsible_region
+from radar.risk import Assessment, SignalFact, assess, sectors_near
+from radar.risk_model import RiskModel
+from radar.safety import dutch_date
+
+
+def after_new_signals(
+    household: Household,
+    case: HouseholdCase | None,
+    model: RiskModel,
+    new_signal_ids: Collection[str],
+) -> HouseholdCase | None:
+    """Moves the household's region, rescores it and raises the alerts the new signals call
+    for; returns the case (opened when a first alert is raised)."""
+    facts = household.signal_facts()
+    region = follow_region(household, case, reason="signal")
+    as_of = max(f.received_at for f in facts)
+    if household.latest_score is not None:
+        as_of = max(as_of, household.latest_score["as_of"])
+    assessment = assess(facts, model, as_of)
+    household.change_score(assessment, cause="signals")
+    new = sorted((f for f in facts if f.signal_id in new_signal_ids), key=lambda f: f.signal_id)
+    if not new or region is None:
+        return case
+    if case is not None:
+        _raise_breach(case, new, region, assessment)
+    if case is None or not case.has_open_risk_alert():
+        reasons, sectors = risk_reasons(facts, new, assessment, model)
+        if reasons:
+            if case is None:
+                case = HouseholdCase(household.pseudonym)
+                household.open_case()
+            case.raise_alert(
+                AlertKind(reasons[0]),
+                key=new[0].signal_id,
+                region=region,
+                raised_at=as_of,
+                assessment=assessment,
+                reasons=reasons,
+                trigger_signals=[f.signal_id for f in new],
+                sectors=sectors,
+            )
+    return case
+
+
+def follow_region(household: Household, case: HouseholdCase | None, reason: str) -> str | None:
+    """Assigns the region the household's history points to; open alerts move along."""
+    region = responsible_region(household.region_evidence())
+    if region is not None and household.assign_region(region, reason) and case is not None:
+        case.transfer_open_alerts(region)
+    return household.responsible_region
+
+
+def risk_reasons(
+    facts: Sequence[SignalFact],
+    new: Sequence[SignalFact],
+    assessment: Assessment,
+    model: RiskModel,
+) -> tuple[list[str], list[str]]:
+    """Why the new signals call for a risk alert (most specific reason first), and the sectors
+    of the cross-sector match if there is one."""
+    thresholds = model.thresholds
+    reasons: list[str] = []
+    matched: set[str] = set()
+    for fact in new:
+        sectors = sectors_near(facts, fact, model.convergence.window_days)
+        if len(sectors) >= thresholds.cross_sector_min_sectors:
+            matched |= sectors
+    if matched and assessment.score >= _points(thresholds.cross_sector_min_score):
+        reasons.append(str(AlertKind.CROSS_SECTOR))
+    if assessment.score >= _points(thresholds.alert_score):
+        reasons.append(str(AlertKind.THRESHOLD))
+    return reasons, sorted(matched) if reasons else []
+
+
+def _raise_breach(
+    case: HouseholdCase, new: Sequence[SignalFact], region: str, assessment: Assessment
+) -> None:
+    """A signal the agreed conditions exclude raises a breach alert at once."""
+    breach = case.breaching(new)
+    if breach is None:
+        return
+    plan, signals = breach
+    case.raise_alert(
+        AlertKind.BREACH,
+        key=signals[0].signal_id,
+        region=region,
+        raised_at=assessment.as_of,
+        assessment=assessment,
+        trigger_signals=[f.signal_id for f in signals],
+        sectors=sorted({f.sector for f in signals}),
+        plan_id=plan.plan_id,
+    )
+
+
+def rescore(household: Household, model: RiskModel, as_of: datetime) -> bool:
+    """Scores the household under a newly adopted model; False if there was nothing to do.
+    A model change alone raises no alerts: `radar model diff` shows its effect beforehand."""
+    latest = household.latest_score
+    if household.facts is None or not household.facts:
+        return False
+    if latest is not None and latest["model_version"] == model.version:
+        return False
+    household.change_score(assess(household.signal_facts(), model, as_of), cause="model_adopted")
+    return True
+
+
+def remind_missed_checks(
+    household: Household, case: HouseholdCase, model: RiskModel, now: datetime
+) -> list[str]:
+    """Raises a reminder for each check date that passed without an assessment."""
+    plan = case.active_plan()
+    region = household.responsible_region
+    if plan is None or region is None:
+        return []
+    assessment = household.latest_assessment() or assess(household.signal_facts(), model, now)
+    raised = []
+    for check_date in plan.missed_checks(dutch_date(now)):
+        alert = case.raise_alert(
+            AlertKind.CHECK_OVERDUE,
+            key=f"{plan.plan_id}:{check_date.isoformat()}",
+            region=region,
+            raised_at=now,
+            assessment=assessment,
+            plan_id=plan.plan_id,
+            check_date=check_date.isoformat(),
+        )
+        if alert is not None:
+            raised.append(alert)
+    return raised
+
+
+def _points(value: float) -> Decimal:
+    return Decimal(str(value))

@@ -1,0 +1,99 @@
+"""Which risk model version was in force when: changing the model is itself an event.
+
+There is one history for the whole radar. Each adoption carries the model's full content and
+fingerprint, so any score in the store can be explained by the model it names, even after the
+model file changed or disappeared.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from radar.alerts import StaffRef
+from radar.free_text import checked_text
+from radar.risk_model import RiskModel
+
+MODEL_HISTORY_ID = uuid5(NAMESPACE_URL, "urn:signal-radar:risk-model-history")
+
+
+class ModelChangeError(ValueError):
+    """A model version that cannot be adopted."""
+
+
+class RiskModelHistory(Aggregate):
+    """The versions of the risk model, in the order they were adopted."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return MODEL_HISTORY_ID
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.versions: list[dict[str, Any]] = []
+
+    def in_force(self) -> RiskModel | None:
+        """The model adopted last, if any."""
+        if not self.versions:
+            return None
+        return _parsed(self.versions[-1]["fingerprint"], self.versions[-1]["content"])
+
+    def model(self, version: int) -> RiskModel:
+        """A version adopted earlier, as it was adopted."""
+        entry = next((v for v in self.versions if v["version"] == version), None)
+        if entry is None:
+            raise ModelChangeError(f"model version {version} was never adopted")
+        return _parsed(entry["fingerprint"], entry["content"])
+
+    def adopt(
+        self, model: RiskModel, adopted_at: datetime, by: StaffRef | None, reason: str
+    ) -> None:
+        """Puts a new version in force; its version number must be higher than the last."""
+        current = self.in_force()
+        if current is not None and model.version <= current.version:
+            raise ModelChangeError(
+                f"version {model.version} is not newer than version {current.version} in force"
+            )
+        self._model_adopted(
+            version=model.version,
+            fingerprint=model.fingerprint(),
+            content=model.content(),
+            adopted_at=adopted_at,
+            by=by.record() if by else None,
+            reason=checked_text(reason, "the reason"),
+        )
+
+    @event("ModelAdopted")
+    def _model_adopted(
+        self,
+        version: int,
+        fingerprint: str,
+        content: dict[str, Any],
+        adopted_at: datetime,
+        by: dict[str, Any] | None,
+        reason: str,
+    ) -> None:
+        self.versions.append(
+            {
+                "version": version,
+                "fingerprint": fingerprint,
+                "content": content,
+                "adopted_at": adopted_at,
+                "by": by,
+                "reason": reason,
+            }
+        )
+
+
+_PARSED: dict[str, RiskModel] = {}
+
+
+def _parsed(fingerprint: str, content: dict[str, Any]) -> RiskModel:
+    """Adopted content parsed once per process (it never changes under its fingerprint)."""
+    model = _PARSED.get(fingerprint)
+    if model is None:
+        model = _PARSED[fingerprint] = RiskModel.model_validate(content)
+    return model

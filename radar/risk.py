@@ -1,0 +1,275 @@
+"""The risk score: a pure function of a household's signals, a model version and a moment.
+
+Every signal contributes points (see radar/risk_models/v1.toml for the formula in words); the
+score is the sum of the contributions, each rounded to 0.01 first, so an explanation always adds
+up to its score exactly. All factors are at least 1 and only grow when signals are added, which
+is why a new signal can never lower a score, and decay is the only thing that depends on the
+moment, which is why a score left alone falls toward zero.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from contracts.vocabulary import Severity
+from radar.risk_model import RiskModel
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+SECONDS_PER_DAY = 86400.0
+_SEVERITY_RANK = {str(s): rank for rank, s in enumerate(Severity)}
+
+
+@dataclass(frozen=True)
+class SignalFact:
+    """What the risk model knows of one recorded signal."""
+
+    signal_id: str
+    sector: str
+    signal_type: str
+    severity: str
+    occurred_at: datetime
+    received_at: datetime
+    region: str
+    children: tuple[str, ...] = ()  # pseudonyms of the children it names
+
+    def record(self) -> dict[str, Any]:
+        """As plain data, for aggregate state and snapshots."""
+        return {
+            "signal_id": self.signal_id,
+            "sector": self.sector,
+            "signal_type": self.signal_type,
+            "severity": self.severity,
+            "occurred_at": self.occurred_at,
+            "received_at": self.received_at,
+            "region": self.region,
+            "children": list(self.children),
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> SignalFact:
+        return cls(
+            signal_id=str(record["signal_id"]),
+            sector=record["sector"],
+            signal_type=record["signal_type"],
+            severity=record["severity"],
+            occurred_at=record["occurred_at"],
+            received_at=record["received_at"],
+            region=record["region"],
+            children=tuple(record["children"]),
+        )
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """How many points one signal adds, and why: every factor of the product is kept."""
+
+    signal_id: str
+    signal_type: str
+    sector: str
+    severity: str
+    occurred_at: datetime
+    weight: float  # type weight x severity multiplier
+    half_life_days: float
+    decay: float
+    convergence: float
+    repetition: float
+    escalation: float
+    children: float
+    sectors_nearby: int  # distinct sectors within the convergence window, itself included
+    points: Decimal
+
+    def record(self) -> dict[str, Any]:
+        """As plain data, for events and read models."""
+        values = dict(self.__dict__)
+        values["points"] = str(self.points)
+        return values
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Contribution:
+        values = dict(record)
+        values["points"] = Decimal(str(values["points"]))
+        return cls(**values)
+
+    def at(self, moment: datetime) -> Contribution:
+        """The same contribution decayed to a later moment; the other factors do not change."""
+        decay = _decay(self.occurred_at, moment, self.half_life_days)
+        return Contribution(
+            **{
+                **self.__dict__,
+                "decay": decay,
+                "points": _points(
+                    self.weight,
+                    decay,
+                    self.convergence,
+                    self.repetition,
+                    self.escalation,
+                    self.children,
+                ),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A household's score at a moment under one model version, with its explanation."""
+
+    score: Decimal
+    as_of: datetime
+    model_version: int
+    contributions: tuple[Contribution, ...]  # those worth at least 0.01, most points first
+    children_present: bool
+    child_scores: dict[str, Decimal] = field(default_factory=dict)
+
+    def sectors(self) -> list[str]:
+        return sorted({c.sector for c in self.contributions})
+
+
+def assess(facts: Sequence[SignalFact], model: RiskModel, as_of: datetime) -> Assessment:
+    """The household's score at `as_of`, with one score per child named in its signals.
+
+    A child's score counts the signals that name the child and the signals that name no child
+    (those concern the whole household).
+    """
+    household = _assess(facts, model, as_of)
+    children = sorted({child for fact in facts for child in fact.children})
+    child_scores = {
+        child: _assess(
+            [f for f in facts if child in f.children or not f.children], model, as_of
+        ).score
+        for child in children
+    }
+    return Assessment(
+        score=household.score,
+        as_of=as_of,
+        model_version=model.version,
+        contributions=household.contributions,
+        children_present=household.children_present,
+        child_scores=child_scores,
+    )
+
+
+def score_at(contributions: Iterable[Contribution], as_of: datetime, moment: datetime) -> Decimal:
+    """The score an explanation recorded at `as_of` decays to by `moment` (read side).
+
+    Equal to assessing the same signals at `moment`: contributions left out of the explanation
+    were below 0.01 and only get smaller.
+    """
+    later = max(moment, as_of)
+    return sum((c.at(later).points for c in contributions), ZERO)
+
+
+def sectors_near(facts: Sequence[SignalFact], fact: SignalFact, window_days: float) -> set[str]:
+    """The sectors of the signals within the window around one signal, its own included."""
+    window = timedelta(days=window_days)
+    return {f.sector for f in facts if abs(f.occurred_at - fact.occurred_at) <= window}
+
+
+def children_present(facts: Iterable[SignalFact], model: RiskModel) -> bool:
+    """Whether any signal names a child or concerns children by its type."""
+    concerning = {str(t) for t in model.children.types_concerning_children}
+    return any(f.children or f.signal_type in concerning for f in facts)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    score: Decimal
+    contributions: tuple[Contribution, ...]
+    children_present: bool
+
+
+def _assess(facts: Sequence[SignalFact], model: RiskModel, as_of: datetime) -> _Scored:
+    ordered = sorted(facts, key=lambda f: (f.occurred_at, f.signal_id))
+    times = [f.occurred_at for f in ordered]
+    concerning = {str(t) for t in model.children.types_concerning_children}
+    any_children = children_present(ordered, model)
+    escalation_window = timedelta(days=model.escalation.window_days)
+    contributions = []
+    for index, fact in enumerate(ordered):
+        kind = model.type_weight(fact.signal_type)
+        weight = kind.weight * model.severity_multiplier(fact.severity)
+        decay = _decay(fact.occurred_at, as_of, kind.half_life_days)
+        nearby = _window(ordered, times, fact, model.convergence.window_days)
+        sectors = len({f.sector for f in nearby})
+        convergence = min(
+            1 + model.convergence.bonus_per_extra_sector * (sectors - 1),
+            model.convergence.max_factor,
+        )
+        others = len(_window(ordered, times, fact, model.repetition.window_days)) - 1
+        repetition = min(
+            1 + model.repetition.bonus_per_other_signal * others, model.repetition.max_factor
+        )
+        earlier = ordered[bisect_left(times, fact.occurred_at - escalation_window) : index]
+        escalation = model.escalation.factor if _escalates(earlier, fact) else 1.0
+        if fact.children or fact.signal_type in concerning:
+            children = model.children.named_factor
+        elif any_children:
+            children = model.children.in_household_factor
+        else:
+            children = 1.0
+        points = _points(weight, decay, convergence, repetition, escalation, children)
+        contributions.append(
+            Contribution(
+                signal_id=fact.signal_id,
+                signal_type=fact.signal_type,
+                sector=fact.sector,
+                severity=fact.severity,
+                occurred_at=fact.occurred_at,
+                weight=weight,
+                half_life_days=kind.half_life_days,
+                decay=decay,
+                convergence=convergence,
+                repetition=repetition,
+                escalation=escalation,
+                children=children,
+                sectors_nearby=sectors,
+                points=points,
+            )
+        )
+    shown = tuple(
+        sorted(
+            (c for c in contributions if c.points > 0),
+            key=lambda c: (-c.points, c.occurred_at, c.signal_id),
+        )
+    )
+    return _Scored(sum((c.points for c in shown), ZERO), shown, any_children)
+
+
+def _window(
+    ordered: Sequence[SignalFact], times: list[datetime], fact: SignalFact, days: float
+) -> Sequence[SignalFact]:
+    window = timedelta(days=days)
+    low = bisect_left(times, fact.occurred_at - window)
+    high = bisect_right(times, fact.occurred_at + window)
+    return ordered[low:high]
+
+
+def _escalates(earlier: Sequence[SignalFact], fact: SignalFact) -> bool:
+    """Whether a signal that occurred before this one (within the window) was less severe."""
+    rank = _SEVERITY_RANK[fact.severity]
+    return any(
+        _SEVERITY_RANK[f.severity] < rank and f.occurred_at < fact.occurred_at for f in earlier
+    )
+
+
+def _decay(occurred_at: datetime, moment: datetime, half_life_days: float) -> float:
+    age_days = max(0.0, (moment - occurred_at).total_seconds() / SECONDS_PER_DAY)
+    return float(0.5 ** (age_days / half_life_days))
+
+
+def _points(
+    weight: float,
+    decay: float,
+    convergence: float,
+    repetition: float,
+    escalation: float,
+    children: float,
+) -> Decimal:
+    """The product of the factors rounded to 0.01; rounding never reverses an order."""
+    product = weight * decay * convergence * repetition * escalation * children
+    return Decimal(product).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -1,0 +1,263 @@
+"""The audit operations as the CLI and the API run them: open what they need from the settings,
+run, and clean up after themselves."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from kafka.errors import KafkaError
+from sqlalchemy import Engine
+
+from privacy.policy import Obligations
+from services.audit import workfiles
+from services.audit.checkpoint_topic import read_checkpoints
+from services.audit.checkpoints import Checkpoint
+from services.audit.compliance import ComplianceReport, check_access, register_history
+from services.audit.keys import load_or_create_signing_key, load_public_key
+from services.audit.progress import progress_bar
+from services.audit.replay import ReplayFailedError, ScratchDatabase, replay
+from services.audit.sealing import create_tables, store_id
+from services.audit.settings import AuditSettings, audit_dir, checkpoint_key_path
+from services.audit.snapshot import Selection, read_model_snapshot
+from services.audit.verify import VerifyReport, WalkState, state_from_dict, verify
+from services.database import Database
+from services.event_store import open_ledger
+from services.read_models.read_model import ReadModel
+from services.settings import Settings
+
+
+class AuditError(Exception):
+    """An audit cannot run as asked (no work file to resume, unknown purpose, ...)."""
+
+
+def live_database(settings: Settings) -> tuple[Database, Engine]:
+    db = Database(settings.resolved_database_url)
+    with db.schema_lock():
+        engine = db.engine()
+        create_tables(engine)
+    return db, engine
+
+
+def replay_work_file(settings: Settings) -> Path:
+    return audit_dir(settings) / "replay.json"
+
+
+def replay_report(
+    settings: Settings,
+    as_of: datetime | None,
+    selection: Selection,
+    purpose: str | None = None,
+    work_file: Path | None = None,
+    resume: bool = False,
+    show_progress: bool = False,
+) -> dict[str, Any]:
+    """Rebuilds every read model up to `as_of` in a scratch database and reports the selection.
+
+    With a work file the run can be interrupted and resumed; the scratch database is removed
+    once the report is made. Without one (the API) everything lives in a temporary directory.
+    """
+    if work_file is None:
+        with tempfile.TemporaryDirectory(dir=_private(audit_dir(settings))) as scratch_dir:
+            return replay_report(
+                settings,
+                as_of,
+                selection,
+                purpose,
+                Path(scratch_dir) / "replay.json",
+                False,
+                show_progress,
+            )
+    db, engine = live_database(settings)
+    try:
+        job = _replay_job(work_file, as_of, resume)
+        moment = datetime.fromisoformat(job["as_of"])
+        view = _purpose_view(engine, purpose, moment) if purpose else None
+    except AuditError:
+        engine.dispose()
+        raise
+    scratch = ScratchDatabase(job["database"])
+    ledger = open_ledger(db)
+    models = _read_models(scratch)
+    try:
+        total = ledger.recorder.max_notification_id() or 0
+        with progress_bar("replay event store", total, "id", show_progress) as bar:
+            bar.update(min(m.position() for m in models) if models else 0)
+            try:
+                outcome = replay(
+                    ledger,
+                    models,
+                    moment,
+                    lambda position, _n: bar.update(max(0, position - bar.n)),
+                )
+            except ReplayFailedError as error:
+                _dispose(models)
+                scratch.remove()
+                work_file.unlink(missing_ok=True)
+                raise AuditError(str(error)) from error
+        scratch_engine = scratch.engine()
+        snapshot = read_model_snapshot(models, scratch_engine, selection, view)
+        scratch_engine.dispose()
+    finally:
+        ledger.close()
+        engine.dispose()
+        _dispose(models)
+    scratch.remove()
+    work_file.unlink(missing_ok=True)
+    return {
+        "as_of": moment,
+        "generated_at": datetime.now(UTC),
+        "selection": asdict(selection),
+        "purpose_view": purpose,
+        "event_store": {
+            "last_notification_id": outcome.last_notification_id,
+            "events_applied": outcome.events_applied,
+        },
+        **snapshot,
+    }
+
+
+def _replay_job(work_file: Path, as_of: datetime | None, resume: bool) -> dict[str, Any]:
+    """The work file of this replay: resumed, or started afresh (an old one is discarded)."""
+    job = workfiles.load(work_file)
+    if resume:
+        if job is None:
+            raise AuditError(f"nothing to resume: no work file at {work_file}")
+        if as_of is not None and datetime.fromisoformat(job["as_of"]) != as_of:
+            raise AuditError(
+                f"the interrupted replay was as of {job['as_of']}, not {as_of.isoformat()}"
+            )
+        return job
+    if as_of is None:
+        raise AuditError("--as-of is required (or --resume an interrupted replay)")
+    if job is not None:
+        ScratchDatabase(job["database"]).remove()
+    path = _private(work_file.parent) / f"replay-{time.time_ns()}.db"
+    job = {"as_of": as_of.isoformat(), "database": ScratchDatabase.at(path).url}
+    workfiles.save(work_file, job)
+    return job
+
+
+def _read_models(db: Database) -> list[ReadModel]:
+    # Imported here: wiring imports this room's hooks, so a top-level import would be circular.
+    from services import wiring
+
+    return wiring.read_models(db)
+
+
+def _dispose(models: Sequence[ReadModel]) -> None:
+    """Closes the scratch database's connections before its file is removed."""
+    for model in models:
+        for name in ("engine", "_engine"):
+            engine = getattr(model, name, None)
+            if isinstance(engine, Engine):
+                engine.dispose()
+
+
+def _purpose_view(engine: Engine, purpose: str, moment: datetime) -> Obligations:
+    """What `purpose` disclosed at `moment`, under the register version then in force."""
+    register = register_history(engine).at(moment)
+    if register is None:
+        raise AuditError(f"no purpose register was adopted by {moment.isoformat()}")
+    found = register.purposes.get(purpose)
+    if found is None:
+        raise AuditError(f"purpose '{purpose}' is not in register version {register.version}")
+    return Obligations(
+        sectors=frozenset(str(s) for s in found.sectors),
+        fields=found.fields,
+        not_before=moment - timedelta(days=found.lookback_days),
+    )
+
+
+def _private(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return directory
+
+
+def verify_work_file(settings: Settings) -> Path:
+    return audit_dir(settings) / "verify.json"
+
+
+def checkpoint_public_key(settings: Settings, public_key_file: Path | None) -> Ed25519PublicKey:
+    """The key checkpoints must be signed with: the auditor's copy when given."""
+    if public_key_file is not None:
+        return load_public_key(public_key_file.read_bytes())
+    return load_or_create_signing_key(checkpoint_key_path(settings)).public_key()
+
+
+def verify_report(
+    settings: Settings,
+    use_kafka: bool = True,
+    public_key_file: Path | None = None,
+    work_file: Path | None = None,
+    resume: bool = False,
+    show_progress: bool = False,
+) -> VerifyReport:
+    """Verifies the event store (seal, checkpoints, Kafka copy) and the access log."""
+    audit = AuditSettings()
+    state: WalkState | None = None
+    if resume and work_file is not None:
+        saved_state = workfiles.load(work_file)
+        if saved_state is None:
+            raise AuditError(f"nothing to resume: no work file at {work_file}")
+        state = state_from_dict(saved_state["state"])
+
+    def save(walk: WalkState) -> None:
+        if work_file is not None:
+            saved_at = datetime.now(UTC).isoformat()
+            workfiles.save(work_file, {"state": asdict(walk), "saved_at": saved_at})
+
+    db, engine = live_database(settings)
+    ledger = open_ledger(db)
+    try:
+        store = store_id(engine)
+        published = _published_checkpoints(settings, audit, store) if use_kafka else None
+        key = checkpoint_public_key(settings, public_key_file)
+        report = verify(ledger, engine, key, published, state, save, show_progress)
+    finally:
+        ledger.close()
+        engine.dispose()
+    if work_file is not None:
+        work_file.unlink(missing_ok=True)
+        workfiles.save(
+            work_file.with_name("verify-last.json"),
+            {"finished_at": datetime.now(UTC).isoformat(), **report.as_dict()},
+        )
+    return report
+
+
+class KafkaUnavailableError(AuditError):
+    """The Kafka copy of the checkpoints could not be read."""
+
+
+def _published_checkpoints(
+    settings: Settings, audit: AuditSettings, store: str
+) -> list[Checkpoint]:
+    try:
+        return read_checkpoints(settings.kafka_bootstrap, audit.checkpoints_topic, store)
+    except (KafkaError, TimeoutError) as error:
+        raise KafkaUnavailableError(
+            f"cannot read the checkpoints on {audit.checkpoints_topic} at "
+            f"{settings.kafka_bootstrap} ({type(error).__name__}); verify without the Kafka "
+            "copy with --no-kafka"
+        ) from error
+
+
+def access_report(
+    settings: Settings,
+    since: datetime | None,
+    until: datetime | None,
+    show_progress: bool = False,
+) -> ComplianceReport:
+    """Checks every access between `since` and `until` against the register then in force."""
+    _db, engine = live_database(settings)
+    try:
+        return check_access(engine, since, until, show_progress)
+    finally:
+        engine.dispose()

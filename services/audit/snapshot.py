@@ -1,0 +1,165 @@
+"""What a replayed database shows: the timelines and every other read model's rows, for one
+household, one region or everything, optionally as an analyst with a purpose would have seen it.
+
+Other rooms' read models are read generically (every table of the scratch database, filtered on
+a `household` or `region` column), so new read models appear in audit reports without changes
+here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, Table, select
+
+from privacy.disclosure import disclose
+from privacy.policy import Obligations
+from radar.timeline import TimelineEntry
+from services.read_models.read_model import ReadModel
+from services.read_models.timeline_store import (
+    TimelineStore,
+    projection_positions,
+    timeline_signals,
+)
+
+BOOKKEEPING_TABLES = frozenset({timeline_signals.name, projection_positions.name})
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which households an audit report covers: one, those of one region, or all."""
+
+    household: str | None = None
+    region: str | None = None
+
+    def describe(self) -> str:
+        if self.household:
+            return f"household {self.household}"
+        if self.region:
+            return f"region {self.region}"
+        return "all households"
+
+
+def signal_record(entry: TimelineEntry) -> dict[str, Any]:
+    """A timeline entry as the query API names its fields (plus received_at and position)."""
+    return {
+        "signal_id": str(entry.signal_id),
+        "organisation": entry.organisation,
+        "sector": entry.sector,
+        "signal_type": entry.signal_type,
+        "severity": entry.severity,
+        "occurred_at": entry.occurred_at,
+        "reported_at": entry.reported_at,
+        "received_at": entry.received_at,
+        "region": entry.region,
+        "persons": [{"pseudonym": p, "role": r} for p, r in entry.persons],
+        "position": entry.position,
+    }
+
+
+def timelines(
+    store: TimelineStore, selection: Selection, view: Obligations | None
+) -> list[dict[str, Any]]:
+    """The selected households' timelines; with `view`, reduced as that purpose disclosed them."""
+    households = _households(store, selection)
+    found = []
+    for household in households:
+        records = [signal_record(e) for e in store.timeline(household)]
+        if view is not None:
+            records = disclose(view, records)
+        found.append(
+            {
+                "household": household,
+                "region": store.household_region(household),
+                "signals": records,
+            }
+        )
+    return found
+
+
+def _households(store: TimelineStore, selection: Selection) -> list[str]:
+    if selection.household:
+        return [selection.household]
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                timeline_signals.c.household,
+                timeline_signals.c.region,
+                timeline_signals.c.occurred_at,
+                timeline_signals.c.position,
+            )
+        ).all()
+    latest: dict[str, tuple[Any, int, str]] = {}
+    for household, region, occurred_at, position in rows:
+        key = (occurred_at, position, region)
+        if household not in latest or key[:2] > latest[household][:2]:
+            latest[household] = key
+    return sorted(
+        h
+        for h, (_o, _p, region) in latest.items()
+        if not selection.region or region == selection.region
+    )
+
+
+def other_read_models(
+    engine: Engine, selection: Selection, households: Iterable[str]
+) -> dict[str, Any]:
+    """Rows of every other table in the replayed database, filtered to the selection.
+
+    A table with a `household` column keeps the selected households' rows; otherwise one with a
+    `region` column keeps the region's rows; a table with neither is only shown unfiltered.
+    """
+    wanted = set(households)
+    reflected = MetaData()
+    reflected.reflect(engine)
+    found: dict[str, Any] = {}
+    for name, table in sorted(reflected.tables.items()):
+        if name in BOOKKEEPING_TABLES:
+            continue
+        rows = _rows(engine, table, selection, wanted)
+        if rows is not None:
+            found[name] = rows
+    return found
+
+
+def _rows(
+    engine: Engine, table: Table, selection: Selection, households: set[str]
+) -> list[dict[str, Any]] | None:
+    query = select(table)
+    filtered = selection.household or selection.region
+    if filtered and "household" in table.c:
+        query = query.where(table.c.household.in_(sorted(households)))
+    elif selection.region and "region" in table.c:
+        query = query.where(table.c.region == selection.region)
+    elif filtered:
+        return None
+    with engine.connect() as connection:
+        return [
+            {str(k): _plain(v) for k, v in row._mapping.items()}
+            for row in connection.execute(query)
+        ]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready values; SQLite hands back naive datetimes, stored as UTC."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return value
+
+
+def read_model_snapshot(
+    models: Sequence[ReadModel], engine: Engine, selection: Selection, view: Obligations | None
+) -> dict[str, Any]:
+    """Everything the replayed read models hold for the selection."""
+    store = next((m for m in models if isinstance(m, TimelineStore)), None)
+    households = [] if store is None else timelines(store, selection, view)
+    others = other_read_models(engine, selection, (h["household"] for h in households))
+    return {"households": households, "read_models": others}

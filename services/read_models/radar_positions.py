@@ -1,0 +1,69 @@
+"""The positions of the radar's read models: one row each, moved only from the value its
+writer read, in the same transaction as the rows it writes (see read_model.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from services.read_models.read_model import PositionMovedError
+
+metadata = MetaData()
+
+positions = Table(
+    "radar_projection_positions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+
+def create_tables(tables: MetaData, engine: Engine) -> None:
+    """Creates missing tables. On SQLite there is no schema lock, so a process starting at the
+    same moment may create a table between the check and the CREATE: then check again."""
+    try:
+        tables.create_all(engine)
+    except DBAPIError:
+        tables.create_all(engine)
+
+
+def ensure_position(engine: Engine, name: str) -> None:
+    """Creates the positions table and the read model's row (at 0) if they are missing."""
+    create_tables(metadata, engine)
+    try:
+        with engine.begin() as connection:
+            if read_position(connection, name) is None:
+                connection.execute(insert(positions).values(name=name, position=0))
+    except IntegrityError:
+        pass  # a twin starting at the same moment inserted it first
+
+
+def read_position(connection: Connection, name: str) -> int | None:
+    return connection.execute(
+        select(positions.c.position).where(positions.c.name == name)
+    ).scalar_one_or_none()
+
+
+def move_position(connection: Connection, name: str, expected: int, new_position: int) -> None:
+    """Moves the position from `expected`; PositionMovedError if another writer moved it."""
+    moved = connection.execute(
+        update(positions)
+        .where(positions.c.name == name, positions.c.position == expected)
+        .values(position=new_position)
+    )
+    if moved.rowcount != 1:
+        raise PositionMovedError(name)
+
+
+def reset_position(connection: Connection, name: str) -> None:
+    connection.execute(update(positions).where(positions.c.name == name).values(position=0))
+
+
+def utc(moment: datetime) -> datetime:
+    """Datetimes in UTC; SQLite hands back naive values, which were stored as UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -1,0 +1,123 @@
+"""Shared pieces of the fault scenarios: synthetic streams, publishers with the SDK, a private
+Kafka broker that a test may stop and start."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from contracts.vocabulary import Sector
+from privacy.actors import Publisher
+from privacy.credentials import Audience, TokenAuthority
+from services.publisher_client import PublisherClient, PublishResult, RetryPolicy
+from services.synthetic import SyntheticPopulation, sector_of
+from tests.processes import REPO, free_port
+
+KAFKA_SCRIPT = REPO / "deploy" / "kafka" / "kafka.sh"
+
+
+def synthetic_stream(count: int, seed: int) -> list[dict[str, Any]]:
+    """`count` signals about skewed households, in arrival order."""
+    population = SyntheticPopulation(seed=seed)
+    signals: list[dict[str, Any]] = []
+    while len(signals) < count:
+        household = population.household()
+        signals.extend(
+            population.signal(household) for _ in range(population.signals_per_household())
+        )
+    return signals[:count]
+
+
+def publisher_tokens(keys_dir: Path) -> dict[Sector, str]:
+    authority = TokenAuthority(keys_dir)
+    return {
+        sector: authority.issue(
+            Publisher(f"sys-{sector}", f"org-{sector}".replace("_", "-"), sector),
+            Audience.INGEST,
+            timedelta(hours=2),
+        )
+        for sector in Sector
+    }
+
+
+@dataclass
+class PublishingRun:
+    """Publishers (one SDK client per sector and worker) streaming signals in the background."""
+
+    ingest_url: str
+    tokens: dict[Sector, str]
+    signals: list[dict[str, Any]]
+    workers: int = 4
+    batch_size: int = 250
+    results: list[PublishResult] = field(default_factory=list)
+    threads: list[threading.Thread] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> PublishingRun:
+        shares: dict[tuple[int, Sector], list[dict[str, Any]]] = defaultdict(list)
+        for index, signal in enumerate(self.signals):
+            shares[(index % self.workers, sector_of(signal["signal_type"]))].append(signal)
+        for (_, sector), share in shares.items():
+            thread = threading.Thread(target=self._publish, args=(sector, share), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def _publish(self, sector: Sector, share: list[dict[str, Any]]) -> None:
+        retry = RetryPolicy(max_attempts=60, base_seconds=0.2, cap_seconds=3.0)
+        with PublisherClient(
+            self.ingest_url, self.tokens[sector], batch_size=self.batch_size, retry=retry
+        ) as client:
+            for start in range(0, len(share), self.batch_size):
+                results = client.publish(share[start : start + self.batch_size])
+                with self._lock:
+                    self.results.extend(results)
+
+    def wait(self, timeout: float) -> list[PublishResult]:
+        for thread in self.threads:
+            thread.join(timeout=timeout)
+            assert not thread.is_alive(), "publishers did not finish in time"
+        return self.results
+
+
+@dataclass(frozen=True)
+class Broker:
+    """A Kafka broker of the test's own, on its own ports and data directory."""
+
+    bootstrap: str
+    environment: dict[str, str]
+
+    def stop(self) -> None:
+        subprocess.run([str(KAFKA_SCRIPT), "stop"], env=self.environment, check=True)
+
+    def start(self) -> None:
+        subprocess.run(
+            [str(KAFKA_SCRIPT), "start"], env=self.environment, check=True, capture_output=True
+        )
+
+
+@contextmanager
+def private_broker(directory: Path) -> Iterator[Broker]:
+    """Starts a second broker for tests that stop it; cleans it up afterwards."""
+    port, controller = free_port(), free_port()
+    environment = dict(
+        os.environ,
+        RADAR_KAFKA_DIR=str(directory / f"kafka-{uuid.uuid4().hex[:6]}"),
+        RADAR_KAFKA_PORT=str(port),
+        RADAR_KAFKA_CONTROLLER_PORT=str(controller),
+    )
+    broker = Broker(f"127.0.0.1:{port}", environment)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        subprocess.run([str(KAFKA_SCRIPT), "clean"], env=environment, check=False)

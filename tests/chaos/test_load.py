@@ -1,0 +1,121 @@
+"""Load: 64 concurrent publishers and 32 concurrent analysts for a bounded time on loopback.
+No errors (the radar has no rate limit configured, so not even 429s), nothing lost, and every
+analyst request decided and logged once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from contracts.vocabulary import Sector
+from privacy.access_log import AccessLog, EntryKind
+from privacy.actors import Analyst, AnalystRole
+from privacy.credentials import Audience, TokenAuthority
+from services.database import Database
+from services.publisher_client import PublisherClient, RetryPolicy
+from services.settings import Settings
+from services.synthetic import SyntheticPopulation
+from tests.chaos.scenario import publisher_tokens
+from tests.inspection import (
+    assert_read_models_equal_rebuild,
+    every_accepted_recorded_once,
+    recorded_signals,
+    wait_for,
+    wait_for_projection,
+)
+from tests.processes import running_radar
+
+pytestmark = pytest.mark.chaos
+PUBLISHERS = 64
+ANALYSTS = 32
+SECONDS = 45
+REGION = "VT09"
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_64_publishers_and_32_analysts_at_once(
+    settings: Settings, database: Database, tmp_path: Path, fault_report: Any
+) -> None:
+    population = SyntheticPopulation(seed=64)
+    households = [population.household() for _ in range(400)]
+    tokens = publisher_tokens(settings.keys_dir)
+    analyst = TokenAuthority(settings.keys_dir).issue(
+        Analyst("load-analyst", "vt-utrecht", AnalystRole.TRIAGE, REGION),  # type: ignore[arg-type]
+        Audience.QUERY,
+        timedelta(hours=1),
+    )
+    deadline = time.monotonic() + SECONDS
+    accepted: list[str] = []
+    failures: Counter[str] = Counter()
+    analyst_statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def publisher(number: int, ingest_url: str) -> None:
+        rng = SyntheticPopulation(seed=1000 + number)
+        retry = RetryPolicy(max_attempts=20, base_seconds=0.1, cap_seconds=2.0)
+        with PublisherClient(ingest_url, tokens[Sector.POLICE], retry=retry) as client:
+            while time.monotonic() < deadline:
+                batch = [
+                    {**rng.signal(h, Sector.POLICE), "region": REGION}
+                    for h in rng.rng.sample(households, 10)
+                ]
+                for result in client.publish(batch):
+                    with lock:
+                        if result.delivered:
+                            accepted.append(result.event_id)
+                        else:
+                            failures[result.status] += 1
+
+    def reader(number: int, query_url: str) -> None:
+        with httpx.Client(base_url=query_url, timeout=30) as client:
+            index = number
+            while time.monotonic() < deadline:
+                household = households[index % len(households)]
+                index += ANALYSTS
+                answer = client.post(
+                    "/v1/households/timeline",
+                    json={"address": household.address(), "purpose": "triage"},
+                    headers={"Authorization": f"Bearer {analyst}"},
+                )
+                with lock:
+                    analyst_statuses[answer.status_code] += 1
+
+    with running_radar(settings) as radar:
+        access_log = AccessLog(database.engine())
+        logged_before = access_log.count()
+        threads = [
+            threading.Thread(target=publisher, args=(n, radar.ingest_url))
+            for n in range(PUBLISHERS)
+        ] + [threading.Thread(target=reader, args=(n, radar.query_url)) for n in range(ANALYSTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=SECONDS + 300)
+            assert not thread.is_alive()
+        wait_for(
+            lambda: (
+                sum(sum(c.values()) for c in recorded_signals(database).values()) >= len(accepted)
+            ),
+            300,
+            "every accepted signal in the store",
+        )
+        wait_for_projection(database)
+        accesses = [e for e in access_log.entries() if e.kind == EntryKind.ACCESS]
+    assert failures == Counter()
+    assert set(analyst_statuses) == {200}, analyst_statuses
+    assert len(accesses) == sum(analyst_statuses.values())
+    assert access_log.count() - logged_before == len(accesses)
+    every_accepted_recorded_once(database, set(accepted))
+    assert_read_models_equal_rebuild(database, tmp_path)
+    fault_report.add(
+        f"load: {PUBLISHERS} publishers + {ANALYSTS} analysts for {SECONDS} s on loopback",
+        f"{len(accepted)} signals accepted, none lost or doubled; "
+        f"{sum(analyst_statuses.values())} analyst queries all 200, each logged once",
+    )

@@ -1,0 +1,131 @@
+"""A radar on a real database for the radar room's tests: the ledger, its read models, and
+signals written the way a VT analyst would tell the story."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
+
+from contracts.signal_v1 import SignalEventV1
+from contracts.vocabulary import SIGNAL_TYPES, SignalType
+from radar.alerts import StaffRef
+from radar.ledger import BatchOutcome, SignalBatch, SignalLedger
+from services.database import Database
+from services.event_store import open_ledger
+from services.projector import Projector
+from services.read_models.safety_store import SafetyStore
+from services.read_models.worklist_store import WorklistStore
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+SOURCE = "kafka:radar-test:0"
+FAMILY = "hh.k1." + "f" * 32
+OTHER_FAMILY = "hh.k1." + "e" * 32
+MOTHER = "p.k1." + "1" * 32
+CHILD = "p.k1." + "2" * 32
+SECOND_CHILD = "p.k1." + "3" * 32
+TRIAGE_UTRECHT = StaffRef("a.jansen", "vt-utrecht", "triage", "VT09")
+TRIAGE_AMSTERDAM = StaffRef("b.devries", "vt-amsterdam-amstelland", "triage", "VT13")
+MONITORING_UTRECHT = StaffRef("c.bakker", "vt-utrecht", "monitoring", "VT09")
+
+_ORGANISATIONS = {
+    "police": "politie-midden-nederland",
+    "education": "obs-de-regenboog",
+    "mental_health": "ggz-centraal",
+    "healthcare": "huisartsen-utrecht",
+    "youth_care": "jeugdbescherming-utrecht",
+    "veilig_thuis": "vt-utrecht",
+}
+
+
+def signal(
+    kind: str,
+    occurred_at: datetime,
+    *,
+    region: str = "VT09",
+    severity: str = "high",
+    household: str = FAMILY,
+    children: Sequence[str] = (CHILD,),
+    adults: Sequence[str] = (MOTHER,),
+    received_at: datetime | None = None,
+    sector: str | None = None,
+) -> SignalEventV1:
+    """A signal as the ingest service publishes it, received an hour after it happened."""
+    allowed = {str(s) for s in SIGNAL_TYPES[SignalType(kind)].sectors}
+    chosen = sector or next(s for s in _ORGANISATIONS if s in allowed)
+    received = received_at or occurred_at + timedelta(hours=1)
+    persons = [{"pseudonym": p, "role": "parent_or_carer"} for p in adults]
+    persons += [{"pseudonym": p, "role": "child"} for p in children]
+    return SignalEventV1.model_validate(
+        {
+            "event_id": uuid.uuid4(),
+            "organisation": _ORGANISATIONS[chosen],
+            "sector": chosen,
+            "signal_type": kind,
+            "severity": severity,
+            "occurred_at": occurred_at,
+            "reported_at": occurred_at,
+            "received_at": received,
+            "region": region,
+            "household": household,
+            "persons": persons,
+            "pseudonym_key_id": "k1",
+        }
+    )
+
+
+def days_ago(days: float) -> datetime:
+    return NOW - timedelta(days=days)
+
+
+@dataclass
+class Radar:
+    """The ledger and the radar's read models on one database, kept up to date on demand."""
+
+    database: Database
+    ledger: SignalLedger = field(init=False)
+    worklist: WorklistStore = field(init=False)
+    monitoring: SafetyStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ledger = open_ledger(self.database)
+        engine = self.database.engine()
+        self.worklist = WorklistStore(engine)
+        self.monitoring = SafetyStore(engine)
+
+    def record(self, *signals: SignalEventV1) -> BatchOutcome:
+        """Records the signals as one batch from the signals topic, then projects."""
+        stored = self.ledger.position(SOURCE)
+        offset = 0 if stored is None else stored + 1
+        outcome = self.ledger.record_batch(SignalBatch(list(signals)), Tracking(SOURCE, offset))
+        self.project()
+        return outcome
+
+    def project(self) -> None:
+        for model in (self.worklist, self.monitoring):
+            Projector(self.ledger, model, batch_size=7).catch_up()
+
+    def open_alerts(self, region: str) -> list[Any]:
+        self.project()
+        return self.worklist.open_alerts(region)
+
+    def events(self, topic_of: Any) -> list[Any]:
+        """Every stored event of one type, in store order."""
+        topic = get_topic(topic_of)
+        found = []
+        start = 0
+        while batch := self.ledger.recorder.select_notifications(
+            start=start, limit=500, topics=[topic], inclusive_of_start=False
+        ):
+            found += [self.ledger.mapper.to_domain_event(n) for n in batch]
+            start = batch[-1].id
+        return found
+
+    def close(self) -> None:
+        self.ledger.close()
+        self.worklist.engine.dispose()
