@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Cache, LRUCache, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import EventSourcedProjection
@@ -73,7 +73,12 @@ class SignalLedger(EventSourcedProjection[UUID]):
 
     def record_batch(self, batch: SignalBatch, tracking: Tracking) -> BatchOutcome:
         """Applies the batch and stores its events together with the tracking position."""
-        self.process_event(batch, tracking)  # type: ignore[arg-type]
+        try:
+            self.process_event(batch, tracking)  # type: ignore[arg-type]
+        except BaseException:
+            # The policy changed cached aggregates in place; none of it was stored.
+            self._forget_cached_aggregates()
+            raise
         assert batch.outcome is not None
         return batch.outcome
 
@@ -91,7 +96,7 @@ class SignalLedger(EventSourcedProjection[UUID]):
         for signal in batch.signals:
             household = households.get(signal.household)
             if household is None:
-                household = self._household(signal.household)
+                household = self._household(signal.household, in_place=True)
                 households[signal.household] = household
             if household.record(signal):
                 new_signals[signal.household].append(str(signal.event_id))
@@ -105,7 +110,7 @@ class SignalLedger(EventSourcedProjection[UUID]):
             touched.append(history)
             for pseudonym, signal_ids in new_signals.items():
                 household = households[pseudonym]
-                case = self._case(pseudonym) if household.has_case else None
+                case = self._case(pseudonym, in_place=True) if household.has_case else None
                 case = after_new_signals(household, case, model, signal_ids)
                 if case is not None:
                     touched.append(case)
@@ -221,20 +226,16 @@ class SignalLedger(EventSourcedProjection[UUID]):
         follows when the move is the latest news of the household. Returns the region now."""
         place = registry().municipality(municipality)
         moved_at = datetime.combine(moved_on, time(), NETHERLANDS)
-        for attempt in range(COMMAND_ATTEMPTS):
+
+        def move() -> tuple[str, list[Aggregate | None]]:
             found = self.household(household)
             case = self._case(household) if found.has_case else None
             found.record_move(place.code, str(place.region), moved_at, by)
             region = follow_region(found, case, reason="move")
-            try:
-                self.save(found, case)
-            except IntegrityError:
-                if attempt + 1 == COMMAND_ATTEMPTS:
-                    raise
-                continue
             assert region is not None
-            return region
-        raise AssertionError("unreachable")
+            return region, [found, case]
+
+        return self._retrying(move)
 
     def remind_missed_checks(self, household: str, now: datetime) -> list[str]:
         """Raises reminders for check dates of the household's conditions that passed without
@@ -253,7 +254,8 @@ class SignalLedger(EventSourcedProjection[UUID]):
     ) -> T:
         """Runs a command on the household's case and saves it, retrying on a concurrent
         write; domain errors (ValueError) pass through unchanged."""
-        for attempt in range(COMMAND_ATTEMPTS):
+
+        def run() -> tuple[T, list[Aggregate | None]]:
             found = self.household(household)
             case = self._case(household) if found.has_case else None
             if case is None:
@@ -261,9 +263,27 @@ class SignalLedger(EventSourcedProjection[UUID]):
                     raise UnknownHouseholdError("there is no case for this household")
                 case = HouseholdCase(household)
                 found.open_case()
-            result = command(case)
+            return command(case), [found, case]
+
+        return self._retrying(run)
+
+    def _rescore(self, hid: UUID, model: RiskModel, moment: datetime) -> int:
+        def run() -> tuple[int, list[Aggregate | None]]:
+            household = self._load_household(hid)
+            changed = rescore(household, model, moment)
+            return (1, [household]) if changed else (0, [])
+
+        return self._retrying(run)
+
+    def _retrying(self, command: Callable[[], tuple[T, list[Aggregate | None]]]) -> T:
+        """Runs a command on freshly loaded aggregates and saves what it changed; when another
+        process wrote one of them meanwhile (IntegrityError), runs it again on the new state."""
+        for attempt in range(COMMAND_ATTEMPTS):
+            result, changed = command()
+            if not changed:
+                return result
             try:
-                self.save(found, case)
+                self.save(*changed)
             except IntegrityError:
                 if attempt + 1 == COMMAND_ATTEMPTS:
                     raise
@@ -271,28 +291,17 @@ class SignalLedger(EventSourcedProjection[UUID]):
             return result
         raise AssertionError("unreachable")
 
-    def _rescore(self, hid: UUID, model: RiskModel, moment: datetime) -> int:
-        for attempt in range(COMMAND_ATTEMPTS):
-            household = self._load_household(hid)
-            if not rescore(household, model, moment):
-                return 0
-            try:
-                self.save(household)
-            except IntegrityError:
-                if attempt + 1 == COMMAND_ATTEMPTS:
-                    raise
-                continue
-            return 1
-        return 0
-
-    def _household(self, pseudonym: str) -> Household:
+    def _household(self, pseudonym: str, in_place: bool = False) -> Household:
         try:
-            return self._load_household(household_id(pseudonym))
+            return self._load_household(household_id(pseudonym), in_place)
         except AggregateNotFoundError:
             return Household(pseudonym)
 
-    def _load_household(self, hid: UUID) -> Household:
-        household: Household = self.repository.get(hid)
+    def _load_household(self, hid: UUID, in_place: bool = False) -> Household:
+        """The household; `in_place` skips the defensive copy of the cached aggregate (a
+        household with years of signals is costly to copy), for the single-threaded batch
+        policy, which forgets the cache when its transaction fails."""
+        household: Household = self.repository.get(hid, deepcopy_from_cache=not in_place)
         if household.facts is None:  # from a snapshot older than the facts: replay it all
             replayed: Any = None
             stored: Any
@@ -301,12 +310,22 @@ class SignalLedger(EventSourcedProjection[UUID]):
             household = replayed
         return household
 
-    def _case(self, pseudonym: str) -> HouseholdCase | None:
+    def _case(self, pseudonym: str, in_place: bool = False) -> HouseholdCase | None:
         try:
-            case: HouseholdCase = self.repository.get(case_id(pseudonym))
+            case: HouseholdCase = self.repository.get(
+                case_id(pseudonym), deepcopy_from_cache=not in_place
+            )
         except AggregateNotFoundError:
             return None
         return case
+
+    def _forget_cached_aggregates(self) -> None:
+        """A fresh cache (LRUCache.clear() leaves its entries reachable, so it is replaced)."""
+        cache = self.repository.cache
+        if isinstance(cache, LRUCache):
+            self.repository.cache = LRUCache(maxsize=cache.maxsize)
+        elif cache is not None:
+            self.repository.cache = Cache()
 
     def _model_history(self) -> RiskModelHistory:
         """The model history; created, with the shipped model in force, on first use."""
