@@ -37,6 +37,23 @@ class TimelineEntry:
         """Timelines read in occurred-at order; ties broken stably."""
         return (self.occurred_at, self.reported_at, str(self.signal_id))
 
+    def record(self) -> dict[str, Any]:
+        """The entry under the field names the query API and the purpose register use (plus
+        received_at and position, which no purpose discloses), for disclosure to reduce."""
+        return {
+            "signal_id": str(self.signal_id),
+            "organisation": self.organisation,
+            "sector": self.sector,
+            "signal_type": self.signal_type,
+            "severity": self.severity,
+            "occurred_at": self.occurred_at,
+            "reported_at": self.reported_at,
+            "received_at": self.received_at,
+            "region": self.region,
+            "persons": [{"pseudonym": p, "role": r} for p, r in self.persons],
+            "position": self.position,
+        }
+
 
 def timeline_entry(position: int, event: Any) -> TimelineEntry | None:
     """The timeline entry a ledger event makes, or None for events that make none."""

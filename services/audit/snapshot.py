@@ -18,7 +18,6 @@ from sqlalchemy import Engine, MetaData, Table, select
 
 from privacy.disclosure import disclose
 from privacy.policy import Obligations
-from radar.timeline import TimelineEntry
 from services.read_models.read_model import ReadModel
 from services.read_models.timeline_store import (
     TimelineStore,
@@ -44,23 +43,6 @@ class Selection:
         return "all households"
 
 
-def signal_record(entry: TimelineEntry) -> dict[str, Any]:
-    """A timeline entry as the query API names its fields (plus received_at and position)."""
-    return {
-        "signal_id": str(entry.signal_id),
-        "organisation": entry.organisation,
-        "sector": entry.sector,
-        "signal_type": entry.signal_type,
-        "severity": entry.severity,
-        "occurred_at": entry.occurred_at,
-        "reported_at": entry.reported_at,
-        "received_at": entry.received_at,
-        "region": entry.region,
-        "persons": [{"pseudonym": p, "role": r} for p, r in entry.persons],
-        "position": entry.position,
-    }
-
-
 def timelines(
     store: TimelineStore, selection: Selection, view: Obligations | None
 ) -> list[dict[str, Any]]:
@@ -68,7 +50,7 @@ def timelines(
     households = _households(store, selection)
     found = []
     for household in households:
-        records = [signal_record(e) for e in store.timeline(household)]
+        records = [e.record() for e in store.timeline(household)]
         if view is not None:
             records = disclose(view, records)
         found.append(

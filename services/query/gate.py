@@ -19,7 +19,6 @@ from privacy.disclosure import disclose
 from privacy.leak_guard import contains_identifier
 from privacy.policy import AccessRequest, Decision, PolicyDecisionPoint
 from privacy.purposes import Resource
-from radar.timeline import TimelineEntry
 from services.http import ApiError, FieldError
 from services.query.views import (
     AccessLogEntryView,
@@ -89,7 +88,7 @@ class QueryGate:
         def read(decision: Decision) -> Answer:
             assert decision.obligations is not None
             entries = self.timelines.timeline(household)
-            shown = disclose(decision.obligations, (_signal_record(e) for e in entries))
+            shown = disclose(decision.obligations, (e.record() for e in entries))
             fields = sorted(decision.obligations.fields)
             view = TimelineView(
                 household=household,
@@ -293,20 +292,6 @@ def _access_kind(decision: Decision) -> str:
     if decision.break_glass:
         return "break_glass"
     return "cross_region" if decision.cross_region else "normal"
-
-
-def _signal_record(entry: TimelineEntry) -> dict[str, Any]:
-    return {
-        "signal_id": entry.signal_id,
-        "organisation": entry.organisation,
-        "sector": entry.sector,
-        "signal_type": entry.signal_type,
-        "severity": entry.severity,
-        "occurred_at": entry.occurred_at,
-        "reported_at": entry.reported_at,
-        "region": entry.region,
-        "persons": [{"pseudonym": p, "role": r} for p, r in entry.persons],
-    }
 
 
 def break_glass_accesses(entries: list[LogEntry]) -> list[BreakGlassView]:
