@@ -29,7 +29,12 @@ class Settings(BaseSettings):
     query_port: int = 8082
     host: str = "127.0.0.1"
     max_batch_signals: int = Field(default=1000, ge=1)
-    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, description="Ingest: a batch of 1,000 signals fits."
+    )
+    query_max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Query: its bodies are a few hundred bytes."
+    )
     kafka_timeout_seconds: float = Field(default=10.0, gt=0)
     aggregator_batch_records: int = Field(default=1000, ge=1)
     projector_batch_events: int = Field(default=1000, ge=1)

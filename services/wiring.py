@@ -98,7 +98,7 @@ def query_app(settings: Settings) -> FastAPI:
         token_authority(settings),
         pseudonymiser(settings),
         routers,
-        settings.max_body_bytes,
+        settings.query_max_body_bytes,
     )
 
 

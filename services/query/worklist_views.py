@@ -102,7 +102,9 @@ class HouseholdRiskView(BaseModel):
 
     household: str
     purpose: str
-    region: str | None
+    region: str | None = Field(
+        default=None, description="Responsible VT region; absent when the radar knows nothing."
+    )
     score_now: str
     score_recorded: str
     recorded_at: datetime | None = None
