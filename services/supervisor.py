@@ -32,8 +32,14 @@ def radar_processes() -> list[Process]:
 
 
 def supervise(settings: Settings, broker_script: Path | None) -> int:
-    """Runs the processes until Ctrl-C or until one dies; then stops everything cleanly."""
+    """Runs the processes until Ctrl-C or until one dies; then stops everything cleanly,
+    the broker too if this run started it (one already running is left running)."""
+    owns_broker = False
     if broker_script is not None:
+        already_running = subprocess.run(
+            [str(broker_script), "status"], capture_output=True, check=False
+        )
+        owns_broker = already_running.returncode != 0
         subprocess.run([str(broker_script), "start"], check=True)
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     children: dict[str, subprocess.Popen[bytes]] = {}
@@ -58,7 +64,7 @@ def supervise(settings: Settings, broker_script: Path | None) -> int:
         return 0
     finally:
         _stop_all(children)
-        if broker_script is not None:
+        if broker_script is not None and owns_broker:
             subprocess.run([str(broker_script), "stop"], check=False)
 
 
