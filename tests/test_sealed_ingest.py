@@ -25,11 +25,13 @@ from privacy.credentials import Audience, TokenAuthority
 from privacy.identifier_keys import IdentifierKeyring
 from privacy.sealed_identifiers import PublishedKey, SealingContext, seal
 from services.ingest.identifiers import PLAIN_REFUSED
+from services.publisher_client import PublisherClient, RetryPolicy
 from services.sealed_submission import ADDRESS_FIELD, bsn_field, sealed_signal
 from services.settings import Settings
 from tests.test_ingest_api import (
     TopicProbe,
     assert_nothing_changed,
+    closed_port,
     ingest_client,
     police_signals,
     police_token,
@@ -293,3 +295,13 @@ def test_identifier_looking_text_is_refused_naming_the_field(
     for value in ("12-03-2015", "jansen", "12345678", "3512"):
         assert value not in answer.text
     assert_nothing_changed(topic_probe, settings, case)
+
+
+def test_the_sdk_sends_nothing_when_it_cannot_get_the_radars_key() -> None:
+    signal = family_signal()
+    pauses: list[float] = []
+    retry = RetryPolicy(max_attempts=3, sleep=pauses.append)
+    with PublisherClient(f"http://127.0.0.1:{closed_port()}", "token", retry=retry) as client:
+        [result] = client.publish([signal])
+    assert (result.event_id, result.status) == (signal["event_id"], "failed")
+    assert not result.delivered and len(pauses) == 3
