@@ -13,7 +13,9 @@ from typing import Any
 
 from contracts.vocabulary import Sector
 from privacy.actors import Publisher
+from privacy.identifier_keys import IdentifierKeyring
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
+from services.ingest.identifiers import IdentifierOpener
 from services.ingest.publisher import serialise
 from services.ingest.submissions import SignalSubmission, to_event
 from services.synthetic import PUBLISHING_SECTORS, SyntheticHousehold, SyntheticPopulation
@@ -93,10 +95,16 @@ class Recorder:
             PseudonymKeyring.load_or_create(keys_dir / "pseudonym-keys.json")
         )
         self._publishers = {sector: publisher(sector) for sector in ORGANISATIONS}
+        self._opener = IdentifierOpener(IdentifierKeyring.load_or_create(keys_dir), True)
 
     def event(self, submission: Submission, received_at: datetime | None = None) -> Any:
+        signal = SignalSubmission.model_validate(submission.body)
+        identifiers = self._opener.identifiers(signal)
+        if isinstance(identifiers, list):
+            raise ValueError(f"synthetic submission refused: {identifiers}")
         return to_event(
-            SignalSubmission.model_validate(submission.body),
+            signal,
+            identifiers,
             self._publishers[submission.sector],
             self.pseudonymiser,
             received_at or datetime.now(UTC),

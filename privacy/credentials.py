@@ -7,8 +7,6 @@ generated on first use under the data directory; none is ever in the repository.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,11 +22,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from contracts.regions import VtRegion
 from contracts.vocabulary import Sector
 from privacy.actors import Actor, Analyst, AnalystRole, Publisher
-from privacy.keyfiles import write_secret_file
+from privacy.keyfiles import new_key_path, public_key_id, versioned_key_files, write_private_key
 
 ISSUER = "signal-radar"
 ALGORITHM = "EdDSA"
 CLOCK_LEEWAY = timedelta(seconds=30)
+_KEY_PREFIX = "token-signing"
 
 
 class Audience(StrEnum):
@@ -54,10 +53,8 @@ class SigningKey:
         return self.private_key.public_key()
 
 
-def key_id_of(public_key: Ed25519PublicKey) -> str:
-    """A key id derived from the public key, so it can never point at the wrong key."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
+key_id_of = public_key_id
+"""A key id derived from the public key, so it can never point at the wrong key."""
 
 
 class TokenAuthority:
@@ -75,13 +72,7 @@ class TokenAuthority:
 
     @staticmethod
     def _load_or_create(keys_dir: Path) -> list[SigningKey]:
-        keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with (keys_dir / ".token-keys.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # two services starting at once make one key
-            paths = sorted(keys_dir.glob("token-signing-*.pem"))
-            if not paths:
-                TokenAuthority.rotate(keys_dir)
-                paths = sorted(keys_dir.glob("token-signing-*.pem"))
+        paths = versioned_key_files(keys_dir, _KEY_PREFIX, _create_signing_key)
         keys = []
         for path in paths:
             private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
@@ -93,15 +84,7 @@ class TokenAuthority:
     @staticmethod
     def rotate(keys_dir: Path) -> str:
         """Adds a new signing key, which signs from now on; returns its key id."""
-        private_key = Ed25519PrivateKey.generate()
-        pem = private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        write_secret_file(keys_dir / f"token-signing-{stamp}.pem", pem)
-        return key_id_of(private_key.public_key())
+        return _create_signing_key(new_key_path(keys_dir, _KEY_PREFIX))
 
     def issue(self, actor: Actor, audience: Audience, lifetime: timedelta) -> str:
         """A signed token for the actor, valid for one audience for the given lifetime."""
@@ -154,6 +137,12 @@ class TokenAuthority:
             raise
         except (jwt.InvalidTokenError, KeyError, ValueError) as error:
             raise InvalidCredentialError(f"invalid token: {type(error).__name__}") from error
+
+
+def _create_signing_key(path: Path) -> str:
+    private_key = Ed25519PrivateKey.generate()
+    write_private_key(path, private_key)
+    return key_id_of(private_key.public_key())
 
 
 def _actor_from_claims(claims: dict[str, Any]) -> Actor:

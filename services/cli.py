@@ -16,6 +16,7 @@ from contracts.regions import VtRegion
 from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority, token_id
+from privacy.identifier_keys import IdentifierKeyring
 from privacy.revocations import RevocationList
 from services import wiring
 from services.audit.cli import audit_cli
@@ -97,12 +98,19 @@ def publish(
         "publisher.token"
     ),
     batch_size: Annotated[int, typer.Option(min=1, max=1000)] = 500,
+    plain_identifiers: Annotated[
+        bool,
+        typer.Option(help="Send BSNs and addresses in clear (development radars only)."),
+    ] = False,
 ) -> None:
-    """Publish signals with retries; print one line per signal that was not delivered."""
+    """Publish signals with retries, identifiers sealed to the radar's key; print one line per
+    signal that was not delivered."""
     token = token_file.read_text(encoding="utf-8").strip()
     lines = signals_file.read_text(encoding="utf-8").splitlines()
     signals = [orjson.loads(line) for line in lines if line.strip()]
-    with PublisherClient(url, token, batch_size=batch_size) as client:
+    with PublisherClient(
+        url, token, batch_size=batch_size, seal_identifiers=not plain_identifiers
+    ) as client:
         results = client.publish(signals)
     counts = Counter(result.status for result in results)
     for result in results:
@@ -157,6 +165,13 @@ def revoke_token(
     jti = token_id(token_or_id) if token_or_id.count(".") == 2 else token_or_id
     RevocationList(wiring.database(settings).engine()).revoke(jti, reason)
     typer.echo(f"revoked {jti}")
+
+
+@admin.command("rotate-identifier-key")
+def rotate_identifier_key() -> None:
+    """Add a new key pair for sealed identifiers; publishers get it from the ingest API after
+    its restart, and values sealed to older keys still open."""
+    typer.echo(IdentifierKeyring.rotate(Settings().keys_dir))
 
 
 @admin.command("rotate-signing-key")

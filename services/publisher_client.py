@@ -5,6 +5,11 @@ retries), retries what the radar could not take yet (503, 429, connection failur
 exponential backoff and jitter, honouring Retry-After, and reports per signal what became of
 it. A retried signal the radar had already accepted comes back as 'duplicate': nothing is sent
 twice and nothing is lost without being reported.
+
+Identifiers are sealed by default: the client fetches the radar's public key once
+(GET /v1/keys/identifiers) and encrypts every BSN and address to it before anything leaves the
+process (services.sealed_submission), so proxies and TLS terminators see ciphertext only. The
+client never logs; a result carries the event id, status and reasons, never an identifier.
 """
 
 from __future__ import annotations
@@ -17,7 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
+from privacy.sealed_identifiers import PublishedKey
+from services.sealed_submission import sealed_signal
+
+IDENTIFIER_KEY_PATH = "/v1/keys/identifiers"
 FINAL_STATUSES = frozenset({"accepted", "duplicate", "rejected"})
 # Every signal carries its event id, so sending again is always safe: retry what may pass later.
 RETRYABLE_HTTP = frozenset({429, 500, 502, 503, 504})
@@ -62,7 +72,10 @@ class PublisherClient:
         batch_size: int = 500,
         retry: RetryPolicy | None = None,
         timeout_seconds: float = 30.0,
+        seal_identifiers: bool = True,
     ) -> None:
+        """seal_identifiers=False sends BSNs and addresses in clear: only for a development
+        radar that allows it (RADAR_ALLOW_PLAIN_IDENTIFIERS)."""
         self._http = httpx.Client(
             base_url=base_url,
             headers={"Authorization": f"Bearer {token}"},
@@ -70,6 +83,8 @@ class PublisherClient:
         )
         self._batch_size = batch_size
         self._retry = retry or RetryPolicy()
+        self._seal_identifiers = seal_identifiers
+        self._identifier_key: PublishedKey | None = None
 
     def close(self) -> None:
         self._http.close()
@@ -83,10 +98,52 @@ class PublisherClient:
     def publish(self, signals: Iterable[dict[str, Any]]) -> list[PublishResult]:
         """Publishes every signal; one result per signal, in the order given."""
         prepared = [_with_event_id(signal) for signal in signals]
-        results: list[PublishResult] = []
-        for start in range(0, len(prepared), self._batch_size):
-            results.extend(self._publish_batch(prepared[start : start + self._batch_size]))
-        return results
+        outcome: dict[int, PublishResult] = {}
+        sendable: list[tuple[int, dict[str, Any]]] = []
+        key = self._key_for_sealing() if self._seal_identifiers and prepared else None
+        for position, signal in enumerate(prepared):
+            if isinstance(key, PublishResult):  # no key: nothing can be sent sealed
+                outcome[position] = PublishResult(signal["event_id"], key.status, key.errors)
+                continue
+            try:
+                sendable.append((position, sealed_signal(signal, key) if key else signal))
+            except ValueError:
+                outcome[position] = PublishResult(
+                    str(signal["event_id"]),
+                    "rejected",
+                    [{"field": "event_id", "reason": "not a UUID: nothing can be sealed for it"}],
+                )
+        for start in range(0, len(sendable), self._batch_size):
+            chunk = sendable[start : start + self._batch_size]
+            answers = self._publish_batch([signal for _, signal in chunk])
+            outcome.update(zip((position for position, _ in chunk), answers, strict=True))
+        return [outcome[position] for position in range(len(prepared))]
+
+    def _key_for_sealing(self) -> PublishedKey | PublishResult:
+        """The radar's public key (fetched once, with retries), or the result every signal
+        gets when it cannot be had: failed (try later) or rejected (retrying cannot help)."""
+        for attempt in range(self._retry.max_attempts):
+            if self._identifier_key is not None:
+                return self._identifier_key
+            try:
+                answer = self._http.get(IDENTIFIER_KEY_PATH)
+            except httpx.TransportError:
+                self._retry.pause(attempt, None)
+                continue
+            if answer.status_code in RETRYABLE_HTTP:
+                self._retry.pause(attempt, _retry_after(answer))
+                continue
+            if answer.status_code != 200:
+                reason = str(_json(answer).get("detail", f"HTTP {answer.status_code}"))
+                return PublishResult("", "rejected", [{"field": "", "reason": reason}])
+            try:
+                key = PublishedKey.model_validate(_json(answer))
+                key.x25519()
+            except (ValidationError, ValueError):
+                reason = "the radar's identifier key is malformed"
+                return PublishResult("", "rejected", [{"field": "", "reason": reason}])
+            self._identifier_key = key
+        return self._identifier_key or PublishResult("", "failed")
 
     def _publish_batch(self, batch: Sequence[dict[str, Any]]) -> list[PublishResult]:
         outcome: dict[str, PublishResult] = {}

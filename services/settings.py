@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     query_max_body_bytes: int = Field(
         default=64 * 1024, ge=1024, description="Query: its bodies are a few hundred bytes."
     )
+    allow_plain_identifiers: bool = Field(
+        default=True,
+        description="Ingest: accept a BSN or address in clear. True suits development (make run, "
+        "the README's curl examples); set false wherever real identifiers flow, so that only "
+        "identifiers sealed to the radar's key are taken.",
+    )
     kafka_timeout_seconds: float = Field(default=10.0, gt=0)
     aggregator_batch_records: int = Field(default=1000, ge=1)
     projector_batch_events: int = Field(default=1000, ge=1)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from privacy.access_log import AccessLog
 from privacy.credentials import TokenAuthority
+from privacy.identifier_keys import IdentifierKeyring
 from privacy.policy import PolicyDecisionPoint
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
 from privacy.purposes import PurposeRegister
@@ -17,6 +18,7 @@ from services.audit.hooks import audit_followers, audit_routers
 from services.database import Database
 from services.event_store import open_ledger
 from services.ingest.app import Ingest, create_ingest_app
+from services.ingest.identifiers import IdentifierOpener
 from services.ingest.publisher import SignalPublisher
 from services.ingest.receipts import ReceiptBook
 from services.kafka_topics import ensure_topic
@@ -37,6 +39,13 @@ def database(settings: Settings) -> Database:
 
 def pseudonymiser(settings: Settings) -> Pseudonymiser:
     return Pseudonymiser(PseudonymKeyring.load_or_create(settings.pseudonym_keyring_path))
+
+
+def identifier_opener(settings: Settings) -> IdentifierOpener:
+    """Opens sealed identifiers with the radar's keys; takes plain ones only if allowed."""
+    return IdentifierOpener(
+        IdentifierKeyring.load_or_create(settings.keys_dir), settings.allow_plain_identifiers
+    )
 
 
 def token_authority(settings: Settings) -> TokenAuthority:
@@ -63,7 +72,12 @@ def ingest_app(settings: Settings) -> FastAPI:
     )
     db = database(settings)
     with db.schema_lock():
-        ingest = Ingest(pseudonymiser(settings), publisher, ReceiptBook(db.engine()))
+        ingest = Ingest(
+            identifier_opener(settings),
+            pseudonymiser(settings),
+            publisher,
+            ReceiptBook(db.engine()),
+        )
     app = create_ingest_app(
         ingest, token_authority(settings), settings.max_batch_signals, settings.max_body_bytes
     )

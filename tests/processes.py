@@ -44,6 +44,7 @@ def environment(settings: Settings) -> dict[str, str]:
         RADAR_AUDIT_CHECKPOINTS_TOPIC=checkpoints_topic(settings),
         RADAR_INGEST_PORT=str(settings.ingest_port),
         RADAR_QUERY_PORT=str(settings.query_port),
+        RADAR_ALLOW_PLAIN_IDENTIFIERS=str(settings.allow_plain_identifiers).lower(),
         PYTHONUNBUFFERED="1",
     )
     return env

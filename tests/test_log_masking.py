@@ -62,7 +62,7 @@ def test_postcode_with_house_number_and_letter_masked(text: str) -> None:
         INVALID_NINE_DIGITS,
         f"request {INVALID_NINE_DIGITS} took 12 ms",
         f"{VALID_BSN}0",  # ten digits: not a BSN
-        f"0{VALID_BSN}",
+        f"1{VALID_BSN}",  # ten digits not starting with 0: neither a BSN nor a phone number
         "received 12 signals for region VT09 in 345 ms",
         "household hh.k1.0123456789abcdef0123456789abcdef recorded",
         "postcode 1234AB alone is not an address",

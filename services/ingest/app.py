@@ -20,6 +20,7 @@ from contracts.vocabulary import sector_may_publish
 from privacy.actors import Publisher
 from privacy.credentials import Audience, TokenAuthority
 from privacy.pseudonyms import Pseudonymiser
+from privacy.sealed_identifiers import PublishedKey
 from services.http import (
     ApiError,
     ErrorBody,
@@ -29,6 +30,8 @@ from services.http import (
     field_errors,
     new_api,
 )
+from services.ingest.identifiers import IdentifierOpener
+from services.ingest.leak_check import identifier_leaks
 from services.ingest.publisher import SignalPublisher
 from services.ingest.receipts import ReceiptBook, fingerprint
 from services.ingest.submissions import SignalSubmission, to_event
@@ -95,14 +98,17 @@ class _Pending:
 
 
 class Ingest:
-    """Validates, pseudonymises, deduplicates and publishes; shared by both endpoints."""
+    """Guards, validates, opens sealed identifiers, pseudonymises, deduplicates and publishes;
+    shared by both endpoints."""
 
     def __init__(
         self,
+        opener: IdentifierOpener,
         pseudonymiser: Pseudonymiser,
         publisher: SignalPublisher,
         receipts: ReceiptBook,
     ) -> None:
+        self.opener = opener
         self.pseudonymiser = pseudonymiser
         self.publisher = publisher
         self.receipts = receipts
@@ -146,6 +152,9 @@ class Ingest:
         """The pseudonymised event (and whether the publisher gave reported-at), or the
         rejection."""
         event_id = _event_id_of(raw)
+        leaks = identifier_leaks(raw)
+        if leaks:
+            return SignalResult(event_id=event_id, status=Outcome.REJECTED, errors=leaks)
         try:
             submission = _submission.validate_python(raw)
         except ValidationError as error:
@@ -160,8 +169,11 @@ class Ingest:
                 errors=[FieldError(field="signal_type", reason=reason)],
                 refusal_status=403,
             )
+        identifiers = self.opener.identifiers(submission)
+        if isinstance(identifiers, list):
+            return SignalResult(event_id=event_id, status=Outcome.REJECTED, errors=identifiers)
         try:
-            event = to_event(submission, publisher, self.pseudonymiser, received_at)
+            event = to_event(submission, identifiers, publisher, self.pseudonymiser, received_at)
             return event, submission.reported_at is not None
         except ValidationError as error:
             return SignalResult(
@@ -271,6 +283,19 @@ def create_ingest_app(
                 headers={"Retry-After": RETRY_AFTER_SECONDS},
             )
         return JSONResponse(body.model_dump(mode="json"), status_code=200)
+
+    @app.get(
+        "/v1/keys/identifiers",
+        response_model=PublishedKey,
+        responses=error_responses(401, 503),
+    )
+    def identifier_key(
+        _publisher: Publisher = Depends(publisher_of),  # noqa: B008
+    ) -> PublishedKey:
+        """The radar's current public key: seal each BSN and address to it (HPKE, see
+        `context` for what each sealed value is bound to) and send them as sealed_bsn /
+        sealed_address."""
+        return ingest.opener.published_key()
 
     @app.exception_handler(ReceiptsUnavailableError)
     async def _receipts_down(_request: Request, _error: ReceiptsUnavailableError) -> JSONResponse:

@@ -205,7 +205,13 @@ class QueryGate:
             raise ApiError(
                 422,
                 "request is not valid",
-                [FieldError(field="justification", reason="must not contain a BSN or address")],
+                [
+                    FieldError(
+                        field="justification",
+                        reason="must not contain a BSN, address, date of birth, e-mail address "
+                        "or phone number",
+                    )
+                ],
             )
         decision = self.policy.decide(request, self.clock())
         if not decision.permitted:
