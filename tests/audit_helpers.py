@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -14,10 +16,63 @@ from eventsourcing.persistence import Tracking
 
 from contracts.signal_v1 import SignalEventV1
 from radar.ledger import SignalBatch, SignalLedger
+from services.audit.hooks import sealer
+from services.audit.sealing import Sealer
+from services.audit.settings import AuditSettings
+from services.audit.verify import stored_checkpoints
 from services.database import Database
+from services.event_store import open_ledger
+from services.settings import Settings
 
 POSTGRES_EVENTS = "signalledger_events"  # eventsourcing names it after the application
 SQLITE_EVENTS = "stored_events"
+
+
+HOUSEHOLDS = 12
+BATCHES = 5
+
+
+@dataclass
+class Sealed:
+    """A sealed store: how many records it holds and where its checkpoints are."""
+
+    sealer: Sealer
+    records: int
+    checkpoints: list[int]  # notification ids, in order
+
+    def covering(self, nid: int) -> int:
+        """The first checkpoint whose chain includes record `nid`."""
+        return next(c for c in self.checkpoints if c >= nid)
+
+
+def sealing_settings(settings: Settings) -> AuditSettings:
+    """A checkpoint every 25 records, sealed in batches of 10, on the test's own topic."""
+    return AuditSettings(
+        checkpoints_topic=f"{settings.signals_topic}.checkpoints",
+        checkpoint_every_records=25,
+        seal_batch_records=10,
+    )
+
+
+@contextmanager
+def sealed_store(settings: Settings, database: Database, audit: AuditSettings) -> Iterator[Sealed]:
+    """A store of a few hundred records (what the domain records for 60 signals), sealed, its
+    checkpoints published to the real broker."""
+    ledger = open_ledger(database)
+    for offset in range(BATCHES):
+        record(ledger, [signal(household(n)) for n in range(HOUSEHOLDS)], offset)
+    records = ledger.recorder.max_notification_id() or 0
+    ledger.close()
+    assert records >= 72  # 12 households opened, 60 signals, and whatever the domain adds
+    worker = sealer(settings, audit)
+    assert worker.catch_up() == records
+    engine = database.engine()
+    checkpoints = [c.notification_id for c in stored_checkpoints(engine)]
+    engine.dispose()
+    try:
+        yield Sealed(worker, records, checkpoints)
+    finally:
+        worker.close()
 
 
 def household(n: int) -> str:

@@ -28,9 +28,9 @@ def audit_followers(settings: Settings) -> list[Follower]:
     return [sealer(settings)]
 
 
-def sealer(settings: Settings) -> Sealer:
+def sealer(settings: Settings, audit: AuditSettings | None = None) -> Sealer:
     """The sealer on the configured database, signing with the checkpoint key."""
-    audit = AuditSettings()
+    audit = audit or AuditSettings()
     db = Database(settings.resolved_database_url)
     with db.schema_lock():
         ledger = open_ledger(db)

@@ -198,9 +198,10 @@ def verify_report(
     work_file: Path | None = None,
     resume: bool = False,
     show_progress: bool = False,
+    audit: AuditSettings | None = None,
 ) -> VerifyReport:
     """Verifies the event store (seal, checkpoints, Kafka copy) and the access log."""
-    audit = AuditSettings()
+    audit = audit or AuditSettings()
     state: WalkState | None = None
     if resume and work_file is not None:
         saved_state = workfiles.load(work_file)
