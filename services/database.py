@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,14 @@ class Database:
             return engine
         url = make_url(self.url).set(drivername="postgresql+psycopg")
         return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8, **options)
+
+
+def stored_utc(moment: datetime) -> datetime:
+    """A datetime read back from the database, in UTC: SQLite hands back naive values, which
+    were stored as UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

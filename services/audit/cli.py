@@ -7,6 +7,8 @@ and `--resume` continues where they stopped.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -69,11 +71,21 @@ def _emit(text: str, output: Path | None) -> None:
         typer.echo(f"written to {output}", err=True)
 
 
-def _interrupted(command: str) -> typer.Exit:
-    typer.echo(
-        f"\ninterrupted; `radar audit {command} --resume` continues where it stopped", err=True
-    )
-    return typer.Exit(INTERRUPTED)
+@contextmanager
+def _resumable(command: str) -> Iterator[None]:
+    """Turns a run that cannot start into exit 2 with the reason, and Ctrl-C into a hint
+    that `--resume` continues where it stopped."""
+    try:
+        yield
+    except service.AuditError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    except KeyboardInterrupt:
+        typer.echo(
+            f"\ninterrupted; `radar audit {command} --resume` continues where it stopped",
+            err=True,
+        )
+        raise typer.Exit(INTERRUPTED) from None
 
 
 @audit_cli.command("replay")
@@ -107,7 +119,7 @@ def replay_command(
         raise typer.BadParameter("give --household or --region, not both")
     settings = Settings()
     selection = Selection(household, str(region) if region else None)
-    try:
+    with _resumable("replay"):
         result = service.replay_report(
             settings,
             as_of,
@@ -117,11 +129,6 @@ def replay_command(
             resume,
             show_progress=not quiet,
         )
-    except service.AuditError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from error
-    except KeyboardInterrupt:
-        raise _interrupted("replay") from None
     _emit(
         html_report.replay_html(result) if output_format == Format.HTML else _json(result), output
     )
@@ -144,7 +151,7 @@ def verify_command(
     """Verify the event store (hash chain, signed checkpoints) and the access log; exit 1 on
     any fault, naming where it is."""
     settings = Settings()
-    try:
+    with _resumable("verify"):
         result = service.verify_report(
             settings,
             kafka,
@@ -153,11 +160,6 @@ def verify_command(
             resume,
             show_progress=not quiet,
         )
-    except service.AuditError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from error
-    except KeyboardInterrupt:
-        raise _interrupted("verify") from None
     if output_format == VerifyFormat.JSON:
         _emit(_json(result.as_dict()), output)
     elif output_format == VerifyFormat.HTML:

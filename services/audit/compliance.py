@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -22,6 +22,7 @@ from privacy.policy import AccessRequest, Decision, PolicyDecisionPoint
 from privacy.purposes import PurposeRegister, Resource
 from services.audit.faults import Fault
 from services.audit.progress import progress_bar
+from services.database import stored_utc
 
 READ_BATCH = 5000
 
@@ -80,7 +81,7 @@ def log_entries(engine: Engine, after_seq: int = 0) -> Iterator[LogEntry]:
         for row in rows:
             yield LogEntry(
                 seq=row.seq,
-                recorded_at=_utc(row.recorded_at),
+                recorded_at=stored_utc(row.recorded_at),
                 kind=EntryKind(row.kind),
                 payload=orjson.loads(row.payload),
                 prev_hash=row.prev_hash,
@@ -291,7 +292,3 @@ def _register_summary(adopted: AdoptedRegister) -> dict[str, Any]:
         "adopted_at": adopted.recorded_at,
         "fingerprint": adopted.register.fingerprint(),
     }
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

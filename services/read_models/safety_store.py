@@ -31,13 +31,13 @@ from sqlalchemy.engine import Connection
 from radar.alerts import AlertKind
 from radar.case import HouseholdCase
 from radar.household import Household
-from services.read_models.radar_positions import (
+from services.database import stored_utc
+from services.read_models.positions import (
     create_tables,
     ensure_position,
     move_position,
     read_position,
     reset_position,
-    utc,
 )
 
 SAFETY_PROJECTION = "radar_monitoring"
@@ -180,7 +180,7 @@ class SafetyStore:
         with self.engine.connect() as connection:
             return {
                 name: [
-                    {k: utc(v) if k == "recorded_at" else v for k, v in row._mapping.items()}
+                    {k: stored_utc(v) if k == "recorded_at" else v for k, v in row._mapping.items()}
                     for row in connection.execute(select(table).order_by(*keys))
                 ]
                 for name, (table, keys) in ordered.items()
@@ -239,7 +239,7 @@ def _record_plan(connection: Connection, event: Any) -> None:
             starts_on=date.fromisoformat(values["starts_on"]),
             ends_on=date.fromisoformat(values["ends_on"]),
             recorded_by=values["by"],
-            recorded_at=utc(event.timestamp),
+            recorded_at=stored_utc(event.timestamp),
             breaches=[],
             closed=False,
         )

@@ -8,7 +8,6 @@ rebuild next to a live projector, never apply an event twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -26,12 +25,17 @@ from sqlalchemy import (
     delete,
     insert,
     select,
-    update,
 )
-from sqlalchemy.engine import Connection
 
 from radar.timeline import SIGNAL_RECORDED, TimelineEntry, timeline_entry
-from services.read_models.read_model import PositionMovedError
+from services.database import stored_utc
+from services.read_models.positions import (
+    create_tables,
+    ensure_position,
+    move_position,
+    read_position,
+    reset_position,
+)
 
 TIMELINE_PROJECTION = "household_timeline"
 
@@ -57,13 +61,6 @@ timeline_signals = Table(
     Column("persons", JSON, nullable=False),
 )
 
-projection_positions = Table(
-    "projection_positions",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("position", BigInteger, nullable=False),
-)
-
 
 class TimelineStore:
     """Reads and writes the timeline tables in one database (a ReadModel)."""
@@ -73,17 +70,13 @@ class TimelineStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
-        with engine.begin() as connection:
-            if self._read_position(connection) is None:
-                connection.execute(
-                    insert(projection_positions).values(name=TIMELINE_PROJECTION, position=0)
-                )
+        create_tables(metadata, engine)
+        ensure_position(engine, self.name)
 
     def position(self) -> int:
         """The last event-store notification id applied to this read model."""
         with self.engine.connect() as connection:
-            return self._read_position(connection) or 0
+            return read_position(connection, self.name) or 0
 
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
@@ -95,16 +88,7 @@ class TimelineStore:
     def apply(self, entries: Sequence[TimelineEntry], expected: int, new_position: int) -> None:
         """Adds entries and moves the position from `expected` to `new_position`, atomically."""
         with self.engine.begin() as connection:
-            moved = connection.execute(
-                update(projection_positions)
-                .where(
-                    projection_positions.c.name == TIMELINE_PROJECTION,
-                    projection_positions.c.position == expected,
-                )
-                .values(position=new_position)
-            )
-            if moved.rowcount != 1:
-                raise PositionMovedError(TIMELINE_PROJECTION)
+            move_position(connection, self.name, expected, new_position)
             if entries:
                 connection.execute(insert(timeline_signals), [_row(e) for e in entries])
 
@@ -112,11 +96,7 @@ class TimelineStore:
         """Empties the read model so that it is rebuilt from the start of the event store."""
         with self.engine.begin() as connection:
             connection.execute(delete(timeline_signals))
-            connection.execute(
-                update(projection_positions)
-                .where(projection_positions.c.name == TIMELINE_PROJECTION)
-                .values(position=0)
-            )
+            reset_position(connection, self.name)
 
     def timeline(self, household: str) -> list[TimelineEntry]:
         """One household's signals in occurred-at order."""
@@ -146,14 +126,6 @@ class TimelineStore:
             ).all()
         return [_entry(row._mapping) for row in rows]
 
-    @staticmethod
-    def _read_position(connection: Connection) -> int | None:
-        return connection.execute(
-            select(projection_positions.c.position).where(
-                projection_positions.c.name == TIMELINE_PROJECTION
-            )
-        ).scalar_one_or_none()
-
 
 def _row(entry: TimelineEntry) -> dict[str, object]:
     return {
@@ -164,9 +136,9 @@ def _row(entry: TimelineEntry) -> dict[str, object]:
         "sector": entry.sector,
         "signal_type": entry.signal_type,
         "severity": entry.severity,
-        "occurred_at": _utc(entry.occurred_at),
-        "reported_at": _utc(entry.reported_at),
-        "received_at": _utc(entry.received_at),
+        "occurred_at": stored_utc(entry.occurred_at),
+        "reported_at": stored_utc(entry.reported_at),
+        "received_at": stored_utc(entry.received_at),
         "region": entry.region,
         "persons": [list(person) for person in entry.persons],
     }
@@ -183,16 +155,9 @@ def _entry(values: RowMapping) -> TimelineEntry:
         sector=values["sector"],
         signal_type=values["signal_type"],
         severity=values["severity"],
-        occurred_at=_utc(values["occurred_at"]),
-        reported_at=_utc(values["reported_at"]),
-        received_at=_utc(values["received_at"]),
+        occurred_at=stored_utc(values["occurred_at"]),
+        reported_at=stored_utc(values["reported_at"]),
+        received_at=stored_utc(values["received_at"]),
         region=values["region"],
         persons=tuple((p[0], p[1]) for p in values["persons"]),
     )
-
-
-def _utc(moment: datetime) -> datetime:
-    """Datetimes in UTC; SQLite hands back naive values, which were stored as UTC."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

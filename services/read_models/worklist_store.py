@@ -37,13 +37,13 @@ from radar.model_history import RiskModelHistory
 from radar.risk import Contribution
 from radar.risk_model import RiskModel
 from radar.worklist import WorklistEntry
-from services.read_models.radar_positions import (
+from services.database import stored_utc
+from services.read_models.positions import (
     create_tables,
     ensure_position,
     move_position,
     read_position,
     reset_position,
-    utc,
 )
 
 WORKLIST_PROJECTION = "radar_worklist"
@@ -237,7 +237,7 @@ class WorklistStore:
                     version=values["version"],
                     fingerprint=values["fingerprint"],
                     content=values["content"],
-                    adopted_at=utc(values["adopted_at"]),
+                    adopted_at=stored_utc(values["adopted_at"]),
                     adopted_by=values["by"],
                     reason=values["reason"],
                 )
@@ -252,7 +252,7 @@ class WorklistStore:
         step = {
             "status": status,
             "by": values["by"],
-            "at": utc(event.timestamp).isoformat(),
+            "at": stored_utc(event.timestamp).isoformat(),
             **{k: values[k] for k in ("outcome", "reason") if k in values},
         }
         connection.execute(
@@ -275,7 +275,7 @@ def _upsert_score(connection: Connection, household: str, row: dict[str, Any]) -
 def _score_row(values: dict[str, Any]) -> dict[str, Any]:
     return {
         "score": str(values["score"]),
-        "as_of": utc(values["as_of"]),
+        "as_of": stored_utc(values["as_of"]),
         "model_version": values["model_version"],
         "contributions": [_json_contribution(c) for c in values["contributions"]],
         "children_present": values["children_present"],
@@ -291,7 +291,7 @@ def _alert_row(values: dict[str, Any]) -> dict[str, Any]:
         "kind": values["kind"],
         "reasons": values["reasons"],
         "status": "raised",
-        "raised_at": utc(values["raised_at"]),
+        "raised_at": stored_utc(values["raised_at"]),
         "score_at_raise": str(values["score"]),
         "model_version_at_raise": values["model_version"],
         "explanation_at_raise": [_json_contribution(c) for c in values["contributions"]],
@@ -312,14 +312,14 @@ def _entry(values: RowMapping) -> WorklistEntry:
         kind=values["kind"],
         reasons=tuple(values["reasons"]),
         status=values["status"],
-        raised_at=utc(values["raised_at"]),
+        raised_at=stored_utc(values["raised_at"]),
         score_at_raise=Decimal(values["score_at_raise"]),
         sectors=tuple(values["sectors"]),
         plan_id=values["plan_id"],
         check_date=values["check_date"],
         steps=tuple(values["steps"]),
         score=Decimal(values["score"] or "0"),
-        score_as_of=utc(values["as_of"] or values["raised_at"]),
+        score_as_of=stored_utc(values["as_of"] or values["raised_at"]),
         model_version=values["model_version"],
         contributions=tuple(contribution(c) for c in values["contributions"] or ()),
         children_present=bool(values["children_present"]),
@@ -334,9 +334,9 @@ def contribution(record: dict[str, Any]) -> Contribution:
 
 
 def _json_contribution(record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, "occurred_at": utc(record["occurred_at"]).isoformat()}
+    return {**record, "occurred_at": stored_utc(record["occurred_at"]).isoformat()}
 
 
 def _comparable(row: dict[str, Any]) -> dict[str, Any]:
     """The row with its datetimes in UTC (SQLite hands them back naive)."""
-    return {k: utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
+    return {k: stored_utc(v) if isinstance(v, datetime) else v for k, v in row.items()}

@@ -1,9 +1,7 @@
-"""The positions of the radar's read models: one row each, moved only from the value its
-writer read, in the same transaction as the rows it writes (see read_model.py)."""
+"""The positions of the read models: one row each, moved only from the value its writer read,
+in the same transaction as the rows it writes (see read_model.py)."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, insert, select, update
 from sqlalchemy.engine import Connection
@@ -14,7 +12,7 @@ from services.read_models.read_model import PositionMovedError
 metadata = MetaData()
 
 positions = Table(
-    "radar_projection_positions",
+    "projection_positions",
     metadata,
     Column("name", String(64), primary_key=True),
     Column("position", BigInteger, nullable=False),
@@ -60,10 +58,3 @@ def move_position(connection: Connection, name: str, expected: int, new_position
 
 def reset_position(connection: Connection, name: str) -> None:
     connection.execute(update(positions).where(positions.c.name == name).values(position=0))
-
-
-def utc(moment: datetime) -> datetime:
-    """Datetimes in UTC; SQLite hands back naive values, which were stored as UTC."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
