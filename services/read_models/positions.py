@@ -58,3 +58,22 @@ def move_position(connection: Connection, name: str, expected: int, new_position
 
 def reset_position(connection: Connection, name: str) -> None:
     connection.execute(update(positions).where(positions.c.name == name).values(position=0))
+
+
+class PositionedTables:
+    """A read model's tables and its position row in one database: created when missing,
+    the position read from the shared positions table. Subclasses name themselves and their
+    tables."""
+
+    name: str
+    tables: MetaData
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        create_tables(self.tables, engine)
+        ensure_position(engine, self.name)
+
+    def position(self) -> int:
+        """The last event-store notification id applied to this read model."""
+        with self.engine.connect() as connection:
+            return read_position(connection, self.name) or 0

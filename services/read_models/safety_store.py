@@ -15,7 +15,6 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Engine,
     MetaData,
     String,
     Table,
@@ -33,10 +32,8 @@ from radar.case import HouseholdCase
 from radar.household import Household
 from services.database import stored_utc
 from services.read_models.positions import (
-    create_tables,
-    ensure_position,
+    PositionedTables,
     move_position,
-    read_position,
     reset_position,
 )
 
@@ -87,20 +84,12 @@ _CLOSED = get_topic(HouseholdCase.MonitoringClosed)  # type: ignore[attr-defined
 _RAISED = get_topic(HouseholdCase.AlertRaised)  # type: ignore[attr-defined]
 
 
-class SafetyStore:
+class SafetyStore(PositionedTables):
     """Reads and writes the monitoring tables (a ReadModel)."""
 
     name = SAFETY_PROJECTION
     topics: tuple[str, ...] = (_REGION, _RECORDED, _ASSESSED, _CLOSED, _RAISED)
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        create_tables(metadata, engine)
-        ensure_position(engine, self.name)
-
-    def position(self) -> int:
-        with self.engine.connect() as connection:
-            return read_position(connection, self.name) or 0
+    tables = metadata
 
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int

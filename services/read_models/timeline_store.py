@@ -17,7 +17,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
-    Engine,
     MetaData,
     RowMapping,
     String,
@@ -30,10 +29,8 @@ from sqlalchemy import (
 from radar.timeline import SIGNAL_RECORDED, TimelineEntry, timeline_entry
 from services.database import stored_utc
 from services.read_models.positions import (
-    create_tables,
-    ensure_position,
+    PositionedTables,
     move_position,
-    read_position,
     reset_position,
 )
 
@@ -62,21 +59,12 @@ timeline_signals = Table(
 )
 
 
-class TimelineStore:
+class TimelineStore(PositionedTables):
     """Reads and writes the timeline tables in one database (a ReadModel)."""
 
     name = TIMELINE_PROJECTION
     topics: tuple[str, ...] = (get_topic(SIGNAL_RECORDED),)
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        create_tables(metadata, engine)
-        ensure_position(engine, self.name)
-
-    def position(self) -> int:
-        """The last event-store notification id applied to this read model."""
-        with self.engine.connect() as connection:
-            return read_position(connection, self.name) or 0
+    tables = metadata
 
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int

@@ -18,7 +18,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Engine,
     Integer,
     MetaData,
     RowMapping,
@@ -39,10 +38,8 @@ from radar.risk_model import RiskModel
 from radar.worklist import WorklistEntry
 from services.database import stored_utc
 from services.read_models.positions import (
-    create_tables,
-    ensure_position,
+    PositionedTables,
     move_position,
-    read_position,
     reset_position,
 )
 
@@ -106,7 +103,7 @@ _ADOPTED = get_topic(RiskModelHistory.ModelAdopted)  # type: ignore[attr-defined
 _STEP_STATUS = {_ACKNOWLEDGED: "acknowledged", _TRIAGED: "triaged", _CLOSED: "closed"}
 
 
-class WorklistStore:
+class WorklistStore(PositionedTables):
     """Reads and writes the worklist tables (a ReadModel)."""
 
     name = WORKLIST_PROJECTION
@@ -120,15 +117,7 @@ class WorklistStore:
         _TRANSFERRED,
         _ADOPTED,
     )
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        create_tables(metadata, engine)
-        ensure_position(engine, self.name)
-
-    def position(self) -> int:
-        with self.engine.connect() as connection:
-            return read_position(connection, self.name) or 0
+    tables = metadata
 
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
