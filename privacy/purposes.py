@@ -37,6 +37,8 @@ class Resource(StrEnum):
     """What a query reads."""
 
     HOUSEHOLD_TIMELINE = "household_timeline"
+    PERSON_TIMELINE = "person_timeline"  # one person's signals across households and regions
+    IDENTITY = "identity"  # re-identification through the identity vault
     ACCESS_LOG = "access_log"
     BREAK_GLASS_REVIEWS = "break_glass_reviews"
     ACCESS_NOTICES = "access_notices"
