@@ -7,9 +7,9 @@ name or address from ever fitting into a pseudonym field.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal, Self
 
-from pydantic import StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 HOUSEHOLD_PREFIX = "hh"
 PERSON_PREFIX = "p"
@@ -22,3 +22,36 @@ PersonPseudonym = Annotated[
     str, StringConstraints(pattern=rf"^{PERSON_PREFIX}\.{KEY_ID_PATTERN}\.[0-9a-f]{{32}}$")
 ]
 KeyId = Annotated[str, StringConstraints(pattern=rf"^{KEY_ID_PATTERN}$")]
+
+AnyPseudonym = Annotated[
+    str,
+    StringConstraints(
+        pattern=rf"^({HOUSEHOLD_PREFIX}|{PERSON_PREFIX})\.{KEY_ID_PATTERN}\.[0-9a-f]{{32}}$"
+    ),
+]
+
+
+def key_id_of(pseudonym: str) -> str:
+    """The key version a pseudonym was made with (its middle part)."""
+    return pseudonym.split(".")[1]
+
+
+class PseudonymLink(BaseModel):
+    """Re-keying: a pseudonym made with a newer key version, and the pseudonym the radar first
+    knew the same household or person by. The radar keeps using the first one, so a key
+    rotation never splits a household or a person in two."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["household", "person"]
+    pseudonym: AnyPseudonym
+    known_as: AnyPseudonym
+
+    @model_validator(mode="after")
+    def _same_domain_other_key(self) -> Self:
+        prefix = HOUSEHOLD_PREFIX if self.kind == "household" else PERSON_PREFIX
+        if not (self.pseudonym.startswith(f"{prefix}.") and self.known_as.startswith(f"{prefix}.")):
+            raise ValueError(f"a {self.kind} link joins two {self.kind} pseudonyms")
+        if key_id_of(self.pseudonym) == key_id_of(self.known_as):
+            raise ValueError("a link joins pseudonyms of two different key versions")
+        return self

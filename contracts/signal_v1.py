@@ -13,7 +13,13 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from contracts.pseudonyms import HouseholdPseudonym, KeyId, PersonPseudonym
+from contracts.pseudonyms import (
+    HouseholdPseudonym,
+    KeyId,
+    PersonPseudonym,
+    PseudonymLink,
+    key_id_of,
+)
 from contracts.regions import VtRegion
 from contracts.vocabulary import PersonRole, Sector, Severity, SignalType, sector_may_publish
 
@@ -51,6 +57,12 @@ class SignalEventV1(BaseModel):
     household: HouseholdPseudonym
     persons: tuple[PersonRef, ...] = Field(default=(), max_length=MAX_PERSONS_PER_SIGNAL)
     pseudonym_key_id: KeyId = Field(description="Version of the key that made the pseudonyms.")
+    known_as: tuple[PseudonymLink, ...] = Field(
+        default=(),
+        max_length=MAX_PERSONS_PER_SIGNAL + 1,
+        description="Re-keying: for each pseudonym of this signal made after a key rotation, "
+        "the pseudonym the radar first knew the same household or person by.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -60,4 +72,38 @@ class SignalEventV1(BaseModel):
             raise ValueError("occurred_at lies after reported_at")
         if self.reported_at > self.received_at + CLOCK_SKEW_ALLOWED:
             raise ValueError("reported_at lies after received_at")
+        named = {self.household, *(p.pseudonym for p in self.persons)}
+        if any(link.pseudonym not in named for link in self.known_as):
+            raise ValueError("known_as links a pseudonym the signal does not carry")
+        if len({link.pseudonym for link in self.known_as}) != len(self.known_as):
+            raise ValueError("known_as links a pseudonym twice")
         return self
+
+    def first_known_household(self) -> str:
+        """The household's pseudonym as the radar first knew it: the Kafka key, so a
+        household's signals stay in one partition, in order, across key rotations."""
+        return next(
+            (link.known_as for link in self.known_as if link.pseudonym == self.household),
+            self.household,
+        )
+
+    def canonical(self) -> SignalEventV1:
+        """The signal under the pseudonyms the radar first knew its household and persons by:
+        what the radar records, and what makes a re-sent signal recognisable after a key
+        rotation."""
+        if not self.known_as:
+            return self
+        first = {link.pseudonym: link.known_as for link in self.known_as}
+        household = self.first_known_household()
+        persons = tuple(
+            PersonRef(pseudonym=first.get(p.pseudonym, p.pseudonym), role=p.role)
+            for p in self.persons
+        )
+        return self.model_copy(
+            update={
+                "household": household,
+                "persons": persons,
+                "pseudonym_key_id": key_id_of(household),
+                "known_as": (),
+            }
+        )

@@ -49,3 +49,9 @@ class HomeAddress:
     def canonical(self) -> str:
         """The one text form that is pseudonymised."""
         return f"{self.postcode}|{self.house_number}|{self.addition}"
+
+    @classmethod
+    def from_canonical(cls, text: str) -> HomeAddress:
+        """The address back from its canonical form (as the identity vault stores it)."""
+        postcode, house_number, addition = text.split("|")
+        return cls.normalised(postcode, int(house_number), addition)

@@ -7,7 +7,7 @@ import fcntl
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +20,23 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 def write_secret_file(path: Path, content: bytes) -> bool:
     """Creates a file readable by its owner only, atomically: it appears complete or not at
     all. Returns False (and leaves the file alone) when another process created it first."""
+    with _complete_temporary(path, content) as temporary:
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        return True
+
+
+def replace_secret_file(path: Path, content: bytes) -> None:
+    """Replaces an owner-only file atomically: readers see the old or the new content."""
+    with _complete_temporary(path, content) as temporary:
+        os.replace(temporary, path)
+
+
+@contextlib.contextmanager
+def _complete_temporary(path: Path, content: bytes) -> Iterator[Path]:
+    """An owner-only temporary file beside `path` holding `content`, synced; removed after."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
@@ -28,11 +45,7 @@ def write_secret_file(path: Path, content: bytes) -> bool:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o600)
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            return False
-        return True
+        yield Path(temporary)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)

@@ -9,8 +9,13 @@ enumeration). Different domains give unlinkable pseudonyms for the same identifi
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from contracts.pseudonyms import HOUSEHOLD_PREFIX, PERSON_PREFIX
 from privacy.addresses import HomeAddress
-from privacy.keyfiles import write_secret_file
+from privacy.keyfiles import replace_secret_file, write_secret_file
 
 KEY_BYTES = 32
 PSEUDONYM_BYTES = 16
@@ -49,6 +54,44 @@ class PseudonymKeyring:
             raise ValueError(f"pseudonym keyring {path} is malformed")
         return cls(current=document["current"], keys=keys)
 
+    @classmethod
+    def rotate(cls, path: Path) -> str:
+        """Adds a new key version that makes every pseudonym from now on; the older versions
+        stay, so the radar can link a person's old and new pseudonyms (see
+        privacy.vault). Returns the new key id."""
+        with _keyring_lock(path):
+            keyring = cls.load_or_create(path)
+            key_id = f"k{max(_version_number(k) for k in keyring.keys) + 1}"
+            keys = {**keyring.keys, key_id: os.urandom(KEY_BYTES)}
+            document = {
+                "current": key_id,
+                "keys": {k: base64.b64encode(v).decode() for k, v in keys.items()},
+            }
+            replace_secret_file(path, json.dumps(document, indent=2).encode())
+        return key_id
+
+    def earlier_versions(self) -> list[str]:
+        """The key versions before the current one, newest first."""
+        current = _version_number(self.current)
+        earlier = [k for k in self.keys if _version_number(k) < current]
+        return sorted(earlier, key=_version_number, reverse=True)
+
+
+def _version_number(key_id: str) -> int:
+    match = re.fullmatch(r"k([0-9]+)", key_id)
+    if match is None:
+        raise ValueError(f"not a pseudonym key id: {key_id!r}")
+    return int(match.group(1))
+
+
+@contextmanager
+def _keyring_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock beside the keyring file, so two rotations cannot interleave."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with path.with_name(f".{path.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
 
 class Pseudonymiser:
     """Turns identifiers into pseudonyms; the identifiers go no further than this object."""
@@ -61,6 +104,10 @@ class Pseudonymiser:
     def key_id(self) -> str:
         """The key version new pseudonyms are made with."""
         return self._keyring.current
+
+    def earlier_versions(self) -> list[str]:
+        """Key versions before the current one, newest first (for linking after a rotation)."""
+        return self._keyring.earlier_versions()
 
     def household(self, address: HomeAddress, key_id: str | None = None) -> str:
         """The household pseudonym of a home address."""
@@ -87,3 +134,26 @@ class Pseudonymiser:
             ).derive(self._keyring.keys[version])
             self._domain_keys[(domain, version)] = cached
         return cached
+
+
+class PseudonymKeyFile:
+    """The keyring file as a running service sees it: reread when a rotation changed it, so
+    every ingest process moves to the new key version without a restart."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._seen: int | None = None
+        self._current = self._reload()
+
+    def pseudonymiser(self) -> Pseudonymiser:
+        """The pseudonymiser of the keyring as it is now; use one for a whole request."""
+        if self._path.stat().st_mtime_ns != self._seen:
+            self._current = self._reload()
+        return self._current
+
+    def _reload(self) -> Pseudonymiser:
+        with self._lock:
+            keyring = PseudonymKeyring.load_or_create(self._path)
+            self._seen = self._path.stat().st_mtime_ns
+            return Pseudonymiser(keyring)

@@ -33,7 +33,8 @@ class Household(Aggregate):
 
     # Version 2 keeps each signal's facts for the risk model. A snapshot of version 1 lacks
     # them; its upcast marks the state, and the ledger then replays the household's events.
-    class_version = 2
+    # Version 3 remembers the re-keying links recorded for the household.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -44,6 +45,10 @@ class Household(Aggregate):
             latest_score=None,
             has_case=False,
         )
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state.update(pseudonym_links={})
 
     @staticmethod
     def create_id(pseudonym: str) -> UUID:
@@ -60,17 +65,33 @@ class Household(Aggregate):
         self.responsible_region: str | None = None
         self.latest_score: dict[str, Any] | None = None
         self.has_case = False
+        # Re-keying: pseudonym made with a newer key version -> the one first known.
+        self.pseudonym_links: dict[str, str] = {}
 
     def has_signal(self, event_id: UUID) -> bool:
         """Whether this signal (by its publisher-chosen event id) was already recorded."""
         return str(event_id) in self.signal_types
 
-    def record(self, signal: SignalEventV1) -> bool:
-        """Records a signal unless it was recorded before; returns whether it was new."""
+    def record(self, published: SignalEventV1) -> bool:
+        """Records a signal unless it was recorded before; returns whether it was new.
+
+        The signal is recorded under the pseudonyms the radar first knew its household and
+        persons by; links from newer key versions' pseudonyms it brings for the first time are
+        recorded before it, as the re-keying event."""
+        signal = published.canonical()
         if signal.household != self.pseudonym:
             raise ValueError("signal belongs to another household")
         if self.has_signal(signal.event_id):
             return False
+        new_links = [
+            link.model_dump()
+            for link in published.known_as
+            if self.pseudonym_links.get(link.pseudonym) != link.known_as
+        ]
+        if new_links:
+            self._pseudonyms_rekeyed(
+                household=self.pseudonym, key_id=published.pseudonym_key_id, links=new_links
+            )
         self._signal_recorded(
             household=signal.household,
             signal_id=signal.event_id,
@@ -120,6 +141,11 @@ class Household(Aggregate):
                 tuple(sorted(set(children))),
             )
             self.facts.append(fact.record())
+
+    @event("PseudonymsRekeyed")
+    def _pseudonyms_rekeyed(self, household: str, key_id: str, links: list[dict[str, str]]) -> None:
+        for link in links:
+            self.pseudonym_links[link["pseudonym"]] = link["known_as"]
 
     # --- what follows from the signals --------------------------------------------------------
 

@@ -94,12 +94,13 @@ class SignalLedger(EventSourcedProjection[UUID]):
         new_signals: dict[str, list[str]] = defaultdict(list)
         duplicates = 0
         for signal in batch.signals:
-            household = households.get(signal.household)
+            pseudonym = signal.first_known_household()
+            household = households.get(pseudonym)
             if household is None:
-                household = self._household(signal.household, in_place=True)
-                households[signal.household] = household
+                household = self._household(pseudonym, in_place=True)
+                households[pseudonym] = household
             if household.record(signal):
-                new_signals[signal.household].append(str(signal.event_id))
+                new_signals[pseudonym].append(str(signal.event_id))
             else:
                 duplicates += 1
         touched: list[Aggregate] = list(households.values())

@@ -17,6 +17,7 @@ from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority, token_id
 from privacy.identifier_keys import IdentifierKeyring
+from privacy.pseudonyms import PseudonymKeyring
 from privacy.revocations import RevocationList
 from services import wiring
 from services.audit.cli import audit_cli
@@ -172,6 +173,14 @@ def rotate_identifier_key() -> None:
     """Add a new key pair for sealed identifiers; publishers get it from the ingest API after
     its restart, and values sealed to older keys still open."""
     typer.echo(IdentifierKeyring.rotate(Settings().keys_dir))
+
+
+@admin.command("rotate-pseudonym-key")
+def rotate_pseudonym_key() -> None:
+    """Add a pseudonymisation key version that makes every pseudonym from now on. Ingest
+    picks it up at its next request; the identity vault links each household's and person's
+    new pseudonym to the one the radar first knew, so nobody is split in two."""
+    typer.echo(PseudonymKeyring.rotate(Settings().pseudonym_keyring_path))
 
 
 @admin.command("rotate-signing-key")

@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="sqlite:///path or postgresql://user:pw@host:port/db"
     )
+    vault_url: str | None = Field(
+        default=None,
+        description="The identity vault's own database (sqlite:///path or postgresql://...), "
+        "apart from the event store; defaults to an SQLite file in the data directory.",
+    )
     kafka_bootstrap: str = "127.0.0.1:9092"
     signals_topic: str = SIGNAL_TOPIC_DEFAULT
     signals_partitions: int = Field(default=6, ge=1)
@@ -54,6 +59,17 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to an SQLite file in the data directory."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'radar.db').resolve()}"
+
+    @property
+    def resolved_vault_url(self) -> str:
+        """The identity vault's database URL (a separate SQLite file by default)."""
+        return self.vault_url or f"sqlite:///{(self.data_dir / 'vault.db').resolve()}"
+
+    @property
+    def vault_kek_path(self) -> Path:
+        """The key-encryption key that wraps the vault's per-household data keys (development:
+        a file; production: a KMS/HSM behind privacy.key_encryption.KeyEncryptionKey)."""
+        return self.keys_dir / "vault-kek.json"
 
     @property
     def keys_dir(self) -> Path:

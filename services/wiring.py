@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from fastapi import FastAPI
 
 from privacy.access_log import AccessLog
-from privacy.credentials import TokenAuthority
+from privacy.actors import Analyst
+from privacy.addresses import HomeAddress
+from privacy.credentials import Audience, TokenAuthority
 from privacy.identifier_keys import IdentifierKeyring
+from privacy.key_encryption import FileKeyEncryptionKey
 from privacy.policy import PolicyDecisionPoint
-from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
+from privacy.pseudonyms import PseudonymKeyFile
 from privacy.purposes import PurposeRegister
 from privacy.revocations import RevocationList
+from privacy.vault import IdentityVault
 from services.aggregator.consumer import Aggregator
 from services.audit.hooks import audit_followers, audit_routers
 from services.database import Database
 from services.event_store import open_ledger
+from services.http import actor_dependency
 from services.ingest.app import Ingest, create_ingest_app
 from services.ingest.identifiers import IdentifierOpener
 from services.ingest.publisher import SignalPublisher
@@ -25,6 +31,7 @@ from services.kafka_topics import ensure_topic
 from services.projector import Follower, Projector
 from services.query.app import create_query_app
 from services.query.gate import QueryGate
+from services.query.identity_routes import identity_router
 from services.query.worklist_routes import worklist_routers
 from services.read_models.radar_models import radar_followers, radar_read_models
 from services.read_models.read_model import ReadModel
@@ -37,8 +44,16 @@ def database(settings: Settings) -> Database:
     return Database(settings.resolved_database_url)
 
 
-def pseudonymiser(settings: Settings) -> Pseudonymiser:
-    return Pseudonymiser(PseudonymKeyring.load_or_create(settings.pseudonym_keyring_path))
+def pseudonyms(settings: Settings) -> PseudonymKeyFile:
+    """The pseudonym keyring, reread after a rotation."""
+    return PseudonymKeyFile(settings.pseudonym_keyring_path)
+
+
+def identity_vault(settings: Settings) -> IdentityVault:
+    """The identity vault in its own database, its data keys wrapped by the KEK file."""
+    vault_db = Database(settings.resolved_vault_url)
+    with vault_db.schema_lock():
+        return IdentityVault(vault_db.engine(), FileKeyEncryptionKey(settings.vault_kek_path))
 
 
 def identifier_opener(settings: Settings) -> IdentifierOpener:
@@ -46,6 +61,11 @@ def identifier_opener(settings: Settings) -> IdentifierOpener:
     return IdentifierOpener(
         IdentifierKeyring.load_or_create(settings.keys_dir), settings.allow_plain_identifiers
     )
+
+
+def household_of(keys: PseudonymKeyFile, vault: IdentityVault) -> Callable[[HomeAddress], str]:
+    """Finds the household pseudonym of an address, as the radar first knew it."""
+    return lambda address: vault.household_pseudonym(address, keys.pseudonymiser())
 
 
 def token_authority(settings: Settings) -> TokenAuthority:
@@ -74,7 +94,8 @@ def ingest_app(settings: Settings) -> FastAPI:
     with db.schema_lock():
         ingest = Ingest(
             identifier_opener(settings),
-            pseudonymiser(settings),
+            pseudonyms(settings),
+            identity_vault(settings),
             publisher,
             ReceiptBook(db.engine()),
         )
@@ -106,11 +127,18 @@ def query_app(settings: Settings) -> FastAPI:
             timelines,
             household_region=household_region,
         )
-    routers = [*worklist_routers(gate, settings), *audit_routers(gate, settings)]
+    authority = token_authority(settings)
+    vault = identity_vault(settings)
+    analyst = actor_dependency(authority, Audience.QUERY, Analyst, "publishers cannot query")
+    routers = [
+        *worklist_routers(gate, settings),
+        *audit_routers(gate, settings),
+        identity_router(gate, vault, analyst),
+    ]
     return create_query_app(
         gate,
-        token_authority(settings),
-        pseudonymiser(settings),
+        authority,
+        household_of(pseudonyms(settings), vault),
         routers,
         settings.query_max_body_bytes,
     )

@@ -37,6 +37,7 @@ def environment(settings: Settings) -> dict[str, str]:
     env.update(
         RADAR_DATA_DIR=str(settings.data_dir),
         RADAR_DATABASE_URL=settings.resolved_database_url,
+        RADAR_VAULT_URL=settings.resolved_vault_url,
         RADAR_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
         RADAR_SIGNALS_TOPIC=settings.signals_topic,
         RADAR_CONSUMER_GROUP=settings.consumer_group,

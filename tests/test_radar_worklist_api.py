@@ -75,7 +75,10 @@ def harness(tmp_path: Path, database: Database) -> Iterator[Harness]:
     gate = QueryGate(PolicyDecisionPoint(register), log, TimelineStore(engine))
     routers = worklist_routers(gate, settings)
     app = create_query_app(
-        gate, wiring.token_authority(settings), wiring.pseudonymiser(settings), routers
+        gate,
+        wiring.token_authority(settings),
+        wiring.household_of(wiring.pseudonyms(settings), wiring.identity_vault(settings)),
+        routers,
     )
     with TestClient(app) as client:
         yield Harness(client, radar, TokenAuthority(settings.keys_dir), log)

@@ -19,8 +19,9 @@ from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import sector_may_publish
 from privacy.actors import Publisher
 from privacy.credentials import Audience, TokenAuthority
-from privacy.pseudonyms import Pseudonymiser
+from privacy.pseudonyms import Pseudonymiser, PseudonymKeyFile
 from privacy.sealed_identifiers import PublishedKey
+from privacy.vault import Identity, IdentityVault
 from services.http import (
     ApiError,
     ErrorBody,
@@ -85,55 +86,71 @@ _submission = TypeAdapter(SignalSubmission)
 
 
 class ReceiptsUnavailableError(Exception):
-    """The database with the receipts cannot be reached: nothing was taken."""
+    """The database with the receipts, or the identity vault, cannot be reached: nothing was
+    taken."""
 
 
 class _Pending:
-    """A signal that passed validation, with its place in the request."""
+    """A signal that passed validation, with its place in the request and its identifiers
+    (which go to the identity vault and nowhere else)."""
 
-    def __init__(self, index: int, event: SignalEventV1, fingerprint: str) -> None:
+    def __init__(
+        self, index: int, event: SignalEventV1, reported_by_publisher: bool, identity: Identity
+    ) -> None:
         self.index = index
         self.event = event
-        self.fingerprint = fingerprint
+        self.reported_by_publisher = reported_by_publisher
+        self.identity = identity
+
+    def fingerprint(self) -> str:
+        """What the publisher said, under the pseudonyms the radar first knew (so a signal
+        re-sent after a key rotation is still recognised as the same signal)."""
+        return fingerprint(self.event.canonical(), self.reported_by_publisher)
 
 
 class Ingest:
-    """Guards, validates, opens sealed identifiers, pseudonymises, deduplicates and publishes;
-    shared by both endpoints."""
+    """Guards, validates, opens sealed identifiers, pseudonymises, deduplicates, deposits the
+    identifiers in the vault and publishes; shared by both endpoints."""
 
     def __init__(
         self,
         opener: IdentifierOpener,
-        pseudonymiser: Pseudonymiser,
+        pseudonyms: PseudonymKeyFile,
+        vault: IdentityVault,
         publisher: SignalPublisher,
         receipts: ReceiptBook,
     ) -> None:
         self.opener = opener
-        self.pseudonymiser = pseudonymiser
+        self.pseudonyms = pseudonyms
+        self.vault = vault
         self.publisher = publisher
         self.receipts = receipts
 
     def submit(self, publisher: Publisher, raw_signals: Sequence[Any]) -> list[SignalResult]:
         """Answers each raw signal; only acknowledged signals get a receipt."""
         received_at = datetime.now(UTC)
+        pseudonymiser = self.pseudonyms.pseudonymiser()  # one key version for the request
         results: list[SignalResult | None] = [None] * len(raw_signals)
         pending: list[_Pending] = []
         for index, raw in enumerate(raw_signals):
-            verdict = self._prepare(publisher, raw, received_at)
+            verdict = self._prepare(publisher, raw, received_at, pseudonymiser)
             if isinstance(verdict, SignalResult):
                 results[index] = verdict
             else:
-                event, reported_by_publisher = verdict
-                pending.append(_Pending(index, event, fingerprint(event, reported_by_publisher)))
+                pending.append(_Pending(index, *verdict))
         try:
-            pending = self._without_duplicates(pending, results)
+            pending = self._without_duplicates(pending, results, pseudonymiser)
+            # The vault first: a signal is never published without its identity held.
+            links = self.vault.deposit([p.identity for p in pending], pseudonymiser)
         except SQLAlchemyError as error:  # cannot tell duplicates: take nothing, say retry
             raise ReceiptsUnavailableError from error
+        for item, known_as in zip(pending, links, strict=True):
+            item.event = item.event.model_copy(update={"known_as": known_as})
         if pending:
             deliveries = self.publisher.publish([p.event for p in pending])
             try:
                 self.receipts.record(
-                    (p.event, p.fingerprint)
+                    (p.event, p.fingerprint())
                     for p, d in zip(pending, deliveries, strict=True)
                     if d.acknowledged
                 )
@@ -147,10 +164,10 @@ class Ingest:
         return [r for r in results if r is not None]
 
     def _prepare(
-        self, publisher: Publisher, raw: Any, received_at: datetime
-    ) -> tuple[SignalEventV1, bool] | SignalResult:
-        """The pseudonymised event (and whether the publisher gave reported-at), or the
-        rejection."""
+        self, publisher: Publisher, raw: Any, received_at: datetime, pseudonymiser: Pseudonymiser
+    ) -> tuple[SignalEventV1, bool, Identity] | SignalResult:
+        """The pseudonymised event, whether the publisher gave reported-at, and the identity
+        for the vault; or the rejection."""
         event_id = _event_id_of(raw)
         leaks = identifier_leaks(raw)
         if leaks:
@@ -173,26 +190,43 @@ class Ingest:
         if isinstance(identifiers, list):
             return SignalResult(event_id=event_id, status=Outcome.REJECTED, errors=identifiers)
         try:
-            event = to_event(submission, identifiers, publisher, self.pseudonymiser, received_at)
-            return event, submission.reported_at is not None
+            event = to_event(submission, identifiers, publisher, pseudonymiser, received_at)
         except ValidationError as error:
             return SignalResult(
                 event_id=event_id, status=Outcome.REJECTED, errors=field_errors(error)
             )
+        identity = Identity(
+            event.household,
+            identifiers.home,
+            tuple(
+                (p.pseudonym, bsn) for p, bsn in zip(event.persons, identifiers.bsns, strict=True)
+            ),
+        )
+        return event, submission.reported_at is not None, identity
 
     def _without_duplicates(
-        self, pending: list[_Pending], results: list[SignalResult | None]
+        self,
+        pending: list[_Pending],
+        results: list[SignalResult | None],
+        pseudonymiser: Pseudonymiser,
     ) -> list[_Pending]:
         known = self.receipts.known(p.event.event_id for p in pending)
+        resent = [p for p in pending if p.event.event_id in known]
+        # A re-sent signal is compared under the pseudonyms the radar first knew (the vault
+        # says which, without storing anything), since a key rotation may lie in between.
+        for item, known_as in zip(
+            resent, self.vault.links([p.identity for p in resent], pseudonymiser), strict=True
+        ):
+            item.event = item.event.model_copy(update={"known_as": known_as})
         fresh: list[_Pending] = []
         seen_in_request: dict[UUID, str] = {}
         for item in pending:
             event_id = item.event.event_id
             earlier = known.get(event_id) or seen_in_request.get(event_id)
             if earlier is None:
-                seen_in_request[event_id] = item.fingerprint
+                seen_in_request[event_id] = item.fingerprint()
                 fresh.append(item)
-            elif earlier == item.fingerprint:
+            elif earlier == item.fingerprint():
                 results[item.index] = SignalResult(event_id=event_id, status=Outcome.DUPLICATE)
             else:
                 reason = "event_id was already used for a different signal"

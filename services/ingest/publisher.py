@@ -49,7 +49,8 @@ class SignalPublisher:
         self._failed_at = float("-inf")
 
     def publish(self, events: Sequence[SignalEventV1]) -> list[Delivery]:
-        """Sends the events keyed by household and waits for the broker's acknowledgements."""
+        """Sends the events keyed by household (as first known) and waits for the broker's
+        acknowledgements."""
         try:
             producer = self._connected()
         except BrokerUnavailableError:
@@ -60,7 +61,7 @@ class SignalPublisher:
                 futures.append(
                     producer.send(
                         self._topic,
-                        key=event.household.encode(),
+                        key=event.first_known_household().encode(),
                         value=serialise(event),
                         headers=[SCHEMA_HEADER, CONTENT_TYPE_HEADER],
                     )

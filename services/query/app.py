@@ -3,7 +3,7 @@ policy decision point has permitted it, and every request leaves one access-log 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -14,7 +14,6 @@ from contracts.pseudonyms import HouseholdPseudonym
 from privacy.actors import Analyst
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience, TokenAuthority
-from privacy.pseudonyms import Pseudonymiser
 from services.http import (
     BODY_ERRORS,
     QUERY_ERRORS,
@@ -42,7 +41,7 @@ Purpose = Annotated[str | None, Query(max_length=64, description="Registered pur
 def create_query_app(
     gate: QueryGate,
     authority: TokenAuthority,
-    pseudonymiser: Pseudonymiser,
+    household_of: Callable[[HomeAddress], str],
     routers: Sequence[APIRouter] = (),
     max_body_bytes: int = 64 * 1024,
 ) -> FastAPI:
@@ -92,7 +91,7 @@ def create_query_app(
             address = HomeAddress.normalised(
                 body.address.postcode, body.address.house_number, body.address.addition
             )
-            household = pseudonymiser.household(address)
+            household = household_of(address)
         assert household is not None
         return gate.timeline(
             actor,

@@ -1,0 +1,112 @@
+"""Per-subject data keys and the key-encryption key (KEK) that wraps them.
+
+Each household's identities in the vault are encrypted under the household's own random
+AES-256-GCM data key. Data keys are stored only wrapped (encrypted) by a key-encryption key held
+outside the database: a key file for development, or anything that implements
+`KeyEncryptionKey` (a KMS or HSM). Destroying a data key makes its subject's data unreadable
+(crypto-shredding); losing the KEK makes every wrapped data key, and so all vault data,
+unreadable. Every wrap and encryption binds a context (what the bytes belong to), so ciphertext
+moved to another row does not decrypt.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from privacy.keyfiles import write_secret_file
+
+DATA_KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+class UnreadableError(Exception):
+    """Ciphertext that does not open: wrong key, wrong context, altered, or its key is gone."""
+
+
+def seal(key: bytes, plaintext: bytes, context: bytes) -> bytes:
+    """AES-256-GCM with a fresh random nonce, bound to `context`; returns nonce || ciphertext."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, context)
+
+
+def unseal(key: bytes, sealed: bytes, context: bytes) -> bytes:
+    """Opens what `seal` made with the same key and context."""
+    try:
+        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context)
+    except (InvalidTag, ValueError) as error:
+        raise UnreadableError("ciphertext does not open with this key and context") from error
+
+
+def new_data_key() -> bytes:
+    return AESGCM.generate_key(bit_length=DATA_KEY_BYTES * 8)
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    """A data key encrypted by a KEK version; only the KEK's holder can unwrap it."""
+
+    kek_id: str
+    wrapped: bytes
+
+
+class KeyEncryptionKey(Protocol):
+    """What wraps data keys. A KMS or HSM client implements the same three methods."""
+
+    @property
+    def current_id(self) -> str:
+        """The KEK version new wraps are made with."""
+        ...
+
+    def wrap(self, data_key: bytes, context: bytes) -> WrappedKey: ...
+
+    def unwrap(self, wrapped: WrappedKey, context: bytes) -> bytes: ...
+
+
+class FileKeyEncryptionKey:
+    """A versioned KEK in an owner-only JSON file outside the database (development default).
+
+    A rotation adds a version that wraps from then on; older versions stay so existing
+    wraps open until they are re-wrapped.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._current, self._keys = self._load()
+
+    @property
+    def current_id(self) -> str:
+        return self._current
+
+    def wrap(self, data_key: bytes, context: bytes) -> WrappedKey:
+        return WrappedKey(self._current, seal(self._keys[self._current], data_key, context))
+
+    def unwrap(self, wrapped: WrappedKey, context: bytes) -> bytes:
+        key = self._keys.get(wrapped.kek_id)
+        if key is None:
+            raise UnreadableError(f"key-encryption key {wrapped.kek_id} is not available")
+        return unseal(key, wrapped.wrapped, context)
+
+    def _load(self) -> tuple[str, dict[str, bytes]]:
+        with self._lock:
+            if not self._path.exists():
+                first = {"current": "kek1", "keys": {"kek1": _encoded(new_data_key())}}
+                write_secret_file(self._path, json.dumps(first, indent=2).encode())
+            document = json.loads(self._path.read_text(encoding="utf-8"))
+        keys = {kid: base64.b64decode(value) for kid, value in document["keys"].items()}
+        if document["current"] not in keys or any(len(k) != DATA_KEY_BYTES for k in keys.values()):
+            raise ValueError(f"key-encryption key file {self._path} is malformed")
+        return document["current"], keys
+
+
+def _encoded(key: bytes) -> str:
+    return base64.b64encode(key).decode()
