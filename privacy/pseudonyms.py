@@ -143,17 +143,23 @@ class PseudonymKeyFile:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = threading.Lock()
-        self._seen: int | None = None
+        self._seen: tuple[int, int] | None = None
         self._current = self._reload()
 
     def pseudonymiser(self) -> Pseudonymiser:
         """The pseudonymiser of the keyring as it is now; use one for a whole request."""
-        if self._path.stat().st_mtime_ns != self._seen:
+        if _identity_of(self._path) != self._seen:
             self._current = self._reload()
         return self._current
 
     def _reload(self) -> Pseudonymiser:
         with self._lock:
             keyring = PseudonymKeyring.load_or_create(self._path)
-            self._seen = self._path.stat().st_mtime_ns
+            self._seen = _identity_of(self._path)
             return Pseudonymiser(keyring)
+
+
+def _identity_of(path: Path) -> tuple[int, int]:
+    """Changes whenever the file is replaced (a rotation writes a new file, a new inode)."""
+    status = path.stat()
+    return status.st_ino, status.st_mtime_ns
