@@ -191,6 +191,13 @@ class TimelineStore(PositionedTables):
         """Every membership: for comparing a read model with its rebuild."""
         return self._memberships(None)
 
+    def dump(self) -> dict[str, list[Any]]:
+        """Every row of both tables, in key order: for comparing with a rebuild."""
+        return {
+            "timeline_signals": self.all_entries(),
+            "person_memberships": self.all_memberships(),
+        }
+
     def _memberships(self, condition: Any) -> list[Membership]:
         query = select(person_memberships)
         if condition is not None:
