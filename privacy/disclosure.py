@@ -11,16 +11,28 @@ from typing import Any
 
 from privacy.policy import Obligations
 
+MEMBERSHIP_FIELDS = frozenset({"household", "via"})
+"""Where a signal was recorded and through which member a household's timeline shows it. They
+tell who lives where, so they go with `persons`: a purpose that may not see persons sees
+neither."""
+
+
+def shows(obligations: Obligations, signal: Mapping[str, Any]) -> bool:
+    """Whether the obligations allow the signal at all (its sector and period)."""
+    if signal["sector"] not in obligations.sectors:
+        return False
+    return obligations.not_before is None or signal["occurred_at"] >= obligations.not_before
+
 
 def disclose(
     obligations: Obligations, signals: Iterable[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """The signals the obligations allow, each reduced to the allowed fields."""
-    shown = []
-    for signal in signals:
-        if signal["sector"] not in obligations.sectors:
-            continue
-        if obligations.not_before is not None and signal["occurred_at"] < obligations.not_before:
-            continue
-        shown.append({k: v for k, v in signal.items() if k in obligations.fields})
-    return shown
+    fields = obligations.fields
+    if "persons" in fields:
+        fields = fields | MEMBERSHIP_FIELDS
+    return [
+        {k: v for k, v in signal.items() if k in fields}
+        for signal in signals
+        if shows(obligations, signal)
+    ]

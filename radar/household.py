@@ -7,7 +7,7 @@ so that every aggregator instance finds the same aggregate for the same househol
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -18,9 +18,18 @@ from contracts.signal_v1 import SignalEventV1
 from radar.alerts import StaffRef
 from radar.regions import RegionEvidence
 from radar.risk import Assessment, Contribution, SignalFact
+from radar.safety import NETHERLANDS
 
 _HOUSEHOLD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:signal-radar:household")
 CHILD_ROLE = "child"
+
+
+class MembershipError(ValueError):
+    """A departure the household's history does not allow; names the field at fault."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
 
 
 def household_id(pseudonym: str) -> UUID:
@@ -31,9 +40,9 @@ def household_id(pseudonym: str) -> UUID:
 class Household(Aggregate):
     """One household as the radar knows it: its signals, region and the persons seen in it."""
 
-    # Version 2 keeps each signal's facts for the risk model. A snapshot of version 1 lacks
-    # them; its upcast marks the state, and the ledger then replays the household's events.
-    # Version 3 remembers the re-keying links recorded for the household.
+    # Version 2 keeps each signal's facts for the risk model; version 3 when each person was
+    # first seen, and the re-keying links. A snapshot of an older version lacks them; its
+    # upcast marks the state (None), and the ledger then replays the household's events.
     class_version = 3
 
     @staticmethod
@@ -48,7 +57,7 @@ class Household(Aggregate):
 
     @staticmethod
     def upcast_v2_v3(state: dict[str, Any]) -> None:
-        state.update(pseudonym_links={})
+        state.update(first_seen=None, pseudonym_links={})
 
     @staticmethod
     def create_id(pseudonym: str) -> UUID:
@@ -65,6 +74,8 @@ class Household(Aggregate):
         self.responsible_region: str | None = None
         self.latest_score: dict[str, Any] | None = None
         self.has_case = False
+        # person pseudonym -> occurred_at of the earliest signal naming them here
+        self.first_seen: dict[str, datetime] | None = {}
         # Re-keying: pseudonym made with a newer key version -> the one first known.
         self.pseudonym_links: dict[str, str] = {}
 
@@ -128,6 +139,10 @@ class Household(Aggregate):
         self.region = region
         for person in persons:
             self.persons[person["pseudonym"]] = person["role"]
+            if self.first_seen is not None:
+                seen = self.first_seen.get(person["pseudonym"])
+                if seen is None or occurred_at < seen:
+                    self.first_seen[person["pseudonym"]] = occurred_at
         if self.facts is not None:
             children = [p["pseudonym"] for p in persons if p["role"] == CHILD_ROLE]
             fact = SignalFact(
@@ -235,6 +250,31 @@ class Household(Aggregate):
         self, municipality: str, region: str, moved_at: datetime, by: dict[str, Any]
     ) -> None:
         self.moves.append({"municipality": municipality, "region": region, "moved_at": moved_at})
+
+    def record_departure(self, person: str, left_on: date, by: StaffRef, today: date) -> None:
+        """An analyst records that a person no longer lives here from `left_on` on (midnight,
+        Dutch time); signals about them at other households after that stop counting here.
+
+        Refused (MembershipError) for a person never named in a signal about this household,
+        or a date before the first such signal or after `today` (dates in Dutch time)."""
+        assert self.first_seen is not None, "replay the household: its snapshot predates it"
+        first = self.first_seen.get(person)
+        if first is None:
+            raise MembershipError("person", "was never named in a signal about this household")
+        if left_on < first.astimezone(NETHERLANDS).date():
+            raise MembershipError(
+                "left_on", "is before the first signal naming this person in this household"
+            )
+        if left_on > today:
+            raise MembershipError("left_on", "is in the future")
+        left_at = datetime.combine(left_on, time(), NETHERLANDS)
+        self._member_left(household=self.pseudonym, person=person, left_at=left_at, by=by.record())
+
+    @event("MemberLeft")
+    def _member_left(
+        self, household: str, person: str, left_at: datetime, by: dict[str, Any]
+    ) -> None:
+        """Nothing in the aggregate follows from a departure; the read models keep it."""
 
     def open_case(self) -> None:
         """Notes that Veilig Thuis opened a case (alerts, conditions) for the household."""

@@ -6,9 +6,9 @@ whose position is not beyond the stored one is refused by the store, atomically,
 makes redelivery harmless. The scores, region changes and alerts that new signals call for are
 part of the same transaction.
 
-Analysts' steps (alerts, safety conditions, moves) and model changes are commands on the same
-aggregates, saved through the application; a step that meets a concurrent write is retried on
-the fresh state.
+Analysts' steps (alerts, safety conditions, moves, departures) and model changes are commands
+on the same aggregates, saved through the application; a step that meets a concurrent write is
+retried on the fresh state.
 """
 
 from __future__ import annotations
@@ -238,6 +238,26 @@ class SignalLedger(EventSourcedProjection[UUID]):
 
         return self._retrying(move)
 
+    def record_departure(
+        self,
+        household: str,
+        person: str,
+        left_on: date,
+        by: StaffRef,
+        now: datetime | None = None,
+    ) -> None:
+        """Records that a person left the household on `left_on`; MembershipError (a
+        ValueError) when the household never saw them, or the date is before they were first
+        seen there or after today."""
+        today = (now or datetime.now(UTC)).astimezone(NETHERLANDS).date()
+
+        def leave() -> tuple[None, list[Aggregate | None]]:
+            found = self.household(household)
+            found.record_departure(person, left_on, by, today)
+            return None, [found]
+
+        self._retrying(leave)
+
     def remind_missed_checks(self, household: str, now: datetime) -> list[str]:
         """Raises reminders for check dates of the household's conditions that passed without
         an assessment; returns the new alert ids (none when already reminded)."""
@@ -303,7 +323,8 @@ class SignalLedger(EventSourcedProjection[UUID]):
         household with years of signals is costly to copy), for the single-threaded batch
         policy, which forgets the cache when its transaction fails."""
         household: Household = self.repository.get(hid, deepcopy_from_cache=not in_place)
-        if household.facts is None:  # from a snapshot older than the facts: replay it all
+        if household.facts is None or household.first_seen is None:
+            # from a snapshot older than the facts or first sightings: replay it all
             replayed: Any = None
             stored: Any
             for stored in self.repository.event_store.get(originator_id=hid):

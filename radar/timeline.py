@@ -37,10 +37,12 @@ class TimelineEntry:
         """Timelines read in occurred-at order; ties broken stably."""
         return (self.occurred_at, self.reported_at, str(self.signal_id))
 
-    def record(self) -> dict[str, Any]:
+    def record(self, via: str | None = None) -> dict[str, Any]:
         """The entry under the field names the query API and the purpose register use (plus
-        received_at and position, which no purpose discloses), for disclosure to reduce."""
-        return {
+        received_at and position, which no purpose discloses), for disclosure to reduce; with
+        the household it was recorded at, and `via` the member through whom another
+        household's timeline shows it."""
+        record: dict[str, Any] = {
             "signal_id": str(self.signal_id),
             "organisation": self.organisation,
             "sector": self.sector,
@@ -52,7 +54,11 @@ class TimelineEntry:
             "region": self.region,
             "persons": [{"pseudonym": p, "role": r} for p, r in self.persons],
             "position": self.position,
+            "household": self.household,
         }
+        if via is not None:
+            record["via"] = via
+        return record
 
 
 def timeline_entry(position: int, event: Any) -> TimelineEntry | None:

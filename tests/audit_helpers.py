@@ -92,7 +92,8 @@ def signal(household_pseudonym: str, days_ago: float = 1.0, region: str = "VT09"
         received_at=moment,
         region=region,
         household=household_pseudonym,
-        persons=({"pseudonym": "p.k1." + "c" * 32, "role": "child"},),
+        # a child of this household only: households here share no members
+        persons=({"pseudonym": "p.k1." + household_pseudonym[-32:], "role": "child"},),
         pseudonym_key_id="k1",
     )
 

@@ -26,6 +26,11 @@ HOUSEHOLD = "hh.k1." + "a" * 32
 HOUSEHOLD_ELSEWHERE = "hh.k1." + "b" * 32
 
 
+def child_of(household: str) -> str:
+    """A child of this household only: households here share no members."""
+    return "p.k1." + household.rsplit(".", 1)[-1]
+
+
 def entry(
     household: str, sector: Sector, days_ago: int, region: str, position: int
 ) -> TimelineEntry:
@@ -43,7 +48,7 @@ def entry(
         reported_at=moment,
         received_at=moment,
         region=region,
-        persons=(("p.k1." + "c" * 32, "child"),),
+        persons=((child_of(household), "child"),),
     )
 
 

@@ -1,26 +1,39 @@
 """A radar on a real database for the radar room's tests: the ledger, its read models, and
-signals written the way a VT analyst would tell the story."""
+signals written the way a VT analyst would tell the story; and the query API over it."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
+from fastapi.testclient import TestClient
 
 from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import SIGNAL_TYPES, SignalType
+from privacy.access_log import AccessLog
+from privacy.actors import Analyst, AnalystRole
+from privacy.credentials import Audience, TokenAuthority
+from privacy.policy import PolicyDecisionPoint
+from privacy.purposes import PurposeRegister
 from radar.alerts import StaffRef
 from radar.ledger import BatchOutcome, SignalBatch, SignalLedger
+from services import wiring
 from services.database import Database
 from services.event_store import open_ledger
 from services.projector import Projector
+from services.query.app import create_query_app
+from services.query.gate import QueryGate
+from services.query.worklist_routes import worklist_routers
 from services.read_models.safety_store import SafetyStore
+from services.read_models.timeline_store import TimelineStore
 from services.read_models.worklist_store import WorklistStore
+from services.settings import Settings
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SOURCE = "kafka:radar-test:0"
@@ -91,12 +104,14 @@ class Radar:
     ledger: SignalLedger = field(init=False)
     worklist: WorklistStore = field(init=False)
     monitoring: SafetyStore = field(init=False)
+    timelines: TimelineStore = field(init=False)
 
     def __post_init__(self) -> None:
         self.ledger = open_ledger(self.database)
         engine = self.database.engine()
         self.worklist = WorklistStore(engine)
         self.monitoring = SafetyStore(engine)
+        self.timelines = TimelineStore(engine)
 
     def record(self, *signals: SignalEventV1) -> BatchOutcome:
         """Records the signals as one batch from the signals topic, then projects."""
@@ -107,7 +122,7 @@ class Radar:
         return outcome
 
     def project(self) -> None:
-        for model in (self.worklist, self.monitoring):
+        for model in (self.worklist, self.monitoring, self.timelines):
             Projector(self.ledger, model, batch_size=7).catch_up()
 
     def open_alerts(self, region: str) -> list[Any]:
@@ -129,3 +144,55 @@ class Radar:
     def close(self) -> None:
         self.ledger.close()
         self.worklist.engine.dispose()
+
+
+@dataclass
+class Harness:
+    """The query API over a Radar, with tokens for analysts of any role and region."""
+
+    client: TestClient
+    radar: Radar
+    authority: TokenAuthority
+    log: AccessLog
+
+    def headers(self, role: AnalystRole, region: str = "VT09", subject: str = "a.jansen") -> Any:
+        analyst = Analyst(subject, f"vt-{region.lower()}", role, region)  # type: ignore[arg-type]
+        token = self.authority.issue(analyst, Audience.QUERY, timedelta(hours=1))
+        return {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, role: AnalystRole = AnalystRole.TRIAGE, **kw: Any) -> Any:
+        return self.client.get(path, headers=self.headers(role, **kw.pop("as_", {})), **kw)
+
+    def post(
+        self,
+        path: str,
+        body: dict[str, Any],
+        role: AnalystRole = AnalystRole.TRIAGE,
+        region: str = "VT09",
+    ) -> Any:
+        return self.client.post(path, json=body, headers=self.headers(role, region))
+
+    def entries_after(self, count: int) -> list[dict[str, Any]]:
+        return [e.payload for e in self.log.entries()[count:] if e.kind == "access"]
+
+
+def radar_query_harness(tmp_path: Path, database: Database) -> Iterator[Harness]:
+    """The query API with the worklist routers over a Radar on `database`."""
+    settings = Settings(data_dir=tmp_path / "data", database_url=database.url)
+    radar = Radar(database)
+    engine = database.engine()
+    register = PurposeRegister.load()
+    log = AccessLog(engine)
+    log.adopt_register(register)
+    gate = QueryGate(PolicyDecisionPoint(register), log, radar.timelines)
+    routers = worklist_routers(gate, settings)
+    app = create_query_app(
+        gate,
+        wiring.token_authority(settings),
+        wiring.household_of(wiring.pseudonyms(settings), wiring.identity_vault(settings)),
+        routers,
+    )
+    with TestClient(app) as client:
+        yield Harness(client, radar, TokenAuthority(settings.keys_dir), log)
+    radar.close()
+    engine.dispose()

@@ -1,6 +1,7 @@
 """The same answer twice (hypothesis, on real SQLite stores): however signals are split into
 batches, each household ends with the score its history and the model give; the recorded score
-is what recomputing it from the history gives; and the radar's read models equal a rebuild."""
+is what recomputing it from the history gives; and the radar's read models (with the
+memberships that departures end) equal a rebuild."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from radar.risk import assess
 from services.database import Database
 from services.projector import rebuild
 from services.read_models.safety_store import SafetyStore
+from services.read_models.timeline_store import TimelineStore
 from services.read_models.worklist_store import WorklistStore
 from tests.radar_fixtures import CHILD, FAMILY, OTHER_FAMILY, Radar, signal
 
@@ -74,6 +76,7 @@ def test_batching_does_not_change_the_scores_and_read_models_equal_a_rebuild(
             for live, fresh in (
                 (batched.worklist, WorklistStore(rebuilt)),
                 (batched.monitoring, SafetyStore(rebuilt)),
+                (batched.timelines, TimelineStore(rebuilt)),
             ):
                 rebuild(batched.ledger, fresh, batch_size=data.draw(st.integers(1, 9)))
                 assert fresh.dump() == live.dump()

@@ -5,28 +5,24 @@ may not see withheld; every request decided and logged once; each step by a name
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from privacy.access_log import AccessLog
-from privacy.actors import Analyst, AnalystRole, Publisher
-from privacy.credentials import Audience, TokenAuthority
-from privacy.policy import PolicyDecisionPoint
-from privacy.purposes import PurposeRegister
-from services import wiring
+from privacy.actors import AnalystRole, Publisher
+from privacy.credentials import Audience
 from services.database import Database
-from services.query.app import create_query_app
-from services.query.gate import QueryGate
-from services.query.worklist_routes import worklist_routers
-from services.read_models.timeline_store import TimelineStore
-from services.settings import Settings
-from tests.radar_fixtures import FAMILY, MONITORING_UTRECHT, OTHER_FAMILY, Radar, signal
+from tests.radar_fixtures import (
+    FAMILY,
+    MONITORING_UTRECHT,
+    OTHER_FAMILY,
+    Harness,
+    Radar,
+    radar_query_harness,
+    signal,
+)
 
 THIRD_FAMILY = "hh.k1." + "d" * 32
 UNKNOWN_FAMILY = "hh.k1." + "0" * 32
@@ -36,54 +32,9 @@ def ago(days: float) -> datetime:
     return datetime.now(UTC) - timedelta(days=days)
 
 
-@dataclass
-class Harness:
-    client: TestClient
-    radar: Radar
-    authority: TokenAuthority
-    log: AccessLog
-
-    def headers(self, role: AnalystRole, region: str = "VT09", subject: str = "a.jansen") -> Any:
-        analyst = Analyst(subject, f"vt-{region.lower()}", role, region)  # type: ignore[arg-type]
-        token = self.authority.issue(analyst, Audience.QUERY, timedelta(hours=1))
-        return {"Authorization": f"Bearer {token}"}
-
-    def get(self, path: str, role: AnalystRole = AnalystRole.TRIAGE, **kw: Any) -> Any:
-        return self.client.get(path, headers=self.headers(role, **kw.pop("as_", {})), **kw)
-
-    def post(
-        self,
-        path: str,
-        body: dict[str, Any],
-        role: AnalystRole = AnalystRole.TRIAGE,
-        region: str = "VT09",
-    ) -> Any:
-        return self.client.post(path, json=body, headers=self.headers(role, region))
-
-    def entries_after(self, count: int) -> list[dict[str, Any]]:
-        return [e.payload for e in self.log.entries()[count:] if e.kind == "access"]
-
-
 @pytest.fixture
 def harness(tmp_path: Path, database: Database) -> Iterator[Harness]:
-    settings = Settings(data_dir=tmp_path / "data", database_url=database.url)
-    radar = Radar(database)
-    engine = database.engine()
-    register = PurposeRegister.load()
-    log = AccessLog(engine)
-    log.adopt_register(register)
-    gate = QueryGate(PolicyDecisionPoint(register), log, TimelineStore(engine))
-    routers = worklist_routers(gate, settings)
-    app = create_query_app(
-        gate,
-        wiring.token_authority(settings),
-        wiring.household_of(wiring.pseudonyms(settings), wiring.identity_vault(settings)),
-        routers,
-    )
-    with TestClient(app) as client:
-        yield Harness(client, radar, TokenAuthority(settings.keys_dir), log)
-    radar.close()
-    engine.dispose()
+    yield from radar_query_harness(tmp_path, database)
 
 
 def _three_households(radar: Radar) -> None:

@@ -25,6 +25,8 @@ from services.audit.progress import progress_bar
 from services.database import stored_utc
 
 READ_BATCH = 5000
+_DISCLOSING = (Resource.HOUSEHOLD_TIMELINE, Resource.PERSON_TIMELINE)
+"""Resources whose logged fields must stay within the purpose's fields."""
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,7 @@ def _check_one(entry: LogEntry, history: RegisterHistory, report: ComplianceRepo
     elif _permitted(entry) and decision.obligations is not None:
         disclosed = set(entry.payload.get("fields") or ())
         beyond = disclosed - decision.obligations.fields
-        if entry.payload.get("resource") == Resource.HOUSEHOLD_TIMELINE and beyond:
+        if entry.payload.get("resource") in _DISCLOSING and beyond:
             report.unlawful.append(_summary(entry, f"fields beyond the purpose: {sorted(beyond)}"))
         elif bool(entry.payload.get("cross_region")) != decision.cross_region:
             report.notes.append(_summary(entry, "logged region scope differs from the policy's"))

@@ -47,7 +47,7 @@ def timelines(
     households = _households(store, selection)
     found = []
     for household in households:
-        records = [e.record() for e in store.timeline(household)]
+        records = store.household_records(household)
         if view is not None:
             records = disclose(view, records)
         found.append(

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from contracts.pseudonyms import HouseholdPseudonym
+from contracts.pseudonyms import HouseholdPseudonym, PersonPseudonym
 from privacy.actors import Analyst
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience, TokenAuthority
@@ -31,6 +31,8 @@ from services.query.views import (
     BreakGlassReview,
     BreakGlassView,
     NoticesView,
+    PersonTimelineRequest,
+    PersonTimelineView,
     TimelineRequest,
     TimelineView,
 )
@@ -96,6 +98,42 @@ def create_query_app(
         return gate.timeline(
             actor,
             household,
+            body.purpose,
+            endpoint(request),
+            justification=body.justification,
+            break_glass=body.break_glass,
+        )
+
+    @api.get(
+        "/v1/persons/{pseudonym}/timeline",
+        response_model=PersonTimelineView,
+        response_model_exclude_unset=True,
+    )
+    def person_timeline(
+        request: Request,
+        pseudonym: Annotated[PersonPseudonym, Path(description="Person pseudonym")],
+        purpose: Purpose = None,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> PersonTimelineView:
+        """A person's households over time and the signals naming them, in every region;
+        403 unless the purpose allows it for this actor."""
+        return gate.person_timeline(actor, pseudonym, purpose, endpoint(request))
+
+    @api.post(
+        "/v1/persons/timeline",
+        response_model=PersonTimelineView,
+        response_model_exclude_unset=True,
+        responses=BODY_ERRORS,
+    )
+    def open_person_timeline(
+        request: Request,
+        body: PersonTimelineRequest,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> PersonTimelineView:
+        """Open a person's timeline with a justification across regions or for break-glass."""
+        return gate.person_timeline(
+            actor,
+            body.person,
             body.purpose,
             endpoint(request),
             justification=body.justification,

@@ -15,10 +15,11 @@ from typing import Any
 
 from privacy.access_log import AccessLog, EntryKind, LogEntry, Notice
 from privacy.actors import Analyst
-from privacy.disclosure import disclose
+from privacy.disclosure import disclose, shows
 from privacy.leak_guard import contains_identifier
 from privacy.policy import AccessRequest, Decision, PolicyDecisionPoint
 from privacy.purposes import Resource
+from radar.timeline import TimelineEntry
 from services.http import ApiError, FieldError
 from services.query.views import (
     AccessLogEntryView,
@@ -26,8 +27,10 @@ from services.query.views import (
     BreakGlassQueue,
     BreakGlassReview,
     BreakGlassView,
+    MembershipView,
     NoticesView,
     NoticeView,
+    PersonTimelineView,
     SignalView,
     TimelineView,
 )
@@ -87,8 +90,8 @@ class QueryGate:
 
         def read(decision: Decision) -> Answer:
             assert decision.obligations is not None
-            entries = self.timelines.timeline(household)
-            shown = disclose(decision.obligations, (e.record() for e in entries))
+            records = self.timelines.household_records(household)
+            shown = disclose(decision.obligations, records)
             fields = sorted(decision.obligations.fields)
             view = TimelineView(
                 household=household,
@@ -101,6 +104,74 @@ class QueryGate:
 
         result: TimelineView = self.answer(request, endpoint, read)
         return result
+
+    def person_timeline(
+        self,
+        actor: Analyst,
+        person: str,
+        purpose: str | None,
+        endpoint: str,
+        justification: str | None = None,
+        break_glass: bool = False,
+    ) -> PersonTimelineView:
+        """One person's households over time and every signal naming them, at any household
+        and in any region, as far as the decision allows. The person belongs to the region of
+        the household where they were seen most recently: that region needs no justification
+        and gets the notice when another region opens the person."""
+        latest = self.timelines.latest_household(person)
+        request = AccessRequest(
+            actor=actor,
+            resource=Resource.PERSON_TIMELINE,
+            purpose=purpose,
+            subject=person,
+            subject_region=None if latest is None else self.household_region(latest),
+            justification=justification,
+            break_glass=break_glass,
+        )
+
+        def read(decision: Decision) -> Answer:
+            obligations = decision.obligations
+            assert obligations is not None
+            records = [(e, e.record()) for e in self.timelines.person_signals(person)]
+            visible = [(e, r) for e, r in records if shows(obligations, r)]
+            shown = disclose(obligations, (r for _e, r in visible))
+            fields = sorted(obligations.fields)
+            view = PersonTimelineView(
+                person=person,
+                purpose=purpose or "",
+                access=_access_kind(decision),
+                fields=fields,
+                # where the person lived tells as much as `persons` does
+                memberships=(
+                    self._memberships(person, [e for e, _r in visible])
+                    if "persons" in obligations.fields
+                    else []
+                ),
+                signals=[SignalView.model_validate(s) for s in shown],
+            )
+            return Answer(view, fields, len(shown))
+
+        result: PersonTimelineView = self.answer(request, endpoint, read)
+        return result
+
+    def _memberships(self, person: str, shown: list[TimelineEntry]) -> list[MembershipView]:
+        """The person's memberships of households where a shown signal names them, each from
+        the first shown signal there: a household known only from withheld signals, or the
+        date of one, is not hinted at."""
+        first: dict[str, datetime] = {}
+        for entry in shown:  # in occurred-at order
+            first.setdefault(entry.household, entry.occurred_at)
+        views = [
+            MembershipView(
+                household=m.household,
+                region=self.household_region(m.household),
+                since=first[m.household],
+                until=m.until,
+            )
+            for m in self.timelines.memberships(person)
+            if m.household in first
+        ]
+        return sorted(views, key=lambda v: (v.since, v.household))
 
     def access_log_entries(
         self,

@@ -12,6 +12,7 @@ from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision
 from radar.alerts import AlertStateError, StaffRef
 from radar.free_text import FreeTextError
+from radar.household import MembershipError
 from radar.ledger import SignalLedger, UnknownHouseholdError
 from radar.regions import UnknownMunicipalityError
 from radar.risk_model import RiskModel, default_model
@@ -76,7 +77,12 @@ class RadarRooms:
                 raise ApiError(404, str(error)) from error
             except (AlertStateError, MonitoringStateError) as error:
                 raise ApiError(409, str(error)) from error
-            except (SafetyPlanError, FreeTextError, UnknownMunicipalityError) as error:
+            except (
+                SafetyPlanError,
+                FreeTextError,
+                UnknownMunicipalityError,
+                MembershipError,
+            ) as error:
                 raise ApiError(422, "request is not valid", _errors(error)) from error
 
         return self.gate.answer(request, endpoint, read)
@@ -94,6 +100,8 @@ class RadarRooms:
 
 def _errors(error: Exception) -> tuple[FieldError, ...]:
     field = "municipality" if isinstance(error, UnknownMunicipalityError) else "body"
+    if isinstance(error, MembershipError):
+        field = error.field
     return (FieldError(field=field, reason=str(error)),)
 
 

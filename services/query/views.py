@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.pseudonyms import HouseholdPseudonym
+from contracts.pseudonyms import HouseholdPseudonym, PersonPseudonym
 from services.ingest.submissions import AddressSubmission
 
 
@@ -29,6 +29,10 @@ class SignalView(BaseModel):
     reported_at: datetime | None = None
     region: str | None = None
     persons: list[PersonView] | None = None
+    household: str | None = Field(default=None, description="Where it was recorded.")
+    via: str | None = Field(
+        default=None, description="The member through whom another household's signal is shown."
+    )
 
 
 class TimelineView(BaseModel):
@@ -48,6 +52,40 @@ class TimelineRequest(BaseModel):
 
     household: HouseholdPseudonym | None = None
     address: AddressSubmission | None = None
+    purpose: str | None = Field(default=None, max_length=64)
+    justification: str | None = Field(
+        default=None, max_length=2000, description="Required across regions and for break-glass."
+    )
+    break_glass: bool = False
+
+
+class MembershipView(BaseModel):
+    """A period in which the person belonged to a household (until: no departure recorded)."""
+
+    household: str
+    region: str | None
+    since: datetime
+    until: datetime | None
+
+
+class PersonTimelineView(BaseModel):
+    """One person's households over time and the signals naming them, as far as the purpose
+    allows."""
+
+    person: str
+    purpose: str
+    access: str = Field(description="normal, cross_region or break_glass")
+    fields: list[str]
+    memberships: list[MembershipView]
+    signals: list[SignalView]
+
+
+class PersonTimelineRequest(BaseModel):
+    """Open a person's timeline, with a justification across regions or for break-glass."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person: PersonPseudonym
     purpose: str | None = Field(default=None, max_length=64)
     justification: str | None = Field(
         default=None, max_length=2000, description="Required across regions and for break-glass."

@@ -1,5 +1,6 @@
 """Routes for monitoring safety over time: a region's monitoring overview; and the steps: record
-safety conditions, assess a check date, close monitoring with its outcome, record a move. Each
+safety conditions, assess a check date, close monitoring with its outcome, record a move or a
+member's departure. Each
 answers through the gate (Resource.WORKLIST), recording the analyst who took the step."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from contracts.pseudonyms import HouseholdPseudonym
+from contracts.pseudonyms import HouseholdPseudonym, PersonPseudonym
 from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
@@ -22,6 +23,7 @@ from services.query.worklist_views import (
     CheckAssessment,
     ConditionsRequest,
     ConditionsView,
+    DepartureRequest,
     MonitoringClosure,
     MonitoringStepView,
     MonitoringView,
@@ -29,6 +31,7 @@ from services.query.worklist_views import (
 )
 
 Household = Annotated[HouseholdPseudonym, Path(description="Household pseudonym")]
+Member = Annotated[PersonPseudonym, Path(description="Person pseudonym")]
 PlanId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="Safety conditions id")]
 Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
 MONITORING_MONTHS = 12
@@ -189,6 +192,32 @@ def monitoring_steps_router(rooms: RadarRooms, person: Any) -> APIRouter:
 
         view: MonitoringStepView = rooms.perform(
             access(actor, household, body), endpoint(request), ["household_region"], step
+        )
+        return view
+
+    @router.post(
+        "/v1/households/{household}/members/{member}/departure",
+        response_model=MonitoringStepView,
+        response_model_exclude_none=True,
+    )
+    def record_departure(
+        request: Request,
+        household: Household,
+        member: Member,
+        body: DepartureRequest,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> MonitoringStepView:
+        """Record that a person no longer lives in the household from `left_on` on: signals
+        about them at other households after that no longer show in this one's timeline."""
+
+        def step() -> MonitoringStepView:
+            rooms.ledger.record_departure(
+                household, member, body.left_on, staff(actor), rooms.now()
+            )
+            return MonitoringStepView(household=household, person=member, recorded="left")
+
+        view: MonitoringStepView = rooms.perform(
+            access(actor, household, body), endpoint(request), ["member_departure"], step
         )
         return view
 

@@ -152,8 +152,13 @@ class MoveRequest(AlertStep):
     moved_on: date
 
 
+class DepartureRequest(AlertStep):
+    left_on: date = Field(description="The first day the person no longer lived there.")
+
+
 class MonitoringStepView(BaseModel):
     household: str
+    person: str | None = None
     plan_id: str | None = None
     region: str | None = None
     recorded: str
