@@ -40,8 +40,9 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.pseudonyms import PseudonymLink
 from privacy.addresses import HomeAddress
-from privacy.key_encryption import KeyEncryptionKey, WrappedKey, new_data_key, seal, unseal
+from privacy.key_encryption import KeyEncryptionKey, UnreadableError, seal, unseal
 from privacy.pseudonyms import Pseudonymiser
+from privacy.subject_keys import SubjectKeyStore, subject_keys_table
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -52,14 +53,7 @@ DEPOSIT_ATTEMPTS = 3
 
 metadata = MetaData()
 
-vault_subject_keys = Table(
-    "vault_subject_keys",
-    metadata,
-    Column("subject", String(36), primary_key=True),  # one per household
-    Column("kek_id", String(32), nullable=False),
-    Column("wrapped_key", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
+vault_subject_keys = subject_keys_table(metadata, "vault_subject_keys")  # one per household
 
 vault_identities = Table(
     "vault_identities",
@@ -117,7 +111,7 @@ class IdentityVault:
 
     def __init__(self, engine: Engine, kek: KeyEncryptionKey) -> None:
         self._engine = engine
-        self._kek = kek
+        self.keys = SubjectKeyStore(engine, kek, vault_subject_keys, "vault")
         metadata.create_all(engine)
         # Rows known to be stored, so a household or person seen before costs no round trip:
         # household pseudonym -> (subject, first-known pseudonym); (person, subject) -> first.
@@ -205,25 +199,15 @@ class IdentityVault:
 
     def data_key(self, connection: Connection, subject: str) -> bytes:
         """A household's data key, unwrapped by the key-encryption key."""
-        row = connection.execute(
-            select(vault_subject_keys).where(vault_subject_keys.c.subject == subject)
-        ).one()
-        return self._kek.unwrap(WrappedKey(row.kek_id, row.wrapped_key), _key_context(subject))
+        key = self.keys.key(subject, connection)
+        if key is None:
+            raise UnreadableError("this household's key was destroyed")
+        return key
 
     def new_subject(self, connection: Connection) -> tuple[str, bytes]:
         """A new household subject with a fresh data key, stored wrapped."""
         subject = str(uuid.uuid4())
-        key = new_data_key()
-        wrapped = self._kek.wrap(key, _key_context(subject))
-        connection.execute(
-            insert(vault_subject_keys).values(
-                subject=subject,
-                kek_id=wrapped.kek_id,
-                wrapped_key=wrapped.wrapped,
-                created_at=datetime.now(UTC),
-            )
-        )
-        return subject, key
+        return subject, self.keys.key_or_new(subject, connection)
 
 
 class _Depositor:

@@ -13,6 +13,7 @@ retried on the fresh state.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Cache, LRUCache, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, MapperDeserialisationError, Tracking
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import get_topic
 
@@ -40,6 +41,12 @@ SNAPSHOT_INTERVAL = 100
 COMMAND_ATTEMPTS = 5
 DEFAULT_MODEL_REASON = "the model shipped with the radar, adopted at first use"
 T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+
+
+class ErasedEventError(MapperDeserialisationError):
+    """A stored event whose content was erased: its household's key was destroyed when its
+    retention period ended (crypto-shredding). The event's place in the log remains."""
 
 
 class UnknownHouseholdError(LookupError):
@@ -71,6 +78,12 @@ class SignalLedger(EventSourcedProjection[UUID]):
     name = "SignalLedger"
     snapshotting_intervals = {Household: SNAPSHOT_INTERVAL}
 
+    def unreadable_among(self, aggregate_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of these aggregates cannot (or can no longer) be read: none in a store
+        without per-household keys. A store with them answers those whose key is gone, so
+        a cached copy of an erased household is never carried on."""
+        return set()
+
     def record_batch(self, batch: SignalBatch, tracking: Tracking) -> BatchOutcome:
         """Applies the batch and stores its events together with the tracking position."""
         try:
@@ -90,6 +103,7 @@ class SignalLedger(EventSourcedProjection[UUID]):
         """Records each signal of the batch in its household, skipping signals seen before;
         then rescores each household that got new signals and raises the alerts they call for."""
         batch: SignalBatch = domain_event
+        self._forget_erased({s.first_known_household() for s in batch.signals})
         households: dict[str, Household] = {}
         new_signals: dict[str, list[str]] = defaultdict(list)
         duplicates = 0
@@ -155,16 +169,25 @@ class SignalLedger(EventSourcedProjection[UUID]):
             start = notifications[-1].id
 
     def households(self) -> Iterator[Household]:
-        """Every household in the store."""
+        """Every household in the store (those wholly erased at the end of retention are
+        no longer there)."""
         for hid in self.household_ids():
-            yield self._load_household(hid)
+            try:
+                yield self._load_household(hid)
+            except AggregateNotFoundError:
+                continue
 
     def household(self, pseudonym: str) -> Household:
-        """A household as recorded; UnknownHouseholdError if the radar has no signals about it."""
+        """A household as recorded; UnknownHouseholdError if the radar has no signals about it
+        (never had, or all erased at the end of retention)."""
+        self._forget_erased({pseudonym})
         try:
-            return self._load_household(household_id(pseudonym))
+            found = self._load_household(household_id(pseudonym), pseudonym=pseudonym)
         except AggregateNotFoundError as error:
             raise UnknownHouseholdError("the radar has no signals about this household") from error
+        if not found.signal_types:
+            raise UnknownHouseholdError("the radar has no signals about this household")
+        return found
 
     def case(self, pseudonym: str) -> HouseholdCase | None:
         return self._case(pseudonym)
@@ -282,7 +305,7 @@ class SignalLedger(EventSourcedProjection[UUID]):
             if case is None:
                 if not open_if_missing:
                     raise UnknownHouseholdError("there is no case for this household")
-                case = HouseholdCase(household)
+                case = self._continued_after_erasure(HouseholdCase(household))
                 found.open_case()
             return command(case), [found, case]
 
@@ -314,15 +337,21 @@ class SignalLedger(EventSourcedProjection[UUID]):
 
     def _household(self, pseudonym: str, in_place: bool = False) -> Household:
         try:
-            return self._load_household(household_id(pseudonym), in_place)
+            return self._load_household(household_id(pseudonym), in_place, pseudonym)
         except AggregateNotFoundError:
             return Household(pseudonym)
 
-    def _load_household(self, hid: UUID, in_place: bool = False) -> Household:
+    def _load_household(
+        self, hid: UUID, in_place: bool = False, pseudonym: str | None = None
+    ) -> Household:
         """The household; `in_place` skips the defensive copy of the cached aggregate (a
         household with years of signals is costly to copy), for the single-threaded batch
-        policy, which forgets the cache when its transaction fails."""
-        household: Household = self.repository.get(hid, deepcopy_from_cache=not in_place)
+        policy, which forgets the cache when its transaction fails. A household whose history
+        was erased is what was recorded about it since (AggregateNotFoundError if nothing)."""
+        try:
+            household: Household = self.repository.get(hid, deepcopy_from_cache=not in_place)
+        except ErasedEventError:
+            return self._household_after_erasure(hid, pseudonym)
         if household.facts is None or household.first_seen is None:
             # from a snapshot older than the facts or first sightings: replay it all
             replayed: Any = None
@@ -339,7 +368,61 @@ class SignalLedger(EventSourcedProjection[UUID]):
             )
         except AggregateNotFoundError:
             return None
+        except ErasedEventError:
+            return None  # the case was erased with its household; a new one continues it
         return case
+
+    # --- after retention: erased histories ---------------------------------------------------
+
+    def _forget_erased(self, pseudonyms: set[str]) -> None:
+        """Drops cached aggregates of households (and cases) whose keys were destroyed since
+        they were cached, so nothing of an erased history is carried into new events."""
+        ids = [i for p in pseudonyms for i in (household_id(p), case_id(p))]
+        cache = self.repository.cache
+        if cache is None or not ids:
+            return
+        for aggregate_id in self.unreadable_among(ids):
+            with contextlib.suppress(KeyError):
+                cache.get(aggregate_id, evict=True)
+
+    def _household_after_erasure(self, hid: UUID, pseudonym: str | None) -> Household:
+        """What the radar recorded about a household since its history was erased."""
+        if pseudonym is None:
+            pseudonym = next(
+                (
+                    getattr(event, "household", None)
+                    for event in self._readable_events(hid)
+                    if getattr(event, "household", None)
+                ),
+                None,
+            )
+            if pseudonym is None:
+                raise AggregateNotFoundError(hid)
+        return self._continued_after_erasure(Household(pseudonym))
+
+    def _continued_after_erasure(self, fresh: A) -> A:
+        """`fresh`, a new aggregate whose creation is not recorded, continued where the
+        erased stream with its id left off, with every event recorded since applied. For an
+        aggregate that was never stored, `fresh` itself (to be created)."""
+        stored_events = self.recorder.select_events(fresh.id)
+        if not stored_events:
+            return fresh
+        fresh.collect_events()
+        aggregate: Any = fresh
+        for stored in stored_events:
+            try:
+                event: Any = self.mapper.to_domain_event(stored)
+            except ErasedEventError:
+                aggregate.version = stored.originator_version
+                continue
+            aggregate = event.mutate(aggregate)
+        continued: A = aggregate
+        return continued
+
+    def _readable_events(self, aggregate_id: UUID) -> Iterator[Any]:
+        for stored in self.recorder.select_events(aggregate_id):
+            with contextlib.suppress(ErasedEventError):
+                yield self.mapper.to_domain_event(stored)
 
     def _forget_cached_aggregates(self) -> None:
         """A fresh cache (LRUCache.clear() leaves its entries reachable, so it is replaced)."""

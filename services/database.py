@@ -16,16 +16,33 @@ import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from privacy.key_encryption import FileKeyEncryptionKey
+from services.settings import Settings
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+KEK_FILE = "kek.json"
 SCHEMA_LOCK_KEY = 0x5241444152  # "RADAR"
 _HELD_SCHEMA_LOCKS = threading.local()
 
 
 @dataclass(frozen=True)
 class Database:
-    """Where the radar's data lives, and how each library is told so."""
+    """Where the radar's data lives, and how each library is told so; `keys_dir` holds the
+    key-encryption key that wraps the event store's per-household data keys (outside the
+    database; the default is the configured data directory's keys)."""
 
     url: str
+    keys_dir: Path | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> Database:
+        """The radar database the settings name, with the settings' keys directory."""
+        return cls(settings.resolved_database_url, settings.keys_dir)
+
+    def key_encryption_key(self) -> FileKeyEncryptionKey:
+        """The KEK for this database's data keys (development: a key file)."""
+        keys_dir = self.keys_dir or Settings().keys_dir
+        return FileKeyEncryptionKey(keys_dir / KEK_FILE)
 
     @property
     def is_sqlite(self) -> bool:

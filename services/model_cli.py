@@ -31,7 +31,7 @@ Moment = Annotated[
 
 
 def _database() -> Database:
-    return Database(Settings().resolved_database_url)
+    return Database.of(Settings())
 
 
 def _ledger() -> SignalLedger:

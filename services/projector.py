@@ -14,6 +14,7 @@ from typing import Protocol
 import structlog
 
 from radar.ledger import SignalLedger
+from services.event_store import readable_events
 from services.read_models.read_model import PositionMovedError, ReadModel
 
 log = structlog.get_logger("radar.projector")
@@ -38,7 +39,7 @@ class Projector:
         )
         if not notifications:
             return 0
-        events = [(n.id, self._ledger.mapper.to_domain_event(n)) for n in notifications]
+        events = readable_events(self._ledger, notifications)
         try:
             self._read_model.apply_events(events, expected=start, new_position=notifications[-1].id)
         except PositionMovedError:

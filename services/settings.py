@@ -66,12 +66,6 @@ class Settings(BaseSettings):
         return self.vault_url or f"sqlite:///{(self.data_dir / 'vault.db').resolve()}"
 
     @property
-    def vault_kek_path(self) -> Path:
-        """The key-encryption key that wraps the vault's per-household data keys (development:
-        a file; production: a KMS/HSM behind privacy.key_encryption.KeyEncryptionKey)."""
-        return self.keys_dir / "vault-kek.json"
-
-    @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
 

@@ -12,7 +12,6 @@ from privacy.actors import Analyst
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience, TokenAuthority
 from privacy.identifier_keys import IdentifierKeyring
-from privacy.key_encryption import FileKeyEncryptionKey
 from privacy.policy import PolicyDecisionPoint
 from privacy.pseudonyms import PseudonymKeyFile
 from privacy.purposes import PurposeRegister
@@ -41,7 +40,7 @@ from services.settings import Settings
 
 
 def database(settings: Settings) -> Database:
-    return Database(settings.resolved_database_url)
+    return Database.of(settings)
 
 
 def pseudonyms(settings: Settings) -> PseudonymKeyFile:
@@ -51,9 +50,9 @@ def pseudonyms(settings: Settings) -> PseudonymKeyFile:
 
 def identity_vault(settings: Settings) -> IdentityVault:
     """The identity vault in its own database, its data keys wrapped by the KEK file."""
-    vault_db = Database(settings.resolved_vault_url)
+    vault_db = Database(settings.resolved_vault_url, settings.keys_dir)
     with vault_db.schema_lock():
-        return IdentityVault(vault_db.engine(), FileKeyEncryptionKey(settings.vault_kek_path))
+        return IdentityVault(vault_db.engine(), vault_db.key_encryption_key())
 
 
 def identifier_opener(settings: Settings) -> IdentifierOpener:

@@ -74,20 +74,21 @@ def _drop_postgres_database(server_url: str, name: str) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A new, empty radar database: an SQLite file, or a PostgreSQL database of its own."""
+    keys = tmp_path / "data" / "keys"  # where the `settings` fixture's processes keep keys
     if request.param == "sqlite":
-        yield Database(f"sqlite:///{tmp_path / 'radar.db'}")
+        yield Database(f"sqlite:///{tmp_path / 'radar.db'}", keys)
         return
     server = request.getfixturevalue("postgres_server")
     name, url = _fresh_postgres_database(server)
     try:
-        yield Database(url)
+        yield Database(url, keys)
     finally:
         _drop_postgres_database(server, name)
 
 
 @pytest.fixture
 def sqlite_database(tmp_path: Path) -> Database:
-    return Database(f"sqlite:///{tmp_path / 'radar.db'}")
+    return Database(f"sqlite:///{tmp_path / 'radar.db'}", tmp_path / "data" / "keys")
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def audit_followers(settings: Settings) -> list[Follower]:
 def sealer(settings: Settings, audit: AuditSettings | None = None) -> Sealer:
     """The sealer on the configured database, signing with the checkpoint key."""
     audit = audit or AuditSettings()
-    db = Database(settings.resolved_database_url)
+    db = Database.of(settings)
     with db.schema_lock():
         ledger = open_ledger(db)
         engine = db.engine()

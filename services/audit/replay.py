@@ -22,6 +22,7 @@ from sqlalchemy import Engine, event
 
 from radar.ledger import SignalLedger
 from services.database import Database
+from services.event_store import readable_events
 from services.read_models.read_model import ReadModel
 
 STRAGGLER_MARGIN = timedelta(minutes=5)
@@ -99,8 +100,13 @@ def replay(
         )
         if not notifications:
             complete = True
+        readable = dict(readable_events(ledger, notifications))
         for notification in notifications:
-            domain_event: Any = ledger.mapper.to_domain_event(notification)
+            domain_event: Any = readable.get(notification.id)
+            if domain_event is None:  # erased at the end of its retention period
+                last = notification.id
+                read += 1
+                continue
             if domain_event.timestamp > horizon:
                 complete = True
                 break

@@ -38,7 +38,7 @@ class AuditError(Exception):
 
 
 def live_database(settings: Settings) -> tuple[Database, Engine]:
-    db = Database(settings.resolved_database_url)
+    db = Database.of(settings)
     with db.schema_lock():
         engine = db.engine()
         create_tables(engine)

@@ -49,7 +49,7 @@ def worklist_routers(gate: QueryGate, settings: Settings) -> list[APIRouter]:
     from services import wiring  # wiring imports this module: imported when called
 
     registry()  # a broken region registry stops the service at start, not at the first move
-    db = Database(settings.resolved_database_url)
+    db = Database.of(settings)
     with db.schema_lock():
         rooms = RadarRooms(gate, db, WorklistStore(db.engine()), SafetyStore(db.engine()))
     person = actor_dependency(

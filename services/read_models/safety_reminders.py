@@ -50,7 +50,7 @@ class CheckReminders:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> CheckReminders:
-        db = Database(settings.resolved_database_url)
+        db = Database.of(settings)
         with db.schema_lock():
             return cls(open_ledger(db), SafetyStore(db.engine()))
 
