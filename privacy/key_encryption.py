@@ -22,7 +22,7 @@ from typing import Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from privacy.keyfiles import write_secret_file
+from privacy.keyfiles import locked, replace_secret_file, write_secret_file
 
 DATA_KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -95,6 +95,31 @@ class FileKeyEncryptionKey:
         if key is None:
             raise UnreadableError(f"key-encryption key {wrapped.kek_id} is not available")
         return unseal(key, wrapped.wrapped, context)
+
+    @staticmethod
+    def rotate(path: Path) -> str:
+        """Adds a KEK version that wraps from now on; returns its id. Existing wraps keep
+        opening under their version until re-wrapped (SubjectKeyStore.rewrap)."""
+        FileKeyEncryptionKey(path)  # creates the first version when there is none
+        with locked(path):
+            document = json.loads(path.read_text(encoding="utf-8"))
+            number = 1 + max(int(kid.removeprefix("kek")) for kid in document["keys"])
+            kek_id = f"kek{number}"
+            document["keys"][kek_id] = _encoded(new_data_key())
+            document["current"] = kek_id
+            replace_secret_file(path, json.dumps(document, indent=2).encode())
+        return kek_id
+
+    def retire(self, kek_id: str) -> None:
+        """Removes an old KEK version from the file (after every wrap under it was re-wrapped);
+        what is still wrapped under it can then never be opened."""
+        if kek_id == self._current:
+            raise ValueError("the current key-encryption key cannot be retired")
+        with locked(self._path):
+            document = json.loads(self._path.read_text(encoding="utf-8"))
+            document["keys"].pop(kek_id, None)
+            replace_secret_file(self._path, json.dumps(document, indent=2).encode())
+        self._keys.pop(kek_id, None)
 
     def _load(self) -> tuple[str, dict[str, bytes]]:
         with self._lock:

@@ -28,6 +28,15 @@ def write_secret_file(path: Path, content: bytes) -> bool:
         return True
 
 
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock beside a key file, so two changes to it cannot interleave."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with path.with_name(f".{path.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def replace_secret_file(path: Path, content: bytes) -> None:
     """Replaces an owner-only file atomically: readers see the old or the new content."""
     with _complete_temporary(path, content) as temporary:

@@ -9,13 +9,10 @@ enumeration). Different domains give unlinkable pseudonyms for the same identifi
 from __future__ import annotations
 
 import base64
-import fcntl
 import json
 import os
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +21,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from contracts.pseudonyms import HOUSEHOLD_PREFIX, PERSON_PREFIX
 from privacy.addresses import HomeAddress
-from privacy.keyfiles import replace_secret_file, write_secret_file
+from privacy.keyfiles import locked, replace_secret_file, write_secret_file
 
 KEY_BYTES = 32
 PSEUDONYM_BYTES = 16
@@ -59,7 +56,7 @@ class PseudonymKeyring:
         """Adds a new key version that makes every pseudonym from now on; the older versions
         stay, so the radar can link a person's old and new pseudonyms (see
         privacy.vault). Returns the new key id."""
-        with _keyring_lock(path):
+        with locked(path):
             keyring = cls.load_or_create(path)
             key_id = f"k{max(_version_number(k) for k in keyring.keys) + 1}"
             keys = {**keyring.keys, key_id: os.urandom(KEY_BYTES)}
@@ -82,15 +79,6 @@ def _version_number(key_id: str) -> int:
     if match is None:
         raise ValueError(f"not a pseudonym key id: {key_id!r}")
     return int(match.group(1))
-
-
-@contextmanager
-def _keyring_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock beside the keyring file, so two rotations cannot interleave."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with path.with_name(f".{path.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
 
 
 class Pseudonymiser:

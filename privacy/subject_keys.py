@@ -30,12 +30,12 @@ from sqlalchemy import (
     delete,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from privacy.erasure import erasing
 from privacy.key_encryption import KeyEncryptionKey, WrappedKey, new_data_key
 
 KEY_CACHE_SECONDS = 10.0
@@ -129,25 +129,17 @@ class SubjectKeyStore:
     def destroy(self, subjects: Iterable[str]) -> int:
         """Destroys the subjects' keys; returns how many existed. Best effort is made to leave
         no copy of the wrapped key in the database file (SQLite secure_delete, PostgreSQL
-        VACUUM), so the ciphertext left behind cannot be opened by anyone, ever."""
+        VACUUM FULL), so the ciphertext left behind cannot be opened by anyone, ever."""
         chosen = sorted(set(subjects))
         with self._lock:
             for subject in chosen:
                 self._cache.pop(subject, None)
         if not chosen:
             return 0
-        sqlite = self._engine.dialect.name == "sqlite"
-        with self._engine.begin() as connection:
-            if sqlite:
-                connection.execute(text("PRAGMA secure_delete = ON"))
+        with erasing(self._engine, [self._table]) as connection:
             destroyed = connection.execute(
                 delete(self._table).where(self._table.c.subject.in_(chosen))
             ).rowcount
-        with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as raw:
-            if sqlite:
-                raw.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-            else:
-                raw.execute(text(f"VACUUM {self._table.name}"))
         return int(destroyed)
 
     def rewrap(self) -> int:

@@ -32,6 +32,7 @@ from sqlalchemy import (
     RowMapping,
     String,
     Table,
+    delete,
     insert,
     select,
 )
@@ -40,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.pseudonyms import PseudonymLink
 from privacy.addresses import HomeAddress
+from privacy.erasure import erasing
 from privacy.key_encryption import KeyEncryptionKey, UnreadableError, seal, unseal
 from privacy.pseudonyms import Pseudonymiser
 from privacy.subject_keys import SubjectKeyStore, subject_keys_table
@@ -197,6 +199,27 @@ class IdentityVault:
                 return None
             return _open(self.data_key(connection, row.subject), row._mapping)
 
+    def forget_household(self, household: str) -> int:
+        """Erases a household's identities (retention): its rows go and its data key is
+        destroyed, so no copy of the rows elsewhere opens either. A person also seen in
+        another household keeps that household's row. Returns how many rows went."""
+        with erasing(self._engine, [vault_identities]) as connection:
+            subject = connection.execute(
+                select(vault_identities.c.subject).where(
+                    vault_identities.c.pseudonym == household,
+                    vault_identities.c.kind == HOUSEHOLD,
+                )
+            ).scalar_one_or_none()
+            if subject is None:
+                return 0
+            purged = connection.execute(
+                delete(vault_identities).where(vault_identities.c.subject == subject)
+            ).rowcount
+        self.keys.destroy([subject])
+        self.households = _Recent(KNOWN_CACHE_SIZE)
+        self.persons = _Recent(KNOWN_CACHE_SIZE)
+        return int(purged)
+
     def data_key(self, connection: Connection, subject: str) -> bytes:
         """A household's data key, unwrapped by the key-encryption key."""
         key = self.keys.key(subject, connection)
@@ -259,7 +282,11 @@ class _Depositor:
         return subject, first
 
     def _settled_household(self, connection: Connection, pseudonym: str) -> tuple[str, str] | None:
-        found = self.households.get(pseudonym) or self.vault.households.get(pseudonym)
+        found = self.households.get(pseudonym)
+        remembered = self.vault.households.get(pseudonym)
+        # A remembered household whose key is gone was erased (retention): ask the database.
+        if found is None and remembered is not None and self.vault.keys.key(remembered[0]):
+            found = remembered
         if found is not None:
             return found
         row = connection.execute(

@@ -17,6 +17,7 @@ from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority, token_id
 from privacy.identifier_keys import IdentifierKeyring
+from privacy.key_encryption import FileKeyEncryptionKey
 from privacy.pseudonyms import PseudonymKeyring
 from privacy.revocations import RevocationList
 from services import wiring
@@ -26,6 +27,7 @@ from services.logs import configure_logging
 from services.model_cli import model_cli, safety_cli
 from services.projector import follow, rebuild
 from services.publisher_client import PublisherClient
+from services.retention_cli import retention_cli
 from services.settings import Settings
 from services.supervisor import supervise
 
@@ -39,6 +41,7 @@ app.add_typer(audit_cli, name="audit")
 app.add_typer(model_cli, name="model")
 app.add_typer(safety_cli, name="safety")
 app.add_typer(contracts, name="contracts")
+app.add_typer(retention_cli, name="retention")
 
 
 def _settings(service: str) -> Settings:
@@ -181,6 +184,16 @@ def rotate_pseudonym_key() -> None:
     picks it up at its next request; the identity vault links each household's and person's
     new pseudonym to the one the radar first knew, so nobody is split in two."""
     typer.echo(PseudonymKeyring.rotate(Settings().pseudonym_keyring_path))
+
+
+@admin.command("rotate-kek")
+def rotate_kek() -> None:
+    """Add a key-encryption-key version and re-wrap every data key (event store and vault)
+    under it; event payloads and vault rows are not touched."""
+    settings = Settings()
+    kek_id = FileKeyEncryptionKey.rotate(wiring.database(settings).kek_path())
+    rewrapped = wiring.rewrap_data_keys(settings)
+    typer.echo(f"{kek_id}: re-wrapped {rewrapped} data keys")
 
 
 @admin.command("rotate-signing-key")

@@ -39,10 +39,13 @@ class Database:
         """The radar database the settings name, with the settings' keys directory."""
         return cls(settings.resolved_database_url, settings.keys_dir)
 
+    def kek_path(self) -> Path:
+        """Where the development KEK file for this database's data keys is."""
+        return (self.keys_dir or Settings().keys_dir) / KEK_FILE
+
     def key_encryption_key(self) -> FileKeyEncryptionKey:
         """The KEK for this database's data keys (development: a key file)."""
-        keys_dir = self.keys_dir or Settings().keys_dir
-        return FileKeyEncryptionKey(keys_dir / KEK_FILE)
+        return FileKeyEncryptionKey(self.kek_path())
 
     @property
     def is_sqlite(self) -> bool:

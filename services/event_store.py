@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData
 
 from privacy.key_encryption import UnreadableError, seal, unseal
 from privacy.subject_keys import SubjectKeyStore, subject_keys_table
@@ -81,7 +81,7 @@ class EncryptedSignalLedger(SignalLedger):
         return {UUID(s) for s in self.subject_keys.missing(str(i) for i in aggregate_ids)}
 
 
-def open_ledger(database: Database) -> SignalLedger:
+def open_ledger(database: Database) -> EncryptedSignalLedger:
     """The signal ledger on this database; tables are created on first use,
     under the schema lock so processes starting together do not collide.
 
@@ -110,12 +110,6 @@ def readable_events(ledger: SignalLedger, notifications: Iterable[Any]) -> list[
         except ErasedEventError:
             continue
     return events
-
-
-def stored_keys(database: Database) -> set[str]:
-    """The subjects that have a data key (for tests and the retention report)."""
-    with database.engine().connect() as connection:
-        return set(connection.execute(select(event_subject_keys.c.subject)).scalars())
 
 
 def _bound_to(stored: StoredEvent) -> bytes:

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.signal_v1 import SIGNAL_TOPIC_DEFAULT
 from privacy.purposes import DEFAULT_REGISTER
+from privacy.retention import DEFAULT_POLICY
 
 
 class Settings(BaseSettings):
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     projector_batch_events: int = Field(default=1000, ge=1)
     projector_idle_seconds: float = Field(default=0.05, gt=0)
     log_level: str = "INFO"
+    retention_policy: Path = Field(
+        default=DEFAULT_POLICY, description="The retention policy file (TOML)."
+    )
     purpose_register: Path = Field(
         default=DEFAULT_REGISTER, description="The purpose register file (TOML)."
     )

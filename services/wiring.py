@@ -15,6 +15,7 @@ from privacy.identifier_keys import IdentifierKeyring
 from privacy.policy import PolicyDecisionPoint
 from privacy.pseudonyms import PseudonymKeyFile
 from privacy.purposes import PurposeRegister
+from privacy.retention import RetentionPolicy
 from privacy.revocations import RevocationList
 from privacy.vault import IdentityVault
 from services.aggregator.consumer import Aggregator
@@ -62,6 +63,17 @@ def identifier_opener(settings: Settings) -> IdentifierOpener:
     )
 
 
+def rewrap_data_keys(settings: Settings) -> int:
+    """Re-wraps the event store's and the vault's data keys under the current KEK."""
+    db = database(settings)
+    with db.schema_lock():
+        ledger = open_ledger(db)
+    try:
+        return ledger.subject_keys.rewrap() + identity_vault(settings).keys.rewrap()
+    finally:
+        ledger.close()
+
+
 def household_of(keys: PseudonymKeyFile, vault: IdentityVault) -> Callable[[HomeAddress], str]:
     """Finds the household pseudonym of an address, as the radar first knew it."""
     return lambda address: vault.household_pseudonym(address, keys.pseudonymiser())
@@ -76,6 +88,14 @@ def token_authority(settings: Settings) -> TokenAuthority:
 
 
 def ensure_signals_topic(settings: Settings) -> None:
+    """Creates the signals topic; refuses a topic retention longer than the retention policy
+    allows (Kafka would keep signals the radar has to have forgotten)."""
+    allowed = RetentionPolicy.load(settings.retention_policy).signals_topic_max_days
+    if settings.signals_retention_days > allowed:
+        raise ValueError(
+            f"RADAR_SIGNALS_RETENTION_DAYS={settings.signals_retention_days} exceeds the "
+            f"retention policy's signals_topic_max_days={allowed}"
+        )
     ensure_topic(
         settings.kafka_bootstrap,
         settings.signals_topic,

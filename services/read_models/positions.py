@@ -3,10 +3,24 @@ in the same transaction as the rows it writes (see read_model.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, insert, select, update
+from collections.abc import Sequence
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from privacy.erasure import erasing
 from services.read_models.read_model import PositionMovedError
 
 metadata = MetaData()
@@ -77,3 +91,18 @@ class PositionedTables:
         """The last event-store notification id applied to this read model."""
         with self.engine.connect() as connection:
             return read_position(connection, self.name) or 0
+
+    def forget_households(self, households: Sequence[str]) -> int:
+        """Deletes every row about these households (retention enforcement: their events
+        were erased, so a rebuild would not make these rows either); returns how many."""
+        if not households:
+            return 0
+        deleted = 0
+        about = [table for table in self.tables.sorted_tables if "household" in table.c]
+        with erasing(self.engine, about) as connection:
+            for table in about:
+                result = connection.execute(
+                    delete(table).where(table.c.household.in_(list(households)))
+                )
+                deleted += result.rowcount
+        return deleted

@@ -1,0 +1,65 @@
+"""The retention policy (bewaartermijnen): per kind of data, how long after the last activity
+about a household it may be kept, and on which legal ground. Loaded from retention.toml and
+validated as a whole; a malformed policy stops the command that needs it."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_POLICY = Path(__file__).with_name("retention.toml")
+
+
+class RetentionKind(StrEnum):
+    """The kinds of household data with their own retention period."""
+
+    SIGNALS_WITHOUT_CASE = "signals_without_case"
+    CASE_DATA = "case_data"
+
+
+class RetentionPeriod(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(min_length=1)
+    period_days: int = Field(ge=1)
+    legal_source: str = Field(min_length=1)
+
+
+class RetentionPolicy(BaseModel):
+    """One version of the retention policy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = Field(ge=1)
+    signals_topic_max_days: int = Field(ge=1)
+    kinds: dict[RetentionKind, RetentionPeriod]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        missing = set(RetentionKind) - set(self.kinds)
+        if missing:
+            raise ValueError(f"no retention period for {sorted(missing)}")
+        shortest = min(kind.period_days for kind in self.kinds.values())
+        if self.signals_topic_max_days > shortest:
+            raise ValueError(
+                "signals_topic_max_days exceeds the shortest retention period: Kafka would "
+                "keep signals longer than the radar may"
+            )
+        return self
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_POLICY) -> RetentionPolicy:
+        with path.open("rb") as handle:
+            return cls.model_validate(tomllib.load(handle))
+
+    def kind_of(self, has_case: bool) -> RetentionKind:
+        return RetentionKind.CASE_DATA if has_case else RetentionKind.SIGNALS_WITHOUT_CASE
+
+    def expired(self, kind: RetentionKind, last_activity: datetime, now: datetime) -> bool:
+        """Whether data of this kind, last touched then, must be gone by now."""
+        return last_activity + timedelta(days=self.kinds[kind].period_days) <= now
