@@ -21,8 +21,10 @@ from sqlalchemy import (
     RowMapping,
     String,
     Table,
+    cast,
     delete,
     insert,
+    or_,
     select,
 )
 
@@ -93,6 +95,21 @@ class TimelineStore(PositionedTables):
                 select(timeline_signals).where(timeline_signals.c.household == household)
             ).all()
         return sorted((_entry(row._mapping) for row in rows), key=TimelineEntry.sort_key)
+
+    def signals_naming(self, persons: Sequence[str]) -> list[TimelineEntry]:
+        """Every household's signals that name one of these person pseudonyms, in occurred-at
+        order (for an inzage). Scans the persons column: rare, privacy-officer work."""
+        wanted = set(persons)
+        if not wanted:
+            return []
+        text = cast(timeline_signals.c.persons, String)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(timeline_signals).where(or_(*(text.contains(p) for p in sorted(wanted))))
+            ).all()
+        entries = (_entry(row._mapping) for row in rows)
+        naming = [e for e in entries if any(p in wanted for p, _ in e.persons)]
+        return sorted(naming, key=TimelineEntry.sort_key)
 
     def household_region(self, household: str) -> str | None:
         """The VT region of the household's most recent signal: the region responsible now."""
