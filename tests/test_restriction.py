@@ -16,11 +16,15 @@ import pytest
 
 from privacy.access_log import EntryKind
 from privacy.actors import AnalystRole
+from privacy.addresses import HomeAddress
 from privacy.policy import RESTRICTED_REASON
 from privacy.purposes import PurposeRegister
+from privacy.vault import Identity
+from services import wiring
 from services.audit.compliance import check_access, redecide
 from services.database import Database
 from services.read_models.timeline_store import TimelineStore
+from services.settings import Settings
 from tests.privacy_fixtures import HOUSEHOLD, QueryHarness, query_harness
 
 PARENT = "p.k1." + "d" * 32
@@ -184,6 +188,30 @@ def test_a_restricted_person_is_withheld_from_a_household_timeline(
 
     _lift(harness, restriction["restriction_id"])
     assert len(_timeline(harness, "triage", AnalystRole.TRIAGE).json()["signals"]) == everything
+
+
+def test_a_restricted_person_is_not_re_identified_for_ordinary_purposes(
+    harness: QueryHarness, database: Database, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url=database.url)
+    address = HomeAddress.normalised("3511 AB", 12)
+    members = ((PARENT, "111222333"), (SIBLING, "123456782"))  # synthetic, pass the elfproef
+    keys = wiring.pseudonyms(settings).pseudonymiser()
+    wiring.identity_vault(settings).deposit([Identity(HOUSEHOLD, address, members)], keys)
+
+    def identity(purpose: str, role: AnalystRole) -> dict[str, str]:
+        response = harness.client.post(
+            f"/v1/households/{HOUSEHOLD}/identity",
+            json={"purpose": purpose},
+            headers=harness.headers(role),
+        )
+        assert response.status_code == 200, response.text
+        return {p["pseudonym"]: p["bsn"] for p in response.json()["persons"]}
+
+    assert identity("triage", AnalystRole.TRIAGE) == dict(members)
+    _restrict(harness, PARENT)
+    assert identity("triage", AnalystRole.TRIAGE) == {SIBLING: "123456782"}
+    assert identity("subject_request", PO) == dict(members)
 
 
 def test_the_compliance_check_replays_restrictions_from_the_access_log(
