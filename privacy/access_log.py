@@ -13,7 +13,7 @@ import hashlib
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -37,6 +37,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from privacy.purposes import PurposeRegister
+
+WithEntry = Callable[[Connection, "LogEntry"], None]
 
 GENESIS_HASH = "0" * 64
 APPEND_ATTEMPTS = 50
@@ -72,6 +74,9 @@ class EntryKind(StrEnum):
     ACCESS = "access"
     REGISTER_ADOPTED = "register_adopted"
     BREAK_GLASS_REVIEW = "break_glass_review"
+    RESTRICTION_PLACED = "restriction_placed"  # AVG art. 18, see privacy/restrictions.py
+    RESTRICTION_LIFTED = "restriction_lifted"
+    INZAGE_EXPORT = "inzage_export"  # an AVG art. 15 export was produced (no identifiers)
 
 
 @dataclass(frozen=True)
@@ -123,18 +128,28 @@ class AccessLog:
         metadata.create_all(engine)
 
     def append(
-        self, kind: EntryKind, payload: dict[str, Any], notice: Notice | None = None
+        self,
+        kind: EntryKind,
+        payload: dict[str, Any],
+        notice: Notice | None = None,
+        also: WithEntry | None = None,
     ) -> LogEntry:
-        """Appends one entry (and its notice, in the same transaction) at the head of the chain."""
+        """Appends one entry (and its notice, in the same transaction) at the head of the chain.
+        `also` writes a record that must exist exactly when the entry does (a restriction),
+        in the same transaction; an exception from it appends nothing."""
         text = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
         with self._append_lock:  # threads of one process queue here, not in the database
-            return self._append_with_retries(kind, text, notice)
+            return self._append_with_retries(kind, text, notice, also)
 
-    def _append_with_retries(self, kind: EntryKind, text: str, notice: Notice | None) -> LogEntry:
+    def _append_with_retries(
+        self, kind: EntryKind, text: str, notice: Notice | None, also: WithEntry | None
+    ) -> LogEntry:
         for attempt in range(APPEND_ATTEMPTS):
             try:
                 with self.engine.begin() as connection:
                     entry = self._append_at_head(connection, kind, text)
+                    if also is not None:
+                        also(connection, entry)
                     if notice is not None:
                         connection.execute(
                             insert(access_notices).values(

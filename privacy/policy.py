@@ -13,6 +13,7 @@ from privacy.actors import VT_ANALYST_ROLES, Actor, Analyst
 from privacy.purposes import Purpose, PurposeRegister, RegionScope, Resource
 
 MIN_JUSTIFICATION_LENGTH = 15
+RESTRICTED_REASON = "processing of this subject is restricted (AVG art. 18)"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class AccessRequest:
     subject_region: str | None = None  # the household's current VT region, when known
     justification: str | None = None
     break_glass: bool = False
+    # Whether the subject's processing is restricted (AVG art. 18); the gate looks it up, so
+    # that deciding stays a pure function of the request.
+    subject_restricted: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Obligations:
     sectors: frozenset[str]
     fields: frozenset[str]
     not_before: datetime | None  # signals that occurred earlier are withheld
+    withhold_restricted: bool = True  # withhold signals naming a person under restriction
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,12 @@ class PolicyDecisionPoint:
             return self._deny(
                 f"purpose '{request.purpose}' does not cover {request.resource}", request.purpose
             )
+        if (
+            request.subject_restricted
+            and not purpose.restricted_access
+            and request.resource != Resource.RESTRICTIONS  # placing or lifting the restriction
+        ):
+            return self._deny(RESTRICTED_REASON, request.purpose)
         if request.break_glass:
             return self._break_glass(request, purpose, actor)
         if actor.role not in purpose.roles:
@@ -140,4 +151,5 @@ def _obligations(purpose: Purpose, not_before: datetime | None) -> Obligations:
         sectors=frozenset(str(s) for s in purpose.sectors),
         fields=purpose.fields,
         not_before=not_before,
+        withhold_restricted=not purpose.restricted_access,
     )

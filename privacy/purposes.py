@@ -44,6 +44,7 @@ class Resource(StrEnum):
     ACCESS_NOTICES = "access_notices"
     WORKLIST = "worklist"  # a region's open alerts, ordered by urgency
     AUDIT_REPLAY = "audit_replay"  # point-in-time replay, integrity and compliance reports
+    RESTRICTIONS = "restrictions"  # placing and lifting restrictions of processing (AVG art. 18)
 
 
 class RegionScope(StrEnum):
@@ -66,6 +67,9 @@ class Purpose(BaseModel):
     fields: frozenset[str]
     region_scope: RegionScope
     lookback_days: int = Field(ge=1)
+    # May see a subject whose processing is restricted (AVG art. 18 lid 2: legal claims, the
+    # subject's own request); every other purpose is refused for such a subject.
+    restricted_access: bool = False
 
     @field_serializer("roles", "resources", "sectors", "fields")
     def _sorted(self, values: frozenset[str]) -> list[str]:
@@ -97,7 +101,10 @@ class PurposeRegister(BaseModel):
 
     def canonical_json(self) -> bytes:
         """The register as canonical JSON: what is recorded when a version is adopted."""
-        return orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        # Only fields added later carry defaults (restricted_access); leaving them out at their
+        # default keeps the fingerprint of a register adopted before they existed.
+        dump = self.model_dump(mode="json", exclude_defaults=True)
+        return orjson.dumps(dump, option=orjson.OPT_SORT_KEYS)
 
     def fingerprint(self) -> str:
         return hashlib.sha256(self.canonical_json()).hexdigest()

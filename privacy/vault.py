@@ -167,6 +167,19 @@ class IdentityVault:
                     return str(first)
         return current
 
+    def first_known_person(self, candidates: Sequence[str]) -> str | None:
+        """The pseudonym the radar first knew a person by, given their pseudonyms under each
+        key version (for an inzage, which starts from the BSN); None if the vault has none."""
+        with self._engine.connect() as connection:
+            return connection.execute(
+                select(vault_identities.c.first_known_as)
+                .where(
+                    vault_identities.c.pseudonym.in_(candidates),
+                    vault_identities.c.kind == PERSON,
+                )
+                .limit(1)
+            ).scalar_one_or_none()
+
     def household_identity(self, household: str) -> HouseholdIdentity | None:
         """The address and member BSNs of a household (by any of its pseudonyms)."""
         with self._engine.connect() as connection:

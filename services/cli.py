@@ -23,6 +23,7 @@ from privacy.revocations import RevocationList
 from services import wiring
 from services.audit.cli import audit_cli
 from services.event_store import open_ledger
+from services.inzage_cli import inzage
 from services.logs import configure_logging
 from services.model_cli import model_cli, safety_cli
 from services.projector import follow, rebuild
@@ -31,7 +32,11 @@ from services.retention_cli import retention_cli
 from services.settings import Settings
 from services.supervisor import supervise
 
-app = typer.Typer(help="Signal radar: pseudonymised signals, one radar for Veilig Thuis.")
+# No local variables in tracebacks: `radar inzage` holds a BSN, other commands hold tokens.
+app = typer.Typer(
+    help="Signal radar: pseudonymised signals, one radar for Veilig Thuis.",
+    pretty_exceptions_show_locals=False,
+)
 admin = typer.Typer(help="Credentials and keys.")
 projections = typer.Typer(help="Read models (projections).")
 contracts = typer.Typer(help="Event contracts.")
@@ -42,6 +47,7 @@ app.add_typer(model_cli, name="model")
 app.add_typer(safety_cli, name="safety")
 app.add_typer(contracts, name="contracts")
 app.add_typer(retention_cli, name="retention")
+app.command()(inzage)
 
 
 def _settings(service: str) -> Settings:

@@ -32,6 +32,7 @@ from services.projector import Follower, Projector
 from services.query.app import create_query_app
 from services.query.gate import QueryGate
 from services.query.identity_routes import identity_router
+from services.query.restriction_routes import restriction_router
 from services.query.worklist_routes import worklist_routers
 from services.read_models.radar_models import radar_followers, radar_read_models
 from services.read_models.read_model import ReadModel
@@ -153,6 +154,7 @@ def query_app(settings: Settings) -> FastAPI:
         *worklist_routers(gate, settings),
         *audit_routers(gate, settings),
         identity_router(gate, vault, analyst),
+        restriction_router(gate, analyst),
     ]
     return create_query_app(
         gate,

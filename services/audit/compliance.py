@@ -20,6 +20,7 @@ from privacy.access_log import AccessLog, EntryKind, LogEntry, access_log
 from privacy.actors import Analyst, AnalystRole
 from privacy.policy import AccessRequest, Decision, PolicyDecisionPoint
 from privacy.purposes import PurposeRegister, Resource
+from privacy.restrictions import RestrictionHistory
 from services.audit.faults import Fault
 from services.audit.progress import progress_bar
 from services.database import stored_utc
@@ -100,8 +101,9 @@ def register_history(engine: Engine) -> RegisterHistory:
     return history
 
 
-def redecide(entry: LogEntry, register: PurposeRegister) -> Decision:
-    """The decision the policy of `register` gives the logged request, at the logged time."""
+def redecide(entry: LogEntry, register: PurposeRegister, restricted: bool = False) -> Decision:
+    """The decision the policy of `register` gives the logged request, at the logged time;
+    `restricted`: whether its subject was under a restriction (AVG art. 18) then."""
     payload = entry.payload
     who = payload["actor"]
     actor = Analyst(
@@ -118,6 +120,7 @@ def redecide(entry: LogEntry, register: PurposeRegister) -> Decision:
         subject_region=payload.get("subject_region"),
         justification=payload.get("justification"),
         break_glass=bool(payload.get("break_glass")),
+        subject_restricted=restricted,
     )
     return PolicyDecisionPoint(register).decide(request, now=entry.recorded_at)
 
@@ -166,6 +169,7 @@ def check_access(
     """Re-decides every access between `since` and `until` and verifies the log's chain."""
     report = ComplianceReport(since, until)
     history = RegisterHistory()
+    restrictions = RestrictionHistory()
     reviews: dict[int, LogEntry] = {}
     break_glass: list[LogEntry] = []
     with engine.connect() as connection:
@@ -180,12 +184,14 @@ def check_access(
                 elif _within(entry, since, until):
                     report.registers.append(_register_summary(history.adopted[-1]))
                 continue
+            if restrictions.apply(entry) or entry.kind == EntryKind.INZAGE_EXPORT:
+                continue  # records, not accesses: nothing to re-decide
             if entry.kind == EntryKind.BREAK_GLASS_REVIEW and "review" in entry.payload:
                 reviews[int(entry.payload["review"]["access_seq"])] = entry
             if not _within(entry, since, until):
                 continue
             report.accesses_checked += 1
-            _check_one(entry, history, report)
+            _check_one(entry, history, report, restrictions)
             if entry.kind == EntryKind.ACCESS and _permitted(entry):
                 if entry.payload.get("break_glass"):
                     break_glass.append(entry)
@@ -201,7 +207,12 @@ def check_access(
     return report
 
 
-def _check_one(entry: LogEntry, history: RegisterHistory, report: ComplianceReport) -> None:
+def _check_one(
+    entry: LogEntry,
+    history: RegisterHistory,
+    report: ComplianceReport,
+    restrictions: RestrictionHistory,
+) -> None:
     adopted = history.in_force(entry.seq)
     if adopted is None:
         if _permitted(entry):
@@ -219,7 +230,8 @@ def _check_one(entry: LogEntry, history: RegisterHistory, report: ComplianceRepo
             )
         )
     try:
-        decision = redecide(entry, adopted.register)
+        restricted = restrictions.restricted(entry.payload.get("subject"))
+        decision = redecide(entry, adopted.register, restricted)
     except (KeyError, TypeError, ValueError) as error:
         report.unlawful.append(
             _summary(entry, f"entry cannot be re-decided: {type(error).__name__}")

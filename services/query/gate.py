@@ -9,7 +9,7 @@ be written, nothing is returned.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from privacy.disclosure import disclose, shows
 from privacy.leak_guard import contains_identifier
 from privacy.policy import AccessRequest, Decision, PolicyDecisionPoint
 from privacy.purposes import Resource
+from privacy.restrictions import RestrictionRegister
 from radar.timeline import TimelineEntry
 from services.http import ApiError, FieldError
 from services.query.views import (
@@ -59,6 +60,7 @@ class QueryGate:
         timelines: TimelineStore,
         clock: Clock = lambda: datetime.now(UTC),
         household_region: RegionLookup | None = None,
+        restrictions: RestrictionRegister | None = None,
     ) -> None:
         self.policy = policy
         self.access_log = access_log
@@ -67,6 +69,8 @@ class QueryGate:
         # Which VT region is responsible for a household now: by default the region of its
         # latest signal; the radar's worklist knows better once a move was recorded.
         self.household_region = household_region or timelines.household_region
+        # Restrictions (AVG art. 18) live beside the access log that records them.
+        self.restrictions = restrictions or RestrictionRegister(access_log)
 
     def timeline(
         self,
@@ -91,7 +95,8 @@ class QueryGate:
         def read(decision: Decision) -> Answer:
             assert decision.obligations is not None
             records = self.timelines.household_records(household)
-            shown = disclose(decision.obligations, records)
+            visible = self._without_restricted_persons(records, decision)
+            shown = disclose(decision.obligations, visible)
             fields = sorted(decision.obligations.fields)
             view = TimelineView(
                 household=household,
@@ -100,6 +105,8 @@ class QueryGate:
                 fields=fields,
                 signals=[SignalView.model_validate(s) for s in shown],
             )
+            if len(visible) < len(records):
+                view.withheld = len(records) - len(visible)
             return Answer(view, fields, len(shown))
 
         result: TimelineView = self.answer(request, endpoint, read)
@@ -172,6 +179,17 @@ class QueryGate:
             if m.household in first
         ]
         return sorted(views, key=lambda v: (v.since, v.household))
+
+    def _without_restricted_persons(
+        self, records: list[dict[str, Any]], decision: Decision
+    ) -> list[dict[str, Any]]:
+        """The records that name no person under restriction, unless the purpose may see them."""
+        assert decision.obligations is not None
+        if not decision.obligations.withhold_restricted:
+            return records
+        named = {p["pseudonym"] for r in records for p in r["persons"]}
+        restricted = self.restrictions.restricted_among(named)
+        return [r for r in records if not any(p["pseudonym"] in restricted for p in r["persons"])]
 
     def access_log_entries(
         self,
@@ -266,7 +284,11 @@ class QueryGate:
     ) -> Any:
         """Decides; when permitted, reads; logs exactly one entry; returns the body. Every
         query route (also those of other rooms' routers) answers through here. `read` may
-        raise ApiError to refuse after the policy permitted; that is logged as a deny."""
+        raise ApiError to refuse after the policy permitted; that is logged as a deny. Whether
+        the subject is restricted (AVG art. 18) is looked up here, for every route."""
+        if request.subject is not None:
+            restricted = self.restrictions.is_restricted(request.subject)
+            request = replace(request, subject_restricted=restricted)
         if request.justification and contains_identifier(request.justification):
             decision = _refused(
                 self.policy.decide(request, self.clock()),

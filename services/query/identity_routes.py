@@ -81,10 +81,16 @@ def identity_router(
             break_glass=body.break_glass,
         )
 
-        def read(_decision: Decision) -> Answer:
+        def read(decision: Decision) -> Answer:
             identity = vault.household_identity(household)
             if identity is None:
                 raise ApiError(404, "the identity vault holds no identity for this household")
+            assert decision.obligations is not None
+            withheld = (  # a person under restriction (AVG art. 18) is not re-identified
+                gate.restrictions.restricted_among(identity.persons)
+                if decision.obligations.withhold_restricted
+                else frozenset()
+            )
             view = IdentityView(
                 household=identity.household,
                 address=AddressView(
@@ -95,6 +101,7 @@ def identity_router(
                 persons=[
                     MemberIdentityView(pseudonym=p, bsn=bsn)
                     for p, bsn in sorted(identity.persons.items())
+                    if p not in withheld
                 ],
             )
             return Answer(view, IDENTITY_FIELDS, 1 + len(view.persons))

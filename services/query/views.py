@@ -43,6 +43,11 @@ class TimelineView(BaseModel):
     access: str = Field(description="normal, cross_region or break_glass")
     fields: list[str]
     signals: list[SignalView]
+    withheld: int | None = Field(
+        default=None,
+        description="Signals withheld because they name a person whose processing is "
+        "restricted (AVG art. 18); absent when none were.",
+    )
 
 
 class TimelineRequest(BaseModel):
