@@ -138,18 +138,24 @@ def produce(topic: str, records: Sequence[Record], sender: KafkaProducer | None 
 @contextmanager
 def sqlite_database(directory: Path) -> Iterator[Database]:
     directory.mkdir(parents=True, exist_ok=True)
-    yield Database(f"sqlite:///{directory / 'radar.db'}")
+    yield Database(f"sqlite:///{directory / 'radar.db'}", _keys_beside(directory))
+
+
+def _keys_beside(directory: Path) -> Path:
+    """The keys directory of the processes settings_for(directory.parent, ...) starts: the
+    KEK that wraps the event store's data keys must be the same in the bench and in them."""
+    return directory.parent / "data" / "keys"
 
 
 @contextmanager
-def postgres_database() -> Iterator[Database]:
+def postgres_database(directory: Path) -> Iterator[Database]:
     """A PostgreSQL database of its own on the server, dropped afterwards."""
     name = unique("radar_bench").replace("-", "_")
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     try:
         url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        yield Database(url)
+        yield Database(url, _keys_beside(directory))
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -161,7 +167,7 @@ def database(kind: str, directory: Path) -> Iterator[Database]:
         with sqlite_database(directory) as db:
             yield db
     else:
-        with postgres_database() as db:
+        with postgres_database(directory) as db:
             yield db
 
 

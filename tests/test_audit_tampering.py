@@ -60,7 +60,7 @@ def test_untouched_store_verifies_against_database_and_kafka_checkpoints(
 def test_changed_byte_is_found_at_its_notification(
     sealed: Sealed, settings: Settings, audit: AuditSettings
 ) -> None:
-    Tamperer(Database(settings.resolved_database_url)).flip_byte(17)
+    Tamperer(Database.of(settings)).flip_byte(17)
     faults = _faults(_verify(settings, audit))
     assert ("event_store", 17, "changed") in faults
     assert ("event_store", sealed.covering(17), "checkpoint") in faults  # the signed one
@@ -70,7 +70,7 @@ def test_changed_byte_is_found_at_its_notification(
 def test_removed_record_is_found_at_its_notification(
     sealed: Sealed, settings: Settings, audit: AuditSettings
 ) -> None:
-    Tamperer(Database(settings.resolved_database_url)).delete(44)
+    Tamperer(Database.of(settings)).delete(44)
     faults = _faults(_verify(settings, audit))
     assert ("event_store", 44, "removed") in faults
     assert ("event_store", sealed.covering(44), "checkpoint") in faults
@@ -80,7 +80,7 @@ def test_removed_record_is_found_at_its_notification(
 def test_inserted_record_is_found_where_it_was_slipped_in(
     sealed: Sealed, settings: Settings, audit: AuditSettings
 ) -> None:
-    Tamperer(Database(settings.resolved_database_url)).insert_after(50)
+    Tamperer(Database.of(settings)).insert_after(50)
     assert sealed.sealer.seal_batch() == 0  # the last record, pushed out, was sealed already
     report = _verify(settings, audit)
     faults = _faults(report)
@@ -93,7 +93,7 @@ def test_inserted_record_is_found_where_it_was_slipped_in(
 def test_swapped_records_are_found_at_both_places(
     sealed: Sealed, settings: Settings, audit: AuditSettings
 ) -> None:
-    Tamperer(Database(settings.resolved_database_url)).swap(5, 66)
+    Tamperer(Database.of(settings)).swap(5, 66)
     faults = _faults(_verify(settings, audit))
     assert ("event_store", 5, "swapped") in faults and ("event_store", 66, "swapped") in faults
     assert ("event_store", sealed.covering(5), "checkpoint") in faults
@@ -104,7 +104,7 @@ def test_store_rewritten_with_its_seal_is_caught_by_the_signed_checkpoints(
     sealed: Sealed, settings: Settings, audit: AuditSettings
 ) -> None:
     """An attacker who also recomputes the seal table cannot recompute the signatures."""
-    db = Database(settings.resolved_database_url)
+    db = Database.of(settings)
     Tamperer(db).flip_byte(35)
     engine = db.engine()
     with engine.begin() as connection:
@@ -125,7 +125,7 @@ def test_store_rewritten_with_its_seal_is_caught_by_the_signed_checkpoints(
 def test_checkpoint_signed_with_another_key_is_rejected(
     sealed: Sealed, settings: Settings, audit: AuditSettings
 ) -> None:
-    db = Database(settings.resolved_database_url)
+    db = Database.of(settings)
     engine = db.engine()
     with engine.connect() as connection:
         head = chain_head(connection)
@@ -173,7 +173,7 @@ def test_checkpoint_signed_with_another_key_is_rejected(
 def test_checkpoint_removed_from_the_database_is_found_on_kafka(
     sealed: Sealed, settings: Settings, audit: AuditSettings
 ) -> None:
-    engine = Database(settings.resolved_database_url).engine()
+    engine = Database.of(settings).engine()
     with engine.begin() as connection:
         connection.execute(audit_checkpoints.delete().where(audit_checkpoints.c.seq == 2))
     assert ("checkpoints", 2, "missing") in _faults(_verify(settings, audit))

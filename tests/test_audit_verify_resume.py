@@ -25,7 +25,7 @@ def sealed(settings: Settings, database: Database) -> Iterator[Sealed]:
 def test_interrupted_verification_resumes_where_it_stopped(
     sealed: Sealed, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    Tamperer(Database(settings.resolved_database_url)).delete(9)
+    Tamperer(Database.of(settings)).delete(9)
     monkeypatch.setattr(verify, "WINDOW", 20)
     work_file = service.verify_work_file(settings)
     saves: list[int] = []

@@ -100,7 +100,7 @@ def kafka(topic: str) -> Iterator[TopicProbe]:
 
 def receipts(settings: Settings) -> dict[str, str]:
     """event id -> organisation, for every row of the receipts table."""
-    engine = Database(settings.resolved_database_url).engine()
+    engine = Database.of(settings).engine()
     try:
         with engine.connect() as connection:
             rows = connection.execute(

@@ -159,7 +159,7 @@ def world(
         kafka_bootstrap=KAFKA_BOOTSTRAP,
         signals_topic=topic,
     )
-    engine = Database(settings.resolved_database_url).engine()
+    engine = Database.of(settings).engine()
     seed_timelines(TimelineStore(engine))
     partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
     consumer = KafkaConsumer(bootstrap_servers=KAFKA_BOOTSTRAP, group_id=None)
