@@ -16,7 +16,7 @@ from contracts.regions import VtRegion
 from contracts.vocabulary import Sector
 from privacy.actors import AnalystRole
 from privacy.disclosure import MEMBERSHIP_FIELDS
-from privacy.purposes import PurposeRegister, Resource
+from privacy.purposes import PurposeRegister, RegionScope, Resource
 from services.database import Database
 from services.read_models.timeline_store import TimelineStore
 from tests.privacy_fixtures import QueryHarness, entry, query_harness
@@ -96,5 +96,6 @@ def test_no_response_discloses_more_than_the_purpose_allows(
         assert source.sector in granted.sectors
         if not break_glass:
             assert source.occurred_at >= oldest_allowed
-    if entries and not break_glass and household_region != actor_region:
+    own_region_only = granted.region_scope == RegionScope.OWN
+    if entries and own_region_only and not break_glass and household_region != actor_region:
         assert justification == JUSTIFICATION
