@@ -21,6 +21,7 @@ from privacy.revocations import RevocationList
 from services import wiring
 from services.audit.cli import audit_cli
 from services.event_store import open_ledger
+from services.export_cli import export_cli
 from services.logs import configure_logging
 from services.model_cli import model_cli, safety_cli
 from services.projector import follow, rebuild
@@ -38,6 +39,7 @@ app.add_typer(audit_cli, name="audit")
 app.add_typer(model_cli, name="model")
 app.add_typer(safety_cli, name="safety")
 app.add_typer(contracts, name="contracts")
+app.add_typer(export_cli, name="export")
 
 
 def _settings(service: str) -> Settings:
