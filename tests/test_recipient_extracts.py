@@ -33,6 +33,7 @@ from privacy.recipients import (
 )
 from radar.timeline import TimelineEntry
 from services.audit.compliance import check_access
+from services.audit.report import access_html
 from services.cli import app
 from services.database import Database
 from services.export_cli import ExportError, Window, export_signals
@@ -202,6 +203,8 @@ def test_two_recipients_extracts_cannot_be_joined(tmp_path: Path, database: Data
     report = check_access(engine)
     assert [e["recipient"] for e in report.exports] == [RESEARCH, INSPECTION]
     assert report.lawful and report.accesses_checked == 0
+    html = access_html(orjson.loads(orjson.dumps(report.as_dict(), default=str)))
+    assert "Extracts for external recipients (2)" in html and INSPECTION in html
     engine.dispose()
 
 
