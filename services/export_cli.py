@@ -30,7 +30,8 @@ export_cli = typer.Typer(help="Pseudonymised extracts for external recipients (r
 
 
 class ExportError(Exception):
-    """The export is refused; nothing was written or logged."""
+    """The export is refused; no file was written (and, but for a file that appeared while
+    exporting, nothing was logged)."""
 
 
 @dataclass(frozen=True)
