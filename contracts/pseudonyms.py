@@ -2,7 +2,9 @@
 
 A pseudonym names its domain and the key version that made it, then 128 bits of keyed hash:
 ``hh.k1.<32 hex>`` for a household, ``p.k1.<32 hex>`` for a person. The shape alone keeps a BSN,
-name or address from ever fitting into a pseudonym field.
+name or address from ever fitting into a pseudonym field. An external recipient of an extract gets
+pseudonyms of its own domain, ``x.<recipient id>.k1.<32 hex>``, made from the internal ones; the
+recipient id has no dots, so the shape stays unambiguous.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 HOUSEHOLD_PREFIX = "hh"
 PERSON_PREFIX = "p"
+RECIPIENT_PREFIX = "x"
 KEY_ID_PATTERN = r"k[0-9]{1,6}"
+RECIPIENT_ID_PATTERN = r"[a-z][a-z0-9-]{1,39}"
 
 HouseholdPseudonym = Annotated[
     str, StringConstraints(pattern=rf"^{HOUSEHOLD_PREFIX}\.{KEY_ID_PATTERN}\.[0-9a-f]{{32}}$")
@@ -22,6 +26,13 @@ PersonPseudonym = Annotated[
     str, StringConstraints(pattern=rf"^{PERSON_PREFIX}\.{KEY_ID_PATTERN}\.[0-9a-f]{{32}}$")
 ]
 KeyId = Annotated[str, StringConstraints(pattern=rf"^{KEY_ID_PATTERN}$")]
+RecipientId = Annotated[str, StringConstraints(pattern=rf"^{RECIPIENT_ID_PATTERN}$")]
+RecipientPseudonym = Annotated[
+    str,
+    StringConstraints(
+        pattern=rf"^{RECIPIENT_PREFIX}\.{RECIPIENT_ID_PATTERN}\.{KEY_ID_PATTERN}\.[0-9a-f]{{32}}$"
+    ),
+]
 
 AnyPseudonym = Annotated[
     str,

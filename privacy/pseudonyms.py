@@ -4,6 +4,11 @@ A pseudonym is HMAC-SHA-256 over the normalised identifier, under a key derived 
 pseudonymisation key of a given version for one domain. Without the key nobody can recompute or
 reverse a pseudonym (a BSN has only 10^9 values, so an unkeyed hash would be reversible by
 enumeration). Different domains give unlinkable pseudonyms for the same identifier.
+
+Each external recipient of an extract is a domain of its own. The radar holds no identifier in
+clear outside ingest, so a recipient pseudonym is made from the internal pseudonym, by the same
+keyed hash under the recipient's domain key: two recipients' extracts share no pseudonym, and
+neither can be joined with the radar's own pseudonyms without the key.
 """
 
 from __future__ import annotations
@@ -18,14 +23,25 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pydantic import TypeAdapter
 
-from contracts.pseudonyms import HOUSEHOLD_PREFIX, PERSON_PREFIX
+from contracts.pseudonyms import (
+    HOUSEHOLD_PREFIX,
+    PERSON_PREFIX,
+    RECIPIENT_PREFIX,
+    HouseholdPseudonym,
+    PersonPseudonym,
+    RecipientId,
+)
 from privacy.addresses import HomeAddress
 from privacy.keyfiles import locked, replace_secret_file, write_secret_file
 
 KEY_BYTES = 32
 PSEUDONYM_BYTES = 16
 _HKDF_INFO = b"signal-radar/pseudonym-domain/"
+_HOUSEHOLD = TypeAdapter(HouseholdPseudonym)
+_PERSON = TypeAdapter(PersonPseudonym)
+_RECIPIENT_ID = TypeAdapter(RecipientId)
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,10 @@ class Pseudonymiser:
         """The person pseudonym of a (valid) BSN."""
         return self._pseudonym(PERSON_PREFIX, bsn, key_id)
 
+    def for_recipient(self, recipient: str, key_id: str | None = None) -> RecipientPseudonyms:
+        """The pseudonyms of one external recipient's domain (see the module docstring)."""
+        return RecipientPseudonyms(self, _RECIPIENT_ID.validate_python(recipient), key_id)
+
     def _pseudonym(self, domain: str, identifier: str, key_id: str | None) -> str:
         version = key_id or self._keyring.current
         mac = hmac.HMAC(self._domain_key(domain, version), hashes.SHA256())
@@ -122,6 +142,31 @@ class Pseudonymiser:
             ).derive(self._keyring.keys[version])
             self._domain_keys[(domain, version)] = cached
         return cached
+
+
+class RecipientPseudonyms:
+    """One recipient's pseudonyms, ``x.<recipient>.<key id>.<hex>``, over internal pseudonyms.
+
+    Only well-formed internal pseudonyms are taken, so an identifier that slipped through can
+    never be hashed into an extract (where, as a BSN, it could be found by enumeration)."""
+
+    def __init__(self, pseudonymiser: Pseudonymiser, recipient: str, key_id: str | None) -> None:
+        self._pseudonymiser = pseudonymiser
+        self._domain = f"{RECIPIENT_PREFIX}.{recipient}"
+        self.key_id = key_id or pseudonymiser.key_id
+
+    def household(self, internal: str) -> str:
+        """The recipient's pseudonym of an internal household pseudonym."""
+        return self._recipient_pseudonym(_HOUSEHOLD.validate_python(internal))
+
+    def person(self, internal: str) -> str:
+        """The recipient's pseudonym of an internal person pseudonym."""
+        return self._recipient_pseudonym(_PERSON.validate_python(internal))
+
+    def _recipient_pseudonym(self, internal: str) -> str:
+        # The internal pseudonym's own prefix (hh/p) is hashed with it, so a household and a
+        # person never share a recipient pseudonym.
+        return self._pseudonymiser._pseudonym(self._domain, internal, self.key_id)
 
 
 class PseudonymKeyFile:

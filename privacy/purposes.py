@@ -3,17 +3,16 @@ each may see (resources, sectors, fields, regions, look-back window)."""
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from contracts.vocabulary import Sector
 from privacy.actors import AnalystRole
+from privacy.registers import VersionedRegister, sorted_strings
 
 DEFAULT_REGISTER = Path(__file__).with_name("purposes.toml")
 
@@ -73,7 +72,7 @@ class Purpose(BaseModel):
 
     @field_serializer("roles", "resources", "sectors", "fields")
     def _sorted(self, values: frozenset[str]) -> list[str]:
-        return sorted(str(value) for value in values)  # same bytes in every process
+        return sorted_strings(values)
 
     @model_validator(mode="after")
     def _known_fields(self) -> Self:
@@ -85,12 +84,9 @@ class Purpose(BaseModel):
         return self
 
 
-class PurposeRegister(BaseModel):
+class PurposeRegister(VersionedRegister):
     """A version of the purpose register, validated as a whole when loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    version: int = Field(ge=1)
     purposes: dict[str, Purpose] = Field(min_length=1)
 
     @classmethod
@@ -98,13 +94,3 @@ class PurposeRegister(BaseModel):
         """Reads and validates a register file; a malformed file stops the service at start."""
         with path.open("rb") as handle:
             return cls.model_validate(tomllib.load(handle))
-
-    def canonical_json(self) -> bytes:
-        """The register as canonical JSON: what is recorded when a version is adopted."""
-        # Only fields added later carry defaults (restricted_access); leaving them out at their
-        # default keeps the fingerprint of a register adopted before they existed.
-        dump = self.model_dump(mode="json", exclude_defaults=True)
-        return orjson.dumps(dump, option=orjson.OPT_SORT_KEYS)
-
-    def fingerprint(self) -> str:
-        return hashlib.sha256(self.canonical_json()).hexdigest()

@@ -23,6 +23,7 @@ from privacy.revocations import RevocationList
 from services import wiring
 from services.audit.cli import audit_cli
 from services.event_store import open_ledger
+from services.export_cli import export_cli
 from services.inzage_cli import inzage
 from services.logs import configure_logging
 from services.model_cli import model_cli, safety_cli
@@ -48,6 +49,7 @@ app.add_typer(safety_cli, name="safety")
 app.add_typer(contracts, name="contracts")
 app.add_typer(retention_cli, name="retention")
 app.command()(inzage)
+app.add_typer(export_cli, name="export")
 
 
 def _settings(service: str) -> Settings:

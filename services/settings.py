@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.signal_v1 import SIGNAL_TOPIC_DEFAULT
 from privacy.purposes import DEFAULT_REGISTER
+from privacy.recipients import DEFAULT_RECIPIENTS
 from privacy.retention import DEFAULT_POLICY
 
 
@@ -57,6 +58,10 @@ class Settings(BaseSettings):
     )
     purpose_register: Path = Field(
         default=DEFAULT_REGISTER, description="The purpose register file (TOML)."
+    )
+    recipient_register: Path = Field(
+        default=DEFAULT_RECIPIENTS,
+        description="The register of external recipients of extracts (TOML).",
     )
 
     @property

@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from contracts.pseudonyms import HouseholdPseudonym, KeyId, PersonPseudonym
+from contracts.pseudonyms import (
+    HouseholdPseudonym,
+    KeyId,
+    PersonPseudonym,
+    RecipientId,
+    RecipientPseudonym,
+)
 from privacy.addresses import HomeAddress, InvalidAddressError
 from privacy.bsn import synthetic_bsn
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
@@ -22,6 +28,7 @@ PROPERTY = settings(max_examples=50, deadline=None)
 HOUSEHOLD = TypeAdapter(HouseholdPseudonym)
 PERSON = TypeAdapter(PersonPseudonym)
 KEY_ID = TypeAdapter(KeyId)
+RECIPIENT = TypeAdapter(RecipientPseudonym)
 
 # One keyring for the property tests (hypothesis does not mix with function-scoped fixtures).
 _SHARED_KEYRING = PseudonymKeyring(current="k1", keys={"k1": bytes(range(32))})
@@ -35,6 +42,8 @@ addresses = st.builds(
     house_number=st.integers(1, 99999),
     addition=st.text(alphabet="ABCDEFGHIJ0123456789", max_size=3),
 )
+
+recipient_ids = st.from_regex(r"\A[a-z][a-z0-9-]{1,39}\Z")
 
 
 def _digest(pseudonym: str) -> str:
@@ -184,6 +193,102 @@ def test_pseudonym_of_another_key_version(tmp_path: Path) -> None:
         address
     )
     assert pseudonymiser.household(address).startswith("hh.k2.")
+
+
+# --- recipient domains -------------------------------------------------------------------------
+
+
+def _internal(bsn: str, address: HomeAddress, key_id: str | None = None) -> tuple[str, str]:
+    """The radar's own household and person pseudonyms, which recipient pseudonyms are made of."""
+    pseudonymiser = Pseudonymiser(_SHARED_KEYRING)
+    return pseudonymiser.household(address, key_id), pseudonymiser.person(bsn, key_id)
+
+
+@PROPERTY
+@given(bsns, addresses, recipient_ids)
+def test_recipient_pseudonym_is_stable_per_recipient_and_key(
+    bsn: str, address: HomeAddress, recipient: str
+) -> None:
+    household, person = _internal(bsn, address)
+    one = Pseudonymiser(_SHARED_KEYRING).for_recipient(recipient)
+    two = Pseudonymiser(_SHARED_KEYRING).for_recipient(recipient, key_id="k1")
+    assert one.household(household) == two.household(household)
+    assert one.person(person) == two.person(person)
+    for made in (one.household(household), one.person(person)):
+        assert RECIPIENT.validate_python(made) == made
+        assert made.startswith(f"x.{recipient}.k1.")
+    assert one.household(household) != one.person(person)
+
+
+@PROPERTY
+@given(
+    st.lists(bsns, min_size=1, max_size=10, unique=True),
+    addresses,
+    st.lists(recipient_ids, min_size=2, max_size=2, unique=True),
+)
+def test_two_recipients_share_no_pseudonym(
+    numbers: list[str], address: HomeAddress, recipients: list[str]
+) -> None:
+    """Everything one recipient could receive is disjoint from what another could, digest by
+    digest, so their extracts cannot be joined on a pseudonym."""
+    household = Pseudonymiser(_SHARED_KEYRING).household(address)
+    persons = [Pseudonymiser(_SHARED_KEYRING).person(bsn) for bsn in numbers]
+    digests = []
+    for recipient in recipients:
+        domain = Pseudonymiser(_SHARED_KEYRING).for_recipient(recipient)
+        made = [domain.household(household), *(domain.person(p) for p in persons)]
+        assert len({_digest(m) for m in made}) == len(made)
+        digests.append({_digest(m) for m in made})
+    assert not digests[0] & digests[1]
+
+
+@PROPERTY
+@given(bsns, addresses, recipient_ids)
+def test_recipient_pseudonym_hides_the_internal_one(
+    bsn: str, address: HomeAddress, recipient: str
+) -> None:
+    domain = Pseudonymiser(_SHARED_KEYRING).for_recipient(recipient)
+    household, person = _internal(bsn, address)
+    for internal, made in (
+        (household, domain.household(household)),
+        (person, domain.person(person)),
+    ):
+        assert made != internal
+        assert internal not in made
+        assert _digest(internal) not in made
+        assert bsn not in made
+
+
+def test_recipient_pseudonyms_follow_the_key_version(tmp_path: Path) -> None:
+    """Made under the current key; an older version still gives the older extracts' ones."""
+    two_keys = PseudonymKeyring.load_or_create(
+        _write_keyring(tmp_path / "k.json", "k2", {"k1": _key_b64(1), "k2": _key_b64(2)})
+    )
+    only_old = PseudonymKeyring(current="k1", keys={"k1": two_keys.keys["k1"]})
+    household = Pseudonymiser(only_old).household(HomeAddress.normalised("1234AB", 5))
+    current = Pseudonymiser(two_keys).for_recipient("wodc-research").household(household)
+    old = Pseudonymiser(two_keys).for_recipient("wodc-research", "k1").household(household)
+    assert current.startswith("x.wodc-research.k2.")
+    assert old == Pseudonymiser(only_old).for_recipient("wodc-research").household(household)
+    assert _digest(old) != _digest(current)
+
+
+@pytest.mark.parametrize("recipient", ["", "x", "Wodc", "wodc.research", "wodc research", "1wodc"])
+def test_recipient_id_that_would_break_the_format_refused(recipient: str) -> None:
+    with pytest.raises(ValueError):
+        Pseudonymiser(_SHARED_KEYRING).for_recipient(recipient)
+    with pytest.raises(ValueError):
+        TypeAdapter(RecipientId).validate_python(recipient)
+
+
+@pytest.mark.parametrize("internal", ["123456782", "1234AB|12|", "x.wodc.k1." + "a" * 32, ""])
+def test_only_internal_pseudonyms_get_recipient_pseudonyms(internal: str) -> None:
+    """A plain identifier (or a recipient's pseudonym) is never hashed into an extract."""
+    domain = Pseudonymiser(_SHARED_KEYRING).for_recipient("inspectie-jenv")
+    with pytest.raises(ValueError):
+        domain.household(internal)
+    with pytest.raises(ValueError):
+        domain.person(internal)
 
 
 # --- addresses ----------------------------------------------------------------------------------

@@ -138,6 +138,7 @@ class ComplianceReport:
     notes: list[dict[str, Any]] = field(default_factory=list)
     break_glass: list[dict[str, Any]] = field(default_factory=list)
     cross_region: list[dict[str, Any]] = field(default_factory=list)
+    exports: list[dict[str, Any]] = field(default_factory=list)
     integrity: list[Fault] = field(default_factory=list)
 
     @property
@@ -156,6 +157,7 @@ class ComplianceReport:
             "notes": self.notes,
             "break_glass": self.break_glass,
             "cross_region": self.cross_region,
+            "exports": self.exports,
             "integrity": [f.as_dict() for f in self.integrity],
         }
 
@@ -282,6 +284,15 @@ def _summary(entry: LogEntry, finding: str | None = None) -> dict[str, Any]:
     if finding is not None:
         summary["finding"] = finding
     return summary
+
+
+def _export_summary(entry: LogEntry) -> dict[str, Any]:
+    keys = ("operator", "recipient", "register_version", "fields", "records", "since", "until")
+    return {
+        "seq": entry.seq,
+        "recorded_at": entry.recorded_at,
+        **{key: entry.payload.get(key) for key in keys},
+    }
 
 
 def _break_glass(entry: LogEntry, review: LogEntry | None) -> dict[str, Any]:

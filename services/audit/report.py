@@ -139,6 +139,8 @@ def access_html(report: Mapping[str, Any]) -> str:
         _table(report["break_glass"], review_columns),
         f"<h2>Accesses across regions, bovenregionaal ({len(report['cross_region'])})</h2>",
         _table(report["cross_region"], [*columns[:-1], "justification"]),
+        f"<h2>Extracts for external recipients ({len(report['exports'])})</h2>",
+        _table(report["exports"]),
         f"<h2>Refused although the policy allowed ({len(report['refused_though_allowed'])})</h2>",
         _table(report["refused_though_allowed"], columns),
         f"<h2>Notes ({len(report['notes'])})</h2>",

@@ -219,13 +219,22 @@ class TimelineStore(PositionedTables):
 
     def all_entries(self) -> list[TimelineEntry]:
         """Every row, in signal-id order: for comparing a read model with its rebuild."""
+        return self.occurred_between()
+
+    def occurred_between(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[TimelineEntry]:
+        """Every household's signals that occurred in [since, until), in signal-id order: what
+        an extract over a period is made of."""
+        query = select(timeline_signals).order_by(
+            timeline_signals.c.signal_id, timeline_signals.c.household
+        )
+        if since is not None:
+            query = query.where(timeline_signals.c.occurred_at >= stored_utc(since))
+        if until is not None:
+            query = query.where(timeline_signals.c.occurred_at < stored_utc(until))
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(timeline_signals).order_by(
-                    timeline_signals.c.signal_id, timeline_signals.c.household
-                )
-            ).all()
-        return [_entry(row._mapping) for row in rows]
+            return [_entry(row._mapping) for row in connection.execute(query)]
 
 
 def _row(entry: TimelineEntry) -> dict[str, object]:
