@@ -129,7 +129,7 @@ class IdentityVault:
             depositor = _Depositor(self, pseudonymiser)
             try:
                 with self._engine.begin() as connection:
-                    links = [depositor.deposit(connection, identity) for identity in identities]
+                    links = depositor.deposit(connection, identities)
             except IntegrityError:  # another ingest process stored one of them just now
                 if attempt + 1 == DEPOSIT_ATTEMPTS:
                     raise
@@ -146,7 +146,7 @@ class IdentityVault:
         signal after a key rotation before deciding to take it)."""
         depositor = _Depositor(self, pseudonymiser, store=False)
         with self._engine.connect() as connection:
-            return [depositor.deposit(connection, identity) for identity in identities]
+            return depositor.deposit(connection, identities)
 
     def household_pseudonym(self, address: HomeAddress, pseudonymiser: Pseudonymiser) -> str:
         """The pseudonym the radar knows an address by: as first known (under whichever key
@@ -247,8 +247,9 @@ class IdentityVault:
 
 
 class _Depositor:
-    """One deposit transaction: settles each pseudonym (known, linked to an earlier key
-    version's pseudonym, or new) and remembers what it settled for the vault's memory."""
+    """One deposit transaction for a batch of identities: settles every pseudonym (known,
+    linked to an earlier key version's pseudonym, or new) with a few set-wise statements, not
+    a round trip per person, and remembers what it settled for the vault's memory."""
 
     def __init__(
         self, vault: IdentityVault, pseudonymiser: Pseudonymiser, store: bool = True
@@ -256,114 +257,174 @@ class _Depositor:
         self.vault = vault
         self.pseudonymiser = pseudonymiser
         self.store = store
-        self.households: dict[str, tuple[str, str]] = {}
-        self.persons: dict[tuple[str, str], str] = {}
+        self.households: dict[str, tuple[str, str]] = {}  # pseudonym -> (subject, first)
+        self.persons: dict[tuple[str, str], str] = {}  # (pseudonym, subject) -> first
         self._keys: dict[str, bytes] = {}
+        self._rows: list[dict[str, object]] = []
+        self._connection: Connection | None = None
 
-    def deposit(self, connection: Connection, identity: Identity) -> tuple[PseudonymLink, ...]:
-        household = identity.household
-        subject, first = self._household(connection, identity)
-        links = [] if first == household else [_link(HOUSEHOLD, household, first)]
-        for person, bsn in identity.persons:
-            person_first = self._person(connection, person, bsn, subject)
+    def deposit(
+        self, connection: Connection, identities: Sequence[Identity]
+    ) -> list[tuple[PseudonymLink, ...]]:
+        self._connection = connection
+        self._settle_households(connection, identities)
+        self._settle_persons(connection, identities)
+        if self.store and self._rows:
+            connection.execute(insert(vault_identities), self._rows)
+        return [self._links(identity) for identity in identities]
+
+    def _links(self, identity: Identity) -> tuple[PseudonymLink, ...]:
+        subject, first = self.households[identity.household]
+        links = [] if first == identity.household else [_link(HOUSEHOLD, identity.household, first)]
+        for person, _bsn in identity.persons:
+            person_first = self.persons[(person, subject)]
             if person_first != person:
                 links.append(_link(PERSON, person, person_first))
         return tuple(dict.fromkeys(links))
 
-    def _household(self, connection: Connection, identity: Identity) -> tuple[str, str]:
-        """The household's subject and first-known pseudonym; stored when new."""
-        found = self._settled_household(connection, identity.household)
-        if found is not None:
-            return found
-        for version in self.pseudonymiser.earlier_versions():
-            earlier = self._settled_household(
-                connection, self.pseudonymiser.household(identity.address, version)
-            )
-            if earlier is not None:
-                subject, first = earlier
-                break
-        else:
-            if not self.store:
-                return "", identity.household
-            subject, key = self.vault.new_subject(connection)
-            self._keys[subject] = key
-            first = identity.household
-        if self.store:
-            row = (identity.household, subject, HOUSEHOLD, first)
-            self._store(connection, row, identity.address.canonical())
-        self.households[identity.household] = (subject, first)
-        return subject, first
+    # --- households -------------------------------------------------------------------------
 
-    def _settled_household(self, connection: Connection, pseudonym: str) -> tuple[str, str] | None:
-        found = self.households.get(pseudonym)
-        remembered = self.vault.households.get(pseudonym)
-        # A remembered household whose key is gone was erased (retention): ask the database.
-        if found is None and remembered is not None and self.vault.keys.key(remembered[0]):
-            found = remembered
-        if found is not None:
-            return found
-        row = connection.execute(
-            select(vault_identities.c.subject, vault_identities.c.first_known_as).where(
-                vault_identities.c.pseudonym == pseudonym, vault_identities.c.kind == HOUSEHOLD
-            )
-        ).first()
-        if row is None:
-            return None
-        self.households[pseudonym] = (row.subject, row.first_known_as)
-        return row.subject, row.first_known_as
+    def _settle_households(self, connection: Connection, identities: Sequence[Identity]) -> None:
+        addresses = {i.household: i.address for i in identities}
+        for pseudonym in addresses:
+            remembered = self.vault.households.get(pseudonym)
+            # A remembered household whose key is gone was erased (retention): look again.
+            if remembered is not None and self.vault.keys.key(remembered[0]) is not None:
+                self.households[pseudonym] = remembered
+        unsettled = [p for p in addresses if p not in self.households]
+        self.households.update(self._stored(connection, HOUSEHOLD, unsettled))
+        earlier = self._earlier_households(
+            connection, {p: addresses[p] for p in addresses if p not in self.households}
+        )
+        for pseudonym, address in addresses.items():
+            if pseudonym in self.households:
+                if pseudonym not in earlier:
+                    continue
+            elif not self.store:
+                self.households[pseudonym] = ("", pseudonym)
+                continue
+            else:
+                subject = str(uuid.uuid4())
+                self._keys[subject] = self.vault.keys.key_or_new(subject, connection)
+                self.households[pseudonym] = (subject, pseudonym)
+            subject, first = self.households[pseudonym]
+            if self.store:
+                self._add(pseudonym, subject, HOUSEHOLD, first, address.canonical())
 
-    def _person(self, connection: Connection, person: str, bsn: str, subject: str) -> str:
-        """The person's first-known pseudonym; their BSN is stored under this household."""
-        settled = self.persons.get((person, subject)) or self.vault.persons.get((person, subject))
-        if settled is not None:
-            return settled
+    def _earlier_households(
+        self, connection: Connection, unknown: dict[str, HomeAddress]
+    ) -> set[str]:
+        """Settles new pseudonyms of households the vault knows under an earlier key
+        version; returns those it settled so."""
+        candidates = {
+            self.pseudonymiser.household(address, version): (pseudonym, rank)
+            for pseudonym, address in unknown.items()
+            for rank, version in enumerate(self.pseudonymiser.earlier_versions())
+        }
+        found = self._stored(connection, HOUSEHOLD, list(candidates))
+        best: dict[str, tuple[int, tuple[str, str]]] = {}
+        for earlier, settled in found.items():
+            pseudonym, rank = candidates[earlier]
+            if pseudonym not in best or rank < best[pseudonym][0]:
+                best[pseudonym] = (rank, settled)
+        for pseudonym, (_rank, settled) in best.items():
+            self.households[pseudonym] = settled
+        return set(best)
+
+    # --- persons ----------------------------------------------------------------------------
+
+    def _settle_persons(self, connection: Connection, identities: Sequence[Identity]) -> None:
+        needed: dict[tuple[str, str], str] = {}
+        for identity in identities:
+            subject = self.households[identity.household][0]
+            for person, bsn in identity.persons:
+                remembered = self.vault.persons.get((person, subject))
+                if remembered is not None:
+                    self.persons[(person, subject)] = remembered
+                elif (person, subject) not in self.persons:
+                    needed[(person, subject)] = bsn
+        if not needed:
+            return
+        rows = self._person_rows(connection, {person for person, _ in needed})
+        first = {person: known for person, (_subjects, known) in rows.items()}
+        first.update(self._earlier_persons(connection, needed, set(first)))
+        for (person, subject), bsn in needed.items():
+            settled = first.get(person, person)
+            self.persons[(person, subject)] = settled
+            stored_under = rows.get(person, (set(), ""))[0]
+            if self.store and subject not in stored_under:
+                self._add(person, subject, PERSON, settled, bsn)
+
+    def _person_rows(
+        self, connection: Connection, persons: set[str]
+    ) -> dict[str, tuple[set[str], str]]:
+        """Per stored person pseudonym: the households (subjects) holding it, and who it first
+        was."""
+        found: dict[str, tuple[set[str], str]] = {}
+        for row in connection.execute(
+            select(
+                vault_identities.c.pseudonym,
+                vault_identities.c.subject,
+                vault_identities.c.first_known_as,
+            ).where(vault_identities.c.kind == PERSON, vault_identities.c.pseudonym.in_(persons))
+        ):
+            found.setdefault(row.pseudonym, (set(), row.first_known_as))[0].add(row.subject)
+        return found
+
+    def _earlier_persons(
+        self, connection: Connection, needed: dict[tuple[str, str], str], known: set[str]
+    ) -> dict[str, str]:
+        """First-known pseudonyms of persons new under this key but known under an earlier."""
+        candidates = {
+            self.pseudonymiser.person(bsn, version): (person, rank)
+            for (person, _subject), bsn in needed.items()
+            if person not in known
+            for rank, version in enumerate(self.pseudonymiser.earlier_versions())
+        }
+        if not candidates:
+            return {}
+        best: dict[str, tuple[int, str]] = {}
+        for earlier, (_subjects, first) in self._person_rows(connection, set(candidates)).items():
+            person, rank = candidates[earlier]
+            if person not in best or rank < best[person][0]:
+                best[person] = (rank, first)
+        return {person: first for person, (_rank, first) in best.items()}
+
+    # --- storing ------------------------------------------------------------------------------
+
+    def _stored(
+        self, connection: Connection, kind: str, pseudonyms: list[str]
+    ) -> dict[str, tuple[str, str]]:
+        """(subject, first-known) of stored rows of this kind, by pseudonym."""
+        if not pseudonyms:
+            return {}
         rows = connection.execute(
-            select(vault_identities.c.subject, vault_identities.c.first_known_as).where(
-                vault_identities.c.pseudonym == person, vault_identities.c.kind == PERSON
-            )
-        ).all()
-        first = rows[0].first_known_as if rows else self._earlier_person(connection, bsn)
-        first = first or person
-        if self.store and all(row.subject != subject for row in rows):
-            self._store(connection, (person, subject, PERSON, first), bsn)
-        self.persons[(person, subject)] = first
-        return first
+            select(
+                vault_identities.c.pseudonym,
+                vault_identities.c.subject,
+                vault_identities.c.first_known_as,
+            ).where(vault_identities.c.kind == kind, vault_identities.c.pseudonym.in_(pseudonyms))
+        )
+        return {row.pseudonym: (row.subject, row.first_known_as) for row in rows}
 
-    def _earlier_person(self, connection: Connection, bsn: str) -> str | None:
-        """The first-known pseudonym of this BSN under an earlier key version, if any."""
-        for version in self.pseudonymiser.earlier_versions():
-            first = connection.execute(
-                select(vault_identities.c.first_known_as)
-                .where(
-                    vault_identities.c.pseudonym == self.pseudonymiser.person(bsn, version),
-                    vault_identities.c.kind == PERSON,
-                )
-                .limit(1)
-            ).scalar_one_or_none()
-            if first is not None:
-                return str(first)
-        return None
-
-    def _store(
-        self,
-        connection: Connection,
-        row: tuple[str, str, str, str],
-        plaintext: str,
-    ) -> None:
-        """Stores an identifier encrypted under its household's data key, bound to its row
-        (pseudonym, subject, kind, first-known pseudonym)."""
-        pseudonym, subject, kind, first = row
-        key = self._keys.get(subject) or self.vault.data_key(connection, subject)
-        self._keys[subject] = key
-        connection.execute(
-            insert(vault_identities).values(
-                pseudonym=pseudonym,
-                subject=subject,
-                kind=kind,
-                first_known_as=first,
-                sealed=seal(key, plaintext.encode(), _row_context(pseudonym, subject, kind)),
-                created_at=datetime.now(UTC),
-            )
+    def _add(self, pseudonym: str, subject: str, kind: str, first: str, plaintext: str) -> None:
+        """Queues an identifier for storing, encrypted under its household's data key and
+        bound to its row."""
+        key = self._keys.get(subject)
+        if key is None:
+            key = self.vault.keys.key(subject, self._connection)
+            if key is None:
+                raise UnreadableError("this household's key was destroyed")
+            self._keys[subject] = key
+        self._rows.append(
+            {
+                "pseudonym": pseudonym,
+                "subject": subject,
+                "kind": kind,
+                "first_known_as": first,
+                "sealed": seal(key, plaintext.encode(), _row_context(pseudonym, subject, kind)),
+                "created_at": datetime.now(UTC),
+            }
         )
 
 

@@ -168,3 +168,33 @@ def test_any_interleaving_of_rotations_and_signals_keeps_one_person_one_person(
             person = keys.person(bsn)
             known = {link.pseudonym: link.known_as for link in links}.get(person, person)
             assert first.setdefault(bsn, known) == known
+
+
+def test_a_batch_settles_shared_people_and_rotated_homes_together(
+    vault: IdentityVault, tmp_path: Path
+) -> None:
+    """One deposit of many signals: the same child in two homes and twice in one home, a home
+    known under the previous key, a home new to the radar."""
+    path = tmp_path / "pseudonyms.json"
+    k1 = _keys(path)
+    vault.deposit([_identity(k1, HOME, PARENT, CHILD)], k1)
+    PseudonymKeyring.rotate(path)
+    k2 = _keys(path)
+    batch = [
+        _identity(k2, HOME, CHILD),
+        _identity(k2, ELSEWHERE, OTHER, CHILD),
+        _identity(k2, HOME, PARENT, CHILD),
+    ]
+    first, elsewhere, again = vault.deposit(batch, k2)
+    assert {(x.kind, x.known_as) for x in first} == {
+        ("household", k1.household(HOME)),
+        ("person", k1.person(CHILD)),
+    }
+    assert [(x.kind, x.known_as) for x in elsewhere] == [("person", k1.person(CHILD))]
+    assert {x.known_as for x in again} == {k1.household(HOME), k1.person(PARENT), k1.person(CHILD)}
+    assert vault.deposit(batch, k2) == [first, elsewhere, again], "a second time changes nothing"
+    home = vault.household_identity(k1.household(HOME))
+    assert home is not None and home.persons == {k1.person(PARENT): PARENT, k1.person(CHILD): CHILD}
+    other = vault.household_identity(k2.household(ELSEWHERE))
+    assert other is not None
+    assert other.persons == {k2.person(OTHER): OTHER, k1.person(CHILD): CHILD}
