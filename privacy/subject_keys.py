@@ -63,6 +63,7 @@ class SubjectKeyStore:
         self._table = table
         self._purpose = purpose  # bound into every wrap, so a key moved between stores fails
         self._cache: dict[str, tuple[float, bytes]] = {}
+        self._absent: set[str] = set()  # found without a key by `missing` (a hint only)
         self._lock = threading.Lock()
 
     def key(self, subject: str, connection: Connection | None = None) -> bytes | None:
@@ -84,7 +85,10 @@ class SubjectKeyStore:
     def key_or_new(self, subject: str, connection: Connection | None = None) -> bytes:
         """The subject's data key, made (and stored wrapped) when it has none; within the
         given transaction's connection, if any (SQLite allows one writer at a time)."""
-        existing = self.key(subject, connection)
+        with self._lock:
+            known_absent = subject in self._absent
+            self._absent.discard(subject)
+        existing = None if known_absent else self.key(subject, connection)
         if existing is not None:
             return existing
         key = new_data_key()
@@ -109,22 +113,61 @@ class SubjectKeyStore:
         return key
 
     def missing(self, subjects: Iterable[str]) -> set[str]:
-        """Which subjects have no key now (asked of the database, not the memory); keys
-        remembered for them are forgotten."""
+        """Which subjects have no key now, asked of the database in one query (not of the
+        memory). The keys of the others are fetched and remembered on the way, so the batch
+        that asked needs no further round trip per subject; keys remembered for missing
+        subjects are forgotten (they were destroyed)."""
         asked = set(subjects)
         if not asked:
             return set()
         with self._engine.connect() as connection:
-            present = set(
-                connection.execute(
-                    select(self._table.c.subject).where(self._table.c.subject.in_(asked))
-                ).scalars()
+            rows = connection.execute(
+                select(self._table).where(self._table.c.subject.in_(asked))
+            ).all()
+        for row in rows:
+            key = self._kek.unwrap(
+                WrappedKey(row.kek_id, row.wrapped_key), self._context(row.subject)
             )
-        gone = asked - present
+            self._remember(row.subject, key)
+        gone = asked - {row.subject for row in rows}
         with self._lock:
             for subject in gone:
                 self._cache.pop(subject, None)
+            if len(self._absent) > KEY_CACHE_SIZE:
+                self._absent.clear()
+            self._absent.update(gone)
         return gone
+
+    def ensure(self, subjects: Iterable[str]) -> None:
+        """Makes sure each subject has a key: those without one get theirs in one
+        transaction (one commit for a whole batch of new households, not one each)."""
+        wanted = {s for s in subjects if self._cached(s) is None}
+        absent = self.missing(wanted) if wanted else set()
+        if not absent:
+            return
+        made = {subject: new_data_key() for subject in sorted(absent)}
+        rows = []
+        for subject, key in made.items():
+            wrapped = self._kek.wrap(key, self._context(subject))
+            rows.append(
+                {
+                    "subject": subject,
+                    "kek_id": wrapped.kek_id,
+                    "wrapped_key": wrapped.wrapped,
+                    "created_at": datetime.now(UTC),
+                }
+            )
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(insert(self._table), rows)
+        except IntegrityError:  # another process made some of them: take theirs one by one
+            for subject in made:
+                self.key_or_new(subject)
+            return
+        with self._lock:
+            self._absent.difference_update(made)
+        for subject, key in made.items():
+            self._remember(subject, key)
 
     def destroy(self, subjects: Iterable[str]) -> int:
         """Destroys the subjects' keys; returns how many existed. Best effort is made to leave

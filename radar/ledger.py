@@ -84,6 +84,10 @@ class SignalLedger(EventSourcedProjection[UUID]):
         a cached copy of an erased household is never carried on."""
         return set()
 
+    def prepare_storage(self, aggregate_ids: Sequence[UUID]) -> None:
+        """Called with the aggregates a batch is about to store: a store that needs something
+        per aggregate (a data key) gets it for the whole batch at once."""
+
     def record_batch(self, batch: SignalBatch, tracking: Tracking) -> BatchOutcome:
         """Applies the batch and stores its events together with the tracking position."""
         try:
@@ -129,6 +133,7 @@ class SignalLedger(EventSourcedProjection[UUID]):
                 case = after_new_signals(household, case, model, signal_ids)
                 if case is not None:
                     touched.append(case)
+        self.prepare_storage([aggregate.id for aggregate in touched])
         processing_event.collect_events(*touched)
         recorded = sum(len(ids) for ids in new_signals.values())
         batch.outcome = BatchOutcome(recorded, duplicates)

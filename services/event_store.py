@@ -77,6 +77,9 @@ class EncryptedSignalLedger(SignalLedger):
     def construct_mapper(self) -> Mapper[UUID]:
         return SubjectEncryptingMapper(self.construct_transcoder(), self.subject_keys)
 
+    def prepare_storage(self, aggregate_ids: Sequence[UUID]) -> None:
+        self.subject_keys.ensure(str(i) for i in aggregate_ids)
+
     def unreadable_among(self, aggregate_ids: Sequence[UUID]) -> set[UUID]:
         return {UUID(s) for s in self.subject_keys.missing(str(i) for i in aggregate_ids)}
 
@@ -103,6 +106,9 @@ def open_ledger(database: Database) -> EncryptedSignalLedger:
 def readable_events(ledger: SignalLedger, notifications: Iterable[Any]) -> list[tuple[int, Any]]:
     """(notification id, domain event) for each notification whose content still exists;
     erased ones (retention) are passed over: they have a place in the log, no content."""
+    notifications = list(notifications)
+    if isinstance(ledger, EncryptedSignalLedger):  # the batch's keys in one query
+        ledger.subject_keys.missing({str(n.originator_id) for n in notifications})
     events = []
     for notification in notifications:
         try:
