@@ -110,9 +110,15 @@ _DETECTORS = (
 )
 
 
+# Every identifier the detectors find holds a digit (BSN, postcode, phone, date) or an @.
+_MAY_HOLD_AN_IDENTIFIER = re.compile(r"[\d@]")
+
+
 def identifier_kinds(text: str) -> list[str]:
     """The kinds of identifier the text seems to hold ('a BSN', 'a phone number', ...), in a
     fixed order, without repeats; empty when it holds none."""
+    if _MAY_HOLD_AN_IDENTIFIER.search(text) is None:  # most strings: enum values, names
+        return []
     kinds: list[str] = []
     for detector in _DETECTORS:
         if detector.kind not in kinds and any(

@@ -145,7 +145,19 @@ class SubjectKeyStore:
         absent = self.missing(wanted) if wanted else set()
         if not absent:
             return
-        made = {subject: new_data_key() for subject in sorted(absent)}
+        try:
+            with self._engine.begin() as connection:
+                self.create(absent, connection)
+        except IntegrityError:  # another process made some of them: take theirs one by one
+            for subject in absent:
+                self.key_or_new(subject)
+
+    def create(self, subjects: Iterable[str], connection: Connection) -> dict[str, bytes]:
+        """New keys for subjects known to have none (e.g. fresh random ids), stored in the
+        given transaction with one statement; IntegrityError if one had a key after all."""
+        made = {subject: new_data_key() for subject in sorted(set(subjects))}
+        if not made:
+            return made
         rows = []
         for subject, key in made.items():
             wrapped = self._kek.wrap(key, self._context(subject))
@@ -157,17 +169,12 @@ class SubjectKeyStore:
                     "created_at": datetime.now(UTC),
                 }
             )
-        try:
-            with self._engine.begin() as connection:
-                connection.execute(insert(self._table), rows)
-        except IntegrityError:  # another process made some of them: take theirs one by one
-            for subject in made:
-                self.key_or_new(subject)
-            return
+        connection.execute(insert(self._table), rows)
         with self._lock:
             self._absent.difference_update(made)
         for subject, key in made.items():
             self._remember(subject, key)
+        return made
 
     def destroy(self, subjects: Iterable[str]) -> int:
         """Destroys the subjects' keys; returns how many existed. Best effort is made to leave

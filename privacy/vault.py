@@ -296,20 +296,16 @@ class _Depositor:
         earlier = self._earlier_households(
             connection, {p: addresses[p] for p in addresses if p not in self.households}
         )
-        for pseudonym, address in addresses.items():
-            if pseudonym in self.households:
-                if pseudonym not in earlier:
-                    continue
-            elif not self.store:
-                self.households[pseudonym] = ("", pseudonym)
-                continue
-            else:
-                subject = str(uuid.uuid4())
-                self._keys[subject] = self.vault.keys.key_or_new(subject, connection)
-                self.households[pseudonym] = (subject, pseudonym)
+        new = [p for p in addresses if p not in self.households]
+        if not self.store:
+            self.households.update((p, ("", p)) for p in new)
+            return
+        subjects = {p: str(uuid.uuid4()) for p in new}  # fresh ids: certainly without a key
+        self._keys.update(self.vault.keys.create(subjects.values(), connection))
+        self.households.update((p, (subject, p)) for p, subject in subjects.items())
+        for pseudonym in [*new, *earlier]:
             subject, first = self.households[pseudonym]
-            if self.store:
-                self._add(pseudonym, subject, HOUSEHOLD, first, address.canonical())
+            self._add(pseudonym, subject, HOUSEHOLD, first, addresses[pseudonym].canonical())
 
     def _earlier_households(
         self, connection: Connection, unknown: dict[str, HomeAddress]
