@@ -11,6 +11,10 @@ from typing import Any
 
 from privacy.policy import Obligations
 
+ALWAYS_WITH_THE_SIGNAL = frozenset({"corrected"})
+"""Marks shown with every disclosed signal that carries them, whatever the purpose's fields:
+values shown without saying that their publisher corrected them would mislead."""
+
 
 def disclose(
     obligations: Obligations, signals: Iterable[Mapping[str, Any]]
@@ -22,5 +26,11 @@ def disclose(
             continue
         if obligations.not_before is not None and signal["occurred_at"] < obligations.not_before:
             continue
-        shown.append({k: v for k, v in signal.items() if k in obligations.fields})
+        shown.append(
+            {
+                k: v
+                for k, v in signal.items()
+                if k in obligations.fields or k in ALWAYS_WITH_THE_SIGNAL
+            }
+        )
     return shown

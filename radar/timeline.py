@@ -14,6 +14,8 @@ from uuid import UUID
 from radar.household import Household
 
 SIGNAL_RECORDED: type = Household.SignalRecorded  # type: ignore[attr-defined]
+SIGNAL_CORRECTED: type = Household.SignalCorrected  # type: ignore[attr-defined]
+SIGNAL_RETRACTED: type = Household.SignalRetracted  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class TimelineEntry:
     received_at: datetime
     region: str
     persons: tuple[tuple[str, str], ...]  # (person pseudonym, role)
+    corrected: bool = False  # the publisher corrected signal type, severity or occurred-at
 
     def sort_key(self) -> tuple[datetime, datetime, str]:
         """Timelines read in occurred-at order; ties broken stably."""
@@ -39,8 +42,9 @@ class TimelineEntry:
 
     def record(self) -> dict[str, Any]:
         """The entry under the field names the query API and the purpose register use (plus
-        received_at and position, which no purpose discloses), for disclosure to reduce."""
-        return {
+        received_at and position, which no purpose discloses), for disclosure to reduce; a
+        corrected signal is marked so."""
+        record: dict[str, Any] = {
             "signal_id": str(self.signal_id),
             "organisation": self.organisation,
             "sector": self.sector,
@@ -53,6 +57,9 @@ class TimelineEntry:
             "persons": [{"pseudonym": p, "role": r} for p, r in self.persons],
             "position": self.position,
         }
+        if self.corrected:
+            record["corrected"] = True
+        return record
 
 
 def timeline_entry(position: int, event: Any) -> TimelineEntry | None:

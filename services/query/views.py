@@ -29,6 +29,9 @@ class SignalView(BaseModel):
     reported_at: datetime | None = None
     region: str | None = None
     persons: list[PersonView] | None = None
+    corrected: bool | None = Field(
+        default=None, description="true when the publisher corrected the signal's values"
+    )
 
 
 class TimelineView(BaseModel):

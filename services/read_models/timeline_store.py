@@ -15,6 +15,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     MetaData,
@@ -22,11 +23,20 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    false,
     insert,
     select,
+    update,
 )
+from sqlalchemy.engine import Connection
 
-from radar.timeline import SIGNAL_RECORDED, TimelineEntry, timeline_entry
+from radar.timeline import (
+    SIGNAL_CORRECTED,
+    SIGNAL_RECORDED,
+    SIGNAL_RETRACTED,
+    TimelineEntry,
+    timeline_entry,
+)
 from services.database import stored_utc
 from services.read_models.positions import (
     PositionedTables,
@@ -56,6 +66,8 @@ timeline_signals = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("region", String(8), nullable=False),
     Column("persons", JSON, nullable=False),
+    # Rectification: corrected values replace the recorded ones; a retracted signal's row goes.
+    Column("corrected", Boolean, nullable=False, server_default=false()),
 )
 
 
@@ -63,22 +75,36 @@ class TimelineStore(PositionedTables):
     """Reads and writes the timeline tables in one database (a ReadModel)."""
 
     name = TIMELINE_PROJECTION
-    topics: tuple[str, ...] = (get_topic(SIGNAL_RECORDED),)
+    topics: tuple[str, ...] = (
+        get_topic(SIGNAL_RECORDED),
+        get_topic(SIGNAL_CORRECTED),
+        get_topic(SIGNAL_RETRACTED),
+    )
     tables = metadata
 
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
     ) -> None:
-        """Projects ledger events (by notification id) into timeline rows."""
-        entries = [e for e in (timeline_entry(n, event) for n, event in events) if e is not None]
-        self.apply(entries, expected, new_position)
+        """Projects ledger events (by notification id) into timeline rows, in store order:
+        a correction or retraction always follows the signal it concerns."""
+        with self.engine.begin() as connection:
+            move_position(connection, self.name, expected, new_position)
+            entries: list[TimelineEntry] = []
+            for position, event in events:
+                entry = timeline_entry(position, event)
+                if entry is not None:
+                    entries.append(entry)
+                elif isinstance(event, SIGNAL_CORRECTED | SIGNAL_RETRACTED):
+                    _insert(connection, entries)
+                    entries = []
+                    _rectify(connection, event)
+            _insert(connection, entries)
 
     def apply(self, entries: Sequence[TimelineEntry], expected: int, new_position: int) -> None:
         """Adds entries and moves the position from `expected` to `new_position`, atomically."""
         with self.engine.begin() as connection:
             move_position(connection, self.name, expected, new_position)
-            if entries:
-                connection.execute(insert(timeline_signals), [_row(e) for e in entries])
+            _insert(connection, entries)
 
     def reset(self) -> None:
         """Empties the read model so that it is rebuilt from the start of the event store."""
@@ -115,6 +141,33 @@ class TimelineStore(PositionedTables):
         return [_entry(row._mapping) for row in rows]
 
 
+def _insert(connection: Connection, entries: Sequence[TimelineEntry]) -> None:
+    if entries:
+        connection.execute(insert(timeline_signals), [_row(e) for e in entries])
+
+
+def _rectify(connection: Connection, event: Any) -> None:
+    """A correction replaces the values shown; a retraction takes the signal off the timeline
+    (the store keeps both the original and the retraction)."""
+    values = event.__dict__
+    row = (timeline_signals.c.household == values["household"]) & (
+        timeline_signals.c.signal_id == str(values["signal_id"])
+    )
+    if isinstance(event, SIGNAL_RETRACTED):
+        connection.execute(delete(timeline_signals).where(row))
+        return
+    connection.execute(
+        update(timeline_signals)
+        .where(row)
+        .values(
+            signal_type=values["signal_type"],
+            severity=values["severity"],
+            occurred_at=stored_utc(values["occurred_at"]),
+            corrected=True,
+        )
+    )
+
+
 def _row(entry: TimelineEntry) -> dict[str, object]:
     return {
         "signal_id": str(entry.signal_id),
@@ -129,6 +182,7 @@ def _row(entry: TimelineEntry) -> dict[str, object]:
         "received_at": stored_utc(entry.received_at),
         "region": entry.region,
         "persons": [list(person) for person in entry.persons],
+        "corrected": entry.corrected,
     }
 
 
@@ -148,4 +202,5 @@ def _entry(values: RowMapping) -> TimelineEntry:
         received_at=stored_utc(values["received_at"]),
         region=values["region"],
         persons=tuple((p[0], p[1]) for p in values["persons"]),
+        corrected=bool(values["corrected"]),
     )
