@@ -10,11 +10,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contracts.signal_v1 import SIGNAL_TOPIC_DEFAULT, SignalEventV1
+from contracts.correction_v1 import CORRECTION_SCHEMA, SignalCorrectionV1
+from contracts.signal_v1 import SIGNAL_SCHEMA, SIGNAL_TOPIC_DEFAULT, SignalEventV1
 from contracts.vocabulary import SIGNAL_TYPES
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 SIGNAL_SCHEMA_FILE = "signal-event.v1.schema.json"
+CORRECTION_SCHEMA_FILE = "signal-correction.v1.schema.json"
 ASYNCAPI_FILE = "asyncapi.json"
 
 
@@ -33,8 +35,17 @@ def signal_event_schema() -> dict[str, Any]:
     return schema
 
 
+def signal_correction_schema() -> dict[str, Any]:
+    """The JSON Schema of SignalCorrectionV1."""
+    schema = SignalCorrectionV1.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"urn:signal-radar:contracts:{CORRECTION_SCHEMA_FILE}"
+    return schema
+
+
 def asyncapi_document() -> dict[str, Any]:
-    """An AsyncAPI 3.0 description of the signals topic."""
+    """An AsyncAPI 3.0 description of the signals topic: signals and their corrections,
+    told apart by the `schema` header."""
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -48,14 +59,18 @@ def asyncapi_document() -> dict[str, Any]:
         "channels": {
             "signals": {
                 "address": SIGNAL_TOPIC_DEFAULT,
-                "messages": {"signalEventV1": {"$ref": "#/components/messages/signalEventV1"}},
+                "messages": {
+                    "signalEventV1": {"$ref": "#/components/messages/signalEventV1"},
+                    "signalCorrectionV1": {"$ref": "#/components/messages/signalCorrectionV1"},
+                },
             }
         },
         "operations": {
             "publishSignal": {
                 "action": "send",
                 "channel": {"$ref": "#/channels/signals"},
-                "summary": "The ingest service publishes each accepted signal once.",
+                "summary": "The ingest service publishes each accepted signal, correction "
+                "and retraction once.",
             },
             "consumeSignal": {
                 "action": "receive",
@@ -70,13 +85,31 @@ def asyncapi_document() -> dict[str, Any]:
                     "contentType": "application/json",
                     "headers": {
                         "type": "object",
-                        "properties": {"schema": {"type": "string", "const": "radar.signal.v1"}},
+                        "properties": {"schema": {"type": "string", "const": SIGNAL_SCHEMA}},
                     },
                     "bindings": {
                         "kafka": {"key": {"type": "string", "description": "household pseudonym"}}
                     },
                     "payload": {"$ref": f"./{SIGNAL_SCHEMA_FILE}"},
-                }
+                },
+                "signalCorrectionV1": {
+                    "name": "SignalCorrectionV1",
+                    "contentType": "application/json",
+                    "headers": {
+                        "type": "object",
+                        "properties": {"schema": {"type": "string", "const": CORRECTION_SCHEMA}},
+                    },
+                    "bindings": {
+                        "kafka": {
+                            "key": {
+                                "type": "string",
+                                "description": "household pseudonym as first known, the key "
+                                "of the corrected signal",
+                            }
+                        }
+                    },
+                    "payload": {"$ref": f"./{CORRECTION_SCHEMA_FILE}"},
+                },
             }
         },
     }
@@ -86,6 +119,7 @@ def rendered_files() -> dict[str, str]:
     """File name -> exact text of every generated contract file."""
     return {
         SIGNAL_SCHEMA_FILE: _render(signal_event_schema()),
+        CORRECTION_SCHEMA_FILE: _render(signal_correction_schema()),
         ASYNCAPI_FILE: _render(asyncapi_document()),
     }
 

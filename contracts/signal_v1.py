@@ -24,6 +24,8 @@ from contracts.regions import VtRegion
 from contracts.vocabulary import PersonRole, Sector, Severity, SignalType, sector_may_publish
 
 SIGNAL_TOPIC_DEFAULT = "radar.signals.v1"
+SIGNAL_SCHEMA = "radar.signal.v1"
+"""The Kafka `schema` header of a signal record (corrections have their own)."""
 MAX_PERSONS_PER_SIGNAL = 20
 CLOCK_SKEW_ALLOWED = timedelta(minutes=5)
 

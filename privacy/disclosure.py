@@ -24,11 +24,16 @@ def shows(obligations: Obligations, signal: Mapping[str, Any]) -> bool:
     return obligations.not_before is None or signal["occurred_at"] >= obligations.not_before
 
 
+ALWAYS_WITH_THE_SIGNAL = frozenset({"corrected"})
+"""Marks shown with every disclosed signal that carries them, whatever the purpose's fields:
+values shown without saying that their publisher corrected them would mislead."""
+
+
 def disclose(
     obligations: Obligations, signals: Iterable[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """The signals the obligations allow, each reduced to the allowed fields."""
-    fields = obligations.fields
+    fields = obligations.fields | ALWAYS_WITH_THE_SIGNAL
     if "persons" in fields:
         fields = fields | MEMBERSHIP_FIELDS
     return [

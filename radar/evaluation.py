@@ -13,7 +13,7 @@ from radar.alerts import AlertKind
 from radar.case import HouseholdCase
 from radar.household import Household
 from radar.regions import responsible_region
-from radar.risk import Assessment, SignalFact, assess, sectors_near
+from radar.risk import Assessment, SignalFact, assess, score_at, sectors_near
 from radar.risk_model import RiskModel
 from radar.safety import dutch_date
 
@@ -23,17 +23,31 @@ def after_new_signals(
     case: HouseholdCase | None,
     model: RiskModel,
     new_signal_ids: Collection[str],
+    corrected_signal_ids: Collection[str] = (),
+    corrected_at: datetime | None = None,
 ) -> HouseholdCase | None:
     """Moves the household's region, rescores it and raises the alerts the new signals call
-    for; returns the case (opened when a first alert is raised)."""
+    for; returns the case (opened when a first alert is raised).
+
+    Corrections and retractions (the latest received at `corrected_at`) rescore the same way.
+    Alerts already raised stay: people act on them. A retraction raises nothing; a correction
+    counts as news only when it raises the score, so a lowered severity alerts no one.
+    """
     facts = household.signal_facts()
-    region = follow_region(household, case, reason="signal")
-    as_of = max(f.received_at for f in facts)
-    if household.latest_score is not None:
-        as_of = max(as_of, household.latest_score["as_of"])
+    region = follow_region(household, case, reason="signal" if new_signal_ids else "correction")
+    previous = household.latest_assessment()
+    moments = [f.received_at for f in facts]
+    moments += [m for m in (corrected_at, previous.as_of if previous else None) if m is not None]
+    as_of = max(moments)
     assessment = assess(facts, model, as_of)
-    household.change_score(assessment, cause="signals")
-    new = sorted((f for f in facts if f.signal_id in new_signal_ids), key=lambda f: f.signal_id)
+    household.change_score(assessment, cause="signals" if new_signal_ids else "correction")
+    news = set(new_signal_ids)
+    if corrected_signal_ids and (
+        previous is None
+        or assessment.score > score_at(previous.contributions, previous.as_of, as_of)
+    ):
+        news |= set(corrected_signal_ids)
+    new = sorted((f for f in facts if f.signal_id in news), key=lambda f: f.signal_id)
     if not new or region is None:
         return case
     if case is not None:

@@ -14,6 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
 from radar.alerts import StaffRef
 from radar.regions import RegionEvidence
@@ -30,6 +31,11 @@ class MembershipError(ValueError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(reason)
         self.field = field
+
+
+class SignalNotCorrectableError(LookupError):
+    """The household never recorded the signal a correction names, or it was retracted: the
+    correction applies nowhere."""
 
 
 def household_id(pseudonym: str) -> UUID:
@@ -57,7 +63,7 @@ class Household(Aggregate):
 
     @staticmethod
     def upcast_v2_v3(state: dict[str, Any]) -> None:
-        state.update(first_seen=None, pseudonym_links={})
+        state.update(first_seen=None, pseudonym_links={}, corrections={})
 
     @staticmethod
     def create_id(pseudonym: str) -> UUID:
@@ -78,6 +84,9 @@ class Household(Aggregate):
         self.first_seen: dict[str, datetime] | None = {}
         # Re-keying: pseudonym made with a newer key version -> the one first known.
         self.pseudonym_links: dict[str, str] = {}
+        # Rectification: correction id -> {"signal_id", "kind"}; makes each correction apply
+        # once and tells which signals were retracted.
+        self.corrections: dict[str, dict[str, str]] = {}
 
     def has_signal(self, event_id: UUID) -> bool:
         """Whether this signal (by its publisher-chosen event id) was already recorded."""
@@ -161,6 +170,99 @@ class Household(Aggregate):
     def _pseudonyms_rekeyed(self, household: str, key_id: str, links: list[dict[str, str]]) -> None:
         for link in links:
             self.pseudonym_links[link["pseudonym"]] = link["known_as"]
+
+    # --- rectification (AVG art. 16): the original SignalRecorded stays, the change is an event
+
+    def is_retracted(self, signal_id: str) -> bool:
+        return any(
+            c["signal_id"] == signal_id and c["kind"] == str(CorrectionKind.RETRACTION)
+            for c in self.corrections.values()
+        )
+
+    def correct(self, correction: SignalCorrectionV1) -> bool:
+        """Records new values of a signal; False if this correction was applied before."""
+        current = self._correctable(correction)
+        if current is None:
+            return False
+        values = correction.values
+        assert values is not None  # the contract holds a correction to that
+        self._signal_corrected(
+            household=self.pseudonym,
+            signal_id=correction.corrects,
+            correction_id=correction.correction_id,
+            organisation=correction.organisation,
+            signal_type=str(values.signal_type or current.signal_type),
+            severity=str(values.severity or current.severity),
+            occurred_at=values.occurred_at or current.occurred_at,
+            reason=correction.reason,
+            received_at=correction.received_at,
+        )
+        return True
+
+    def retract(self, correction: SignalCorrectionV1) -> bool:
+        """Withdraws a signal from the household's facts; False if this retraction was applied
+        before. The signal's event id stays known, so a re-sent original is not recorded."""
+        if self._correctable(correction) is None:
+            return False
+        self._signal_retracted(
+            household=self.pseudonym,
+            signal_id=correction.corrects,
+            correction_id=correction.correction_id,
+            organisation=correction.organisation,
+            reason=correction.reason,
+            received_at=correction.received_at,
+        )
+        return True
+
+    def _correctable(self, correction: SignalCorrectionV1) -> SignalFact | None:
+        """The signal's current facts; None when this correction was applied before."""
+        if str(correction.correction_id) in self.corrections:
+            return None
+        signal_id = str(correction.corrects)
+        if not self.has_signal(correction.corrects) or self.is_retracted(signal_id):
+            raise SignalNotCorrectableError("no such signal in this household (any more)")
+        return next(f for f in self.signal_facts() if f.signal_id == signal_id)
+
+    @event("SignalCorrected")
+    def _signal_corrected(
+        self,
+        household: str,
+        signal_id: UUID,
+        correction_id: UUID,
+        organisation: str,
+        signal_type: str,
+        severity: str,
+        occurred_at: datetime,
+        reason: str,
+        received_at: datetime,
+    ) -> None:
+        key = str(signal_id)
+        self.corrections[str(correction_id)] = {
+            "signal_id": key,
+            "kind": str(CorrectionKind.CORRECTION),
+        }
+        self.signal_types[key] = signal_type
+        if self.facts is not None:
+            changed = {"signal_type": signal_type, "severity": severity, "occurred_at": occurred_at}
+            self.facts = [{**f, **changed} if f["signal_id"] == key else f for f in self.facts]
+
+    @event("SignalRetracted")
+    def _signal_retracted(
+        self,
+        household: str,
+        signal_id: UUID,
+        correction_id: UUID,
+        organisation: str,
+        reason: str,
+        received_at: datetime,
+    ) -> None:
+        key = str(signal_id)
+        self.corrections[str(correction_id)] = {
+            "signal_id": key,
+            "kind": str(CorrectionKind.RETRACTION),
+        }
+        if self.facts is not None:
+            self.facts = [f for f in self.facts if f["signal_id"] != key]
 
     # --- what follows from the signals --------------------------------------------------------
 

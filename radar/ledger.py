@@ -27,11 +27,12 @@ from eventsourcing.persistence import IntegrityError, MapperDeserialisationError
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import get_topic
 
+from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
 from radar.alerts import StaffRef, TriageOutcome
 from radar.case import HouseholdCase, case_id
 from radar.evaluation import after_new_signals, follow_region, remind_missed_checks, rescore
-from radar.household import Household, household_id
+from radar.household import Household, SignalNotCorrectableError, household_id
 from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
 from radar.regions import registry
 from radar.risk_model import RiskModel, default_model
@@ -55,10 +56,14 @@ class UnknownHouseholdError(LookupError):
 
 @dataclass(frozen=True)
 class BatchOutcome:
-    """How many signals of a batch were new and how many were already recorded."""
+    """How many signals of a batch were new and how many were already recorded (corrections
+    applied before count as duplicates too); how many corrections were applied, and which
+    named a signal the radar does not hold (or no longer: retracted)."""
 
     recorded: int
     duplicates: int
+    corrected: int = 0
+    uncorrectable: tuple[UUID, ...] = ()  # correction ids
 
 
 @dataclass
@@ -68,7 +73,7 @@ class SignalBatch:
     The ledger's policy fills in the outcome while it applies the batch.
     """
 
-    signals: Sequence[SignalEventV1]
+    signals: Sequence[SignalEventV1 | SignalCorrectionV1]
     outcome: BatchOutcome | None = None
 
 
@@ -104,39 +109,82 @@ class SignalLedger(EventSourcedProjection[UUID]):
         return self.recorder.max_tracking_id(source)
 
     def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
-        """Records each signal of the batch in its household, skipping signals seen before;
-        then rescores each household that got new signals and raises the alerts they call for."""
+        """Records each signal of the batch in its household, skipping signals seen before,
+        and applies each correction or retraction once (skipping those of unknown signals);
+        then rescores each household that changed and raises the alerts it calls for."""
         batch: SignalBatch = domain_event
         self._forget_erased({s.first_known_household() for s in batch.signals})
         households: dict[str, Household] = {}
         new_signals: dict[str, list[str]] = defaultdict(list)
+        corrections: dict[str, list[SignalCorrectionV1]] = defaultdict(list)
+        uncorrectable: list[UUID] = []
         duplicates = 0
-        for signal in batch.signals:
-            pseudonym = signal.first_known_household()
+        for item in batch.signals:
+            if isinstance(item, SignalCorrectionV1):
+                applied = self._apply_correction(item, households)
+                if applied is None:
+                    uncorrectable.append(item.correction_id)
+                elif applied:
+                    corrections[item.household].append(item)
+                else:
+                    duplicates += 1
+                continue
+            pseudonym = item.first_known_household()
             household = households.get(pseudonym)
             if household is None:
                 household = self._household(pseudonym, in_place=True)
                 households[pseudonym] = household
-            if household.record(signal):
-                new_signals[pseudonym].append(str(signal.event_id))
+            if household.record(item):
+                new_signals[pseudonym].append(str(item.event_id))
             else:
                 duplicates += 1
         touched: list[Aggregate] = list(households.values())
-        if new_signals:
+        changed = [*new_signals, *(p for p in corrections if p not in new_signals)]
+        if changed:
             history = self._model_history()
             model = history.in_force()
             assert model is not None
             touched.append(history)
-            for pseudonym, signal_ids in new_signals.items():
+            for pseudonym in changed:
                 household = households[pseudonym]
                 case = self._case(pseudonym, in_place=True) if household.has_case else None
-                case = after_new_signals(household, case, model, signal_ids)
+                done = corrections.get(pseudonym, [])
+                case = after_new_signals(
+                    household,
+                    case,
+                    model,
+                    new_signals.get(pseudonym, []),
+                    [str(c.corrects) for c in done if c.kind == CorrectionKind.CORRECTION],
+                    max((c.received_at for c in done), default=None),
+                )
                 if case is not None:
                     touched.append(case)
         self.prepare_storage([aggregate.id for aggregate in touched])
         processing_event.collect_events(*touched)
         recorded = sum(len(ids) for ids in new_signals.values())
-        batch.outcome = BatchOutcome(recorded, duplicates)
+        corrected = sum(len(applied) for applied in corrections.values())
+        batch.outcome = BatchOutcome(recorded, duplicates, corrected, tuple(uncorrectable))
+
+    def _apply_correction(
+        self, correction: SignalCorrectionV1, households: dict[str, Household]
+    ) -> bool | None:
+        """Applies a correction or retraction to its household: True if applied now, False if
+        applied before, None if the household or signal is unknown (or retracted)."""
+        household = households.get(correction.household)
+        if household is None:
+            try:
+                household = self._load_household(
+                    household_id(correction.household), True, correction.household
+                )
+            except AggregateNotFoundError:
+                return None  # no household is opened for a correction
+            households[correction.household] = household
+        try:
+            if correction.kind == CorrectionKind.RETRACTION:
+                return household.retract(correction)
+            return household.correct(correction)
+        except SignalNotCorrectableError:
+            return None
 
     # --- the risk model ---------------------------------------------------------------------
 

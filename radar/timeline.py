@@ -14,6 +14,8 @@ from uuid import UUID
 from radar.household import Household
 
 SIGNAL_RECORDED: type = Household.SignalRecorded  # type: ignore[attr-defined]
+SIGNAL_CORRECTED: type = Household.SignalCorrected  # type: ignore[attr-defined]
+SIGNAL_RETRACTED: type = Household.SignalRetracted  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class TimelineEntry:
     received_at: datetime
     region: str
     persons: tuple[tuple[str, str], ...]  # (person pseudonym, role)
+    corrected: bool = False  # the publisher corrected signal type, severity or occurred-at
 
     def sort_key(self) -> tuple[datetime, datetime, str]:
         """Timelines read in occurred-at order; ties broken stably."""
@@ -40,8 +43,8 @@ class TimelineEntry:
     def record(self, via: str | None = None) -> dict[str, Any]:
         """The entry under the field names the query API and the purpose register use (plus
         received_at and position, which no purpose discloses), for disclosure to reduce; with
-        the household it was recorded at, and `via` the member through whom another
-        household's timeline shows it."""
+        the household it was recorded at, `via` the member through whom another household's
+        timeline shows it, and a corrected signal marked so."""
         record: dict[str, Any] = {
             "signal_id": str(self.signal_id),
             "organisation": self.organisation,
@@ -58,6 +61,8 @@ class TimelineEntry:
         }
         if via is not None:
             record["via"] = via
+        if self.corrected:
+            record["corrected"] = True
         return record
 
 

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import CreateColumn
 
 from privacy.key_encryption import FileKeyEncryptionKey
 from services.settings import Settings
@@ -141,6 +143,33 @@ class Database:
             return engine
         url = make_url(self.url).set(drivername="postgresql+psycopg")
         return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8, **options)
+
+
+def add_missing_columns(engine: Engine, tables: MetaData) -> None:
+    """Adds the columns a table gained after it was created (each nullable or with a server
+    default, so rows written before survive); create_all creates missing tables only. A twin
+    process adding the same column first is fine: the columns are looked up again."""
+    for attempt in range(2):
+        try:
+            _add_missing_columns(engine, tables)
+            return
+        except DBAPIError:
+            if attempt:
+                raise
+
+
+def _add_missing_columns(engine: Engine, tables: MetaData) -> None:
+    present = inspect(engine)
+    for table in tables.sorted_tables:
+        if not present.has_table(table.name):
+            continue
+        existing = {column["name"] for column in present.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in existing:
+                continue
+            definition = CreateColumn(column).compile(dialect=engine.dialect)
+            with engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {definition}"))
 
 
 def stored_utc(moment: datetime) -> datetime:

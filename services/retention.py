@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
@@ -26,9 +27,14 @@ from radar.household import household_id
 from radar.ledger import SignalLedger
 from radar.retention import RetentionLog, last_activity
 from services.event_store import EncryptedSignalLedger
-from services.read_models.positions import PositionedTables
 
 log = structlog.get_logger("radar.retention")
+
+
+class HouseholdRows(Protocol):
+    """A store with rows about households outside the event store: projections, receipts."""
+
+    def forget_households(self, households: Sequence[str]) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ def expired_households(
 
 def enforce(
     ledger: EncryptedSignalLedger,
-    read_models: Sequence[PositionedTables],
+    stores: Sequence[HouseholdRows],
     vault: IdentityVault,
     policy: RetentionPolicy,
     now: datetime,
@@ -82,8 +88,8 @@ def enforce(
     if dry_run or not expired:
         return report
     pseudonyms = [e.household for e in expired]
-    for model in read_models:
-        report.rows_purged += model.forget_households(pseudonyms)
+    for store in stores:
+        report.rows_purged += store.forget_households(pseudonyms)
     report.identities_purged = sum(vault.forget_household(p) for p in pseudonyms)
     aggregates = [i for p in pseudonyms for i in (household_id(p), case_id(p))]
     report.events_erased = sum(len(ledger.recorder.select_events(i)) for i in aggregates)

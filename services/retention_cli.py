@@ -11,6 +11,7 @@ import typer
 from privacy.retention import RetentionPolicy
 from services import wiring
 from services.event_store import open_ledger
+from services.ingest.receipts import ReceiptBook
 from services.logs import configure_logging
 from services.read_models.safety_store import SafetyStore
 from services.read_models.timeline_store import TimelineStore
@@ -65,7 +66,12 @@ def enforce_once(settings: Settings, dry_run: bool = False) -> EnforcementReport
     try:
         return enforce(
             ledger,
-            [TimelineStore(engine), WorklistStore(engine), SafetyStore(engine)],
+            [
+                TimelineStore(engine),
+                WorklistStore(engine),
+                SafetyStore(engine),
+                ReceiptBook(engine),
+            ],
             wiring.identity_vault(settings),
             RetentionPolicy.load(settings.retention_policy),
             datetime.now(UTC),

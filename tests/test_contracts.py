@@ -1,4 +1,5 @@
-"""The published contract: exported schema files in sync, and what SignalEventV1 refuses."""
+"""The published contract: exported schema files in sync, and what SignalEventV1 and
+SignalCorrectionV1 refuse."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from contracts import export
+from contracts.correction_v1 import SignalCorrectionV1
 from contracts.signal_v1 import CLOCK_SKEW_ALLOWED, MAX_PERSONS_PER_SIGNAL, SignalEventV1
 from contracts.vocabulary import SIGNAL_TYPES, Sector, SignalType, sector_may_publish
 
@@ -81,8 +83,14 @@ def test_asyncapi_internal_references_resolve() -> None:
 
     for operation in document["operations"].values():
         assert resolve(operation["channel"]["$ref"]) is document["channels"]["signals"]
-    for message in document["channels"]["signals"]["messages"].values():
-        assert resolve(message["$ref"])["name"] == "SignalEventV1"
+    names = {
+        resolve(message["$ref"])["name"]
+        for message in document["channels"]["signals"]["messages"].values()
+    }
+    assert names == {"SignalEventV1", "SignalCorrectionV1"}
+    for message in document["components"]["messages"].values():
+        referenced = export.SCHEMA_DIR / message["payload"]["$ref"].removeprefix("./")
+        assert json.loads(referenced.read_text(encoding="utf-8"))["title"] == message["name"]
 
 
 def test_schema_documents_every_signal_type() -> None:
@@ -240,3 +248,50 @@ def test_naive_times_refused(field: str) -> None:
 def test_bad_values_refused(field: str, value: object) -> None:
     errors = _errors(_valid(**{field: value}))
     assert any(error["loc"][:1] == (field,) for error in errors)
+
+
+# --- corrections --------------------------------------------------------------------------------
+
+
+def _correction(**changes: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "correction_id": str(uuid.UUID(int=7)),
+        "corrects": str(uuid.UUID(int=42)),
+        "kind": "correction",
+        "values": {"severity": "low"},
+        "reason": "severity was entered wrongly",
+        "organisation": "politie-midden",
+        "sector": "police",
+        "received_at": NOW.isoformat(),
+        "household": HOUSEHOLD,
+    }
+    document.update(changes)
+    return document
+
+
+def test_valid_correction_and_retraction_accepted() -> None:
+    corrected = SignalCorrectionV1.model_validate(_correction())
+    assert corrected.values is not None and corrected.values.changes() == {"severity": "low"}
+    retracted = SignalCorrectionV1.model_validate(_correction(kind="retraction", values=None))
+    assert retracted.values is None
+    assert SignalCorrectionV1.model_validate_json(retracted.model_dump_json()) == retracted
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"values": None}, "at least one"),
+        ({"values": {}}, "at least one"),
+        ({"kind": "retraction"}, "no values"),
+        ({"values": {"signal_type": "school_absence"}}, "may not publish"),
+        ({"values": {"persons": []}}, "Extra inputs"),
+        ({"values": {"occurred_at": (NOW + timedelta(hours=1)).isoformat()}}, "after received"),
+        ({"reason": "child 111222333 was not involved"}, "identifier"),
+        ({"reason": "  "}, "at least 1"),
+        ({"household": "someone's address"}, "pattern"),
+    ],
+)
+def test_inconsistent_corrections_refused(changes: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        SignalCorrectionV1.model_validate(_correction(**changes))
+    assert expected in str(raised.value)

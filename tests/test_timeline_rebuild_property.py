@@ -1,6 +1,7 @@
-"""Invariants 3 and 4 on real databases: each signal is recorded once however often it is
-delivered, batches are tracked by source position, and the incrementally projected timeline
-equals a timeline rebuilt from scratch by replaying the event store."""
+"""Invariants 3 and 4 on real databases: each signal (and each correction or retraction of one)
+is recorded once however often it is delivered, batches are tracked by source position, and the
+incrementally projected timeline equals a timeline rebuilt from scratch by replaying the event
+store."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contracts.correction_v1 import CorrectedValues, CorrectionKind, SignalCorrectionV1
 from contracts.regions import VtRegion
 from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import SIGNAL_TYPES, PersonRole, Severity, SignalType
@@ -65,13 +67,41 @@ def signal_events(draw: st.DrawFn, households: list[str], persons: list[str]) ->
     )
 
 
-def _assert_entry_matches(entry: TimelineEntry, event: SignalEventV1) -> None:
+@st.composite
+def rectifications(draw: st.DrawFn, original: SignalEventV1) -> SignalCorrectionV1:
+    """A retraction, or a correction of the severity and maybe type and occurred-at."""
+    retraction = draw(st.integers(0, 3), label="retract?") == 0
+    allowed = sorted(k for k, d in SIGNAL_TYPES.items() if original.sector in d.sectors)
+    values = CorrectedValues(
+        severity=draw(st.sampled_from(list(Severity))),
+        signal_type=draw(st.none() | st.sampled_from(allowed)),
+        occurred_at=draw(st.none() | st.just(original.occurred_at - timedelta(days=1))),
+    )
+    return SignalCorrectionV1(
+        correction_id=draw(st.uuids()),
+        corrects=original.event_id,
+        kind=CorrectionKind.RETRACTION if retraction else CorrectionKind.CORRECTION,
+        values=None if retraction else values,
+        reason="entered wrongly",
+        organisation=original.organisation,
+        sector=original.sector,
+        received_at=datetime.now(UTC),
+        household=original.household,
+    )
+
+
+def _assert_entry_matches(
+    entry: TimelineEntry, event: SignalEventV1, corrected: CorrectedValues | None
+) -> None:
+    values = corrected or CorrectedValues()
     assert entry.household == event.household
     assert entry.signal_id == event.event_id
     assert entry.organisation == event.organisation
-    assert (entry.sector, entry.signal_type) == (str(event.sector), str(event.signal_type))
-    assert entry.severity == str(event.severity)
-    assert entry.occurred_at == event.occurred_at
+    assert entry.sector == str(event.sector)
+    assert entry.signal_type == str(values.signal_type or event.signal_type)
+    assert entry.severity == str(values.severity or event.severity)
+    assert entry.occurred_at == (values.occurred_at or event.occurred_at)
+    assert entry.corrected == (corrected is not None)
     assert entry.reported_at == event.reported_at
     assert entry.received_at == event.received_at
     assert entry.region == str(event.region)
@@ -92,15 +122,37 @@ def test_incremental_timeline_equals_rebuild(data: st.DataObject) -> None:
     persons = [f"p.k1.{digest}" for digest in data.draw(st.lists(hex32, max_size=4, unique=True))]
     new_events = signal_events(households, persons or ["p.k1." + "0" * 32])
 
-    delivered: list[SignalEventV1] = []
+    delivered: list[SignalEventV1 | SignalCorrectionV1] = []
     first_seen: dict[uuid.UUID, SignalEventV1] = {}
+    # What each correction should leave: the values shown (merged) and what was retracted.
+    corrected: dict[uuid.UUID, CorrectedValues] = {}
+    retracted: set[uuid.UUID] = set()
+    applied: set[uuid.UUID] = set()
+    corrections = uncorrectable = 0
     for _ in range(data.draw(st.integers(1, 25), label="deliveries")):
-        if delivered and data.draw(st.integers(0, 4), label="redeliver?") == 0:
-            event = data.draw(st.sampled_from(delivered), label="redelivered")
+        choice = data.draw(st.integers(0, 6), label="redeliver, rectify or new?")
+        if delivered and choice == 0:
+            item = data.draw(st.sampled_from(delivered), label="redelivered")
+        elif first_seen and choice == 1:
+            target = data.draw(st.sampled_from(sorted(first_seen)), label="rectified")
+            item = data.draw(rectifications(first_seen[target]))
         else:
-            event = data.draw(new_events.filter(lambda e: e.event_id not in first_seen))
-            first_seen[event.event_id] = event
-        delivered.append(event)
+            item = data.draw(new_events.filter(lambda e: e.event_id not in first_seen))
+            first_seen[item.event_id] = item
+        delivered.append(item)
+        if not isinstance(item, SignalCorrectionV1) or item.correction_id in applied:
+            continue
+        if item.corrects in retracted:
+            uncorrectable += 1
+            continue
+        applied.add(item.correction_id)
+        corrections += 1
+        if item.kind == CorrectionKind.RETRACTION:
+            retracted.add(item.corrects)
+        else:
+            assert item.values is not None
+            earlier = corrected.get(item.corrects, CorrectedValues()).changes()
+            corrected[item.corrects] = CorrectedValues(**{**earlier, **item.values.changes()})
 
     workdir = Path(tempfile.mkdtemp(prefix="radar-prop-"))
     database = Database(f"sqlite:///{workdir / 'radar.db'}")
@@ -111,7 +163,7 @@ def test_incremental_timeline_equals_rebuild(data: st.DataObject) -> None:
         store = TimelineStore(engine)
         projector = Projector(ledger, store, batch_size=data.draw(st.integers(1, 5)))
         offset = -1
-        recorded = duplicates = 0
+        recorded = duplicates = rectified = skipped = 0
         remaining = list(delivered)
         while remaining:
             size = data.draw(st.integers(1, len(remaining)), label="batch size")
@@ -120,14 +172,24 @@ def test_incremental_timeline_equals_rebuild(data: st.DataObject) -> None:
             outcome = ledger.record_batch(SignalBatch(batch), Tracking(SOURCE, offset))
             recorded += outcome.recorded
             duplicates += outcome.duplicates
-            assert outcome.recorded + outcome.duplicates == len(batch)
+            rectified += outcome.corrected
+            skipped += len(outcome.uncorrectable)
+            assert sum(
+                (
+                    outcome.recorded,
+                    outcome.duplicates,
+                    outcome.corrected,
+                    len(outcome.uncorrectable),
+                )
+            ) == len(batch)
             if data.draw(st.integers(0, 2), label="departure?") == 0:
                 _try_departure(ledger, data, households, persons)
             for _ in range(data.draw(st.integers(0, 2), label="projector steps")):
                 projector.step()
 
         assert recorded == len(first_seen)
-        assert duplicates == len(delivered) - len(first_seen)
+        assert (rectified, skipped) == (corrections, uncorrectable)
+        assert duplicates == len(delivered) - len(first_seen) - corrections - uncorrectable
         assert ledger.position(SOURCE) == offset
 
         projector.catch_up()
@@ -136,7 +198,7 @@ def test_incremental_timeline_equals_rebuild(data: st.DataObject) -> None:
         live_entries = store.all_entries()
         assert store.dump() == rebuilt.dump()
         assert store.position() == rebuilt.position()
-        assert len(live_entries) == len(first_seen)
+        assert len(live_entries) == len(first_seen) - len(retracted)
         earliest: dict[tuple[str, str], datetime] = {}
         for event in first_seen.values():
             for person in event.persons:
@@ -146,7 +208,8 @@ def test_incremental_timeline_equals_rebuild(data: st.DataObject) -> None:
 
         expected: dict[str, set[uuid.UUID]] = defaultdict(set)
         for event in first_seen.values():
-            expected[event.household].add(event.event_id)
+            if event.event_id not in retracted:
+                expected[event.household].add(event.event_id)
         for household in households:
             timeline = store.timeline(household)
             ids = [entry.signal_id for entry in timeline]
@@ -155,7 +218,9 @@ def test_incremental_timeline_equals_rebuild(data: st.DataObject) -> None:
             occurred = [entry.occurred_at for entry in timeline]
             assert occurred == sorted(occurred)
             for entry in timeline:
-                _assert_entry_matches(entry, first_seen[entry.signal_id])
+                _assert_entry_matches(
+                    entry, first_seen[entry.signal_id], corrected.get(entry.signal_id)
+                )
     finally:
         ledger.close()
         engine.dispose()

@@ -20,7 +20,8 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, T
 from kafka.errors import KafkaError
 from pydantic import ValidationError
 
-from contracts.signal_v1 import SignalEventV1
+from contracts.correction_v1 import CORRECTION_SCHEMA, SignalCorrectionV1
+from contracts.signal_v1 import SIGNAL_SCHEMA, SignalEventV1
 from radar.ledger import SignalBatch, SignalLedger
 
 log = structlog.get_logger("radar.aggregator")
@@ -78,6 +79,8 @@ class Aggregator:
         self._consumer.subscribe([topic], listener=_SeekToStoredOffsets(self))
         self.recorded = 0
         self.duplicates = 0
+        self.corrected = 0
+        self.uncorrectable = 0
         self._must_rewind = False
 
     def must_rewind(self) -> None:
@@ -144,6 +147,14 @@ class Aggregator:
             return None
         self.recorded += outcome.recorded
         self.duplicates += outcome.duplicates
+        self.corrected += outcome.corrected
+        self.uncorrectable += len(outcome.uncorrectable)
+        for correction_id in outcome.uncorrectable:  # its id only: the reason is free text
+            log.warning(
+                "correction of an unknown or retracted signal skipped",
+                correction_id=str(correction_id),
+                partition=tp.partition,
+            )
         return int(fresh[-1].offset)
 
     def _commit_hint(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
@@ -153,14 +164,25 @@ class Aggregator:
             log.info("offset commit skipped", error=type(error).__name__)
 
 
-def _decode(record: Any) -> SignalEventV1 | None:
-    """The record's signal, or None for a record that is not a valid SignalEventV1.
+_CONTRACTS: dict[str, type[SignalEventV1] | type[SignalCorrectionV1]] = {
+    SIGNAL_SCHEMA: SignalEventV1,
+    CORRECTION_SCHEMA: SignalCorrectionV1,
+}
+
+
+def _decode(record: Any) -> SignalEventV1 | SignalCorrectionV1 | None:
+    """The record's signal or correction (by its `schema` header; a record without one is a
+    signal, as before corrections), or None for a record that is not valid.
 
     Such a record cannot come from the ingest service; it is logged by position only (its
     content might hold anything) and skipped, and its offset is still recorded.
     """
+    schema = dict(record.headers or ()).get("schema") or SIGNAL_SCHEMA.encode()
+    contract = _CONTRACTS.get(bytes(schema).decode(errors="replace"))
     try:
-        return SignalEventV1.model_validate_json(record.value)
+        if contract is None:
+            raise TypeError("unknown schema")
+        return contract.model_validate_json(record.value)
     except (ValidationError, TypeError):
         log.error("invalid record skipped", partition=record.partition, offset=record.offset)
         return None

@@ -1,5 +1,6 @@
 """The ingest API: publishers send signals, one or up to a batch limit, and hear per signal
-whether it was accepted (durably in Kafka), a duplicate, or rejected and why."""
+whether it was accepted (durably in Kafka), a duplicate, or rejected and why. They correct or
+retract the signals they published (AVG art. 16) with the same answers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import sector_may_publish
 from privacy.actors import Publisher
@@ -34,8 +36,13 @@ from services.http import (
 from services.ingest.identifiers import IdentifierOpener
 from services.ingest.leak_check import identifier_leaks
 from services.ingest.publisher import SignalPublisher
-from services.ingest.receipts import ReceiptBook, fingerprint
-from services.ingest.submissions import SignalSubmission, to_event
+from services.ingest.receipts import ReceiptBook, correction_fingerprint, fingerprint
+from services.ingest.submissions import (
+    CORRECTION_NOT_FREE_TEXT,
+    CORRECTION_SUBMISSIONS,
+    SignalSubmission,
+    to_event,
+)
 
 RETRY_AFTER_SECONDS = "5"
 log = structlog.get_logger("radar.ingest")
@@ -73,6 +80,15 @@ class BatchResult(BaseModel):
     duplicates: int
     rejected: int
     unavailable: int
+
+
+class CorrectionResult(BaseModel):
+    """The answer for one correction or retraction."""
+
+    correction_id: UUID
+    corrects: UUID = Field(description="The event id of the signal corrected or retracted.")
+    kind: CorrectionKind
+    status: Outcome
 
 
 class Readiness(BaseModel):
@@ -239,6 +255,93 @@ class Ingest:
         return fresh
 
 
+class Rectification:
+    """Corrections and retractions of accepted signals: checked against the signal's receipt
+    (who published it, its household as first known), deduplicated by correction id and
+    published on the signals topic after the signal."""
+
+    def __init__(self, publisher: SignalPublisher, receipts: ReceiptBook) -> None:
+        self.publisher = publisher
+        self.receipts = receipts
+
+    def submit(
+        self, publisher: Publisher, event_id: UUID, kind: CorrectionKind, raw: dict[str, Any]
+    ) -> CorrectionResult:
+        """Accepted (in Kafka) or duplicate; refusals raise ApiError, a database outage
+        ReceiptsUnavailableError."""
+        received_at = datetime.now(UTC)
+        leaks = identifier_leaks(raw, CORRECTION_NOT_FREE_TEXT)
+        if leaks:
+            raise ApiError(422, f"{kind} rejected", leaks)
+        try:
+            submission = CORRECTION_SUBMISSIONS[kind].model_validate(raw)
+        except ValidationError as error:
+            raise ApiError(422, f"{kind} rejected", field_errors(error)) from error
+        values = submission.values()
+        corrected_type = values.signal_type if values is not None else None
+        if corrected_type is not None and not sector_may_publish(publisher.sector, corrected_type):
+            reason = f"sector '{publisher.sector}' may not publish this signal type"
+            raise ApiError(
+                403, f"{kind} rejected", [FieldError(field="signal_type", reason=reason)]
+            )
+        try:
+            receipt = self.receipts.receipt(event_id)
+            earlier = self.receipts.corrections_of(event_id)
+            reused = self.receipts.correction(submission.correction_id)
+        except SQLAlchemyError as error:
+            raise ReceiptsUnavailableError from error
+        if receipt is None:
+            raise ApiError(404, "no signal with this event id was accepted")
+        if receipt.organisation != publisher.organisation:
+            raise ApiError(403, "only the organisation that published a signal may correct it")
+        if receipt.household is None:
+            raise ApiError(
+                409,
+                "this signal was accepted before corrections were possible, so the radar "
+                "cannot tell which household it concerns; ask Veilig Thuis to correct it",
+            )
+        try:
+            correction = SignalCorrectionV1(
+                correction_id=submission.correction_id,
+                corrects=event_id,
+                kind=kind,
+                values=values,
+                reason=submission.reason,
+                organisation=publisher.organisation,
+                sector=publisher.sector,
+                received_at=received_at,
+                household=receipt.household,
+            )
+        except ValidationError as error:
+            raise ApiError(422, f"{kind} rejected", field_errors(error)) from error
+        result = CorrectionResult(
+            correction_id=correction.correction_id,
+            corrects=event_id,
+            kind=kind,
+            status=Outcome.ACCEPTED,
+        )
+        if reused is not None:
+            if reused.fingerprint == correction_fingerprint(correction):
+                return result.model_copy(update={"status": Outcome.DUPLICATE})
+            reason = "correction_id was already used for a different correction or retraction"
+            raise ApiError(
+                409, f"{kind} rejected", [FieldError(field="correction_id", reason=reason)]
+            )
+        if any(c.kind == CorrectionKind.RETRACTION for c in earlier):
+            raise ApiError(409, "the signal was retracted; it can be corrected no more")
+        if not self.publisher.publish_correction(correction):
+            raise ApiError(
+                503,
+                "Kafka unavailable: nothing was stored",
+                headers={"Retry-After": RETRY_AFTER_SECONDS},
+            )
+        try:
+            self.receipts.record_correction(correction)
+        except SQLAlchemyError as error:  # in Kafka, so accepted; the aggregator applies it once
+            log.warning("correction receipt not written", error=type(error).__name__)
+        return result
+
+
 def _event_id_of(raw: Any) -> UUID | None:
     try:
         return UUID(str(raw.get("event_id"))) if isinstance(raw, dict) else None
@@ -317,6 +420,57 @@ def create_ingest_app(
                 headers={"Retry-After": RETRY_AFTER_SECONDS},
             )
         return JSONResponse(body.model_dump(mode="json"), status_code=200)
+
+    rectification = Rectification(ingest.publisher, ingest.receipts)
+
+    def rectify(
+        event_id: UUID, kind: CorrectionKind, body: dict[str, Any], publisher: Publisher
+    ) -> JSONResponse:
+        result = rectification.submit(publisher, event_id, kind, body)
+        log.info(
+            "correction submitted",
+            organisation=publisher.organisation,
+            kind=str(kind),
+            status=str(result.status),
+        )
+        status = 202 if result.status == Outcome.ACCEPTED else 200
+        return JSONResponse(result.model_dump(mode="json"), status_code=status)
+
+    rectify_responses: dict[int | str, dict[str, Any]] = {
+        200: {"model": CorrectionResult, "description": "A duplicate: accepted before"},
+        **error_responses(401, 403, 404, 409, 413, 415, 422, 503),
+    }
+
+    @app.post(
+        "/v1/signals/{event_id}/correction",
+        response_model=CorrectionResult,
+        status_code=202,
+        responses=rectify_responses,
+    )
+    def correct_signal(
+        event_id: UUID,
+        correction: dict[str, Any],
+        publisher: Publisher = Depends(publisher_of),  # noqa: B008
+    ) -> JSONResponse:
+        """Correct the signal type, severity or occurred-at of a signal your organisation
+        published. 202: in Kafka; 200: duplicate (same correction_id); 403: not your signal;
+        404: unknown event id; 409: correction_id reused, or the signal was retracted."""
+        return rectify(event_id, CorrectionKind.CORRECTION, correction, publisher)
+
+    @app.post(
+        "/v1/signals/{event_id}/retraction",
+        response_model=CorrectionResult,
+        status_code=202,
+        responses=rectify_responses,
+    )
+    def retract_signal(
+        event_id: UUID,
+        retraction: dict[str, Any],
+        publisher: Publisher = Depends(publisher_of),  # noqa: B008
+    ) -> JSONResponse:
+        """Retract a signal your organisation published: it leaves every view and score; the
+        record of it stays in the log. Answers as for a correction."""
+        return rectify(event_id, CorrectionKind.RETRACTION, retraction, publisher)
 
     @app.get(
         "/v1/keys/identifiers",

@@ -18,15 +18,16 @@ from services.ingest.submissions import NOT_FREE_TEXT
 _IDENTIFIERS_BELONG = "identifiers belong only in the bsn and address fields"
 
 
-def identifier_leaks(raw: Any) -> list[FieldError]:
+def identifier_leaks(raw: Any, structured: frozenset[str] = NOT_FREE_TEXT) -> list[FieldError]:
     """One error per free-text string (or field name) of a raw submission that looks like it
-    holds an identifier; empty when none does. Walked breadth-first with a queue, not by
-    recursion: a body may be nested as deep as the JSON parser took."""
+    holds an identifier; empty when none does. `structured` names the fields that are not free
+    text (a signal's by default). Walked breadth-first with a queue, not by recursion: a body
+    may be nested as deep as the JSON parser took."""
     errors = []
     queue: deque[tuple[tuple[str, ...], Any]] = deque([((), raw)])
     while queue:
         path, value = queue.popleft()
-        if _pattern(path) in NOT_FREE_TEXT:
+        if _pattern(path) in structured:
             continue
         if isinstance(value, str):
             errors.extend(_refusal(path, value, "holds"))

@@ -1,5 +1,6 @@
-"""Publishes pseudonymised signal events to Kafka and reports, per event, whether the broker
-acknowledged it (acks from all in-sync replicas, idempotent producer)."""
+"""Publishes pseudonymised signal events, and corrections of them, to Kafka and reports, per
+record, whether the broker acknowledged it (acks from all in-sync replicas, idempotent
+producer). The `schema` header tells a signal from a correction."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ import orjson
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from contracts.signal_v1 import SignalEventV1
+from contracts.correction_v1 import CORRECTION_SCHEMA, SignalCorrectionV1
+from contracts.signal_v1 import SIGNAL_SCHEMA, SignalEventV1
 
 RECONNECT_INTERVAL_SECONDS = 1.0
-SCHEMA_HEADER = ("schema", b"radar.signal.v1")
+SCHEMA_HEADER = ("schema", SIGNAL_SCHEMA.encode())
+CORRECTION_SCHEMA_HEADER = ("schema", CORRECTION_SCHEMA.encode())
 CONTENT_TYPE_HEADER = ("content-type", b"application/json")
 
 
@@ -32,8 +35,8 @@ class Delivery:
     acknowledged: bool
 
 
-def serialise(event: SignalEventV1) -> bytes:
-    """The record value of a signal event: its JSON form."""
+def serialise(event: SignalEventV1 | SignalCorrectionV1) -> bytes:
+    """The record value of a signal event or correction: its JSON form."""
     return orjson.dumps(event.model_dump(mode="json"))
 
 
@@ -51,32 +54,45 @@ class SignalPublisher:
     def publish(self, events: Sequence[SignalEventV1]) -> list[Delivery]:
         """Sends the events keyed by household (as first known) and waits for the broker's
         acknowledgements."""
+        records = [
+            (event.first_known_household(), serialise(event), SCHEMA_HEADER) for event in events
+        ]
+        return [
+            Delivery(event, acknowledged)
+            for event, acknowledged in zip(events, self._send(records), strict=True)
+        ]
+
+    def publish_correction(self, correction: SignalCorrectionV1) -> bool:
+        """Sends a correction keyed like the signal it corrects (so it follows that signal in
+        its partition); whether the broker acknowledged it."""
+        record = (correction.household, serialise(correction), CORRECTION_SCHEMA_HEADER)
+        return self._send([record])[0]
+
+    def _send(self, records: Sequence[tuple[str, bytes, tuple[str, bytes]]]) -> list[bool]:
+        """Sends (key, value, schema header) records; per record, whether it was acknowledged."""
         try:
             producer = self._connected()
         except BrokerUnavailableError:
-            return [Delivery(event, acknowledged=False) for event in events]
+            return [False] * len(records)
         futures = []
-        for event in events:
+        for key, value, schema in records:
             try:
                 futures.append(
                     producer.send(
                         self._topic,
-                        key=event.first_known_household().encode(),
-                        value=serialise(event),
-                        headers=[SCHEMA_HEADER, CONTENT_TYPE_HEADER],
+                        key=key.encode(),
+                        value=value,
+                        headers=[schema, CONTENT_TYPE_HEADER],
                     )
                 )
             except KafkaError:  # no metadata in time: the broker is not reachable
                 futures.append(None)
         with contextlib.suppress(KafkaError):  # the futures tell which records were acknowledged
             producer.flush(timeout=self._timeout)
-        deliveries = [
-            Delivery(event, future is not None and future.is_done and future.succeeded())
-            for event, future in zip(events, futures, strict=True)
-        ]
-        if not all(d.acknowledged for d in deliveries):
+        acknowledged = [f is not None and f.is_done and f.succeeded() for f in futures]
+        if not all(acknowledged):
             self._reset()
-        return deliveries
+        return acknowledged
 
     def is_ready(self) -> bool:
         """Whether the broker answers and knows the topic."""

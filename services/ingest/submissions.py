@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from contracts.correction_v1 import CorrectedValues, CorrectionKind, Reason
 from contracts.regions import VtRegion
 from contracts.signal_v1 import (
     CLOCK_SKEW_ALLOWED,
@@ -162,9 +163,7 @@ class SignalSubmission(BaseModel):
     @field_validator("occurred_at", "reported_at")
     @classmethod
     def _not_in_future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value > datetime.now(UTC) + CLOCK_SKEW_ALLOWED:
-            raise ValueError("lies in the future")
-        return value
+        return _not_in_future(value)
 
     @field_validator("reported_at")
     @classmethod
@@ -175,6 +174,48 @@ class SignalSubmission(BaseModel):
         if value is not None and occurred_at is not None and value < occurred_at:
             raise ValueError("lies before occurred_at")
         return value
+
+
+CORRECTION_NOT_FREE_TEXT = frozenset({"correction_id", "occurred_at"})
+"""The structured string fields of a correction or retraction; its reason is free text."""
+
+
+def _not_in_future(value: datetime | None) -> datetime | None:
+    if value is not None and value > datetime.now(UTC) + CLOCK_SKEW_ALLOWED:
+        raise ValueError("lies in the future")
+    return value
+
+
+class RetractionSubmission(BaseModel):
+    """A publisher withdraws a signal it published (the event id is in the path)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    correction_id: UUID = Field(description="Client-chosen UUID; re-sending it is safe.")
+    reason: Reason = Field(description="Why; free text that must not hold an identifier.")
+
+    def values(self) -> CorrectedValues | None:
+        return None
+
+
+class CorrectionSubmission(RetractionSubmission):
+    """A publisher corrects a signal it published: only signal type, severity and occurred-at
+    may change (a signal about the wrong household is retracted and published anew)."""
+
+    signal_type: SignalType | None = None
+    severity: Severity | None = None
+    occurred_at: Annotated[AwareDatetime, AfterValidator(_not_in_future)] | None = None
+
+    def values(self) -> CorrectedValues | None:
+        return CorrectedValues(
+            signal_type=self.signal_type, severity=self.severity, occurred_at=self.occurred_at
+        )
+
+
+CORRECTION_SUBMISSIONS: dict[CorrectionKind, type[RetractionSubmission]] = {
+    CorrectionKind.CORRECTION: CorrectionSubmission,
+    CorrectionKind.RETRACTION: RetractionSubmission,
+}
 
 
 def to_event(

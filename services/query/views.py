@@ -33,6 +33,9 @@ class SignalView(BaseModel):
     via: str | None = Field(
         default=None, description="The member through whom another household's signal is shown."
     )
+    corrected: bool | None = Field(
+        default=None, description="true when the publisher corrected the signal's values"
+    )
 
 
 class TimelineView(BaseModel):

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from privacy.erasure import erasing
+from services.database import add_missing_columns
 from services.read_models.read_model import PositionMovedError
 
 metadata = MetaData()
@@ -34,12 +35,14 @@ positions = Table(
 
 
 def create_tables(tables: MetaData, engine: Engine) -> None:
-    """Creates missing tables. On SQLite there is no schema lock, so a process starting at the
-    same moment may create a table between the check and the CREATE: then check again."""
+    """Creates missing tables and adds columns added since. On SQLite there is no schema lock,
+    so a process starting at the same moment may create a table between the check and the
+    CREATE: then check again."""
     try:
         tables.create_all(engine)
     except DBAPIError:
         tables.create_all(engine)
+    add_missing_columns(engine, tables)
 
 
 def ensure_position(engine: Engine, name: str) -> None:

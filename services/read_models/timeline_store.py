@@ -22,6 +22,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     MetaData,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    false,
     insert,
     select,
     update,
@@ -44,7 +46,13 @@ from radar.membership import (
     member_signals,
     names,
 )
-from radar.timeline import SIGNAL_RECORDED, TimelineEntry, timeline_entry
+from radar.timeline import (
+    SIGNAL_CORRECTED,
+    SIGNAL_RECORDED,
+    SIGNAL_RETRACTED,
+    TimelineEntry,
+    timeline_entry,
+)
 from services.database import stored_utc
 from services.read_models.positions import (
     PositionedTables,
@@ -74,6 +82,8 @@ timeline_signals = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("region", String(8), nullable=False),
     Column("persons", JSON, nullable=False),
+    # Rectification: corrected values replace the recorded ones; a retracted signal's row goes.
+    Column("corrected", Boolean, nullable=False, server_default=false()),
 )
 
 person_memberships = Table(
@@ -90,16 +100,36 @@ class TimelineStore(PositionedTables):
     """Reads and writes the timeline tables in one database (a ReadModel)."""
 
     name = TIMELINE_PROJECTION
-    topics: tuple[str, ...] = (get_topic(SIGNAL_RECORDED), get_topic(MEMBER_LEFT))
+    topics: tuple[str, ...] = (
+        get_topic(SIGNAL_RECORDED),
+        get_topic(SIGNAL_CORRECTED),
+        get_topic(SIGNAL_RETRACTED),
+        get_topic(MEMBER_LEFT),
+    )
     tables = metadata
 
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
     ) -> None:
-        """Projects ledger events (by notification id) into timeline and membership rows."""
-        entries = [e for e in (timeline_entry(n, event) for n, event in events) if e is not None]
-        departures = [d for d in (departure(event) for _n, event in events) if d is not None]
-        self.apply(entries, expected, new_position, departures)
+        """Projects ledger events (by notification id) into timeline and membership rows, in
+        store order: a correction, retraction or departure always follows the signals it
+        concerns."""
+        with self.engine.begin() as connection:
+            move_position(connection, self.name, expected, new_position)
+            entries: list[TimelineEntry] = []
+            for position, event in events:
+                entry = timeline_entry(position, event)
+                if entry is not None:
+                    entries.append(entry)
+                    continue
+                _insert(connection, entries)
+                entries = []
+                if isinstance(event, SIGNAL_CORRECTED | SIGNAL_RETRACTED):
+                    _rectify(connection, event)
+                left = departure(event)
+                if left is not None:
+                    _depart(connection, left)
+            _insert(connection, entries)
 
     def apply(
         self,
@@ -112,18 +142,9 @@ class TimelineStore(PositionedTables):
         position from `expected` to `new_position`, atomically."""
         with self.engine.begin() as connection:
             move_position(connection, self.name, expected, new_position)
-            if entries:
-                connection.execute(insert(timeline_signals), [_row(e) for e in entries])
-                _join(connection, entries)
-            for person, household, left_at in departures:
-                connection.execute(
-                    update(person_memberships)
-                    .where(
-                        person_memberships.c.person == person,
-                        person_memberships.c.household == household,
-                    )
-                    .values(until=stored_utc(left_at))
-                )
+            _insert(connection, entries)
+            for left in departures:
+                _depart(connection, left)
 
     def reset(self) -> None:
         """Empties the read model so that it is rebuilt from the start of the event store."""
@@ -237,6 +258,45 @@ class TimelineStore(PositionedTables):
             return [_entry(row._mapping) for row in connection.execute(query)]
 
 
+def _insert(connection: Connection, entries: Sequence[TimelineEntry]) -> None:
+    """Adds the entries' rows and starts (or moves earlier) their persons' memberships."""
+    if entries:
+        connection.execute(insert(timeline_signals), [_row(e) for e in entries])
+        _join(connection, entries)
+
+
+def _depart(connection: Connection, left: Departure) -> None:
+    """Ends a person's membership of a household at the recorded departure."""
+    person, household, left_at = left
+    connection.execute(
+        update(person_memberships)
+        .where(person_memberships.c.person == person, person_memberships.c.household == household)
+        .values(until=stored_utc(left_at))
+    )
+
+
+def _rectify(connection: Connection, event: Any) -> None:
+    """A correction replaces the values shown; a retraction takes the signal off the timeline
+    (the store keeps both the original and the retraction)."""
+    values = event.__dict__
+    row = (timeline_signals.c.household == values["household"]) & (
+        timeline_signals.c.signal_id == str(values["signal_id"])
+    )
+    if isinstance(event, SIGNAL_RETRACTED):
+        connection.execute(delete(timeline_signals).where(row))
+        return
+    connection.execute(
+        update(timeline_signals)
+        .where(row)
+        .values(
+            signal_type=values["signal_type"],
+            severity=values["severity"],
+            occurred_at=stored_utc(values["occurred_at"]),
+            corrected=True,
+        )
+    )
+
+
 def _row(entry: TimelineEntry) -> dict[str, object]:
     return {
         "signal_id": str(entry.signal_id),
@@ -251,6 +311,7 @@ def _row(entry: TimelineEntry) -> dict[str, object]:
         "received_at": stored_utc(entry.received_at),
         "region": entry.region,
         "persons": [list(person) for person in entry.persons],
+        "corrected": entry.corrected,
     }
 
 
@@ -315,4 +376,5 @@ def _entry(values: RowMapping) -> TimelineEntry:
         received_at=stored_utc(values["received_at"]),
         region=values["region"],
         persons=tuple((p[0], p[1]) for p in values["persons"]),
+        corrected=bool(values["corrected"]),
     )
