@@ -29,6 +29,7 @@ from services.audit.hooks import sealer
 from services.audit.snapshot import Selection
 from services.database import Database
 from services.event_store import event_subject_keys, open_ledger
+from services.ingest.receipts import ReceiptBook
 from services.retention import enforce
 from services.settings import Settings
 from tests.audit_helpers import sealing_settings
@@ -72,6 +73,8 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
     recent = signal("domestic_incident", NOW - timedelta(days=10), household=OTHER_FAMILY,
                     children=(NEW_CHILD,))  # fmt: skip
     harness.radar.record(*old, recent)
+    receipts = ReceiptBook(database.engine())
+    receipts.record((s, "fingerprint") for s in [*old, recent])
     vault = wiring.identity_vault(settings)
     keys = wiring.pseudonyms(settings).pseudonymiser()
     home = HomeAddress.normalised("3511 AB", 12)
@@ -84,13 +87,14 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
 
     report = enforce(
         harness.radar.ledger,
-        [harness.radar.timelines, harness.radar.worklist, harness.radar.monitoring],
+        [harness.radar.timelines, harness.radar.worklist, harness.radar.monitoring, receipts],
         vault,
         RetentionPolicy.load(),
         NOW,
     )
     assert report.checked == 2 and dict(report.expired) == {"signals_without_case": 1}
-    assert report.rows_purged >= 2 and report.identities_purged == 2
+    assert report.rows_purged >= 4 and report.identities_purged == 2  # 2 rows, 2 receipts
+    assert set(receipts.known(s.event_id for s in [*old, recent])) == {recent.event_id}
     assert report.events_erased >= 3  # opened, two signals, and what the domain recorded
 
     # the raw database holds only ciphertext for it: no signal id, no pseudonym in clear
