@@ -186,6 +186,10 @@ def check_access(
                 elif _within(entry, since, until):
                     report.registers.append(_register_summary(history.adopted[-1]))
                 continue
+            if entry.kind == EntryKind.EXPORT:  # a disclosure under the recipient register,
+                if _within(entry, since, until):  # not a query: listed, not re-decided
+                    report.exports.append(_export_summary(entry))
+                continue
             if restrictions.apply(entry) or entry.kind == EntryKind.INZAGE_EXPORT:
                 continue  # records, not accesses: nothing to re-decide
             if entry.kind == EntryKind.BREAK_GLASS_REVIEW and "review" in entry.payload:
