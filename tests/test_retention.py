@@ -30,6 +30,7 @@ from services.audit.snapshot import Selection
 from services.database import Database
 from services.event_store import event_subject_keys, open_ledger
 from services.ingest.receipts import ReceiptBook
+from services.inzage import InzageSources, produce
 from services.retention import enforce
 from services.settings import Settings
 from tests.audit_helpers import sealing_settings
@@ -66,8 +67,10 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
     harness: Harness, database: Database, tmp_path: Path, topic: str
 ) -> None:
     settings = _settings(tmp_path, database, topic)
+    keys = wiring.pseudonyms(settings).pseudonymiser()
+    old_child = keys.person(OLD_BSN)
     old = [  # no alert, so no case: the shorter period applies; received three years ago
-        signal("zorgmelding", moment, severity="low", children=(OLD_CHILD,), received_at=moment)
+        signal("zorgmelding", moment, severity="low", children=(old_child,), received_at=moment)
         for moment in (YEARS_AGO - timedelta(days=30), YEARS_AGO)
     ]
     recent = signal("domestic_incident", NOW - timedelta(days=10), household=OTHER_FAMILY,
@@ -76,9 +79,10 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
     receipts = ReceiptBook(database.engine())
     receipts.record((s, "fingerprint") for s in [*old, recent])
     vault = wiring.identity_vault(settings)
-    keys = wiring.pseudonyms(settings).pseudonymiser()
     home = HomeAddress.normalised("3511 AB", 12)
-    vault.deposit([Identity(FAMILY, home, ((OLD_CHILD, OLD_BSN),))], keys)
+    vault.deposit([Identity(FAMILY, home, ((old_child, OLD_BSN),))], keys)
+    inzage = InzageSources(vault, keys, harness.radar.timelines, harness.log)
+    assert vault.household_identity(FAMILY) is not None
     audit = sealing_settings(settings)
     worker = sealer(settings, audit)
     worker.catch_up()
@@ -100,7 +104,7 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
     # the raw database holds only ciphertext for it: no signal id, no pseudonym in clear
     raw = database_bytes(database)
     assert all(i.encode() not in raw for i in old_ids)
-    assert FAMILY.encode() not in raw and OLD_CHILD.encode() not in raw
+    assert FAMILY.encode() not in raw and old_child.encode() not in raw
     assert str(recent.event_id).encode() in raw, "the other household's timeline is there"
     # the log kept every record as it was: only the keys are gone
     assert _stored_states(database) == {
@@ -117,7 +121,11 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
     assert gone.status_code == 200 and gone.json()["signals"] == []
     kept = harness.get(f"/v1/households/{OTHER_FAMILY}/timeline?purpose=triage")
     assert [s["signal_id"] for s in kept.json()["signals"]] == [str(recent.event_id)]
-    assert harness.get(f"/v1/persons/{OLD_CHILD}/timeline?purpose=triage").json()["signals"] == []
+    assert harness.get(f"/v1/persons/{old_child}/timeline?purpose=triage").json()["signals"] == []
+    assert all(e.household != FAMILY for e in harness.radar.timelines.occurred_between())  # exports
+    after = produce(inzage, OLD_BSN, "Verzoek betrokkene.", tmp_path / "after", NOW)
+    # no signal is held any more; the access log still tells who looked (accountability)
+    assert after.document["signals"] == [] and after.document["households"] == []
     with pytest.raises(UnknownHouseholdError):
         harness.radar.ledger.household(FAMILY)
     replayed = service.replay_report(settings, NOW - timedelta(days=365), Selection())
@@ -132,7 +140,7 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
     assert FAMILY not in json.dumps(enforced.__dict__, default=str)
 
     # a new signal about the same home starts afresh, without the erased past
-    fresh = signal("zorgmelding", NOW - timedelta(days=1), children=(OLD_CHILD,))
+    fresh = signal("zorgmelding", NOW - timedelta(days=1), children=(old_child,))
     assert harness.radar.record(fresh).recorded == 1
     assert [str(f.signal_id) for f in harness.radar.ledger.household(FAMILY).signal_facts()] == [
         str(fresh.event_id)
