@@ -27,6 +27,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Index,
     LargeBinary,
     MetaData,
     RowMapping,
@@ -35,6 +36,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -68,6 +70,15 @@ vault_identities = Table(
     Column("first_known_as", String(64), nullable=False, index=True),
     Column("sealed", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # One household, one row under its own pseudonym: two ingest processes meeting a new
+    # home at once must not give it two keys (the loser's insert fails and it retries).
+    Index(
+        "vault_one_row_per_household",
+        "pseudonym",
+        unique=True,
+        sqlite_where=text("kind = 'household'"),
+        postgresql_where=text("kind = 'household'"),
+    ),
 )
 
 

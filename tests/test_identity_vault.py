@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,35 @@ def test_a_batch_settles_shared_people_and_rotated_homes_together(
     other = vault.household_identity(k2.household(ELSEWHERE))
     assert other is not None
     assert other.persons == {k2.person(OTHER): OTHER, k1.person(CHILD): CHILD}
+
+
+def test_ingest_processes_meeting_a_new_home_at_once_give_it_one_key(
+    database: Database, tmp_path: Path
+) -> None:
+    """Several ingest processes (vaults with their own memory) deposit the same new homes at
+    the same moment: each home ends with one row and one key, and all agree on it."""
+    keys = _keys(tmp_path / "pseudonyms.json")
+    kek = FileKeyEncryptionKey(tmp_path / "kek.json")
+    vaults = [IdentityVault(database.engine(), kek) for _ in range(6)]
+    homes = [HomeAddress.normalised("1234 AB", number) for number in range(1, 21)]
+    rng = random.Random(7)
+    barrier = threading.Barrier(len(vaults))
+
+    def deposit(vault: IdentityVault) -> None:
+        for home in homes:
+            barrier.wait()
+            vault.deposit([_identity(keys, home, synthetic_bsn(rng))], keys)
+
+    threads = [threading.Thread(target=deposit, args=(v,)) for v in vaults]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with database.engine().connect() as connection:
+        rows = connection.execute(
+            select(vault_identities.c.pseudonym).where(vault_identities.c.kind == "household")
+        ).all()
+    assert sorted(r.pseudonym for r in rows) == sorted(keys.household(h) for h in homes)
+    for home in homes:
+        identity = vaults[0].household_identity(keys.household(home))
+        assert identity is not None and len(identity.persons) == len(vaults)
