@@ -15,7 +15,9 @@ knew. No identifier leaves the vault for that.
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -53,7 +55,7 @@ V = TypeVar("V")
 HOUSEHOLD = "household"
 PERSON = "person"
 KNOWN_CACHE_SIZE = 100_000
-DEPOSIT_ATTEMPTS = 3
+DEPOSIT_ATTEMPTS = 10
 
 metadata = MetaData()
 
@@ -125,6 +127,7 @@ class IdentityVault:
     def __init__(self, engine: Engine, kek: KeyEncryptionKey) -> None:
         self._engine = engine
         self.keys = SubjectKeyStore(engine, kek, vault_subject_keys, "vault")
+        self._deposit_lock = threading.Lock()
         metadata.create_all(engine)
         # Rows known to be stored, so a household or person seen before costs no round trip:
         # household pseudonym -> (subject, first-known pseudonym); (person, subject) -> first.
@@ -139,11 +142,14 @@ class IdentityVault:
         for attempt in range(DEPOSIT_ATTEMPTS):
             depositor = _Depositor(self, pseudonymiser)
             try:
-                with self._engine.begin() as connection:
+                # One deposit at a time per process: its threads would only collide on the
+                # same new homes; other processes' collisions are retried.
+                with self._deposit_lock, self._engine.begin() as connection:
                     links = depositor.deposit(connection, identities)
-            except IntegrityError:  # another ingest process stored one of them just now
+            except IntegrityError:  # another process stored one of them just now
                 if attempt + 1 == DEPOSIT_ATTEMPTS:
                     raise
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
                 continue
             self.households.update(depositor.households)
             self.persons.update(depositor.persons)
