@@ -142,7 +142,10 @@ class SubjectKeyStore:
         """Makes sure each subject has a key: those without one get theirs in one
         transaction (one commit for a whole batch of new households, not one each)."""
         wanted = {s for s in subjects if self._cached(s) is None}
-        absent = self.missing(wanted) if wanted else set()
+        with self._lock:  # just found absent by `missing`: no need to ask again
+            absent = wanted & self._absent
+        unsure = wanted - absent
+        absent |= self.missing(unsure) if unsure else set()
         if not absent:
             return
         try:

@@ -23,33 +23,32 @@ def identifier_leaks(raw: Any, structured: frozenset[str] = NOT_FREE_TEXT) -> li
     holds an identifier; empty when none does. `structured` names the fields that are not free
     text (a signal's by default). Walked breadth-first with a queue, not by recursion: a body
     may be nested as deep as the JSON parser took."""
-    errors = []
-    queue: deque[tuple[tuple[str, ...], Any]] = deque([((), raw)])
+    errors: list[FieldError] = []
+    # (path, the path as `structured` writes it, with list positions as '*', value)
+    queue: deque[tuple[tuple[str, ...], str, Any]] = deque([((), "", raw)])
     while queue:
-        path, value = queue.popleft()
-        if _pattern(path) in structured:
+        path, pattern, value = queue.popleft()
+        if pattern in structured:
             continue
         if isinstance(value, str):
-            errors.extend(_refusal(path, value, "holds"))
+            _refuse(errors, path, value, "holds")
         elif isinstance(value, dict):
             for name, item in value.items():
-                refused = _refusal(path, str(name), "has a field name that holds")
-                errors.extend(refused)
-                if not refused:  # below such a name, a path would echo it
-                    queue.append(((*path, str(name)), item))
+                key = str(name)
+                if not _refuse(errors, path, key, "has a field name that holds"):
+                    # below a refused name, a path would echo it
+                    queue.append(((*path, key), f"{pattern}.{key}" if pattern else key, item))
         elif isinstance(value, list):
-            queue.extend(((*path, str(index)), item) for index, item in enumerate(value))
+            below = f"{pattern}.*" if pattern else "*"
+            queue.extend(((*path, str(i)), below, item) for i, item in enumerate(value))
     return errors
 
 
-def _refusal(path: tuple[str, ...], text: str, what: str) -> list[FieldError]:
+def _refuse(errors: list[FieldError], path: tuple[str, ...], text: str, what: str) -> bool:
+    """Adds the error when the text looks like it holds an identifier; says whether it did."""
     kinds = identifier_kinds(text)
     if not kinds:
-        return []
+        return False
     reason = f"{what} what looks like {' and '.join(kinds)}; {_IDENTIFIERS_BELONG}"
-    return [FieldError(field=".".join(path) or "signal", reason=reason)]
-
-
-def _pattern(path: tuple[str, ...]) -> str:
-    """The path with list positions as '*', as NOT_FREE_TEXT writes them."""
-    return ".".join("*" if part.isdigit() else part for part in path)
+    errors.append(FieldError(field=".".join(path) or "signal", reason=reason))
+    return True
