@@ -139,6 +139,8 @@ class IdentityVault:
     ) -> list[tuple[PseudonymLink, ...]]:
         """Stores what the vault does not hold yet, in one transaction; answers, per identity,
         the links of its pseudonyms to those the radar first knew (after a key rotation)."""
+        if not identities:
+            return []
         for attempt in range(DEPOSIT_ATTEMPTS):
             depositor = _Depositor(self, pseudonymiser)
             try:
@@ -161,6 +163,8 @@ class IdentityVault:
     ) -> list[tuple[PseudonymLink, ...]]:
         """What `deposit` would answer, without storing anything (to recognise a re-sent
         signal after a key rotation before deciding to take it)."""
+        if not identities:
+            return []
         depositor = _Depositor(self, pseudonymiser, store=False)
         with self._engine.connect() as connection:
             return depositor.deposit(connection, identities)
