@@ -1,6 +1,7 @@
 """A long `radar audit verify` saves its place as it goes: interrupted, it resumes from the last
 saved window and still finds what was tampered with. The interruption is injected by replacing
-the work-file writer; verification reads the real event store and does not consult Kafka."""
+the work-file writer (nothing else is replaced): verification reads the real event store and
+compares it with the checkpoints the sealer published to the real Kafka broker."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def sealed(settings: Settings, database: Database) -> Iterator[Sealed]:
 def test_interrupted_verification_resumes_where_it_stopped(
     sealed: Sealed, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    audit = sealing_settings(settings)  # the checkpoints topic the sealer published to
     Tamperer(Database.of(settings)).delete(9)
     monkeypatch.setattr(verify, "WINDOW", 20)
     work_file = service.verify_work_file(settings)
@@ -39,9 +41,11 @@ def test_interrupted_verification_resumes_where_it_stopped(
 
     monkeypatch.setattr(service.workfiles, "save", interrupting_save)
     with pytest.raises(KeyboardInterrupt):
-        service.verify_report(settings, use_kafka=False, work_file=work_file)
+        service.verify_report(settings, use_kafka=True, work_file=work_file, audit=audit)
     assert saves == [20, 40] and work_file.exists()
     monkeypatch.setattr(service.workfiles, "save", real_save)
-    resumed = service.verify_report(settings, use_kafka=False, work_file=work_file, resume=True)
+    resumed = service.verify_report(
+        settings, use_kafka=True, work_file=work_file, resume=True, audit=audit
+    )
     assert ("event_store", 9, "removed") in {(f.log, f.at, f.kind) for f in resumed.faults}
     assert not work_file.exists() and work_file.with_name("verify-last.json").exists()
