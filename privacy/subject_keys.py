@@ -138,6 +138,13 @@ class SubjectKeyStore:
             self._absent.update(gone)
         return gone
 
+    def prefetch(self, subjects: Iterable[str]) -> None:
+        """Fetches, in one query, the keys of those subjects not already in memory (a batch
+        of events about to be read)."""
+        uncached = {s for s in subjects if self._cached(s) is None}
+        if uncached:
+            self.missing(uncached)
+
     def ensure(self, subjects: Iterable[str]) -> None:
         """Makes sure each subject has a key: those without one get theirs in one
         transaction (one commit for a whole batch of new households, not one each)."""

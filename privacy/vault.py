@@ -339,14 +339,9 @@ class _Depositor:
             for rank, version in enumerate(self.pseudonymiser.earlier_versions())
         }
         found = self._stored(connection, HOUSEHOLD, list(candidates))
-        best: dict[str, tuple[int, tuple[str, str]]] = {}
-        for earlier, settled in found.items():
-            pseudonym, rank = candidates[earlier]
-            if pseudonym not in best or rank < best[pseudonym][0]:
-                best[pseudonym] = (rank, settled)
-        for pseudonym, (_rank, settled) in best.items():
-            self.households[pseudonym] = settled
-        return set(best)
+        settled = _newest_version_found(candidates, found)
+        self.households.update(settled)
+        return set(settled)
 
     # --- persons ----------------------------------------------------------------------------
 
@@ -400,12 +395,9 @@ class _Depositor:
         }
         if not candidates:
             return {}
-        best: dict[str, tuple[int, str]] = {}
-        for earlier, (_subjects, first) in self._person_rows(connection, set(candidates)).items():
-            person, rank = candidates[earlier]
-            if person not in best or rank < best[person][0]:
-                best[person] = (rank, first)
-        return {person: first for person, (_rank, first) in best.items()}
+        rows = self._person_rows(connection, set(candidates))
+        found = {earlier: first for earlier, (_subjects, first) in rows.items()}
+        return _newest_version_found(candidates, found)
 
     # --- storing ------------------------------------------------------------------------------
 
@@ -443,6 +435,19 @@ class _Depositor:
                 "created_at": datetime.now(UTC),
             }
         )
+
+
+def _newest_version_found(
+    candidates: dict[str, tuple[str, int]], found: dict[str, V]
+) -> dict[str, V]:
+    """For each new pseudonym, what was found under the newest earlier key version that has
+    it. `candidates` maps an earlier pseudonym to (new pseudonym, rank: 0 = newest version)."""
+    best: dict[str, tuple[int, V]] = {}
+    for earlier, value in found.items():
+        pseudonym, rank = candidates[earlier]
+        if pseudonym not in best or rank < best[pseudonym][0]:
+            best[pseudonym] = (rank, value)
+    return {pseudonym: value for pseudonym, (_rank, value) in best.items()}
 
 
 def _link(kind: str, pseudonym: str, first: str) -> PseudonymLink:

@@ -236,11 +236,7 @@ class Household(Aggregate):
         reason: str,
         received_at: datetime,
     ) -> None:
-        key = str(signal_id)
-        self.corrections[str(correction_id)] = {
-            "signal_id": key,
-            "kind": str(CorrectionKind.CORRECTION),
-        }
+        key = self._note_correction(correction_id, signal_id, CorrectionKind.CORRECTION)
         self.signal_types[key] = signal_type
         if self.facts is not None:
             changed = {"signal_type": signal_type, "severity": severity, "occurred_at": occurred_at}
@@ -256,13 +252,15 @@ class Household(Aggregate):
         reason: str,
         received_at: datetime,
     ) -> None:
-        key = str(signal_id)
-        self.corrections[str(correction_id)] = {
-            "signal_id": key,
-            "kind": str(CorrectionKind.RETRACTION),
-        }
+        key = self._note_correction(correction_id, signal_id, CorrectionKind.RETRACTION)
         if self.facts is not None:
             self.facts = [f for f in self.facts if f["signal_id"] != key]
+
+    def _note_correction(self, correction_id: UUID, signal_id: UUID, kind: CorrectionKind) -> str:
+        """Remembers a correction as applied (so it applies once); returns the signal's key."""
+        key = str(signal_id)
+        self.corrections[str(correction_id)] = {"signal_id": key, "kind": str(kind)}
+        return key
 
     # --- what follows from the signals --------------------------------------------------------
 

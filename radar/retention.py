@@ -36,26 +36,8 @@ class RetentionLog(Aggregate):
     def __init__(self) -> None:
         self.enforcements = 0
 
-    def record(
-        self,
-        at: datetime,
-        policy_version: int,
-        households: dict[str, int],
-        events_erased: int,
-        rows_purged: int,
-        identities_purged: int,
-    ) -> None:
-        self._enforced(
-            at=at,
-            policy_version=policy_version,
-            households=households,
-            events_erased=events_erased,
-            rows_purged=rows_purged,
-            identities_purged=identities_purged,
-        )
-
     @event("RetentionEnforced")
-    def _enforced(
+    def record(
         self,
         at: datetime,
         policy_version: int,

@@ -108,7 +108,7 @@ def readable_events(ledger: SignalLedger, notifications: Iterable[Any]) -> list[
     erased ones (retention) are passed over: they have a place in the log, no content."""
     notifications = list(notifications)
     if isinstance(ledger, EncryptedSignalLedger):  # the batch's keys in one query
-        ledger.subject_keys.missing({str(n.originator_id) for n in notifications})
+        ledger.subject_keys.prefetch(str(n.originator_id) for n in notifications)
     events = []
     for notification in notifications:
         try:
