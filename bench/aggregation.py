@@ -25,10 +25,10 @@ from bench.infra import (
     unique,
 )
 from bench.report import Row, throughput_row
-from radar.ledger import BatchOutcome, SignalBatch, SignalLedger
-from services.aggregator.consumer import Aggregator, tracking_name
 from services.database import Database
-from services.event_store import open_ledger
+from services.ledger.application import BatchOutcome, SignalBatch, SignalLedger
+from services.ledger.consumer import Aggregator, tracking_name
+from services.ledger.store import open_ledger
 from services.settings import Settings
 
 JOIN_TIMEOUT_SECONDS = 60.0

@@ -1,4 +1,4 @@
-"""The benchmark's data: seeded synthetic submissions (services.synthetic.SyntheticPopulation,
+"""The benchmark's data: seeded synthetic submissions (testkit.synthetic.SyntheticPopulation,
 skewed: most households 1-3 signals, a few hundreds; four sectors; 26 regions) and the records
 the ingest service would write for them (pseudonymised, serialised SignalEventV1)."""
 
@@ -15,10 +15,10 @@ from contracts.vocabulary import Sector
 from privacy.actors import Publisher
 from privacy.identifier_keys import IdentifierKeyring
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
-from services.ingest.identifiers import IdentifierOpener
-from services.ingest.publisher import serialise
-from services.ingest.submissions import SignalSubmission, to_event
-from services.synthetic import PUBLISHING_SECTORS, SyntheticHousehold, SyntheticPopulation
+from services.signals.identifiers import IdentifierOpener
+from services.signals.publisher import serialise
+from services.signals.schemas import SignalSubmission, to_event
+from testkit.synthetic import PUBLISHING_SECTORS, SyntheticHousehold, SyntheticPopulation
 
 SEED = 20261120
 SHUFFLE_WINDOW = 10_000  # signals of one household arrive spread over time, not in a row

@@ -24,7 +24,7 @@ from bench.infra import (
     sqlite_database,
 )
 from bench.report import Row
-from services.aggregator.consumer import tracking_name
+from services.ledger.consumer import tracking_name
 
 SAMPLE_INTERVAL_SECONDS = 0.25
 PRODUCE_CHUNK = 10_000

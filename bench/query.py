@@ -21,11 +21,11 @@ from contracts.regions import VtRegion
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
 from privacy.purposes import PurposeRegister
-from radar.ledger import SignalBatch
-from services.event_store import open_ledger
-from services.projector import Projector
-from services.read_models.timeline_store import TimelineStore
-from services.synthetic import PUBLISHING_SECTORS
+from services.ledger.application import SignalBatch
+from services.ledger.store import open_ledger
+from services.projections.projector import Projector
+from services.timelines.store import TimelineStore
+from testkit.synthetic import PUBLISHING_SECTORS
 
 LOAD_BATCH = 500
 PURPOSE = "triage"

@@ -11,7 +11,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI, Response
 
-from services import wiring
+from services import bootstrap
 from services.logs import configure_logging
 from services.settings import Settings
 
@@ -19,7 +19,7 @@ STATIC_ROUTE = "/bench/static"
 
 
 def bench_query_app(settings: Settings, static_body: Path) -> FastAPI:
-    app = wiring.query_app(settings)
+    app = bootstrap.query_app(settings)
     cached: list[bytes] = []
 
     def static() -> Response:

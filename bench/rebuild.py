@@ -13,10 +13,10 @@ from bench.infra import BASELINE_REPEATS, median_of
 from bench.report import Row, throughput_row
 from radar.timeline import SIGNAL_RECORDED
 from services.database import Database
-from services.event_store import open_ledger
-from services.projector import rebuild
-from services.read_models.timeline_store import TimelineStore
+from services.ledger.store import open_ledger
+from services.projections.projector import rebuild
 from services.settings import Settings
+from services.timelines.store import TimelineStore
 
 # The rebuild reads only SignalRecorded events (select_notifications with a topic filter), so
 # the baseline selects the same rows, in notification order, and fetches them all.

@@ -19,10 +19,10 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from contracts.leak_guard import contains_identifier
 from contracts.pseudonyms import HouseholdPseudonym
 from contracts.signal_v1 import CLOCK_SKEW_ALLOWED, OrganisationId
 from contracts.vocabulary import Sector, Severity, SignalType, sector_may_publish
-from privacy.leak_guard import contains_identifier
 
 CORRECTION_SCHEMA = "radar.signal-correction.v1"
 """The Kafka `schema` header of a correction record (a signal's is radar.signal.v1)."""

@@ -71,7 +71,7 @@ class PseudonymKeyring:
     def rotate(cls, path: Path) -> str:
         """Adds a new key version that makes every pseudonym from now on; the older versions
         stay, so the radar can link a person's old and new pseudonyms (see
-        privacy.vault). Returns the new key id."""
+        privacy.storage.vault). Returns the new key id."""
         with locked(path):
             keyring = cls.load_or_create(path)
             key_id = f"k{max(_version_number(k) for k in keyring.keys) + 1}"

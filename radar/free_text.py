@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from privacy.leak_guard import identifier_kinds
+from contracts.leak_guard import identifier_kinds
 
 MAX_NOTE_LENGTH = 2000
 

@@ -19,17 +19,17 @@ from privacy.credentials import Audience, TokenAuthority, token_id
 from privacy.identifier_keys import IdentifierKeyring
 from privacy.key_encryption import FileKeyEncryptionKey
 from privacy.pseudonyms import PseudonymKeyring
-from privacy.revocations import RevocationList
-from services import wiring
+from privacy.storage.revocations import RevocationList
+from publisher_sdk.client import PublisherClient
+from services import bootstrap
 from services.audit.cli import audit_cli
-from services.event_store import open_ledger
-from services.export_cli import export_cli
-from services.inzage_cli import inzage
+from services.casework.cli import model_cli, safety_cli
+from services.ledger.store import open_ledger
 from services.logs import configure_logging
-from services.model_cli import model_cli, safety_cli
-from services.projector import follow, rebuild
-from services.publisher_client import PublisherClient
-from services.retention_cli import retention_cli
+from services.projections.projector import follow, rebuild
+from services.retention.cli import retention_cli
+from services.rights.cli import inzage
+from services.rights.export_cli import export_cli
 from services.settings import Settings
 from services.supervisor import supervise
 
@@ -72,9 +72,12 @@ def run(
 def ingest() -> None:
     """Serve the ingest API."""
     settings = _settings("ingest")
-    wiring.ensure_signals_topic(settings)
+    bootstrap.ensure_signals_topic(settings)
     uvicorn.run(
-        wiring.ingest_app(settings), host=settings.host, port=settings.ingest_port, log_config=None
+        bootstrap.ingest_app(settings),
+        host=settings.host,
+        port=settings.ingest_port,
+        log_config=None,
     )
 
 
@@ -83,7 +86,7 @@ def query() -> None:
     """Serve the query API."""
     settings = _settings("query")
     uvicorn.run(
-        wiring.query_app(settings), host=settings.host, port=settings.query_port, log_config=None
+        bootstrap.query_app(settings), host=settings.host, port=settings.query_port, log_config=None
     )
 
 
@@ -91,15 +94,17 @@ def query() -> None:
 def aggregator() -> None:
     """Consume the signals topic into the event store (one consumer-group member)."""
     settings = _settings("aggregator")
-    wiring.ensure_signals_topic(settings)
-    wiring.aggregator(settings).run(wiring.stop_on_signals())
+    bootstrap.ensure_signals_topic(settings)
+    bootstrap.aggregator(settings).run(bootstrap.stop_on_signals())
 
 
 @app.command()
 def projector() -> None:
     """Keep the read models up to date from the event store."""
     settings = _settings("projector")
-    follow(wiring.followers(settings), wiring.stop_on_signals(), settings.projector_idle_seconds)
+    follow(
+        bootstrap.followers(settings), bootstrap.stop_on_signals(), settings.projector_idle_seconds
+    )
 
 
 @app.command()
@@ -136,9 +141,9 @@ def publish(
 def rebuild_projections() -> None:
     """Empty every read model and replay the whole event store into it."""
     settings = _settings("projections")
-    db = wiring.database(settings)
+    db = bootstrap.database(settings)
     ledger = open_ledger(db)
-    for model in wiring.read_models(db):
+    for model in bootstrap.read_models(db):
         covered = rebuild(ledger, model, settings.projector_batch_events)
         typer.echo(f"rebuilt {model.name} from {covered} events")
 
@@ -175,7 +180,7 @@ def revoke_token(
     """Revoke a credential before it expires; every service refuses it within seconds."""
     settings = _settings("admin")
     jti = token_id(token_or_id) if token_or_id.count(".") == 2 else token_or_id
-    RevocationList(wiring.database(settings).engine()).revoke(jti, reason)
+    RevocationList(bootstrap.database(settings).engine()).revoke(jti, reason)
     typer.echo(f"revoked {jti}")
 
 
@@ -199,8 +204,8 @@ def rotate_kek() -> None:
     """Add a key-encryption-key version and re-wrap every data key (event store and vault)
     under it; event payloads and vault rows are not touched."""
     settings = Settings()
-    kek_id = FileKeyEncryptionKey.rotate(wiring.database(settings).kek_path())
-    rewrapped = wiring.rewrap_data_keys(settings)
+    kek_id = FileKeyEncryptionKey.rotate(bootstrap.database(settings).kek_path())
+    rewrapped = bootstrap.rewrap_data_keys(settings)
     typer.echo(f"{kek_id}: re-wrapped {rewrapped} data keys")
 
 

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from privacy.actors import Actor
 from privacy.credentials import Audience, InvalidCredentialError, TokenAuthority
-from privacy.revocations import RevocationsUnavailableError
+from privacy.storage.revocations import RevocationsUnavailableError
 
 ActorT = TypeVar("ActorT", bound=Actor)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from privacy.leak_guard import mask_identifiers
+from contracts.leak_guard import mask_identifiers
 
 
 def _mask_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:

@@ -15,13 +15,13 @@ import psycopg
 from eventsourcing.persistence import Tracking
 
 from contracts.signal_v1 import SignalEventV1
-from radar.ledger import SignalBatch, SignalLedger
 from services.audit.hooks import sealer
 from services.audit.sealing import Sealer
 from services.audit.settings import AuditSettings
 from services.audit.verify import stored_checkpoints
 from services.database import Database
-from services.event_store import open_ledger
+from services.ledger.application import SignalBatch, SignalLedger
+from services.ledger.store import open_ledger
 from services.settings import Settings
 
 POSTGRES_EVENTS = "signalledger_events"  # eventsourcing names it after the application

@@ -14,9 +14,9 @@ from psycopg import sql
 
 from radar.timeline import SIGNAL_RECORDED
 from services.database import Database
-from services.event_store import open_ledger
-from services.projector import rebuild
-from services.read_models.timeline_store import TimelineStore
+from services.ledger.store import open_ledger
+from services.projections.projector import rebuild
+from services.timelines.store import TimelineStore
 
 
 def recorded_signals(database: Database) -> dict[str, Counter[str]]:

@@ -11,14 +11,14 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from contracts.vocabulary import SIGNAL_TYPES, Sector
-from privacy.access_log import AccessLog
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
+from privacy.storage.access_log import AccessLog
 from radar.timeline import TimelineEntry
-from services import wiring
+from services import bootstrap
 from services.database import Database
-from services.read_models.timeline_store import TimelineStore
 from services.settings import Settings
+from services.timelines.store import TimelineStore
 
 HOME_REGION = "VT09"
 OTHER_REGION = "VT13"
@@ -83,6 +83,6 @@ def query_harness(tmp_path: Path, database: Database) -> Iterator[QueryHarness]:
     authority = TokenAuthority(settings.keys_dir)
     engine = database.engine()
     entries = seed_timelines(TimelineStore(engine))
-    with TestClient(wiring.query_app(settings)) as client:
+    with TestClient(bootstrap.query_app(settings)) as client:
         yield QueryHarness(client, authority, AccessLog(engine), entries)
     engine.dispose()

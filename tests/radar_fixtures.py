@@ -16,24 +16,24 @@ from fastapi.testclient import TestClient
 
 from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import SIGNAL_TYPES, SignalType
-from privacy.access_log import AccessLog
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
 from privacy.policy import PolicyDecisionPoint
 from privacy.purposes import PurposeRegister
+from privacy.storage.access_log import AccessLog
 from radar.alerts import StaffRef
-from radar.ledger import BatchOutcome, SignalBatch, SignalLedger
-from services import wiring
+from services import bootstrap
+from services.casework.monitoring_store import SafetyStore
+from services.casework.routes import worklist_routers
+from services.casework.store import WorklistStore
 from services.database import Database
-from services.event_store import open_ledger
-from services.projector import Projector
-from services.query.app import create_query_app
-from services.query.gate import QueryGate
-from services.query.worklist_routes import worklist_routers
-from services.read_models.safety_store import SafetyStore
-from services.read_models.timeline_store import TimelineStore
-from services.read_models.worklist_store import WorklistStore
+from services.gate import QueryGate
+from services.ledger.application import BatchOutcome, SignalBatch, SignalLedger
+from services.ledger.store import open_ledger
+from services.projections.projector import Projector
 from services.settings import Settings
+from services.timelines.routes import create_query_app
+from services.timelines.store import TimelineStore
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SOURCE = "kafka:radar-test:0"
@@ -188,8 +188,8 @@ def radar_query_harness(tmp_path: Path, database: Database) -> Iterator[Harness]
     routers = worklist_routers(gate, settings)
     app = create_query_app(
         gate,
-        wiring.token_authority(settings),
-        wiring.household_of(wiring.pseudonyms(settings), wiring.identity_vault(settings)),
+        bootstrap.token_authority(settings),
+        bootstrap.household_of(bootstrap.pseudonyms(settings), bootstrap.identity_vault(settings)),
         routers,
     )
     with TestClient(app) as client:

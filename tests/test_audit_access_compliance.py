@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from privacy.access_log import EntryKind, access_log, entry_hash
 from privacy.actors import AnalystRole
 from privacy.purposes import PurposeRegister
+from privacy.storage.access_log import EntryKind, access_log, entry_hash
 from services.audit import service
 from services.audit.cli import audit_cli
 from services.audit.compliance import log_entries, redecide

@@ -26,12 +26,12 @@ from services.audit.checkpoint_topic import read_checkpoints
 from services.audit.sealing import store_id
 from services.audit.snapshot import Selection
 from services.database import Database
-from services.event_store import open_ledger
-from services.read_models.timeline_store import TimelineStore
+from services.ledger.store import open_ledger
 from services.settings import Settings
-from services.synthetic import SyntheticPopulation, sector_of
+from services.timelines.store import TimelineStore
+from testkit.processes import REPO, checkpoints_topic, environment, running_radar
+from testkit.synthetic import SyntheticPopulation, sector_of
 from tests.inspection import wait_for
-from tests.processes import REPO, checkpoints_topic, environment, running_radar
 
 HOUR = timedelta(hours=1)
 FAMILY = {"postcode": "3511 AB", "house_number": 12}

@@ -16,9 +16,9 @@ from services.audit import replay, service
 from services.audit.cli import audit_cli
 from services.audit.snapshot import Selection
 from services.database import Database
-from services.event_store import open_ledger
-from services.read_models.timeline_store import TimelineStore
+from services.ledger.store import open_ledger
 from services.settings import Settings
+from services.timelines.store import TimelineStore
 from tests.audit_helpers import household, record, signal
 
 

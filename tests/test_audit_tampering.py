@@ -20,7 +20,7 @@ from services.audit.sealing import Sealer, audit_event_chain, chain_head, store_
 from services.audit.settings import AuditSettings
 from services.audit.verify import VerifyReport
 from services.database import Database
-from services.event_store import open_ledger
+from services.ledger.store import open_ledger
 from services.settings import Settings
 from tests.audit_helpers import Sealed, Tamperer, sealed_store, sealing_settings
 

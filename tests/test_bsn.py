@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from privacy.bsn import passes_elfproef, synthetic_bsn
+from contracts.bsn import passes_elfproef, synthetic_bsn
 
 PROPERTY = settings(max_examples=50, deadline=None)
 ASCII_DIGITS = "0123456789"

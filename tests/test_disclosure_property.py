@@ -18,7 +18,7 @@ from privacy.actors import AnalystRole
 from privacy.disclosure import MEMBERSHIP_FIELDS
 from privacy.purposes import PurposeRegister, RegionScope, Resource
 from services.database import Database
-from services.read_models.timeline_store import TimelineStore
+from services.timelines.store import TimelineStore
 from tests.privacy_fixtures import QueryHarness, entry, query_harness
 
 REGISTER = PurposeRegister.load()

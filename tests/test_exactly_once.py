@@ -21,7 +21,8 @@ from privacy.actors import Publisher
 from privacy.credentials import Audience, TokenAuthority
 from services.database import Database
 from services.settings import Settings
-from services.synthetic import SyntheticPopulation, sector_of
+from testkit.processes import RadarProcess, running_radar
+from testkit.synthetic import SyntheticPopulation, sector_of
 from tests.inspection import (
     assert_read_models_equal_rebuild,
     recorded_signals,
@@ -29,7 +30,6 @@ from tests.inspection import (
     wait_for,
     wait_for_projection,
 )
-from tests.processes import RadarProcess, running_radar
 
 SIGNALS = 3000
 BATCH = 100

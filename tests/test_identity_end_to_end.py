@@ -20,12 +20,13 @@ import httpx
 
 from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import Sector
-from privacy.access_log import AccessLog
 from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority
+from privacy.storage.access_log import AccessLog
+from publisher_sdk.client import PublisherClient
 from services.database import Database
-from services.publisher_client import PublisherClient
 from services.settings import Settings
+from testkit.processes import REPO, environment, running_radar
 from tests.inspection import (
     database_bytes,
     files_bytes,
@@ -34,7 +35,6 @@ from tests.inspection import (
     topic_records,
     wait_for,
 )
-from tests.processes import REPO, environment, running_radar
 
 HOUR = timedelta(hours=1)
 PARENT, CHILD, SIBLING = "111222333", "123456782", "999999990"  # synthetic, pass the elfproef

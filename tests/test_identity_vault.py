@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from contracts.bsn import synthetic_bsn
 from privacy.addresses import HomeAddress
-from privacy.bsn import synthetic_bsn
 from privacy.key_encryption import FileKeyEncryptionKey, UnreadableError
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
-from privacy.vault import Identity, IdentityVault, vault_identities, vault_subject_keys
+from privacy.storage.vault import Identity, IdentityVault, vault_identities, vault_subject_keys
 from services.database import Database
 from tests.inspection import database_bytes, identifiers_found
 

@@ -24,19 +24,19 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from sqlalchemy import select
 
+from contracts.bsn import passes_elfproef
 from contracts.regions import VtRegion
 from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.addresses import HomeAddress
-from privacy.bsn import passes_elfproef
 from privacy.credentials import Audience, TokenAuthority
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
-from services import wiring
+from services import bootstrap
 from services.database import Database
-from services.ingest.receipts import ingest_receipts
 from services.settings import Settings
-from services.synthetic import SyntheticPopulation
+from services.signals.store import ingest_receipts
+from testkit.synthetic import SyntheticPopulation
 from tests.conftest import KAFKA_BOOTSTRAP
 
 pytestmark = pytest.mark.integration
@@ -133,7 +133,7 @@ def json_post(
 
 
 def ingest_client(settings: Settings) -> TestClient:
-    return TestClient(wiring.ingest_app(settings), raise_server_exceptions=False)
+    return TestClient(bootstrap.ingest_app(settings), raise_server_exceptions=False)
 
 
 def closed_port() -> int:

@@ -17,17 +17,17 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from contracts.vocabulary import Sector
-from privacy.access_log import AccessLog, EntryKind
 from privacy.actors import Analyst, AnalystRole
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience, TokenAuthority
 from privacy.pseudonyms import PseudonymKeyring
-from privacy.vault import Identity
-from services import wiring
+from privacy.storage.access_log import AccessLog, EntryKind
+from privacy.storage.vault import Identity
+from services import bootstrap
 from services.cli import app
 from services.database import Database
-from services.read_models.timeline_store import TimelineStore
 from services.settings import Settings
+from services.timelines.store import TimelineStore
 from tests.privacy_fixtures import HOME_REGION, OTHER_REGION, entry
 
 SUBJECT, PARENT, OTHER = "111222333", "123456782", "908301662"  # synthetic, pass the elfproef
@@ -53,9 +53,9 @@ def scenario(tmp_path: Path, database: Database) -> Iterator[Scenario]:
     settings = Settings(
         data_dir=tmp_path / "data", database_url=database.url, vault_url=database.url
     )
-    keys = wiring.pseudonyms(settings).pseudonymiser()
+    keys = bootstrap.pseudonyms(settings).pseudonymiser()
     homes = {HOME: (SUBJECT, PARENT), ELSEWHERE: (SUBJECT,), THIRD: (OTHER,)}
-    wiring.identity_vault(settings).deposit(
+    bootstrap.identity_vault(settings).deposit(
         [
             Identity(keys.household(a), a, tuple((keys.person(b), b) for b in bsns))
             for a, bsns in homes.items()
@@ -75,7 +75,7 @@ def scenario(tmp_path: Path, database: Database) -> Iterator[Scenario]:
     store.apply(signals, expected=store.position(), new_position=len(signals))
     access_log = AccessLog(engine)
     authority = TokenAuthority(settings.keys_dir)
-    with TestClient(wiring.query_app(settings)) as client:
+    with TestClient(bootstrap.query_app(settings)) as client:
 
         def read(household: str, role: AnalystRole, purpose: str, outcome: int) -> int:
             token = authority.issue(

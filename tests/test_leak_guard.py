@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from privacy.bsn import synthetic_bsn
-from privacy.leak_guard import MASK, identifier_kinds, mask_identifiers
+from contracts.bsn import synthetic_bsn
+from contracts.leak_guard import MASK, identifier_kinds, mask_identifiers
 
 PROPERTY = settings(max_examples=200, deadline=None)
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from privacy.bsn import passes_elfproef, synthetic_bsn
+from contracts.bsn import passes_elfproef, synthetic_bsn
 from services.logs import mask_identifiers  # type: ignore[attr-defined]
 
 PROPERTY = settings(max_examples=50, deadline=None)

@@ -21,10 +21,11 @@ from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience, TokenAuthority
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
+from publisher_sdk.client import PublisherClient
 from services.database import Database
-from services.ingest.identifiers import PLAIN_REFUSED
-from services.publisher_client import PublisherClient
 from services.settings import Settings
+from services.signals.identifiers import PLAIN_REFUSED
+from testkit.processes import REPO, environment, running_radar
 from tests.inspection import (
     database_bytes,
     files_bytes,
@@ -33,7 +34,6 @@ from tests.inspection import (
     topic_records,
     wait_for,
 )
-from tests.processes import REPO, environment, running_radar
 
 HOUR = timedelta(hours=1)
 FAMILY_BSNS = ("111222333", "123456782", "999999990")  # synthetic, pass the elfproef

@@ -15,7 +15,7 @@ from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority
 from privacy.disclosure import MEMBERSHIP_FIELDS
 from privacy.purposes import PurposeRegister, Resource
-from privacy.revocations import RevocationList
+from privacy.storage.revocations import RevocationList
 from services.database import Database
 from tests.inspection import wait_for
 from tests.privacy_fixtures import (

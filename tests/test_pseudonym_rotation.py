@@ -12,8 +12,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.bsn import synthetic_bsn
 from privacy.addresses import HomeAddress
-from privacy.bsn import synthetic_bsn
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyFile, PseudonymKeyring
 
 HOME = HomeAddress.normalised("1012 AB", 1)

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
+from contracts.bsn import synthetic_bsn
 from contracts.pseudonyms import (
     HouseholdPseudonym,
     KeyId,
@@ -21,7 +22,6 @@ from contracts.pseudonyms import (
     RecipientPseudonym,
 )
 from privacy.addresses import HomeAddress, InvalidAddressError
-from privacy.bsn import synthetic_bsn
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
 
 PROPERTY = settings(max_examples=50, deadline=None)

@@ -18,8 +18,8 @@ from radar.household import Household
 from radar.model_diff import parameter_changes
 from radar.model_history import ModelChangeError, RiskModelHistory
 from radar.risk_model import DEFAULT_MODEL_FILE, RiskModel, default_model
+from services.casework.cli import model_cli
 from services.database import Database
-from services.model_cli import model_cli
 from tests.radar_fixtures import FAMILY, NOW, OTHER_FAMILY, Radar, days_ago, signal
 
 OWNER = StaffRef("m.visser", "vt-nederland", "model_owner", "national")
@@ -105,7 +105,10 @@ def test_a_model_change_keeps_old_versions_in_the_history(radar: Radar, tmp_path
             signal_types__domestic_incident={"weight": 7.0, "half_life_days": 270},
         )
     )
-    assert radar.ledger.adopt_model(heavier, OWNER, "Call-outs under-weighted", NOW) == 2
+    assert (
+        radar.ledger.adopt_model(heavier, OWNER, "Call-outs under-weighted", NOW)
+        == 2
+    )
     with pytest.raises(ModelChangeError, match="not newer"):
         radar.ledger.adopt_model(heavier, OWNER, "again", NOW)
     radar.record(signal("school_absence", days_ago(1)))

@@ -18,11 +18,11 @@ from contracts.correction_v1 import CorrectedValues, CorrectionKind, SignalCorre
 from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import SignalType
 from radar.risk import assess
+from services.casework.monitoring_store import SafetyStore
+from services.casework.store import WorklistStore
 from services.database import Database
-from services.projector import rebuild
-from services.read_models.safety_store import SafetyStore
-from services.read_models.timeline_store import TimelineStore
-from services.read_models.worklist_store import WorklistStore
+from services.projections.projector import rebuild
+from services.timelines.store import TimelineStore
 from tests.radar_fixtures import CHILD, FAMILY, OTHER_FAMILY, Radar, signal
 
 START = datetime(2025, 1, 1, tzinfo=UTC)

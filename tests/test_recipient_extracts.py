@@ -18,11 +18,9 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from contracts.bsn import synthetic_bsn
 from contracts.vocabulary import SIGNAL_TYPES, Sector
-from privacy.access_log import AccessLog, EntryKind
 from privacy.addresses import HomeAddress
-from privacy.bsn import synthetic_bsn
-from privacy.extracts import extract, extract_record, occurred_month
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
 from privacy.recipients import (
     DEFAULT_RECIPIENTS,
@@ -31,14 +29,16 @@ from privacy.recipients import (
     RecipientRegisterError,
     UnknownRecipientError,
 )
+from privacy.storage.access_log import AccessLog, EntryKind
+from radar.extracts import extract, extract_record, occurred_month
 from radar.timeline import TimelineEntry
 from services.audit.compliance import check_access
 from services.audit.report import access_html
 from services.cli import app
 from services.database import Database
-from services.export_cli import ExportError, Window, export_signals
-from services.read_models.timeline_store import TimelineStore
+from services.rights.export_cli import ExportError, Window, export_signals
 from services.settings import Settings
+from services.timelines.store import TimelineStore
 
 RESEARCH, INSPECTION = "wodc-research", "inspectie-jenv"
 MARCH = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -20,11 +20,11 @@ from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority
 from services.audit import service
 from services.audit.snapshot import Selection
+from services.casework.store import WorklistStore
 from services.database import Database
-from services.read_models.worklist_store import WorklistStore
 from services.settings import Settings
+from testkit.processes import running_radar
 from tests.inspection import wait_for
-from tests.processes import running_radar
 
 HOUR = timedelta(hours=1)
 FAMILY = {"postcode": "3511 AB", "house_number": 12}

@@ -14,17 +14,17 @@ from typing import Any
 
 import pytest
 
-from privacy.access_log import EntryKind
 from privacy.actors import AnalystRole
 from privacy.addresses import HomeAddress
 from privacy.policy import RESTRICTED_REASON
 from privacy.purposes import PurposeRegister
-from privacy.vault import Identity
-from services import wiring
+from privacy.storage.access_log import EntryKind
+from privacy.storage.vault import Identity
+from services import bootstrap
 from services.audit.compliance import check_access, redecide
 from services.database import Database
-from services.read_models.timeline_store import TimelineStore
 from services.settings import Settings
+from services.timelines.store import TimelineStore
 from tests.privacy_fixtures import HOUSEHOLD, QueryHarness, query_harness
 
 PARENT = "p.k1." + "d" * 32
@@ -196,8 +196,8 @@ def test_a_restricted_person_is_not_re_identified_for_ordinary_purposes(
     settings = Settings(data_dir=tmp_path / "data", database_url=database.url)
     address = HomeAddress.normalised("3511 AB", 12)
     members = ((PARENT, "111222333"), (SIBLING, "123456782"))  # synthetic, pass the elfproef
-    keys = wiring.pseudonyms(settings).pseudonymiser()
-    wiring.identity_vault(settings).deposit([Identity(HOUSEHOLD, address, members)], keys)
+    keys = bootstrap.pseudonyms(settings).pseudonymiser()
+    bootstrap.identity_vault(settings).deposit([Identity(HOUSEHOLD, address, members)], keys)
 
     def identity(purpose: str, role: AnalystRole) -> dict[str, str]:
         response = harness.client.post(

@@ -20,19 +20,19 @@ from sqlalchemy import select
 from privacy.addresses import HomeAddress
 from privacy.key_encryption import FileKeyEncryptionKey, UnreadableError
 from privacy.retention import RetentionPolicy
-from privacy.vault import Identity
-from radar.ledger import UnknownHouseholdError
+from privacy.storage.vault import Identity
 from radar.retention import RetentionLog
-from services import wiring
+from services import bootstrap
 from services.audit import service
 from services.audit.hooks import sealer
 from services.audit.snapshot import Selection
 from services.database import Database
-from services.event_store import event_subject_keys, open_ledger
-from services.ingest.receipts import ReceiptBook
-from services.inzage import InzageSources, produce
-from services.retention import enforce
+from services.ledger.application import UnknownHouseholdError
+from services.ledger.store import event_subject_keys, open_ledger
+from services.retention.service import enforce
+from services.rights.service import InzageSources, produce
 from services.settings import Settings
+from services.signals.store import ReceiptBook
 from tests.audit_helpers import sealing_settings
 from tests.inspection import assert_read_models_equal_rebuild, database_bytes
 from tests.radar_fixtures import FAMILY, OTHER_FAMILY, Harness, radar_query_harness, signal
@@ -67,7 +67,7 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
     harness: Harness, database: Database, tmp_path: Path, topic: str
 ) -> None:
     settings = _settings(tmp_path, database, topic)
-    keys = wiring.pseudonyms(settings).pseudonymiser()
+    keys = bootstrap.pseudonyms(settings).pseudonymiser()
     old_child = keys.person(OLD_BSN)
     old = [  # no alert, so no case: the shorter period applies; received three years ago
         signal("zorgmelding", moment, severity="low", children=(old_child,), received_at=moment)
@@ -78,7 +78,7 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
     harness.radar.record(*old, recent)
     receipts = ReceiptBook(database.engine())
     receipts.record((s, "fingerprint") for s in [*old, recent])
-    vault = wiring.identity_vault(settings)
+    vault = bootstrap.identity_vault(settings)
     home = HomeAddress.normalised("3511 AB", 12)
     vault.deposit([Identity(FAMILY, home, ((old_child, OLD_BSN),))], keys)
     inzage = InzageSources(vault, keys, harness.radar.timelines, harness.log)
@@ -176,14 +176,14 @@ def test_rotating_the_kek_rewraps_data_keys_and_touches_no_event(
     radar = Radar(database)
     radar.record(signal("zorgmelding", NOW - timedelta(days=2)))
     radar.close()
-    wiring.identity_vault(settings).deposit(
+    bootstrap.identity_vault(settings).deposit(
         [Identity(FAMILY, HomeAddress.normalised("3511 AB", 12), ((OLD_CHILD, OLD_BSN),))],
-        wiring.pseudonyms(settings).pseudonymiser(),
+        bootstrap.pseudonyms(settings).pseudonymiser(),
     )
     before = _stored_states(database)
 
     assert FileKeyEncryptionKey.rotate(database.kek_path()) == "kek2"
-    assert wiring.rewrap_data_keys(settings) >= 3  # household, case or model history, vault
+    assert bootstrap.rewrap_data_keys(settings) >= 3  # household, case or model history, vault
     FileKeyEncryptionKey(database.kek_path()).retire("kek1")  # the old KEK is gone for good
 
     assert _stored_states(database) == before, "no event payload was touched"
@@ -192,5 +192,5 @@ def test_rotating_the_kek_rewraps_data_keys_and_touches_no_event(
     ledger = open_ledger(database)
     assert len(ledger.household(FAMILY).signal_facts()) == 1
     ledger.close()
-    identity = wiring.identity_vault(settings).household_identity(FAMILY)
+    identity = bootstrap.identity_vault(settings).household_identity(FAMILY)
     assert identity is not None and identity.persons == {OLD_CHILD: OLD_BSN}

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from privacy.bsn import passes_elfproef, synthetic_bsn
+from contracts.bsn import passes_elfproef, synthetic_bsn
 from privacy.identifier_keys import IdentifierKeyring
 from privacy.sealed_identifiers import (
     PublishedKey,

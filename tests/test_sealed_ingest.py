@@ -24,10 +24,10 @@ from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
 from privacy.identifier_keys import IdentifierKeyring
 from privacy.sealed_identifiers import PublishedKey, SealingContext, seal
-from services.ingest.identifiers import PLAIN_REFUSED
-from services.publisher_client import PublisherClient, RetryPolicy
-from services.sealed_submission import ADDRESS_FIELD, bsn_field, sealed_signal
+from privacy.sealed_submission import ADDRESS_FIELD, bsn_field, sealed_signal
+from publisher_sdk.client import PublisherClient, RetryPolicy
 from services.settings import Settings
+from services.signals.identifiers import PLAIN_REFUSED
 from tests.test_ingest_api import (
     TopicProbe,
     assert_nothing_changed,

@@ -24,12 +24,12 @@ from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import SIGNAL_TYPES, PersonRole, Severity, SignalType
 from radar.alerts import StaffRef
 from radar.household import MembershipError
-from radar.ledger import SignalBatch, SignalLedger, UnknownHouseholdError
 from radar.timeline import TimelineEntry
 from services.database import Database
-from services.event_store import open_ledger
-from services.projector import Projector, rebuild
-from services.read_models.timeline_store import TimelineStore
+from services.ledger.application import SignalBatch, SignalLedger, UnknownHouseholdError
+from services.ledger.store import open_ledger
+from services.projections.projector import Projector, rebuild
+from services.timelines.store import TimelineStore
 
 SOURCE = "kafka:t:0"
 EPOCH = datetime(2023, 1, 1, tzinfo=UTC)

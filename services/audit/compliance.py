@@ -16,11 +16,11 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, func, select
 
 from contracts.regions import VtRegion
-from privacy.access_log import AccessLog, EntryKind, LogEntry, access_log
 from privacy.actors import Analyst, AnalystRole
 from privacy.policy import AccessRequest, Decision, PolicyDecisionPoint
 from privacy.purposes import PurposeRegister, Resource
-from privacy.restrictions import RestrictionHistory
+from privacy.storage.access_log import AccessLog, EntryKind, LogEntry, access_log
+from privacy.storage.restrictions import RestrictionHistory
 from services.audit.faults import Fault
 from services.audit.progress import progress_bar
 from services.database import stored_utc

@@ -10,9 +10,9 @@ from services.audit.keys import load_or_create_signing_key
 from services.audit.sealing import Sealer, create_tables
 from services.audit.settings import AuditSettings, checkpoint_key_path
 from services.database import Database
-from services.event_store import open_ledger
-from services.projector import Follower
-from services.query.gate import QueryGate
+from services.gate import QueryGate
+from services.ledger.store import open_ledger
+from services.projections.projector import Follower
 from services.settings import Settings
 
 

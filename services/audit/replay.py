@@ -5,7 +5,7 @@ in a throw-away SQLite database. The live read models are never touched.
 order and an event's timestamp is taken just before its commit, so once events are more than
 STRAGGLER_MARGIN past T no earlier event can follow and the replay stops reading.
 
-Whatever read models `services.wiring.read_models` returns are replayed, each from its own
+Whatever read models `services.bootstrap.read_models` returns are replayed, each from its own
 position, so an interrupted replay resumes from its scratch database (`--resume`).
 """
 
@@ -20,10 +20,10 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from radar.ledger import SignalLedger
 from services.database import Database
-from services.event_store import readable_events
-from services.read_models.read_model import ReadModel
+from services.ledger.application import SignalLedger
+from services.ledger.store import readable_events
+from services.projections.read_model import ReadModel
 
 STRAGGLER_MARGIN = timedelta(minutes=5)
 READ_BATCH = 1000  # notifications per select

@@ -20,8 +20,8 @@ from privacy.purposes import Resource
 from services.audit import report as html_report
 from services.audit import service
 from services.audit.snapshot import Selection
+from services.gate import Answer, QueryGate
 from services.http import QUERY_ERRORS, actor_dependency, endpoint
-from services.query.gate import Answer, QueryGate
 from services.settings import Settings
 
 Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
@@ -42,11 +42,11 @@ def _json(value: Any, status: int = 200) -> Response:
 
 def audit_router(gate: QueryGate, settings: Settings) -> APIRouter:
     """The routes; the token authority is the query API's own (same keys, same revocations)."""
-    from services import wiring  # wiring imports this room's hooks: imported when called
+    from services import bootstrap  # wiring imports this room's hooks: imported when called
 
     router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=QUERY_ERRORS)
     person = actor_dependency(
-        wiring.token_authority(settings),
+        bootstrap.token_authority(settings),
         Audience.QUERY,
         Analyst,
         "publishers cannot query the radar",

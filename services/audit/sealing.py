@@ -33,14 +33,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from privacy.access_log import access_log
-from privacy.access_log import metadata as access_log_metadata
-from radar.ledger import SignalLedger
+from privacy.storage.access_log import access_log
+from privacy.storage.access_log import metadata as access_log_metadata
 from services.audit.chain import GENESIS, StoredRecord, link
 from services.audit.checkpoint_topic import CheckpointPublisher
 from services.audit.checkpoints import Checkpoint, audit_checkpoints, new_checkpoint
 from services.audit.checkpoints import metadata as checkpoint_metadata
 from services.audit.settings import AuditSettings
+from services.ledger.application import SignalLedger
 
 log = structlog.get_logger("radar.audit.sealer")
 

@@ -28,8 +28,8 @@ from services.audit.settings import AuditSettings, audit_dir, checkpoint_key_pat
 from services.audit.snapshot import Selection, read_model_snapshot
 from services.audit.verify import VerifyReport, WalkState, state_from_dict, verify
 from services.database import Database
-from services.event_store import open_ledger
-from services.read_models.read_model import ReadModel
+from services.ledger.store import open_ledger
+from services.projections.read_model import ReadModel
 from services.settings import Settings
 
 
@@ -146,9 +146,9 @@ def _replay_job(work_file: Path, as_of: datetime | None, resume: bool) -> dict[s
 
 def _read_models(db: Database) -> list[ReadModel]:
     # Imported here: wiring imports this room's hooks, so a top-level import would be circular.
-    from services import wiring
+    from services import bootstrap
 
-    return wiring.read_models(db)
+    return bootstrap.read_models(db)
 
 
 def _dispose(models: Sequence[ReadModel]) -> None:

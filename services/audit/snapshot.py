@@ -18,9 +18,9 @@ from sqlalchemy import Engine, MetaData, Table, select
 
 from privacy.disclosure import disclose
 from privacy.policy import Obligations
-from services.read_models.positions import positions
-from services.read_models.read_model import ReadModel
-from services.read_models.timeline_store import TimelineStore, timeline_signals
+from services.projections.positions import positions
+from services.projections.read_model import ReadModel
+from services.timelines.store import TimelineStore, timeline_signals
 
 BOOKKEEPING_TABLES = frozenset({timeline_signals.name, positions.name})
 

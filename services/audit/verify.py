@@ -22,13 +22,13 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, func, select
 
-from privacy.access_log import AccessLog, access_log
-from radar.ledger import SignalLedger
+from privacy.storage.access_log import AccessLog, access_log
 from services.audit.chain import GENESIS, StoredRecord, link
 from services.audit.checkpoints import Checkpoint, audit_checkpoints
 from services.audit.faults import Fault
 from services.audit.progress import progress_bar
 from services.audit.sealing import audit_event_chain, chain_head, store_id
+from services.ledger.application import SignalLedger
 
 WINDOW = 1000
 MAX_REPORTED_FAULTS = 1000

@@ -18,9 +18,9 @@ from typing import Any
 from contracts.vocabulary import Sector
 from privacy.actors import Publisher
 from privacy.credentials import Audience, TokenAuthority
-from services.publisher_client import PublisherClient, PublishResult, RetryPolicy
-from services.synthetic import SyntheticPopulation, sector_of
-from tests.processes import REPO, free_port
+from publisher_sdk.client import PublisherClient, PublishResult, RetryPolicy
+from testkit.processes import REPO, free_port
+from testkit.synthetic import SyntheticPopulation, sector_of
 
 KAFKA_SCRIPT = REPO / "deploy" / "kafka" / "kafka.sh"
 

@@ -51,7 +51,6 @@ from sqlalchemy import Engine, func, select
 
 from contracts.regions import VtRegion
 from contracts.vocabulary import Sector
-from privacy.access_log import access_log
 from privacy.actors import VT_ANALYST_ROLES, Analyst, AnalystRole, Publisher
 from privacy.credentials import (
     ALGORITHM,
@@ -63,13 +62,14 @@ from privacy.credentials import (
 )
 from privacy.disclosure import ALWAYS_WITH_THE_SIGNAL, MEMBERSHIP_FIELDS
 from privacy.purposes import PurposeRegister, Resource
-from privacy.revocations import RevocationList
-from services import wiring
+from privacy.storage.access_log import access_log
+from privacy.storage.revocations import RevocationList
+from services import bootstrap
 from services.database import Database
-from services.ingest.receipts import ingest_receipts
-from services.read_models.timeline_store import TimelineStore
 from services.settings import Settings
-from services.synthetic import SyntheticPopulation
+from services.signals.store import ingest_receipts
+from services.timelines.store import TimelineStore
+from testkit.synthetic import SyntheticPopulation
 from tests.conftest import KAFKA_BOOTSTRAP
 from tests.privacy_fixtures import HOME_REGION, HOUSEHOLD, HOUSEHOLD_ELSEWHERE, seed_timelines
 
@@ -173,19 +173,22 @@ def world(
 @pytest.fixture(scope="module")
 def apps(world: World) -> Iterator[dict[str, FastAPI]]:
     """One ingest and one query app for schemathesis (which runs their lifespans itself)."""
-    yield {"ingest": wiring.ingest_app(world.settings), "query": wiring.query_app(world.settings)}
+    yield {
+        "ingest": bootstrap.ingest_app(world.settings),
+        "query": bootstrap.query_app(world.settings),
+    }
     shutdown_lifespans()  # closes the ingest app's producer
 
 
 @pytest.fixture(scope="module")
 def ingest(world: World) -> Iterator[TestClient]:
-    with TestClient(wiring.ingest_app(world.settings), raise_server_exceptions=False) as client:
+    with TestClient(bootstrap.ingest_app(world.settings), raise_server_exceptions=False) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 def query(world: World) -> Iterator[TestClient]:
-    with TestClient(wiring.query_app(world.settings), raise_server_exceptions=False) as client:
+    with TestClient(bootstrap.query_app(world.settings), raise_server_exceptions=False) as client:
         yield client
 
 

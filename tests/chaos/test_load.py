@@ -15,13 +15,14 @@ import httpx
 import pytest
 
 from contracts.vocabulary import Sector
-from privacy.access_log import AccessLog, EntryKind
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
+from privacy.storage.access_log import AccessLog, EntryKind
+from publisher_sdk.client import PublisherClient, RetryPolicy
 from services.database import Database
-from services.publisher_client import PublisherClient, RetryPolicy
 from services.settings import Settings
-from services.synthetic import SyntheticPopulation
+from testkit.processes import running_radar
+from testkit.synthetic import SyntheticPopulation
 from tests.chaos.scenario import publisher_tokens
 from tests.inspection import (
     assert_read_models_equal_rebuild,
@@ -30,7 +31,6 @@ from tests.inspection import (
     wait_for,
     wait_for_projection,
 )
-from tests.processes import running_radar
 
 pytestmark = pytest.mark.chaos
 PUBLISHERS = 64

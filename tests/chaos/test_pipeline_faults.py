@@ -17,7 +17,8 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from services.database import Database
 from services.settings import Settings
-from services.synthetic import sector_of
+from testkit.processes import REPO, RadarProcess, running_radar
+from testkit.synthetic import sector_of
 from tests.chaos.scenario import (
     PublishingRun,
     private_broker,
@@ -31,7 +32,6 @@ from tests.inspection import (
     wait_for,
     wait_for_projection,
 )
-from tests.processes import REPO, RadarProcess, running_radar
 
 pytestmark = pytest.mark.chaos
 POSTGRES_SCRIPT = REPO / "deploy" / "postgres" / "postgres.sh"

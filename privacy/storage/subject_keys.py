@@ -1,0 +1,251 @@
+"""Per-subject data keys, stored wrapped by the key-encryption key: the unit of crypto-shredding.
+
+A subject is whatever must be forgettable on its own: a household's aggregates in the event
+store, a household's identities in the vault. Its data is encrypted under its own random
+AES-256-GCM key; the key is stored only wrapped (privacy.key_encryption). Destroying the
+subject's key row makes its data unreadable for good while the ciphertext, and every hash over
+it, stays where it is. A later key for the same subject is a new random key: it opens nothing
+written before the destruction.
+
+Unwrapped keys are kept in memory for a short while only (KEY_CACHE_SECONDS), so a process that
+was running when keys were destroyed stops opening the subject's data soon after.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from privacy.key_encryption import KeyEncryptionKey, WrappedKey, new_data_key
+from privacy.storage.erasure import erasing
+
+KEY_CACHE_SECONDS = 10.0
+KEY_CACHE_SIZE = 50_000
+
+
+def subject_keys_table(metadata: MetaData, name: str) -> Table:
+    """The table of one store's wrapped subject keys."""
+    return Table(
+        name,
+        metadata,
+        Column("subject", String(36), primary_key=True),
+        Column("kek_id", String(32), nullable=False),
+        Column("wrapped_key", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+class SubjectKeyStore:
+    """Creates, finds, re-wraps and destroys the data keys of one store's subjects."""
+
+    def __init__(self, engine: Engine, kek: KeyEncryptionKey, table: Table, purpose: str) -> None:
+        self._engine = engine
+        self._kek = kek
+        self._table = table
+        self._purpose = purpose  # bound into every wrap, so a key moved between stores fails
+        self._cache: dict[str, tuple[float, bytes]] = {}
+        self._absent: set[str] = set()  # found without a key by `missing` (a hint only)
+        self._lock = threading.Lock()
+
+    def key(self, subject: str, connection: Connection | None = None) -> bytes | None:
+        """The subject's data key, or None when it has none (never had, or destroyed). Pass
+        the connection of a transaction in progress to read within it."""
+        cached = self._cached(subject)
+        if cached is not None:
+            return cached
+        with self._using(connection, write=False) as reading:
+            row = reading.execute(
+                select(self._table).where(self._table.c.subject == subject)
+            ).first()
+        if row is None:
+            return None
+        key = self._kek.unwrap(WrappedKey(row.kek_id, row.wrapped_key), self._context(subject))
+        self._remember(subject, key)
+        return key
+
+    def key_or_new(self, subject: str, connection: Connection | None = None) -> bytes:
+        """The subject's data key, made (and stored wrapped) when it has none; within the
+        given transaction's connection, if any (SQLite allows one writer at a time)."""
+        with self._lock:
+            known_absent = subject in self._absent
+            self._absent.discard(subject)
+        existing = None if known_absent else self.key(subject, connection)
+        if existing is not None:
+            return existing
+        key = new_data_key()
+        wrapped = self._kek.wrap(key, self._context(subject))
+        try:
+            with self._using(connection, write=True) as writing:
+                writing.execute(
+                    insert(self._table).values(
+                        subject=subject,
+                        kek_id=wrapped.kek_id,
+                        wrapped_key=wrapped.wrapped,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:  # another process made it first: use theirs
+            if connection is not None:
+                raise  # the caller's transaction is spoilt: it retries as a whole
+            found = self.key(subject)
+            assert found is not None
+            return found
+        self._remember(subject, key)
+        return key
+
+    def missing(self, subjects: Iterable[str]) -> set[str]:
+        """Which subjects have no key now, asked of the database in one query (not of the
+        memory). The keys of the others are fetched and remembered on the way, so the batch
+        that asked needs no further round trip per subject; keys remembered for missing
+        subjects are forgotten (they were destroyed)."""
+        asked = set(subjects)
+        if not asked:
+            return set()
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(self._table).where(self._table.c.subject.in_(asked))
+            ).all()
+        for row in rows:
+            key = self._kek.unwrap(
+                WrappedKey(row.kek_id, row.wrapped_key), self._context(row.subject)
+            )
+            self._remember(row.subject, key)
+        gone = asked - {row.subject for row in rows}
+        with self._lock:
+            for subject in gone:
+                self._cache.pop(subject, None)
+            if len(self._absent) > KEY_CACHE_SIZE:
+                self._absent.clear()
+            self._absent.update(gone)
+        return gone
+
+    def prefetch(self, subjects: Iterable[str]) -> None:
+        """Fetches, in one query, the keys of those subjects not already in memory (a batch
+        of events about to be read)."""
+        uncached = {s for s in subjects if self._cached(s) is None}
+        if uncached:
+            self.missing(uncached)
+
+    def ensure(self, subjects: Iterable[str]) -> None:
+        """Makes sure each subject has a key: those without one get theirs in one
+        transaction (one commit for a whole batch of new households, not one each)."""
+        wanted = {s for s in subjects if self._cached(s) is None}
+        with self._lock:  # just found absent by `missing`: no need to ask again
+            absent = wanted & self._absent
+        unsure = wanted - absent
+        absent |= self.missing(unsure) if unsure else set()
+        if not absent:
+            return
+        try:
+            with self._engine.begin() as connection:
+                self.create(absent, connection)
+        except IntegrityError:  # another process made some of them: take theirs one by one
+            for subject in absent:
+                self.key_or_new(subject)
+
+    def create(self, subjects: Iterable[str], connection: Connection) -> dict[str, bytes]:
+        """New keys for subjects known to have none (e.g. fresh random ids), stored in the
+        given transaction with one statement; IntegrityError if one had a key after all."""
+        made = {subject: new_data_key() for subject in sorted(set(subjects))}
+        if not made:
+            return made
+        rows = []
+        for subject, key in made.items():
+            wrapped = self._kek.wrap(key, self._context(subject))
+            rows.append(
+                {
+                    "subject": subject,
+                    "kek_id": wrapped.kek_id,
+                    "wrapped_key": wrapped.wrapped,
+                    "created_at": datetime.now(UTC),
+                }
+            )
+        connection.execute(insert(self._table), rows)
+        with self._lock:
+            self._absent.difference_update(made)
+        for subject, key in made.items():
+            self._remember(subject, key)
+        return made
+
+    def destroy(self, subjects: Iterable[str]) -> int:
+        """Destroys the subjects' keys; returns how many existed. Best effort is made to leave
+        no copy of the wrapped key in the database file (SQLite secure_delete, PostgreSQL
+        VACUUM FULL), so the ciphertext left behind cannot be opened by anyone, ever."""
+        chosen = sorted(set(subjects))
+        with self._lock:
+            for subject in chosen:
+                self._cache.pop(subject, None)
+        if not chosen:
+            return 0
+        with erasing(self._engine, [self._table]) as connection:
+            destroyed = connection.execute(
+                delete(self._table).where(self._table.c.subject.in_(chosen))
+            ).rowcount
+        return int(destroyed)
+
+    def rewrap(self) -> int:
+        """Re-wraps every data key under the KEK's current version (after a KEK rotation);
+        the data encrypted under the keys is not touched. Returns how many were re-wrapped."""
+        current = self._kek.current_id
+        count = 0
+        with self._engine.begin() as connection:
+            rows = connection.execute(
+                select(self._table).where(self._table.c.kek_id != current)
+            ).all()
+            for row in rows:
+                context = self._context(row.subject)
+                key = self._kek.unwrap(WrappedKey(row.kek_id, row.wrapped_key), context)
+                wrapped = self._kek.wrap(key, context)
+                connection.execute(
+                    update(self._table)
+                    .where(self._table.c.subject == row.subject)
+                    .values(kek_id=wrapped.kek_id, wrapped_key=wrapped.wrapped)
+                )
+                count += 1
+        return count
+
+    @contextmanager
+    def _using(self, connection: Connection | None, write: bool) -> Iterator[Connection]:
+        if connection is not None:
+            yield connection
+        elif write:
+            with self._engine.begin() as own:
+                yield own
+        else:
+            with self._engine.connect() as own:
+                yield own
+
+    def _context(self, subject: str) -> bytes:
+        return f"signal-radar/{self._purpose}/data-key|v1|{subject}".encode()
+
+    def _cached(self, subject: str) -> bytes | None:
+        with self._lock:
+            found = self._cache.get(subject)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def _remember(self, subject: str, key: bytes) -> None:
+        with self._lock:
+            if len(self._cache) >= KEY_CACHE_SIZE:
+                self._cache.clear()
+            self._cache[subject] = (time.monotonic() + KEY_CACHE_SECONDS, key)

@@ -1,1 +1,0 @@
-"""The aggregator: a Kafka consumer-group member that records signals in the event store."""

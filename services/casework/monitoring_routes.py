@@ -1,0 +1,229 @@
+"""Routes for monitoring safety over time: a region's monitoring overview; and the steps: record
+safety conditions, assess a check date, close monitoring with its outcome, record a move or a
+member's departure. Each
+answers through the gate (Resource.WORKLIST), recording the analyst who took the step."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from contracts.pseudonyms import HouseholdPseudonym, PersonPseudonym
+from privacy.actors import Analyst
+from privacy.policy import AccessRequest, Decision
+from privacy.purposes import Resource
+from radar.safety import add_months, default_check_dates
+from services.casework.service import RadarRooms, staff
+from services.casework.views import (
+    AlertStep,
+    CheckAssessment,
+    ConditionsRequest,
+    ConditionsView,
+    DepartureRequest,
+    MonitoringClosure,
+    MonitoringStepView,
+    MonitoringView,
+    MoveRequest,
+)
+from services.gate import Answer
+from services.http import QUERY_ERRORS, STEP_ERRORS, endpoint
+
+Household = Annotated[HouseholdPseudonym, Path(description="Household pseudonym")]
+Member = Annotated[PersonPseudonym, Path(description="Person pseudonym")]
+PlanId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="Safety conditions id")]
+Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
+MONITORING_MONTHS = 12
+
+
+def monitoring_router(rooms: RadarRooms, person: Any) -> APIRouter:
+    """The region's monitoring overview."""
+    router = APIRouter(tags=["monitoring"], responses=QUERY_ERRORS)
+
+    @router.get("/v1/monitoring", response_model=MonitoringView)
+    def monitoring(
+        request: Request,
+        purpose: Purpose = None,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> MonitoringView:
+        """The region's safety conditions under monitoring, and how monitoring ended."""
+        region = str(actor.region)
+        request_ = AccessRequest(
+            actor=actor, resource=Resource.WORKLIST, purpose=purpose, subject_region=region
+        )
+
+        def read(_decision: Decision) -> Answer:
+            plans = rooms.monitoring.region_plans(region)
+            today = rooms.now().date()
+            for plan in plans:
+                for check in plan["checks"]:
+                    check["overdue"] = not check["assessed"] and _before(check, today)
+            body = MonitoringView(
+                region=region,
+                purpose=purpose or "",
+                plans=plans,
+                outcomes=rooms.monitoring.outcomes(region),
+            )
+            return Answer(body, ["safety_conditions", "monitoring_outcome"], len(plans))
+
+        result: MonitoringView = rooms.gate.answer(request_, endpoint(request), read)
+        return result
+
+    return router
+
+
+def monitoring_steps_router(rooms: RadarRooms, person: Any) -> APIRouter:
+    """The analysts' monitoring steps; a step the domain refuses (conditions already
+    monitored, a check already assessed) is logged as a deny and answered 409 or 422."""
+    router = APIRouter(tags=["monitoring"], responses={**QUERY_ERRORS, **STEP_ERRORS})
+
+    def access(actor: Analyst, household: str, body: AlertStep) -> AccessRequest:
+        return AccessRequest(
+            actor=actor,
+            resource=Resource.WORKLIST,
+            purpose=body.purpose,
+            subject=household,
+            subject_region=rooms.worklist.household_region(household),
+            justification=body.justification,
+        )
+
+    @router.post(
+        "/v1/households/{household}/safety-conditions",
+        response_model=ConditionsView,
+        status_code=201,
+    )
+    def record_conditions(
+        request: Request,
+        household: Household,
+        body: ConditionsRequest,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> ConditionsView:
+        """Record the safety conditions agreed with a household and how they are monitored."""
+        starts_on = body.starts_on or rooms.now().date()
+        ends_on = body.ends_on or add_months(starts_on, MONITORING_MONTHS)
+        check_dates = body.check_dates or default_check_dates(starts_on)
+        excluded = [str(t) for t in body.excluded_signal_types]
+
+        def step() -> ConditionsView:
+            plan_id = rooms.ledger.record_conditions(
+                household, staff(actor), body.conditions, excluded, starts_on, ends_on, check_dates
+            )
+            case = rooms.ledger.case(household)
+            assert case is not None
+            plan = case.plans[plan_id]
+            return ConditionsView(
+                plan_id=plan_id,
+                household=household,
+                starts_on=plan.starts_on,
+                ends_on=plan.ends_on,
+                check_dates=plan.check_dates,
+                excluded_signal_types=plan.excluded_signal_types,
+            )
+
+        view: ConditionsView = rooms.perform(
+            access(actor, household, body), endpoint(request), ["safety_conditions"], step
+        )
+        return view
+
+    @router.post(
+        "/v1/households/{household}/safety-conditions/{plan_id}/checks",
+        response_model=MonitoringStepView,
+    )
+    def assess_check(
+        request: Request,
+        household: Household,
+        plan_id: PlanId,
+        body: CheckAssessment,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> MonitoringStepView:
+        """Record the assessment of a check date: were the conditions kept?"""
+
+        def step() -> MonitoringStepView:
+            rooms.ledger.assess_check(
+                household, plan_id, body.check_date, staff(actor), body.conditions_kept, body.note
+            )
+            return MonitoringStepView(household=household, plan_id=plan_id, recorded="assessed")
+
+        view: MonitoringStepView = rooms.perform(
+            access(actor, household, body), endpoint(request), ["check_assessment"], step
+        )
+        return view
+
+    @router.post(
+        "/v1/households/{household}/safety-conditions/{plan_id}/close",
+        response_model=MonitoringStepView,
+    )
+    def close_monitoring(
+        request: Request,
+        household: Household,
+        plan_id: PlanId,
+        body: MonitoringClosure,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> MonitoringStepView:
+        """End monitoring, recording whether the conditions led to safety."""
+
+        def step() -> MonitoringStepView:
+            rooms.ledger.close_monitoring(
+                household, plan_id, staff(actor), body.safety_achieved, body.note
+            )
+            return MonitoringStepView(household=household, plan_id=plan_id, recorded="closed")
+
+        view: MonitoringStepView = rooms.perform(
+            access(actor, household, body), endpoint(request), ["monitoring_outcome"], step
+        )
+        return view
+
+    @router.post("/v1/households/{household}/move", response_model=MonitoringStepView)
+    def record_move(
+        request: Request,
+        household: Household,
+        body: MoveRequest,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> MonitoringStepView:
+        """Record that the household moved to another municipality: the responsible region,
+        its open alerts and its history follow."""
+
+        def step() -> MonitoringStepView:
+            region = rooms.ledger.record_move(
+                household, body.municipality, body.moved_on, staff(actor)
+            )
+            return MonitoringStepView(household=household, region=region, recorded="moved")
+
+        view: MonitoringStepView = rooms.perform(
+            access(actor, household, body), endpoint(request), ["household_region"], step
+        )
+        return view
+
+    @router.post(
+        "/v1/households/{household}/members/{member}/departure",
+        response_model=MonitoringStepView,
+        response_model_exclude_none=True,
+    )
+    def record_departure(
+        request: Request,
+        household: Household,
+        member: Member,
+        body: DepartureRequest,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> MonitoringStepView:
+        """Record that a person no longer lives in the household from `left_on` on: signals
+        about them at other households after that no longer show in this one's timeline."""
+
+        def step() -> MonitoringStepView:
+            rooms.ledger.record_departure(
+                household, member, body.left_on, staff(actor), rooms.now()
+            )
+            return MonitoringStepView(household=household, person=member, recorded="left")
+
+        view: MonitoringStepView = rooms.perform(
+            access(actor, household, body), endpoint(request), ["member_departure"], step
+        )
+        return view
+
+    return router
+
+
+def _before(check: dict[str, Any], today: date) -> bool:
+    check_date: date = check["check_date"]
+    return check_date < today

@@ -1,0 +1,251 @@
+"""The regional worklist, alert lifecycle, household risk and monitoring routes.
+
+Every route answers through `gate.answer(AccessRequest(...), endpoint, read)`: decided by the
+policy, read (or, for a step, performed) only when permitted, logged exactly once. A step the
+domain refuses (no such alert, out of order, already done) is still one logged request: a deny
+with the domain's reason, answered 404, 409 or 422.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from contracts.pseudonyms import HouseholdPseudonym
+from privacy.actors import Analyst
+from privacy.credentials import Audience
+from privacy.policy import AccessRequest, Decision
+from privacy.purposes import Resource
+from radar.alerts import StaffRef
+from radar.regions import registry
+from radar.risk import ZERO
+from radar.worklist import ranked
+from services.casework.disclosure import alert_view, contribution_views, signal_fields
+from services.casework.monitoring_routes import monitoring_router, monitoring_steps_router
+from services.casework.monitoring_store import SafetyStore
+from services.casework.service import RadarRooms, staff
+from services.casework.store import WorklistStore, contribution
+from services.casework.views import (
+    AlertStep,
+    AlertStepView,
+    CloseStep,
+    HouseholdRiskView,
+    TriageStep,
+    WorklistView,
+)
+from services.database import Database
+from services.gate import Answer, QueryGate
+from services.http import QUERY_ERRORS, STEP_ERRORS, ApiError, actor_dependency, endpoint
+from services.settings import Settings
+
+Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
+AlertId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="Alert id")]
+
+
+def worklist_routers(gate: QueryGate, settings: Settings) -> list[APIRouter]:
+    """Routers for analysts' worklists and monitoring, served by the query API behind the gate."""
+    from services import bootstrap  # wiring imports this module: imported when called
+
+    registry()  # a broken region registry stops the service at start, not at the first move
+    db = Database.of(settings)
+    with db.schema_lock():
+        rooms = RadarRooms(gate, db, WorklistStore(db.engine()), SafetyStore(db.engine()))
+    person = actor_dependency(
+        bootstrap.token_authority(settings),
+        Audience.QUERY,
+        Analyst,
+        "publishers cannot query the radar",
+    )
+    router = APIRouter(tags=["worklist"], on_shutdown=[rooms.close], responses=QUERY_ERRORS)
+    _worklist_routes(router, rooms, person)
+    _alert_routes(router, rooms, person)
+    return [router, monitoring_router(rooms, person), monitoring_steps_router(rooms, person)]
+
+
+def _worklist_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
+    @router.get("/v1/worklist", response_model=WorklistView, response_model_exclude_none=True)
+    def worklist(
+        request: Request,
+        purpose: Purpose = None,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> WorklistView:
+        """The open alerts of the actor's own region, most urgent first."""
+        region = str(actor.region)
+        access = AccessRequest(
+            actor=actor, resource=Resource.WORKLIST, purpose=purpose, subject_region=region
+        )
+
+        def read(decision: Decision) -> Answer:
+            assert decision.obligations is not None
+            now, model = rooms.now(), rooms.model()
+            entries = ranked(rooms.worklist.open_alerts(region), now, model.urgency)
+            views = [alert_view(e, decision.obligations, now, model) for e in entries]
+            body = WorklistView(
+                region=region,
+                purpose=purpose or "",
+                generated_at=now,
+                model_version=model.version,
+                alerts=views,
+            )
+            return Answer(body, ["alerts", *signal_fields(decision.obligations)], len(views))
+
+        result: WorklistView = rooms.gate.answer(access, endpoint(request), read)
+        return result
+
+    @router.get(
+        "/v1/households/{household}/risk",
+        response_model=HouseholdRiskView,
+        response_model_exclude_none=True,
+    )
+    def household_risk(
+        request: Request,
+        household: Annotated[HouseholdPseudonym, Path(description="Household pseudonym")],
+        purpose: Purpose = None,
+        justification: Annotated[str | None, Query(max_length=2000)] = None,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> HouseholdRiskView:
+        """A household's score now, the signals behind it, and its alerts. A household the
+        radar has no signals about has a score of zero, like its timeline is empty."""
+        access = AccessRequest(
+            actor=actor,
+            resource=Resource.WORKLIST,
+            purpose=purpose,
+            subject=household,
+            subject_region=rooms.worklist.household_region(household),
+            justification=justification,
+        )
+
+        def read(decision: Decision) -> Answer:
+            assert decision.obligations is not None
+            found = rooms.worklist.household_score(household) or {}
+            now = rooms.now()
+            recorded_at = found.get("as_of")
+            contributions = [contribution(c) for c in found.get("contributions") or ()]
+            decayed = [c.at(max(now, recorded_at)) for c in contributions] if recorded_at else []
+            fields = signal_fields(decision.obligations)
+            body = HouseholdRiskView(
+                household=household,
+                purpose=purpose or "",
+                region=found.get("region"),
+                score_now=str(sum((c.points for c in decayed), ZERO)),
+                score_recorded=found.get("score") or str(ZERO),
+                recorded_at=recorded_at,
+                model_version=found.get("model_version"),
+                children_present=bool(found.get("children_present")),
+                child_scores=(
+                    found.get("child_scores") if "persons" in decision.obligations.fields else None
+                ),
+                explanation=contribution_views(decayed, decision.obligations),
+                alerts=[_alert_summary(a) for a in rooms.worklist.household_alerts(household)],
+            )
+            return Answer(body, ["score", *fields], len(decayed))
+
+        risk: HouseholdRiskView = rooms.gate.answer(access, endpoint(request), read)
+        return risk
+
+
+def _alert_summary(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "alert_id": row["alert_id"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "region": row["region"],
+        "raised_at": row["raised_at"],
+        "score_at_raise": row["score_at_raise"],
+        "steps": row["steps"],
+    }
+
+
+def _alert_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
+    def step_on(
+        request: Request,
+        alert: str,
+        body: AlertStep,
+        actor: Analyst,
+        status: str,
+        perform: Callable[[str, StaffRef], None],
+    ) -> AlertStepView:
+        found = rooms.worklist.alert(alert)
+        if found is None:  # an id no alert has: decided and logged without a household
+            unknown = AccessRequest(
+                actor=actor,
+                resource=Resource.WORKLIST,
+                purpose=body.purpose,
+                subject_region=str(actor.region),
+            )
+            rooms.refuse(unknown, endpoint(request), ApiError(404, "no such alert"))
+        access = AccessRequest(
+            actor=actor,
+            resource=Resource.WORKLIST,
+            purpose=body.purpose,
+            subject=found["household"],
+            subject_region=found["region"],
+            justification=body.justification,
+        )
+
+        def step() -> AlertStepView:
+            by = staff(actor)
+            perform(found["household"], by)
+            return AlertStepView(
+                alert_id=alert, household=found["household"], status=status, by=by.record()
+            )
+
+        view: AlertStepView = rooms.perform(access, endpoint(request), ["alert_status"], step)
+        return view
+
+    @router.post(
+        "/v1/alerts/{alert}/acknowledge", response_model=AlertStepView, responses=STEP_ERRORS
+    )
+    def acknowledge(
+        request: Request,
+        alert: AlertId,
+        body: AlertStep,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> AlertStepView:
+        """An analyst of the region takes the alert up."""
+        return step_on(
+            request,
+            alert,
+            body,
+            actor,
+            "acknowledged",
+            lambda household, by: rooms.ledger.acknowledge_alert(household, alert, by),
+        )
+
+    @router.post("/v1/alerts/{alert}/triage", response_model=AlertStepView, responses=STEP_ERRORS)
+    def triage(
+        request: Request,
+        alert: AlertId,
+        body: TriageStep,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> AlertStepView:
+        """Records the triage outcome and the reason for it."""
+        return step_on(
+            request,
+            alert,
+            body,
+            actor,
+            "triaged",
+            lambda household, by: rooms.ledger.triage_alert(
+                household, alert, by, body.outcome, body.reason
+            ),
+        )
+
+    @router.post("/v1/alerts/{alert}/close", response_model=AlertStepView, responses=STEP_ERRORS)
+    def close(
+        request: Request,
+        alert: AlertId,
+        body: CloseStep,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> AlertStepView:
+        """Closes a triaged alert."""
+        return step_on(
+            request,
+            alert,
+            body,
+            actor,
+            "closed",
+            lambda household, by: rooms.ledger.close_alert(household, alert, by, body.reason),
+        )

@@ -1,1 +1,0 @@
-"""The ingest API: publishers' signals in, pseudonymised events onto Kafka."""

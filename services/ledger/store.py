@@ -1,0 +1,126 @@
+"""Opens the radar's event store (the signal ledger) on the configured database, with every
+event's content encrypted under its aggregate's own data key.
+
+Per-subject encryption at rest: each aggregate (a household, its case) has a random AES-256-GCM
+data key, stored wrapped by the key-encryption key outside the database
+(privacy.storage.subject_keys). What ordering and integrity need stays readable: the global
+sequence, originator id (derived from the household pseudonym), version and topic (the event
+type); the state, including its timestamp, is ciphertext bound to those four. Destroying a
+household's keys at the end of its retention period erases its history for good (crypto-
+shredding) while the log, and the audit hash chain over the stored bytes, stay intact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from sqlalchemy import MetaData
+
+from privacy.key_encryption import UnreadableError, seal, unseal
+from privacy.storage.subject_keys import SubjectKeyStore, subject_keys_table
+from services.database import Database
+from services.ledger.application import ErasedEventError, SignalLedger
+
+AGGREGATE_CACHE_SIZE = 2000
+ENCRYPTED = b"\x01rse"  # marks an encrypted state; states written before encryption are JSON
+
+key_metadata = MetaData()
+event_subject_keys = subject_keys_table(key_metadata, "event_subject_keys")
+
+
+class SubjectEncryptingMapper(Mapper[UUID]):
+    """Encrypts each stored event's state under its originator's data key."""
+
+    def __init__(self, transcoder: Transcoder, keys: SubjectKeyStore) -> None:
+        super().__init__(transcoder)
+        self.keys = keys
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        stored = super().to_stored_event(domain_event)
+        key = self.keys.key_or_new(str(stored.originator_id))
+        sealed = seal(key, stored.state, _bound_to(stored))
+        return StoredEvent(
+            stored.originator_id, stored.originator_version, stored.topic, ENCRYPTED + sealed
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        state = bytes(stored_event.state)
+        if state.startswith(ENCRYPTED):
+            key = self.keys.key(str(stored_event.originator_id))
+            if key is None:
+                raise ErasedEventError("this event's household was erased (retention)")
+            try:
+                plain = unseal(key, state[len(ENCRYPTED) :], _bound_to(stored_event))
+            except UnreadableError as error:
+                raise ErasedEventError("this event's key was destroyed (retention)") from error
+            stored_event = StoredEvent(
+                stored_event.originator_id,
+                stored_event.originator_version,
+                stored_event.topic,
+                plain,
+            )
+        return super().to_domain_event(stored_event)
+
+
+class EncryptedSignalLedger(SignalLedger):
+    """The signal ledger whose events are encrypted per aggregate."""
+
+    name = SignalLedger.name  # the same tables (eventsourcing names them after the app)
+
+    def __init__(self, env: dict[str, str], keys: SubjectKeyStore) -> None:
+        self.subject_keys = keys  # before the application builds its mapper
+        super().__init__(env=env)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return SubjectEncryptingMapper(self.construct_transcoder(), self.subject_keys)
+
+    def prepare_storage(self, aggregate_ids: Sequence[UUID]) -> None:
+        self.subject_keys.ensure(str(i) for i in aggregate_ids)
+
+    def unreadable_among(self, aggregate_ids: Sequence[UUID]) -> set[UUID]:
+        return {UUID(s) for s in self.subject_keys.missing(str(i) for i in aggregate_ids)}
+
+
+def open_ledger(database: Database) -> EncryptedSignalLedger:
+    """The signal ledger on this database; tables are created on first use,
+    under the schema lock so processes starting together do not collide.
+
+    The aggregate cache is bounded (memory stays flat while catching up on a backlog) and
+    fast-forwards from the store, so a household written by another aggregator is never stale.
+    """
+    env = database.eventsourcing_env()
+    env["AGGREGATE_CACHE_MAXSIZE"] = str(AGGREGATE_CACHE_SIZE)
+    env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
+    with database.schema_lock():
+        engine = database.engine()
+        key_metadata.create_all(engine)
+        keys = SubjectKeyStore(
+            engine, database.key_encryption_key(), event_subject_keys, "event-store"
+        )
+        return EncryptedSignalLedger(env, keys)
+
+
+def readable_events(ledger: SignalLedger, notifications: Iterable[Any]) -> list[tuple[int, Any]]:
+    """(notification id, domain event) for each notification whose content still exists;
+    erased ones (retention) are passed over: they have a place in the log, no content."""
+    notifications = list(notifications)
+    if isinstance(ledger, EncryptedSignalLedger):  # the batch's keys in one query
+        ledger.subject_keys.prefetch(str(n.originator_id) for n in notifications)
+    events = []
+    for notification in notifications:
+        try:
+            events.append((notification.id, ledger.mapper.to_domain_event(notification)))
+        except ErasedEventError:
+            continue
+    return events
+
+
+def _bound_to(stored: StoredEvent) -> bytes:
+    """What a state's ciphertext is bound to: moved to another place in the log, it fails."""
+    return (
+        f"signal-radar/event-state|v1|{stored.originator_id}|"
+        f"{stored.originator_version}|{stored.topic}"
+    ).encode()

@@ -1,0 +1,112 @@
+"""Lawful re-identification: who a household is, from the identity vault, through the gate.
+
+Veilig Thuis must know whom to contact. Only a purpose whose register entry lists the
+`identity` resource (triage, safety assessment) may ask, each request leaves one access-log entry
+(permit or deny) that names the household pseudonym and never the identifiers, and a request
+from another region than the household's needs a justification and notifies the household's
+region. The identifiers go into the response and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.pseudonyms import HouseholdPseudonym
+from privacy.actors import Analyst
+from privacy.policy import AccessRequest, Decision
+from privacy.purposes import Resource
+from privacy.storage.vault import IdentityVault
+from services.gate import Answer, QueryGate
+from services.http import BODY_ERRORS, QUERY_ERRORS, ApiError, endpoint
+
+IDENTITY_FIELDS = ["address", "persons.bsn"]
+
+
+class IdentityRequest(BaseModel):
+    """Ask who a household is, for a registered purpose."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Field(max_length=64)
+    justification: str | None = Field(
+        default=None, max_length=2000, description="Required across regions and for break-glass."
+    )
+    break_glass: bool = False
+
+
+class AddressView(BaseModel):
+    postcode: str
+    house_number: int
+    addition: str
+
+
+class MemberIdentityView(BaseModel):
+    pseudonym: str
+    bsn: str
+
+
+class IdentityView(BaseModel):
+    """A household's address and the BSNs of the persons the radar saw in it."""
+
+    household: str = Field(description="The household's pseudonym as the radar first knew it.")
+    address: AddressView
+    persons: list[MemberIdentityView]
+
+
+def identity_router(
+    gate: QueryGate, vault: IdentityVault, actor: Callable[..., Analyst]
+) -> APIRouter:
+    """The re-identification route; `actor` is the analysts' authentication dependency."""
+    router = APIRouter(tags=["identity"], responses={**QUERY_ERRORS, **BODY_ERRORS})
+
+    @router.post("/v1/households/{household}/identity", response_model=IdentityView)
+    def household_identity(
+        request: Request,
+        body: IdentityRequest,
+        household: HouseholdPseudonym = Path(description="Household pseudonym"),  # noqa: B008
+        analyst: Analyst = Depends(actor),  # noqa: B008
+    ) -> IdentityView:
+        """Who the household is (address, members' BSNs); 403 unless the purpose allows
+        re-identification for this analyst; 404 when the vault holds no identity for it."""
+        access = AccessRequest(
+            actor=analyst,
+            resource=Resource.IDENTITY,
+            purpose=body.purpose,
+            subject=household,
+            subject_region=gate.household_region(household),
+            justification=body.justification,
+            break_glass=body.break_glass,
+        )
+
+        def read(decision: Decision) -> Answer:
+            identity = vault.household_identity(household)
+            if identity is None:
+                raise ApiError(404, "the identity vault holds no identity for this household")
+            assert decision.obligations is not None
+            withheld = (  # a person under restriction (AVG art. 18) is not re-identified
+                gate.restrictions.restricted_among(identity.persons)
+                if decision.obligations.withhold_restricted
+                else frozenset()
+            )
+            view = IdentityView(
+                household=identity.household,
+                address=AddressView(
+                    postcode=identity.address.postcode,
+                    house_number=identity.address.house_number,
+                    addition=identity.address.addition,
+                ),
+                persons=[
+                    MemberIdentityView(pseudonym=p, bsn=bsn)
+                    for p, bsn in sorted(identity.persons.items())
+                    if p not in withheld
+                ],
+            )
+            return Answer(view, IDENTITY_FIELDS, 1 + len(view.persons))
+
+        result: IdentityView = gate.answer(access, endpoint(request), read)
+        return result
+
+    return router

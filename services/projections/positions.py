@@ -1,0 +1,111 @@
+"""The positions of the read models: one row each, moved only from the value its writer read,
+in the same transaction as the rows it writes (see read_model.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from privacy.storage.erasure import erasing
+from services.database import add_missing_columns
+from services.projections.read_model import PositionMovedError
+
+metadata = MetaData()
+
+positions = Table(
+    "projection_positions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+
+def create_tables(tables: MetaData, engine: Engine) -> None:
+    """Creates missing tables and adds columns added since. On SQLite there is no schema lock,
+    so a process starting at the same moment may create a table between the check and the
+    CREATE: then check again."""
+    try:
+        tables.create_all(engine)
+    except DBAPIError:
+        tables.create_all(engine)
+    add_missing_columns(engine, tables)
+
+
+def ensure_position(engine: Engine, name: str) -> None:
+    """Creates the positions table and the read model's row (at 0) if they are missing."""
+    create_tables(metadata, engine)
+    try:
+        with engine.begin() as connection:
+            if read_position(connection, name) is None:
+                connection.execute(insert(positions).values(name=name, position=0))
+    except IntegrityError:
+        pass  # a twin starting at the same moment inserted it first
+
+
+def read_position(connection: Connection, name: str) -> int | None:
+    return connection.execute(
+        select(positions.c.position).where(positions.c.name == name)
+    ).scalar_one_or_none()
+
+
+def move_position(connection: Connection, name: str, expected: int, new_position: int) -> None:
+    """Moves the position from `expected`; PositionMovedError if another writer moved it."""
+    moved = connection.execute(
+        update(positions)
+        .where(positions.c.name == name, positions.c.position == expected)
+        .values(position=new_position)
+    )
+    if moved.rowcount != 1:
+        raise PositionMovedError(name)
+
+
+def reset_position(connection: Connection, name: str) -> None:
+    connection.execute(update(positions).where(positions.c.name == name).values(position=0))
+
+
+class PositionedTables:
+    """A read model's tables and its position row in one database: created when missing,
+    the position read from the shared positions table. Subclasses name themselves and their
+    tables."""
+
+    name: str
+    tables: MetaData
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        create_tables(self.tables, engine)
+        ensure_position(engine, self.name)
+
+    def position(self) -> int:
+        """The last event-store notification id applied to this read model."""
+        with self.engine.connect() as connection:
+            return read_position(connection, self.name) or 0
+
+    def forget_households(self, households: Sequence[str]) -> int:
+        """Deletes every row about these households (retention enforcement: their events
+        were erased, so a rebuild would not make these rows either); returns how many."""
+        if not households:
+            return 0
+        deleted = 0
+        about = [table for table in self.tables.sorted_tables if "household" in table.c]
+        with erasing(self.engine, about) as connection:
+            for table in about:
+                result = connection.execute(
+                    delete(table).where(table.c.household.in_(list(households)))
+                )
+                deleted += result.rowcount
+        return deleted

@@ -1,0 +1,79 @@
+"""Keeps the read models up to date from the event store, each with its own position.
+
+SQLite has no change notifications, so the projector polls the notification log; an idle
+projector sleeps a few tens of milliseconds between polls, which keeps signals visible well
+within a second.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+import structlog
+
+from services.ledger.application import SignalLedger
+from services.ledger.store import readable_events
+from services.projections.read_model import PositionMovedError, ReadModel
+
+log = structlog.get_logger("radar.projector")
+
+
+class Projector:
+    """Applies ledger events to one read model, exactly once each."""
+
+    def __init__(self, ledger: SignalLedger, read_model: ReadModel, batch_size: int) -> None:
+        self._ledger = ledger
+        self._read_model = read_model
+        self._batch_size = batch_size
+
+    def step(self) -> int:
+        """Applies the next batch of events; returns how many notifications it covered."""
+        start = self._read_model.position()
+        notifications = self._ledger.recorder.select_notifications(
+            start=start,
+            limit=self._batch_size,
+            topics=self._read_model.topics,
+            inclusive_of_start=False,
+        )
+        if not notifications:
+            return 0
+        events = readable_events(self._ledger, notifications)
+        try:
+            self._read_model.apply_events(events, expected=start, new_position=notifications[-1].id)
+        except PositionMovedError:
+            return 0  # another projector got there first; read the new position next time
+        return len(notifications)
+
+    def catch_up(self) -> int:
+        """Applies every event recorded so far; returns how many notifications were covered."""
+        total = 0
+        while covered := self.step():
+            total += covered
+        return total
+
+
+class Follower(Protocol):
+    """Anything that follows the event store in steps: projectors, the audit sealer."""
+
+    def step(self) -> int:
+        """Does the next piece of work; returns how much it covered (0 when caught up)."""
+        ...
+
+
+def follow(followers: Sequence[Follower], stop: threading.Event, idle_seconds: float) -> None:
+    """Keeps every follower up to date until stopped; database outages are waited out."""
+    while not stop.is_set():
+        try:
+            if sum(follower.step() for follower in followers) == 0:
+                stop.wait(idle_seconds)
+        except Exception as error:  # the database may be restarting: retry
+            log.warning("projection step failed", error=type(error).__name__)
+            stop.wait(1.0)
+
+
+def rebuild(ledger: SignalLedger, read_model: ReadModel, batch_size: int) -> int:
+    """Empties a read model and replays the whole event store into it."""
+    read_model.reset()
+    return Projector(ledger, read_model, batch_size).catch_up()

@@ -1,1 +1,0 @@
-"""The query API: analysts read household timelines for a declared purpose."""

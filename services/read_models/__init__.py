@@ -1,1 +1,0 @@
-"""Read models (projections) as SQLAlchemy tables, rebuildable from the event store."""

@@ -1,0 +1,82 @@
+"""`radar retention`: show the retention policy and enforce it (by hand or on a schedule)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from privacy.retention import RetentionPolicy
+from services import bootstrap
+from services.casework.monitoring_store import SafetyStore
+from services.casework.store import WorklistStore
+from services.ledger.store import open_ledger
+from services.logs import configure_logging
+from services.retention.service import EnforcementReport, enforce
+from services.settings import Settings
+from services.signals.store import ReceiptBook
+from services.timelines.store import TimelineStore
+
+retention_cli = typer.Typer(help="Retention periods and their enforcement (crypto-shredding).")
+
+
+@retention_cli.command("show")
+def show() -> None:
+    """Print each kind of data with its retention period and legal source."""
+    policy = RetentionPolicy.load(Settings().retention_policy)
+    typer.echo(f"retention policy version {policy.version}")
+    for kind, period in policy.kinds.items():
+        typer.echo(f"- {kind}: {period.period_days} days. {period.description}")
+        typer.echo(f"  legal source: {period.legal_source}")
+
+
+@retention_cli.command("enforce")
+def enforce_command(
+    dry_run: Annotated[bool, typer.Option(help="Only count what has expired.")] = False,
+    every_hours: Annotated[
+        float | None, typer.Option(help="Run again every so many hours (a schedule).")
+    ] = None,
+) -> None:
+    """Erase every household whose retention period has ended: projections and vault purged,
+    its keys destroyed, the enforcement recorded with counts only."""
+    settings = Settings()
+    configure_logging("retention", settings.log_level, settings.logs_dir / "retention.log")
+    while True:
+        report = enforce_once(settings, dry_run)
+        expired = ", ".join(f"{k} {n}" for k, n in sorted(report.expired.items())) or "none"
+        verb = "would erase" if dry_run else "erased"
+        typer.echo(
+            f"checked {report.checked} households; expired: {expired}; {verb} "
+            f"{report.events_erased} events, {report.rows_purged} projection rows, "
+            f"{report.identities_purged} vault identities"
+        )
+        if every_hours is None:
+            return
+        time.sleep(every_hours * 3600)
+
+
+def enforce_once(settings: Settings, dry_run: bool = False) -> EnforcementReport:
+    """One enforcement with the settings' databases, vault and policy."""
+    db = bootstrap.database(settings)
+    with db.schema_lock():
+        ledger = open_ledger(db)
+    engine = db.engine()
+    try:
+        return enforce(
+            ledger,
+            [
+                TimelineStore(engine),
+                WorklistStore(engine),
+                SafetyStore(engine),
+                ReceiptBook(engine),
+            ],
+            bootstrap.identity_vault(settings),
+            RetentionPolicy.load(settings.retention_policy),
+            datetime.now(UTC),
+            dry_run,
+        )
+    finally:
+        ledger.close()
+        engine.dispose()

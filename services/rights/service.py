@@ -1,0 +1,292 @@
+"""Inzage (AVG art. 15): what the radar holds about one person, for that person.
+
+Starting from the BSN, the person's pseudonyms under every key version are computed and the
+identity vault says which one the radar first knew them by. The export lists every signal naming
+them (with its source), the households those signals belong to, and every access-log entry about
+those households or the person: who (organisation, role, region), for which purpose (with its
+legal basis as registered then), the outcome and the fields. The BSN is written into the export,
+which goes to the data subject, and nowhere else: the access log records the export with the
+person's pseudonym, the counts and the reason.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from contracts.bsn import passes_elfproef
+from contracts.leak_guard import contains_identifier
+from privacy.pseudonyms import Pseudonymiser
+from privacy.storage.access_log import AccessLog, EntryKind, LogEntry
+from privacy.storage.vault import IdentityVault
+from radar.timeline import TimelineEntry
+from services.audit.compliance import RegisterHistory
+from services.timelines.store import TimelineStore
+
+JSON_NAME = "inzage.json"
+HTML_NAME = "inzage.html"
+
+Columns = list[tuple[str, Callable[[dict[str, Any]], Any]]]
+
+
+def _columns(*pairs: tuple[str, str]) -> Columns:
+    return [(heading, itemgetter(key)) for heading, key in pairs]
+
+
+def _actor(key: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda access: access["actor"][key]
+
+
+SIGNAL_COLUMNS = _columns(
+    ("Signaal", "signal_id"),
+    ("Huishouden", "household"),
+    ("Organisatie", "organisation"),
+    ("Sector", "sector"),
+    ("Soort", "signal_type"),
+    ("Ernst", "severity"),
+    ("Rol", "role"),
+    ("Gebeurd op", "occurred_at"),
+    ("Gemeld op", "reported_at"),
+)
+SOURCE_COLUMNS = _columns(
+    ("Organisatie", "organisation"), ("Sector", "sector"), ("Aantal signalen", "signals")
+)
+PURPOSE_COLUMNS = _columns(
+    ("Doel", "purpose"),
+    ("Omschrijving", "description"),
+    ("Grondslag", "legal_basis"),
+    ("Aantal keer", "accesses"),
+)
+ACCESS_COLUMNS: Columns = [
+    ("Tijdstip", itemgetter("recorded_at")),
+    ("Organisatie", _actor("organisation")),
+    ("Rol", _actor("role")),
+    ("Regio", _actor("region")),
+    ("Doel", itemgetter("purpose")),
+    ("Uitkomst", itemgetter("outcome")),
+    ("Velden", lambda access: ", ".join(access["fields"])),
+]
+
+
+class InzageError(ValueError):
+    """A request for an export that cannot be produced (invalid BSN, identifier in the reason)."""
+
+
+@dataclass(frozen=True)
+class InzageSources:
+    """What an export reads: the vault, the timelines and the access log of one radar."""
+
+    vault: IdentityVault
+    pseudonymiser: Pseudonymiser
+    timelines: TimelineStore
+    access_log: AccessLog
+
+
+@dataclass(frozen=True)
+class InzageExport:
+    """The export as written, and the access-log entry that records it."""
+
+    document: dict[str, Any]
+    person: str  # the pseudonym recorded in the access log
+    log_seq: int
+
+
+def check(bsn: str, reason: str) -> None:
+    """Refuses a BSN that fails the elfproef and a reason with an identifier (it is logged)."""
+    if not passes_elfproef(bsn):
+        raise InzageError("--bsn is not a valid BSN (it fails the elfproef)")
+    if contains_identifier(reason):
+        raise InzageError("--reason must not contain a BSN or other identifier")
+
+
+def produce(
+    sources: InzageSources, bsn: str, reason: str, out: Path, now: datetime
+) -> InzageExport:
+    """Collects, writes inzage.json and inzage.html into `out`, then records the export in the
+    access log. Refuses (InzageError) before reading or writing anything when the BSN fails the
+    elfproef or the reason carries an identifier (it is logged)."""
+    check(bsn, reason)
+    pseudonymiser = sources.pseudonymiser
+    candidates = [pseudonymiser.person(bsn)] + [
+        pseudonymiser.person(bsn, version) for version in pseudonymiser.earlier_versions()
+    ]
+    first_known = sources.vault.first_known_person(candidates)
+    person = first_known or candidates[0]
+    names = {*candidates, person}
+    # the radar records persons under their first-known pseudonym
+    signals = sources.timelines.person_signals(person) if first_known else []
+    households = {s.household for s in signals}
+    entries = sources.access_log.entries()
+    accesses = [
+        e
+        for e in entries
+        if e.kind == EntryKind.ACCESS
+        and (e.payload.get("subject") in households or e.payload.get("subject") in names)
+    ]
+    document = {
+        "produced_at": now.isoformat(),
+        "bsn": bsn,
+        "reason": reason,
+        "data_held": bool(signals or accesses),
+        "person": first_known,
+        "households": sorted(households),
+        "signals": [_signal(s, names) for s in signals],
+        "sources": _sources(signals),
+        "purposes": _purposes(accesses, entries),
+        "accesses": [_access(e) for e in accesses],
+    }
+    _write(out / JSON_NAME, orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    _write(out / HTML_NAME, render_html(document).encode("utf-8"))
+    entry = sources.access_log.append(
+        EntryKind.INZAGE_EXPORT,
+        {
+            "person": person,
+            "known": first_known is not None,
+            "signals": len(signals),
+            "households": len(households),
+            "accesses": len(accesses),
+            "reason": reason,
+        },
+    )
+    return InzageExport(document, person, entry.seq)
+
+
+def _signal(entry: TimelineEntry, names: set[str]) -> dict[str, Any]:
+    return {
+        "signal_id": str(entry.signal_id),
+        "household": entry.household,
+        "organisation": entry.organisation,
+        "sector": entry.sector,
+        "signal_type": entry.signal_type,
+        "severity": entry.severity,
+        "occurred_at": entry.occurred_at.isoformat(),
+        "reported_at": entry.reported_at.isoformat(),
+        "region": entry.region,
+        "role": next(role for pseudonym, role in entry.persons if pseudonym in names),
+    }
+
+
+def _sources(signals: Iterable[TimelineEntry]) -> list[dict[str, Any]]:
+    counted = Counter((s.organisation, s.sector) for s in signals)
+    return [
+        {"organisation": organisation, "sector": sector, "signals": count}
+        for (organisation, sector), count in sorted(counted.items())
+    ]
+
+
+def _purposes(accesses: list[LogEntry], entries: list[LogEntry]) -> list[dict[str, Any]]:
+    """Each purpose the data was disclosed for, with its description and legal basis as in the
+    register version in force at the (latest) access."""
+    history = RegisterHistory()
+    for entry in entries:
+        if entry.kind == EntryKind.REGISTER_ADOPTED:
+            history.add(entry)
+    latest: dict[str, LogEntry] = {}
+    counts: Counter[str] = Counter()
+    for access in accesses:
+        name = access.payload.get("purpose")
+        if access.payload.get("outcome") == "permit" and name:
+            latest[name] = access
+            counts[name] += 1
+    described = []
+    for name in sorted(latest):
+        adopted = history.in_force(latest[name].seq)
+        purpose = adopted.register.purposes.get(name) if adopted else None
+        described.append(
+            {
+                "purpose": name,
+                "description": purpose.description if purpose else None,
+                "legal_basis": purpose.legal_basis if purpose else None,
+                "accesses": counts[name],
+            }
+        )
+    return described
+
+
+def _access(entry: LogEntry) -> dict[str, Any]:
+    payload = entry.payload
+    actor = payload.get("actor") or {}
+    return {
+        "seq": entry.seq,
+        "recorded_at": entry.recorded_at.isoformat(),
+        "subject": payload.get("subject"),
+        "resource": payload.get("resource"),
+        "purpose": payload.get("purpose"),
+        "outcome": payload.get("outcome"),
+        "reason": payload.get("reason"),
+        "fields": payload.get("fields") or [],
+        "records": payload.get("records", 0),
+        "actor": {
+            "organisation": actor.get("organisation"),
+            "role": actor.get("role"),
+            "region": actor.get("region"),
+        },
+        "break_glass": bool(payload.get("break_glass")),
+        "cross_region": bool(payload.get("cross_region")),
+    }
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Owner-only: the export holds the BSN."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+
+
+def render_html(document: dict[str, Any]) -> str:
+    """The export as a plain, readable HTML page (no scripts); every value escaped."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="nl"><head><meta charset="utf-8">',
+        "<title>Inzage in persoonsgegevens (AVG art. 15)</title></head><body>",
+        "<h1>Inzage in persoonsgegevens (AVG art. 15)</h1>",
+        _paragraph(f"BSN: {document['bsn']}"),
+        _paragraph(f"Opgemaakt op: {document['produced_at']}"),
+        _paragraph(f"Reden: {document['reason']}"),
+    ]
+    if not document["data_held"]:
+        parts.append(_paragraph("De signaalradar houdt geen gegevens over deze persoon."))
+    else:
+        parts += [
+            "<h2>Signalen over u</h2>",
+            _table(document["signals"], SIGNAL_COLUMNS),
+            "<h2>Bronnen</h2>",
+            _table(document["sources"], SOURCE_COLUMNS),
+            "<h2>Doelen waarvoor de gegevens zijn gebruikt</h2>",
+            _table(document["purposes"], PURPOSE_COLUMNS),
+            "<h2>Wie de gegevens heeft geraadpleegd</h2>",
+            _table(document["accesses"], ACCESS_COLUMNS),
+        ]
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _paragraph(text: str) -> str:
+    return f"<p>{html.escape(text)}</p>"
+
+
+def _table(rows: list[dict[str, Any]], columns: Columns) -> str:
+    if not rows:
+        return _paragraph("Geen.")
+    head = "".join(f"<th>{html.escape(heading)}</th>" for heading, _ in columns)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{html.escape(_text(cell(row)))}</td>" for _, cell in columns)
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)

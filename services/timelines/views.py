@@ -1,0 +1,151 @@
+"""The shapes of the query API's answers. Fields a purpose may not see are simply absent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.pseudonyms import HouseholdPseudonym, PersonPseudonym
+from services.signals.schemas import AddressSubmission
+
+
+class PersonView(BaseModel):
+    pseudonym: str
+    role: str
+
+
+class SignalView(BaseModel):
+    """One signal as an analyst sees it; only the fields the purpose allows are present."""
+
+    signal_id: UUID | None = None
+    organisation: str | None = None
+    sector: str | None = None
+    signal_type: str | None = None
+    severity: str | None = None
+    occurred_at: datetime | None = None
+    reported_at: datetime | None = None
+    region: str | None = None
+    persons: list[PersonView] | None = None
+    household: str | None = Field(default=None, description="Where it was recorded.")
+    via: str | None = Field(
+        default=None, description="The member through whom another household's signal is shown."
+    )
+    corrected: bool | None = Field(
+        default=None, description="true when the publisher corrected the signal's values"
+    )
+
+
+class TimelineView(BaseModel):
+    """A household's signals in occurred-at order, as far as the purpose allows."""
+
+    household: str
+    purpose: str
+    access: str = Field(description="normal, cross_region or break_glass")
+    fields: list[str]
+    signals: list[SignalView]
+    withheld: int | None = Field(
+        default=None,
+        description="Signals withheld because they name a person whose processing is "
+        "restricted (AVG art. 18); absent when none were.",
+    )
+
+
+class TimelineRequest(BaseModel):
+    """Open a household's timeline by pseudonym or by address, for a stated purpose."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    household: HouseholdPseudonym | None = None
+    address: AddressSubmission | None = None
+    purpose: str | None = Field(default=None, max_length=64)
+    justification: str | None = Field(
+        default=None, max_length=2000, description="Required across regions and for break-glass."
+    )
+    break_glass: bool = False
+
+
+class MembershipView(BaseModel):
+    """A period in which the person belonged to a household (until: no departure recorded)."""
+
+    household: str
+    region: str | None
+    since: datetime
+    until: datetime | None
+
+
+class PersonTimelineView(BaseModel):
+    """One person's households over time and the signals naming them, as far as the purpose
+    allows."""
+
+    person: str
+    purpose: str
+    access: str = Field(description="normal, cross_region or break_glass")
+    fields: list[str]
+    memberships: list[MembershipView]
+    signals: list[SignalView]
+
+
+class PersonTimelineRequest(BaseModel):
+    """Open a person's timeline, with a justification across regions or for break-glass."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person: PersonPseudonym
+    purpose: str | None = Field(default=None, max_length=64)
+    justification: str | None = Field(
+        default=None, max_length=2000, description="Required across regions and for break-glass."
+    )
+    break_glass: bool = False
+
+
+class AccessLogEntryView(BaseModel):
+    seq: int
+    recorded_at: datetime
+    kind: str
+    payload: dict[str, Any]
+    entry_hash: str
+
+
+class AccessLogView(BaseModel):
+    entries: list[AccessLogEntryView]
+
+
+class BreakGlassView(BaseModel):
+    access_seq: int
+    recorded_at: datetime
+    analyst: dict[str, Any]
+    household: str | None
+    purpose: str | None
+    justification: str | None
+    review: dict[str, Any] | None
+
+
+class BreakGlassQueue(BaseModel):
+    accesses: list[BreakGlassView]
+
+
+class BreakGlassReview(BaseModel):
+    """The privacy officer's judgement of one break-glass access."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str | None = Field(default=None, max_length=64)
+    outcome: Literal["justified", "unjustified"]
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class NoticeView(BaseModel):
+    access_seq: int
+    recorded_at: datetime
+    household: str
+    kind: str
+    accessor_organisation: str
+    accessor_region: str
+    purpose: str
+
+
+class NoticesView(BaseModel):
+    notices: list[NoticeView]
