@@ -105,10 +105,7 @@ def test_a_model_change_keeps_old_versions_in_the_history(radar: Radar, tmp_path
             signal_types__domestic_incident={"weight": 7.0, "half_life_days": 270},
         )
     )
-    assert (
-        radar.ledger.adopt_model(heavier, OWNER, "Call-outs under-weighted", NOW)
-        == 2
-    )
+    assert radar.ledger.adopt_model(heavier, OWNER, "Call-outs under-weighted", NOW) == 2
     with pytest.raises(ModelChangeError, match="not newer"):
         radar.ledger.adopt_model(heavier, OWNER, "again", NOW)
     radar.record(signal("school_absence", days_ago(1)))

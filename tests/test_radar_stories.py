@@ -143,9 +143,7 @@ def test_an_alert_is_worked_from_raised_to_closed_by_named_analysts(radar: Radar
     radar.record(signal("huisverbod", days_ago(2)))
     [alert] = radar.open_alerts("VT09")
     with pytest.raises(AlertStateError, match="acknowledge it first"):
-        radar.ledger.triage_alert(
-            FAMILY, alert.alert_id, TRIAGE_UTRECHT, TriageOutcome.ADVICE, "x"
-        )
+        radar.ledger.triage_alert(FAMILY, alert.alert_id, TRIAGE_UTRECHT, TriageOutcome.ADVICE, "x")
     radar.ledger.acknowledge_alert(FAMILY, alert.alert_id, TRIAGE_UTRECHT)
     with pytest.raises(AlertStateError, match="already acknowledged"):
         radar.ledger.acknowledge_alert(FAMILY, alert.alert_id, TRIAGE_UTRECHT)
@@ -160,9 +158,7 @@ def test_an_alert_is_worked_from_raised_to_closed_by_named_analysts(radar: Radar
         TriageOutcome.SAFETY_ASSESSMENT,
         "Restraining order with children present: assess safety with the family.",
     )
-    radar.ledger.close_alert(
-        FAMILY, alert.alert_id, MONITORING_UTRECHT, "Handed to monitoring."
-    )
+    radar.ledger.close_alert(FAMILY, alert.alert_id, MONITORING_UTRECHT, "Handed to monitoring.")
     with pytest.raises(AlertStateError, match="closed"):
         radar.ledger.close_alert(FAMILY, alert.alert_id, TRIAGE_UTRECHT, "again")
     radar.project()
@@ -199,13 +195,9 @@ def test_a_missed_check_date_raises_one_reminder_and_closing_records_the_outcome
         FAMILY, plan_id, date(2025, 9, 1), MONITORING_UTRECHT, True, "Kept; school confirms."
     )
     radar.project()
-    assert (
-        remind_due_checks(radar.ledger, radar.monitoring, NOW) == 1
-    )  # 1 December missed
+    assert remind_due_checks(radar.ledger, radar.monitoring, NOW) == 1  # 1 December missed
     radar.project()
-    assert remind_due_checks(radar.ledger, radar.monitoring, NOW) == 0, (
-        "reminded once"
-    )
+    assert remind_due_checks(radar.ledger, radar.monitoring, NOW) == 0, "reminded once"
     [reminder] = radar.open_alerts("VT09")
     assert (reminder.kind, reminder.check_date) == ("check_overdue", "2025-12-01")
 
@@ -232,9 +224,7 @@ def test_read_models_equal_their_rebuild_from_the_store(radar: Radar, database: 
         [days_ago(5).date() + timedelta(days=90)],
     )
     radar.record(signal("huisverbod", days_ago(1)))
-    radar.ledger.record_move(
-        FAMILY, "GM0599", days_ago(0).date(), TRIAGE_UTRECHT
-    )  # Rotterdam
+    radar.ledger.record_move(FAMILY, "GM0599", days_ago(0).date(), TRIAGE_UTRECHT)  # Rotterdam
     radar.project()
 
     engine = database.engine()
@@ -261,9 +251,7 @@ def _step(radar: Radar, household: str, alert: str, step: str) -> None:
             household, alert, TRIAGE_UTRECHT, TriageOutcome.NO_ACTION, "Talked with the family."
         )
     else:
-        radar.ledger.close_alert(
-            household, alert, TRIAGE_UTRECHT, "No further steps."
-        )
+        radar.ledger.close_alert(household, alert, TRIAGE_UTRECHT, "No further steps.")
 
 
 def test_a_household_snapshot_from_before_the_facts_were_kept_is_replayed_in_full(

@@ -85,9 +85,7 @@ def test_a_lowered_severity_lowers_the_score_and_the_timeline_shows_the_correcti
     after = household.latest_assessment()
     assert after is not None
     assert after.score < score_at(before.contributions, before.as_of, after.as_of)
-    assert after == assess(
-        household.signal_facts(), radar.ledger.model_in_force(), after.as_of
-    )
+    assert after == assess(household.signal_facts(), radar.ledger.model_in_force(), after.as_of)
     assert {c.severity for c in after.contributions if c.signal_id == str(police.event_id)} == {
         "low"
     }
@@ -188,9 +186,7 @@ def test_corrections_apply_once_and_unknown_ones_do_not_stop_the_batch(radar: Ra
         after_retraction.correction_id,
     }
     with pytest.raises(LookupError):
-        radar.ledger.household(
-            OTHER_FAMILY
-        )  # no household is opened by a correction
+        radar.ledger.household(OTHER_FAMILY)  # no household is opened by a correction
     assert [e.signal_id for e in _timeline(radar)] == [fresh.event_id]
 
 
