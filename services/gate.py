@@ -21,7 +21,7 @@ from privacy.purposes import Resource
 from privacy.storage.access_log import AccessLog, EntryKind, LogEntry, Notice
 from privacy.storage.restrictions import RestrictionRegister
 from radar.timeline import TimelineEntry
-from services.http import ApiError, FieldError
+from services.errors import Refusal, RefusalKind, invalid_field
 from services.timelines.store import TimelineStore
 from services.timelines.views import (
     AccessLogEntryView,
@@ -245,7 +245,7 @@ class QueryGate:
         decision = self.policy.decide(request, self.clock())
         if not decision.permitted:
             self._log(request, decision, endpoint, None)
-            raise ApiError(403, decision.reason)
+            raise Refusal(RefusalKind.FORBIDDEN, decision.reason)
         target = next(
             (
                 a
@@ -257,7 +257,7 @@ class QueryGate:
         if target is None or target.review is not None:
             reason = "no such break-glass access" if target is None else "already reviewed"
             self._log(request, _refused(decision, reason), endpoint, None)
-            raise ApiError(404 if target is None else 409, reason)
+            raise Refusal(RefusalKind.NOT_FOUND if target is None else RefusalKind.CONFLICT, reason)
         payload = _payload(request, decision, endpoint, Answer(None, ["review"], 1))
         payload["review"] = {
             "access_seq": access_seq,
@@ -284,7 +284,7 @@ class QueryGate:
     ) -> Any:
         """Decides; when permitted, reads; logs exactly one entry; returns the body. Every
         query route (also those of other rooms' routers) answers through here. `read` may
-        raise ApiError to refuse after the policy permitted; that is logged as a deny. Whether
+        raise a Refusal after the policy permitted; that is logged as a deny. Whether
         the subject is restricted (AVG art. 18) is looked up here, for every route."""
         if request.subject is not None:
             restricted = self.restrictions.is_restricted(request.subject)
@@ -295,27 +295,20 @@ class QueryGate:
                 "justification contains an identifier",
             )
             self._log(request, decision, endpoint, None, keep_justification=False)
-            raise ApiError(
-                422,
-                "request is not valid",
-                [
-                    FieldError(
-                        field="justification",
-                        reason="must not contain a BSN, address, date of birth, e-mail address "
-                        "or phone number",
-                    )
-                ],
+            raise invalid_field(
+                "justification",
+                "must not contain a BSN, address, date of birth, e-mail address or phone number",
             )
         decision = self.policy.decide(request, self.clock())
         if not decision.permitted:
             self._log(request, decision, endpoint, None)
-            raise ApiError(403, decision.reason)
+            raise Refusal(RefusalKind.FORBIDDEN, decision.reason)
         try:
             answer = read(decision)
-        except ApiError as refusal:
+        except Refusal as refusal:
             # The policy permitted the request but the domain refused it (no such alert, a
             # step out of order): still exactly one entry, a deny with the domain's reason.
-            self._log(request, _refused(decision, _reason_of(refusal)), endpoint, None)
+            self._log(request, _refused(decision, refusal.described()), endpoint, None)
             raise
         self._log(request, decision, endpoint, answer)
         return answer.body
@@ -380,11 +373,6 @@ def _notice(request: AccessRequest, decision: Decision) -> Notice | None:
 
 def _refused(decision: Decision, reason: str) -> Decision:
     return Decision(False, reason, decision.purpose, decision.register_version)
-
-
-def _reason_of(refusal: ApiError) -> str:
-    details = "; ".join(f"{e.field}: {e.reason}" for e in refusal.errors)
-    return f"{refusal.detail} ({details})" if details else refusal.detail
 
 
 def _access_kind(decision: Decision) -> str:

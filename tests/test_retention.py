@@ -24,8 +24,8 @@ from privacy.storage.vault import Identity
 from radar.retention import RetentionLog
 from services import bootstrap
 from services.audit import service
-from services.audit.hooks import sealer
 from services.audit.snapshot import Selection
+from services.bootstrap import sealer
 from services.database import Database
 from services.ledger.application import UnknownHouseholdError
 from services.ledger.store import event_subject_keys, open_ledger
