@@ -36,10 +36,12 @@ pg-up:
 pg-down:
 	deploy/postgres/postgres.sh stop
 
+# ruff, mypy and the rooms' rules (the import-linter contracts in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy contracts privacy radar services bench
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
