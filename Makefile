@@ -60,7 +60,7 @@ chaos: install pg-up kafka-up
 clean:
 	-deploy/kafka/kafka.sh clean
 	-deploy/postgres/postgres.sh clean
-	rm -rf .local bench-results .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .local bench-results .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
 
 # Benchmarks against raw baselines (issue 7): BENCH_SCALE=small (default, < 10 min) or large.
 bench: install pg-up kafka-up
