@@ -47,6 +47,7 @@ from services.ledger.store import EncryptedSignalLedger, open_ledger
 from services.oversight.identity_routes import identity_router
 from services.oversight.restriction_routes import restriction_router
 from services.oversight.routes import oversight_router
+from services.oversight.service import OversightQueries
 from services.projections.projector import Follower, Projector
 from services.projections.read_model import ReadModel
 from services.settings import Settings
@@ -56,6 +57,7 @@ from services.signals.routes import create_ingest_app
 from services.signals.service import Ingest
 from services.signals.store import ReceiptBook
 from services.timelines.routes import timeline_router
+from services.timelines.service import TimelineQueries
 from services.timelines.store import TimelineStore
 
 ANALYSTS_ONLY = "publishers cannot query the radar"
@@ -210,14 +212,14 @@ def query_app(settings: Settings) -> FastAPI:
         """The region after the latest recorded move, else that of the latest signal."""
         return worklist.household_region(household) or timelines.household_region(household)
 
-    gate = QueryGate(
-        PolicyDecisionPoint(register), access_log, timelines, household_region=household_region
-    )
+    gate = QueryGate(PolicyDecisionPoint(register), access_log, household_region)
     rooms = RadarRooms(gate, lambda: parts.ledger, worklist, monitoring)
     analyst = parts.analyst
     routers: list[APIRouter] = [
-        timeline_router(gate, household_of(parts.pseudonyms, parts.vault), analyst),
-        oversight_router(gate, analyst),
+        timeline_router(
+            TimelineQueries(gate, timelines), household_of(parts.pseudonyms, parts.vault), analyst
+        ),
+        oversight_router(OversightQueries(gate), analyst),
         *worklist_routers(rooms, analyst),
         audit_router(gate, settings, analyst, read_models),
         identity_router(gate, parts.vault, analyst),

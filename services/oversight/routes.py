@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from privacy.actors import Analyst
-from services.gate import QueryGate
 from services.http import QUERY_ERRORS, STEP_ERRORS, endpoint
+from services.oversight.service import OversightQueries
 from services.timelines.views import (
     AccessLogView,
     BreakGlassQueue,
@@ -24,7 +24,7 @@ from services.timelines.views import (
 Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
 
 
-def oversight_router(gate: QueryGate, person: Callable[..., Any]) -> APIRouter:
+def oversight_router(queries: OversightQueries, person: Callable[..., Any]) -> APIRouter:
     """Access log, break-glass queue and review, notices."""
     api = APIRouter(tags=["timeline"], responses=QUERY_ERRORS)
 
@@ -37,7 +37,7 @@ def oversight_router(gate: QueryGate, person: Callable[..., Any]) -> APIRouter:
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> AccessLogView:
         """The access log (privacy officers and auditors); this read is itself logged."""
-        return gate.access_log_entries(actor, purpose, endpoint(request), since, until)
+        return queries.access_log_entries(actor, purpose, endpoint(request), since, until)
 
     @api.get("/v1/break-glass", response_model=BreakGlassQueue)
     def break_glass_queue(
@@ -47,7 +47,7 @@ def oversight_router(gate: QueryGate, person: Callable[..., Any]) -> APIRouter:
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> BreakGlassQueue:
         """Break-glass accesses awaiting (or with) the privacy officer's review."""
-        return gate.break_glass_queue(actor, purpose, endpoint(request), open_only)
+        return queries.break_glass_queue(actor, purpose, endpoint(request), open_only)
 
     @api.post(
         "/v1/break-glass/{access_seq}/review", response_model=BreakGlassView, responses=STEP_ERRORS
@@ -59,7 +59,7 @@ def oversight_router(gate: QueryGate, person: Callable[..., Any]) -> APIRouter:
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> BreakGlassView:
         """Record whether a break-glass access was justified."""
-        return gate.review_break_glass(actor, access_seq, review, endpoint(request))
+        return queries.review_break_glass(actor, access_seq, review, endpoint(request))
 
     @api.get("/v1/notices", response_model=NoticesView)
     def notices(
@@ -68,6 +68,6 @@ def oversight_router(gate: QueryGate, person: Callable[..., Any]) -> APIRouter:
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> NoticesView:
         """Households of the actor's region opened from another region, newest first."""
-        return gate.notices(actor, purpose, endpoint(request))
+        return queries.notices(actor, purpose, endpoint(request))
 
     return api

@@ -13,8 +13,8 @@ from contracts.pseudonyms import HouseholdPseudonym, PersonPseudonym
 from privacy.actors import Analyst
 from privacy.addresses import HomeAddress
 from services.errors import invalid_field
-from services.gate import QueryGate
 from services.http import BODY_ERRORS, QUERY_ERRORS, endpoint
+from services.timelines.service import TimelineQueries
 from services.timelines.views import (
     PersonTimelineRequest,
     PersonTimelineView,
@@ -26,7 +26,9 @@ Purpose = Annotated[str | None, Query(max_length=64, description="Registered pur
 
 
 def timeline_router(
-    gate: QueryGate, household_of: Callable[[HomeAddress], str], person: Callable[..., Any]
+    queries: TimelineQueries,
+    household_of: Callable[[HomeAddress], str],
+    person: Callable[..., Any],
 ) -> APIRouter:
     """Household and person timelines; `household_of` finds the household of an address."""
     api = APIRouter(tags=["timeline"], responses=QUERY_ERRORS)
@@ -43,7 +45,7 @@ def timeline_router(
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> TimelineView:
         """A household's timeline; 403 unless the purpose allows it for this actor."""
-        return gate.timeline(actor, household, purpose, endpoint(request))
+        return queries.timeline(actor, household, purpose, endpoint(request))
 
     @api.post(
         "/v1/households/timeline",
@@ -67,7 +69,7 @@ def timeline_router(
             )
             household = household_of(address)
         assert household is not None
-        return gate.timeline(
+        return queries.timeline(
             actor,
             household,
             body.purpose,
@@ -89,7 +91,7 @@ def timeline_router(
     ) -> PersonTimelineView:
         """A person's households over time and the signals naming them, in every region;
         403 unless the purpose allows it for this actor."""
-        return gate.person_timeline(actor, pseudonym, purpose, endpoint(request))
+        return queries.person_timeline(actor, pseudonym, purpose, endpoint(request))
 
     @api.post(
         "/v1/persons/timeline",
@@ -103,7 +105,7 @@ def timeline_router(
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> PersonTimelineView:
         """Open a person's timeline with a justification across regions or for break-glass."""
-        return gate.person_timeline(
+        return queries.person_timeline(
             actor,
             body.person,
             body.purpose,
