@@ -17,11 +17,10 @@ from services.admin.cli import admin
 from services.audit.cli import audit_cli
 from services.casework.cli import model_cli, safety_cli
 from services.ledger.store import open_ledger
-from services.logs import configure_logging
+from services.logs import command_settings
 from services.projections.projector import follow, rebuild
 from services.retention.cli import retention_cli
-from services.rights.cli import inzage
-from services.rights.export_cli import export_cli
+from services.rights.cli import export_cli, inzage
 from services.settings import Settings
 from services.supervisor import supervise
 
@@ -43,12 +42,6 @@ app.command()(inzage)
 app.add_typer(export_cli, name="export")
 
 
-def _settings(service: str) -> Settings:
-    settings = Settings()
-    configure_logging(service, settings.log_level, settings.logs_dir / f"{service}.log")
-    return settings
-
-
 @app.command()
 def run(
     broker_script: Annotated[
@@ -62,7 +55,7 @@ def run(
 @app.command()
 def ingest() -> None:
     """Serve the ingest API."""
-    settings = _settings("ingest")
+    settings = command_settings("ingest")
     bootstrap.ensure_signals_topic(settings)
     uvicorn.run(
         bootstrap.ingest_app(settings),
@@ -75,7 +68,7 @@ def ingest() -> None:
 @app.command()
 def query() -> None:
     """Serve the query API."""
-    settings = _settings("query")
+    settings = command_settings("query")
     uvicorn.run(
         bootstrap.query_app(settings), host=settings.host, port=settings.query_port, log_config=None
     )
@@ -84,7 +77,7 @@ def query() -> None:
 @app.command()
 def aggregator() -> None:
     """Consume the signals topic into the event store (one consumer-group member)."""
-    settings = _settings("aggregator")
+    settings = command_settings("aggregator")
     bootstrap.ensure_signals_topic(settings)
     bootstrap.aggregator(settings).run(bootstrap.stop_on_signals())
 
@@ -92,7 +85,7 @@ def aggregator() -> None:
 @app.command()
 def projector() -> None:
     """Keep the read models up to date from the event store."""
-    settings = _settings("projector")
+    settings = command_settings("projector")
     follow(
         bootstrap.followers(settings), bootstrap.stop_on_signals(), settings.projector_idle_seconds
     )
@@ -131,7 +124,7 @@ def publish(
 @projections.command("rebuild")
 def rebuild_projections() -> None:
     """Empty every read model and replay the whole event store into it."""
-    settings = _settings("projections")
+    settings = command_settings("projections")
     db = bootstrap.database(settings)
     ledger = open_ledger(db)
     for model in bootstrap.read_models(db):
