@@ -1,4 +1,5 @@
-"""The `radar` command line: run the processes, rebuild projections, administer credentials."""
+"""The `radar` command line: every slice's commands under one root, and the two that belong to
+no slice: `run` (the whole system) and `query` (the query API, served from several slices)."""
 
 from __future__ import annotations
 
