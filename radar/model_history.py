@@ -27,11 +27,24 @@ class ModelChangeError(ValueError):
 class RiskModelHistory(Aggregate):
     """The versions of the risk model, in the order they were adopted."""
 
+    # --- events: their class names are part of the stored topics, never rename them ----------
+
+    class Opened(Aggregate.Created):
+        """The history begins (empty: the first adoption follows)."""
+
+    class ModelAdopted(Aggregate.Event):
+        version: int
+        fingerprint: str
+        content: dict[str, Any]  # the model file's content, as adopted
+        adopted_at: datetime
+        by: dict[str, str] | None  # StaffRef record; None for the model shipped with the radar
+        reason: str
+
     @staticmethod
     def create_id() -> UUID:
         return MODEL_HISTORY_ID
 
-    @event("Opened")
+    @event(Opened)
     def __init__(self) -> None:
         self.versions: list[dict[str, Any]] = []
 
@@ -66,7 +79,7 @@ class RiskModelHistory(Aggregate):
             reason=checked_text(reason, "the reason"),
         )
 
-    @event("ModelAdopted")
+    @event(ModelAdopted)
     def _model_adopted(
         self,
         version: int,

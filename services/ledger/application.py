@@ -23,7 +23,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Cache, LRUCache, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, MapperDeserialisationError, Tracking
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    MapperDeserialisationError,
+    Tracking,
+)
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import get_topic
 
@@ -37,6 +42,7 @@ from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
 from radar.regions import registry
 from radar.risk_model import RiskModel, default_model
 from radar.safety import NETHERLANDS
+from services.ledger.transcodings import register_state_transcodings
 
 SNAPSHOT_INTERVAL = 100
 COMMAND_ATTEMPTS = 5
@@ -82,6 +88,11 @@ class SignalLedger(EventSourcedProjection[UUID]):
 
     name = "SignalLedger"
     snapshotting_intervals = {Household: SNAPSHOT_INTERVAL}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """The library's transcodings, and those of the household's typed state (snapshots)."""
+        super().register_transcodings(transcoder)
+        register_state_transcodings(transcoder)
 
     def unreadable_among(self, aggregate_ids: Sequence[UUID]) -> set[UUID]:
         """Which of these aggregates cannot (or can no longer) be read: none in a store
@@ -405,7 +416,7 @@ class SignalLedger(EventSourcedProjection[UUID]):
             household: Household = self.repository.get(hid, deepcopy_from_cache=not in_place)
         except ErasedEventError:
             return self._household_after_erasure(hid, pseudonym)
-        if household.facts is None or household.first_seen is None:
+        if household.replay_required:
             # from a snapshot older than the facts or first sightings: replay it all
             replayed: Any = None
             stored: Any
