@@ -223,7 +223,7 @@ class SignalLedger(EventSourcedProjection[UUID]):
 
     def household_ids(self) -> Iterator[UUID]:
         """The id of every household in the store, in the order they were first seen."""
-        topic = get_topic(Household.Opened)  # type: ignore[attr-defined]
+        topic = get_topic(Household.Opened)
         start = 0
         while notifications := self.recorder.select_notifications(
             start=start, limit=500, topics=[topic], inclusive_of_start=False
