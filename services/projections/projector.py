@@ -14,7 +14,6 @@ from typing import Protocol
 import structlog
 
 from services.ledger.application import SignalLedger
-from services.ledger.store import readable_events
 from services.projections.read_model import PositionMovedError, ReadModel
 
 log = structlog.get_logger("radar.projector")
@@ -31,15 +30,11 @@ class Projector:
     def step(self) -> int:
         """Applies the next batch of events; returns how many notifications it covered."""
         start = self._read_model.position()
-        notifications = self._ledger.recorder.select_notifications(
-            start=start,
-            limit=self._batch_size,
-            topics=self._read_model.topics,
-            inclusive_of_start=False,
-        )
+        notification_log = self._ledger.notifications
+        notifications = notification_log.after(start, self._batch_size, self._read_model.topics)
         if not notifications:
             return 0
-        events = readable_events(self._ledger, notifications)
+        events = notification_log.readable(notifications)
         try:
             self._read_model.apply_events(events, expected=start, new_position=notifications[-1].id)
         except PositionMovedError:
