@@ -75,12 +75,6 @@ class NotificationLog:
                 continue
         return events
 
-    def readable_after(
-        self, position: int, limit: int, topics: Sequence[str] = ()
-    ) -> list[tuple[int, Any]]:
-        """The readable events among the next `limit` notifications after `position`."""
-        return self.readable(self.after(position, limit, topics))
-
     def all_readable(self, topics: Sequence[str] = ()) -> Iterator[tuple[int, Any]]:
         """Every readable event in the log, in recorded order, page by page."""
         position = 0
