@@ -8,7 +8,7 @@ another. Breaches of safety conditions and missed check dates always raise their
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -77,7 +77,7 @@ class StaffRef:
     region: str
 
     def record(self) -> dict[str, str]:
-        return dict(self.__dict__)
+        return asdict(self)
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> StaffRef:

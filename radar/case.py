@@ -45,11 +45,75 @@ def case_id(pseudonym: str) -> UUID:
 class HouseholdCase(Aggregate):
     """Alerts about one household and the safety conditions agreed with it."""
 
+    # --- events: their class names are part of the stored topics, never rename them ----------
+
+    class Opened(Aggregate.Created):
+        household: str
+
+    class AlertRaised(Aggregate.Event):
+        household: str
+        alert_id: str
+        kind: str
+        reasons: list[str]
+        region: str
+        raised_at: datetime
+        score: Decimal
+        model_version: int
+        contributions: list[dict[str, Any]]  # Contribution records
+        children_present: bool
+        sectors: list[str]
+        trigger_signals: list[str]
+        plan_id: str | None
+        check_date: str | None
+
+    class AlertAcknowledged(Aggregate.Event):
+        alert_id: str
+        by: dict[str, str]  # StaffRef record
+
+    class AlertTriaged(Aggregate.Event):
+        alert_id: str
+        by: dict[str, str]
+        outcome: str
+        reason: str
+
+    class AlertClosed(Aggregate.Event):
+        alert_id: str
+        by: dict[str, str]
+        reason: str
+
+    class AlertsTransferred(Aggregate.Event):
+        alert_ids: list[str]
+        from_regions: list[str]
+        to_region: str
+
+    class SafetyConditionsRecorded(Aggregate.Event):
+        household: str
+        plan_id: str
+        by: dict[str, str]
+        conditions: list[str]
+        excluded_signal_types: list[str]
+        starts_on: str  # ISO dates
+        ends_on: str
+        check_dates: list[str]
+
+    class CheckAssessed(Aggregate.Event):
+        plan_id: str
+        check_date: str
+        by: dict[str, str]
+        conditions_kept: bool
+        note: str
+
+    class MonitoringClosed(Aggregate.Event):
+        plan_id: str
+        by: dict[str, str]
+        safety_achieved: bool
+        note: str
+
     @staticmethod
     def create_id(household: str) -> UUID:
         return case_id(household)
 
-    @event("Opened")
+    @event(Opened)
     def __init__(self, household: str) -> None:
         self.household = household
         self.alerts: dict[str, Alert] = {}
@@ -98,7 +162,7 @@ class HouseholdCase(Aggregate):
         )
         return new_id
 
-    @event("AlertRaised")
+    @event(AlertRaised)
     def _alert_raised(
         self,
         household: str,
@@ -128,7 +192,7 @@ class HouseholdCase(Aggregate):
         self._alert(alert).check_step(AlertStatus.ACKNOWLEDGED)
         self._alert_acknowledged(alert_id=alert, by=by.record())
 
-    @event("AlertAcknowledged")
+    @event(AlertAcknowledged)
     def _alert_acknowledged(self, alert_id: str, by: dict[str, Any]) -> None:
         self._step(alert_id, AlertStatus.ACKNOWLEDGED, by)
 
@@ -141,7 +205,7 @@ class HouseholdCase(Aggregate):
             reason=checked_text(reason, "the reason"),
         )
 
-    @event("AlertTriaged")
+    @event(AlertTriaged)
     def _alert_triaged(self, alert_id: str, by: dict[str, Any], outcome: str, reason: str) -> None:
         self._step(alert_id, AlertStatus.TRIAGED, by, outcome=outcome, reason=reason)
 
@@ -151,7 +215,7 @@ class HouseholdCase(Aggregate):
             alert_id=alert, by=by.record(), reason=checked_text(reason, "the reason")
         )
 
-    @event("AlertClosed")
+    @event(AlertClosed)
     def _alert_closed(self, alert_id: str, by: dict[str, Any], reason: str) -> None:
         self._step(alert_id, AlertStatus.CLOSED, by, reason=reason)
 
@@ -163,7 +227,7 @@ class HouseholdCase(Aggregate):
             self._alerts_transferred(alert_ids=moving, from_regions=previous, to_region=region)
         return moving
 
-    @event("AlertsTransferred")
+    @event(AlertsTransferred)
     def _alerts_transferred(
         self, alert_ids: list[str], from_regions: list[str], to_region: str
     ) -> None:
@@ -213,7 +277,7 @@ class HouseholdCase(Aggregate):
         )
         return plan_id
 
-    @event("SafetyConditionsRecorded")
+    @event(SafetyConditionsRecorded)
     def _conditions_recorded(
         self,
         household: str,
@@ -260,7 +324,7 @@ class HouseholdCase(Aggregate):
             note=checked_text(note, "the note"),
         )
 
-    @event("CheckAssessed")
+    @event(CheckAssessed)
     def _check_assessed(
         self, plan_id: str, check_date: str, by: dict[str, Any], conditions_kept: bool, note: str
     ) -> None:
@@ -282,7 +346,7 @@ class HouseholdCase(Aggregate):
             note=checked_text(note, "the note"),
         )
 
-    @event("MonitoringClosed")
+    @event(MonitoringClosed)
     def _monitoring_closed(
         self, plan_id: str, by: dict[str, Any], safety_achieved: bool, note: str
     ) -> None:

@@ -124,10 +124,10 @@ def _raise_breach(
 def rescore(household: Household, model: RiskModel, as_of: datetime) -> bool:
     """Scores the household under a newly adopted model; False if there was nothing to do.
     A model change alone raises no alerts: `radar model diff` shows its effect beforehand."""
-    latest = household.latest_score
-    if household.facts is None or not household.facts:
+    latest = household.latest_assessment()
+    if not household.signal_facts():
         return False
-    if latest is not None and latest["model_version"] == model.version:
+    if latest is not None and latest.model_version == model.version:
         return False
     household.change_score(assess(household.signal_facts(), model, as_of), cause="model_adopted")
     return True

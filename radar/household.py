@@ -7,9 +7,10 @@ so that every aggregator instance finds the same aggregate for the same househol
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -43,50 +44,178 @@ def household_id(pseudonym: str) -> UUID:
     return uuid5(_HOUSEHOLD_NAMESPACE, pseudonym)
 
 
+class PersonRecord(TypedDict):
+    """A person a signal names, as its SignalRecorded event stores them."""
+
+    pseudonym: str
+    role: str
+
+
+class KeyLink(TypedDict):
+    """Re-keying: a pseudonym made with a newer key version and the one first known."""
+
+    pseudonym: str
+    known_as: str
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move an analyst recorded: the household lives in `municipality` from `moved_at`."""
+
+    municipality: str
+    region: str
+    moved_at: datetime
+
+
+@dataclass(frozen=True)
+class AppliedCorrection:
+    """A correction or retraction applied to one signal (kept so that each applies once)."""
+
+    signal_id: str
+    kind: CorrectionKind
+
+
 class Household(Aggregate):
     """One household as the radar knows it: its signals, region and the persons seen in it."""
 
     # Version 2 keeps each signal's facts for the risk model; version 3 when each person was
-    # first seen, and the re-keying links. A snapshot of an older version lacks them; its
-    # upcast marks the state (None), and the ledger then replays the household's events.
-    class_version = 3
+    # first seen, and the re-keying links; version 4 holds them as typed values (SignalFact,
+    # Move, AppliedCorrection, Assessment) instead of plain dicts. A snapshot older than
+    # version 3 lacks facts or first sightings: its upcast sets `replay_required`, and the
+    # ledger then replays the household's events instead of using the snapshot.
+    class_version = 4
+
+    replay_required = False
+    """True only for a household restored from a snapshot that lacks part of its state."""
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state.update(
-            facts=None,
+            facts=[],
             moves=[],
             responsible_region=state.get("region"),
             latest_score=None,
             has_case=False,
+            replay_required=True,
         )
 
     @staticmethod
     def upcast_v2_v3(state: dict[str, Any]) -> None:
-        state.update(first_seen=None, pseudonym_links={}, corrections={})
+        state.update(first_seen={}, pseudonym_links={}, corrections={}, replay_required=True)
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        if state.get("replay_required"):  # what an older version held is replayed anyway
+            state.update(facts=[], moves=[], corrections={}, latest_score=None)
+            return
+        state["facts"] = [SignalFact.from_record(f) for f in state["facts"]]
+        state["moves"] = [
+            Move(m["municipality"], m["region"], m["moved_at"]) for m in state["moves"]
+        ]
+        state["corrections"] = {
+            key: AppliedCorrection(c["signal_id"], CorrectionKind(c["kind"]))
+            for key, c in state["corrections"].items()
+        }
+        score = state["latest_score"]
+        state["latest_score"] = None if score is None else _assessment(**score)
+
+    # --- events: their class names are part of the stored topics, never rename them ----------
+
+    class Opened(Aggregate.Created):
+        pseudonym: str
+
+    class SignalRecorded(Aggregate.Event):
+        household: str
+        signal_id: UUID
+        organisation: str
+        sector: str
+        signal_type: str
+        severity: str
+        occurred_at: datetime
+        reported_at: datetime
+        received_at: datetime
+        region: str
+        persons: list[PersonRecord]
+        pseudonym_key_id: str
+
+    class PseudonymsRekeyed(Aggregate.Event):
+        household: str
+        key_id: str
+        links: list[KeyLink]
+
+    class SignalCorrected(Aggregate.Event):
+        household: str
+        signal_id: UUID
+        correction_id: UUID
+        organisation: str
+        signal_type: str
+        severity: str
+        occurred_at: datetime
+        reason: str
+        received_at: datetime
+
+    class SignalRetracted(Aggregate.Event):
+        household: str
+        signal_id: UUID
+        correction_id: UUID
+        organisation: str
+        reason: str
+        received_at: datetime
+
+    class ScoreChanged(Aggregate.Event):
+        household: str
+        score: Decimal
+        as_of: datetime
+        model_version: int
+        contributions: list[dict[str, Any]]  # Contribution records
+        children_present: bool
+        child_scores: dict[str, Decimal]
+        region: str | None
+        cause: str
+
+    class RegionAssigned(Aggregate.Event):
+        household: str
+        region: str
+        previous: str | None
+        reason: str
+
+    class MoveRecorded(Aggregate.Event):
+        municipality: str
+        region: str
+        moved_at: datetime
+        by: dict[str, str]  # StaffRef record
+
+    class MemberLeft(Aggregate.Event):
+        household: str
+        person: str
+        left_at: datetime
+        by: dict[str, str]  # StaffRef record
+
+    class CaseOpened(Aggregate.Event):
+        """Veilig Thuis opened a case for the household."""
 
     @staticmethod
     def create_id(pseudonym: str) -> UUID:
         return household_id(pseudonym)
 
-    @event("Opened")
+    @event(Opened)
     def __init__(self, pseudonym: str) -> None:
         self.pseudonym = pseudonym
         self.signal_types: dict[str, str] = {}  # event id -> signal type, for idempotency
         self.persons: dict[str, str] = {}  # person pseudonym -> last known role
         self.region: str | None = None  # the region of the signal recorded last
-        self.facts: list[dict[str, Any]] | None = []  # SignalFact records, in recorded order
-        self.moves: list[dict[str, Any]] = []  # moves recorded by analysts
+        self.facts: list[SignalFact] = []  # in recorded order
+        self.moves: list[Move] = []  # moves recorded by analysts
         self.responsible_region: str | None = None
-        self.latest_score: dict[str, Any] | None = None
+        self.latest_score: Assessment | None = None
         self.has_case = False
         # person pseudonym -> occurred_at of the earliest signal naming them here
-        self.first_seen: dict[str, datetime] | None = {}
+        self.first_seen: dict[str, datetime] = {}
         # Re-keying: pseudonym made with a newer key version -> the one first known.
         self.pseudonym_links: dict[str, str] = {}
-        # Rectification: correction id -> {"signal_id", "kind"}; makes each correction apply
+        # Rectification: correction id -> what it applied to; makes each correction apply
         # once and tells which signals were retracted.
-        self.corrections: dict[str, dict[str, str]] = {}
+        self.corrections: dict[str, AppliedCorrection] = {}
 
     def has_signal(self, event_id: UUID) -> bool:
         """Whether this signal (by its publisher-chosen event id) was already recorded."""
@@ -104,7 +233,7 @@ class Household(Aggregate):
         if self.has_signal(signal.event_id):
             return False
         new_links = [
-            link.model_dump()
+            KeyLink(pseudonym=link.pseudonym, known_as=link.known_as)
             for link in published.known_as
             if self.pseudonym_links.get(link.pseudonym) != link.known_as
         ]
@@ -123,12 +252,12 @@ class Household(Aggregate):
             reported_at=signal.reported_at,
             received_at=signal.received_at,
             region=str(signal.region),
-            persons=[{"pseudonym": p.pseudonym, "role": str(p.role)} for p in signal.persons],
+            persons=[PersonRecord(pseudonym=p.pseudonym, role=str(p.role)) for p in signal.persons],
             pseudonym_key_id=signal.pseudonym_key_id,
         )
         return True
 
-    @event("SignalRecorded")
+    @event(SignalRecorded)
     def _signal_recorded(
         self,
         household: str,
@@ -141,33 +270,31 @@ class Household(Aggregate):
         reported_at: datetime,
         received_at: datetime,
         region: str,
-        persons: list[dict[str, Any]],
+        persons: list[PersonRecord],
         pseudonym_key_id: str,
     ) -> None:
         self.signal_types[str(signal_id)] = signal_type
         self.region = region
         for person in persons:
             self.persons[person["pseudonym"]] = person["role"]
-            if self.first_seen is not None:
-                seen = self.first_seen.get(person["pseudonym"])
-                if seen is None or occurred_at < seen:
-                    self.first_seen[person["pseudonym"]] = occurred_at
-        if self.facts is not None:
-            children = [p["pseudonym"] for p in persons if p["role"] == CHILD_ROLE]
-            fact = SignalFact(
-                str(signal_id),
-                sector,
-                signal_type,
-                severity,
-                occurred_at,
-                received_at,
-                region,
-                tuple(sorted(set(children))),
-            )
-            self.facts.append(fact.record())
+            seen = self.first_seen.get(person["pseudonym"])
+            if seen is None or occurred_at < seen:
+                self.first_seen[person["pseudonym"]] = occurred_at
+        children = [p["pseudonym"] for p in persons if p["role"] == CHILD_ROLE]
+        fact = SignalFact(
+            str(signal_id),
+            sector,
+            signal_type,
+            severity,
+            occurred_at,
+            received_at,
+            region,
+            tuple(sorted(set(children))),
+        )
+        self.facts.append(fact)
 
-    @event("PseudonymsRekeyed")
-    def _pseudonyms_rekeyed(self, household: str, key_id: str, links: list[dict[str, str]]) -> None:
+    @event(PseudonymsRekeyed)
+    def _pseudonyms_rekeyed(self, household: str, key_id: str, links: list[KeyLink]) -> None:
         for link in links:
             self.pseudonym_links[link["pseudonym"]] = link["known_as"]
 
@@ -175,7 +302,7 @@ class Household(Aggregate):
 
     def is_retracted(self, signal_id: str) -> bool:
         return any(
-            c["signal_id"] == signal_id and c["kind"] == str(CorrectionKind.RETRACTION)
+            c.signal_id == signal_id and c.kind == CorrectionKind.RETRACTION
             for c in self.corrections.values()
         )
 
@@ -221,9 +348,9 @@ class Household(Aggregate):
         signal_id = str(correction.corrects)
         if not self.has_signal(correction.corrects) or self.is_retracted(signal_id):
             raise SignalNotCorrectableError("no such signal in this household (any more)")
-        return next(f for f in self.signal_facts() if f.signal_id == signal_id)
+        return next(f for f in self.facts if f.signal_id == signal_id)
 
-    @event("SignalCorrected")
+    @event(SignalCorrected)
     def _signal_corrected(
         self,
         household: str,
@@ -238,11 +365,14 @@ class Household(Aggregate):
     ) -> None:
         key = self._note_correction(correction_id, signal_id, CorrectionKind.CORRECTION)
         self.signal_types[key] = signal_type
-        if self.facts is not None:
-            changed = {"signal_type": signal_type, "severity": severity, "occurred_at": occurred_at}
-            self.facts = [{**f, **changed} if f["signal_id"] == key else f for f in self.facts]
+        self.facts = [
+            replace(f, signal_type=signal_type, severity=severity, occurred_at=occurred_at)
+            if f.signal_id == key
+            else f
+            for f in self.facts
+        ]
 
-    @event("SignalRetracted")
+    @event(SignalRetracted)
     def _signal_retracted(
         self,
         household: str,
@@ -253,25 +383,24 @@ class Household(Aggregate):
         received_at: datetime,
     ) -> None:
         key = self._note_correction(correction_id, signal_id, CorrectionKind.RETRACTION)
-        if self.facts is not None:
-            self.facts = [f for f in self.facts if f["signal_id"] != key]
+        self.facts = [f for f in self.facts if f.signal_id != key]
 
     def _note_correction(self, correction_id: UUID, signal_id: UUID, kind: CorrectionKind) -> str:
         """Remembers a correction as applied (so it applies once); returns the signal's key."""
         key = str(signal_id)
-        self.corrections[str(correction_id)] = {"signal_id": key, "kind": str(kind)}
+        self.corrections[str(correction_id)] = AppliedCorrection(key, kind)
         return key
 
     # --- what follows from the signals --------------------------------------------------------
 
     def signal_facts(self) -> list[SignalFact]:
-        assert self.facts is not None, "replay the household: its snapshot predates facts"
-        return [SignalFact.from_record(f) for f in self.facts]
+        assert not self.replay_required, "replay the household: its snapshot predates facts"
+        return list(self.facts)
 
     def region_evidence(self) -> list[RegionEvidence]:
         """Where the signals and recorded moves say the household lives, and from when."""
         evidence = [RegionEvidence(f.region, f.occurred_at, False) for f in self.signal_facts()]
-        evidence += [RegionEvidence(m["region"], m["moved_at"], True) for m in self.moves]
+        evidence += [RegionEvidence(m.region, m.moved_at, True) for m in self.moves]
         return evidence
 
     def change_score(self, assessment: Assessment, cause: str) -> None:
@@ -288,7 +417,7 @@ class Household(Aggregate):
             cause=cause,
         )
 
-    @event("ScoreChanged")
+    @event(ScoreChanged)
     def _score_changed(
         self,
         household: str,
@@ -301,28 +430,13 @@ class Household(Aggregate):
         region: str | None,
         cause: str,
     ) -> None:
-        self.latest_score = {
-            "score": score,
-            "as_of": as_of,
-            "model_version": model_version,
-            "contributions": contributions,
-            "children_present": children_present,
-            "child_scores": child_scores,
-        }
+        self.latest_score = _assessment(
+            score, as_of, model_version, contributions, children_present, child_scores
+        )
 
     def latest_assessment(self) -> Assessment | None:
         """The score recorded last, as an assessment."""
-        if self.latest_score is None:
-            return None
-        values = self.latest_score
-        return Assessment(
-            score=Decimal(str(values["score"])),
-            as_of=values["as_of"],
-            model_version=values["model_version"],
-            contributions=tuple(Contribution.from_record(c) for c in values["contributions"]),
-            children_present=values["children_present"],
-            child_scores={k: Decimal(str(v)) for k, v in values["child_scores"].items()},
-        )
+        return self.latest_score
 
     def assign_region(self, region: str, reason: str) -> bool:
         """Makes `region` responsible for the household; False if it already was."""
@@ -333,7 +447,7 @@ class Household(Aggregate):
         )
         return True
 
-    @event("RegionAssigned")
+    @event(RegionAssigned)
     def _region_assigned(
         self, household: str, region: str, previous: str | None, reason: str
     ) -> None:
@@ -345,11 +459,11 @@ class Household(Aggregate):
             municipality=municipality, region=region, moved_at=moved_at, by=by.record()
         )
 
-    @event("MoveRecorded")
+    @event(MoveRecorded)
     def _move_recorded(
-        self, municipality: str, region: str, moved_at: datetime, by: dict[str, Any]
+        self, municipality: str, region: str, moved_at: datetime, by: dict[str, str]
     ) -> None:
-        self.moves.append({"municipality": municipality, "region": region, "moved_at": moved_at})
+        self.moves.append(Move(municipality, region, moved_at))
 
     def record_departure(self, person: str, left_on: date, by: StaffRef, today: date) -> None:
         """An analyst records that a person no longer lives here from `left_on` on (midnight,
@@ -357,7 +471,7 @@ class Household(Aggregate):
 
         Refused (MembershipError) for a person never named in a signal about this household,
         or a date before the first such signal or after `today` (dates in Dutch time)."""
-        assert self.first_seen is not None, "replay the household: its snapshot predates it"
+        assert not self.replay_required, "replay the household: its snapshot predates it"
         first = self.first_seen.get(person)
         if first is None:
             raise MembershipError("person", "was never named in a signal about this household")
@@ -370,9 +484,9 @@ class Household(Aggregate):
         left_at = datetime.combine(left_on, time(), NETHERLANDS)
         self._member_left(household=self.pseudonym, person=person, left_at=left_at, by=by.record())
 
-    @event("MemberLeft")
+    @event(MemberLeft)
     def _member_left(
-        self, household: str, person: str, left_at: datetime, by: dict[str, Any]
+        self, household: str, person: str, left_at: datetime, by: dict[str, str]
     ) -> None:
         """Nothing in the aggregate follows from a departure; the read models keep it."""
 
@@ -381,6 +495,25 @@ class Household(Aggregate):
         if not self.has_case:
             self._case_opened()
 
-    @event("CaseOpened")
+    @event(CaseOpened)
     def _case_opened(self) -> None:
         self.has_case = True
+
+
+def _assessment(
+    score: Decimal,
+    as_of: datetime,
+    model_version: int,
+    contributions: list[dict[str, Any]],
+    children_present: bool,
+    child_scores: dict[str, Decimal],
+) -> Assessment:
+    """An assessment from the values a ScoreChanged event (or a version 3 snapshot) holds."""
+    return Assessment(
+        score=Decimal(str(score)),
+        as_of=as_of,
+        model_version=model_version,
+        contributions=tuple(Contribution.from_record(c) for c in contributions),
+        children_present=children_present,
+        child_scores={k: Decimal(str(v)) for k, v in child_scores.items()},
+    )

@@ -16,7 +16,7 @@ from typing import Any
 from radar.household import Household
 from radar.timeline import TimelineEntry
 
-MEMBER_LEFT: type = Household.MemberLeft  # type: ignore[attr-defined]
+MEMBER_LEFT = Household.MemberLeft
 
 Departure = tuple[str, str, datetime]
 """(person, household, left_at) of a recorded departure."""
@@ -26,8 +26,7 @@ def departure(event: Any) -> Departure | None:
     """The departure a ledger event records, or None for events that record none."""
     if not isinstance(event, MEMBER_LEFT):
         return None
-    values = event.__dict__
-    return values["person"], values["household"], values["left_at"]
+    return event.person, event.household, event.left_at
 
 
 @dataclass(frozen=True)

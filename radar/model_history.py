@@ -7,6 +7,7 @@ model file changed or disappeared.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -24,29 +25,54 @@ class ModelChangeError(ValueError):
     """A model version that cannot be adopted."""
 
 
+@dataclass(frozen=True)
+class AdoptedVersion:
+    """One adoption: the model's full content under its fingerprint, when, by whom and why."""
+
+    version: int
+    fingerprint: str
+    content: dict[str, Any]
+    adopted_at: datetime
+    by: dict[str, str] | None  # StaffRef record; None for the model shipped with the radar
+    reason: str
+
+
 class RiskModelHistory(Aggregate):
     """The versions of the risk model, in the order they were adopted."""
+
+    # --- events: their class names are part of the stored topics, never rename them ----------
+
+    class Opened(Aggregate.Created):
+        """The history begins (empty: the first adoption follows)."""
+
+    class ModelAdopted(Aggregate.Event):
+        version: int
+        fingerprint: str
+        content: dict[str, Any]  # the model file's content, as adopted
+        adopted_at: datetime
+        by: dict[str, str] | None  # StaffRef record; None for the model shipped with the radar
+        reason: str
 
     @staticmethod
     def create_id() -> UUID:
         return MODEL_HISTORY_ID
 
-    @event("Opened")
+    @event(Opened)
     def __init__(self) -> None:
-        self.versions: list[dict[str, Any]] = []
+        self.versions: list[AdoptedVersion] = []
 
     def in_force(self) -> RiskModel | None:
         """The model adopted last, if any."""
         if not self.versions:
             return None
-        return _parsed(self.versions[-1]["fingerprint"], self.versions[-1]["content"])
+        return _parsed(self.versions[-1].fingerprint, self.versions[-1].content)
 
     def model(self, version: int) -> RiskModel:
         """A version adopted earlier, as it was adopted."""
-        entry = next((v for v in self.versions if v["version"] == version), None)
+        entry = next((v for v in self.versions if v.version == version), None)
         if entry is None:
             raise ModelChangeError(f"model version {version} was never adopted")
-        return _parsed(entry["fingerprint"], entry["content"])
+        return _parsed(entry.fingerprint, entry.content)
 
     def adopt(
         self, model: RiskModel, adopted_at: datetime, by: StaffRef | None, reason: str
@@ -66,26 +92,17 @@ class RiskModelHistory(Aggregate):
             reason=checked_text(reason, "the reason"),
         )
 
-    @event("ModelAdopted")
+    @event(ModelAdopted)
     def _model_adopted(
         self,
         version: int,
         fingerprint: str,
         content: dict[str, Any],
         adopted_at: datetime,
-        by: dict[str, Any] | None,
+        by: dict[str, str] | None,
         reason: str,
     ) -> None:
-        self.versions.append(
-            {
-                "version": version,
-                "fingerprint": fingerprint,
-                "content": content,
-                "adopted_at": adopted_at,
-                "by": by,
-                "reason": reason,
-            }
-        )
+        self.versions.append(AdoptedVersion(version, fingerprint, content, adopted_at, by, reason))
 
 
 _PARSED: dict[str, RiskModel] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -86,7 +86,7 @@ class Contribution:
 
     def record(self) -> dict[str, Any]:
         """As plain data, for events and read models."""
-        values = dict(self.__dict__)
+        values: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         values["points"] = str(self.points)
         return values
 
@@ -99,20 +99,10 @@ class Contribution:
     def at(self, moment: datetime) -> Contribution:
         """The same contribution decayed to a later moment; the other factors do not change."""
         decay = _decay(self.occurred_at, moment, self.half_life_days)
-        return Contribution(
-            **{
-                **self.__dict__,
-                "decay": decay,
-                "points": _points(
-                    self.weight,
-                    decay,
-                    self.convergence,
-                    self.repetition,
-                    self.escalation,
-                    self.children,
-                ),
-            }
+        points = _points(
+            self.weight, decay, self.convergence, self.repetition, self.escalation, self.children
         )
+        return replace(self, decay=decay, points=points)
 
 
 @dataclass(frozen=True)

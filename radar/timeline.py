@@ -13,9 +13,9 @@ from uuid import UUID
 
 from radar.household import Household
 
-SIGNAL_RECORDED: type = Household.SignalRecorded  # type: ignore[attr-defined]
-SIGNAL_CORRECTED: type = Household.SignalCorrected  # type: ignore[attr-defined]
-SIGNAL_RETRACTED: type = Household.SignalRetracted  # type: ignore[attr-defined]
+SIGNAL_RECORDED = Household.SignalRecorded
+SIGNAL_CORRECTED = Household.SignalCorrected
+SIGNAL_RETRACTED = Household.SignalRetracted
 
 
 @dataclass(frozen=True)
@@ -70,18 +70,17 @@ def timeline_entry(position: int, event: Any) -> TimelineEntry | None:
     """The timeline entry a ledger event makes, or None for events that make none."""
     if not isinstance(event, SIGNAL_RECORDED):
         return None
-    values = event.__dict__
     return TimelineEntry(
         position=position,
-        household=values["household"],
-        signal_id=values["signal_id"],
-        organisation=values["organisation"],
-        sector=values["sector"],
-        signal_type=values["signal_type"],
-        severity=values["severity"],
-        occurred_at=values["occurred_at"],
-        reported_at=values["reported_at"],
-        received_at=values["received_at"],
-        region=values["region"],
-        persons=tuple((p["pseudonym"], p["role"]) for p in values["persons"]),
+        household=event.household,
+        signal_id=event.signal_id,
+        organisation=event.organisation,
+        sector=event.sector,
+        signal_type=event.signal_type,
+        severity=event.severity,
+        occurred_at=event.occurred_at,
+        reported_at=event.reported_at,
+        received_at=event.received_at,
+        region=event.region,
+        persons=tuple((p["pseudonym"], p["role"]) for p in event.persons),
     )

@@ -61,7 +61,7 @@ def sealed_store(settings: Settings, database: Database, audit: AuditSettings) -
     ledger = open_ledger(database)
     for offset in range(BATCHES):
         record(ledger, [signal(household(n)) for n in range(HOUSEHOLDS)], offset)
-    records = ledger.recorder.max_notification_id() or 0
+    records = ledger.notifications.last_id()
     ledger.close()
     assert records >= 72  # 12 households opened, 60 signals, and whatever the domain adds
     worker = sealer(settings, audit)

@@ -24,19 +24,9 @@ def recorded_signals(database: Database) -> dict[str, Counter[str]]:
     ledger = open_ledger(database)
     found: dict[str, Counter[str]] = defaultdict(Counter)
     try:
-        start = 0
-        while True:
-            batch = ledger.recorder.select_notifications(
-                start=start, limit=1000, inclusive_of_start=False
-            )
-            if not batch:
-                break
-            for notification in batch:
-                event = ledger.mapper.to_domain_event(notification)
-                if isinstance(event, SIGNAL_RECORDED):
-                    values = event.__dict__
-                    found[values["household"]][str(values["signal_id"])] += 1
-            start = batch[-1].id
+        for _id, event in ledger.notifications.all_readable():
+            if isinstance(event, SIGNAL_RECORDED):
+                found[event.household][str(event.signal_id)] += 1
     finally:
         ledger.close()
     return found

@@ -125,16 +125,9 @@ class Radar:
         return self.worklist.open_alerts(region)
 
     def events(self, topic_of: Any) -> list[Any]:
-        """Every stored event of one type, in store order."""
+        """Every stored event of one type still readable (not erased), in store order."""
         topic = get_topic(topic_of)
-        found = []
-        start = 0
-        while batch := self.ledger.recorder.select_notifications(
-            start=start, limit=500, topics=[topic], inclusive_of_start=False
-        ):
-            found += [self.ledger.mapper.to_domain_event(n) for n in batch]
-            start = batch[-1].id
-        return found
+        return [event for _id, event in self.ledger.notifications.all_readable([topic])]
 
     def close(self) -> None:
         self.ledger.close()

@@ -178,7 +178,7 @@ def test_replay_as_of_gives_what_the_query_api_showed_then(
         live = TimelineStore(database.engine())
         wait_for(lambda: len(live.all_entries()) == 7 + len(others), 60, "every signal projected")
         ledger = open_ledger(database)
-        last_record = ledger.recorder.max_notification_id()
+        last_record = ledger.notifications.last_id()
         ledger.close()
         before = live.all_entries(), live.position()
 

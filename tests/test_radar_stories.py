@@ -5,6 +5,7 @@ Afterwards the read models must equal a rebuild from the store."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ import pytest
 from eventsourcing.domain import Snapshot
 from eventsourcing.utils import get_topic
 
+from contracts.correction_v1 import CorrectedValues, CorrectionKind, SignalCorrectionV1
 from radar.alerts import AlertStateError, TriageOutcome
 from radar.case import HouseholdCase
 from radar.household import Household
@@ -283,5 +285,39 @@ def test_a_household_snapshot_from_before_the_facts_were_kept_is_replayed_in_ful
         fresh.record(signal("huisverbod", days_ago(1)))
         latest = fresh.ledger.household(FAMILY).latest_assessment()
         assert latest is not None and len(latest.contributions) == 3
+    finally:
+        fresh.close()
+
+
+def test_a_household_snapshot_taken_now_reads_back_to_the_same_typed_state(
+    radar: Radar, database: Database
+) -> None:
+    police = signal("domestic_incident", days_ago(60))
+    radar.record(police, signal("zorgmelding", days_ago(50), adults=(), severity="moderate"))
+    radar.record(
+        SignalCorrectionV1(
+            correction_id=uuid.uuid4(),
+            corrects=police.event_id,
+            kind=CorrectionKind.CORRECTION,
+            values=CorrectedValues(severity="moderate"),
+            reason="entered against the wrong incident report",
+            organisation=police.organisation,
+            sector=police.sector,
+            received_at=NOW,
+            household=FAMILY,
+        )
+    )
+    radar.ledger.record_move(FAMILY, "Amsterdam", days_ago(2).date(), TRIAGE_UTRECHT)
+    household = radar.ledger.household(FAMILY)
+    assert household.moves and household.corrections and household.latest_score is not None
+    radar.ledger.take_snapshot(household.id)  # through the ledger's own transcoder
+
+    fresh = Radar(database)  # an empty aggregate cache: the household comes from the snapshot
+    try:
+        assert fresh.ledger.snapshots is not None
+        assert len(list(fresh.ledger.snapshots.get(household.id))) == 1
+        restored = fresh.ledger.household(FAMILY)
+        assert not restored.replay_required
+        assert vars(restored) == vars(household)
     finally:
         fresh.close()

@@ -165,10 +165,10 @@ def test_corrections_apply_once_and_unknown_ones_do_not_stop_the_batch(radar: Ra
     radar.record(police)
     correction = rectify(police, severity="moderate")
     assert radar.record(correction).corrected == 1
-    events = radar.ledger.recorder.max_notification_id()
+    events = radar.ledger.notifications.last_id()
     again = radar.record(correction)  # redelivered at a later offset
     assert (again.corrected, again.duplicates) == (0, 1)
-    assert radar.ledger.recorder.max_notification_id() == events
+    assert radar.ledger.notifications.last_id() == events
 
     retraction = rectify(police, CorrectionKind.RETRACTION)
     unknown_signal = rectify(signal("zorgmelding", days_ago(3)), severity="low")

@@ -9,6 +9,7 @@ without touching a single event payload.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -57,7 +58,7 @@ def _stored_states(database: Database) -> dict[tuple[str, int], bytes]:
     try:
         return {
             (str(n.originator_id), n.originator_version): bytes(n.state)
-            for n in ledger.recorder.select_notifications(start=0, limit=100_000)
+            for n in ledger.notifications.after(0, limit=100_000)
         }
     finally:
         ledger.close()
@@ -137,9 +138,9 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
     assert_read_models_equal_rebuild(database, tmp_path)
 
     # the enforcement is recorded, with counts and nothing else
-    (enforced,) = harness.radar.events(RetentionLog.RetentionEnforced)  # type: ignore[attr-defined]
+    (enforced,) = harness.radar.events(RetentionLog.RetentionEnforced)
     assert enforced.households == {"signals_without_case": 1}
-    assert FAMILY not in json.dumps(enforced.__dict__, default=str)
+    assert FAMILY not in json.dumps(dataclasses.asdict(enforced), default=str)
 
     # a new signal about the same home starts afresh, without the erased past
     fresh = signal("zorgmelding", NOW - timedelta(days=1), children=(old_child,))

@@ -285,7 +285,7 @@ def test_redelivery_and_duplicates(database: Database) -> None:
         assert ledger.position(SOURCE) == 12
         assert _entry_count(ledger, store) == 5
         notification_position = store.position()
-        newest = ledger.recorder.max_notification_id()
+        newest = ledger.notifications.last_id()
 
         # A batch redelivered at a position not beyond the stored one is refused as a whole,
         # even when it carries a signal not seen before.
@@ -296,7 +296,7 @@ def test_redelivery_and_duplicates(database: Database) -> None:
         assert ledger.position(SOURCE) == 12
         assert _entry_count(ledger, store) == 5
         assert store.position() == notification_position
-        assert ledger.recorder.max_notification_id() == newest  # not even a score was recorded
+        assert ledger.notifications.last_id() == newest  # not even a score was recorded
 
         # Delivered again at a later position: the old signal is a duplicate, the refused new
         # one is recorded now (the refused attempt left nothing behind, not even in caches).

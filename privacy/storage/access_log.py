@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -156,7 +156,7 @@ class AccessLog:
                             insert(access_notices).values(
                                 access_seq=entry.seq,
                                 recorded_at=entry.recorded_at,
-                                **notice.__dict__,
+                                **asdict(notice),
                             )
                         )
                     return entry

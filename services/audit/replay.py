@@ -22,7 +22,6 @@ from sqlalchemy import Engine, event
 
 from services.database import Database
 from services.ledger.application import SignalLedger
-from services.ledger.store import readable_events
 from services.projections.read_model import ReadModel
 
 STRAGGLER_MARGIN = timedelta(minutes=5)
@@ -96,12 +95,10 @@ def replay(
     last = start
     complete = False
     while not complete:
-        notifications = ledger.recorder.select_notifications(
-            start=last, limit=READ_BATCH, topics=topics, inclusive_of_start=False
-        )
+        notifications = ledger.notifications.after(last, READ_BATCH, topics)
         if not notifications:
             complete = True
-        readable = dict(readable_events(ledger, notifications))
+        readable = dict(ledger.notifications.readable(notifications))
         for notification in notifications:
             domain_event: Any = readable.get(notification.id)
             if domain_event is None:  # erased at the end of its retention period

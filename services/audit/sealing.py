@@ -207,10 +207,8 @@ class Sealer:
             with self._engine.connect() as connection:
                 self._head = chain_head(connection)
         head = self._head
-        notifications = self._ledger.recorder.select_notifications(
-            start=head.notification_id,
-            limit=self._settings.seal_batch_records,
-            inclusive_of_start=False,
+        notifications = self._ledger.notifications.after(
+            head.notification_id, self._settings.seal_batch_records
         )
         if not notifications:
             return 0

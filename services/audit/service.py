@@ -88,7 +88,7 @@ def replay_report(
     ledger = open_ledger(db)
     models = read_models(scratch)
     try:
-        total = ledger.recorder.max_notification_id() or 0
+        total = ledger.notifications.last_id()
         with progress_bar("replay event store", total, "id", show_progress) as bar:
             bar.update(min(m.position() for m in models) if models else 0)
             try:

@@ -172,7 +172,7 @@ class StoreWalk:
         self._checkpoints = checkpoints
         with engine.connect() as connection:
             self.sealed_up_to = chain_head(connection).notification_id
-        self.end = max(self.sealed_up_to, ledger.recorder.max_notification_id() or 0)
+        self.end = max(self.sealed_up_to, ledger.notifications.last_id())
 
     def run(
         self,
@@ -192,9 +192,7 @@ class StoreWalk:
         return state
 
     def _window(self, state: WalkState, start: int, stop: int) -> None:
-        notifications = self._ledger.recorder.select_notifications(
-            start=start, limit=stop - start, stop=stop, inclusive_of_start=False
-        )
+        notifications = self._ledger.notifications.after(start, stop - start, stop=stop)
         stored = {n.id: StoredRecord.of(n) for n in notifications}
         sealed = {row.notification_id: row for row in self._seal_rows(start, stop)}
         checkpoints = [c for c in self._checkpoints if start < c.notification_id <= stop]

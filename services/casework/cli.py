@@ -72,10 +72,10 @@ def history() -> None:
         typer.echo("no model adopted yet")
         return
     for entry in found.versions:
-        by = (entry["by"] or {}).get("subject", "the radar")
+        by = (entry.by or {}).get("subject", "the radar")
         typer.echo(
-            f"version {entry['version']}  {entry['adopted_at']:%Y-%m-%d %H:%M}  by {by}  "
-            f"{entry['fingerprint'][:16]}  {entry['reason']}"
+            f"version {entry.version}  {entry.adopted_at:%Y-%m-%d %H:%M}  by {by}  "
+            f"{entry.fingerprint[:16]}  {entry.reason}"
         )
 
 

@@ -77,11 +77,11 @@ checks = Table(
     Column("reminder_alert", String(36)),
 )
 
-_REGION = get_topic(Household.RegionAssigned)  # type: ignore[attr-defined]
-_RECORDED = get_topic(HouseholdCase.SafetyConditionsRecorded)  # type: ignore[attr-defined]
-_ASSESSED = get_topic(HouseholdCase.CheckAssessed)  # type: ignore[attr-defined]
-_CLOSED = get_topic(HouseholdCase.MonitoringClosed)  # type: ignore[attr-defined]
-_RAISED = get_topic(HouseholdCase.AlertRaised)  # type: ignore[attr-defined]
+_REGION = get_topic(Household.RegionAssigned)
+_RECORDED = get_topic(HouseholdCase.SafetyConditionsRecorded)
+_ASSESSED = get_topic(HouseholdCase.CheckAssessed)
+_CLOSED = get_topic(HouseholdCase.MonitoringClosed)
+_RAISED = get_topic(HouseholdCase.AlertRaised)
 
 
 class SafetyStore(PositionedTables):
@@ -177,57 +177,54 @@ class SafetyStore(PositionedTables):
 
 
 def _apply(connection: Connection, event: Any) -> None:
-    topic = get_topic(type(event))
-    values = event.__dict__
-    if topic == _REGION:
+    if isinstance(event, Household.RegionAssigned):
         moved = connection.execute(
             update(regions)
-            .where(regions.c.household == values["household"])
-            .values(region=values["region"])
+            .where(regions.c.household == event.household)
+            .values(region=event.region)
         )
         if moved.rowcount == 0:
             connection.execute(
-                insert(regions).values(household=values["household"], region=values["region"])
+                insert(regions).values(household=event.household, region=event.region)
             )
-    elif topic == _RECORDED:
+    elif isinstance(event, HouseholdCase.SafetyConditionsRecorded):
         _record_plan(connection, event)
-    elif topic == _ASSESSED:
+    elif isinstance(event, HouseholdCase.CheckAssessed):
         connection.execute(
             update(checks)
             .where(
                 and_(
-                    checks.c.plan_id == values["plan_id"],
-                    checks.c.check_date == date.fromisoformat(values["check_date"]),
+                    checks.c.plan_id == event.plan_id,
+                    checks.c.check_date == date.fromisoformat(event.check_date),
                 )
             )
-            .values(assessed=True, conditions_kept=values["conditions_kept"])
+            .values(assessed=True, conditions_kept=event.conditions_kept)
         )
-    elif topic == _CLOSED:
+    elif isinstance(event, HouseholdCase.MonitoringClosed):
         connection.execute(
             update(plans)
-            .where(plans.c.plan_id == values["plan_id"])
+            .where(plans.c.plan_id == event.plan_id)
             .values(
                 closed=True,
-                safety_achieved=values["safety_achieved"],
-                closed_by=values["by"],
-                closing_note=values["note"],
+                safety_achieved=event.safety_achieved,
+                closed_by=event.by,
+                closing_note=event.note,
             )
         )
-    elif topic == _RAISED and values["plan_id"]:
-        _alert_about_plan(connection, values)
+    elif isinstance(event, HouseholdCase.AlertRaised) and event.plan_id:
+        _alert_about_plan(connection, event)
 
 
-def _record_plan(connection: Connection, event: Any) -> None:
-    values = event.__dict__
+def _record_plan(connection: Connection, event: HouseholdCase.SafetyConditionsRecorded) -> None:
     connection.execute(
         insert(plans).values(
-            plan_id=values["plan_id"],
-            household=values["household"],
-            conditions=values["conditions"],
-            excluded_signal_types=values["excluded_signal_types"],
-            starts_on=date.fromisoformat(values["starts_on"]),
-            ends_on=date.fromisoformat(values["ends_on"]),
-            recorded_by=values["by"],
+            plan_id=event.plan_id,
+            household=event.household,
+            conditions=event.conditions,
+            excluded_signal_types=event.excluded_signal_types,
+            starts_on=date.fromisoformat(event.starts_on),
+            ends_on=date.fromisoformat(event.ends_on),
+            recorded_by=event.by,
             recorded_at=stored_utc(event.timestamp),
             breaches=[],
             closed=False,
@@ -237,34 +234,35 @@ def _record_plan(connection: Connection, event: Any) -> None:
         insert(checks),
         [
             {
-                "plan_id": values["plan_id"],
+                "plan_id": event.plan_id,
                 "check_date": date.fromisoformat(d),
-                "household": values["household"],
+                "household": event.household,
                 "assessed": False,
             }
-            for d in values["check_dates"]
+            for d in event.check_dates
         ],
     )
 
 
-def _alert_about_plan(connection: Connection, values: dict[str, Any]) -> None:
-    if values["kind"] == AlertKind.CHECK_OVERDUE:
+def _alert_about_plan(connection: Connection, event: HouseholdCase.AlertRaised) -> None:
+    if event.kind == AlertKind.CHECK_OVERDUE:
+        assert event.check_date is not None  # a reminder always names its check date
         connection.execute(
             update(checks)
             .where(
                 and_(
-                    checks.c.plan_id == values["plan_id"],
-                    checks.c.check_date == date.fromisoformat(values["check_date"]),
+                    checks.c.plan_id == event.plan_id,
+                    checks.c.check_date == date.fromisoformat(event.check_date),
                 )
             )
-            .values(reminder_alert=values["alert_id"])
+            .values(reminder_alert=event.alert_id)
         )
-    elif values["kind"] == AlertKind.BREACH:
+    elif event.kind == AlertKind.BREACH:
         breaches = connection.execute(
-            select(plans.c.breaches).where(plans.c.plan_id == values["plan_id"])
+            select(plans.c.breaches).where(plans.c.plan_id == event.plan_id)
         ).scalar_one()
         connection.execute(
             update(plans)
-            .where(plans.c.plan_id == values["plan_id"])
-            .values(breaches=[*breaches, *values["trigger_signals"]])
+            .where(plans.c.plan_id == event.plan_id)
+            .values(breaches=[*breaches, *event.trigger_signals])
         )

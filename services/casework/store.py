@@ -92,15 +92,14 @@ model_versions = Table(
     Column("reason", String(2000), nullable=False),
 )
 
-_SCORE = get_topic(Household.ScoreChanged)  # type: ignore[attr-defined]
-_REGION = get_topic(Household.RegionAssigned)  # type: ignore[attr-defined]
-_RAISED = get_topic(HouseholdCase.AlertRaised)  # type: ignore[attr-defined]
-_ACKNOWLEDGED = get_topic(HouseholdCase.AlertAcknowledged)  # type: ignore[attr-defined]
-_TRIAGED = get_topic(HouseholdCase.AlertTriaged)  # type: ignore[attr-defined]
-_CLOSED = get_topic(HouseholdCase.AlertClosed)  # type: ignore[attr-defined]
-_TRANSFERRED = get_topic(HouseholdCase.AlertsTransferred)  # type: ignore[attr-defined]
-_ADOPTED = get_topic(RiskModelHistory.ModelAdopted)  # type: ignore[attr-defined]
-_STEP_STATUS = {_ACKNOWLEDGED: "acknowledged", _TRIAGED: "triaged", _CLOSED: "closed"}
+_SCORE = get_topic(Household.ScoreChanged)
+_REGION = get_topic(Household.RegionAssigned)
+_RAISED = get_topic(HouseholdCase.AlertRaised)
+_ACKNOWLEDGED = get_topic(HouseholdCase.AlertAcknowledged)
+_TRIAGED = get_topic(HouseholdCase.AlertTriaged)
+_CLOSED = get_topic(HouseholdCase.AlertClosed)
+_TRANSFERRED = get_topic(HouseholdCase.AlertsTransferred)
+_ADOPTED = get_topic(RiskModelHistory.ModelAdopted)
 
 
 class WorklistStore(PositionedTables):
@@ -204,51 +203,63 @@ class WorklistStore(PositionedTables):
     # --- applying events --------------------------------------------------------------------
 
     def _apply(self, connection: Connection, event: Any) -> None:
-        topic = get_topic(type(event))
-        values = event.__dict__
-        if topic == _SCORE:
-            _upsert_score(connection, values["household"], _score_row(values))
-        elif topic == _REGION:
-            _upsert_score(connection, values["household"], {"region": values["region"]})
-        elif topic == _RAISED:
-            connection.execute(insert(alerts).values(**_alert_row(values)))
-        elif topic in _STEP_STATUS:
-            self._step(connection, _STEP_STATUS[topic], event)
-        elif topic == _TRANSFERRED:
+        if isinstance(event, Household.ScoreChanged):
+            _upsert_score(connection, event.household, _score_row(event))
+        elif isinstance(event, Household.RegionAssigned):
+            _upsert_score(connection, event.household, {"region": event.region})
+        elif isinstance(event, HouseholdCase.AlertRaised):
+            connection.execute(insert(alerts).values(**_alert_row(event)))
+        elif isinstance(event, HouseholdCase.AlertAcknowledged):
+            self._append_step(connection, event.alert_id, _step_record(event, "acknowledged"))
+        elif isinstance(event, HouseholdCase.AlertTriaged):
+            step = _step_record(event, "triaged", outcome=event.outcome, reason=event.reason)
+            self._append_step(connection, event.alert_id, step)
+        elif isinstance(event, HouseholdCase.AlertClosed):
+            self._append_step(
+                connection, event.alert_id, _step_record(event, "closed", reason=event.reason)
+            )
+        elif isinstance(event, HouseholdCase.AlertsTransferred):
             connection.execute(
                 update(alerts)
-                .where(alerts.c.alert_id.in_(values["alert_ids"]))
-                .values(region=values["to_region"])
+                .where(alerts.c.alert_id.in_(event.alert_ids))
+                .values(region=event.to_region)
             )
-        elif topic == _ADOPTED:
+        elif isinstance(event, RiskModelHistory.ModelAdopted):
             connection.execute(
                 insert(model_versions).values(
-                    version=values["version"],
-                    fingerprint=values["fingerprint"],
-                    content=values["content"],
-                    adopted_at=stored_utc(values["adopted_at"]),
-                    adopted_by=values["by"],
-                    reason=values["reason"],
+                    version=event.version,
+                    fingerprint=event.fingerprint,
+                    content=event.content,
+                    adopted_at=stored_utc(event.adopted_at),
+                    adopted_by=event.by,
+                    reason=event.reason,
                 )
             )
 
     @staticmethod
-    def _step(connection: Connection, status: str, event: Any) -> None:
-        values = event.__dict__
+    def _append_step(connection: Connection, alert_id: str, step: dict[str, Any]) -> None:
         steps = connection.execute(
-            select(alerts.c.steps).where(alerts.c.alert_id == values["alert_id"])
+            select(alerts.c.steps).where(alerts.c.alert_id == alert_id)
         ).scalar_one()
-        step = {
-            "status": status,
-            "by": values["by"],
-            "at": stored_utc(event.timestamp).isoformat(),
-            **{k: values[k] for k in ("outcome", "reason") if k in values},
-        }
         connection.execute(
             update(alerts)
-            .where(alerts.c.alert_id == values["alert_id"])
-            .values(status=status, steps=[*steps, step])
+            .where(alerts.c.alert_id == alert_id)
+            .values(status=step["status"], steps=[*steps, step])
         )
+
+
+def _step_record(
+    event: HouseholdCase.AlertAcknowledged | HouseholdCase.AlertTriaged | HouseholdCase.AlertClosed,
+    status: str,
+    **details: str,
+) -> dict[str, Any]:
+    """One lifecycle step as the alert's row keeps it."""
+    return {
+        "status": status,
+        "by": event.by,
+        "at": stored_utc(event.timestamp).isoformat(),
+        **details,
+    }
 
 
 def _upsert_score(connection: Connection, household: str, row: dict[str, Any]) -> None:
@@ -261,34 +272,34 @@ def _upsert_score(connection: Connection, household: str, row: dict[str, Any]) -
         connection.execute(insert(household_scores).values(household=household, **row))
 
 
-def _score_row(values: dict[str, Any]) -> dict[str, Any]:
+def _score_row(event: Household.ScoreChanged) -> dict[str, Any]:
     return {
-        "score": str(values["score"]),
-        "as_of": stored_utc(values["as_of"]),
-        "model_version": values["model_version"],
-        "contributions": [_json_contribution(c) for c in values["contributions"]],
-        "children_present": values["children_present"],
-        "child_scores": {k: str(v) for k, v in sorted(values["child_scores"].items())},
+        "score": str(event.score),
+        "as_of": stored_utc(event.as_of),
+        "model_version": event.model_version,
+        "contributions": [_json_contribution(c) for c in event.contributions],
+        "children_present": event.children_present,
+        "child_scores": {k: str(v) for k, v in sorted(event.child_scores.items())},
     }
 
 
-def _alert_row(values: dict[str, Any]) -> dict[str, Any]:
+def _alert_row(event: HouseholdCase.AlertRaised) -> dict[str, Any]:
     return {
-        "alert_id": values["alert_id"],
-        "household": values["household"],
-        "region": values["region"],
-        "kind": values["kind"],
-        "reasons": values["reasons"],
+        "alert_id": event.alert_id,
+        "household": event.household,
+        "region": event.region,
+        "kind": event.kind,
+        "reasons": event.reasons,
         "status": "raised",
-        "raised_at": stored_utc(values["raised_at"]),
-        "score_at_raise": str(values["score"]),
-        "model_version_at_raise": values["model_version"],
-        "explanation_at_raise": [_json_contribution(c) for c in values["contributions"]],
-        "children_present": values["children_present"],
-        "sectors": values["sectors"],
-        "trigger_signals": values["trigger_signals"],
-        "plan_id": values["plan_id"],
-        "check_date": values["check_date"],
+        "raised_at": stored_utc(event.raised_at),
+        "score_at_raise": str(event.score),
+        "model_version_at_raise": event.model_version,
+        "explanation_at_raise": [_json_contribution(c) for c in event.contributions],
+        "children_present": event.children_present,
+        "sectors": event.sectors,
+        "trigger_signals": event.trigger_signals,
+        "plan_id": event.plan_id,
+        "check_date": event.check_date,
         "steps": [],
     }
 

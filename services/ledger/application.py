@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Cache, LRUCache, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, MapperDeserialisationError, Tracking
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import get_topic
 
@@ -37,17 +38,14 @@ from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
 from radar.regions import registry
 from radar.risk_model import RiskModel, default_model
 from radar.safety import NETHERLANDS
+from services.ledger.notifications import ErasedEventError, NotificationLog
+from services.ledger.transcodings import register_state_transcodings
 
 SNAPSHOT_INTERVAL = 100
 COMMAND_ATTEMPTS = 5
 DEFAULT_MODEL_REASON = "the model shipped with the radar, adopted at first use"
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
-
-
-class ErasedEventError(MapperDeserialisationError):
-    """A stored event whose content was erased: its household's key was destroyed when its
-    retention period ended (crypto-shredding). The event's place in the log remains."""
 
 
 class UnknownHouseholdError(LookupError):
@@ -83,6 +81,17 @@ class SignalLedger(EventSourcedProjection[UUID]):
     name = "SignalLedger"
     snapshotting_intervals = {Household: SNAPSHOT_INTERVAL}
 
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """The library's transcodings, and those of the household's typed state (snapshots)."""
+        super().register_transcodings(transcoder)
+        register_state_transcodings(transcoder)
+
+    @cached_property
+    def notifications(self) -> NotificationLog:
+        """The read side of the notification log, for everything that follows the store.
+        (Not `notification_log`: the library's Application has that name for its own.)"""
+        return NotificationLog(self.recorder, self.mapper, self.prepare_reading)
+
     def unreadable_among(self, aggregate_ids: Sequence[UUID]) -> set[UUID]:
         """Which of these aggregates cannot (or can no longer) be read: none in a store
         without per-household keys. A store with them answers those whose key is gone, so
@@ -92,6 +101,10 @@ class SignalLedger(EventSourcedProjection[UUID]):
     def prepare_storage(self, aggregate_ids: Sequence[UUID]) -> None:
         """Called with the aggregates a batch is about to store: a store that needs something
         per aggregate (a data key) gets it for the whole batch at once."""
+
+    def prepare_reading(self, originator_ids: Iterable[str]) -> None:
+        """Called with the originators of stored events about to be read: a store that needs
+        something per aggregate to read them (a data key) fetches it for all at once."""
 
     def record_batch(self, batch: SignalBatch, tracking: Tracking) -> BatchOutcome:
         """Applies the batch and stores its events together with the tracking position."""
@@ -212,11 +225,9 @@ class SignalLedger(EventSourcedProjection[UUID]):
 
     def household_ids(self) -> Iterator[UUID]:
         """The id of every household in the store, in the order they were first seen."""
-        topic = get_topic(Household.Opened)  # type: ignore[attr-defined]
+        topic = get_topic(Household.Opened)
         start = 0
-        while notifications := self.recorder.select_notifications(
-            start=start, limit=500, topics=[topic], inclusive_of_start=False
-        ):
+        while notifications := self.notifications.after(start, limit=500, topics=[topic]):
             for notification in notifications:
                 yield UUID(str(notification.originator_id))
             start = notifications[-1].id
@@ -405,7 +416,7 @@ class SignalLedger(EventSourcedProjection[UUID]):
             household: Household = self.repository.get(hid, deepcopy_from_cache=not in_place)
         except ErasedEventError:
             return self._household_after_erasure(hid, pseudonym)
-        if household.facts is None or household.first_seen is None:
+        if household.replay_required:
             # from a snapshot older than the facts or first sightings: replay it all
             replayed: Any = None
             stored: Any
@@ -444,7 +455,7 @@ class SignalLedger(EventSourcedProjection[UUID]):
             pseudonym = next(
                 (
                     getattr(event, "household", None)
-                    for event in self._readable_events(hid)
+                    for event in self.notifications.readable_events_of(hid)
                     if getattr(event, "household", None)
                 ),
                 None,
@@ -457,7 +468,7 @@ class SignalLedger(EventSourcedProjection[UUID]):
         """`fresh`, a new aggregate whose creation is not recorded, continued where the
         erased stream with its id left off, with every event recorded since applied. For an
         aggregate that was never stored, `fresh` itself (to be created)."""
-        stored_events = self.recorder.select_events(fresh.id)
+        stored_events = self.notifications.stored_events_of(fresh.id)
         if not stored_events:
             return fresh
         fresh.collect_events()
@@ -471,11 +482,6 @@ class SignalLedger(EventSourcedProjection[UUID]):
             aggregate = event.mutate(aggregate)
         continued: A = aggregate
         return continued
-
-    def _readable_events(self, aggregate_id: UUID) -> Iterator[Any]:
-        for stored in self.recorder.select_events(aggregate_id):
-            with contextlib.suppress(ErasedEventError):
-                yield self.mapper.to_domain_event(stored)
 
     def _forget_cached_aggregates(self) -> None:
         """A fresh cache (LRUCache.clear() leaves its entries reachable, so it is replaced)."""

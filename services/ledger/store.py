@@ -22,7 +22,8 @@ from sqlalchemy import Engine, MetaData
 from privacy.key_encryption import UnreadableError, seal, unseal
 from privacy.storage.subject_keys import SubjectKeyStore, subject_keys_table
 from services.database import Database
-from services.ledger.application import ErasedEventError, SignalLedger
+from services.ledger.application import SignalLedger
+from services.ledger.notifications import ErasedEventError
 
 AGGREGATE_CACHE_SIZE = 2000
 ENCRYPTED = b"\x01rse"  # marks an encrypted state; states written before encryption are JSON
@@ -80,6 +81,9 @@ class EncryptedSignalLedger(SignalLedger):
     def prepare_storage(self, aggregate_ids: Sequence[UUID]) -> None:
         self.subject_keys.ensure(str(i) for i in aggregate_ids)
 
+    def prepare_reading(self, originator_ids: Iterable[str]) -> None:
+        self.subject_keys.prefetch(originator_ids)
+
     def unreadable_among(self, aggregate_ids: Sequence[UUID]) -> set[UUID]:
         return {UUID(s) for s in self.subject_keys.missing(str(i) for i in aggregate_ids)}
 
@@ -102,21 +106,6 @@ def open_ledger(database: Database, engine: Engine | None = None) -> EncryptedSi
             engine, database.key_encryption_key(), event_subject_keys, "event-store"
         )
         return EncryptedSignalLedger(env, keys)
-
-
-def readable_events(ledger: SignalLedger, notifications: Iterable[Any]) -> list[tuple[int, Any]]:
-    """(notification id, domain event) for each notification whose content still exists;
-    erased ones (retention) are passed over: they have a place in the log, no content."""
-    notifications = list(notifications)
-    if isinstance(ledger, EncryptedSignalLedger):  # the batch's keys in one query
-        ledger.subject_keys.prefetch(str(n.originator_id) for n in notifications)
-    events = []
-    for notification in notifications:
-        try:
-            events.append((notification.id, ledger.mapper.to_domain_event(notification)))
-        except ErasedEventError:
-            continue
-    return events
 
 
 def _bound_to(stored: StoredEvent) -> bytes:

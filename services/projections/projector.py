@@ -3,6 +3,27 @@
 SQLite has no change notifications, so the projector polls the notification log; an idle
 projector sleeps a few tens of milliseconds between polls, which keeps signals visible well
 within a second.
+
+Why not eventsourcing's ProjectionRunner (decided in issue 14, checked against 9.5.6):
+
+- It follows an application through `recorder.subscribe()`, and SQLite recorders have none
+  (`SQLiteApplicationRecorder.subscribe` raises NotImplementedError). The radar runs on SQLite
+  in development, in the tests and in the stored-data fixtures, and on PostgreSQL in
+  production; one projector has to serve both.
+- It keeps its position in a TrackingRecorder: one tracking row per application name that
+  only ever grows. Our read models keep theirs in `projection_positions` and move it
+  optimistically, from the value the writer read, in the transaction that writes the rows
+  (services/projections/positions.py, `move_position`). That is what lets two projectors, or a
+  rebuild (`reset`, then replay) beside a live one, run safely; a tracking row cannot go back
+  to 0 for a rebuild, nor be contended for.
+- Its subscription maps every notification with the application's mapper and stops on the first
+  error. An event erased at the end of its retention period (its key destroyed) raises
+  ErasedEventError there; we pass over it and move the position past it
+  (`NotificationLog.readable`).
+- It builds its own application from a class and an environment; the ledger needs its subject
+  key store, which the composition root gives it, and the audit sealer and the point-in-time
+  replay follow the same log in the same steps (`Follower`), batch by batch, one transaction
+  per batch rather than one per event.
 """
 
 from __future__ import annotations
@@ -14,7 +35,6 @@ from typing import Protocol
 import structlog
 
 from services.ledger.application import SignalLedger
-from services.ledger.store import readable_events
 from services.projections.read_model import PositionMovedError, ReadModel
 
 log = structlog.get_logger("radar.projector")
@@ -31,15 +51,11 @@ class Projector:
     def step(self) -> int:
         """Applies the next batch of events; returns how many notifications it covered."""
         start = self._read_model.position()
-        notifications = self._ledger.recorder.select_notifications(
-            start=start,
-            limit=self._batch_size,
-            topics=self._read_model.topics,
-            inclusive_of_start=False,
-        )
+        notification_log = self._ledger.notifications
+        notifications = notification_log.after(start, self._batch_size, self._read_model.topics)
         if not notifications:
             return 0
-        events = readable_events(self._ledger, notifications)
+        events = notification_log.readable(notifications)
         try:
             self._read_model.apply_events(events, expected=start, new_position=notifications[-1].id)
         except PositionMovedError:

@@ -92,7 +92,7 @@ def enforce(
         report.rows_purged += store.forget_households(pseudonyms)
     report.identities_purged = sum(vault.forget_household(p) for p in pseudonyms)
     aggregates = [i for p in pseudonyms for i in (household_id(p), case_id(p))]
-    report.events_erased = sum(len(ledger.recorder.select_events(i)) for i in aggregates)
+    report.events_erased = sum(len(ledger.notifications.stored_events_of(i)) for i in aggregates)
     ledger.subject_keys.destroy(str(i) for i in aggregates)
     _record(ledger, policy, now, report)
     log.info(

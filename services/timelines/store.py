@@ -275,12 +275,11 @@ def _depart(connection: Connection, left: Departure) -> None:
     )
 
 
-def _rectify(connection: Connection, event: Any) -> None:
+def _rectify(connection: Connection, event: SIGNAL_CORRECTED | SIGNAL_RETRACTED) -> None:
     """A correction replaces the values shown; a retraction takes the signal off the timeline
     (the store keeps both the original and the retraction)."""
-    values = event.__dict__
-    row = (timeline_signals.c.household == values["household"]) & (
-        timeline_signals.c.signal_id == str(values["signal_id"])
+    row = (timeline_signals.c.household == event.household) & (
+        timeline_signals.c.signal_id == str(event.signal_id)
     )
     if isinstance(event, SIGNAL_RETRACTED):
         connection.execute(delete(timeline_signals).where(row))
@@ -289,9 +288,9 @@ def _rectify(connection: Connection, event: Any) -> None:
         update(timeline_signals)
         .where(row)
         .values(
-            signal_type=values["signal_type"],
-            severity=values["severity"],
-            occurred_at=stored_utc(values["occurred_at"]),
+            signal_type=event.signal_type,
+            severity=event.severity,
+            occurred_at=stored_utc(event.occurred_at),
             corrected=True,
         )
     )

@@ -1,0 +1,99 @@
+"""How the household's typed state is written in a snapshot: one JSON transcoding per value type.
+
+A snapshot stores the aggregate's attributes as they are (the library's `Snapshot.take`), so each
+frozen dataclass the household holds needs a transcoding for the library's JSON transcoder. The
+names are stored with the data: never rename one. Tuples are written as JSON lists and turned
+back into tuples here, so a value read back equals the value written.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from contracts.correction_v1 import CorrectionKind
+from radar.household import AppliedCorrection, Move
+from radar.risk import Assessment, Contribution, SignalFact
+
+
+class SignalFactAsDict(Transcoding):
+    type = SignalFact
+    name = "radar_signal_fact"
+
+    def encode(self, obj: SignalFact) -> dict[str, Any]:
+        return obj.record()
+
+    def decode(self, data: dict[str, Any]) -> SignalFact:
+        return SignalFact.from_record(data)
+
+
+class ContributionAsDict(Transcoding):
+    type = Contribution
+    name = "radar_contribution"
+
+    def encode(self, obj: Contribution) -> dict[str, Any]:
+        return obj.record()
+
+    def decode(self, data: dict[str, Any]) -> Contribution:
+        return Contribution.from_record(data)
+
+
+class AssessmentAsDict(Transcoding):
+    type = Assessment
+    name = "radar_assessment"
+
+    def encode(self, obj: Assessment) -> dict[str, Any]:
+        return {
+            "score": obj.score,
+            "as_of": obj.as_of,
+            "model_version": obj.model_version,
+            "contributions": list(obj.contributions),
+            "children_present": obj.children_present,
+            "child_scores": obj.child_scores,
+        }
+
+    def decode(self, data: dict[str, Any]) -> Assessment:
+        return Assessment(
+            score=Decimal(data["score"]),
+            as_of=data["as_of"],
+            model_version=data["model_version"],
+            contributions=tuple(data["contributions"]),
+            children_present=data["children_present"],
+            child_scores={k: Decimal(v) for k, v in data["child_scores"].items()},
+        )
+
+
+class MoveAsDict(Transcoding):
+    type = Move
+    name = "radar_move"
+
+    def encode(self, obj: Move) -> dict[str, Any]:
+        return {"municipality": obj.municipality, "region": obj.region, "moved_at": obj.moved_at}
+
+    def decode(self, data: dict[str, Any]) -> Move:
+        return Move(data["municipality"], data["region"], data["moved_at"])
+
+
+class AppliedCorrectionAsDict(Transcoding):
+    type = AppliedCorrection
+    name = "radar_applied_correction"
+
+    def encode(self, obj: AppliedCorrection) -> dict[str, str]:
+        return {"signal_id": obj.signal_id, "kind": str(obj.kind)}
+
+    def decode(self, data: dict[str, str]) -> AppliedCorrection:
+        return AppliedCorrection(data["signal_id"], CorrectionKind(data["kind"]))
+
+
+def register_state_transcodings(transcoder: JSONTranscoder) -> None:
+    """Registers the transcodings of every value type the household's state holds."""
+    for transcoding in (
+        SignalFactAsDict(),
+        ContributionAsDict(),
+        AssessmentAsDict(),
+        MoveAsDict(),
+        AppliedCorrectionAsDict(),
+    ):
+        transcoder.register(transcoding)
