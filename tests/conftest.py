@@ -5,7 +5,6 @@ A test that needs a service and cannot reach it fails loudly; nothing is skipped
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +16,7 @@ from sqlalchemy.engine import make_url
 
 from services.database import Database
 from services.settings import Settings
-
-KAFKA_BOOTSTRAP = os.environ.get("RADAR_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-POSTGRES_URL = os.environ.get(
-    "RADAR_TEST_POSTGRES_URL", "postgresql://radar:radar@127.0.0.1:54329/radar"
-)
+from testkit.services import KAFKA_BOOTSTRAP, POSTGRES_URL
 
 
 @pytest.fixture(scope="session")

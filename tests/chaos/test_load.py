@@ -24,7 +24,7 @@ from services.settings import Settings
 from testkit.processes import running_radar
 from testkit.synthetic import SyntheticPopulation
 from tests.chaos.scenario import publisher_tokens
-from tests.inspection import (
+from tests.support.inspection import (
     assert_read_models_equal_rebuild,
     every_accepted_recorded_once,
     recorded_signals,

@@ -25,7 +25,7 @@ from tests.chaos.scenario import (
     publisher_tokens,
     synthetic_stream,
 )
-from tests.inspection import (
+from tests.support.inspection import (
     assert_read_models_equal_rebuild,
     every_accepted_recorded_once,
     recorded_signals,

@@ -26,7 +26,7 @@ from services.database import Database
 from services.settings import Settings
 from services.signals.identifiers import PLAIN_REFUSED
 from testkit.processes import REPO, environment, running_radar
-from tests.inspection import (
+from tests.support.inspection import (
     database_bytes,
     files_bytes,
     identifiers_found,

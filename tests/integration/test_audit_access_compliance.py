@@ -22,7 +22,7 @@ from services.audit.cli import audit_cli
 from services.audit.compliance import log_entries, redecide
 from services.database import Database
 from services.settings import Settings
-from tests.privacy_fixtures import (
+from tests.support.privacy_fixtures import (
     HOME_REGION,
     HOUSEHOLD,
     HOUSEHOLD_ELSEWHERE,

@@ -20,7 +20,7 @@ from radar.model_history import ModelChangeError, RiskModelHistory
 from radar.risk_model import DEFAULT_MODEL_FILE, RiskModel, default_model
 from services.casework.cli import model_cli
 from services.database import Database
-from tests.radar_fixtures import FAMILY, NOW, OTHER_FAMILY, Radar, days_ago, signal
+from tests.support.radar_fixtures import FAMILY, NOW, OTHER_FAMILY, Radar, days_ago, signal
 
 OWNER = StaffRef("m.visser", "vt-nederland", "model_owner", "national")
 

@@ -14,7 +14,7 @@ import pytest
 from services.audit import service, verify
 from services.database import Database
 from services.settings import Settings
-from tests.audit_helpers import Sealed, Tamperer, sealed_store, sealing_settings
+from tests.support.audit_helpers import Sealed, Tamperer, sealed_store, sealing_settings
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from services.casework.reminders import remind_due_checks
 from services.casework.store import WorklistStore
 from services.database import Database
 from services.projections.projector import rebuild
-from tests.radar_fixtures import (
+from tests.support.radar_fixtures import (
     FAMILY,
     MONITORING_UTRECHT,
     NOW,

@@ -31,7 +31,7 @@ from services.settings import Settings
 from services.timelines.store import TimelineStore
 from testkit.processes import REPO, checkpoints_topic, environment, running_radar
 from testkit.synthetic import SyntheticPopulation, sector_of
-from tests.inspection import wait_for
+from tests.support.inspection import wait_for
 
 HOUR = timedelta(hours=1)
 FAMILY = {"postcode": "3511 AB", "house_number": 12}

@@ -16,7 +16,7 @@ import pytest
 from privacy.actors import AnalystRole
 from radar.safety import NETHERLANDS
 from services.database import Database
-from tests.radar_fixtures import (
+from tests.support.radar_fixtures import (
     CHILD,
     FAMILY,
     MOTHER,

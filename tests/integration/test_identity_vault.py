@@ -20,7 +20,7 @@ from privacy.key_encryption import FileKeyEncryptionKey, UnreadableError
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
 from privacy.storage.vault import Identity, IdentityVault, vault_identities, vault_subject_keys
 from services.database import Database
-from tests.inspection import database_bytes, identifiers_found
+from tests.support.inspection import database_bytes, identifiers_found
 
 PARENT, CHILD, OTHER = "111222333", "123456782", "908301662"  # synthetic, pass the elfproef
 HOME = HomeAddress.normalised("3511 AB", 12, "bis")

@@ -14,7 +14,7 @@ import pytest
 from privacy.actors import AnalystRole, Publisher
 from privacy.credentials import Audience
 from services.database import Database
-from tests.radar_fixtures import (
+from tests.support.radar_fixtures import (
     FAMILY,
     MONITORING_UTRECHT,
     OTHER_FAMILY,

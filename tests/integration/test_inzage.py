@@ -28,7 +28,7 @@ from services.cli import app
 from services.database import Database
 from services.settings import Settings
 from services.timelines.store import TimelineStore
-from tests.privacy_fixtures import HOME_REGION, OTHER_REGION, entry
+from tests.support.privacy_fixtures import HOME_REGION, OTHER_REGION, entry
 
 SUBJECT, PARENT, OTHER = "111222333", "123456782", "908301662"  # synthetic, pass the elfproef
 UNKNOWN = "100000009"  # passes the elfproef; nobody in the scenario

@@ -20,7 +20,7 @@ from services.ledger.store import open_ledger
 from services.projections.projector import rebuild
 from services.timelines.store import TimelineStore
 
-FIXTURE = Path(__file__).parent / "fixtures" / "store-v0"
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "store-v0"
 
 
 def _plain(value: Any) -> Any:

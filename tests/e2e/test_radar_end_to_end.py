@@ -18,7 +18,7 @@ from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority
 from services.settings import Settings
 from testkit.processes import running_radar
-from tests.inspection import wait_for
+from tests.support.inspection import wait_for
 
 HOUR = timedelta(hours=1)
 FAMILY = {"postcode": "3512 JE", "house_number": 7}

@@ -22,7 +22,7 @@ from services.audit.verify import VerifyReport
 from services.database import Database
 from services.ledger.store import open_ledger
 from services.settings import Settings
-from tests.audit_helpers import Sealed, Tamperer, sealed_store, sealing_settings
+from tests.support.audit_helpers import Sealed, Tamperer, sealed_store, sealing_settings
 
 
 @pytest.fixture

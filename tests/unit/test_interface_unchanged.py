@@ -17,7 +17,7 @@ from services.audit.settings import AuditSettings
 from services.cli import app
 from services.settings import Settings
 
-BEFORE = Path(__file__).parent / "fixtures" / "interface-v0"
+BEFORE = Path(__file__).parent.parent / "fixtures" / "interface-v0"
 
 
 def _before(name: str) -> Any:

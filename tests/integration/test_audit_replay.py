@@ -19,7 +19,7 @@ from services.database import Database
 from services.ledger.store import open_ledger
 from services.settings import Settings
 from services.timelines.store import TimelineStore
-from tests.audit_helpers import household, record, signal
+from tests.support.audit_helpers import household, record, signal
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from services.casework.store import WorklistStore
 from services.database import Database
 from services.projections.projector import rebuild
 from services.timelines.store import TimelineStore
-from tests.radar_fixtures import CHILD, FAMILY, OTHER_FAMILY, Radar, signal
+from tests.support.radar_fixtures import CHILD, FAMILY, OTHER_FAMILY, Radar, signal
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 REPORTABLE = [t for t in SignalType if t != SignalType.SAFETY_CONDITIONS_SET]

@@ -25,7 +25,7 @@ from services.audit.compliance import check_access, redecide
 from services.database import Database
 from services.settings import Settings
 from services.timelines.store import TimelineStore
-from tests.privacy_fixtures import HOUSEHOLD, QueryHarness, query_harness
+from tests.support.privacy_fixtures import HOUSEHOLD, QueryHarness, query_harness
 
 PARENT = "p.k1." + "d" * 32
 SIBLING = "p.k1." + "e" * 32

@@ -24,7 +24,7 @@ from services.casework.store import WorklistStore
 from services.database import Database
 from services.settings import Settings
 from testkit.processes import running_radar
-from tests.inspection import wait_for
+from tests.support.inspection import wait_for
 
 HOUR = timedelta(hours=1)
 FAMILY = {"postcode": "3511 AB", "house_number": 12}

@@ -17,8 +17,8 @@ from privacy.disclosure import MEMBERSHIP_FIELDS
 from privacy.purposes import PurposeRegister, Resource
 from privacy.storage.revocations import RevocationList
 from services.database import Database
-from tests.inspection import wait_for
-from tests.privacy_fixtures import (
+from tests.support.inspection import wait_for
+from tests.support.privacy_fixtures import (
     HOME_REGION,
     HOUSEHOLD,
     HOUSEHOLD_ELSEWHERE,

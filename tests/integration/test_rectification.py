@@ -24,7 +24,7 @@ from services.database import Database
 from services.projections.projector import Projector, rebuild
 from services.settings import Settings
 from services.timelines.store import TimelineStore
-from tests.radar_fixtures import FAMILY, NOW, OTHER_FAMILY, Radar, days_ago, signal
+from tests.support.radar_fixtures import FAMILY, NOW, OTHER_FAMILY, Radar, days_ago, signal
 
 REASON = "entered against the wrong incident report"
 

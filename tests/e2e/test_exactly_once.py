@@ -23,7 +23,7 @@ from services.database import Database
 from services.settings import Settings
 from testkit.processes import RadarProcess, running_radar
 from testkit.synthetic import SyntheticPopulation, sector_of
-from tests.inspection import (
+from tests.support.inspection import (
     assert_read_models_equal_rebuild,
     recorded_signals,
     topic_records,

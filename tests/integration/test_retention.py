@@ -33,9 +33,9 @@ from services.retention.service import enforce
 from services.rights.service import InzageSources, produce
 from services.settings import Settings
 from services.signals.store import ReceiptBook
-from tests.audit_helpers import sealing_settings
-from tests.inspection import assert_read_models_equal_rebuild, database_bytes
-from tests.radar_fixtures import FAMILY, OTHER_FAMILY, Harness, radar_query_harness, signal
+from tests.support.audit_helpers import sealing_settings
+from tests.support.inspection import assert_read_models_equal_rebuild, database_bytes
+from tests.support.radar_fixtures import FAMILY, OTHER_FAMILY, Harness, radar_query_harness, signal
 
 NOW = datetime.now(UTC)
 YEARS_AGO = NOW - timedelta(days=3 * 365)
@@ -153,7 +153,7 @@ def test_without_the_key_encryption_key_the_event_store_cannot_be_read(
     database: Database, tmp_path: Path
 ) -> None:
     ledger = open_ledger(database)
-    from tests.radar_fixtures import Radar
+    from tests.support.radar_fixtures import Radar
 
     radar = Radar(database)
     radar.record(signal("zorgmelding", NOW - timedelta(days=2)))
@@ -171,7 +171,7 @@ def test_rotating_the_kek_rewraps_data_keys_and_touches_no_event(
     database: Database, tmp_path: Path, topic: str
 ) -> None:
     settings = _settings(tmp_path, database, topic)
-    from tests.radar_fixtures import Radar
+    from tests.support.radar_fixtures import Radar
 
     radar = Radar(database)
     radar.record(signal("zorgmelding", NOW - timedelta(days=2)))

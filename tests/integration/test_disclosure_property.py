@@ -19,7 +19,7 @@ from privacy.disclosure import MEMBERSHIP_FIELDS
 from privacy.purposes import PurposeRegister, RegionScope, Resource
 from services.database import Database
 from services.timelines.store import TimelineStore
-from tests.privacy_fixtures import QueryHarness, entry, query_harness
+from tests.support.privacy_fixtures import QueryHarness, entry, query_harness
 
 REGISTER = PurposeRegister.load()
 JUSTIFICATION = "Acute danger: police on site, children present in the home."

@@ -28,7 +28,7 @@ from privacy.sealed_submission import ADDRESS_FIELD, bsn_field, sealed_signal
 from publisher_sdk.client import PublisherClient, RetryPolicy
 from services.settings import Settings
 from services.signals.identifiers import PLAIN_REFUSED
-from tests.test_ingest_api import (
+from tests.support.ingest import (
     TopicProbe,
     assert_nothing_changed,
     closed_port,

@@ -27,7 +27,7 @@ from publisher_sdk.client import PublisherClient
 from services.database import Database
 from services.settings import Settings
 from testkit.processes import REPO, environment, running_radar
-from tests.inspection import (
+from tests.support.inspection import (
     database_bytes,
     files_bytes,
     identifiers_found,
