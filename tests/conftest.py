@@ -1,6 +1,12 @@
-"""Fixtures for the real services: the Kafka broker and PostgreSQL that `make test` starts.
+"""Fixtures for the real services: the Kafka broker and PostgreSQL that `make test` starts, and
+the folder a test lives in as its marker.
 
 A test that needs a service and cannot reach it fails loudly; nothing is skipped or faked.
+
+The folders: `unit/` (pure code, no service fixture: `make test-unit`), `integration/` (the real
+broker and databases, in-process), `e2e/` (radar processes started by testkit) and `chaos/`
+(marked by its own conftest). A test outside them, or a unit test asking for a service, is a
+collection error rather than a test that runs in the wrong company.
 """
 
 from __future__ import annotations
@@ -17,6 +23,38 @@ from sqlalchemy.engine import make_url
 from services.database import Database
 from services.settings import Settings
 from testkit.services import KAFKA_BOOTSTRAP, POSTGRES_URL
+
+TESTS_DIR = Path(__file__).parent
+KINDS = ("unit", "integration", "e2e")  # each folder's name is its marker
+CHAOS = "chaos"  # tests/chaos/conftest.py marks its own
+SERVICE_FIXTURES = frozenset(
+    {"kafka_admin", "topic", "postgres_server", "database", "sqlite_database", "settings"}
+)
+
+
+def _kind(item: pytest.Item) -> str:
+    relative = Path(str(item.path)).relative_to(TESTS_DIR)
+    return relative.parts[0] if len(relative.parts) > 1 else ""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test `unit`, `integration` or `e2e` by its folder, so `-m unit` and
+    `-m "not chaos"` select by what a test needs; refuses tests that sit anywhere else."""
+    for item in items:
+        kind = _kind(item)
+        if kind == CHAOS:
+            continue
+        if kind not in KINDS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: a test lives in tests/unit, tests/integration, tests/e2e or "
+                "tests/chaos, by what it needs"
+            )
+        if kind == "unit" and (wanted := SERVICE_FIXTURES & set(getattr(item, "fixturenames", ()))):
+            raise pytest.UsageError(
+                f"{item.nodeid}: a unit test uses no service, but asks for "
+                f"{', '.join(sorted(wanted))}; it belongs in tests/integration"
+            )
+        item.add_marker(getattr(pytest.mark, kind))
 
 
 @pytest.fixture(scope="session")
