@@ -18,7 +18,7 @@ from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
 from privacy.storage.access_log import AccessLog, EntryKind
-from publisher_sdk.client import PublisherClient, RetryPolicy
+from publisher_sdk import PublisherClient, RetryPolicy
 from services.database import Database
 from services.settings import Settings
 from testkit.processes import running_radar

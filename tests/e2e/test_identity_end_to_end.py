@@ -23,7 +23,7 @@ from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority
 from privacy.storage.access_log import AccessLog
-from publisher_sdk.client import PublisherClient
+from publisher_sdk import PublisherClient
 from services.database import Database
 from services.settings import Settings
 from testkit.processes import REPO, environment, running_radar

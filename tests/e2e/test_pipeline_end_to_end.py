@@ -21,7 +21,7 @@ from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience, TokenAuthority
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
-from publisher_sdk.client import PublisherClient
+from publisher_sdk import PublisherClient
 from services.database import Database
 from services.settings import Settings
 from services.signals.identifiers import PLAIN_REFUSED

@@ -25,7 +25,7 @@ from privacy.credentials import Audience, TokenAuthority
 from privacy.identifier_keys import IdentifierKeyring
 from privacy.sealed_identifiers import PublishedKey, SealingContext, seal
 from privacy.sealed_submission import ADDRESS_FIELD, bsn_field, sealed_signal
-from publisher_sdk.client import PublisherClient, RetryPolicy
+from publisher_sdk import PublisherClient, RetryPolicy
 from services.settings import Settings
 from services.signals.identifiers import PLAIN_REFUSED
 from tests.support.ingest import (
