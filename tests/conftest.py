@@ -12,7 +12,7 @@ collection error rather than a test that runs in the wrong company.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import psycopg
@@ -55,6 +55,42 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 f"{', '.join(sorted(wanted))}; it belongs in tests/integration"
             )
         item.add_marker(getattr(pytest.mark, kind))
+
+
+NEVER_SKIPPED = (
+    "skipped ({reason}): a test that cannot have what it needs fails; nothing here is skipped"
+)
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A skip (pytest.skip, skipif, a fixture that skips) is reported as a failure."""
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"{item.nodeid}: " + NEVER_SKIPPED.format(reason=_skip_reason(report))
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """A module that skips itself (pytest.importorskip, allow_module_level) fails to collect."""
+    report = yield
+    if report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"{collector.nodeid}: " + NEVER_SKIPPED.format(
+            reason=_skip_reason(report)
+        )
+    return report
 
 
 @pytest.fixture(scope="session")
