@@ -37,10 +37,12 @@ pg-up:
 pg-down:
 	deploy/postgres/postgres.sh stop
 
+# ruff, mypy and the rooms' rules (the import-linter contracts in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy contracts privacy radar services bench
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -63,7 +65,7 @@ chaos: install pg-up kafka-up
 clean:
 	-deploy/kafka/kafka.sh clean
 	-deploy/postgres/postgres.sh clean
-	rm -rf .local bench-results .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .local bench-results .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
 
 # Benchmarks against raw baselines (issue 7): BENCH_SCALE=small (default, < 10 min) or large.
 bench: install pg-up kafka-up

@@ -1,11 +1,21 @@
-"""Builds each process's parts from the settings: the one place that knows how they connect."""
+"""The composition root: builds each process's object graph once, from the settings.
+
+The one place that knows every concrete class and how they connect. Only entry points import
+it (services/cli.py, each slice's cli.py); routers, use cases and stores receive what they
+need and locate nothing. Within a process every part is built at most once: one SQLAlchemy
+engine per database URL, one event store, one token authority with one revocation cache, one
+analyst dependency.
+"""
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
+from functools import cached_property
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
 
 from privacy.actors import Analyst
 from privacy.addresses import HomeAddress
@@ -18,27 +28,95 @@ from privacy.retention import RetentionPolicy
 from privacy.storage.access_log import AccessLog
 from privacy.storage.revocations import RevocationList
 from privacy.storage.vault import IdentityVault
-from services.audit.hooks import audit_followers, audit_routers
-from services.casework.read_models import radar_followers, radar_read_models
+from services.audit.checkpoint_topic import CheckpointPublisher
+from services.audit.keys import load_or_create_signing_key
+from services.audit.routes import audit_router
+from services.audit.sealing import Sealer, create_tables
+from services.audit.settings import AuditSettings, checkpoint_key_path
+from services.casework.monitoring_store import SafetyStore
+from services.casework.reminders import CheckReminders
 from services.casework.routes import worklist_routers
+from services.casework.service import RadarRooms
 from services.casework.store import WorklistStore
 from services.database import Database
 from services.gate import QueryGate
-from services.http import actor_dependency
+from services.http import actor_dependency, add_readiness, new_api
 from services.kafka_topics import ensure_topic
 from services.ledger.consumer import Aggregator
-from services.ledger.store import open_ledger
+from services.ledger.store import EncryptedSignalLedger, open_ledger
 from services.oversight.identity_routes import identity_router
 from services.oversight.restriction_routes import restriction_router
+from services.oversight.routes import oversight_router
+from services.oversight.service import OversightQueries
 from services.projections.projector import Follower, Projector
 from services.projections.read_model import ReadModel
 from services.settings import Settings
 from services.signals.identifiers import IdentifierOpener
 from services.signals.publisher import SignalPublisher
-from services.signals.routes import Ingest, create_ingest_app
+from services.signals.routes import create_ingest_app
+from services.signals.service import Ingest
 from services.signals.store import ReceiptBook
-from services.timelines.routes import create_query_app
+from services.timelines.routes import timeline_router
+from services.timelines.service import TimelineQueries
 from services.timelines.store import TimelineStore
+
+ANALYSTS_ONLY = "publishers cannot query the radar"
+
+
+class Parts:
+    """What one process shares, each part built on first use and then kept."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.database = Database.of(settings)
+        self._opening = threading.Lock()
+        self._engine: Engine | None = None
+        self._ledger: EncryptedSignalLedger | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """The one engine on the radar database."""
+        with self._opening:
+            if self._engine is None:
+                self._engine = self.database.engine()
+            return self._engine
+
+    @property
+    def ledger(self) -> EncryptedSignalLedger:
+        """The event store; the query API opens it at its first step, not at start, so that
+        it never races the aggregator to create the tables when everything starts at once."""
+        engine = self.engine
+        with self._opening:
+            if self._ledger is None:
+                with self.database.schema_lock():
+                    self._ledger = open_ledger(self.database, engine)
+            return self._ledger
+
+    @cached_property
+    def vault(self) -> IdentityVault:
+        return identity_vault(self.settings)
+
+    @cached_property
+    def pseudonyms(self) -> PseudonymKeyFile:
+        return pseudonyms(self.settings)
+
+    @cached_property
+    def token_authority(self) -> TokenAuthority:
+        """Verifies tokens with the signing keys and the shared revocation list."""
+        with self.database.schema_lock():
+            revocations = RevocationList(self.engine)
+        return TokenAuthority(self.settings.keys_dir, is_revoked=revocations.is_revoked)
+
+    @cached_property
+    def analyst(self) -> Callable[..., Analyst]:
+        """The query API's authentication: an analyst's token, or 401/403."""
+        return actor_dependency(self.token_authority, Audience.QUERY, Analyst, ANALYSTS_ONLY)
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 def database(settings: Settings) -> Database:
@@ -57,35 +135,27 @@ def identity_vault(settings: Settings) -> IdentityVault:
         return IdentityVault(vault_db.engine(), vault_db.key_encryption_key())
 
 
-def identifier_opener(settings: Settings) -> IdentifierOpener:
-    """Opens sealed identifiers with the radar's keys; takes plain ones only if allowed."""
-    return IdentifierOpener(
-        IdentifierKeyring.load_or_create(settings.keys_dir), settings.allow_plain_identifiers
-    )
-
-
-def rewrap_data_keys(settings: Settings) -> int:
-    """Re-wraps the event store's and the vault's data keys under the current KEK."""
-    db = database(settings)
-    with db.schema_lock():
-        ledger = open_ledger(db)
-    try:
-        return ledger.subject_keys.rewrap() + identity_vault(settings).keys.rewrap()
-    finally:
-        ledger.close()
+def token_authority(settings: Settings) -> TokenAuthority:
+    """A token authority for a command-line tool (a process serves with its Parts' own)."""
+    return Parts(settings).token_authority
 
 
 def household_of(keys: PseudonymKeyFile, vault: IdentityVault) -> Callable[[HomeAddress], str]:
     """Finds the household pseudonym of an address, as the radar first knew it."""
-    return lambda address: vault.household_pseudonym(address, keys.pseudonymiser())
+
+    def first_known(address: HomeAddress) -> str:
+        return vault.household_pseudonym(address, keys.pseudonymiser())
+
+    return first_known
 
 
-def token_authority(settings: Settings) -> TokenAuthority:
-    """Verifies tokens with the signing keys and the shared revocation list."""
-    db = database(settings)
-    with db.schema_lock():
-        revocations = RevocationList(db.engine())
-    return TokenAuthority(settings.keys_dir, is_revoked=revocations.is_revoked)
+def rewrap_data_keys(settings: Settings) -> int:
+    """Re-wraps the event store's and the vault's data keys under the current KEK."""
+    parts = Parts(settings)
+    try:
+        return parts.ledger.subject_keys.rewrap() + parts.vault.keys.rewrap()
+    finally:
+        parts.close()
 
 
 def ensure_signals_topic(settings: Settings) -> None:
@@ -105,72 +175,74 @@ def ensure_signals_topic(settings: Settings) -> None:
     )
 
 
+# --- the processes ----------------------------------------------------------------------------
+
+
 def ingest_app(settings: Settings) -> FastAPI:
     """The ingest API with its producer, receipts and pseudonymiser."""
+    parts = Parts(settings)
     publisher = SignalPublisher(
         settings.kafka_bootstrap, settings.signals_topic, settings.kafka_timeout_seconds
     )
-    db = database(settings)
-    with db.schema_lock():
-        ingest = Ingest(
-            identifier_opener(settings),
-            pseudonyms(settings),
-            identity_vault(settings),
-            publisher,
-            ReceiptBook(db.engine()),
-        )
-    app = create_ingest_app(
-        ingest, token_authority(settings), settings.max_batch_signals, settings.max_body_bytes
+    with parts.database.schema_lock():
+        receipts = ReceiptBook(parts.engine)
+    opener = IdentifierOpener(
+        IdentifierKeyring.load_or_create(settings.keys_dir), settings.allow_plain_identifiers
     )
-    app.router.on_shutdown.append(publisher.close)
+    ingest = Ingest(opener, parts.pseudonyms, parts.vault, publisher, receipts)
+    app = create_ingest_app(
+        ingest, parts.token_authority, settings.max_batch_signals, settings.max_body_bytes
+    )
+    app.router.on_shutdown.extend([publisher.close, parts.close])
     return app
 
 
 def query_app(settings: Settings) -> FastAPI:
     """The query API behind the gate; adopts the purpose register version in force."""
-    db = database(settings)
-    engine = db.engine()
+    parts = Parts(settings)
     register = PurposeRegister.load(settings.purpose_register)
-    with db.schema_lock():
-        access_log = AccessLog(engine)
+    with parts.database.schema_lock():
+        access_log = AccessLog(parts.engine)
         access_log.adopt_register(register)
-        timelines = TimelineStore(engine)
-        worklist = WorklistStore(engine)
+        timelines = TimelineStore(parts.engine)
+        worklist = WorklistStore(parts.engine)
+        monitoring = SafetyStore(parts.engine)
 
-        def household_region(household: str) -> str | None:
-            """The region after the latest recorded move, else that of the latest signal."""
-            return worklist.household_region(household) or timelines.household_region(household)
+    def household_region(household: str) -> str | None:
+        """The region after the latest recorded move, else that of the latest signal."""
+        return worklist.household_region(household) or timelines.household_region(household)
 
-        gate = QueryGate(
-            PolicyDecisionPoint(register),
-            access_log,
-            timelines,
-            household_region=household_region,
-        )
-    authority = token_authority(settings)
-    vault = identity_vault(settings)
-    analyst = actor_dependency(authority, Audience.QUERY, Analyst, "publishers cannot query")
-    routers = [
-        *worklist_routers(gate, settings),
-        *audit_routers(gate, settings),
-        identity_router(gate, vault, analyst),
+    gate = QueryGate(PolicyDecisionPoint(register), access_log, household_region)
+    rooms = RadarRooms(gate, lambda: parts.ledger, worklist, monitoring)
+    analyst = parts.analyst
+    routers: list[APIRouter] = [
+        timeline_router(
+            TimelineQueries(gate, timelines), household_of(parts.pseudonyms, parts.vault), analyst
+        ),
+        oversight_router(OversightQueries(gate), analyst),
+        *worklist_routers(rooms, analyst),
+        audit_router(gate, settings, analyst, read_models),
+        identity_router(gate, parts.vault, analyst),
         restriction_router(gate, analyst),
     ]
-    return create_query_app(
-        gate,
-        authority,
-        household_of(pseudonyms(settings), vault),
-        routers,
-        settings.query_max_body_bytes,
-    )
+    app = new_api("Signal radar query API", settings.query_max_body_bytes)
+    for router in routers:
+        app.include_router(router)
+
+    def database_answers() -> bool:
+        timelines.position()
+        access_log.count()
+        return True
+
+    add_readiness(app, database_answers)
+    app.router.on_shutdown.append(parts.close)
+    return app
 
 
 def aggregator(settings: Settings) -> Aggregator:
-    db = database(settings)
-    with db.schema_lock():
-        ledger = open_ledger(db)
+    parts = Parts(settings)
     return Aggregator(
-        ledger,
+        parts.ledger,
         settings.kafka_bootstrap,
         settings.signals_topic,
         settings.consumer_group,
@@ -179,28 +251,45 @@ def aggregator(settings: Settings) -> Aggregator:
 
 
 def read_models(db: Database) -> list[ReadModel]:
-    """Every read model of the radar, on one database: the projector keeps them all."""
-    return [TimelineStore(db.engine()), *radar_read_models(db)]
+    """Every read model of the radar, on one database: the projector keeps them all, a
+    rebuild or an audit replay makes them anew."""
+    engine = db.engine()
+    with db.schema_lock():
+        return [TimelineStore(engine), WorklistStore(engine), SafetyStore(engine)]
 
 
 def followers(settings: Settings) -> list[Follower]:
-    """Everything the projector process keeps up to date: read models, the check-date
-    reminders and the audit sealer."""
-    return [*projectors(settings), *radar_followers(settings), *audit_followers(settings)]
+    """Everything the projector process keeps up to date, on one event store and one engine:
+    the read models, the check-date reminders and the audit sealer."""
+    parts = Parts(settings)
+    models = read_models(parts.database)
+    monitoring = next(m for m in models if isinstance(m, SafetyStore))
+    projectors: list[Follower] = [
+        Projector(parts.ledger, model, settings.projector_batch_events) for model in models
+    ]
+    return [*projectors, CheckReminders(parts.ledger, monitoring), sealer(settings, parts=parts)]
 
 
-def projectors(settings: Settings) -> list[Projector]:
-    db = database(settings)
-    with db.schema_lock():
-        ledger = open_ledger(db)
-        models = read_models(db)
-    return [Projector(ledger, model, settings.projector_batch_events) for model in models]
+def sealer(
+    settings: Settings, audit: AuditSettings | None = None, parts: Parts | None = None
+) -> Sealer:
+    """The sealer on the configured database, signing with the checkpoint key."""
+    parts = parts or Parts(settings)
+    audit = audit or AuditSettings()
+    with parts.database.schema_lock():
+        create_tables(parts.engine)
+    publisher = CheckpointPublisher(
+        settings.kafka_bootstrap,
+        audit.checkpoints_topic,
+        audit.checkpoints_retention_days,
+        audit.publish_timeout_seconds,
+    )
+    key = load_or_create_signing_key(checkpoint_key_path(settings))
+    return Sealer(parts.ledger, parts.engine, key, publisher, audit)
 
 
 def stop_on_signals() -> threading.Event:
     """An event set by SIGINT or SIGTERM, for the long-running loops."""
-    import signal
-
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -12,16 +11,9 @@ import typer
 import uvicorn
 
 from contracts.export import write_all
-from contracts.regions import VtRegion
-from contracts.vocabulary import Sector
-from privacy.actors import Analyst, AnalystRole, Publisher
-from privacy.credentials import Audience, TokenAuthority, token_id
-from privacy.identifier_keys import IdentifierKeyring
-from privacy.key_encryption import FileKeyEncryptionKey
-from privacy.pseudonyms import PseudonymKeyring
-from privacy.storage.revocations import RevocationList
 from publisher_sdk.client import PublisherClient
 from services import bootstrap
+from services.admin.cli import admin
 from services.audit.cli import audit_cli
 from services.casework.cli import model_cli, safety_cli
 from services.ledger.store import open_ledger
@@ -38,7 +30,6 @@ app = typer.Typer(
     help="Signal radar: pseudonymised signals, one radar for Veilig Thuis.",
     pretty_exceptions_show_locals=False,
 )
-admin = typer.Typer(help="Credentials and keys.")
 projections = typer.Typer(help="Read models (projections).")
 contracts = typer.Typer(help="Event contracts.")
 app.add_typer(admin, name="admin")
@@ -146,73 +137,6 @@ def rebuild_projections() -> None:
     for model in bootstrap.read_models(db):
         covered = rebuild(ledger, model, settings.projector_batch_events)
         typer.echo(f"rebuilt {model.name} from {covered} events")
-
-
-@admin.command("token")
-def issue_token(
-    kind: Annotated[str, typer.Argument(help="publisher or analyst")],
-    subject: Annotated[str, typer.Option(help="Who the token is for (user or system id).")],
-    organisation: Annotated[str, typer.Option(help="Organisation id, e.g. politie-utrecht.")],
-    sector: Annotated[Sector | None, typer.Option(help="Publisher's sector.")] = None,
-    role: Annotated[AnalystRole | None, typer.Option(help="Analyst's role.")] = None,
-    region: Annotated[VtRegion | None, typer.Option(help="Analyst's VT region.")] = None,
-    hours: Annotated[float, typer.Option(help="Lifetime in hours.")] = 8.0,
-) -> None:
-    """Print a signed token for a publisher (ingest API) or an analyst (query API)."""
-    authority = TokenAuthority(Settings().keys_dir)
-    lifetime = timedelta(hours=hours)
-    if kind == "publisher" and sector is not None:
-        typer.echo(
-            authority.issue(Publisher(subject, organisation, sector), Audience.INGEST, lifetime)
-        )
-    elif kind == "analyst" and role is not None and region is not None:
-        analyst = Analyst(subject, organisation, role, region)
-        typer.echo(authority.issue(analyst, Audience.QUERY, lifetime))
-    else:
-        raise typer.BadParameter("publisher needs --sector; analyst needs --role and --region")
-
-
-@admin.command("revoke")
-def revoke_token(
-    token_or_id: Annotated[str, typer.Argument(help="The token, or its id (jti).")],
-    reason: Annotated[str, typer.Option(help="Why it is revoked (no personal data).")],
-) -> None:
-    """Revoke a credential before it expires; every service refuses it within seconds."""
-    settings = _settings("admin")
-    jti = token_id(token_or_id) if token_or_id.count(".") == 2 else token_or_id
-    RevocationList(bootstrap.database(settings).engine()).revoke(jti, reason)
-    typer.echo(f"revoked {jti}")
-
-
-@admin.command("rotate-identifier-key")
-def rotate_identifier_key() -> None:
-    """Add a new key pair for sealed identifiers; publishers get it from the ingest API after
-    its restart, and values sealed to older keys still open."""
-    typer.echo(IdentifierKeyring.rotate(Settings().keys_dir))
-
-
-@admin.command("rotate-pseudonym-key")
-def rotate_pseudonym_key() -> None:
-    """Add a pseudonymisation key version that makes every pseudonym from now on. Ingest
-    picks it up at its next request; the identity vault links each household's and person's
-    new pseudonym to the one the radar first knew, so nobody is split in two."""
-    typer.echo(PseudonymKeyring.rotate(Settings().pseudonym_keyring_path))
-
-
-@admin.command("rotate-kek")
-def rotate_kek() -> None:
-    """Add a key-encryption-key version and re-wrap every data key (event store and vault)
-    under it; event payloads and vault rows are not touched."""
-    settings = Settings()
-    kek_id = FileKeyEncryptionKey.rotate(bootstrap.database(settings).kek_path())
-    rewrapped = bootstrap.rewrap_data_keys(settings)
-    typer.echo(f"{kek_id}: re-wrapped {rewrapped} data keys")
-
-
-@admin.command("rotate-signing-key")
-def rotate_signing_key() -> None:
-    """Add a new token signing key; older keys keep verifying the tokens they signed."""
-    typer.echo(TokenAuthority.rotate(Settings().keys_dir))
 
 
 @contracts.command("export")

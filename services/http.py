@@ -11,21 +11,24 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from privacy.actors import Actor
 from privacy.credentials import Audience, InvalidCredentialError, TokenAuthority
 from privacy.storage.revocations import RevocationsUnavailableError
+from services.errors import (
+    INVALID_REQUEST,
+    FieldError,
+    Refusal,
+    RefusalKind,
+    field_errors,
+    invalid,
+)
 
 ActorT = TypeVar("ActorT", bound=Actor)
-
-
-class FieldError(BaseModel):
-    """Which field was wrong and why; the offending value is never echoed back."""
-
-    field: str
-    reason: str
+RETRY_AFTER_SECONDS = 5
+"""How long a client waits before trying again after a 503."""
 
 
 class ErrorBody(BaseModel):
@@ -69,52 +72,40 @@ def endpoint(request: Request) -> str:
     return f"{request.method} {request.url.path}"
 
 
-class ApiError(Exception):
-    """An HTTP error with a readable reason, raised by endpoint code."""
-
-    def __init__(
-        self,
-        status: int,
-        detail: str,
-        errors: Sequence[FieldError] = (),
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.errors = list(errors)
-        self.headers = headers
+STATUS_OF: dict[RefusalKind, int] = {
+    RefusalKind.INVALID: 422,
+    RefusalKind.UNAUTHENTICATED: 401,
+    RefusalKind.FORBIDDEN: 403,
+    RefusalKind.NOT_FOUND: 404,
+    RefusalKind.CONFLICT: 409,
+    RefusalKind.TOO_LARGE: 413,
+    RefusalKind.UNAVAILABLE: 503,
+}
+"""The one mapping from a refusal's kind to its HTTP status."""
 
 
-def field_errors(
-    error: ValidationError | RequestValidationError, prefix: str = ""
-) -> list[FieldError]:
-    """Pydantic errors as (field, reason) pairs, dropping the submitted values."""
-    found = []
-    for item in error.errors():
-        location = [str(part) for part in item["loc"] if part != "body"]
-        name = ".".join(location)
-        found.append(
-            FieldError(
-                field=f"{prefix}{name}" if name else prefix.rstrip("."),
-                reason=item["msg"].removeprefix("Value error, "),
-            )
-        )
-    return found
+def refusal_response(refusal: Refusal) -> JSONResponse:
+    """A refusal as an HTTP answer: its status, an ErrorBody, and the headers the kind calls
+    for (a bearer challenge; when to try again)."""
+    headers = {}
+    if refusal.kind == RefusalKind.UNAUTHENTICATED:
+        headers["WWW-Authenticate"] = "Bearer"
+    if refusal.retry_after_seconds is not None:
+        headers["Retry-After"] = str(refusal.retry_after_seconds)
+    body = ErrorBody(detail=refusal.reason, errors=refusal.errors)
+    return JSONResponse(body.model_dump(), status_code=STATUS_OF[refusal.kind], headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Makes every error answer an ErrorBody."""
 
-    @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, error: ApiError) -> JSONResponse:
-        body = ErrorBody(detail=error.detail, errors=error.errors)
-        return JSONResponse(body.model_dump(), status_code=error.status, headers=error.headers)
+    @app.exception_handler(Refusal)
+    async def _refused(_request: Request, refusal: Refusal) -> JSONResponse:
+        return refusal_response(refusal)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        body = ErrorBody(detail="request is not valid", errors=field_errors(error))
-        return JSONResponse(body.model_dump(), status_code=422)
+        return refusal_response(invalid(field_errors(error)))
 
 
 class RequestLimits:
@@ -147,7 +138,7 @@ class RequestLimits:
         malformed = _malformed_json(body)
         if malformed is not None:
             error = FieldError(field="body", reason=malformed)
-            await _reject(send, 422, "request is not valid", [error])
+            await _reject(send, 422, INVALID_REQUEST, [error])
             return
         delivered = False
 
@@ -213,6 +204,20 @@ async def _reject(send: Send, status: int, detail: str, errors: Sequence[FieldEr
 _bearer = HTTPBearer(auto_error=False)
 
 
+def add_readiness(app: FastAPI, database_answers: Callable[[], bool]) -> None:
+    """`GET /health/ready`: 200 while the database answers, 503 when it does not."""
+
+    @app.get("/health/ready")
+    def ready() -> JSONResponse:
+        try:
+            up = database_answers()
+        except Exception:
+            up = False
+        if not up:
+            return JSONResponse({"database": "down"}, status_code=503)
+        return JSONResponse({"database": "up"}, status_code=200)
+
+
 def new_api(title: str, max_body_bytes: int) -> FastAPI:
     """A FastAPI app with the radar's error bodies, request limits and liveness probe."""
     app = FastAPI(title=title, version="1.0.0")
@@ -236,17 +241,19 @@ def actor_dependency(
         credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
     ) -> ActorT:
         if credentials is None:
-            raise ApiError(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+            raise Refusal(RefusalKind.UNAUTHENTICATED, "missing bearer token")
         try:
             actor = authority.verify(credentials.credentials, audience)
         except InvalidCredentialError as error:
-            raise ApiError(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from error
+            raise Refusal(RefusalKind.UNAUTHENTICATED, str(error)) from error
         except RevocationsUnavailableError as error:
-            raise ApiError(
-                503, "credentials cannot be checked now", headers={"Retry-After": "5"}
+            raise Refusal(
+                RefusalKind.UNAVAILABLE,
+                "credentials cannot be checked now",
+                retry_after_seconds=RETRY_AFTER_SECONDS,
             ) from error
         if not isinstance(actor, kind):
-            raise ApiError(403, refusal)
+            raise Refusal(RefusalKind.FORBIDDEN, refusal)
         return actor
 
     return authenticated

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, insert, select, update
@@ -39,12 +40,20 @@ processing_restrictions = Table(
 )
 
 
-class RestrictionError(ValueError):
-    """A restriction that cannot be placed or lifted; `status` is the HTTP status to answer."""
+class RestrictionProblem(StrEnum):
+    """Why a restriction cannot be placed or lifted."""
 
-    def __init__(self, status: int, message: str) -> None:
+    INVALID = "invalid"  # the request is wrong (subject, reason)
+    UNKNOWN = "unknown"  # no such restriction
+    ALREADY_LIFTED = "already_lifted"
+
+
+class RestrictionError(ValueError):
+    """A restriction that cannot be placed or lifted, and why (`problem`)."""
+
+    def __init__(self, problem: RestrictionProblem, message: str) -> None:
         super().__init__(message)
-        self.status = status
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,9 @@ def subject_kind(subject: str) -> str:
     prefix = subject.split(".", 1)[0]
     kinds = {HOUSEHOLD_PREFIX: "household", PERSON_PREFIX: "person"}
     if prefix not in kinds:
-        raise RestrictionError(422, "subject must be a household or person pseudonym")
+        raise RestrictionError(
+            RestrictionProblem.INVALID, "subject must be a household or person pseudonym"
+        )
     return kinds[prefix]
 
 
@@ -86,7 +97,9 @@ class RestrictionRegister:
         """Restricts a subject. The reason is kept and logged, so it must carry no identifier."""
         kind = subject_kind(subject)
         if contains_identifier(reason):
-            raise RestrictionError(422, "reason must not contain an identifier")
+            raise RestrictionError(
+                RestrictionProblem.INVALID, "reason must not contain an identifier"
+            )
         restriction_id = str(uuid.uuid4())
         payload = {
             "restriction_id": restriction_id,
@@ -126,13 +139,17 @@ class RestrictionRegister:
                 .values(lifted_by=by["subject"], lifted_at=entry.recorded_at)
             )
             if lifted.rowcount != 1:  # rolls the log entry back with it
-                raise RestrictionError(409, "restriction is already lifted")
+                raise RestrictionError(
+                    RestrictionProblem.ALREADY_LIFTED, "restriction is already lifted"
+                )
 
         current = self.get(restriction_id)
         if current is None:
-            raise RestrictionError(404, "no such restriction")
+            raise RestrictionError(RestrictionProblem.UNKNOWN, "no such restriction")
         if not current.active:
-            raise RestrictionError(409, "restriction is already lifted")
+            raise RestrictionError(
+                RestrictionProblem.ALREADY_LIFTED, "restriction is already lifted"
+            )
         payload = {"restriction_id": restriction_id, "subject": current.subject, "by": by}
         self.access_log.append(EntryKind.RESTRICTION_LIFTED, payload, also=store)
         found = self.get(restriction_id)

@@ -18,6 +18,7 @@ import orjson
 import typer
 
 from contracts.regions import VtRegion
+from services import bootstrap
 from services.audit import report as html_report
 from services.audit import service
 from services.audit.keys import public_key_pem
@@ -122,6 +123,7 @@ def replay_command(
     with _resumable("replay"):
         result = service.replay_report(
             settings,
+            bootstrap.read_models,
             as_of,
             selection,
             purpose,
@@ -216,9 +218,7 @@ def access_command(
 def seal_command() -> None:
     """Seal everything stored so far and sign a checkpoint now (the projector does this
     continuously)."""
-    from services.audit.hooks import sealer
-
-    worker: Sealer = sealer(Settings())
+    worker: Sealer = bootstrap.sealer(Settings())
     try:
         sealed = worker.catch_up()
     finally:

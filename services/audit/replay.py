@@ -40,12 +40,13 @@ class ScratchDatabase(Database):
         return engine
 
     def remove(self) -> None:
-        """Deletes the file and its WAL and shared-memory companions."""
+        """Deletes the file and its WAL, shared-memory and schema-lock companions."""
         path = self.sqlite_path()
         for companion in (
             path,
             path.with_name(path.name + "-wal"),
             path.with_name(path.name + "-shm"),
+            path.with_name(path.name + ".schema-lock"),
         ):
             with contextlib.suppress(FileNotFoundError):
                 companion.unlink()

@@ -4,6 +4,7 @@ leaves exactly one access-log entry."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -14,14 +15,14 @@ from fastapi.responses import HTMLResponse, Response
 from contracts.pseudonyms import HouseholdPseudonym
 from contracts.regions import VtRegion
 from privacy.actors import Analyst
-from privacy.credentials import Audience
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from services.audit import report as html_report
 from services.audit import service
 from services.audit.snapshot import Selection
 from services.gate import Answer, QueryGate
-from services.http import QUERY_ERRORS, actor_dependency, endpoint
+from services.http import QUERY_ERRORS, endpoint
+from services.projections.read_model import ReadModelsOf
 from services.settings import Settings
 
 Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
@@ -40,17 +41,15 @@ def _json(value: Any, status: int = 200) -> Response:
     )
 
 
-def audit_router(gate: QueryGate, settings: Settings) -> APIRouter:
-    """The routes; the token authority is the query API's own (same keys, same revocations)."""
-    from services import bootstrap  # wiring imports this room's hooks: imported when called
-
+def audit_router(
+    gate: QueryGate,
+    settings: Settings,
+    person: Callable[..., Analyst],
+    read_models: ReadModelsOf,
+) -> APIRouter:
+    """The routes; `person` is the query API's analyst dependency, `read_models` makes every
+    read model on a (scratch) database for a replay."""
     router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=QUERY_ERRORS)
-    person = actor_dependency(
-        bootstrap.token_authority(settings),
-        Audience.QUERY,
-        Analyst,
-        "publishers cannot query the radar",
-    )
 
     @router.get("/replay")
     def replay(
@@ -71,7 +70,9 @@ def audit_router(gate: QueryGate, settings: Settings) -> APIRouter:
 
         def read(_decision: Decision) -> Answer:
             try:
-                result = service.replay_report(settings, _utc(as_of), selection, view_purpose)
+                result = service.replay_report(
+                    settings, read_models, _utc(as_of), selection, view_purpose
+                )
             except service.AuditError as error:
                 return Answer(_json({"detail": str(error)}, 422), [], 0)
             signals = sum(len(h["signals"]) for h in result["households"])

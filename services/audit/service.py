@@ -29,7 +29,7 @@ from services.audit.snapshot import Selection, read_model_snapshot
 from services.audit.verify import VerifyReport, WalkState, state_from_dict, verify
 from services.database import Database
 from services.ledger.store import open_ledger
-from services.projections.read_model import ReadModel
+from services.projections.read_model import ReadModel, ReadModelsOf
 from services.settings import Settings
 
 
@@ -51,6 +51,7 @@ def replay_work_file(settings: Settings) -> Path:
 
 def replay_report(
     settings: Settings,
+    read_models: ReadModelsOf,
     as_of: datetime | None,
     selection: Selection,
     purpose: str | None = None,
@@ -67,6 +68,7 @@ def replay_report(
         with tempfile.TemporaryDirectory(dir=_private(audit_dir(settings))) as scratch_dir:
             return replay_report(
                 settings,
+                read_models,
                 as_of,
                 selection,
                 purpose,
@@ -84,7 +86,7 @@ def replay_report(
         raise
     scratch = ScratchDatabase(job["database"])
     ledger = open_ledger(db)
-    models = _read_models(scratch)
+    models = read_models(scratch)
     try:
         total = ledger.recorder.max_notification_id() or 0
         with progress_bar("replay event store", total, "id", show_progress) as bar:
@@ -142,13 +144,6 @@ def _replay_job(work_file: Path, as_of: datetime | None, resume: bool) -> dict[s
     job = {"as_of": as_of.isoformat(), "database": ScratchDatabase.at(path).url}
     workfiles.save(work_file, job)
     return job
-
-
-def _read_models(db: Database) -> list[ReadModel]:
-    # Imported here: wiring imports this room's hooks, so a top-level import would be circular.
-    from services import bootstrap
-
-    return bootstrap.read_models(db)
 
 
 def _dispose(models: Sequence[ReadModel]) -> None:

@@ -14,10 +14,7 @@ import structlog
 
 from radar.safety import dutch_date
 from services.casework.monitoring_store import SafetyStore
-from services.database import Database
 from services.ledger.application import SignalLedger
-from services.ledger.store import open_ledger
-from services.settings import Settings
 
 log = structlog.get_logger("radar.reminders")
 CHECK_INTERVAL = timedelta(minutes=1)
@@ -47,12 +44,6 @@ class CheckReminders:
         self._clock = clock
         self._interval = interval
         self._last: datetime | None = None
-
-    @classmethod
-    def for_settings(cls, settings: Settings) -> CheckReminders:
-        db = Database.of(settings)
-        with db.schema_lock():
-            return cls(open_ledger(db), SafetyStore(db.engine()))
 
     def step(self) -> int:
         """Raises due reminders if the interval has passed; returns how many it raised."""

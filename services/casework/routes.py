@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from contracts.pseudonyms import HouseholdPseudonym
 from privacy.actors import Analyst
-from privacy.credentials import Audience
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from radar.alerts import StaffRef
@@ -24,9 +23,8 @@ from radar.risk import ZERO
 from radar.worklist import ranked
 from services.casework.disclosure import alert_view, contribution_views, signal_fields
 from services.casework.monitoring_routes import monitoring_router, monitoring_steps_router
-from services.casework.monitoring_store import SafetyStore
 from services.casework.service import RadarRooms, staff
-from services.casework.store import WorklistStore, contribution
+from services.casework.store import contribution
 from services.casework.views import (
     AlertStep,
     AlertStepView,
@@ -35,30 +33,19 @@ from services.casework.views import (
     TriageStep,
     WorklistView,
 )
-from services.database import Database
-from services.gate import Answer, QueryGate
-from services.http import QUERY_ERRORS, STEP_ERRORS, ApiError, actor_dependency, endpoint
-from services.settings import Settings
+from services.errors import Refusal, RefusalKind
+from services.gate import Answer
+from services.http import QUERY_ERRORS, STEP_ERRORS, endpoint
 
 Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
 AlertId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="Alert id")]
 
 
-def worklist_routers(gate: QueryGate, settings: Settings) -> list[APIRouter]:
-    """Routers for analysts' worklists and monitoring, served by the query API behind the gate."""
-    from services import bootstrap  # wiring imports this module: imported when called
-
+def worklist_routers(rooms: RadarRooms, person: Callable[..., Analyst]) -> list[APIRouter]:
+    """Routers for analysts' worklists and monitoring, served by the query API behind the gate;
+    `person` is the analysts' authentication dependency."""
     registry()  # a broken region registry stops the service at start, not at the first move
-    db = Database.of(settings)
-    with db.schema_lock():
-        rooms = RadarRooms(gate, db, WorklistStore(db.engine()), SafetyStore(db.engine()))
-    person = actor_dependency(
-        bootstrap.token_authority(settings),
-        Audience.QUERY,
-        Analyst,
-        "publishers cannot query the radar",
-    )
-    router = APIRouter(tags=["worklist"], on_shutdown=[rooms.close], responses=QUERY_ERRORS)
+    router = APIRouter(tags=["worklist"], responses=QUERY_ERRORS)
     _worklist_routes(router, rooms, person)
     _alert_routes(router, rooms, person)
     return [router, monitoring_router(rooms, person), monitoring_steps_router(rooms, person)]
@@ -175,7 +162,9 @@ def _alert_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
                 purpose=body.purpose,
                 subject_region=str(actor.region),
             )
-            rooms.refuse(unknown, endpoint(request), ApiError(404, "no such alert"))
+            rooms.refuse(
+                unknown, endpoint(request), Refusal(RefusalKind.NOT_FOUND, "no such alert")
+            )
         access = AccessRequest(
             actor=actor,
             resource=Resource.WORKLIST,

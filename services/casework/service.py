@@ -3,7 +3,6 @@ and the one way a step is performed under the gate."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NoReturn
@@ -18,45 +17,30 @@ from radar.risk_model import RiskModel, default_model
 from radar.safety import MonitoringStateError, SafetyPlanError
 from services.casework.monitoring_store import SafetyStore
 from services.casework.store import WorklistStore
-from services.database import Database
+from services.errors import FieldError, Refusal, RefusalKind, invalid
 from services.gate import Answer, QueryGate
-from services.http import ApiError, FieldError
 from services.ledger.application import SignalLedger, UnknownHouseholdError
-from services.ledger.store import open_ledger
 
 
 class RadarRooms:
-    """What the radar routes read and write.
-
-    The ledger is opened at the first step, not at start: the query API then never races the
-    aggregator and projector to create the event store's tables when everything starts at once.
-    """
+    """What the radar routes read and write; `ledger` gives the event store, opened by the
+    composition root at the first step."""
 
     def __init__(
         self,
         gate: QueryGate,
-        database: Database,
+        ledger: Callable[[], SignalLedger],
         worklist: WorklistStore,
         monitoring: SafetyStore,
     ) -> None:
         self.gate = gate
         self.worklist = worklist
         self.monitoring = monitoring
-        self._database = database
-        self._ledger: SignalLedger | None = None
-        self._opening = threading.Lock()
+        self._ledger = ledger
 
     @property
     def ledger(self) -> SignalLedger:
-        with self._opening:
-            if self._ledger is None:
-                with self._database.schema_lock():
-                    self._ledger = open_ledger(self._database)
-            return self._ledger
-
-    def close(self) -> None:
-        if self._ledger is not None:
-            self._ledger.close()
+        return self._ledger()
 
     def model(self) -> RiskModel:
         return self.worklist.model_in_force() or default_model()
@@ -74,20 +58,20 @@ class RadarRooms:
             try:
                 return Answer(step(), fields, 1)
             except UnknownHouseholdError as error:
-                raise ApiError(404, str(error)) from error
+                raise Refusal(RefusalKind.NOT_FOUND, str(error)) from error
             except (AlertStateError, MonitoringStateError) as error:
-                raise ApiError(409, str(error)) from error
+                raise Refusal(RefusalKind.CONFLICT, str(error)) from error
             except (
                 SafetyPlanError,
                 FreeTextError,
                 UnknownMunicipalityError,
                 MembershipError,
             ) as error:
-                raise ApiError(422, "request is not valid", _errors(error)) from error
+                raise invalid(_errors(error)) from error
 
         return self.gate.answer(request, endpoint, read)
 
-    def refuse(self, request: AccessRequest, endpoint: str, refusal: ApiError) -> NoReturn:
+    def refuse(self, request: AccessRequest, endpoint: str, refusal: Refusal) -> NoReturn:
         """Answers a request that cannot be performed (an unknown id) with `refusal`, after the
         policy decided it and the access log recorded it like any other request."""
 

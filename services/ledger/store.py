@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData
 
 from privacy.key_encryption import UnreadableError, seal, unseal
 from privacy.storage.subject_keys import SubjectKeyStore, subject_keys_table
@@ -84,8 +84,9 @@ class EncryptedSignalLedger(SignalLedger):
         return {UUID(s) for s in self.subject_keys.missing(str(i) for i in aggregate_ids)}
 
 
-def open_ledger(database: Database) -> EncryptedSignalLedger:
-    """The signal ledger on this database; tables are created on first use,
+def open_ledger(database: Database, engine: Engine | None = None) -> EncryptedSignalLedger:
+    """The signal ledger on this database (its data keys through `engine` when the process
+    has one already); tables are created on first use,
     under the schema lock so processes starting together do not collide.
 
     The aggregate cache is bounded (memory stays flat while catching up on a backlog) and
@@ -95,7 +96,7 @@ def open_ledger(database: Database) -> EncryptedSignalLedger:
     env["AGGREGATE_CACHE_MAXSIZE"] = str(AGGREGATE_CACHE_SIZE)
     env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
     with database.schema_lock():
-        engine = database.engine()
+        engine = engine or database.engine()
         key_metadata.create_all(engine)
         keys = SubjectKeyStore(
             engine, database.key_encryption_key(), event_subject_keys, "event-store"

@@ -19,8 +19,9 @@ from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from privacy.storage.vault import IdentityVault
+from services.errors import Refusal, RefusalKind
 from services.gate import Answer, QueryGate
-from services.http import BODY_ERRORS, QUERY_ERRORS, ApiError, endpoint
+from services.http import BODY_ERRORS, QUERY_ERRORS, endpoint
 
 IDENTITY_FIELDS = ["address", "persons.bsn"]
 
@@ -84,7 +85,9 @@ def identity_router(
         def read(decision: Decision) -> Answer:
             identity = vault.household_identity(household)
             if identity is None:
-                raise ApiError(404, "the identity vault holds no identity for this household")
+                raise Refusal(
+                    RefusalKind.NOT_FOUND, "the identity vault holds no identity for this household"
+                )
             assert decision.obligations is not None
             withheld = (  # a person under restriction (AVG art. 18) is not re-identified
                 gate.restrictions.restricted_among(identity.persons)

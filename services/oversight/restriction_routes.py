@@ -18,9 +18,15 @@ from contracts.pseudonyms import AnyPseudonym
 from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
-from privacy.storage.restrictions import Restriction, RestrictionError, subject_kind
+from privacy.storage.restrictions import (
+    Restriction,
+    RestrictionError,
+    RestrictionProblem,
+    subject_kind,
+)
+from services.errors import FieldError, Refusal, RefusalKind, invalid
 from services.gate import Answer, QueryGate
-from services.http import BODY_ERRORS, QUERY_ERRORS, STEP_ERRORS, ApiError, FieldError, endpoint
+from services.http import BODY_ERRORS, QUERY_ERRORS, STEP_ERRORS, endpoint
 
 RestrictionId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="Restriction id")]
 
@@ -132,13 +138,20 @@ def _request(
     )
 
 
+_REFUSAL_OF = {
+    RestrictionProblem.UNKNOWN: RefusalKind.NOT_FOUND,
+    RestrictionProblem.ALREADY_LIFTED: RefusalKind.CONFLICT,
+}
+
+
 def _one(change: Callable[[], Restriction]) -> Answer:
-    """One placed or lifted restriction; a refusal becomes an ApiError the gate logs as a deny."""
+    """One placed or lifted restriction; a refusal the gate logs as a deny."""
     try:
         restriction = change()
     except RestrictionError as error:
-        errors = [FieldError(field="reason", reason=str(error))] if error.status == 422 else []
-        raise ApiError(error.status, str(error), errors) from None
+        if error.problem == RestrictionProblem.INVALID:
+            raise invalid([FieldError(field="reason", reason=str(error))], str(error)) from None
+        raise Refusal(_REFUSAL_OF[error.problem], str(error)) from None
     return Answer(_view(restriction), ["restriction"], 1)
 
 

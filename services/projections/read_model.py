@@ -8,7 +8,10 @@ projectors may run concurrently and a rebuild may run next to a live one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from services.database import Database
 
 
 class PositionMovedError(Exception):
@@ -35,3 +38,10 @@ class ReadModel(Protocol):
     def reset(self) -> None:
         """Empties the read model so that it is rebuilt from the start."""
         ...
+
+
+class ReadModelsOf(Protocol):
+    """Makes every read model of the radar on a database (the composition root knows which):
+    for the projector, a rebuild, or an audit replay into a scratch database."""
+
+    def __call__(self, database: Database, /) -> list[ReadModel]: ...

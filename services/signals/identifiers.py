@@ -21,10 +21,10 @@ from privacy.sealed_identifiers import (
     open_sealed,
 )
 from privacy.sealed_submission import ADDRESS_FIELD, SEALED_ADDRESS, SEALED_BSN, bsn_field
-from services.http import FieldError, field_errors
+from services.addresses import AddressSubmission
+from services.errors import FieldError, field_errors
 from services.signals.schemas import (
     INVALID_BSN,
-    AddressSubmission,
     HouseholdSubmission,
     Identifiers,
     PersonSubmission,

@@ -12,7 +12,7 @@ from collections import deque
 from typing import Any
 
 from contracts.leak_guard import identifier_kinds
-from services.http import FieldError
+from services.errors import FieldError
 from services.signals.schemas import NOT_FREE_TEXT
 
 _IDENTIFIERS_BELONG = "identifiers belong only in the bsn and address fields"

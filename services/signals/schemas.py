@@ -35,9 +35,10 @@ from contracts.signal_v1 import (
 )
 from contracts.vocabulary import PersonRole, Severity, SignalType
 from privacy.actors import Publisher
-from privacy.addresses import MAX_ADDITION_LENGTH, MAX_HOUSE_NUMBER, HomeAddress
+from privacy.addresses import HomeAddress
 from privacy.pseudonyms import Pseudonymiser
 from privacy.sealed_identifiers import SealedValue
+from services.addresses import Addition, AddressSubmission, HouseNumber, Postcode
 
 INVALID_BSN = "not a valid BSN: nine digits passing the elfproef expected"
 NOT_FREE_TEXT = frozenset(
@@ -66,39 +67,13 @@ class Identifiers:
     bsns: tuple[str, ...]  # in the order of the submission's persons
 
 
-def _short_addition(value: str) -> str:
-    if len(value.replace(" ", "").replace("-", "")) > MAX_ADDITION_LENGTH:
-        raise ValueError(f"at most {MAX_ADDITION_LENGTH} letters or digits")
-    return value
-
-
 def _elfproef(value: str) -> str:
     if not passes_elfproef(value):
         raise ValueError(INVALID_BSN)
     return value
 
 
-Postcode = Annotated[
-    str, StringConstraints(pattern=r"^\s*[1-9][0-9]{3}\s*[A-Za-z]{2}\s*$", max_length=10)
-]
-HouseNumber = Annotated[int, Field(ge=1, le=MAX_HOUSE_NUMBER)]
-Addition = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9\s\-]{0,10}$"), AfterValidator(_short_addition)
-]
 Bsn = Annotated[str, StringConstraints(max_length=9), AfterValidator(_elfproef)]
-
-
-class AddressSubmission(BaseModel):
-    """A home address: postcode, house number and addition (also what a sealed address holds)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    postcode: Postcode
-    house_number: HouseNumber
-    addition: Addition = ""
-
-    def home(self) -> HomeAddress:
-        return HomeAddress.normalised(self.postcode, self.house_number, self.addition)
 
 
 class HouseholdSubmission(BaseModel):

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.pseudonyms import HouseholdPseudonym, PersonPseudonym
-from services.signals.schemas import AddressSubmission
+from services.addresses import AddressSubmission
 
 
 class PersonView(BaseModel):

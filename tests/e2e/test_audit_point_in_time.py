@@ -21,6 +21,7 @@ import pytest
 from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority
+from services import bootstrap
 from services.audit import service
 from services.audit.checkpoint_topic import read_checkpoints
 from services.audit.sealing import store_id
@@ -186,7 +187,11 @@ def test_replay_as_of_gives_what_the_query_api_showed_then(
         assert [h["household"] for h in by_cli["households"]] == [household]
         assert _comparable(by_cli["households"][0]["signals"]) == _comparable(seen1["signals"])
         in_process = service.replay_report(
-            radar.settings, t3, Selection(household=household), "medical_review"
+            radar.settings,
+            bootstrap.read_models,
+            t3,
+            Selection(household=household),
+            "medical_review",
         )
         in_process = orjson.loads(orjson.dumps(in_process))
         assert _comparable(in_process["households"][0]["signals"]) == _comparable(seen3["signals"])

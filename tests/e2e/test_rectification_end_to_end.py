@@ -18,6 +18,7 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table, insert
 from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority
+from services import bootstrap
 from services.audit import service
 from services.audit.snapshot import Selection
 from services.casework.store import WorklistStore
@@ -198,7 +199,11 @@ def test_corrections_and_retractions_through_the_api(
 
         # Replay before the correction shows what was known then; replay now, what is known now.
         then = service.replay_report(
-            radar.settings, before, Selection(household=household), "medical_review"
+            radar.settings,
+            bootstrap.read_models,
+            before,
+            Selection(household=household),
+            "medical_review",
         )
         [replayed] = then["households"]
         assert {s["signal_id"]: s["severity"] for s in replayed["signals"]} == {
@@ -206,7 +211,11 @@ def test_corrections_and_retractions_through_the_api(
             absence["event_id"]: "high",
         }
         now = service.replay_report(
-            radar.settings, _moment(), Selection(household=household), "medical_review"
+            radar.settings,
+            bootstrap.read_models,
+            _moment(),
+            Selection(household=household),
+            "medical_review",
         )
         [replayed] = now["households"]
         assert [(s["signal_id"], s["severity"], s["corrected"]) for s in replayed["signals"]] == [

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from services import bootstrap
 from services.audit import replay, service
 from services.audit.cli import audit_cli
 from services.audit.snapshot import Selection
@@ -44,13 +45,19 @@ def test_replay_counts_only_what_was_recorded_by_the_moment(
     record(ledger, late, 2)
     ledger.close()
 
-    then = service.replay_report(settings, moment, Selection())
+    then = service.replay_report(settings, bootstrap.read_models, moment, Selection())
     assert _signal_ids(then) == {s.household: [str(s.event_id)] for s in early}
-    in_vt13 = service.replay_report(settings, moment, Selection(region="VT13"))
+    in_vt13 = service.replay_report(
+        settings, bootstrap.read_models, moment, Selection(region="VT13")
+    )
     assert sorted(_signal_ids(in_vt13)) == [household(n) for n in (1, 3, 5)]
-    now = service.replay_report(settings, datetime.now(UTC), Selection(region="VT13"))
+    now = service.replay_report(
+        settings, bootstrap.read_models, datetime.now(UTC), Selection(region="VT13")
+    )
     assert sorted(_signal_ids(now)) == [household(n) for n in range(8)]
-    one = service.replay_report(settings, datetime.now(UTC), Selection(household=household(7)))
+    one = service.replay_report(
+        settings, bootstrap.read_models, datetime.now(UTC), Selection(household=household(7))
+    )
     assert _signal_ids(one) == {household(7): [str(late[7].event_id)]}
     # The live read model was never built, let alone touched.
     assert TimelineStore(sqlite_database.engine()).position() == 0
@@ -84,13 +91,15 @@ def test_interrupted_replay_resumes_to_the_same_result(
         record(ledger, [signal(household(n)) for n in range(20)], offset)
     ledger.close()
     moment = datetime.now(UTC)
-    expected = service.replay_report(settings, moment, Selection())
+    expected = service.replay_report(settings, bootstrap.read_models, moment, Selection())
     monkeypatch.setattr(replay, "READ_BATCH", 10)
     monkeypatch.setattr(replay, "APPLY_BATCH", 20)
     monkeypatch.setattr(service, "progress_bar", _InterruptingBar)
     work_file = service.replay_work_file(settings)
     with pytest.raises(KeyboardInterrupt):
-        service.replay_report(settings, moment, Selection(), work_file=work_file)
+        service.replay_report(
+            settings, bootstrap.read_models, moment, Selection(), work_file=work_file
+        )
     scratch = list(work_file.parent.glob("replay-*.db"))
     assert work_file.exists() and len(scratch) == 1
     part = TimelineStore(Database(f"sqlite:///{scratch[0]}").engine())

@@ -18,6 +18,7 @@ from contracts.correction_v1 import CorrectedValues, CorrectionKind, SignalCorre
 from contracts.signal_v1 import SignalEventV1
 from radar.household import Household
 from radar.risk import assess, score_at
+from services import bootstrap
 from services.audit import service
 from services.audit.snapshot import Selection
 from services.database import Database
@@ -215,7 +216,9 @@ def test_read_models_equal_a_rebuild_after_corrections(radar: Radar) -> None:
 
 def _replayed(settings: Settings, moment: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
     """The family's replayed timeline signals by id, and its replayed score row."""
-    report = service.replay_report(settings, moment, Selection(household=FAMILY))
+    report = service.replay_report(
+        settings, bootstrap.read_models, moment, Selection(household=FAMILY)
+    )
     [household] = report["households"] or [{"signals": []}]
     signals = {s["signal_id"]: s for s in household["signals"]}
     [score] = report["read_models"]["radar_household_scores"]

@@ -24,8 +24,8 @@ from privacy.storage.vault import Identity
 from radar.retention import RetentionLog
 from services import bootstrap
 from services.audit import service
-from services.audit.hooks import sealer
 from services.audit.snapshot import Selection
+from services.bootstrap import sealer
 from services.database import Database
 from services.ledger.application import UnknownHouseholdError
 from services.ledger.store import event_subject_keys, open_ledger
@@ -128,7 +128,9 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
     assert after.document["signals"] == [] and after.document["households"] == []
     with pytest.raises(UnknownHouseholdError):
         harness.radar.ledger.household(FAMILY)
-    replayed = service.replay_report(settings, NOW - timedelta(days=365), Selection())
+    replayed = service.replay_report(
+        settings, bootstrap.read_models, NOW - timedelta(days=365), Selection()
+    )
     assert all(i not in json.dumps(replayed, default=str) for i in old_ids)
     assert FAMILY not in json.dumps(replayed, default=str)
     assert vault.household_identity(FAMILY) is None

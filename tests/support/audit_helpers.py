@@ -15,10 +15,10 @@ import psycopg
 from eventsourcing.persistence import Tracking
 
 from contracts.signal_v1 import SignalEventV1
-from services.audit.hooks import sealer
 from services.audit.sealing import Sealer
 from services.audit.settings import AuditSettings
 from services.audit.verify import stored_checkpoints
+from services.bootstrap import sealer
 from services.database import Database
 from services.ledger.application import SignalBatch, SignalLedger
 from services.ledger.store import open_ledger

@@ -18,21 +18,16 @@ from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import SIGNAL_TYPES, SignalType
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
-from privacy.policy import PolicyDecisionPoint
-from privacy.purposes import PurposeRegister
 from privacy.storage.access_log import AccessLog
 from radar.alerts import StaffRef
 from services import bootstrap
 from services.casework.monitoring_store import SafetyStore
-from services.casework.routes import worklist_routers
 from services.casework.store import WorklistStore
 from services.database import Database
-from services.gate import QueryGate
 from services.ledger.application import BatchOutcome, SignalBatch, SignalLedger
 from services.ledger.store import open_ledger
 from services.projections.projector import Projector
 from services.settings import Settings
-from services.timelines.routes import create_query_app
 from services.timelines.store import TimelineStore
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -177,21 +172,12 @@ class Harness:
 
 
 def radar_query_harness(tmp_path: Path, database: Database) -> Iterator[Harness]:
-    """The query API with the worklist routers over a Radar on `database`."""
+    """The query API, as the composition root builds it, over a Radar on `database`."""
     settings = Settings(data_dir=tmp_path / "data", database_url=database.url)
     radar = Radar(database)
     engine = database.engine()
-    register = PurposeRegister.load()
     log = AccessLog(engine)
-    log.adopt_register(register)
-    gate = QueryGate(PolicyDecisionPoint(register), log, radar.timelines)
-    routers = worklist_routers(gate, settings)
-    app = create_query_app(
-        gate,
-        bootstrap.token_authority(settings),
-        bootstrap.household_of(bootstrap.pseudonyms(settings), bootstrap.identity_vault(settings)),
-        routers,
-    )
+    app = bootstrap.query_app(settings)
     with TestClient(app) as client:
         yield Harness(client, radar, TokenAuthority(settings.keys_dir), log)
     radar.close()

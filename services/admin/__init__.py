@@ -1,0 +1,1 @@
+"""Administration: credentials and keys."""

@@ -1,0 +1,365 @@
+"""The signals use cases: publishers send signals, one or up to a batch limit, and hear per
+signal whether it was accepted (durably in Kafka), a duplicate, or rejected and why; they
+correct or retract the signals they published (AVG art. 16) with the same answers. Refusals are
+`Refusal`s (services/errors.py); the HTTP edge (routes.py) turns them into status codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import structlog
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
+from contracts.signal_v1 import SignalEventV1
+from contracts.vocabulary import sector_may_publish
+from privacy.actors import Publisher
+from privacy.pseudonyms import Pseudonymiser, PseudonymKeyFile
+from privacy.storage.vault import Identity, IdentityVault
+from services.errors import FieldError, Refusal, RefusalKind, field_errors, invalid
+from services.http import RETRY_AFTER_SECONDS
+from services.signals.identifiers import IdentifierOpener
+from services.signals.leak_check import identifier_leaks
+from services.signals.publisher import SignalPublisher
+from services.signals.schemas import (
+    CORRECTION_NOT_FREE_TEXT,
+    CORRECTION_SUBMISSIONS,
+    SignalSubmission,
+    to_event,
+)
+from services.signals.store import ReceiptBook, correction_fingerprint, fingerprint
+
+log = structlog.get_logger("radar.ingest")
+
+
+class Outcome(StrEnum):
+    """What became of one submitted signal."""
+
+    ACCEPTED = "accepted"  # durably in Kafka
+    DUPLICATE = "duplicate"  # this event id was accepted before; nothing changed
+    REJECTED = "rejected"  # invalid or not allowed; nothing changed
+    UNAVAILABLE = "unavailable"  # Kafka did not acknowledge; send it again later
+
+
+class SignalResult(BaseModel):
+    """The answer for one signal."""
+
+    event_id: UUID | None
+    status: Outcome
+    errors: list[FieldError] = []
+    refusal: str = Field(default=RefusalKind.INVALID, exclude=True)
+    """What kind of refusal (a RefusalKind) a rejection is, when the signal was sent alone;
+    not part of the answer, so kept as its plain value (no schema of its own)."""
+
+
+class BatchSubmission(BaseModel):
+    """A batch of signals; each is validated and answered on its own."""
+
+    signals: list[dict[str, Any]] = Field(description="Signals in the SignalSubmission shape.")
+
+
+class BatchResult(BaseModel):
+    """Per-signal answers, in the order the signals were sent, and their counts."""
+
+    results: list[SignalResult]
+    accepted: int
+    duplicates: int
+    rejected: int
+    unavailable: int
+
+
+class CorrectionResult(BaseModel):
+    """The answer for one correction or retraction."""
+
+    correction_id: UUID
+    corrects: UUID = Field(description="The event id of the signal corrected or retracted.")
+    kind: CorrectionKind
+    status: Outcome
+
+
+class Readiness(BaseModel):
+    """Whether each backing service answers."""
+
+    kafka: str = Field(description="up or down")
+    database: str = Field(description="up or down")
+
+
+_submission = TypeAdapter(SignalSubmission)
+
+
+def receipts_unavailable() -> Refusal:
+    """The database with the receipts, or the identity vault, cannot be reached: nothing was
+    taken."""
+    return Refusal(
+        RefusalKind.UNAVAILABLE,
+        "database unavailable: nothing was stored",
+        retry_after_seconds=RETRY_AFTER_SECONDS,
+    )
+
+
+def kafka_unavailable() -> Refusal:
+    """Kafka did not acknowledge: nothing was stored."""
+    return Refusal(
+        RefusalKind.UNAVAILABLE,
+        "Kafka unavailable: nothing was stored",
+        retry_after_seconds=RETRY_AFTER_SECONDS,
+    )
+
+
+class _Pending:
+    """A signal that passed validation, with its place in the request and its identifiers
+    (which go to the identity vault and nowhere else)."""
+
+    def __init__(
+        self, index: int, event: SignalEventV1, reported_by_publisher: bool, identity: Identity
+    ) -> None:
+        self.index = index
+        self.event = event
+        self.reported_by_publisher = reported_by_publisher
+        self.identity = identity
+
+    def fingerprint(self) -> str:
+        """What the publisher said, under the pseudonyms the radar first knew (so a signal
+        re-sent after a key rotation is still recognised as the same signal)."""
+        return fingerprint(self.event.canonical(), self.reported_by_publisher)
+
+
+class Ingest:
+    """Guards, validates, opens sealed identifiers, pseudonymises, deduplicates, deposits the
+    identifiers in the vault and publishes; shared by both endpoints."""
+
+    def __init__(
+        self,
+        opener: IdentifierOpener,
+        pseudonyms: PseudonymKeyFile,
+        vault: IdentityVault,
+        publisher: SignalPublisher,
+        receipts: ReceiptBook,
+    ) -> None:
+        self.opener = opener
+        self.pseudonyms = pseudonyms
+        self.vault = vault
+        self.publisher = publisher
+        self.receipts = receipts
+
+    def submit(self, publisher: Publisher, raw_signals: Sequence[Any]) -> list[SignalResult]:
+        """Answers each raw signal; only acknowledged signals get a receipt."""
+        received_at = datetime.now(UTC)
+        pseudonymiser = self.pseudonyms.pseudonymiser()  # one key version for the request
+        results: list[SignalResult | None] = [None] * len(raw_signals)
+        pending: list[_Pending] = []
+        for index, raw in enumerate(raw_signals):
+            verdict = self._prepare(publisher, raw, received_at, pseudonymiser)
+            if isinstance(verdict, SignalResult):
+                results[index] = verdict
+            else:
+                pending.append(_Pending(index, *verdict))
+        try:
+            pending = self._without_duplicates(pending, results, pseudonymiser)
+            # The vault first: a signal is never published without its identity held.
+            links = self.vault.deposit([p.identity for p in pending], pseudonymiser)
+        except SQLAlchemyError as error:  # cannot tell duplicates: take nothing, say retry
+            raise receipts_unavailable() from error
+        for item, known_as in zip(pending, links, strict=True):
+            item.event = item.event.model_copy(update={"known_as": known_as})
+        if pending:
+            deliveries = self.publisher.publish([p.event for p in pending])
+            try:
+                self.receipts.record(
+                    (p.event, p.fingerprint())
+                    for p, d in zip(pending, deliveries, strict=True)
+                    if d.acknowledged
+                )
+            except SQLAlchemyError as error:
+                # The signals are durably in Kafka, so they are accepted; without a receipt a
+                # re-submission is published again and the aggregator records it only once.
+                log.warning("receipts not written", error=type(error).__name__)
+            for item, delivery in zip(pending, deliveries, strict=True):
+                status = Outcome.ACCEPTED if delivery.acknowledged else Outcome.UNAVAILABLE
+                results[item.index] = SignalResult(event_id=item.event.event_id, status=status)
+        return [r for r in results if r is not None]
+
+    def _prepare(
+        self, publisher: Publisher, raw: Any, received_at: datetime, pseudonymiser: Pseudonymiser
+    ) -> tuple[SignalEventV1, bool, Identity] | SignalResult:
+        """The pseudonymised event, whether the publisher gave reported-at, and the identity
+        for the vault; or the rejection."""
+        event_id = _event_id_of(raw)
+        leaks = identifier_leaks(raw)
+        if leaks:
+            return SignalResult(event_id=event_id, status=Outcome.REJECTED, errors=leaks)
+        try:
+            submission = _submission.validate_python(raw)
+        except ValidationError as error:
+            return SignalResult(
+                event_id=event_id, status=Outcome.REJECTED, errors=field_errors(error)
+            )
+        if not sector_may_publish(publisher.sector, submission.signal_type):
+            reason = f"sector '{publisher.sector}' may not publish this signal type"
+            return SignalResult(
+                event_id=event_id,
+                status=Outcome.REJECTED,
+                errors=[FieldError(field="signal_type", reason=reason)],
+                refusal=RefusalKind.FORBIDDEN,
+            )
+        identifiers = self.opener.identifiers(submission)
+        if isinstance(identifiers, list):
+            return SignalResult(event_id=event_id, status=Outcome.REJECTED, errors=identifiers)
+        try:
+            event = to_event(submission, identifiers, publisher, pseudonymiser, received_at)
+        except ValidationError as error:
+            return SignalResult(
+                event_id=event_id, status=Outcome.REJECTED, errors=field_errors(error)
+            )
+        identity = Identity(
+            event.household,
+            identifiers.home,
+            tuple(
+                (p.pseudonym, bsn) for p, bsn in zip(event.persons, identifiers.bsns, strict=True)
+            ),
+        )
+        return event, submission.reported_at is not None, identity
+
+    def _without_duplicates(
+        self,
+        pending: list[_Pending],
+        results: list[SignalResult | None],
+        pseudonymiser: Pseudonymiser,
+    ) -> list[_Pending]:
+        known = self.receipts.known(p.event.event_id for p in pending)
+        resent = [p for p in pending if p.event.event_id in known]
+        # A re-sent signal is compared under the pseudonyms the radar first knew (the vault
+        # says which, without storing anything), since a key rotation may lie in between.
+        for item, known_as in zip(
+            resent, self.vault.links([p.identity for p in resent], pseudonymiser), strict=True
+        ):
+            item.event = item.event.model_copy(update={"known_as": known_as})
+        fresh: list[_Pending] = []
+        seen_in_request: dict[UUID, str] = {}
+        for item in pending:
+            event_id = item.event.event_id
+            earlier = known.get(event_id) or seen_in_request.get(event_id)
+            if earlier is None:
+                seen_in_request[event_id] = item.fingerprint()
+                fresh.append(item)
+            elif earlier == item.fingerprint():
+                results[item.index] = SignalResult(event_id=event_id, status=Outcome.DUPLICATE)
+            else:
+                reason = "event_id was already used for a different signal"
+                results[item.index] = SignalResult(
+                    event_id=event_id,
+                    status=Outcome.REJECTED,
+                    errors=[FieldError(field="event_id", reason=reason)],
+                    refusal=RefusalKind.CONFLICT,
+                )
+        return fresh
+
+
+class Rectification:
+    """Corrections and retractions of accepted signals: checked against the signal's receipt
+    (who published it, its household as first known), deduplicated by correction id and
+    published on the signals topic after the signal."""
+
+    def __init__(self, publisher: SignalPublisher, receipts: ReceiptBook) -> None:
+        self.publisher = publisher
+        self.receipts = receipts
+
+    def submit(
+        self, publisher: Publisher, event_id: UUID, kind: CorrectionKind, raw: dict[str, Any]
+    ) -> CorrectionResult:
+        """Accepted (in Kafka) or duplicate; anything else raises a Refusal."""
+        received_at = datetime.now(UTC)
+        leaks = identifier_leaks(raw, CORRECTION_NOT_FREE_TEXT)
+        if leaks:
+            raise invalid(leaks, f"{kind} rejected")
+        try:
+            submission = CORRECTION_SUBMISSIONS[kind].model_validate(raw)
+        except ValidationError as error:
+            raise invalid(field_errors(error), f"{kind} rejected") from error
+        values = submission.values()
+        corrected_type = values.signal_type if values is not None else None
+        if corrected_type is not None and not sector_may_publish(publisher.sector, corrected_type):
+            reason = f"sector '{publisher.sector}' may not publish this signal type"
+            raise Refusal(
+                RefusalKind.FORBIDDEN,
+                f"{kind} rejected",
+                [FieldError(field="signal_type", reason=reason)],
+            )
+        try:
+            receipt = self.receipts.receipt(event_id)
+            earlier = self.receipts.corrections_of(event_id)
+            reused = self.receipts.correction(submission.correction_id)
+        except SQLAlchemyError as error:
+            raise receipts_unavailable() from error
+        if receipt is None:
+            raise Refusal(RefusalKind.NOT_FOUND, "no signal with this event id was accepted")
+        if receipt.organisation != publisher.organisation:
+            raise Refusal(
+                RefusalKind.FORBIDDEN,
+                "only the organisation that published a signal may correct it",
+            )
+        if receipt.household is None:
+            raise Refusal(
+                RefusalKind.CONFLICT,
+                "this signal was accepted before corrections were possible, so the radar "
+                "cannot tell which household it concerns; ask Veilig Thuis to correct it",
+            )
+        try:
+            correction = SignalCorrectionV1(
+                correction_id=submission.correction_id,
+                corrects=event_id,
+                kind=kind,
+                values=values,
+                reason=submission.reason,
+                organisation=publisher.organisation,
+                sector=publisher.sector,
+                received_at=received_at,
+                household=receipt.household,
+            )
+        except ValidationError as error:
+            raise invalid(field_errors(error), f"{kind} rejected") from error
+        result = CorrectionResult(
+            correction_id=correction.correction_id,
+            corrects=event_id,
+            kind=kind,
+            status=Outcome.ACCEPTED,
+        )
+        if reused is not None:
+            if reused.fingerprint == correction_fingerprint(correction):
+                return result.model_copy(update={"status": Outcome.DUPLICATE})
+            reason = "correction_id was already used for a different correction or retraction"
+            raise Refusal(
+                RefusalKind.CONFLICT,
+                f"{kind} rejected",
+                [FieldError(field="correction_id", reason=reason)],
+            )
+        if any(c.kind == CorrectionKind.RETRACTION for c in earlier):
+            raise Refusal(
+                RefusalKind.CONFLICT, "the signal was retracted; it can be corrected no more"
+            )
+        if not self.publisher.publish_correction(correction):
+            raise kafka_unavailable()
+        try:
+            self.receipts.record_correction(correction)
+        except SQLAlchemyError as error:  # in Kafka, so accepted; the aggregator applies it once
+            log.warning("correction receipt not written", error=type(error).__name__)
+        return result
+
+
+def _event_id_of(raw: Any) -> UUID | None:
+    try:
+        return UUID(str(raw.get("event_id"))) if isinstance(raw, dict) else None
+    except ValueError:
+        return None
+
+
+def log_results(publisher: Publisher, results: Sequence[SignalResult]) -> None:
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    log.info("signals submitted", organisation=publisher.organisation, **counts)

@@ -1,0 +1,148 @@
+"""The timeline use cases: a household's signals, and one person's households and signals over
+time, each read only after the gate's decision and disclosed as far as it allows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from privacy.actors import Analyst
+from privacy.disclosure import disclose, shows
+from privacy.policy import AccessRequest, Decision
+from privacy.purposes import Resource
+from radar.timeline import TimelineEntry
+from services.gate import Answer, QueryGate, access_kind
+from services.timelines.store import TimelineStore
+from services.timelines.views import (
+    MembershipView,
+    PersonTimelineView,
+    SignalView,
+    TimelineView,
+)
+
+
+class TimelineQueries:
+    """Household and person timelines through the gate."""
+
+    def __init__(self, gate: QueryGate, timelines: TimelineStore) -> None:
+        self.gate = gate
+        self.timelines = timelines
+
+    def timeline(
+        self,
+        actor: Analyst,
+        household: str,
+        purpose: str | None,
+        endpoint: str,
+        justification: str | None = None,
+        break_glass: bool = False,
+    ) -> TimelineView:
+        """A household's timeline as far as the decision allows."""
+        request = AccessRequest(
+            actor=actor,
+            resource=Resource.HOUSEHOLD_TIMELINE,
+            purpose=purpose,
+            subject=household,
+            subject_region=self.gate.household_region(household),
+            justification=justification,
+            break_glass=break_glass,
+        )
+
+        def read(decision: Decision) -> Answer:
+            assert decision.obligations is not None
+            records = self.timelines.household_records(household)
+            visible = self._without_restricted_persons(records, decision)
+            shown = disclose(decision.obligations, visible)
+            fields = sorted(decision.obligations.fields)
+            view = TimelineView(
+                household=household,
+                purpose=purpose or "",
+                access=access_kind(decision),
+                fields=fields,
+                signals=[SignalView.model_validate(s) for s in shown],
+            )
+            if len(visible) < len(records):
+                view.withheld = len(records) - len(visible)
+            return Answer(view, fields, len(shown))
+
+        result: TimelineView = self.gate.answer(request, endpoint, read)
+        return result
+
+    def person_timeline(
+        self,
+        actor: Analyst,
+        person: str,
+        purpose: str | None,
+        endpoint: str,
+        justification: str | None = None,
+        break_glass: bool = False,
+    ) -> PersonTimelineView:
+        """One person's households over time and every signal naming them, at any household
+        and in any region, as far as the decision allows. The person belongs to the region of
+        the household where they were seen most recently: that region needs no justification
+        and gets the notice when another region opens the person."""
+        latest = self.timelines.latest_household(person)
+        request = AccessRequest(
+            actor=actor,
+            resource=Resource.PERSON_TIMELINE,
+            purpose=purpose,
+            subject=person,
+            subject_region=None if latest is None else self.gate.household_region(latest),
+            justification=justification,
+            break_glass=break_glass,
+        )
+
+        def read(decision: Decision) -> Answer:
+            obligations = decision.obligations
+            assert obligations is not None
+            records = [(e, e.record()) for e in self.timelines.person_signals(person)]
+            visible = [(e, r) for e, r in records if shows(obligations, r)]
+            shown = disclose(obligations, (r for _e, r in visible))
+            fields = sorted(obligations.fields)
+            view = PersonTimelineView(
+                person=person,
+                purpose=purpose or "",
+                access=access_kind(decision),
+                fields=fields,
+                # where the person lived tells as much as `persons` does
+                memberships=(
+                    self._memberships(person, [e for e, _r in visible])
+                    if "persons" in obligations.fields
+                    else []
+                ),
+                signals=[SignalView.model_validate(s) for s in shown],
+            )
+            return Answer(view, fields, len(shown))
+
+        result: PersonTimelineView = self.gate.answer(request, endpoint, read)
+        return result
+
+    def _memberships(self, person: str, shown: list[TimelineEntry]) -> list[MembershipView]:
+        """The person's memberships of households where a shown signal names them, each from
+        the first shown signal there: a household known only from withheld signals, or the
+        date of one, is not hinted at."""
+        first: dict[str, datetime] = {}
+        for entry in shown:  # in occurred-at order
+            first.setdefault(entry.household, entry.occurred_at)
+        views = [
+            MembershipView(
+                household=m.household,
+                region=self.gate.household_region(m.household),
+                since=first[m.household],
+                until=m.until,
+            )
+            for m in self.timelines.memberships(person)
+            if m.household in first
+        ]
+        return sorted(views, key=lambda v: (v.since, v.household))
+
+    def _without_restricted_persons(
+        self, records: list[dict[str, Any]], decision: Decision
+    ) -> list[dict[str, Any]]:
+        """The records that name no person under restriction, unless the purpose may see them."""
+        assert decision.obligations is not None
+        if not decision.obligations.withhold_restricted:
+            return records
+        named = {p["pseudonym"] for r in records for p in r["persons"]}
+        restricted = self.gate.restrictions.restricted_among(named)
+        return [r for r in records if not any(p["pseudonym"] in restricted for p in r["persons"])]
