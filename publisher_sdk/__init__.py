@@ -4,8 +4,8 @@ result per signal (`PublishResult`: accepted, duplicate, rejected or failed).
 
 It is the radar's only code that runs at the publisher, so it depends on what publishers and the
 radar agree on and on the privacy rules that seal identifiers before they leave the process:
-it imports `contracts` and `privacy` only, never `radar`, `services`, `testkit` or `tests`
-(tests/unit/test_house_rules.py checks it).
+of ours it imports `contracts` and `privacy` only, never `radar`, `services`, `testkit` or
+`tests` (an import-linter contract in pyproject.toml, checked by `make lint`).
 """
 
 from publisher_sdk.client import PublisherClient, PublishResult, RetryPolicy
