@@ -26,6 +26,7 @@ from services.settings import Settings
 REPO = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT_SECONDS = 20  # a clean shutdown (closing the consumer, the last commit) fits in it
 OUTPUT_TAIL_CHARACTERS = 3000  # enough of a traceback to see where it came from
+COMMAND_TIMEOUT_SECONDS = 120  # a one-shot command (audit replay, a key rotation) on test data
 
 
 def free_port() -> int:
@@ -127,6 +128,22 @@ class RadarProcess:
             return self.output_path.read_text(errors="replace")[-characters:]
         except OSError:
             return ""
+
+
+def run_radar(
+    settings: Settings, *arguments: str, timeout: float = COMMAND_TIMEOUT_SECONDS
+) -> subprocess.CompletedProcess[str]:
+    """Runs one `radar <arguments>` to its end with these settings; its output captured as text.
+    The caller checks the return code (and says what it expected in the message)."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *arguments],
+        cwd=REPO,
+        env=environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def wait_until_ready(url: str, process: RadarProcess, timeout: float = 60.0) -> None:

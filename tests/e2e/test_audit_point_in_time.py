@@ -7,7 +7,6 @@ the live read models are never touched by an audit."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -30,7 +29,7 @@ from services.database import Database
 from services.ledger.store import open_ledger
 from services.settings import Settings
 from services.timelines.store import TimelineStore
-from testkit.processes import REPO, checkpoints_topic, environment, running_radar
+from testkit.processes import checkpoints_topic, run_radar, running_radar
 from testkit.synthetic import SyntheticPopulation, sector_of
 from tests.support.inspection import wait_for
 
@@ -116,43 +115,18 @@ class Scenario:
 def _replay_cli(
     settings: Settings, moment: datetime, household: str, output: Path
 ) -> dict[str, Any]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "services.cli",
-            "audit",
-            "replay",
-            "--as-of",
-            moment.isoformat(),
-            "--household",
-            household,
-            "--purpose",
-            "medical_review",
-            "--output",
-            str(output),
-            "--quiet",
-        ],
-        cwd=REPO,
-        env=environment(settings),
-        capture_output=True,
-        timeout=120,
-        check=False,
+    done = run_radar(
+        settings,
+        *("audit", "replay", "--as-of", moment.isoformat(), "--household", household),
+        *("--purpose", "medical_review", "--output", str(output), "--quiet"),
     )
-    assert done.returncode == 0, done.stderr.decode()
+    assert done.returncode == 0, done.stderr
     found: dict[str, Any] = orjson.loads(output.read_bytes())
     return found
 
 
-def _audit_cli(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", "audit", *arguments, "--quiet"],
-        cwd=REPO,
-        env=environment(settings),
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+def _audit_cli(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return run_radar(settings, "audit", *arguments, "--quiet")
 
 
 def test_replay_as_of_gives_what_the_query_api_showed_then(
@@ -240,8 +214,8 @@ def test_replay_as_of_gives_what_the_query_api_showed_then(
         assert [c.seq for c in published] == list(range(1, len(published) + 1))
 
         verified = _audit_cli(radar.settings, "verify")
-        assert verified.returncode == 0, verified.stdout.decode() + verified.stderr.decode()
-        assert verified.stdout.decode().strip().endswith("intact")
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert verified.stdout.strip().endswith("intact")
 
         checked = service.access_report(radar.settings, t1 - HOUR, None)
         assert checked.lawful and checked.unlawful == []

@@ -10,8 +10,6 @@ identifier is found in anything the radar wrote except the vault, which holds th
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +24,7 @@ from privacy.storage.access_log import AccessLog
 from publisher_sdk import PublisherClient
 from services.database import Database
 from services.settings import Settings
-from testkit.processes import REPO, environment, running_radar
+from testkit.processes import run_radar, running_radar
 from tests.support.inspection import (
     database_bytes,
     files_bytes,
@@ -100,14 +98,7 @@ def test_rotation_keeps_one_family_and_the_vault_reidentifies_it_only_for_allowe
         wait_for(lambda: len(family_timeline()["signals"]) == 2, 30, "signals before rotation")
         household = family_timeline()["household"]
 
-        rotation = subprocess.run(
-            [sys.executable, "-m", "services.cli", "admin", "rotate-pseudonym-key"],
-            cwd=REPO,
-            env=environment(strict),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        rotation = run_radar(strict, "admin", "rotate-pseudonym-key", timeout=60)
         assert rotation.returncode == 0 and rotation.stdout.strip() == "k2", rotation.stderr
 
         with PublisherClient(radar.ingest_url, police) as client:

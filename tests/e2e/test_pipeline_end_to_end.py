@@ -6,8 +6,6 @@ the identifiers to the radar's key and the radar takes sealed identifiers only."
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +23,7 @@ from publisher_sdk import PublisherClient
 from services.database import Database
 from services.settings import Settings
 from services.signals.identifiers import PLAIN_REFUSED
-from testkit.processes import REPO, environment, running_radar
+from testkit.processes import run_radar, running_radar
 from tests.support.inspection import (
     database_bytes,
     files_bytes,
@@ -202,15 +200,10 @@ def test_identifiers_sealed_by_the_sdk_are_pseudonymised_and_leave_no_trace(
         signals_file = tmp_path / "signals.jsonl"
         signals_file.write_text(json.dumps(neighbour) + "\n", encoding="utf-8")
         (tmp_path / "publisher.token").write_text(police, encoding="utf-8")
-        cli = subprocess.run(
-            [
-                *(sys.executable, "-m", "services.cli", "publish", str(signals_file)),
-                *("--url", radar.ingest_url, "--token-file", str(tmp_path / "publisher.token")),
-            ],
-            cwd=REPO,
-            env=environment(strict),
-            capture_output=True,
-            text=True,
+        cli = run_radar(
+            strict,
+            *("publish", str(signals_file)),
+            *("--url", radar.ingest_url, "--token-file", str(tmp_path / "publisher.token")),
             timeout=60,
         )
         assert cli.returncode == 0 and "1 accepted" in cli.stdout, cli.stdout + cli.stderr
