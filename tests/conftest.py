@@ -3,10 +3,11 @@ the folder a test lives in as its marker.
 
 A test that needs a service and cannot reach it fails loudly; nothing is skipped or faked.
 
-The folders: `unit/` (pure code, no service fixture: `make test-unit`), `integration/` (the real
-broker and databases, in-process), `e2e/` (radar processes started by testkit) and `chaos/`
-(marked by its own conftest). A test outside them, or a unit test asking for a service, is a
-collection error rather than a test that runs in the wrong company.
+The folders: `unit/` (pure code: no service fixture, and its conftest refuses connections and
+processes; `make test-unit`), `integration/` (the real broker and databases, in-process), `e2e/`
+(radar processes started by testkit) and `chaos/` (marked by its own conftest). A test outside
+them, or a unit test asking for a service, is a collection error rather than a test that runs
+in the wrong company.
 """
 
 from __future__ import annotations
