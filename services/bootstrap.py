@@ -36,7 +36,7 @@ from services.audit.settings import AuditSettings, checkpoint_key_path
 from services.casework.monitoring_store import SafetyStore
 from services.casework.reminders import CheckReminders
 from services.casework.routes import worklist_routers
-from services.casework.service import RadarRooms
+from services.casework.service import Casework
 from services.casework.store import WorklistStore
 from services.database import Database
 from services.gate import QueryGate
@@ -213,14 +213,14 @@ def query_app(settings: Settings) -> FastAPI:
         return worklist.household_region(household) or timelines.household_region(household)
 
     gate = QueryGate(PolicyDecisionPoint(register), access_log, household_region)
-    rooms = RadarRooms(gate, lambda: parts.ledger, worklist, monitoring)
+    casework = Casework(gate, lambda: parts.ledger, worklist, monitoring)
     analyst = parts.analyst
     routers: list[APIRouter] = [
         timeline_router(
             TimelineQueries(gate, timelines), household_of(parts.pseudonyms, parts.vault), analyst
         ),
         oversight_router(OversightQueries(gate), analyst),
-        *worklist_routers(rooms, analyst),
+        *worklist_routers(casework, analyst),
         audit_router(gate, settings, analyst, read_models),
         identity_router(gate, parts.vault, analyst),
         restriction_router(gate, analyst),

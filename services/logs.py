@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 
 from contracts.leak_guard import mask_identifiers
+from services.settings import Settings
 
 
 def _mask_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
@@ -54,3 +55,11 @@ def configure_logging(service: str, level: str, log_file: Path | None = None) ->
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
+
+
+def command_settings(service: str) -> Settings:
+    """The settings of a `radar` command or process, its logging configured to its own file
+    in the data directory's logs."""
+    settings = Settings()
+    configure_logging(service, settings.log_level, settings.logs_dir / f"{service}.log")
+    return settings

@@ -17,16 +17,10 @@ from privacy.key_encryption import FileKeyEncryptionKey
 from privacy.pseudonyms import PseudonymKeyring
 from privacy.storage.revocations import RevocationList
 from services import bootstrap
-from services.logs import configure_logging
+from services.logs import command_settings
 from services.settings import Settings
 
 admin = typer.Typer(help="Credentials and keys.")
-
-
-def _settings(service: str) -> Settings:
-    settings = Settings()
-    configure_logging(service, settings.log_level, settings.logs_dir / f"{service}.log")
-    return settings
 
 
 @admin.command("token")
@@ -59,7 +53,7 @@ def revoke_token(
     reason: Annotated[str, typer.Option(help="Why it is revoked (no personal data).")],
 ) -> None:
     """Revoke a credential before it expires; every service refuses it within seconds."""
-    settings = _settings("admin")
+    settings = command_settings("admin")
     jti = token_id(token_or_id) if token_or_id.count(".") == 2 else token_or_id
     RevocationList(bootstrap.database(settings).engine()).revoke(jti, reason)
     typer.echo(f"revoked {jti}")

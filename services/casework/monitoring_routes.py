@@ -5,7 +5,6 @@ answers through the gate (Resource.WORKLIST), recording the analyst who took the
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -15,7 +14,7 @@ from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from radar.safety import add_months, default_check_dates
-from services.casework.service import RadarRooms, staff
+from services.casework.service import Casework, staff
 from services.casework.views import (
     AlertStep,
     CheckAssessment,
@@ -37,7 +36,7 @@ Purpose = Annotated[str | None, Query(max_length=64, description="Registered pur
 MONITORING_MONTHS = 12
 
 
-def monitoring_router(rooms: RadarRooms, person: Any) -> APIRouter:
+def monitoring_router(casework: Casework, person: Any) -> APIRouter:
     """The region's monitoring overview."""
     router = APIRouter(tags=["monitoring"], responses=QUERY_ERRORS)
 
@@ -54,26 +53,15 @@ def monitoring_router(rooms: RadarRooms, person: Any) -> APIRouter:
         )
 
         def read(_decision: Decision) -> Answer:
-            plans = rooms.monitoring.region_plans(region)
-            today = rooms.now().date()
-            for plan in plans:
-                for check in plan["checks"]:
-                    check["overdue"] = not check["assessed"] and _before(check, today)
-            body = MonitoringView(
-                region=region,
-                purpose=purpose or "",
-                plans=plans,
-                outcomes=rooms.monitoring.outcomes(region),
-            )
-            return Answer(body, ["safety_conditions", "monitoring_outcome"], len(plans))
+            return casework.monitoring_answer(region, purpose)
 
-        result: MonitoringView = rooms.gate.answer(request_, endpoint(request), read)
+        result: MonitoringView = casework.gate.answer(request_, endpoint(request), read)
         return result
 
     return router
 
 
-def monitoring_steps_router(rooms: RadarRooms, person: Any) -> APIRouter:
+def monitoring_steps_router(casework: Casework, person: Any) -> APIRouter:
     """The analysts' monitoring steps; a step the domain refuses (conditions already
     monitored, a check already assessed) is logged as a deny and answered 409 or 422."""
     router = APIRouter(tags=["monitoring"], responses={**QUERY_ERRORS, **STEP_ERRORS})
@@ -84,7 +72,7 @@ def monitoring_steps_router(rooms: RadarRooms, person: Any) -> APIRouter:
             resource=Resource.WORKLIST,
             purpose=body.purpose,
             subject=household,
-            subject_region=rooms.worklist.household_region(household),
+            subject_region=casework.worklist.household_region(household),
             justification=body.justification,
         )
 
@@ -100,16 +88,16 @@ def monitoring_steps_router(rooms: RadarRooms, person: Any) -> APIRouter:
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> ConditionsView:
         """Record the safety conditions agreed with a household and how they are monitored."""
-        starts_on = body.starts_on or rooms.now().date()
+        starts_on = body.starts_on or casework.now().date()
         ends_on = body.ends_on or add_months(starts_on, MONITORING_MONTHS)
         check_dates = body.check_dates or default_check_dates(starts_on)
         excluded = [str(t) for t in body.excluded_signal_types]
 
         def step() -> ConditionsView:
-            plan_id = rooms.ledger.record_conditions(
+            plan_id = casework.ledger.record_conditions(
                 household, staff(actor), body.conditions, excluded, starts_on, ends_on, check_dates
             )
-            case = rooms.ledger.case(household)
+            case = casework.ledger.case(household)
             assert case is not None
             plan = case.plans[plan_id]
             return ConditionsView(
@@ -121,7 +109,7 @@ def monitoring_steps_router(rooms: RadarRooms, person: Any) -> APIRouter:
                 excluded_signal_types=plan.excluded_signal_types,
             )
 
-        view: ConditionsView = rooms.perform(
+        view: ConditionsView = casework.perform(
             access(actor, household, body), endpoint(request), ["safety_conditions"], step
         )
         return view
@@ -140,12 +128,12 @@ def monitoring_steps_router(rooms: RadarRooms, person: Any) -> APIRouter:
         """Record the assessment of a check date: were the conditions kept?"""
 
         def step() -> MonitoringStepView:
-            rooms.ledger.assess_check(
+            casework.ledger.assess_check(
                 household, plan_id, body.check_date, staff(actor), body.conditions_kept, body.note
             )
             return MonitoringStepView(household=household, plan_id=plan_id, recorded="assessed")
 
-        view: MonitoringStepView = rooms.perform(
+        view: MonitoringStepView = casework.perform(
             access(actor, household, body), endpoint(request), ["check_assessment"], step
         )
         return view
@@ -164,12 +152,12 @@ def monitoring_steps_router(rooms: RadarRooms, person: Any) -> APIRouter:
         """End monitoring, recording whether the conditions led to safety."""
 
         def step() -> MonitoringStepView:
-            rooms.ledger.close_monitoring(
+            casework.ledger.close_monitoring(
                 household, plan_id, staff(actor), body.safety_achieved, body.note
             )
             return MonitoringStepView(household=household, plan_id=plan_id, recorded="closed")
 
-        view: MonitoringStepView = rooms.perform(
+        view: MonitoringStepView = casework.perform(
             access(actor, household, body), endpoint(request), ["monitoring_outcome"], step
         )
         return view
@@ -185,12 +173,12 @@ def monitoring_steps_router(rooms: RadarRooms, person: Any) -> APIRouter:
         its open alerts and its history follow."""
 
         def step() -> MonitoringStepView:
-            region = rooms.ledger.record_move(
+            region = casework.ledger.record_move(
                 household, body.municipality, body.moved_on, staff(actor)
             )
             return MonitoringStepView(household=household, region=region, recorded="moved")
 
-        view: MonitoringStepView = rooms.perform(
+        view: MonitoringStepView = casework.perform(
             access(actor, household, body), endpoint(request), ["household_region"], step
         )
         return view
@@ -211,19 +199,14 @@ def monitoring_steps_router(rooms: RadarRooms, person: Any) -> APIRouter:
         about them at other households after that no longer show in this one's timeline."""
 
         def step() -> MonitoringStepView:
-            rooms.ledger.record_departure(
-                household, member, body.left_on, staff(actor), rooms.now()
+            casework.ledger.record_departure(
+                household, member, body.left_on, staff(actor), casework.now()
             )
             return MonitoringStepView(household=household, person=member, recorded="left")
 
-        view: MonitoringStepView = rooms.perform(
+        view: MonitoringStepView = casework.perform(
             access(actor, household, body), endpoint(request), ["member_departure"], step
         )
         return view
 
     return router
-
-
-def _before(check: dict[str, Any], today: date) -> bool:
-    check_date: date = check["check_date"]
-    return check_date < today

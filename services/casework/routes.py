@@ -19,12 +19,8 @@ from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from radar.alerts import StaffRef
 from radar.regions import registry
-from radar.risk import ZERO
-from radar.worklist import ranked
-from services.casework.disclosure import alert_view, contribution_views, signal_fields
 from services.casework.monitoring_routes import monitoring_router, monitoring_steps_router
-from services.casework.service import RadarRooms, staff
-from services.casework.store import contribution
+from services.casework.service import Casework, staff
 from services.casework.views import (
     AlertStep,
     AlertStepView,
@@ -41,17 +37,17 @@ Purpose = Annotated[str | None, Query(max_length=64, description="Registered pur
 AlertId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="Alert id")]
 
 
-def worklist_routers(rooms: RadarRooms, person: Callable[..., Analyst]) -> list[APIRouter]:
+def worklist_routers(casework: Casework, person: Callable[..., Analyst]) -> list[APIRouter]:
     """Routers for analysts' worklists and monitoring, served by the query API behind the gate;
     `person` is the analysts' authentication dependency."""
     registry()  # a broken region registry stops the service at start, not at the first move
     router = APIRouter(tags=["worklist"], responses=QUERY_ERRORS)
-    _worklist_routes(router, rooms, person)
-    _alert_routes(router, rooms, person)
-    return [router, monitoring_router(rooms, person), monitoring_steps_router(rooms, person)]
+    _worklist_routes(router, casework, person)
+    _alert_routes(router, casework, person)
+    return [router, monitoring_router(casework, person), monitoring_steps_router(casework, person)]
 
 
-def _worklist_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
+def _worklist_routes(router: APIRouter, casework: Casework, person: Any) -> None:
     @router.get("/v1/worklist", response_model=WorklistView, response_model_exclude_none=True)
     def worklist(
         request: Request,
@@ -65,20 +61,9 @@ def _worklist_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
         )
 
         def read(decision: Decision) -> Answer:
-            assert decision.obligations is not None
-            now, model = rooms.now(), rooms.model()
-            entries = ranked(rooms.worklist.open_alerts(region), now, model.urgency)
-            views = [alert_view(e, decision.obligations, now, model) for e in entries]
-            body = WorklistView(
-                region=region,
-                purpose=purpose or "",
-                generated_at=now,
-                model_version=model.version,
-                alerts=views,
-            )
-            return Answer(body, ["alerts", *signal_fields(decision.obligations)], len(views))
+            return casework.worklist_answer(decision, region, purpose)
 
-        result: WorklistView = rooms.gate.answer(access, endpoint(request), read)
+        result: WorklistView = casework.gate.answer(access, endpoint(request), read)
         return result
 
     @router.get(
@@ -100,52 +85,18 @@ def _worklist_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
             resource=Resource.WORKLIST,
             purpose=purpose,
             subject=household,
-            subject_region=rooms.worklist.household_region(household),
+            subject_region=casework.worklist.household_region(household),
             justification=justification,
         )
 
         def read(decision: Decision) -> Answer:
-            assert decision.obligations is not None
-            found = rooms.worklist.household_score(household) or {}
-            now = rooms.now()
-            recorded_at = found.get("as_of")
-            contributions = [contribution(c) for c in found.get("contributions") or ()]
-            decayed = [c.at(max(now, recorded_at)) for c in contributions] if recorded_at else []
-            fields = signal_fields(decision.obligations)
-            body = HouseholdRiskView(
-                household=household,
-                purpose=purpose or "",
-                region=found.get("region"),
-                score_now=str(sum((c.points for c in decayed), ZERO)),
-                score_recorded=found.get("score") or str(ZERO),
-                recorded_at=recorded_at,
-                model_version=found.get("model_version"),
-                children_present=bool(found.get("children_present")),
-                child_scores=(
-                    found.get("child_scores") if "persons" in decision.obligations.fields else None
-                ),
-                explanation=contribution_views(decayed, decision.obligations),
-                alerts=[_alert_summary(a) for a in rooms.worklist.household_alerts(household)],
-            )
-            return Answer(body, ["score", *fields], len(decayed))
+            return casework.household_risk_answer(decision, household, purpose)
 
-        risk: HouseholdRiskView = rooms.gate.answer(access, endpoint(request), read)
+        risk: HouseholdRiskView = casework.gate.answer(access, endpoint(request), read)
         return risk
 
 
-def _alert_summary(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "alert_id": row["alert_id"],
-        "kind": row["kind"],
-        "status": row["status"],
-        "region": row["region"],
-        "raised_at": row["raised_at"],
-        "score_at_raise": row["score_at_raise"],
-        "steps": row["steps"],
-    }
-
-
-def _alert_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
+def _alert_routes(router: APIRouter, casework: Casework, person: Any) -> None:
     def step_on(
         request: Request,
         alert: str,
@@ -154,7 +105,7 @@ def _alert_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
         status: str,
         perform: Callable[[str, StaffRef], None],
     ) -> AlertStepView:
-        found = rooms.worklist.alert(alert)
+        found = casework.worklist.alert(alert)
         if found is None:  # an id no alert has: decided and logged without a household
             unknown = AccessRequest(
                 actor=actor,
@@ -162,7 +113,7 @@ def _alert_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
                 purpose=body.purpose,
                 subject_region=str(actor.region),
             )
-            rooms.refuse(
+            casework.refuse(
                 unknown, endpoint(request), Refusal(RefusalKind.NOT_FOUND, "no such alert")
             )
         access = AccessRequest(
@@ -181,7 +132,7 @@ def _alert_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
                 alert_id=alert, household=found["household"], status=status, by=by.record()
             )
 
-        view: AlertStepView = rooms.perform(access, endpoint(request), ["alert_status"], step)
+        view: AlertStepView = casework.perform(access, endpoint(request), ["alert_status"], step)
         return view
 
     @router.post(
@@ -200,7 +151,7 @@ def _alert_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
             body,
             actor,
             "acknowledged",
-            lambda household, by: rooms.ledger.acknowledge_alert(household, alert, by),
+            lambda household, by: casework.ledger.acknowledge_alert(household, alert, by),
         )
 
     @router.post("/v1/alerts/{alert}/triage", response_model=AlertStepView, responses=STEP_ERRORS)
@@ -217,7 +168,7 @@ def _alert_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
             body,
             actor,
             "triaged",
-            lambda household, by: rooms.ledger.triage_alert(
+            lambda household, by: casework.ledger.triage_alert(
                 household, alert, by, body.outcome, body.reason
             ),
         )
@@ -236,5 +187,5 @@ def _alert_routes(router: APIRouter, rooms: RadarRooms, person: Any) -> None:
             body,
             actor,
             "closed",
-            lambda household, by: rooms.ledger.close_alert(household, alert, by, body.reason),
+            lambda household, by: casework.ledger.close_alert(household, alert, by, body.reason),
         )

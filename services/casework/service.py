@@ -1,10 +1,11 @@
-"""What the radar's query routes share: the stores they read, the ledger they write through,
-and the one way a step is performed under the gate."""
+"""The casework use cases: a region's worklist, a household's risk, the monitoring of safety
+conditions, and the analysts' steps (alerts, conditions, moves, departures), each performed
+under the gate; the stores they read and the ledger they write through."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NoReturn
 
 from privacy.actors import Analyst
@@ -13,16 +14,20 @@ from radar.alerts import AlertStateError, StaffRef
 from radar.free_text import FreeTextError
 from radar.household import MembershipError
 from radar.regions import UnknownMunicipalityError
+from radar.risk import ZERO
 from radar.risk_model import RiskModel, default_model
 from radar.safety import MonitoringStateError, SafetyPlanError
+from radar.worklist import ranked
+from services.casework.disclosure import alert_view, contribution_views, signal_fields
 from services.casework.monitoring_store import SafetyStore
-from services.casework.store import WorklistStore
+from services.casework.store import WorklistStore, contribution
+from services.casework.views import HouseholdRiskView, MonitoringView, WorklistView
 from services.errors import FieldError, Refusal, RefusalKind, invalid
 from services.gate import Answer, QueryGate
 from services.ledger.application import SignalLedger, UnknownHouseholdError
 
 
-class RadarRooms:
+class Casework:
     """What the radar routes read and write; `ledger` gives the event store, opened by the
     composition root at the first step."""
 
@@ -81,6 +86,65 @@ class RadarRooms:
         self.gate.answer(request, endpoint, read)
         raise refusal  # not reached: the gate raises a deny, or read raises the refusal
 
+    def worklist_answer(self, decision: Decision, region: str, purpose: str | None) -> Answer:
+        """The open alerts of the region, most urgent first, as the decision may see them."""
+        assert decision.obligations is not None
+        now, model = self.now(), self.model()
+        entries = ranked(self.worklist.open_alerts(region), now, model.urgency)
+        views = [alert_view(e, decision.obligations, now, model) for e in entries]
+        body = WorklistView(
+            region=region,
+            purpose=purpose or "",
+            generated_at=now,
+            model_version=model.version,
+            alerts=views,
+        )
+        return Answer(body, ["alerts", *signal_fields(decision.obligations)], len(views))
+
+    def household_risk_answer(
+        self, decision: Decision, household: str, purpose: str | None
+    ) -> Answer:
+        """A household's score now, the signals behind it and its alerts (a household the
+        radar has no signals about scores zero)."""
+        assert decision.obligations is not None
+        found = self.worklist.household_score(household) or {}
+        now = self.now()
+        recorded_at = found.get("as_of")
+        contributions = [contribution(c) for c in found.get("contributions") or ()]
+        decayed = [c.at(max(now, recorded_at)) for c in contributions] if recorded_at else []
+        fields = signal_fields(decision.obligations)
+        body = HouseholdRiskView(
+            household=household,
+            purpose=purpose or "",
+            region=found.get("region"),
+            score_now=str(sum((c.points for c in decayed), ZERO)),
+            score_recorded=found.get("score") or str(ZERO),
+            recorded_at=recorded_at,
+            model_version=found.get("model_version"),
+            children_present=bool(found.get("children_present")),
+            child_scores=(
+                found.get("child_scores") if "persons" in decision.obligations.fields else None
+            ),
+            explanation=contribution_views(decayed, decision.obligations),
+            alerts=[_alert_summary(a) for a in self.worklist.household_alerts(household)],
+        )
+        return Answer(body, ["score", *fields], len(decayed))
+
+    def monitoring_answer(self, region: str, purpose: str | None) -> Answer:
+        """The region's safety conditions under monitoring, and how monitoring ended."""
+        plans = self.monitoring.region_plans(region)
+        today = self.now().date()
+        for plan in plans:
+            for check in plan["checks"]:
+                check["overdue"] = not check["assessed"] and _before(check, today)
+        body = MonitoringView(
+            region=region,
+            purpose=purpose or "",
+            plans=plans,
+            outcomes=self.monitoring.outcomes(region),
+        )
+        return Answer(body, ["safety_conditions", "monitoring_outcome"], len(plans))
+
 
 def _errors(error: Exception) -> tuple[FieldError, ...]:
     field = "municipality" if isinstance(error, UnknownMunicipalityError) else "body"
@@ -91,3 +155,20 @@ def _errors(error: Exception) -> tuple[FieldError, ...]:
 
 def staff(actor: Analyst) -> StaffRef:
     return StaffRef(actor.subject, actor.organisation, str(actor.role), str(actor.region))
+
+
+def _alert_summary(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "alert_id": row["alert_id"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "region": row["region"],
+        "raised_at": row["raised_at"],
+        "score_at_raise": row["score_at_raise"],
+        "steps": row["steps"],
+    }
+
+
+def _before(check: dict[str, Any], today: date) -> bool:
+    check_date: date = check["check_date"]
+    return check_date < today

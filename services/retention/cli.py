@@ -13,7 +13,7 @@ from services import bootstrap
 from services.casework.monitoring_store import SafetyStore
 from services.casework.store import WorklistStore
 from services.ledger.store import open_ledger
-from services.logs import configure_logging
+from services.logs import command_settings
 from services.retention.service import EnforcementReport, enforce
 from services.settings import Settings
 from services.signals.store import ReceiptBook
@@ -41,8 +41,7 @@ def enforce_command(
 ) -> None:
     """Erase every household whose retention period has ended: projections and vault purged,
     its keys destroyed, the enforcement recorded with counts only."""
-    settings = Settings()
-    configure_logging("retention", settings.log_level, settings.logs_dir / "retention.log")
+    settings = command_settings("retention")
     while True:
         report = enforce_once(settings, dry_run)
         expired = ", ".join(f"{k} {n}" for k, n in sorted(report.expired.items())) or "none"

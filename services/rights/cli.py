@@ -1,9 +1,14 @@
-"""`radar inzage`: the privacy officer, on the radar host, produces a data subject's export
-(AVG art. 15). Run where the vault's key-encryption key and the pseudonym keys are; the BSN
-goes into the export and never into a log line or the access log."""
+"""The data subject's and the recipients' commands, run by the privacy officer on the radar host
+(where the vault's key-encryption key and the pseudonym keys are):
+
+- `radar inzage`: a data subject's export (AVG art. 15); the BSN goes into the export and
+  never into a log line or the access log.
+- `radar export signals`: a pseudonymised extract for an external recipient.
+"""
 
 from __future__ import annotations
 
+import getpass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -11,9 +16,10 @@ from typing import Annotated
 import structlog
 import typer
 
-from privacy.storage.access_log import AccessLog
+from privacy.storage.access_log import AccessLog, LogEntry
 from services import bootstrap
-from services.logs import configure_logging
+from services.logs import command_settings
+from services.rights.extracts import ExportError, ExtractSources, Window, export_signals
 from services.rights.service import HTML_NAME, JSON_NAME, InzageError, InzageSources, check, produce
 from services.settings import Settings
 from services.timelines.store import TimelineStore
@@ -34,8 +40,7 @@ def inzage(
     except InzageError as error:
         typer.echo(f"error: {error}; nothing was written", err=True)
         raise typer.Exit(2) from None
-    settings = Settings()
-    configure_logging("inzage", settings.log_level, settings.logs_dir / "inzage.log")
+    settings = command_settings("inzage")
     export = produce(_sources(settings), bsn, reason, out, datetime.now(UTC))
     counts = {
         "signals": len(export.document["signals"]),
@@ -54,3 +59,53 @@ def _sources(settings: Settings) -> InzageSources:
         access_log, timelines = AccessLog(engine), TimelineStore(engine)
     pseudonymiser = bootstrap.pseudonyms(settings).pseudonymiser()
     return InzageSources(bootstrap.identity_vault(settings), pseudonymiser, timelines, access_log)
+
+
+export_cli = typer.Typer(help="Pseudonymised extracts for external recipients (recipients.toml).")
+
+
+def export_for(
+    settings: Settings, recipient_id: str, window: Window, out: Path, operator: str
+) -> LogEntry:
+    """The export of `export_signals` on the radar the settings name."""
+    if not settings.pseudonym_keyring_path.exists():
+        # A fresh keyring would silently give pseudonyms unrelated to the recipient's earlier ones.
+        raise ExportError(f"no pseudonym keyring at {settings.pseudonym_keyring_path}")
+    keys = bootstrap.pseudonyms(settings).pseudonymiser()
+    db = bootstrap.database(settings)
+    engine = db.engine()
+    try:
+        with db.schema_lock():
+            sources = ExtractSources(
+                settings.recipient_register,
+                TimelineStore(engine),
+                AccessLog(engine),
+                keys.for_recipient,
+            )
+        return export_signals(sources, recipient_id, window, out, operator)
+    finally:
+        engine.dispose()
+
+
+DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")]
+
+
+@export_cli.command("signals")
+def signals_command(
+    recipient: Annotated[str, typer.Option(help="The recipient's id in recipients.toml.")],
+    out: Annotated[Path, typer.Option(help="The JSON Lines file to create (owner-only).")],
+    since: DateOption = None,
+    until: DateOption = None,
+) -> None:
+    """Export the signals that occurred between --since and --until (both days included) to a
+    recipient, with only its fields and its own pseudonyms."""
+    window = Window(*(None if day is None else day.date() for day in (since, until)))
+    try:
+        entry = export_for(Settings(), recipient, window, out, getpass.getuser())
+    except ExportError as error:
+        typer.echo(f"export refused: {error}", err=True)
+        raise typer.Exit(2) from error
+    typer.echo(
+        f"exported {entry.payload['records']} records to {out} "
+        f"(access log entry {entry.seq}, sha256 {entry.payload['sha256'][:16]})"
+    )

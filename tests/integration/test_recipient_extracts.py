@@ -24,7 +24,8 @@ from services.audit.compliance import check_access
 from services.audit.report import access_html
 from services.cli import app
 from services.database import Database
-from services.rights.export_cli import ExportError, Window, export_signals
+from services.rights.cli import export_for
+from services.rights.extracts import ExportError, Window
 from services.settings import Settings
 from services.timelines.store import TimelineStore
 from tests.support.recipients import (
@@ -44,7 +45,7 @@ def test_two_recipients_extracts_cannot_be_joined(tmp_path: Path, database: Data
     _store(engine, signals)
     files = {r: tmp_path / f"{r}.jsonl" for r in (RESEARCH, INSPECTION)}
     for recipient, out in files.items():
-        export_signals(settings, recipient, Window(), out, "fg-1")
+        export_for(settings, recipient, Window(), out, "fg-1")
         assert stat.S_IMODE(out.stat().st_mode) == 0o600
     texts = {r: out.read_text(encoding="utf-8") for r, out in files.items()}
     records = {r: [orjson.loads(line) for line in text.splitlines()] for r, text in texts.items()}
@@ -103,7 +104,7 @@ def test_export_covers_the_window_in_dutch_days(tmp_path: Path, database: Databa
     ]
     _store(engine, [moved_to(s, m) for s, m in zip(police, moments, strict=True)])
     out = tmp_path / "march.jsonl"
-    entry = export_signals(
+    entry = export_for(
         settings, INSPECTION, Window(date(2026, 3, 1), date(2026, 3, 31)), out, "fg-1"
     )
     months = [orjson.loads(line)["occurred_month"] for line in out.read_text().splitlines()]
@@ -147,7 +148,7 @@ def test_refused_export_writes_and_logs_nothing(
     if problem == "since after until":
         window = Window(date(2026, 3, 2), date(2026, 3, 1))
     with pytest.raises(ExportError):
-        export_signals(settings, RESEARCH, window, out, "fg-1")  # min_records = 2
+        export_for(settings, RESEARCH, window, out, "fg-1")  # min_records = 2
     assert out.read_text() == "earlier extract\n" if problem == "file exists" else not out.exists()
     assert not _exports(engine)
     engine.dispose()
@@ -157,7 +158,7 @@ def test_export_needs_the_radars_keyring(tmp_path: Path, sqlite_database: Databa
     """A new key would give pseudonyms unrelated to the recipient's earlier extracts."""
     settings = _settings(tmp_path, sqlite_database)
     with pytest.raises(ExportError, match="no pseudonym keyring"):
-        export_signals(settings, INSPECTION, Window(), tmp_path / "out.jsonl", "fg-1")
+        export_for(settings, INSPECTION, Window(), tmp_path / "out.jsonl", "fg-1")
     assert not settings.pseudonym_keyring_path.exists()
 
 

@@ -1,0 +1,58 @@
+"""`radar ingest` serves the ingest API; `radar publish` sends a file of signals through the
+publisher SDK, as an organisation would."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+import uvicorn
+
+from publisher_sdk.client import PublisherClient
+from services import bootstrap
+from services.logs import command_settings
+
+
+def ingest() -> None:
+    """Serve the ingest API."""
+    settings = command_settings("ingest")
+    bootstrap.ensure_signals_topic(settings)
+    uvicorn.run(
+        bootstrap.ingest_app(settings),
+        host=settings.host,
+        port=settings.ingest_port,
+        log_config=None,
+    )
+
+
+def publish(
+    signals_file: Annotated[Path, typer.Argument(help="JSON lines, one signal per line.")],
+    url: Annotated[str, typer.Option(help="The ingest API.")] = "http://127.0.0.1:8081",
+    token_file: Annotated[Path, typer.Option(help="File holding the publisher's token.")] = Path(
+        "publisher.token"
+    ),
+    batch_size: Annotated[int, typer.Option(min=1, max=1000)] = 500,
+    plain_identifiers: Annotated[
+        bool,
+        typer.Option(help="Send BSNs and addresses in clear (development radars only)."),
+    ] = False,
+) -> None:
+    """Publish signals with retries, identifiers sealed to the radar's key; print one line per
+    signal that was not delivered."""
+    token = token_file.read_text(encoding="utf-8").strip()
+    lines = signals_file.read_text(encoding="utf-8").splitlines()
+    signals = [orjson.loads(line) for line in lines if line.strip()]
+    with PublisherClient(
+        url, token, batch_size=batch_size, seal_identifiers=not plain_identifiers
+    ) as client:
+        results = client.publish(signals)
+    counts = Counter(result.status for result in results)
+    for result in results:
+        if not result.delivered:
+            typer.echo(orjson.dumps(asdict(result)).decode())
+    typer.echo(", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
+    raise typer.Exit(0 if all(r.delivered for r in results) else 1)
