@@ -1,5 +1,6 @@
 # Signal radar. `make run` starts the whole system on embedded defaults (local Kafka + SQLite);
-# `make test` installs what the tests need, starts Kafka and PostgreSQL, lints and tests.
+# `make test` installs what the tests need, starts Kafka and PostgreSQL, lints and tests;
+# `make test-unit` runs only the fast tests that need none of them.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -11,7 +12,7 @@ BENCH_SCALE ?= small
 export RADAR_TEST_POSTGRES_URL ?= postgresql://radar:radar@127.0.0.1:54329/radar
 export RADAR_KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
 
-.PHONY: install run test chaos lint format kafka-up kafka-down pg-up pg-down contracts clean bench
+.PHONY: install run test test-unit chaos lint format kafka-up kafka-down pg-up pg-down contracts clean bench
 
 install: $(STAMP)
 
@@ -52,6 +53,10 @@ contracts: install
 
 test: install pg-up kafka-up lint
 	$(BIN)/python -m pytest -m "not chaos" $(PYTEST_ARGS)
+
+# The fast tests of pure code (tests/unit): no broker, no database, no process; seconds.
+test-unit: install
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 # Fault injection, load and hostile input (issue 8); prints a report of each fault and check.
 chaos: install pg-up kafka-up

@@ -14,7 +14,6 @@ from eventsourcing.persistence import Tracking
 
 from bench.infra import (
     BASELINE_REPEATS,
-    KAFKA_BOOTSTRAP,
     BenchUnavailableError,
     Record,
     end_offsets,
@@ -30,6 +29,7 @@ from services.ledger.application import BatchOutcome, SignalBatch, SignalLedger
 from services.ledger.consumer import Aggregator, tracking_name
 from services.ledger.store import open_ledger
 from services.settings import Settings
+from testkit.services import KAFKA_BOOTSTRAP
 
 JOIN_TIMEOUT_SECONDS = 60.0
 CATCH_UP_TIMEOUT_SECONDS = 1800.0

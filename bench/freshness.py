@@ -18,16 +18,15 @@ import httpx
 from bench.data import Submission
 from bench.infra import (
     BenchUnavailableError,
-    Process,
     fresh_topic,
     percentile,
-    running,
     settings_for,
     sqlite_database,
 )
 from bench.ingest import _tokens
 from bench.report import Row
 from contracts.vocabulary import Sector
+from testkit.processes import RadarProcess, running_radar
 
 WATCH_INTERVAL_SECONDS = 0.02
 SENDERS = 8
@@ -72,11 +71,9 @@ def measure(
     with fresh_topic() as topic, sqlite_database(directory / "db") as db:
         settings = settings_for(directory, db, topic)
         tokens = _tokens(settings.keys_dir)
-        ingest = Process.radar("ingest", settings)
-        processes = [Process.radar(c, settings) for c in ("aggregator", "projector")]
-        with running(ingest, *processes):
-            url = f"http://{settings.host}:{settings.ingest_port}"
-            ingest.wait_ready(url)
+        with running_radar(settings, "ingest", "aggregator", "projector") as radar:
+            url = radar.ingest_url
+            processes = [radar.processes[c] for c in ("aggregator", "projector")]
             watcher = _start_watcher(db.sqlite_path(), processes)
             try:
                 acked = _offer(url, tokens, warm_up, rate, batch)
@@ -111,7 +108,7 @@ def measure(
     )
 
 
-def _start_watcher(database: Path, processes: Sequence[Process]) -> Watcher:
+def _start_watcher(database: Path, processes: Sequence[RadarProcess]) -> Watcher:
     deadline = time.monotonic() + 60
     while not _has_timeline_table(database):  # the projector creates it on start
         if time.monotonic() > deadline or not all(p.alive() for p in processes):
@@ -183,7 +180,7 @@ def _offer(
     return acked
 
 
-def _drain(watcher: Watcher, acked: dict[str, float], processes: Sequence[Process]) -> None:
+def _drain(watcher: Watcher, acked: dict[str, float], processes: Sequence[RadarProcess]) -> None:
     deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
     while any(event_id not in watcher.seen for event_id in acked):
         if time.monotonic() > deadline or not all(p.alive() for p in processes):

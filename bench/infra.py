@@ -1,24 +1,21 @@
 """What every stage needs: the real broker and database server, fresh topics and databases,
-radar processes on free ports, and a few measurements (RSS, percentiles)."""
+settings for radar processes on free ports (run by testkit, as the tests run them), and a few
+measurements (RSS, percentiles)."""
 
 from __future__ import annotations
 
 import math
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -26,13 +23,11 @@ from sqlalchemy.engine import make_url
 
 from services.database import Database
 from services.settings import Settings
+from testkit.processes import free_port
+from testkit.services import KAFKA_BOOTSTRAP
+from testkit.services import POSTGRES_URL as TEST_POSTGRES_URL
 
-REPO = Path(__file__).resolve().parent.parent
-KAFKA_BOOTSTRAP = os.environ.get("RADAR_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-POSTGRES_URL = os.environ.get(
-    "RADAR_BENCH_POSTGRES_URL",
-    os.environ.get("RADAR_TEST_POSTGRES_URL", "postgresql://radar:radar@127.0.0.1:54329/radar"),
-)
+POSTGRES_URL = os.environ.get("RADAR_BENCH_POSTGRES_URL", TEST_POSTGRES_URL)
 PARTITIONS = 6
 BASELINE_REPEATS = 3  # baselines are short: take the median of three
 Record = tuple[bytes, bytes]  # (key, value) as the ingest service writes them
@@ -180,12 +175,6 @@ def workspace() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def settings_for(directory: Path, db: Database, topic: str) -> Settings:
     """Settings for the radar processes of one stage: own data dir, database, topic, ports."""
     return Settings(
@@ -197,98 +186,6 @@ def settings_for(directory: Path, db: Database, topic: str) -> Settings:
         ingest_port=free_port(),
         query_port=free_port(),
     )
-
-
-def environment(settings: Settings, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        RADAR_DATA_DIR=str(settings.data_dir),
-        RADAR_DATABASE_URL=settings.resolved_database_url,
-        RADAR_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
-        RADAR_SIGNALS_TOPIC=settings.signals_topic,
-        RADAR_CONSUMER_GROUP=settings.consumer_group,
-        RADAR_INGEST_PORT=str(settings.ingest_port),
-        RADAR_QUERY_PORT=str(settings.query_port),
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(extra)
-    return env
-
-
-@dataclass
-class Process:
-    """One process run for a stage (`python -m <module> <args>`); output to a file."""
-
-    name: str
-    argv: list[str]
-    settings: Settings
-    extra_env: dict[str, str] = field(default_factory=dict)
-    popen: subprocess.Popen[bytes] | None = None
-
-    @classmethod
-    def radar(cls, command: str, settings: Settings) -> Process:
-        return cls(command, ["-m", "services.cli", command], settings)
-
-    @property
-    def output_path(self) -> Path:
-        return self.settings.data_dir / f"{self.name}.out"
-
-    @property
-    def pid(self) -> int:
-        assert self.popen is not None
-        return self.popen.pid
-
-    def start(self) -> Process:
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with self.output_path.open("ab") as output:
-            self.popen = subprocess.Popen(
-                [sys.executable, *self.argv],
-                cwd=REPO,
-                env=environment(self.settings, **self.extra_env),
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        return self
-
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def stop(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-
-    def tail(self) -> str:
-        try:
-            return self.output_path.read_text(errors="replace")[-2000:]
-        except OSError:
-            return ""
-
-    def wait_ready(self, url: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.alive():
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise BenchUnavailableError(f"{self.name} did not become ready:\n{self.tail()}")
-
-
-@contextmanager
-def running(*processes: Process) -> Iterator[None]:
-    try:
-        for process in processes:
-            process.start()
-        yield
-    finally:
-        for process in reversed(processes):
-            process.stop()
 
 
 def rss_kib(pid: int) -> int:

@@ -18,7 +18,6 @@ from bench.data import ORGANISATIONS, Recorder, Submission, publisher
 from bench.infra import (
     BASELINE_REPEATS,
     BenchUnavailableError,
-    Process,
     Record,
     fresh_topic,
     kafka_crc32c,
@@ -31,6 +30,7 @@ from bench.infra import (
 from bench.report import Row, throughput_row
 from contracts.vocabulary import Sector
 from privacy.credentials import Audience, TokenAuthority
+from testkit.processes import RadarProcess, wait_until_ready
 
 WARM_UP_SIGNALS = 200
 
@@ -48,10 +48,10 @@ def measure(
     with fresh_topic() as topic, sqlite_database(directory / "db") as db:
         settings = settings_for(directory, db, topic)
         tokens = _tokens(settings.keys_dir)  # keys exist before the process loads them
-        process = Process.radar("ingest", settings).start()
+        process = RadarProcess("ingest", settings).start()
         try:
             url = f"http://{settings.host}:{settings.ingest_port}"
-            process.wait_ready(url)
+            wait_until_ready(url, process)
             _post_all(url, tokens, _batches(warm_up, batch_size), clients)
             started = time.perf_counter()
             _post_all(url, tokens, _batches(timed, batch_size), clients)

@@ -14,7 +14,6 @@ from pathlib import Path
 from bench.data import Recorder, Submission
 from bench.infra import (
     BenchUnavailableError,
-    Process,
     end_offsets,
     fresh_topic,
     produce,
@@ -25,6 +24,7 @@ from bench.infra import (
 )
 from bench.report import Row
 from services.ledger.consumer import tracking_name
+from testkit.processes import RadarProcess
 
 SAMPLE_INTERVAL_SECONDS = 0.25
 PRODUCE_CHUNK = 10_000
@@ -40,7 +40,7 @@ def measure(
         ends = end_offsets(topic)
         total = sum(ends.values())
         settings = settings_for(directory, db, topic)
-        process = Process.radar("aggregator", settings).start()
+        process = RadarProcess("aggregator", settings).start()
         samples: list[tuple[float, int]] = []  # (progress 0..1, RSS KiB)
         try:
             started = time.perf_counter()

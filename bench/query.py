@@ -14,7 +14,7 @@ import httpx
 from eventsourcing.persistence import Tracking
 
 from bench.data import Recorder, Submission, busy_household
-from bench.infra import BenchUnavailableError, Process, percentile, settings_for, sqlite_database
+from bench.infra import BenchUnavailableError, percentile, settings_for, sqlite_database
 from bench.query_server import STATIC_ROUTE
 from bench.report import Row
 from contracts.regions import VtRegion
@@ -25,6 +25,7 @@ from services.ledger.application import SignalBatch
 from services.ledger.store import open_ledger
 from services.projections.projector import Projector
 from services.timelines.store import TimelineStore
+from testkit.processes import RadarProcess, wait_until_ready
 from testkit.synthetic import PUBLISHING_SECTORS
 
 LOAD_BATCH = 500
@@ -53,12 +54,12 @@ def measure(
             Audience.QUERY,
             timedelta(hours=2),
         )
-        process = Process(
-            "query", ["-m", "bench.query_server"], settings, {"BENCH_STATIC_BODY": str(static_body)}
+        process = RadarProcess(
+            "query", settings, "bench.query_server", {"BENCH_STATIC_BODY": str(static_body)}
         ).start()
         try:
             url = f"http://{settings.host}:{settings.query_port}"
-            process.wait_ready(url)
+            wait_until_ready(url, process)
             timeline_path = f"/v1/households/{household}/timeline?purpose={PURPOSE}"
             headers = {"Authorization": f"Bearer {token}"}
             answer = httpx.get(url + timeline_path, headers=headers, timeout=30)

@@ -1,4 +1,10 @@
-"""Runs radar processes for real (`python -m services.cli ...`) for integration tests."""
+"""Runs radar processes for real (`python -m services.cli <command>`): the one process runner of
+the e2e tests, the chaos suite and the benchmarks.
+
+Each process gets the RADAR_* environment of one `Settings` (its own data dir, database, topic,
+consumer group and ports), writes its output to a file in that data dir, and is waited for on
+`/health/ready`; a process that dies or never gets ready fails with the tail of its output.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +24,13 @@ import httpx
 from services.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
+STOP_TIMEOUT_SECONDS = 20  # a clean shutdown (closing the consumer, the last commit) fits in it
+OUTPUT_TAIL_CHARACTERS = 3000  # enough of a traceback to see where it came from
+COMMAND_TIMEOUT_SECONDS = 120  # a one-shot command (audit replay, a key rotation) on test data
 
 
 def free_port() -> int:
+    """A local port nothing listens on now (for a process about to bind it)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -31,8 +41,8 @@ def checkpoints_topic(settings: Settings) -> str:
     return f"{settings.signals_topic}.checkpoints"
 
 
-def environment(settings: Settings) -> dict[str, str]:
-    """The RADAR_* environment that makes a process use these settings."""
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    """The RADAR_* environment that makes a process use these settings, plus `extra`."""
     env = dict(os.environ)
     env.update(
         RADAR_DATA_DIR=str(settings.data_dir),
@@ -48,28 +58,46 @@ def environment(settings: Settings) -> dict[str, str]:
         RADAR_ALLOW_PLAIN_IDENTIFIERS=str(settings.allow_plain_identifiers).lower(),
         PYTHONUNBUFFERED="1",
     )
+    env.update(extra)
     return env
 
 
 @dataclass
 class RadarProcess:
-    """One running `radar <command>`; its output goes to a file in the data dir."""
+    """One running `radar <command>`; its output goes to a file in the data dir.
+
+    `module` runs `python -m <module>` instead, with the same settings (the bench's query
+    server); `extra_env` adds variables to the RADAR_* environment.
+    """
 
     command: str
     settings: Settings
+    module: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
     def output_path(self) -> Path:
         return self.settings.data_dir / f"{self.command}.out"
 
+    @property
+    def argv(self) -> list[str]:
+        if self.module is not None:
+            return [sys.executable, "-m", self.module]
+        return [sys.executable, "-m", "services.cli", self.command]
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.command} was not started"
+        return self.process.pid
+
     def start(self) -> RadarProcess:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         with self.output_path.open("ab") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "services.cli", self.command],
+                self.argv,
                 cwd=REPO,
-                env=environment(self.settings),
+                env=environment(self.settings, **self.extra_env),
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )
@@ -82,16 +110,40 @@ class RadarProcess:
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
+        """SIGTERM, and SIGKILL if it has not ended within STOP_TIMEOUT_SECONDS."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def tail(self, characters: int = OUTPUT_TAIL_CHARACTERS) -> str:
+        """The end of the process's output, for a failure message ("" if it wrote none)."""
+        try:
+            return self.output_path.read_text(errors="replace")[-characters:]
+        except OSError:
+            return ""
+
+
+def run_radar(
+    settings: Settings, *arguments: str, timeout: float = COMMAND_TIMEOUT_SECONDS
+) -> subprocess.CompletedProcess[str]:
+    """Runs one `radar <arguments>` to its end with these settings; its output captured as text.
+    The caller checks the return code (and says what it expected in the message)."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *arguments],
+        cwd=REPO,
+        env=environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def wait_until_ready(url: str, process: RadarProcess, timeout: float = 60.0) -> None:
@@ -106,8 +158,7 @@ def wait_until_ready(url: str, process: RadarProcess, timeout: float = 60.0) -> 
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    output = process.output_path.read_text(errors="replace")[-3000:]
-    raise AssertionError(f"{process.command} did not become ready:\n{output}")
+    raise AssertionError(f"{process.command} did not become ready:\n{process.tail()}")
 
 
 @dataclass
@@ -137,14 +188,19 @@ class RadarSystem:
         for process in self.processes.values():
             process.stop()
 
+    def restart(self, command: str) -> RadarProcess:
+        """Starts `command` again (after a kill), in the place of the one that ran."""
+        self.processes[command] = RadarProcess(command, self.settings).start()
+        return self.processes[command]
+
 
 @contextmanager
-def running_radar(settings: Settings) -> Iterator[RadarSystem]:
-    """Starts the whole system on free ports and stops it afterwards."""
+def running_radar(settings: Settings, *commands: str) -> Iterator[RadarSystem]:
+    """Starts the whole system (or only `commands`) on free ports and stops it afterwards."""
     ported = settings.model_copy(update={"ingest_port": free_port(), "query_port": free_port()})
     system = RadarSystem(ported)
     try:
-        system.start()
+        system.start(*commands)
         yield system
     finally:
         system.stop()

@@ -1,13 +1,19 @@
-"""Fixtures for the real services: the Kafka broker and PostgreSQL that `make test` starts.
+"""Fixtures for the real services: the Kafka broker and PostgreSQL that `make test` starts, and
+the folder a test lives in as its marker.
 
 A test that needs a service and cannot reach it fails loudly; nothing is skipped or faked.
+
+The folders: `unit/` (pure code: no service fixture, and its conftest refuses connections and
+processes; `make test-unit`), `integration/` (the real broker and databases, in-process), `e2e/`
+(radar processes started by testkit) and `chaos/` (marked by its own conftest). A test outside
+them, or a unit test asking for a service, is a collection error rather than a test that runs
+in the wrong company.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import psycopg
@@ -17,11 +23,75 @@ from sqlalchemy.engine import make_url
 
 from services.database import Database
 from services.settings import Settings
+from testkit.services import KAFKA_BOOTSTRAP, POSTGRES_URL
 
-KAFKA_BOOTSTRAP = os.environ.get("RADAR_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-POSTGRES_URL = os.environ.get(
-    "RADAR_TEST_POSTGRES_URL", "postgresql://radar:radar@127.0.0.1:54329/radar"
+TESTS_DIR = Path(__file__).parent
+KINDS = ("unit", "integration", "e2e")  # each folder's name is its marker
+CHAOS = "chaos"  # tests/chaos/conftest.py marks its own
+SERVICE_FIXTURES = frozenset(
+    {"kafka_admin", "topic", "postgres_server", "database", "sqlite_database", "settings"}
 )
+
+
+def _kind(item: pytest.Item) -> str:
+    relative = Path(str(item.path)).relative_to(TESTS_DIR)
+    return relative.parts[0] if len(relative.parts) > 1 else ""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test `unit`, `integration` or `e2e` by its folder, so `-m unit` and
+    `-m "not chaos"` select by what a test needs; refuses tests that sit anywhere else."""
+    for item in items:
+        kind = _kind(item)
+        if kind == CHAOS:
+            continue
+        if kind not in KINDS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: a test lives in tests/unit, tests/integration, tests/e2e or "
+                "tests/chaos, by what it needs"
+            )
+        if kind == "unit" and (wanted := SERVICE_FIXTURES & set(getattr(item, "fixturenames", ()))):
+            raise pytest.UsageError(
+                f"{item.nodeid}: a unit test uses no service, but asks for "
+                f"{', '.join(sorted(wanted))}; it belongs in tests/integration"
+            )
+        item.add_marker(getattr(pytest.mark, kind))
+
+
+NEVER_SKIPPED = (
+    "skipped ({reason}): a test that cannot have what it needs fails; nothing here is skipped"
+)
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A skip (pytest.skip, skipif, a fixture that skips) is reported as a failure."""
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"{item.nodeid}: " + NEVER_SKIPPED.format(reason=_skip_reason(report))
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """A module that skips itself (pytest.importorskip, allow_module_level) fails to collect."""
+    report = yield
+    if report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"{collector.nodeid}: " + NEVER_SKIPPED.format(
+            reason=_skip_reason(report)
+        )
+    return report
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from typing import Any
 from contracts.vocabulary import Sector
 from privacy.actors import Publisher
 from privacy.credentials import Audience, TokenAuthority
-from publisher_sdk.client import PublisherClient, PublishResult, RetryPolicy
+from publisher_sdk import PublisherClient, PublishResult, RetryPolicy
 from testkit.processes import REPO, free_port
 from testkit.synthetic import SyntheticPopulation, sector_of
 

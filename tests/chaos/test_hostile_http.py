@@ -69,9 +69,14 @@ from services.database import Database
 from services.settings import Settings
 from services.signals.store import ingest_receipts
 from services.timelines.store import TimelineStore
+from testkit.services import KAFKA_BOOTSTRAP
 from testkit.synthetic import SyntheticPopulation
-from tests.conftest import KAFKA_BOOTSTRAP
-from tests.privacy_fixtures import HOME_REGION, HOUSEHOLD, HOUSEHOLD_ELSEWHERE, seed_timelines
+from tests.support.privacy_fixtures import (
+    HOME_REGION,
+    HOUSEHOLD,
+    HOUSEHOLD_ELSEWHERE,
+    seed_timelines,
+)
 
 if TYPE_CHECKING:
     from tests.chaos.conftest import FaultReport

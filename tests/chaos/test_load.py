@@ -18,13 +18,13 @@ from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
 from privacy.storage.access_log import AccessLog, EntryKind
-from publisher_sdk.client import PublisherClient, RetryPolicy
+from publisher_sdk import PublisherClient, RetryPolicy
 from services.database import Database
 from services.settings import Settings
 from testkit.processes import running_radar
 from testkit.synthetic import SyntheticPopulation
 from tests.chaos.scenario import publisher_tokens
-from tests.inspection import (
+from tests.support.inspection import (
     assert_read_models_equal_rebuild,
     every_accepted_recorded_once,
     recorded_signals,

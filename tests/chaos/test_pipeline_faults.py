@@ -17,7 +17,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from services.database import Database
 from services.settings import Settings
-from testkit.processes import REPO, RadarProcess, running_radar
+from testkit.processes import REPO, RadarProcess, running_radar, wait_until_ready
 from testkit.synthetic import sector_of
 from tests.chaos.scenario import (
     PublishingRun,
@@ -25,7 +25,7 @@ from tests.chaos.scenario import (
     publisher_tokens,
     synthetic_stream,
 )
-from tests.inspection import (
+from tests.support.inspection import (
     assert_read_models_equal_rebuild,
     every_accepted_recorded_once,
     recorded_signals,
@@ -58,7 +58,7 @@ def test_twenty_sigkills_of_the_aggregator_lose_and_double_nothing(
         for _ in range(20):
             time.sleep(chaos.uniform(0.5, 2.5))
             radar.processes["aggregator"].kill()
-            radar.processes["aggregator"] = RadarProcess("aggregator", radar.settings).start()
+            radar.restart("aggregator")
         accepted = _delivered_ids(run.wait(timeout=900))
         wait_for(lambda: _recorded_count(database) >= len(accepted), 300, "the backlog")
         wait_for_projection(database)
@@ -144,11 +144,7 @@ def test_database_restart_under_aggregator_and_query_api(
         accepted = _delivered_ids(run.wait(timeout=600))
         wait_for(lambda: _recorded_count(database) >= len(accepted), 180, "the backlog")
         wait_for_projection(database)
-        wait_for(
-            lambda: httpx.get(f"{radar.query_url}/health/ready", timeout=10).status_code == 200,
-            60,
-            "the query API to be ready again",
-        )
+        wait_until_ready(radar.query_url, radar.processes["query"], timeout=60)  # again
         assert all(p.alive() for p in radar.processes.values())
     assert query_ready.status_code == 503 and query_ready.json()["database"] == "down"
     assert ingest_ready.status_code == 503 and ingest_ready.json()["database"] == "down"
@@ -168,9 +164,7 @@ def test_two_aggregators_one_killed_the_other_takes_over(
     signals = synthetic_stream(12_000, seed=11)
     tokens = publisher_tokens(settings.keys_dir)
     with running_radar(settings) as radar:
-        second = RadarProcess("aggregator", radar.settings)
-        second.output_path.parent.mkdir(parents=True, exist_ok=True)
-        radar.processes["aggregator-2"] = second.start()
+        radar.processes["aggregator-2"] = RadarProcess("aggregator", radar.settings).start()
         run = PublishingRun(radar.ingest_url, tokens, signals, workers=2, batch_size=250).start()
         time.sleep(6)
         radar.processes["aggregator"].kill()

@@ -1,0 +1,1 @@
+"""End-to-end tests: radar processes started for real (testkit), driven over HTTP."""

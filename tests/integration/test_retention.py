@@ -1,0 +1,199 @@
+"""Retention on an immutable log, on real SQLite and PostgreSQL: per-household encryption at
+rest, crypto-shredding of households whose period has ended, the key-encryption key.
+
+After enforcement no endpoint, replay or rebuild shows the erased household, the raw database
+holds only ciphertext for it, integrity verification passes, and other households are
+untouched. Losing the KEK makes everything unreadable; rotating it re-wraps the data keys
+without touching a single event payload.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from privacy.addresses import HomeAddress
+from privacy.key_encryption import FileKeyEncryptionKey, UnreadableError
+from privacy.retention import RetentionPolicy
+from privacy.storage.vault import Identity
+from radar.retention import RetentionLog
+from services import bootstrap
+from services.audit import service
+from services.audit.snapshot import Selection
+from services.bootstrap import sealer
+from services.database import Database
+from services.ledger.application import UnknownHouseholdError
+from services.ledger.store import event_subject_keys, open_ledger
+from services.retention.service import enforce
+from services.rights.service import InzageSources, produce
+from services.settings import Settings
+from services.signals.store import ReceiptBook
+from tests.support.audit_helpers import sealing_settings
+from tests.support.inspection import assert_read_models_equal_rebuild, database_bytes
+from tests.support.radar_fixtures import FAMILY, OTHER_FAMILY, Harness, radar_query_harness, signal
+
+NOW = datetime.now(UTC)
+YEARS_AGO = NOW - timedelta(days=3 * 365)
+OLD_CHILD, NEW_CHILD = "p.k1." + "a" * 32, "p.k1." + "b" * 32
+OLD_BSN = "111222333"  # synthetic, passes the elfproef
+
+
+@pytest.fixture
+def harness(tmp_path: Path, database: Database) -> Iterator[Harness]:
+    yield from radar_query_harness(tmp_path, database)
+
+
+def _settings(tmp_path: Path, database: Database, topic: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database.url, signals_topic=topic)
+
+
+def _stored_states(database: Database) -> dict[tuple[str, int], bytes]:
+    ledger = open_ledger(database)
+    try:
+        return {
+            (str(n.originator_id), n.originator_version): bytes(n.state)
+            for n in ledger.notifications.after(0, limit=100_000)
+        }
+    finally:
+        ledger.close()
+
+
+def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
+    harness: Harness, database: Database, tmp_path: Path, topic: str
+) -> None:
+    settings = _settings(tmp_path, database, topic)
+    keys = bootstrap.pseudonyms(settings).pseudonymiser()
+    old_child = keys.person(OLD_BSN)
+    old = [  # no alert, so no case: the shorter period applies; received three years ago
+        signal("zorgmelding", moment, severity="low", children=(old_child,), received_at=moment)
+        for moment in (YEARS_AGO - timedelta(days=30), YEARS_AGO)
+    ]
+    recent = signal("domestic_incident", NOW - timedelta(days=10), household=OTHER_FAMILY,
+                    children=(NEW_CHILD,))  # fmt: skip
+    harness.radar.record(*old, recent)
+    receipts = ReceiptBook(database.engine())
+    receipts.record((s, "fingerprint") for s in [*old, recent])
+    vault = bootstrap.identity_vault(settings)
+    home = HomeAddress.normalised("3511 AB", 12)
+    vault.deposit([Identity(FAMILY, home, ((old_child, OLD_BSN),))], keys)
+    inzage = InzageSources(vault, keys, harness.radar.timelines, harness.log)
+    assert vault.household_identity(FAMILY) is not None
+    audit = sealing_settings(settings)
+    worker = sealer(settings, audit)
+    worker.catch_up()
+    before = _stored_states(database)
+    old_ids = [str(s.event_id) for s in old]
+
+    report = enforce(
+        harness.radar.ledger,
+        [harness.radar.timelines, harness.radar.worklist, harness.radar.monitoring, receipts],
+        vault,
+        RetentionPolicy.load(),
+        NOW,
+    )
+    assert report.checked == 2 and dict(report.expired) == {"signals_without_case": 1}
+    assert report.rows_purged >= 4 and report.identities_purged == 2  # 2 rows, 2 receipts
+    assert set(receipts.known(s.event_id for s in [*old, recent])) == {recent.event_id}
+    assert report.events_erased >= 3  # opened, two signals, and what the domain recorded
+
+    # the raw database holds only ciphertext for it: no signal id, no pseudonym in clear
+    raw = database_bytes(database)
+    assert all(i.encode() not in raw for i in old_ids)
+    assert FAMILY.encode() not in raw and old_child.encode() not in raw
+    assert str(recent.event_id).encode() in raw, "the other household's timeline is there"
+    # the log kept every record as it was: only the keys are gone
+    assert _stored_states(database) == {
+        **before,
+        **{k: v for k, v in _stored_states(database).items() if k not in before},
+    }
+    worker.catch_up()
+    verified = service.verify_report(settings, use_kafka=True, audit=audit)
+    assert verified.intact, verified.faults
+    worker.close()
+
+    # no endpoint, replay or rebuild shows it; the other household is untouched
+    gone = harness.get(f"/v1/households/{FAMILY}/timeline?purpose=triage")
+    assert gone.status_code == 200 and gone.json()["signals"] == []
+    kept = harness.get(f"/v1/households/{OTHER_FAMILY}/timeline?purpose=triage")
+    assert [s["signal_id"] for s in kept.json()["signals"]] == [str(recent.event_id)]
+    assert harness.get(f"/v1/persons/{old_child}/timeline?purpose=triage").json()["signals"] == []
+    assert all(e.household != FAMILY for e in harness.radar.timelines.occurred_between())  # exports
+    after = produce(inzage, OLD_BSN, "Verzoek betrokkene.", tmp_path / "after", NOW)
+    # no signal is held any more; the access log still tells who looked (accountability)
+    assert after.document["signals"] == [] and after.document["households"] == []
+    with pytest.raises(UnknownHouseholdError):
+        harness.radar.ledger.household(FAMILY)
+    replayed = service.replay_report(
+        settings, bootstrap.read_models, NOW - timedelta(days=365), Selection()
+    )
+    assert all(i not in json.dumps(replayed, default=str) for i in old_ids)
+    assert FAMILY not in json.dumps(replayed, default=str)
+    assert vault.household_identity(FAMILY) is None
+    assert_read_models_equal_rebuild(database, tmp_path)
+
+    # the enforcement is recorded, with counts and nothing else
+    (enforced,) = harness.radar.events(RetentionLog.RetentionEnforced)
+    assert enforced.households == {"signals_without_case": 1}
+    assert FAMILY not in json.dumps(dataclasses.asdict(enforced), default=str)
+
+    # a new signal about the same home starts afresh, without the erased past
+    fresh = signal("zorgmelding", NOW - timedelta(days=1), children=(old_child,))
+    assert harness.radar.record(fresh).recorded == 1
+    assert [str(f.signal_id) for f in harness.radar.ledger.household(FAMILY).signal_facts()] == [
+        str(fresh.event_id)
+    ]
+    again = harness.get(f"/v1/households/{FAMILY}/timeline?purpose=triage")
+    assert [s["signal_id"] for s in again.json()["signals"]] == [str(fresh.event_id)]
+
+
+def test_without_the_key_encryption_key_the_event_store_cannot_be_read(
+    database: Database, tmp_path: Path
+) -> None:
+    ledger = open_ledger(database)
+    from tests.support.radar_fixtures import Radar
+
+    radar = Radar(database)
+    radar.record(signal("zorgmelding", NOW - timedelta(days=2)))
+    radar.close()
+    ledger.close()
+    assert database.keys_dir is not None
+    database.kek_path().unlink()  # lost; a new, different KEK file appears on next use
+    stranger = open_ledger(database)
+    with pytest.raises(UnreadableError):
+        stranger.household(FAMILY)
+    stranger.close()
+
+
+def test_rotating_the_kek_rewraps_data_keys_and_touches_no_event(
+    database: Database, tmp_path: Path, topic: str
+) -> None:
+    settings = _settings(tmp_path, database, topic)
+    from tests.support.radar_fixtures import Radar
+
+    radar = Radar(database)
+    radar.record(signal("zorgmelding", NOW - timedelta(days=2)))
+    radar.close()
+    bootstrap.identity_vault(settings).deposit(
+        [Identity(FAMILY, HomeAddress.normalised("3511 AB", 12), ((OLD_CHILD, OLD_BSN),))],
+        bootstrap.pseudonyms(settings).pseudonymiser(),
+    )
+    before = _stored_states(database)
+
+    assert FileKeyEncryptionKey.rotate(database.kek_path()) == "kek2"
+    assert bootstrap.rewrap_data_keys(settings) >= 3  # household, case or model history, vault
+    FileKeyEncryptionKey(database.kek_path()).retire("kek1")  # the old KEK is gone for good
+
+    assert _stored_states(database) == before, "no event payload was touched"
+    with database.engine().connect() as connection:
+        assert set(connection.execute(select(event_subject_keys.c.kek_id)).scalars()) == {"kek2"}
+    ledger = open_ledger(database)
+    assert len(ledger.household(FAMILY).signal_facts()) == 1
+    ledger.close()
+    identity = bootstrap.identity_vault(settings).household_identity(FAMILY)
+    assert identity is not None and identity.persons == {OLD_CHILD: OLD_BSN}

@@ -1,0 +1,1 @@
+"""Fast tests of pure code: no broker, no PostgreSQL, no SQLite store, no subprocesses."""
