@@ -41,7 +41,7 @@ pg-down:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy contracts privacy radar services bench
+	$(BIN)/mypy contracts privacy radar services bench publisher_sdk testkit
 	$(BIN)/lint-imports
 
 format: install
