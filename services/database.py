@@ -95,7 +95,9 @@ class Database:
         collide, so creators take an exclusive file lock next to the database.
         Re-entrant within a thread, so a helper that takes it may be called under it.
         """
-        held: set[str] = _HELD_SCHEMA_LOCKS.__dict__.setdefault("urls", set())
+        held: set[str] | None = getattr(_HELD_SCHEMA_LOCKS, "urls", None)
+        if held is None:
+            held = _HELD_SCHEMA_LOCKS.urls = set()
         if self.url in held:
             yield
             return
