@@ -39,7 +39,8 @@ class Obligations:
     sectors: frozenset[str]
     fields: frozenset[str]
     not_before: datetime | None  # signals that occurred earlier are withheld
-    withhold_restricted: bool = True  # withhold signals naming a person under restriction
+    # withhold signals recorded at a household, or naming a person, under restriction
+    withhold_restricted: bool = True
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ be written, nothing is returned.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -86,6 +86,15 @@ class QueryGate:
             raise
         self.log(request, decision, endpoint, answer)
         return answer.body
+
+    def restricted_for(self, decision: Decision, subjects: Iterable[str]) -> frozenset[str]:
+        """Which of these households and persons a permitted decision must withhold: those under
+        restriction (AVG art. 18), none when the purpose has `restricted_access`. A list or a
+        view of one subject asks here for everything else it would show."""
+        assert decision.obligations is not None
+        if not decision.obligations.withhold_restricted:
+            return frozenset()
+        return self.restrictions.restricted_among(subjects)
 
     def log(
         self,

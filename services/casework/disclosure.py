@@ -7,6 +7,10 @@ see (mental health for triage, say) or from before its look-back window is not s
 points are summed into one line marked withheld, without its sector, type or date. That line
 tells *that* other information weighs in (the Verwijsindex idea: a match, not its content),
 so the analyst can ask the confidential doctor (vertrouwensarts), who may see it.
+
+A signal that names a person whose processing is restricted (AVG art. 18) goes into the same
+withheld line for a purpose without `restricted_access`, and counts for no sector: the lines
+still add up, and nothing says which signal or why.
 """
 
 from __future__ import annotations
@@ -32,12 +36,18 @@ def signal_fields(obligations: Obligations) -> list[str]:
 
 
 def contribution_views(
-    contributions: Sequence[Contribution], obligations: Obligations
+    contributions: Sequence[Contribution],
+    obligations: Obligations,
+    restricted: frozenset[str] = frozenset(),
 ) -> list[ContributionView]:
-    """The explanation as the purpose may see it; the lines add up to the whole score."""
+    """The explanation as the purpose may see it, the signals in `restricted` (ids) withheld;
+    the lines add up to the whole score."""
     shown: list[ContributionView] = []
     withheld = ZERO
     for item in contributions:
+        if item.signal_id in restricted:
+            withheld += item.points
+            continue
         record = {
             "signal_id": item.signal_id,
             "sector": item.sector,
@@ -58,11 +68,17 @@ def contribution_views(
 
 
 def alert_view(
-    entry: WorklistEntry, obligations: Obligations, now: datetime, model: RiskModel
+    entry: WorklistEntry,
+    obligations: Obligations,
+    now: datetime,
+    model: RiskModel,
+    restricted: frozenset[str] = frozenset(),
 ) -> AlertView:
-    """One open alert for the worklist, its explanation decayed to now and disclosed."""
+    """One open alert for the worklist, its explanation decayed to now and disclosed, the
+    signals in `restricted` (ids) withheld."""
     explanation = entry.explanation_now(now)
     score_now = sum((c.points for c in explanation), ZERO)
+    behind = {c.sector for c in explanation if c.signal_id not in restricted}
     return AlertView(
         alert_id=entry.alert_id,
         household=entry.household,
@@ -77,9 +93,9 @@ def alert_view(
         score_now=str(Decimal(score_now)),
         model_version=entry.model_version,
         children_present=entry.children_present,
-        sectors=sorted({c.sector for c in explanation} & obligations.sectors),
-        sector_count=len({c.sector for c in explanation}),
-        explanation=contribution_views(explanation, obligations),
+        sectors=sorted(behind & obligations.sectors),
+        sector_count=len(behind),
+        explanation=contribution_views(explanation, obligations, restricted),
         plan_id=entry.plan_id,
         check_date=entry.check_date,
         steps=list(entry.steps),

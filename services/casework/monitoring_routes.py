@@ -52,8 +52,8 @@ def monitoring_router(casework: Casework, person: Any) -> APIRouter:
             actor=actor, resource=Resource.WORKLIST, purpose=purpose, subject_region=region
         )
 
-        def read(_decision: Decision) -> Answer:
-            return casework.monitoring_answer(region, purpose)
+        def read(decision: Decision) -> Answer:
+            return casework.monitoring_answer(decision, region, purpose)
 
         result: MonitoringView = casework.gate.answer(request_, endpoint(request), read)
         return result

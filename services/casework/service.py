@@ -4,7 +4,7 @@ under the gate; the stores they read and the ledger they write through."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, NoReturn
 
@@ -26,10 +26,14 @@ from services.errors import FieldError, Refusal, RefusalKind, invalid
 from services.gate import Answer, QueryGate
 from services.ledger.application import SignalLedger, UnknownHouseholdError
 
+SignalPersons = Callable[[Iterable[str]], Mapping[str, frozenset[str]]]
+"""The persons each signal of these households names, by signal id (from the timelines)."""
+
 
 class Casework:
     """What the radar routes read and write; `ledger` gives the event store, opened by the
-    composition root at the first step."""
+    composition root at the first step; `signal_persons` tells which signals behind a score
+    name a person under restriction."""
 
     def __init__(
         self,
@@ -37,11 +41,13 @@ class Casework:
         ledger: Callable[[], SignalLedger],
         worklist: WorklistStore,
         monitoring: SafetyStore,
+        signal_persons: SignalPersons = lambda _households: {},
     ) -> None:
         self.gate = gate
         self.worklist = worklist
         self.monitoring = monitoring
         self._ledger = ledger
+        self.signal_persons = signal_persons
 
     @property
     def ledger(self) -> SignalLedger:
@@ -86,18 +92,31 @@ class Casework:
         self.gate.answer(request, endpoint, read)
         raise refusal  # not reached: the gate raises a deny, or read raises the refusal
 
+    def restricted_signals(self, decision: Decision, households: Iterable[str]) -> frozenset[str]:
+        """Which signals of these households (ids) name a person the decision must withhold
+        because of a restriction; the households' own restriction is checked by the caller."""
+        persons = self.signal_persons(households)
+        named = {p for found in persons.values() for p in found}
+        restricted = self.gate.restricted_for(decision, named)
+        return frozenset(s for s, found in persons.items() if not restricted.isdisjoint(found))
+
     def worklist_answer(self, decision: Decision, region: str, purpose: str | None) -> Answer:
-        """The open alerts of the region, most urgent first, as the decision may see them."""
+        """The open alerts of the region, most urgent first, as the decision may see them: a
+        restricted household's alerts are left out and only counted."""
         assert decision.obligations is not None
         now, model = self.now(), self.model()
-        entries = ranked(self.worklist.open_alerts(region), now, model.urgency)
-        views = [alert_view(e, decision.obligations, now, model) for e in entries]
+        found = self.worklist.open_alerts(region)
+        restricted = self.gate.restricted_for(decision, {e.household for e in found})
+        entries = ranked([e for e in found if e.household not in restricted], now, model.urgency)
+        signals = self.restricted_signals(decision, {e.household for e in entries})
+        views = [alert_view(e, decision.obligations, now, model, signals) for e in entries]
         body = WorklistView(
             region=region,
             purpose=purpose or "",
             generated_at=now,
             model_version=model.version,
             alerts=views,
+            withheld=len(found) - len(entries) or None,
         )
         return Answer(body, ["alerts", *signal_fields(decision.obligations)], len(views))
 
@@ -113,6 +132,8 @@ class Casework:
         contributions = [contribution(c) for c in found.get("contributions") or ()]
         decayed = [c.at(max(now, recorded_at)) for c in contributions] if recorded_at else []
         fields = signal_fields(decision.obligations)
+        signals = self.restricted_signals(decision, [household])
+        children = self.gate.restricted_for(decision, found.get("child_scores") or ())
         body = HouseholdRiskView(
             household=household,
             purpose=purpose or "",
@@ -123,16 +144,21 @@ class Casework:
             model_version=found.get("model_version"),
             children_present=bool(found.get("children_present")),
             child_scores=(
-                found.get("child_scores") if "persons" in decision.obligations.fields else None
+                _without(found.get("child_scores"), children)
+                if "persons" in decision.obligations.fields
+                else None
             ),
-            explanation=contribution_views(decayed, decision.obligations),
+            explanation=contribution_views(decayed, decision.obligations, signals),
             alerts=[_alert_summary(a) for a in self.worklist.household_alerts(household)],
         )
         return Answer(body, ["score", *fields], len(decayed))
 
-    def monitoring_answer(self, region: str, purpose: str | None) -> Answer:
-        """The region's safety conditions under monitoring, and how monitoring ended."""
-        plans = self.monitoring.region_plans(region)
+    def monitoring_answer(self, decision: Decision, region: str, purpose: str | None) -> Answer:
+        """The region's safety conditions under monitoring, and how monitoring ended; a
+        restricted household's plans are left out and only counted."""
+        found = self.monitoring.region_plans(region)
+        restricted = self.gate.restricted_for(decision, {p["household"] for p in found})
+        plans = [p for p in found if p["household"] not in restricted]
         today = self.now().date()
         for plan in plans:
             for check in plan["checks"]:
@@ -142,8 +168,16 @@ class Casework:
             purpose=purpose or "",
             plans=plans,
             outcomes=self.monitoring.outcomes(region),
+            withheld=len(found) - len(plans) or None,
         )
         return Answer(body, ["safety_conditions", "monitoring_outcome"], len(plans))
+
+
+def _without(scores: dict[str, str] | None, restricted: frozenset[str]) -> dict[str, str] | None:
+    """A child's score is about that child: a restricted child's is left out."""
+    if scores is None:
+        return None
+    return {child: score for child, score in scores.items() if child not in restricted}
 
 
 def _errors(error: Exception) -> tuple[FieldError, ...]:

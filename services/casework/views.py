@@ -72,6 +72,11 @@ class WorklistView(BaseModel):
     generated_at: datetime
     model_version: int
     alerts: list[AlertView]
+    withheld: int | None = Field(
+        default=None,
+        description="Alerts left out because the household's processing is restricted (AVG "
+        "art. 18); absent when none were.",
+    )
 
 
 class AlertStep(BaseModel):
@@ -171,3 +176,8 @@ class MonitoringView(BaseModel):
     purpose: str
     plans: list[dict[str, Any]]
     outcomes: dict[str, int]
+    withheld: int | None = Field(
+        default=None,
+        description="Plans left out because the household's processing is restricted (AVG "
+        "art. 18); absent when none were.",
+    )

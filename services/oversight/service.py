@@ -107,13 +107,17 @@ class OversightQueries:
         return target.model_copy(update={"review": _review_of(entry)})
 
     def notices(self, actor: Analyst, purpose: str | None, endpoint: str) -> NoticesView:
-        """Accesses by other regions (bovenregionaal, break-glass) to the actor's region."""
+        """Accesses by other regions (bovenregionaal, break-glass) to the actor's region; those
+        to a household or person under restriction are left out and only counted."""
         request = AccessRequest(actor=actor, resource=Resource.ACCESS_NOTICES, purpose=purpose)
 
-        def read(_decision: Decision) -> Answer:
-            rows = self.gate.access_log.notices(str(actor.region))
+        def read(decision: Decision) -> Answer:
+            found = self.gate.access_log.notices(str(actor.region))
+            restricted = self.gate.restricted_for(decision, {row["household"] for row in found})
+            rows = [row for row in found if row["household"] not in restricted]
             views = [NoticeView.model_validate(row) for row in rows]
-            return Answer(NoticesView(notices=views), ["notices"], len(views))
+            body = NoticesView(notices=views, withheld=len(found) - len(rows) or None)
+            return Answer(body, ["notices"], len(views))
 
         result: NoticesView = self.gate.answer(request, endpoint, read)
         return result

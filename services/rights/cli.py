@@ -17,6 +17,7 @@ import structlog
 import typer
 
 from privacy.storage.access_log import AccessLog, LogEntry
+from privacy.storage.restrictions import RestrictionRegister
 from services import bootstrap
 from services.logs import command_settings
 from services.rights.extracts import ExportError, ExtractSources, Window, export_signals
@@ -76,11 +77,13 @@ def export_for(
     engine = db.engine()
     try:
         with db.schema_lock():
+            access_log = AccessLog(engine)
             sources = ExtractSources(
                 settings.recipient_register,
                 TimelineStore(engine),
-                AccessLog(engine),
+                access_log,
                 keys.for_recipient,
+                RestrictionRegister(access_log),
             )
         return export_signals(sources, recipient_id, window, out, operator)
     finally:

@@ -3,7 +3,9 @@ and its own pseudonyms (JSON Lines).
 
 An extract is a disclosure, so it follows the recipient register (privacy/recipients.toml) and
 is recorded in the access log (recipient, register version, fields, counts, window; never the
-content) before the file appears. Nothing is written when the export is refused.
+content) before the file appears. Nothing is written when the export is refused. A signal
+recorded at a household, or naming a person, under restriction (AVG art. 18) is never exported:
+no recipient has `restricted_access`; the log counts how many were withheld.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import orjson
 from privacy.keyfiles import write_secret_file
 from privacy.pseudonyms import RecipientPseudonyms
 from privacy.recipients import RecipientRegister, RecipientRegisterError, UnknownRecipientError
+from privacy.restriction import all_subjects, withholds
 from privacy.storage.access_log import AccessLog, EntryKind, LogEntry
+from privacy.storage.restrictions import RestrictionRegister
 from radar.extracts import extract
 from radar.safety import NETHERLANDS
 from services.timelines.store import TimelineStore
@@ -62,6 +66,7 @@ class ExtractSources:
     timelines: TimelineStore
     access_log: AccessLog
     pseudonyms_for: Callable[[str], RecipientPseudonyms]
+    restrictions: RestrictionRegister
 
 
 def export_signals(
@@ -79,7 +84,10 @@ def export_signals(
     if out.exists():
         raise ExportError(f"{out} exists; an extract is never overwritten")
     pseudonyms = sources.pseudonyms_for(recipient_id)
-    records = extract(sources.timelines.occurred_between(*window.bounds()), recipient, pseudonyms)
+    found = [(e, e.record()) for e in sources.timelines.occurred_between(*window.bounds())]
+    restricted = sources.restrictions.restricted_among(all_subjects(r for _e, r in found))
+    entries = [e for e, r in found if not withholds(restricted, r)]
+    records = extract(entries, recipient, pseudonyms)
     if len(records) < recipient.min_records:
         raise ExportError(
             f"only {len(records)} records for {recipient_id} in this window; the register "
@@ -95,6 +103,7 @@ def export_signals(
         "fields": sorted(recipient.fields),
         "sectors": sorted(recipient.sectors),
         "records": len(records),
+        "withheld": len(found) - len(entries),  # restricted (AVG art. 18): a count, not which
         **window.as_log(),
         "pseudonym_key_id": pseudonyms.key_id,
         "sha256": hashlib.sha256(content).hexdigest(),  # which file, not what is in it

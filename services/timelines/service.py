@@ -10,6 +10,7 @@ from privacy.actors import Analyst
 from privacy.disclosure import disclose, shows
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
+from privacy.restriction import all_subjects, withholds
 from radar.timeline import TimelineEntry
 from services.gate import Answer, QueryGate, access_kind
 from services.timelines.store import TimelineStore
@@ -51,7 +52,7 @@ class TimelineQueries:
         def read(decision: Decision) -> Answer:
             assert decision.obligations is not None
             records = self.timelines.household_records(household)
-            visible = self._without_restricted_persons(records, decision)
+            visible = self._without_restricted(records, decision)
             shown = disclose(decision.obligations, visible)
             fields = sorted(decision.obligations.fields)
             view = TimelineView(
@@ -95,7 +96,9 @@ class TimelineQueries:
         def read(decision: Decision) -> Answer:
             obligations = decision.obligations
             assert obligations is not None
-            records = [(e, e.record()) for e in self.timelines.person_signals(person)]
+            found = [(e, e.record()) for e in self.timelines.person_signals(person)]
+            restricted = self.gate.restricted_for(decision, all_subjects(r for _e, r in found))
+            records = [(e, r) for e, r in found if not withholds(restricted, r)]
             visible = [(e, r) for e, r in records if shows(obligations, r)]
             shown = disclose(obligations, (r for _e, r in visible))
             fields = sorted(obligations.fields)
@@ -112,6 +115,8 @@ class TimelineQueries:
                 ),
                 signals=[SignalView.model_validate(s) for s in shown],
             )
+            if len(records) < len(found):
+                view.withheld = len(found) - len(records)
             return Answer(view, fields, len(shown))
 
         result: PersonTimelineView = self.gate.answer(request, endpoint, read)
@@ -136,13 +141,11 @@ class TimelineQueries:
         ]
         return sorted(views, key=lambda v: (v.since, v.household))
 
-    def _without_restricted_persons(
+    def _without_restricted(
         self, records: list[dict[str, Any]], decision: Decision
     ) -> list[dict[str, Any]]:
-        """The records that name no person under restriction, unless the purpose may see them."""
-        assert decision.obligations is not None
-        if not decision.obligations.withhold_restricted:
-            return records
-        named = {p["pseudonym"] for r in records for p in r["persons"]}
-        restricted = self.gate.restrictions.restricted_among(named)
-        return [r for r in records if not any(p["pseudonym"] in restricted for p in r["persons"])]
+        """The records recorded at no restricted household and naming no restricted person,
+        unless the purpose may see them: a household's timeline shows its members' signals
+        from elsewhere, and a restriction of that other household holds here too."""
+        restricted = self.gate.restricted_for(decision, all_subjects(records))
+        return [r for r in records if not withholds(restricted, r)]

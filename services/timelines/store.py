@@ -198,6 +198,14 @@ class TimelineStore(PositionedTables):
             ).all()
         return [_entry(row._mapping) for row in rows]
 
+    def signal_persons(self, households: Iterable[str]) -> dict[str, frozenset[str]]:
+        """The persons each signal recorded at these households names, by signal id: which
+        signals behind a score a person's restriction withholds."""
+        return {
+            str(e.signal_id): frozenset(p for p, _role in e.persons)
+            for e in self.signals_at(households)
+        }
+
     def members(self, household: str) -> list[Membership]:
         """Everyone ever named in a signal about the household, with their period there."""
         return self._memberships(person_memberships.c.household == household)

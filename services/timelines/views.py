@@ -48,8 +48,8 @@ class TimelineView(BaseModel):
     signals: list[SignalView]
     withheld: int | None = Field(
         default=None,
-        description="Signals withheld because they name a person whose processing is "
-        "restricted (AVG art. 18); absent when none were.",
+        description="Signals withheld because they were recorded at a household, or name a "
+        "person, whose processing is restricted (AVG art. 18); absent when none were.",
     )
 
 
@@ -86,6 +86,12 @@ class PersonTimelineView(BaseModel):
     fields: list[str]
     memberships: list[MembershipView]
     signals: list[SignalView]
+    withheld: int | None = Field(
+        default=None,
+        description="Signals withheld because they were recorded at a household, or name a "
+        "person, whose processing is restricted (AVG art. 18), with the memberships only they "
+        "showed; absent when none were.",
+    )
 
 
 class PersonTimelineRequest(BaseModel):
@@ -149,3 +155,8 @@ class NoticeView(BaseModel):
 
 class NoticesView(BaseModel):
     notices: list[NoticeView]
+    withheld: int | None = Field(
+        default=None,
+        description="Notices left out because their household or person's processing is "
+        "restricted (AVG art. 18); absent when none were.",
+    )
