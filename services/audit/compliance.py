@@ -101,6 +101,17 @@ def register_history(engine: Engine) -> RegisterHistory:
     return history
 
 
+def restricted_at(engine: Engine, moment: datetime) -> frozenset[str]:
+    """The households and persons under restriction (AVG art. 18) at `moment`, replayed from
+    the access log's placings and liftings."""
+    history = RestrictionHistory()
+    for entry in log_entries(engine):
+        if entry.recorded_at > moment:
+            break
+        history.apply(entry)
+    return frozenset(history.active.values())
+
+
 def redecide(entry: LogEntry, register: PurposeRegister, restricted: bool = False) -> Decision:
     """The decision the policy of `register` gives the logged request, at the logged time;
     `restricted`: whether its subject was under a restriction (AVG art. 18) then."""

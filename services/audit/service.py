@@ -19,7 +19,12 @@ from privacy.policy import Obligations
 from services.audit import workfiles
 from services.audit.checkpoint_topic import read_checkpoints
 from services.audit.checkpoints import Checkpoint
-from services.audit.compliance import ComplianceReport, check_access, register_history
+from services.audit.compliance import (
+    ComplianceReport,
+    check_access,
+    register_history,
+    restricted_at,
+)
 from services.audit.keys import load_or_create_signing_key, load_public_key
 from services.audit.progress import progress_bar
 from services.audit.replay import ReplayFailedError, ScratchDatabase, replay
@@ -81,6 +86,8 @@ def replay_report(
         job = _replay_job(work_file, as_of, resume)
         moment = datetime.fromisoformat(job["as_of"])
         view = _purpose_view(engine, purpose, moment) if purpose else None
+        # As the purpose saw it: what was restricted then was withheld from it.
+        withheld = restricted_at(engine, moment) if view and view.withhold_restricted else None
     except AuditError:
         engine.dispose()
         raise
@@ -104,7 +111,7 @@ def replay_report(
                 work_file.unlink(missing_ok=True)
                 raise AuditError(str(error)) from error
         scratch_engine = scratch.engine()
-        snapshot = read_model_snapshot(models, scratch_engine, selection, view)
+        snapshot = read_model_snapshot(models, scratch_engine, selection, view, withheld)
         scratch_engine.dispose()
     finally:
         ledger.close()
@@ -167,6 +174,7 @@ def _purpose_view(engine: Engine, purpose: str, moment: datetime) -> Obligations
         sectors=frozenset(str(s) for s in found.sectors),
         fields=found.fields,
         not_before=moment - timedelta(days=found.lookback_days),
+        withhold_restricted=not found.restricted_access,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, MetaData, Table, select
 
 from privacy.disclosure import disclose
 from privacy.policy import Obligations
+from privacy.restriction import withholds
 from services.projections.positions import positions
 from services.projections.read_model import ReadModel
 from services.timelines.store import TimelineStore, timeline_signals
@@ -41,22 +42,30 @@ class Selection:
 
 
 def timelines(
-    store: TimelineStore, selection: Selection, view: Obligations | None
+    store: TimelineStore,
+    selection: Selection,
+    view: Obligations | None,
+    restricted: frozenset[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The selected households' timelines; with `view`, reduced as that purpose disclosed them."""
+    """The selected households' timelines; with `view`, reduced as that purpose disclosed them,
+    the signals of the `restricted` households and persons (then) withheld and counted, as the
+    query API withheld them (a restricted household's own timeline was refused: all withheld)."""
     households = _households(store, selection)
     found = []
     for household in households:
         records = store.household_records(household)
+        timeline: dict[str, Any] = {"household": household}
+        if restricted:
+            kept = [] if household in restricted else records
+            kept = [r for r in kept if not withholds(restricted, r)]
+            if len(kept) < len(records):
+                timeline["withheld"] = len(records) - len(kept)
+            records = kept
         if view is not None:
             records = disclose(view, records)
-        found.append(
-            {
-                "household": household,
-                "region": store.household_region(household),
-                "signals": records,
-            }
-        )
+        timeline["region"] = store.household_region(household)
+        timeline["signals"] = records
+        found.append(timeline)
     return found
 
 
@@ -135,10 +144,15 @@ def _plain(value: Any) -> Any:
 
 
 def read_model_snapshot(
-    models: Sequence[ReadModel], engine: Engine, selection: Selection, view: Obligations | None
+    models: Sequence[ReadModel],
+    engine: Engine,
+    selection: Selection,
+    view: Obligations | None,
+    restricted: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    """Everything the replayed read models hold for the selection."""
+    """Everything the replayed read models hold for the selection; the timelines as `view`
+    showed them, `restricted` withheld (see `timelines`)."""
     store = next((m for m in models if isinstance(m, TimelineStore)), None)
-    households = [] if store is None else timelines(store, selection, view)
+    households = [] if store is None else timelines(store, selection, view, restricted)
     others = other_read_models(engine, selection, (h["household"] for h in households))
     return {"households": households, "read_models": others}
