@@ -40,7 +40,7 @@ def monitoring_router(casework: Casework, person: Any) -> APIRouter:
     """The region's monitoring overview."""
     router = APIRouter(tags=["monitoring"], responses=QUERY_ERRORS)
 
-    @router.get("/v1/monitoring", response_model=MonitoringView)
+    @router.get("/v1/monitoring", response_model=MonitoringView, response_model_exclude_unset=True)
     def monitoring(
         request: Request,
         purpose: Purpose = None,

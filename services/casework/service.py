@@ -168,8 +168,9 @@ class Casework:
             purpose=purpose or "",
             plans=plans,
             outcomes=self.monitoring.outcomes(region),
-            withheld=len(found) - len(plans) or None,
         )
+        if len(plans) < len(found):
+            body.withheld = len(found) - len(plans)
         return Answer(body, ["safety_conditions", "monitoring_outcome"], len(plans))
 
 

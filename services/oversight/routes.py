@@ -61,7 +61,7 @@ def oversight_router(queries: OversightQueries, person: Callable[..., Any]) -> A
         """Record whether a break-glass access was justified."""
         return queries.review_break_glass(actor, access_seq, review, endpoint(request))
 
-    @api.get("/v1/notices", response_model=NoticesView)
+    @api.get("/v1/notices", response_model=NoticesView, response_model_exclude_unset=True)
     def notices(
         request: Request,
         purpose: Purpose = None,

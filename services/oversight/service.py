@@ -116,7 +116,9 @@ class OversightQueries:
             restricted = self.gate.restricted_for(decision, {row["household"] for row in found})
             rows = [row for row in found if row["household"] not in restricted]
             views = [NoticeView.model_validate(row) for row in rows]
-            body = NoticesView(notices=views, withheld=len(found) - len(rows) or None)
+            body = NoticesView(notices=views)
+            if len(rows) < len(found):
+                body.withheld = len(found) - len(rows)
             return Answer(body, ["notices"], len(views))
 
         result: NoticesView = self.gate.answer(request, endpoint, read)

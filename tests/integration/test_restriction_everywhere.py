@@ -194,9 +194,10 @@ def test_a_restricted_household_is_withheld_from_every_view_until_lifted(
     assert {m["household"] for m in child["memberships"]} == {H, R} and "withheld" not in child
     worklist = read(harness, "/v1/worklist", "triage")
     assert R in {a["household"] for a in worklist["alerts"]} and "withheld" not in worklist
-    assert [n["household"] for n in read(harness, "/v1/notices", "triage")["notices"]] == [R]
+    notices = read(harness, "/v1/notices", "triage")
+    assert [n["household"] for n in notices["notices"]] == [R] and "withheld" not in notices
     monitoring = read(harness, "/v1/monitoring", "monitoring", AnalystRole.MONITORING)
-    assert [p["household"] for p in monitoring["plans"]] == [R]
+    assert [p["household"] for p in monitoring["plans"]] == [R] and "withheld" not in monitoring
 
 
 def test_a_restricted_person_is_withheld_from_lists_and_another_households_risk(
