@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from privacy.storage.access_log import AccessLog
+from privacy.storage.restrictions import RestrictionRegister
 from radar.alerts import StaffRef
 from radar.model_diff import parameter_changes, score_changes, summarise
 from radar.model_history import ModelChangeError
@@ -38,6 +40,18 @@ def _ledger() -> SignalLedger:
     db = _database()
     with db.schema_lock():
         return open_ledger(db)
+
+
+def _restricted(households: list[str]) -> frozenset[str]:
+    """Which of these households are under restriction (AVG art. 18): counted, never listed."""
+    db = _database()
+    with db.schema_lock():
+        engine = db.engine()
+        register = RestrictionRegister(AccessLog(engine))
+    try:
+        return register.restricted_among(households)
+    finally:
+        engine.dispose()
 
 
 def _load(path: Path) -> RiskModel:
@@ -107,9 +121,14 @@ def diff(
         f"{summary.newly_alerting} would newly reach the alert score, "
         f"{summary.no_longer_alerting} would fall below it"
     )
+    restricted = _restricted([c.household for c in changes[:top] if c.delta != 0])
+    if restricted:
+        typer.echo(f"  (not listed, restricted (AVG art. 18): {len(restricted)} households)")
     for change in changes[:top]:
         if change.delta == 0:
             break
+        if change.household in restricted:
+            continue
         note = (
             "  now reaches the alert score"
             if change.alert_after and not change.alert_before

@@ -2,7 +2,8 @@
 through the query API as the composition root builds it: with household R restricted, nothing
 recorded at R reaches an ordinary purpose through another household where one of R's children
 also lives, through that child's person view, the worklist, a household's risk, the notices,
-the monitoring overview, a recipient's extract or the audit replay's purpose view; it is
+the monitoring overview, a recipient's extract, the audit replay's purpose view or the model
+diff's list of households; it is
 counted as withheld, never described; lifting the restriction shows it all again; the purposes
 with `restricted_access` see it throughout. The property at the end holds it for any
 households, memberships and restrictions."""
@@ -20,13 +21,16 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from privacy.actors import AnalystRole
 from privacy.pseudonyms import PseudonymKeyring
 from privacy.purposes import PurposeRegister
+from radar.risk_model import DEFAULT_MODEL_FILE
 from services import bootstrap
 from services.audit import service as audit
 from services.audit.snapshot import Selection
+from services.casework.cli import model_cli
 from services.database import Database
 from services.rights.cli import export_for
 from services.rights.extracts import ExportError, Window
@@ -366,3 +370,28 @@ def test_no_view_list_notice_or_extract_shows_what_a_restriction_withholds(
     finally:
         for restriction in placed:
             lift(harness, restriction)
+
+
+def test_the_model_diff_counts_a_restricted_household_without_listing_it(
+    harness: Harness, tmp_path: Path, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    the_story(harness)
+    text = DEFAULT_MODEL_FILE.read_text(encoding="utf-8")
+    heavier = text.replace("version = 1", "version = 2", 1).replace(
+        "huisverbod = { weight = 8.0,", "huisverbod = { weight = 16.0,", 1
+    )
+    new = tmp_path / "model.toml"
+    new.write_text(heavier, encoding="utf-8")
+    monkeypatch.setenv("RADAR_DATABASE_URL", database.url)
+    monkeypatch.setenv("RADAR_DATA_DIR", str(tmp_path / "data"))
+
+    before = CliRunner().invoke(model_cli, ["diff", str(new)])
+    assert before.exit_code == 0, before.output
+    assert f"{R}  VT09" in before.output
+    restrict(harness, R)
+    after = CliRunner().invoke(model_cli, ["diff", str(new)])
+    assert after.exit_code == 0, after.output
+    assert (
+        R not in after.output
+        and "not listed, restricted (AVG art. 18): 1 households" in after.output
+    )
