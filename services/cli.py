@@ -59,7 +59,11 @@ def query() -> None:
     """Serve the query API."""
     settings = command_settings("query")
     uvicorn.run(
-        bootstrap.query_app(settings), host=settings.host, port=settings.query_port, log_config=None
+        bootstrap.query_app(settings),
+        host=settings.host,
+        port=settings.query_port,
+        log_config=None,
+        access_log=False,  # services.logs.RequestLines writes the request lines, masked
     )
 
 

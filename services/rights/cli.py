@@ -46,7 +46,8 @@ def inzage(
         "signals": len(export.document["signals"]),
         "accesses": len(export.document["accesses"]),
     }
-    log.info("inzage export produced", person=export.person, log_seq=export.log_seq, **counts)
+    # Not the person: the access log entry (log_seq) is the record of whose export this was.
+    log.info("inzage export produced", log_seq=export.log_seq, **counts)
     typer.echo(f"{out / JSON_NAME}\n{out / HTML_NAME}")
     if not export.document["data_held"]:
         typer.echo("the radar holds no data about this person")
