@@ -28,8 +28,10 @@ request_log = structlog.get_logger("radar.requests")
 
 
 def mask_log_text(text: str) -> str:
-    """A log line as it may be written: no identifier, no pseudonym."""
-    return mask_pseudonyms(mask_identifiers(text))
+    """A log line as it may be written: no identifier, no pseudonym. Pseudonyms first: nine
+    digits of a pseudonym's hex may pass the elfproef, and masking them as a BSN would cut the
+    pseudonym in two and leave its tail readable."""
+    return mask_identifiers(mask_pseudonyms(text))
 
 
 def _mask_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:

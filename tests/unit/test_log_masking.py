@@ -124,6 +124,7 @@ RECIPIENT = "x.inspectie-jenv.k3.00112233445566778899aabbccddeeff"
         (f"record {RECIPIENT} written", "record x.inspectie-jenv.k3.*** written"),
         ("hh.k17.0123456789abcdef truncated", "hh.k17.*** truncated"),
         (f"{HOUSEHOLD},{PERSON_K2}", "hh.k1.***,p.k2.***"),
+        (f"hh.k1.ab{VALID_BSN}cdef0123456789abcdef012", "hh.k1.***"),  # a BSN in the hex
     ],
 )
 def test_pseudonyms_of_every_domain_and_key_version_masked(text: str, expected: str) -> None:
@@ -135,6 +136,14 @@ def test_pseudonyms_of_every_domain_and_key_version_masked(text: str, expected: 
 )
 def test_text_without_a_pseudonym_left_alone_by_log_masking(text: str) -> None:
     assert mask_log_text(text) == text
+
+
+@PROPERTY
+@given(st.text(alphabet="0123456789abcdef", min_size=32, max_size=32), st.integers(1, 99))
+def test_no_hex_of_any_pseudonym_survives_log_masking(digest: str, key: int) -> None:
+    for domain in ("hh", "p", "x.inspectie-jenv"):
+        masked = mask_log_text(f"GET /v1/x/{domain}.k{key}.{digest}/timeline")
+        assert masked == f"GET /v1/x/{domain}.k{key}.***/timeline"
 
 
 @PROPERTY
