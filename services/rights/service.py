@@ -136,10 +136,10 @@ def produce(
     now: datetime,
     operator: Operator | None = None,
 ) -> InzageExport:
-    """Collects, writes inzage.json and inzage.html into `out`, then records the export in the
-    access log with who ran it (`operator`). Refuses (InzageError) before reading or writing
-    anything when the BSN fails the elfproef or the reason carries an identifier (it is
-    logged)."""
+    """Collects, records the export in the access log with who ran it (`operator`), then
+    writes inzage.json and inzage.html into `out`. Refuses (InzageError) before reading or
+    writing anything when the BSN fails the elfproef or the reason carries an identifier (it
+    is logged)."""
     check(bsn, reason)
     pseudonymiser = sources.pseudonymiser
     candidates = [pseudonymiser.person(bsn)] + [
@@ -173,8 +173,8 @@ def produce(
         "purposes": _purposes(accesses, entries),
         "accesses": [_access(e) for e in accesses],
     }
-    _write(out / JSON_NAME, orjson.dumps(document, option=orjson.OPT_INDENT_2))
-    _write(out / HTML_NAME, render_html(document).encode("utf-8"))
+    # Logged first: a crash in between leaves a logged export that was not delivered, never
+    # an export holding the BSN that the access log does not know of.
     entry = sources.access_log.append(
         EntryKind.INZAGE_EXPORT,
         {
@@ -188,6 +188,8 @@ def produce(
             "reason": reason,
         },
     )
+    _write(out / JSON_NAME, orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    _write(out / HTML_NAME, render_html(document).encode("utf-8"))
     return InzageExport(document, person, entry.seq)
 
 
