@@ -95,7 +95,7 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
         [harness.radar.timelines, harness.radar.worklist, harness.radar.monitoring, receipts],
         vault,
         RetentionPolicy.load(),
-        NOW,
+        lambda: NOW,
     )
     assert report.checked == 2 and dict(report.expired) == {"signals_without_case": 1}
     assert report.rows_purged >= 4 and report.identities_purged == 2  # 2 rows, 2 receipts
