@@ -58,7 +58,11 @@ def contribution_views(
 
 
 def alert_view(
-    entry: WorklistEntry, obligations: Obligations, now: datetime, model: RiskModel
+    entry: WorklistEntry,
+    obligations: Obligations,
+    now: datetime,
+    model: RiskModel,
+    expires_in_days: int | None = None,
 ) -> AlertView:
     """One open alert for the worklist, its explanation decayed to now and disclosed."""
     explanation = entry.explanation_now(now)
@@ -83,6 +87,7 @@ def alert_view(
         plan_id=entry.plan_id,
         check_date=entry.check_date,
         steps=list(entry.steps),
+        expires_in_days=expires_in_days,
     )
 
 

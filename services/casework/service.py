@@ -5,15 +5,17 @@ under the gate; the stores they read and the ledger they write through."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NoReturn
 
 from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision
+from privacy.retention import RetentionPolicy
 from radar.alerts import AlertStateError, StaffRef
 from radar.free_text import FreeTextError
 from radar.household import MembershipError
 from radar.regions import UnknownMunicipalityError
+from radar.retention import is_case_data, retention_ends
 from radar.risk import ZERO
 from radar.risk_model import RiskModel, default_model
 from radar.safety import MonitoringStateError, SafetyPlanError
@@ -26,10 +28,13 @@ from services.errors import FieldError, Refusal, RefusalKind, invalid
 from services.gate import Answer, QueryGate
 from services.ledger.application import SignalLedger, UnknownHouseholdError
 
+DAY = timedelta(days=1)
+
 
 class Casework:
     """What the radar routes read and write; `ledger` gives the event store, opened by the
-    composition root at the first step."""
+    composition root at the first step; `retention`, the policy in force, lets the worklist
+    say when an untouched alert's household will be erased."""
 
     def __init__(
         self,
@@ -37,10 +42,12 @@ class Casework:
         ledger: Callable[[], SignalLedger],
         worklist: WorklistStore,
         monitoring: SafetyStore,
+        retention: RetentionPolicy | None = None,
     ) -> None:
         self.gate = gate
         self.worklist = worklist
         self.monitoring = monitoring
+        self.retention = retention
         self._ledger = ledger
 
     @property
@@ -91,7 +98,10 @@ class Casework:
         assert decision.obligations is not None
         now, model = self.now(), self.model()
         entries = ranked(self.worklist.open_alerts(region), now, model.urgency)
-        views = [alert_view(e, decision.obligations, now, model) for e in entries]
+        expiry = {e.household: self.expires_in_days(e.household, now) for e in entries}
+        views = [
+            alert_view(e, decision.obligations, now, model, expiry[e.household]) for e in entries
+        ]
         body = WorklistView(
             region=region,
             purpose=purpose or "",
@@ -100,6 +110,21 @@ class Casework:
             alerts=views,
         )
         return Answer(body, ["alerts", *signal_fields(decision.obligations)], len(views))
+
+    def expires_in_days(self, household: str, now: datetime) -> int | None:
+        """Whole days until the household's retention ends, read from the event store by the
+        rule enforcement applies; None once it is case data (kept as the Veilig Thuis file)
+        or without a policy."""
+        if self.retention is None:
+            return None
+        try:
+            found = self.ledger.household(household)
+        except UnknownHouseholdError:
+            return None
+        case = self.ledger.case(household) if found.has_case else None
+        if is_case_data(case):
+            return None
+        return max(0, (retention_ends(found, case, self.retention) - now) // DAY)
 
     def household_risk_answer(
         self, decision: Decision, household: str, purpose: str | None
