@@ -58,7 +58,7 @@ def test_after_erasure_no_service_log_line_names_the_household_or_its_persons(
         [harness.radar.timelines, harness.radar.worklist, harness.radar.monitoring],
         bootstrap.identity_vault(settings),
         RetentionPolicy.load(),
-        NOW,
+        lambda: NOW,
     )
     assert dict(report.expired) == {"signals_without_case": 1}
     harness.get(f"/v1/households/{FAMILY}/timeline?purpose=triage")  # after: also not named
