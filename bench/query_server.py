@@ -36,7 +36,9 @@ def main() -> None:
     settings = Settings()
     configure_logging("query", settings.log_level, settings.logs_dir / "query.log")
     app = bench_query_app(settings, Path(os.environ["BENCH_STATIC_BODY"]))
-    uvicorn.run(app, host=settings.host, port=settings.query_port, log_config=None)
+    uvicorn.run(
+        app, host=settings.host, port=settings.query_port, log_config=None, access_log=False
+    )
 
 
 if __name__ == "__main__":

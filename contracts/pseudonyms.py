@@ -9,6 +9,7 @@ recipient id has no dots, so the shape stays unambiguous.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
@@ -66,3 +67,18 @@ class PseudonymLink(BaseModel):
         if key_id_of(self.pseudonym) == key_id_of(self.known_as):
             raise ValueError("a link joins pseudonyms of two different key versions")
         return self
+
+
+# Any pseudonym in running text: a household's or person's of any key version, a recipient's.
+# The hex part is matched from 8 digits on, so a truncated pseudonym is caught as well.
+_PSEUDONYM_IN_TEXT = re.compile(
+    rf"(?<![0-9A-Za-z])(?P<domain>{HOUSEHOLD_PREFIX}|{PERSON_PREFIX}"
+    rf"|{RECIPIENT_PREFIX}\.{RECIPIENT_ID_PATTERN})\.(?P<key>{KEY_ID_PATTERN})\.[0-9a-fA-F]{{8,}}"
+)
+PSEUDONYM_MASK = "***"
+
+
+def mask_pseudonyms(text: str) -> str:
+    """The text with the keyed part of every pseudonym blanked (``hh.k1.***``): the domain and
+    key version stay readable, the household or person no longer can be told apart."""
+    return _PSEUDONYM_IN_TEXT.sub(rf"\g<domain>.\g<key>.{PSEUDONYM_MASK}", text)

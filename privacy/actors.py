@@ -54,4 +54,18 @@ class Analyst:
     region: VtRegion
 
 
+@dataclass(frozen=True)
+class Operator:
+    """A person at the radar host's command line (NEN 7513: the user, and the responsible user
+    on whose behalf they act): the OS account that ran the command, the name they gave
+    (`--operator`, required to say who sat behind a shared account), and the role they act in."""
+
+    os_user: str
+    role: AnalystRole
+    name: str | None = None
+
+    def as_log(self) -> dict[str, str | None]:
+        return {"os_user": self.os_user, "name": self.name, "role": str(self.role)}
+
+
 Actor = Publisher | Analyst

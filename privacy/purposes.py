@@ -3,7 +3,6 @@ each may see (resources, sectors, fields, regions, look-back window)."""
 
 from __future__ import annotations
 
-import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
@@ -12,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_valid
 
 from contracts.vocabulary import Sector
 from privacy.actors import AnalystRole
-from privacy.registers import VersionedRegister, sorted_strings
+from privacy.registers import VersionedRegister, load_toml, sorted_strings
 
 DEFAULT_REGISTER = Path(__file__).with_name("purposes.toml")
 
@@ -91,6 +90,6 @@ class PurposeRegister(VersionedRegister):
 
     @classmethod
     def load(cls, path: Path = DEFAULT_REGISTER) -> PurposeRegister:
-        """Reads and validates a register file; a malformed file stops the service at start."""
-        with path.open("rb") as handle:
-            return cls.model_validate(tomllib.load(handle))
+        """Reads and validates a register file; a malformed file stops the service at start
+        (MalformedFileError names the file and the field)."""
+        return load_toml(cls, path, "purpose register")

@@ -3,7 +3,6 @@ of which sectors' signals, on which legal basis (see recipients.toml)."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Self
 
@@ -11,14 +10,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_serializer,
     model_validator,
 )
 
 from contracts.pseudonyms import RecipientId
 from contracts.vocabulary import Sector
-from privacy.registers import VersionedRegister, sorted_strings
+from privacy.registers import MalformedFileError, VersionedRegister, load_toml, sorted_strings
 
 DEFAULT_RECIPIENTS = Path(__file__).with_name("recipients.toml")
 
@@ -29,7 +27,7 @@ EXTRACT_FIELDS = frozenset(
 those would let two recipients (or a recipient and a publisher) join their records."""
 
 
-class RecipientRegisterError(ValueError):
+class RecipientRegisterError(MalformedFileError):
     """The register file cannot be used; says which file and why."""
 
 
@@ -74,12 +72,9 @@ class RecipientRegister(VersionedRegister):
     def load(cls, path: Path = DEFAULT_RECIPIENTS) -> RecipientRegister:
         """Reads and validates a register file; RecipientRegisterError says what is wrong."""
         try:
-            with path.open("rb") as handle:
-                return cls.model_validate(tomllib.load(handle))
-        except (OSError, tomllib.TOMLDecodeError, ValidationError) as error:
-            raise RecipientRegisterError(
-                f"recipient register {path} is not valid: {error}"
-            ) from error
+            return load_toml(cls, path, "recipient register")
+        except MalformedFileError as error:
+            raise RecipientRegisterError(str(error)) from None
 
     def recipient(self, recipient_id: str) -> Recipient:
         """The recipient of that id; UnknownRecipientError names the known ones."""

@@ -4,13 +4,14 @@ validated as a whole; a malformed policy stops the command that needs it."""
 
 from __future__ import annotations
 
-import tomllib
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from privacy.registers import load_toml
 
 DEFAULT_POLICY = Path(__file__).with_name("retention.toml")
 
@@ -54,12 +55,17 @@ class RetentionPolicy(BaseModel):
 
     @classmethod
     def load(cls, path: Path = DEFAULT_POLICY) -> RetentionPolicy:
-        with path.open("rb") as handle:
-            return cls.model_validate(tomllib.load(handle))
+        """Reads and validates the policy; MalformedFileError names the file and the field."""
+        return load_toml(cls, path, "retention policy")
 
-    def kind_of(self, has_case: bool) -> RetentionKind:
-        return RetentionKind.CASE_DATA if has_case else RetentionKind.SIGNALS_WITHOUT_CASE
+    def kind_of(self, case_data: bool) -> RetentionKind:
+        """The kind of a household's data: case data once Veilig Thuis took its case up."""
+        return RetentionKind.CASE_DATA if case_data else RetentionKind.SIGNALS_WITHOUT_CASE
+
+    def ends(self, kind: RetentionKind, last_activity: datetime) -> datetime:
+        """When the retention of data of this kind, last touched then, ends."""
+        return last_activity + timedelta(days=self.kinds[kind].period_days)
 
     def expired(self, kind: RetentionKind, last_activity: datetime, now: datetime) -> bool:
         """Whether data of this kind, last touched then, must be gone by now."""
-        return last_activity + timedelta(days=self.kinds[kind].period_days) <= now
+        return self.ends(kind, last_activity) <= now

@@ -42,6 +42,19 @@ def case_id(pseudonym: str) -> UUID:
     return uuid5(_CASE_NAMESPACE, pseudonym)
 
 
+class _PersonsStep:
+    """Mixed into the events a person at Veilig Thuis records (each carries `by`): applying
+    one notes its timestamp as the moment the case was last taken up. The mixin changes no
+    stored topic or field; old stores replay to the same moment."""
+
+    timestamp: datetime
+
+    def mutate(self, aggregate: Any) -> Any:
+        aggregate = super().mutate(aggregate)  # type: ignore[misc]
+        aggregate.taken_up_at = self.timestamp
+        return aggregate
+
+
 class HouseholdCase(Aggregate):
     """Alerts about one household and the safety conditions agreed with it."""
 
@@ -66,17 +79,17 @@ class HouseholdCase(Aggregate):
         plan_id: str | None
         check_date: str | None
 
-    class AlertAcknowledged(Aggregate.Event):
+    class AlertAcknowledged(_PersonsStep, Aggregate.Event):
         alert_id: str
         by: dict[str, str]  # StaffRef record
 
-    class AlertTriaged(Aggregate.Event):
+    class AlertTriaged(_PersonsStep, Aggregate.Event):
         alert_id: str
         by: dict[str, str]
         outcome: str
         reason: str
 
-    class AlertClosed(Aggregate.Event):
+    class AlertClosed(_PersonsStep, Aggregate.Event):
         alert_id: str
         by: dict[str, str]
         reason: str
@@ -86,7 +99,7 @@ class HouseholdCase(Aggregate):
         from_regions: list[str]
         to_region: str
 
-    class SafetyConditionsRecorded(Aggregate.Event):
+    class SafetyConditionsRecorded(_PersonsStep, Aggregate.Event):
         household: str
         plan_id: str
         by: dict[str, str]
@@ -96,14 +109,14 @@ class HouseholdCase(Aggregate):
         ends_on: str
         check_dates: list[str]
 
-    class CheckAssessed(Aggregate.Event):
+    class CheckAssessed(_PersonsStep, Aggregate.Event):
         plan_id: str
         check_date: str
         by: dict[str, str]
         conditions_kept: bool
         note: str
 
-    class MonitoringClosed(Aggregate.Event):
+    class MonitoringClosed(_PersonsStep, Aggregate.Event):
         plan_id: str
         by: dict[str, str]
         safety_achieved: bool
@@ -118,6 +131,20 @@ class HouseholdCase(Aggregate):
         self.household = household
         self.alerts: dict[str, Alert] = {}
         self.plans: dict[str, SafetyPlan] = {}
+        # When a person at Veilig Thuis last took a step on the case (None: nobody ever did);
+        # set by the _PersonsStep events, never by the aggregator's own (alerts raised or
+        # transferred).
+        self.taken_up_at: datetime | None = None
+
+    # --- retention ----------------------------------------------------------------------------
+
+    @property
+    def taken_up(self) -> bool:
+        """Whether a person at Veilig Thuis took the case up: acknowledged, triaged or closed an
+        alert, recorded safety conditions, assessed a check or closed monitoring. Only then is
+        the household part of the Veilig Thuis file (case data): an alert nobody touched is
+        the radar's own signalling, and expires with the household's signals."""
+        return self.taken_up_at is not None
 
     # --- alerts -----------------------------------------------------------------------------
 

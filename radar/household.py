@@ -192,7 +192,7 @@ class Household(Aggregate):
         by: dict[str, str]  # StaffRef record
 
     class CaseOpened(Aggregate.Event):
-        """Veilig Thuis opened a case for the household."""
+        """The household's case aggregate exists (raising a first alert opens it too)."""
 
     @staticmethod
     def create_id(pseudonym: str) -> UUID:
@@ -491,7 +491,9 @@ class Household(Aggregate):
         """Nothing in the aggregate follows from a departure; the read models keep it."""
 
     def open_case(self) -> None:
-        """Notes that Veilig Thuis opened a case (alerts, conditions) for the household."""
+        """Notes that the household has a case aggregate (its first alert, or conditions), so
+        the ledger loads it. That alone is not case data for retention: only a step a person
+        took on it is (`HouseholdCase.taken_up`)."""
         if not self.has_case:
             self._case_opened()
 

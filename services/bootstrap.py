@@ -213,7 +213,10 @@ def query_app(settings: Settings) -> FastAPI:
         return worklist.household_region(household) or timelines.household_region(household)
 
     gate = QueryGate(PolicyDecisionPoint(register), access_log, household_region)
-    casework = Casework(gate, lambda: parts.ledger, worklist, monitoring, timelines.signal_persons)
+    retention = RetentionPolicy.load(settings.retention_policy)
+    casework = Casework(
+        gate, lambda: parts.ledger, worklist, monitoring, retention, timelines.signal_persons
+    )
     analyst = parts.analyst
     routers: list[APIRouter] = [
         timeline_router(

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from typer.core import TyperGroup
 
 from contracts.export import write_all
+from privacy.registers import MalformedFileError
 from services import bootstrap
 from services.admin.cli import admin
 from services.audit.cli import audit_cli
@@ -23,10 +25,24 @@ from services.settings import Settings
 from services.signals.cli import ingest, publish
 from services.supervisor import supervise
 
+
+class _RadarCommands(TyperGroup):
+    """Every command, with one answer to a malformed register or policy file: the line naming
+    the file and the field, exit status 2, no traceback (at a command or at a service's start)."""
+
+    def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except MalformedFileError as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(2) from None
+
+
 # No local variables in tracebacks: `radar inzage` holds a BSN, other commands hold tokens.
 app = typer.Typer(
     help="Signal radar: pseudonymised signals, one radar for Veilig Thuis.",
     pretty_exceptions_show_locals=False,
+    cls=_RadarCommands,
 )
 contracts = typer.Typer(help="Event contracts.")
 app.command()(ingest)
@@ -59,7 +75,11 @@ def query() -> None:
     """Serve the query API."""
     settings = command_settings("query")
     uvicorn.run(
-        bootstrap.query_app(settings), host=settings.host, port=settings.query_port, log_config=None
+        bootstrap.query_app(settings),
+        host=settings.host,
+        port=settings.query_port,
+        log_config=None,
+        access_log=False,  # services.logs.RequestLines writes the request lines, masked
     )
 
 

@@ -25,6 +25,7 @@ from services.errors import (
     field_errors,
     invalid,
 )
+from services.logs import RequestLines
 
 ActorT = TypeVar("ActorT", bound=Actor)
 RETRY_AFTER_SECONDS = 5
@@ -223,6 +224,7 @@ def new_api(title: str, max_body_bytes: int) -> FastAPI:
     app = FastAPI(title=title, version="1.0.0")
     install_error_handlers(app)
     app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes)
+    app.add_middleware(RequestLines)  # outermost: a refused body is a request line too
 
     @app.get("/health/live")
     def live() -> dict[str, str]:

@@ -1,14 +1,19 @@
 """Structured logging (structlog, JSON lines) with a last line of defence against identifiers.
 
-Services never log request bodies. As a safety net every rendered log line is scanned, and
-anything that looks like a BSN (nine digits passing the elfproef) or a postcode with house number
-is masked before it is written.
+Services never log request bodies, nor pseudonyms: a service log is not a record of who looked
+at whom (the access log is), and it outlives a household's erasure. Request lines are written
+here, one per request, with the path's pseudonyms masked (``GET /v1/households/hh.k1.***/...``).
+As a last line of defence every rendered log line is scanned, and anything that looks like a BSN,
+a postcode with house number, a date of birth, an e-mail address, a phone number or a pseudonym of
+any domain and key version (``hh.k<N>.``, ``p.k<N>.``, ``x.<recipient>.k<N>.``) is masked before
+it is written.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +21,17 @@ from typing import Any
 import structlog
 
 from contracts.leak_guard import mask_identifiers
+from contracts.pseudonyms import mask_pseudonyms
 from services.settings import Settings
+
+request_log = structlog.get_logger("radar.requests")
+
+
+def mask_log_text(text: str) -> str:
+    """A log line as it may be written: no identifier, no pseudonym. Pseudonyms first: nine
+    digits of a pseudonym's hex may pass the elfproef, and masking them as a BSN would cut the
+    pseudonym in two and leave its tail readable."""
+    return mask_identifiers(mask_pseudonyms(text))
 
 
 def _mask_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
@@ -24,12 +39,44 @@ def _mask_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Ma
 
 
 def _masked_value(value: Any) -> Any:
-    return mask_identifiers(value) if isinstance(value, str) else value
+    return mask_log_text(value) if isinstance(value, str) else value
 
 
 class _MaskingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return mask_identifiers(super().format(record))
+        return mask_log_text(super().format(record))
+
+
+class RequestLines:
+    """ASGI middleware: one log line per HTTP request (method, path with its pseudonyms masked,
+    status, duration; never the query string, headers or body). It replaces uvicorn's access
+    log, which the entry points turn off (`access_log=False`)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def sending(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            request_log.info(
+                "request",
+                method=scope.get("method"),
+                path=mask_pseudonyms(str(scope.get("path", ""))),
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
 
 
 def configure_logging(service: str, level: str, log_file: Path | None = None) -> None:

@@ -3,8 +3,9 @@
 Each entry's hash covers its sequence number, time, kind, content and the previous entry's
 hash, so a changed, removed, inserted or reordered entry breaks the chain where it happened. The
 previous hash is unique, so two writers racing for the same place cannot fork the chain: the
-loser retries on the new head. Purpose register adoptions, break-glass reviews and extracts for
-external recipients are entries in the same chain, so an auditor reads one history.
+loser retries on the new head. Purpose register adoptions, break-glass reviews, extracts for
+external recipients and every reading of the logs on the command line are entries in the same
+chain, so an auditor reads one history.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class EntryKind(StrEnum):
     RESTRICTION_LIFTED = "restriction_lifted"
     INZAGE_EXPORT = "inzage_export"  # an AVG art. 15 export was produced (no identifiers)
     EXPORT = "export"  # an extract disclosed to an external recipient (recipients.toml)
+    LOG_ACCESS = "log_access"  # the logs themselves read on the command line (radar audit ...)
 
 
 @dataclass(frozen=True)

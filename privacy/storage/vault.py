@@ -36,6 +36,7 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    func,
     insert,
     select,
     text,
@@ -232,6 +233,21 @@ class IdentityVault:
             if row is None:
                 return None
             return _open(self.data_key(connection, row.subject), row._mapping)
+
+    def count_household(self, household: str) -> int:
+        """How many rows `forget_household` would erase (a retention dry run)."""
+        with self._engine.connect() as connection:
+            subject = select(vault_identities.c.subject).where(
+                vault_identities.c.pseudonym == household,
+                vault_identities.c.kind == HOUSEHOLD,
+            )
+            return int(
+                connection.execute(
+                    select(func.count())
+                    .select_from(vault_identities)
+                    .where(vault_identities.c.subject.in_(subject))
+                ).scalar_one()
+            )
 
     def forget_household(self, household: str) -> int:
         """Erases a household's identities (retention): its rows go and its data key is

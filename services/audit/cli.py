@@ -18,12 +18,14 @@ import orjson
 import typer
 
 from contracts.regions import VtRegion
+from privacy.actors import AnalystRole
 from services import bootstrap
 from services.audit import report as html_report
 from services.audit import service
 from services.audit.keys import public_key_pem
 from services.audit.sealing import Sealer
 from services.audit.snapshot import Selection
+from services.operator import OperatorName, command_operator
 from services.settings import Settings
 
 audit_cli = typer.Typer(help="Replay, verify and check the logs (auditors).")
@@ -56,6 +58,28 @@ Output = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+class AuditorRole(StrEnum):
+    """The roles that read the logs on the command line."""
+
+    AUDITOR = AnalystRole.AUDITOR.value
+    PRIVACY_OFFICER = AnalystRole.PRIVACY_OFFICER.value
+
+
+Role = Annotated[AuditorRole, typer.Option("--role", help="The role you read the logs in.")]
+
+
+def _moment(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _log_reading(
+    settings: Settings, name: str | None, role: AuditorRole, command: str, **scope: Any
+) -> None:
+    """Every reading of the logs is itself logged, before it reads (see record_log_access)."""
+    operator = command_operator(name, AnalystRole(role.value))
+    service.record_log_access(settings, operator, command, scope)
 
 
 def _json(value: Any) -> str:
@@ -114,12 +138,18 @@ def replay_command(
     output: Output = None,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted replay.")] = False,
     quiet: Quiet = False,
+    operator: OperatorName = None,
+    role: Role = AuditorRole.AUDITOR,
 ) -> None:
     """Rebuild every read model as it was at a moment, in a throw-away database, and report it."""
     if household and region:
         raise typer.BadParameter("give --household or --region, not both")
     settings = Settings()
     selection = Selection(household, str(region) if region else None)
+    _log_reading(
+        settings, operator, role, "replay", as_of=_moment(as_of), resume=resume,
+        household=household, region=selection.region, purpose=purpose,
+    )  # fmt: skip
     with _resumable("replay"):
         result = service.replay_report(
             settings,
@@ -149,10 +179,13 @@ def verify_command(
     output: Output = None,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted verification.")] = False,
     quiet: Quiet = False,
+    operator: OperatorName = None,
+    role: Role = AuditorRole.AUDITOR,
 ) -> None:
     """Verify the event store (hash chain, signed checkpoints) and the access log; exit 1 on
     any fault, naming where it is."""
     settings = Settings()
+    _log_reading(settings, operator, role, "verify", kafka=kafka, resume=resume)
     with _resumable("verify"):
         result = service.verify_report(
             settings,
@@ -198,12 +231,16 @@ def access_command(
     output_format: Annotated[Format, typer.Option("--format")] = Format.JSON,
     output: Output = None,
     quiet: Quiet = False,
+    operator: OperatorName = None,
+    role: Role = AuditorRole.AUDITOR,
 ) -> None:
     """Re-decide every access in the period under the purpose register then in force; list
     unlawful accesses, break-glass uses with their review, and accesses across regions.
     Exit 1 when an access was unlawful or the log is damaged."""
+    settings = Settings()
+    _log_reading(settings, operator, role, "access", since=_moment(since), until=_moment(until))
     try:
-        result = service.access_report(Settings(), since, until, show_progress=not quiet)
+        result = service.access_report(settings, since, until, show_progress=not quiet)
     except KeyboardInterrupt:
         typer.echo("\ninterrupted; nothing was changed, run it again", err=True)
         raise typer.Exit(INTERRUPTED) from None

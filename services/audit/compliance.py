@@ -150,6 +150,7 @@ class ComplianceReport:
     break_glass: list[dict[str, Any]] = field(default_factory=list)
     cross_region: list[dict[str, Any]] = field(default_factory=list)
     exports: list[dict[str, Any]] = field(default_factory=list)
+    log_accesses: list[dict[str, Any]] = field(default_factory=list)
     integrity: list[Fault] = field(default_factory=list)
 
     @property
@@ -169,6 +170,7 @@ class ComplianceReport:
             "break_glass": self.break_glass,
             "cross_region": self.cross_region,
             "exports": self.exports,
+            "log_accesses": self.log_accesses,
             "integrity": [f.as_dict() for f in self.integrity],
         }
 
@@ -200,6 +202,10 @@ def check_access(
             if entry.kind == EntryKind.EXPORT:  # a disclosure under the recipient register,
                 if _within(entry, since, until):  # not a query: listed, not re-decided
                     report.exports.append(_export_summary(entry))
+                continue
+            if entry.kind == EntryKind.LOG_ACCESS:  # the logs read on the command line:
+                if _within(entry, since, until):  # listed, not re-decided (no purpose)
+                    report.log_accesses.append(_log_access_summary(entry))
                 continue
             if restrictions.apply(entry) or entry.kind == EntryKind.INZAGE_EXPORT:
                 continue  # records, not accesses: nothing to re-decide
@@ -308,6 +314,10 @@ def _export_summary(entry: LogEntry) -> dict[str, Any]:
         "recorded_at": entry.recorded_at,
         **{key: entry.payload.get(key) for key in keys},
     }
+
+
+def _log_access_summary(entry: LogEntry) -> dict[str, Any]:
+    return {"seq": entry.seq, "recorded_at": entry.recorded_at, **entry.payload}
 
 
 def _break_glass(entry: LogEntry, review: LogEntry | None) -> dict[str, Any]:

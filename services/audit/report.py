@@ -29,6 +29,12 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+LOG_ACCESS_COLUMNS = (
+    *("seq", "recorded_at", "operator", "command", "read"),
+    *("since", "until", "as_of", "household", "region", "purpose"),
+)
+
+
 def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
     if not rows:
         return "<p>None.</p>"
@@ -141,6 +147,8 @@ def access_html(report: Mapping[str, Any]) -> str:
         _table(report["cross_region"], [*columns[:-1], "justification"]),
         f"<h2>Extracts for external recipients ({len(report['exports'])})</h2>",
         _table(report["exports"]),
+        f"<h2>Readings of the logs on the command line ({len(report['log_accesses'])})</h2>",
+        _table(report["log_accesses"], LOG_ACCESS_COLUMNS),
         f"<h2>Refused although the policy allowed ({len(report['refused_though_allowed'])})</h2>",
         _table(report["refused_though_allowed"], columns),
         f"<h2>Notes ({len(report['notes'])})</h2>",

@@ -15,7 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from kafka.errors import KafkaError
 from sqlalchemy import Engine
 
+from privacy.actors import Operator
 from privacy.policy import Obligations
+from privacy.storage.access_log import AccessLog, EntryKind, LogEntry
 from services.audit import workfiles
 from services.audit.checkpoint_topic import read_checkpoints
 from services.audit.checkpoints import Checkpoint
@@ -40,6 +42,37 @@ from services.settings import Settings
 
 class AuditError(Exception):
     """An audit cannot run as asked (no work file to resume, unknown purpose, ...)."""
+
+
+LOGS_READ = {
+    "replay": ("event_store", "access_log"),
+    "verify": ("event_store", "access_log", "checkpoints"),
+    "access": ("access_log",),
+}
+"""What each auditor's command reads (the replay reads the registers from the access log)."""
+
+
+def record_log_access(
+    settings: Settings, operator: Operator, command: str, scope: dict[str, Any]
+) -> LogEntry:
+    """Appends a `log_access` entry for a command-line reading of the logs: who (OS user, name,
+    role), which command, what it reads and its window or selection (`scope`). The API's
+    readings are logged by the query gate; these would otherwise leave no trace.
+
+    Logged first, before the command reads: a crash in between leaves a logged reading that
+    never happened, never a reading that was not logged. `verify` then walks a chain that holds
+    this entry, properly chained at the head, so its own entry cannot look like tampering."""
+    _db, engine = live_database(settings)
+    try:
+        payload = {
+            "operator": operator.as_log(),
+            "command": f"radar audit {command}",
+            "read": list(LOGS_READ[command]),
+            **scope,
+        }
+        return AccessLog(engine).append(EntryKind.LOG_ACCESS, payload)
+    finally:
+        engine.dispose()
 
 
 def live_database(settings: Settings) -> tuple[Database, Engine]:

@@ -72,6 +72,7 @@ def alert_view(
     obligations: Obligations,
     now: datetime,
     model: RiskModel,
+    expires_in_days: int | None = None,
     restricted: frozenset[str] = frozenset(),
 ) -> AlertView:
     """One open alert for the worklist, its explanation decayed to now and disclosed, the
@@ -99,6 +100,7 @@ def alert_view(
         plan_id=entry.plan_id,
         check_date=entry.check_date,
         steps=list(entry.steps),
+        expires_in_days=expires_in_days,
     )
 
 

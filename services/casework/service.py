@@ -5,15 +5,17 @@ under the gate; the stores they read and the ledger they write through."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NoReturn
 
 from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision
+from privacy.retention import RetentionPolicy
 from radar.alerts import AlertStateError, StaffRef
 from radar.free_text import FreeTextError
 from radar.household import MembershipError
 from radar.regions import UnknownMunicipalityError
+from radar.retention import is_case_data, retention_ends
 from radar.risk import ZERO
 from radar.risk_model import RiskModel, default_model
 from radar.safety import MonitoringStateError, SafetyPlanError
@@ -26,14 +28,17 @@ from services.errors import FieldError, Refusal, RefusalKind, invalid
 from services.gate import Answer, QueryGate
 from services.ledger.application import SignalLedger, UnknownHouseholdError
 
+DAY = timedelta(days=1)
+
 SignalPersons = Callable[[Iterable[str]], Mapping[str, frozenset[str]]]
 """The persons each signal of these households names, by signal id (from the timelines)."""
 
 
 class Casework:
     """What the radar routes read and write; `ledger` gives the event store, opened by the
-    composition root at the first step; `signal_persons` tells which signals behind a score
-    name a person under restriction."""
+    composition root at the first step; `retention`, the policy in force, lets the worklist
+    say when an untouched alert's household will be erased; `signal_persons` tells which
+    signals behind a score name a person under restriction."""
 
     def __init__(
         self,
@@ -41,11 +46,13 @@ class Casework:
         ledger: Callable[[], SignalLedger],
         worklist: WorklistStore,
         monitoring: SafetyStore,
+        retention: RetentionPolicy | None = None,
         signal_persons: SignalPersons = lambda _households: {},
     ) -> None:
         self.gate = gate
         self.worklist = worklist
         self.monitoring = monitoring
+        self.retention = retention
         self._ledger = ledger
         self.signal_persons = signal_persons
 
@@ -109,7 +116,11 @@ class Casework:
         restricted = self.gate.restricted_for(decision, {e.household for e in found})
         entries = ranked([e for e in found if e.household not in restricted], now, model.urgency)
         signals = self.restricted_signals(decision, {e.household for e in entries})
-        views = [alert_view(e, decision.obligations, now, model, signals) for e in entries]
+        expiry = {e.household: self.expires_in_days(e.household, now) for e in entries}
+        views = [
+            alert_view(e, decision.obligations, now, model, expiry[e.household], restricted=signals)
+            for e in entries
+        ]
         body = WorklistView(
             region=region,
             purpose=purpose or "",
@@ -119,6 +130,21 @@ class Casework:
             withheld=len(found) - len(entries) or None,
         )
         return Answer(body, ["alerts", *signal_fields(decision.obligations)], len(views))
+
+    def expires_in_days(self, household: str, now: datetime) -> int | None:
+        """Whole days until the household's retention ends, read from the event store by the
+        rule enforcement applies; None once it is case data (kept as the Veilig Thuis file)
+        or without a policy."""
+        if self.retention is None:
+            return None
+        try:
+            found = self.ledger.household(household)
+        except UnknownHouseholdError:
+            return None
+        case = self.ledger.case(household) if found.has_case else None
+        if is_case_data(case):
+            return None
+        return max(0, (retention_ends(found, case, self.retention) - now) // DAY)
 
     def household_risk_answer(
         self, decision: Decision, household: str, purpose: str | None

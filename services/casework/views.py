@@ -62,6 +62,13 @@ class AlertView(BaseModel):
     plan_id: str | None = None
     check_date: str | None = None
     steps: list[dict[str, Any]]
+    expires_in_days: int | None = Field(
+        default=None,
+        description="Days until the household's signals reach the end of their retention "
+        "period and are erased, this alert with them, unless someone takes the alert up. "
+        "Absent once the household is case data (an alert acknowledged or triaged, safety "
+        "conditions recorded).",
+    )
 
 
 class WorklistView(BaseModel):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    func,
     insert,
     select,
     update,
@@ -94,6 +95,21 @@ class PositionedTables:
         """The last event-store notification id applied to this read model."""
         with self.engine.connect() as connection:
             return read_position(connection, self.name) or 0
+
+    def count_households(self, households: Sequence[str]) -> int:
+        """How many rows `forget_households` would delete (a retention dry run)."""
+        if not households:
+            return 0
+        about = [table for table in self.tables.sorted_tables if "household" in table.c]
+        with self.engine.connect() as connection:
+            return sum(
+                connection.execute(
+                    select(func.count())
+                    .select_from(table)
+                    .where(table.c.household.in_(list(households)))
+                ).scalar_one()
+                for table in about
+            )
 
     def forget_households(self, households: Sequence[str]) -> int:
         """Deletes every row about these households (retention enforcement: their events

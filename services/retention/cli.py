@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -12,9 +11,10 @@ from privacy.retention import RetentionPolicy
 from services import bootstrap
 from services.casework.monitoring_store import SafetyStore
 from services.casework.store import WorklistStore
+from services.gate import Clock
 from services.ledger.store import open_ledger
 from services.logs import command_settings
-from services.retention.service import EnforcementReport, enforce
+from services.retention.service import EnforcementReport, enforce, system_clock
 from services.settings import Settings
 from services.signals.store import ReceiptBook
 from services.timelines.store import TimelineStore
@@ -43,21 +43,24 @@ def enforce_command(
     its keys destroyed, the enforcement recorded with counts only."""
     settings = command_settings("retention")
     while True:
-        report = enforce_once(settings, dry_run)
+        report = enforce_once(settings, dry_run, system_clock)
         expired = ", ".join(f"{k} {n}" for k, n in sorted(report.expired.items())) or "none"
         verb = "would erase" if dry_run else "erased"
         typer.echo(
             f"checked {report.checked} households; expired: {expired}; {verb} "
-            f"{report.events_erased} events, {report.rows_purged} projection rows, "
-            f"{report.identities_purged} vault identities"
+            f"{report.events_erased} events, {report.rows_purged} projection rows and "
+            f"receipts, {report.identities_purged} vault identities"
         )
         if every_hours is None:
             return
         time.sleep(every_hours * 3600)
 
 
-def enforce_once(settings: Settings, dry_run: bool = False) -> EnforcementReport:
-    """One enforcement with the settings' databases, vault and policy."""
+def enforce_once(
+    settings: Settings, dry_run: bool = False, clock: Clock = system_clock
+) -> EnforcementReport:
+    """One enforcement with the settings' databases, vault and policy, at the clock's now (the
+    command passes the system clock; tests and drills a later moment)."""
     db = bootstrap.database(settings)
     with db.schema_lock():
         ledger = open_ledger(db)
@@ -73,7 +76,7 @@ def enforce_once(settings: Settings, dry_run: bool = False) -> EnforcementReport
             ],
             bootstrap.identity_vault(settings),
             RetentionPolicy.load(settings.retention_policy),
-            datetime.now(UTC),
+            clock,
             dry_run,
         )
     finally:

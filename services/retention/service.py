@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 import structlog
@@ -24,15 +24,23 @@ from privacy.retention import RetentionKind, RetentionPolicy
 from privacy.storage.vault import IdentityVault
 from radar.case import case_id
 from radar.household import household_id
-from radar.retention import RetentionLog, last_activity
+from radar.retention import RetentionLog, is_case_data, last_activity
+from services.gate import Clock
 from services.ledger.application import SignalLedger
 from services.ledger.store import EncryptedSignalLedger
 
 log = structlog.get_logger("radar.retention")
 
 
+def system_clock() -> datetime:
+    """The clock enforcement runs on; tests and drills pass one set to a later moment."""
+    return datetime.now(UTC)
+
+
 class HouseholdRows(Protocol):
     """A store with rows about households outside the event store: projections, receipts."""
+
+    def count_households(self, households: Sequence[str]) -> int: ...
 
     def forget_households(self, households: Sequence[str]) -> int: ...
 
@@ -66,7 +74,7 @@ def expired_households(
     for household in ledger.households():
         checked += 1
         case = ledger.case(household.pseudonym) if household.has_case else None
-        kind = policy.kind_of(household.has_case)
+        kind = policy.kind_of(is_case_data(case))
         latest = last_activity(household, case)
         if policy.expired(kind, latest, now):
             expired.append(Expired(household.pseudonym, kind, latest))
@@ -78,21 +86,27 @@ def enforce(
     stores: Sequence[HouseholdRows],
     vault: IdentityVault,
     policy: RetentionPolicy,
-    now: datetime,
+    clock: Clock = system_clock,
     dry_run: bool = False,
 ) -> EnforcementReport:
-    """Erases every expired household; with `dry_run`, only counts them."""
+    """Erases every expired household; with `dry_run`, counts what the run would erase (the
+    same counts, read where the run deletes) and changes nothing."""
+    now = clock()
     report = EnforcementReport()
     report.checked, expired = expired_households(ledger, policy, now)
     report.expired = Counter(str(e.kind) for e in expired)
-    if dry_run or not expired:
+    if not expired:
         return report
     pseudonyms = [e.household for e in expired]
+    aggregates = [i for p in pseudonyms for i in (household_id(p), case_id(p))]
+    report.events_erased = sum(len(ledger.notifications.stored_events_of(i)) for i in aggregates)
+    if dry_run:
+        report.rows_purged = sum(store.count_households(pseudonyms) for store in stores)
+        report.identities_purged = sum(vault.count_household(p) for p in pseudonyms)
+        return report
     for store in stores:
         report.rows_purged += store.forget_households(pseudonyms)
     report.identities_purged = sum(vault.forget_household(p) for p in pseudonyms)
-    aggregates = [i for p in pseudonyms for i in (household_id(p), case_id(p))]
-    report.events_erased = sum(len(ledger.notifications.stored_events_of(i)) for i in aggregates)
     ledger.subject_keys.destroy(str(i) for i in aggregates)
     _record(ledger, policy, now, report)
     log.info(

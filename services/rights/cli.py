@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import getpass
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,10 +17,13 @@ from typing import Annotated
 import structlog
 import typer
 
+from privacy.actors import AnalystRole
 from privacy.storage.access_log import AccessLog, LogEntry
 from privacy.storage.restrictions import RestrictionRegister
 from services import bootstrap
+from services.ledger.store import open_ledger
 from services.logs import command_settings
+from services.operator import OperatorName, command_operator
 from services.rights.extracts import ExportError, ExtractSources, Window, export_signals
 from services.rights.service import HTML_NAME, JSON_NAME, InzageError, InzageSources, check, produce
 from services.settings import Settings
@@ -34,6 +38,7 @@ def inzage(
     reason: Annotated[
         str, typer.Option(help="Why the export is made (logged; no identifiers).")
     ] = "Verzoek om inzage van betrokkene (AVG art. 15)",
+    operator: OperatorName = None,
 ) -> None:
     """Export what the radar holds about one person: signals, sources, purposes, accesses."""
     try:
@@ -41,13 +46,22 @@ def inzage(
     except InzageError as error:
         typer.echo(f"error: {error}; nothing was written", err=True)
         raise typer.Exit(2) from None
+    who = command_operator(operator, AnalystRole.PRIVACY_OFFICER)
     settings = command_settings("inzage")
-    export = produce(_sources(settings), bsn, reason, out, datetime.now(UTC))
+    db = bootstrap.database(settings)
+    ledger = open_ledger(db)
+    try:
+        sources = replace(_sources(settings), events=ledger.notifications)
+        export = produce(sources, bsn, reason, out, datetime.now(UTC), who)
+    finally:
+        ledger.close()
     counts = {
         "signals": len(export.document["signals"]),
         "accesses": len(export.document["accesses"]),
+        "withdrawn": len(export.document["withdrawn"]),
     }
-    log.info("inzage export produced", person=export.person, log_seq=export.log_seq, **counts)
+    # Not the person: the access log entry (log_seq) is the record of whose export this was.
+    log.info("inzage export produced", log_seq=export.log_seq, **counts)
     typer.echo(f"{out / JSON_NAME}\n{out / HTML_NAME}")
     if not export.document["data_held"]:
         typer.echo("the radar holds no data about this person")

@@ -4,9 +4,11 @@ Starting from the BSN, the person's pseudonyms under every key version are compu
 identity vault says which one the radar first knew them by. The export lists every signal naming
 them (with its source), the households those signals belong to, and every access-log entry about
 those households or the person: who (organisation, role, region), for which purpose (with its
-legal basis as registered then), the outcome and the fields. The BSN is written into the export,
-which goes to the data subject, and nowhere else: the access log records the export with the
-person's pseudonym, the counts and the reason.
+legal basis as registered then), the outcome and the fields. A corrected signal is marked so,
+with the reasons the publisher gave; a signal the publisher retracted is listed as withdrawn
+("ingetrokken door de melder", see services/rights/rectifications.py for what is shown of it).
+The BSN is written into the export, which goes to the data subject, and nowhere else: the access
+log records the export with the person's pseudonym, the counts, the reason and who ran it.
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ import orjson
 
 from contracts.bsn import passes_elfproef
 from contracts.leak_guard import contains_identifier
+from privacy.actors import Operator
 from privacy.pseudonyms import Pseudonymiser
 from privacy.storage.access_log import AccessLog, EntryKind, LogEntry
 from privacy.storage.vault import IdentityVault
 from radar.timeline import TimelineEntry
 from services.audit.compliance import RegisterHistory
+from services.ledger.notifications import NotificationLog
+from services.rights.rectifications import Rectifications, rectifications
 from services.timelines.store import TimelineStore
 
 JSON_NAME = "inzage.json"
@@ -46,16 +51,28 @@ def _actor(key: str) -> Callable[[dict[str, Any]], Any]:
     return lambda access: access["actor"][key]
 
 
-SIGNAL_COLUMNS = _columns(
+SIGNAL_COLUMNS = [
+    *_columns(
+        ("Signaal", "signal_id"),
+        ("Huishouden", "household"),
+        ("Organisatie", "organisation"),
+        ("Sector", "sector"),
+        ("Soort", "signal_type"),
+        ("Ernst", "severity"),
+        ("Rol", "role"),
+        ("Gebeurd op", "occurred_at"),
+        ("Gemeld op", "reported_at"),
+    ),
+    ("Gecorrigeerd", lambda signal: _correction_text(signal)),
+]
+WITHDRAWN_COLUMNS = _columns(
     ("Signaal", "signal_id"),
     ("Huishouden", "household"),
     ("Organisatie", "organisation"),
     ("Sector", "sector"),
-    ("Soort", "signal_type"),
-    ("Ernst", "severity"),
-    ("Rol", "role"),
-    ("Gebeurd op", "occurred_at"),
     ("Gemeld op", "reported_at"),
+    ("Ingetrokken op", "withdrawn_at"),
+    ("Status", "status"),
 )
 SOURCE_COLUMNS = _columns(
     ("Organisatie", "organisation"), ("Sector", "sector"), ("Aantal signalen", "signals")
@@ -83,12 +100,15 @@ class InzageError(ValueError):
 
 @dataclass(frozen=True)
 class InzageSources:
-    """What an export reads: the vault, the timelines and the access log of one radar."""
+    """What an export reads: the vault, the timelines and the access log of one radar, and
+    its event store (for the corrections' reasons and the retracted signals; without it, as in
+    tests of other rooms, the export lists neither)."""
 
     vault: IdentityVault
     pseudonymiser: Pseudonymiser
     timelines: TimelineStore
     access_log: AccessLog
+    events: NotificationLog | None = None
 
 
 @dataclass(frozen=True)
@@ -109,11 +129,17 @@ def check(bsn: str, reason: str) -> None:
 
 
 def produce(
-    sources: InzageSources, bsn: str, reason: str, out: Path, now: datetime
+    sources: InzageSources,
+    bsn: str,
+    reason: str,
+    out: Path,
+    now: datetime,
+    operator: Operator | None = None,
 ) -> InzageExport:
-    """Collects, writes inzage.json and inzage.html into `out`, then records the export in the
-    access log. Refuses (InzageError) before reading or writing anything when the BSN fails the
-    elfproef or the reason carries an identifier (it is logged)."""
+    """Collects, records the export in the access log with who ran it (`operator`), then
+    writes inzage.json and inzage.html into `out`. Refuses (InzageError) before reading or
+    writing anything when the BSN fails the elfproef or the reason carries an identifier (it
+    is logged)."""
     check(bsn, reason)
     pseudonymiser = sources.pseudonymiser
     candidates = [pseudonymiser.person(bsn)] + [
@@ -124,6 +150,8 @@ def produce(
     names = {*candidates, person}
     # the radar records persons under their first-known pseudonym
     signals = sources.timelines.person_signals(person) if first_known else []
+    changed = rectifications(sources.events, names) if sources.events else Rectifications()
+    withdrawn = [w.record() for w in changed.withdrawn]
     households = {s.household for s in signals}
     entries = sources.access_log.entries()
     accesses = [
@@ -136,31 +164,36 @@ def produce(
         "produced_at": now.isoformat(),
         "bsn": bsn,
         "reason": reason,
-        "data_held": bool(signals or accesses),
+        "data_held": bool(signals or accesses or withdrawn),
         "person": first_known,
         "households": sorted(households),
-        "signals": [_signal(s, names) for s in signals],
+        "signals": [_signal(s, names, changed.reasons.get(str(s.signal_id), [])) for s in signals],
+        "withdrawn": withdrawn,
         "sources": _sources(signals),
         "purposes": _purposes(accesses, entries),
         "accesses": [_access(e) for e in accesses],
     }
-    _write(out / JSON_NAME, orjson.dumps(document, option=orjson.OPT_INDENT_2))
-    _write(out / HTML_NAME, render_html(document).encode("utf-8"))
+    # Logged first: a crash in between leaves a logged export that was not delivered, never
+    # an export holding the BSN that the access log does not know of.
     entry = sources.access_log.append(
         EntryKind.INZAGE_EXPORT,
         {
+            "operator": None if operator is None else operator.as_log(),
             "person": person,
             "known": first_known is not None,
             "signals": len(signals),
+            "withdrawn": len(withdrawn),
             "households": len(households),
             "accesses": len(accesses),
             "reason": reason,
         },
     )
+    _write(out / JSON_NAME, orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    _write(out / HTML_NAME, render_html(document).encode("utf-8"))
     return InzageExport(document, person, entry.seq)
 
 
-def _signal(entry: TimelineEntry, names: set[str]) -> dict[str, Any]:
+def _signal(entry: TimelineEntry, names: set[str], reasons: list[str]) -> dict[str, Any]:
     return {
         "signal_id": str(entry.signal_id),
         "household": entry.household,
@@ -172,7 +205,17 @@ def _signal(entry: TimelineEntry, names: set[str]) -> dict[str, Any]:
         "reported_at": entry.reported_at.isoformat(),
         "region": entry.region,
         "role": next(role for pseudonym, role in entry.persons if pseudonym in names),
+        "corrected": entry.corrected,
+        "correction_reasons": reasons if entry.corrected else [],
     }
+
+
+def _correction_text(signal: dict[str, Any]) -> str:
+    """'nee', or 'ja' with the publisher's reasons: the values shown are the corrected ones."""
+    if not signal["corrected"]:
+        return "nee"
+    reasons = signal["correction_reasons"]
+    return "ja" + (f" (reden: {'; '.join(reasons)})" if reasons else "")
 
 
 def _sources(signals: Iterable[TimelineEntry]) -> list[dict[str, Any]]:
@@ -259,7 +302,18 @@ def render_html(document: dict[str, Any]) -> str:
     else:
         parts += [
             "<h2>Signalen over u</h2>",
+            _paragraph(
+                "Bij een gecorrigeerd signaal staan de verbeterde gegevens, met de reden die de "
+                "melder voor de correctie gaf."
+            ),
             _table(document["signals"], SIGNAL_COLUMNS),
+            "<h2>Ingetrokken signalen</h2>",
+            _paragraph(
+                "Deze signalen over u zijn door de melder ingetrokken. De signaalradar gebruikt "
+                "ze niet meer; de inhoud wordt daarom niet getoond. Wilt u weten wat er gemeld "
+                "was, dan kunt u dat vragen aan de organisatie die het signaal deed."
+            ),
+            _table(document["withdrawn"], WITHDRAWN_COLUMNS),
             "<h2>Bronnen</h2>",
             _table(document["sources"], SOURCE_COLUMNS),
             "<h2>Doelen waarvoor de gegevens zijn gebruikt</h2>",

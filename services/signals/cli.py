@@ -26,6 +26,7 @@ def ingest() -> None:
         host=settings.host,
         port=settings.ingest_port,
         log_config=None,
+        access_log=False,  # services.logs.RequestLines writes the request lines, masked
     )
 
 

@@ -21,7 +21,18 @@ from uuid import UUID
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, insert, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from contracts.correction_v1 import SignalCorrectionV1
@@ -92,6 +103,24 @@ class ReceiptBook:
         self._engine = engine
         metadata.create_all(engine)
         add_missing_columns(engine, metadata)
+
+    def count_households(self, households: Sequence[str]) -> int:
+        """How many receipts `forget_households` would delete (a retention dry run)."""
+        if not households:
+            return 0
+        with self._engine.connect() as connection:
+            about = select(ingest_receipts.c.event_id).where(
+                ingest_receipts.c.household.in_(list(households))
+            )
+            corrections = connection.execute(
+                select(func.count())
+                .select_from(correction_receipts)
+                .where(correction_receipts.c.corrects.in_(about))
+            ).scalar_one()
+            receipts = connection.execute(
+                select(func.count()).select_from(about.subquery())
+            ).scalar_one()
+        return int(corrections) + int(receipts)
 
     def forget_households(self, households: Sequence[str]) -> int:
         """Deletes the receipts (and correction receipts) of signals about these households:

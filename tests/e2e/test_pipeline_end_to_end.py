@@ -178,6 +178,12 @@ def test_signals_from_three_sectors_meet_in_one_timeline(
     logs = files_bytes(settings.data_dir)
     assert b"signals submitted" in logs  # the services did log, and nothing identifying
     assert identifiers_found(logs, identifiers) == []
+    # the query process's request lines name the path, never the household or a person
+    key_version = household.rsplit(".", 1)[0].encode()
+    assert b"/v1/households/" + key_version + b".***/timeline" in logs
+    persons = {p["pseudonym"] for s in family for p in s.get("persons", [])}
+    for pseudonym in {household, *persons}:
+        assert pseudonym.encode() not in logs and pseudonym.split(".")[2].encode() not in logs
 
 
 def test_identifiers_sealed_by_the_sdk_are_pseudonymised_and_leave_no_trace(

@@ -5,6 +5,7 @@ a forged entry is caught, whether it breaks the chain or is chained in properly.
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -196,4 +197,51 @@ def test_forged_entries_are_caught(
     result = CliRunner().invoke(audit_cli, ["access", "--format", "html", "--quiet"])
     assert result.exit_code == 1
     assert "Break-glass uses (2)" in result.stdout and "content changed" in result.stdout
-    assert [e.seq for e in log_entries(engine)][-1] == head.seq + 1
+    # the CLI wrote only its own reading of the log, at the head of the (broken) chain
+    *_, forged, reading = log_entries(engine)
+    assert forged.seq == head.seq + 1 and reading.kind == EntryKind.LOG_ACCESS
+
+
+def test_every_reading_of_the_logs_on_the_command_line_is_logged_before_it_reads(
+    harness: QueryHarness, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _accesses_under_version_1(harness)
+    monkeypatch.setenv("RADAR_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RADAR_DATABASE_URL", settings.resolved_database_url)
+    before = harness.access_log.count()
+    runner, since = CliRunner(), "2026-01-01T00:00:00+00:00"
+    window = ["--from", since, "--quiet", "--operator", "E. de Vries"]
+    listed = runner.invoke(audit_cli, ["access", *window])
+    assert listed.exit_code == 0, listed.output
+    verified = runner.invoke(audit_cli, ["verify", "--no-kafka", "--quiet", "--role",
+                                         "privacy_officer"])  # fmt: skip
+    assert verified.exit_code == 0 and "intact" in verified.stdout, verified.output
+    replayed = runner.invoke(
+        audit_cli, ["replay", "--as-of", datetime.now(UTC).isoformat(), "--household", HOUSEHOLD]
+    )
+    assert replayed.exit_code == 0, replayed.output
+
+    readings = [e for e in harness.access_log.entries()[before:]]
+    assert [e.kind for e in readings] == [EntryKind.LOG_ACCESS] * 3
+    access, verify, replay = (e.payload for e in readings)
+    assert access["command"] == "radar audit access" and access["read"] == ["access_log"]
+    assert access["operator"] == {"os_user": getpass.getuser(), "name": "E. de Vries",
+                                  "role": "auditor"}  # fmt: skip
+    assert (access["since"], access["until"]) == (since, None)
+    assert verify["operator"]["role"] == "privacy_officer" and "checkpoints" in verify["read"]
+    assert replay["household"] == HOUSEHOLD and replay["as_of"] is not None
+    # logged first: the access report already lists its own reading, and verify, which walked
+    # a chain holding its own entry, found it intact
+    assert [r["seq"] for r in orjson.loads(listed.stdout)["log_accesses"]] == [readings[0].seq]
+    assert service.verify_report(settings, use_kafka=False).intact
+
+
+def test_an_operator_name_holding_an_identifier_is_refused_and_nothing_is_read(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, harness: QueryHarness
+) -> None:
+    monkeypatch.setenv("RADAR_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RADAR_DATABASE_URL", settings.resolved_database_url)
+    before = harness.access_log.count()
+    result = CliRunner().invoke(audit_cli, ["access", "--quiet", "--operator", "111222333"])
+    assert result.exit_code == 2 and "111222333" not in result.output
+    assert harness.access_log.count() == before

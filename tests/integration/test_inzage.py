@@ -5,6 +5,7 @@ the access log records the export once and without the BSN; no log line holds th
 from __future__ import annotations
 
 import dataclasses
+import getpass
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,6 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from contracts.correction_v1 import CorrectedValues, CorrectionKind, SignalCorrectionV1
+from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole
 from privacy.addresses import HomeAddress
@@ -29,6 +32,7 @@ from services.database import Database
 from services.settings import Settings
 from services.timelines.store import TimelineStore
 from tests.support.privacy_fixtures import HOME_REGION, OTHER_REGION, entry
+from tests.support.radar_fixtures import FAMILY, NOW, Radar, days_ago, signal
 
 SUBJECT, PARENT, OTHER = "111222333", "123456782", "908301662"  # synthetic, pass the elfproef
 UNKNOWN = "100000009"  # passes the elfproef; nobody in the scenario
@@ -150,9 +154,11 @@ def test_the_export_lists_exactly_the_signals_and_accesses_of_the_scenario(
     exports = [e for e in scenario.access_log.entries() if e.kind == EntryKind.INZAGE_EXPORT]
     assert len(exports) == 1
     assert exports[0].payload == {
+        "operator": {"os_user": getpass.getuser(), "name": None, "role": "privacy_officer"},
         "person": scenario.subject,
         "known": True,
         "signals": 2,
+        "withdrawn": 0,
         "households": 2,
         "accesses": 4,
         "reason": "Verzoek per brief ontvangen",
@@ -199,3 +205,84 @@ def _assert_no_bsn_outside_the_export(scenario: Scenario, output: str) -> None:
         assert bsn not in log_text
         assert bsn not in access_log_text
         assert bsn not in output
+
+
+CORRECTION_REASON = "ernst stond bij het verkeerde incident"
+RETRACTION_REASON = "niet onze leerling"
+
+
+def _rectify(
+    original: SignalEventV1, kind: CorrectionKind, reason: str, **values: Any
+) -> SignalCorrectionV1:
+    return SignalCorrectionV1(
+        correction_id=uuid.uuid4(),
+        corrects=original.event_id,
+        kind=kind,
+        values=CorrectedValues(**values) if kind == CorrectionKind.CORRECTION else None,
+        reason=reason,
+        organisation=original.organisation,
+        sector=original.sector,
+        received_at=NOW,
+        household=original.first_known_household(),
+    )
+
+
+def test_corrected_signals_are_marked_and_a_withdrawn_one_is_listed_without_its_content(
+    tmp_path: Path, database: Database
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=database.url, vault_url=database.url
+    )
+    keys = bootstrap.pseudonyms(settings).pseudonymiser()
+    child = keys.person(SUBJECT)
+    bootstrap.identity_vault(settings).deposit([Identity(FAMILY, HOME, ((child, SUBJECT),))], keys)
+    radar = Radar(database)
+    kept = signal("zorgmelding", days_ago(30), severity="high", children=(child,))
+    wrong = signal("school_absence", days_ago(20), severity="moderate", children=(child,))
+    radar.record(kept, wrong)
+    radar.record(_rectify(kept, CorrectionKind.CORRECTION, CORRECTION_REASON, severity="low"))
+    radar.record(_rectify(wrong, CorrectionKind.RETRACTION, RETRACTION_REASON))
+    radar.close()
+    scenario = Scenario(settings, AccessLog(database.engine()), set(), [], child)
+    out = tmp_path / "export"
+
+    result = _inzage(scenario, out, "--bsn", SUBJECT, "--operator", "F. de Groot")
+    assert result.exit_code == 0, result.output
+    document = orjson.loads((out / "inzage.json").read_bytes())
+    (shown,) = document["signals"]
+    assert shown["signal_id"] == str(kept.event_id) and shown["severity"] == "low"
+    assert shown["corrected"] is True and shown["correction_reasons"] == [CORRECTION_REASON]
+    (withdrawn,) = document["withdrawn"]
+    assert withdrawn == {
+        "signal_id": str(wrong.event_id),
+        "household": FAMILY,
+        "organisation": wrong.organisation,
+        "sector": "education",
+        "reported_at": wrong.reported_at.isoformat(),
+        "withdrawn_at": NOW.isoformat(),
+        "status": "ingetrokken door de melder",
+    }
+    page = (out / "inzage.html").read_text()
+    assert f"ja (reden: {CORRECTION_REASON})" in page
+    assert "Ingetrokken signalen" in page and "ingetrokken door de melder" in page
+    # what the withdrawn signal said is not shown: neither its type nor its severity nor why
+    for content in ("school_absence", "moderate", RETRACTION_REASON):
+        assert content not in page and content not in str(document)
+
+    (export,) = [e for e in scenario.access_log.entries() if e.kind == EntryKind.INZAGE_EXPORT]
+    assert export.payload["operator"] == {
+        "os_user": getpass.getuser(),
+        "name": "F. de Groot",
+        "role": "privacy_officer",
+    }
+    assert (export.payload["signals"], export.payload["withdrawn"]) == (1, 1)
+
+
+def test_an_operator_name_with_an_identifier_writes_nothing(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    count = scenario.access_log.count()
+    out = tmp_path / "export"
+    result = _inzage(scenario, out, "--bsn", SUBJECT, "--operator", f"namens {OTHER}")
+    assert result.exit_code == 2 and OTHER not in result.output
+    assert not out.exists() and scenario.access_log.count() == count

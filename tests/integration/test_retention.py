@@ -95,7 +95,7 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
         [harness.radar.timelines, harness.radar.worklist, harness.radar.monitoring, receipts],
         vault,
         RetentionPolicy.load(),
-        NOW,
+        lambda: NOW,
     )
     assert report.checked == 2 and dict(report.expired) == {"signals_without_case": 1}
     assert report.rows_purged >= 4 and report.identities_purged == 2  # 2 rows, 2 receipts
@@ -197,3 +197,100 @@ def test_rotating_the_kek_rewraps_data_keys_and_touches_no_event(
     ledger.close()
     identity = bootstrap.identity_vault(settings).household_identity(FAMILY)
     assert identity is not None and identity.persons == {OLD_CHILD: OLD_BSN}
+
+
+# --- the expiry stories: an alert alone is not a case ---------------------------------------
+
+LATER = NOW + timedelta(days=800)
+SECOND_BSN = "123456782"  # synthetic, passes the elfproef
+
+
+def _cross_sector_story(harness: Harness, household: str, child: str) -> list[str]:
+    """A police zorgmelding and a school's absence report about one child, with their ingest
+    receipts: a cross-sector alert for Utrecht. Returns the signal ids."""
+    story = [
+        signal("zorgmelding", NOW - timedelta(days=30), household=household, children=(child,)),
+        signal("school_absence", NOW - timedelta(days=16), household=household,
+               children=(child,), severity="moderate"),
+    ]  # fmt: skip
+    harness.radar.record(*story)
+    ReceiptBook(harness.radar.worklist.engine).record((s, "fingerprint") for s in story)
+    return [str(s.event_id) for s in story]
+
+
+def _worklist(harness: Harness) -> dict[str, dict[str, object]]:
+    answer = harness.get("/v1/worklist", params={"purpose": "triage"})
+    assert answer.status_code == 200, answer.text
+    return {a["household"]: a for a in answer.json()["alerts"]}
+
+
+def _report_counts(report: object) -> tuple[object, ...]:
+    fields = ("checked", "expired", "events_erased", "rows_purged", "identities_purged")
+    return tuple(getattr(report, f) for f in fields)
+
+
+def test_an_untouched_alert_expires_with_its_household_and_an_acknowledged_one_is_a_case(
+    harness: Harness, database: Database, tmp_path: Path, topic: str
+) -> None:
+    settings = _settings(tmp_path, database, topic)
+    keys = bootstrap.pseudonyms(settings).pseudonymiser()
+    untouched_child, worked_child = keys.person(OLD_BSN), keys.person(SECOND_BSN)
+    untouched = _cross_sector_story(harness, FAMILY, untouched_child)
+    worked = _cross_sector_story(harness, OTHER_FAMILY, worked_child)
+    receipts = ReceiptBook(database.engine())
+    vault = bootstrap.identity_vault(settings)
+    vault.deposit(
+        [
+            Identity(FAMILY, HomeAddress.normalised("3511 AB", 12), ((untouched_child, OLD_BSN),)),
+            Identity(OTHER_FAMILY, HomeAddress.normalised("3511 AB", 14),
+                     ((worked_child, SECOND_BSN),)),
+        ],
+        keys,
+    )  # fmt: skip
+    listed = _worklist(harness)
+    assert {a["kind"] for a in listed.values()} == {"cross_sector"}
+    acknowledged = harness.post(
+        f"/v1/alerts/{listed[OTHER_FAMILY]['alert_id']}/acknowledge", {"purpose": "triage"}
+    )
+    assert acknowledged.status_code == 200, acknowledged.text
+    harness.radar.project()
+
+    # shown before it happens: two years after the last signal, less the 16 days gone
+    listed = _worklist(harness)
+    assert listed[FAMILY]["expires_in_days"] in (713, 714)
+    assert "expires_in_days" not in listed[OTHER_FAMILY], "case data: kept as the VT file"
+    case = harness.radar.ledger.case(FAMILY)
+    assert case is not None and not case.taken_up and case.open_alerts()
+
+    stores = [harness.radar.timelines, harness.radar.worklist, harness.radar.monitoring, receipts]
+    policy = RetentionPolicy.load()
+    dry = enforce(harness.radar.ledger, stores, vault, policy, lambda: LATER, dry_run=True)
+    assert harness.radar.ledger.household(FAMILY), "a dry run changes nothing"
+    run = enforce(harness.radar.ledger, stores, vault, policy, lambda: LATER)
+
+    assert _report_counts(dry) == _report_counts(run), "the dry run counts what the run does"
+    assert dict(run.expired) == {"signals_without_case": 1}
+    assert run.events_erased >= 4 and run.rows_purged >= 5  # timeline 2, alert 1, receipts 2
+    assert run.identities_purged == 2, "the household and the child"
+    with pytest.raises(UnknownHouseholdError):
+        harness.radar.ledger.household(FAMILY)
+    harness.radar.project()
+    assert set(_worklist(harness)) == {OTHER_FAMILY}, "the untouched alert went with it"
+    gone = harness.get(f"/v1/households/{FAMILY}/timeline?purpose=triage").json()
+    assert gone["signals"] == []
+    kept = harness.get(f"/v1/households/{OTHER_FAMILY}/timeline?purpose=triage").json()
+    assert sorted(s["signal_id"] for s in kept["signals"]) == sorted(worked)
+    raw = database_bytes(database)
+    assert all(i.encode() not in raw for i in untouched)
+
+    # the case is kept twenty years after the acknowledgement, then erased in its turn
+    kept_case = harness.radar.ledger.case(OTHER_FAMILY)
+    assert kept_case is not None and kept_case.taken_up_at is not None
+    twenty_years = kept_case.taken_up_at + timedelta(days=policy.kinds["case_data"].period_days)
+    almost = enforce(harness.radar.ledger, stores, vault, policy,
+                     lambda: twenty_years - timedelta(days=1))  # fmt: skip
+    assert dict(almost.expired) == {}
+    dry = enforce(harness.radar.ledger, stores, vault, policy, lambda: twenty_years, True)
+    run = enforce(harness.radar.ledger, stores, vault, policy, lambda: twenty_years)
+    assert _report_counts(dry) == _report_counts(run)
+    assert dict(run.expired) == {"case_data": 1} and run.identities_purged == 2
