@@ -7,10 +7,10 @@ so that every aggregator instance finds the same aggregate for the same househol
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -18,6 +18,14 @@ from eventsourcing.domain import Aggregate, event
 from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
 from radar.alerts import StaffRef
+from radar.household_state import (
+    AppliedCorrection,
+    KeyLink,
+    MembershipError,
+    Move,
+    PersonRecord,
+    SignalNotCorrectableError,
+)
 from radar.regions import RegionEvidence
 from radar.risk import Assessment, Contribution, SignalFact
 from radar.safety import NETHERLANDS
@@ -26,53 +34,9 @@ _HOUSEHOLD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:signal-radar:household")
 CHILD_ROLE = "child"
 
 
-class MembershipError(ValueError):
-    """A departure the household's history does not allow; names the field at fault."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field = field
-
-
-class SignalNotCorrectableError(LookupError):
-    """The household never recorded the signal a correction names, or it was retracted: the
-    correction applies nowhere."""
-
-
 def household_id(pseudonym: str) -> UUID:
     """The aggregate id of the household with this pseudonym."""
     return uuid5(_HOUSEHOLD_NAMESPACE, pseudonym)
-
-
-class PersonRecord(TypedDict):
-    """A person a signal names, as its SignalRecorded event stores them."""
-
-    pseudonym: str
-    role: str
-
-
-class KeyLink(TypedDict):
-    """Re-keying: a pseudonym made with a newer key version and the one first known."""
-
-    pseudonym: str
-    known_as: str
-
-
-@dataclass(frozen=True)
-class Move:
-    """A move an analyst recorded: the household lives in `municipality` from `moved_at`."""
-
-    municipality: str
-    region: str
-    moved_at: datetime
-
-
-@dataclass(frozen=True)
-class AppliedCorrection:
-    """A correction or retraction applied to one signal (kept so that each applies once)."""
-
-    signal_id: str
-    kind: CorrectionKind
 
 
 class Household(Aggregate):

@@ -13,7 +13,7 @@ from privacy.policy import AccessRequest, Decision
 from privacy.retention import RetentionPolicy
 from radar.alerts import AlertStateError, StaffRef
 from radar.free_text import FreeTextError
-from radar.household import MembershipError
+from radar.household_state import MembershipError
 from radar.regions import UnknownMunicipalityError
 from radar.retention import is_case_data, retention_ends
 from radar.risk import ZERO

@@ -33,7 +33,8 @@ from contracts.signal_v1 import SignalEventV1
 from radar.alerts import StaffRef, TriageOutcome
 from radar.case import HouseholdCase, case_id
 from radar.evaluation import after_new_signals, follow_region, remind_missed_checks, rescore
-from radar.household import Household, SignalNotCorrectableError, household_id
+from radar.household import Household, household_id
+from radar.household_state import SignalNotCorrectableError
 from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
 from radar.regions import registry
 from radar.risk_model import RiskModel, default_model

@@ -14,7 +14,7 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from contracts.correction_v1 import CorrectionKind
-from radar.household import AppliedCorrection, Move
+from radar.household_state import AppliedCorrection, Move
 from radar.risk import Assessment, Contribution, SignalFact
 
 

@@ -23,7 +23,7 @@ from contracts.regions import VtRegion
 from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import SIGNAL_TYPES, PersonRole, Severity, SignalType
 from radar.alerts import StaffRef
-from radar.household import MembershipError
+from radar.household_state import MembershipError
 from radar.timeline import TimelineEntry
 from services.database import Database
 from services.ledger.application import SignalBatch, SignalLedger, UnknownHouseholdError
