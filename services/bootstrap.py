@@ -27,6 +27,7 @@ from privacy.purposes import PurposeRegister
 from privacy.retention import RetentionPolicy
 from privacy.storage.access_log import AccessLog
 from privacy.storage.revocations import RevocationList
+from privacy.storage.sealed_rows import RowSealer
 from privacy.storage.vault import IdentityVault
 from services.audit.checkpoint_topic import CheckpointPublisher
 from services.audit.keys import load_or_create_signing_key
@@ -91,6 +92,11 @@ class Parts:
                 with self.database.schema_lock():
                     self._ledger = open_ledger(self.database, engine)
             return self._ledger
+
+    @cached_property
+    def row_sealer(self) -> RowSealer:
+        """Lookup digests and household-keyed sealing for the read models and receipts."""
+        return self.database.row_sealer(self.engine)
 
     @cached_property
     def vault(self) -> IdentityVault:
@@ -204,9 +210,9 @@ def query_app(settings: Settings) -> FastAPI:
     with parts.database.schema_lock():
         access_log = AccessLog(parts.engine)
         access_log.adopt_register(register)
-        timelines = TimelineStore(parts.engine)
-        worklist = WorklistStore(parts.engine)
-        monitoring = SafetyStore(parts.engine)
+        timelines = TimelineStore(parts.engine, parts.row_sealer)
+        worklist = WorklistStore(parts.engine, parts.row_sealer)
+        monitoring = SafetyStore(parts.engine, parts.row_sealer)
 
     def household_region(household: str) -> str | None:
         """The region after the latest recorded move, else that of the latest signal."""
@@ -258,7 +264,12 @@ def read_models(db: Database) -> list[ReadModel]:
     rebuild or an audit replay makes them anew."""
     engine = db.engine()
     with db.schema_lock():
-        return [TimelineStore(engine), WorklistStore(engine), SafetyStore(engine)]
+        sealer = db.row_sealer(engine)
+        return [
+            TimelineStore(engine, sealer),
+            WorklistStore(engine, sealer),
+            SafetyStore(engine, sealer),
+        ]
 
 
 def followers(settings: Settings) -> list[Follower]:

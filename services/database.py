@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateColumn
 
 from privacy.key_encryption import FileKeyEncryptionKey
+from privacy.lookup_digests import LookupDigests
+from privacy.storage.sealed_rows import RowSealer
 from services.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -48,6 +50,15 @@ class Database:
     def key_encryption_key(self) -> FileKeyEncryptionKey:
         """The KEK for this database's data keys (development: a key file)."""
         return FileKeyEncryptionKey(self.kek_path())
+
+    def lookup_digests(self) -> LookupDigests:
+        """The digests lookups find pseudonyms and signal ids by (key beside the KEK)."""
+        return LookupDigests.load_or_create(self.keys_dir or Settings().keys_dir)
+
+    def row_sealer(self, engine: Engine) -> RowSealer:
+        """Digests and household-keyed sealing for the read models and receipts on `engine`
+        (one of this database's engines)."""
+        return row_sealer(engine, self.keys_dir)
 
     @property
     def is_sqlite(self) -> bool:
@@ -187,3 +198,11 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def row_sealer(engine: Engine, keys_dir: Path | None = None) -> RowSealer:
+    """The row sealer on `engine` with the keys in `keys_dir` (default: the settings')."""
+    keys = keys_dir or Settings().keys_dir
+    return RowSealer(
+        engine, FileKeyEncryptionKey(keys / KEK_FILE), LookupDigests.load_or_create(keys)
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Engine,
+    Integer,
     MetaData,
     String,
     Table,
@@ -22,7 +23,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from privacy.storage.erasure import erasing
-from services.database import add_missing_columns
+from privacy.storage.sealed_rows import RowSealer
+from services.database import add_missing_columns, row_sealer
 from services.projections.read_model import PositionMovedError
 
 metadata = MetaData()
@@ -32,6 +34,15 @@ positions = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("position", BigInteger, nullable=False),
+)
+
+# The format each read model's rows were written in; a read model without a row here was
+# written in format 1 (pseudonyms and signal ids as they are, before sealed rows).
+formats = Table(
+    "projection_formats",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("format", Integer, nullable=False),
 )
 
 
@@ -55,6 +66,38 @@ def ensure_position(engine: Engine, name: str) -> None:
                 connection.execute(insert(positions).values(name=name, position=0))
     except IntegrityError:
         pass  # a twin starting at the same moment inserted it first
+
+
+def ensure_format(engine: Engine, name: str, tables: MetaData, wanted: int) -> bool:
+    """Empties a read model whose rows were written in an earlier format and resets its
+    position, so the projector rebuilds it from the event store in this one (a read model is
+    derived: the event store is the record). The old rows are erased as retention erases, so
+    their bytes do not stay in the table files. Returns whether it was reset."""
+    with engine.begin() as connection:
+        stored = connection.execute(
+            select(formats.c.format).where(formats.c.name == name)
+        ).scalar_one_or_none()
+        position = read_position(connection, name) or 0
+    if stored == wanted:
+        return False
+    outdated = position > 0 and (stored or 1) < wanted
+    if outdated:
+        owned = list(tables.sorted_tables)
+        with erasing(engine, owned) as connection:
+            for table in reversed(owned):
+                connection.execute(delete(table))
+            reset_position(connection, name)
+    try:
+        with engine.begin() as connection:
+            if stored is None:
+                connection.execute(insert(formats).values(name=name, format=wanted))
+            else:
+                connection.execute(
+                    update(formats).where(formats.c.name == name).values(format=wanted)
+                )
+    except IntegrityError:
+        pass  # a twin starting at the same moment recorded it first
+    return outdated
 
 
 def read_position(connection: Connection, name: str) -> int | None:
@@ -85,11 +128,15 @@ class PositionedTables:
 
     name: str
     tables: MetaData
+    format = 1  # raised when the rows' meaning changes: the read model is then rebuilt
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, sealer: RowSealer | None = None) -> None:
         self.engine = engine
+        self.sealer = sealer or row_sealer(engine)
+        self.digests = self.sealer.digests
         create_tables(self.tables, engine)
         ensure_position(engine, self.name)
+        ensure_format(engine, self.name, self.tables, self.format)
 
     def position(self) -> int:
         """The last event-store notification id applied to this read model."""
@@ -106,7 +153,7 @@ class PositionedTables:
                 connection.execute(
                     select(func.count())
                     .select_from(table)
-                    .where(table.c.household.in_(list(households)))
+                    .where(table.c.household.in_(self.digests.households(households)))
                 ).scalar_one()
                 for table in about
             )
@@ -121,7 +168,7 @@ class PositionedTables:
         with erasing(self.engine, about) as connection:
             for table in about:
                 result = connection.execute(
-                    delete(table).where(table.c.household.in_(list(households)))
+                    delete(table).where(table.c.household.in_(self.digests.households(households)))
                 )
                 deleted += result.rowcount
         return deleted

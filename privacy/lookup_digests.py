@@ -1,0 +1,69 @@
+"""Keyed digests for the columns a lookup needs equality on: a household's or a person's
+pseudonym, a signal's id.
+
+A database's pages, its write-ahead log, its replicas and its backups keep old row versions
+long after a delete; crypto-shredding only reaches what is encrypted. So no stored column holds
+a pseudonym or a signal id as it is: what a query must find by equality is stored as an
+HMAC-SHA256 digest under the deployment's lookup key, and what must be shown again is sealed
+under the subject's own data key (privacy.storage.sealed_rows). The lookup key lives beside the
+key-encryption key, outside the database: a copy of the database, its WAL or a base backup
+without the keys directory links a digest to nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from privacy.keyfiles import write_secret_file
+
+LOOKUP_KEY_FILE = "lookup-digest.key"
+LOOKUP_KEY_BYTES = 32
+DIGEST_BYTES = 20  # 160 bits: no collision among billions of values; 32 characters in base32
+HOUSEHOLD = "household"
+PERSON = "person"
+SIGNAL = "signal"
+FINGERPRINT = "fingerprint"
+
+
+class LookupDigests:
+    """Digests of values under one lookup key; the kind is bound in, so a person's digest
+    never equals a household's for the same text."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != LOOKUP_KEY_BYTES:
+            raise ValueError("a lookup key is 32 bytes")
+        self._key = key
+
+    @classmethod
+    def load_or_create(cls, keys_dir: Path) -> LookupDigests:
+        """The deployment's lookup key from the keys directory, made on first use (two
+        processes starting together agree: the file is created atomically, once)."""
+        path = keys_dir / LOOKUP_KEY_FILE
+        if not path.exists():
+            write_secret_file(path, os.urandom(LOOKUP_KEY_BYTES))
+        key = path.read_bytes()
+        if len(key) != LOOKUP_KEY_BYTES:
+            raise ValueError(f"lookup key file {path} is malformed")
+        return cls(key)
+
+    def of(self, kind: str, value: str) -> str:
+        """The digest of `value` as a `kind`: 32 lowercase base32 characters."""
+        mac = hmac.new(self._key, f"{kind}|{value}".encode(), hashlib.sha256).digest()
+        return base64.b32encode(mac[:DIGEST_BYTES]).decode().lower()
+
+    def household(self, pseudonym: str) -> str:
+        return self.of(HOUSEHOLD, pseudonym)
+
+    def person(self, pseudonym: str) -> str:
+        return self.of(PERSON, pseudonym)
+
+    def signal(self, signal_id: str) -> str:
+        return self.of(SIGNAL, signal_id)
+
+    def households(self, pseudonyms: Sequence[str]) -> list[str]:
+        return [self.household(p) for p in pseudonyms]
