@@ -69,10 +69,10 @@ def ensure_position(engine: Engine, name: str) -> None:
 
 
 def ensure_format(engine: Engine, name: str, tables: MetaData, wanted: int) -> bool:
-    """Empties a read model whose rows were written in an earlier format and resets its
-    position, so the projector rebuilds it from the event store in this one (a read model is
-    derived: the event store is the record). The old rows are erased as retention erases, so
-    their bytes do not stay in the table files. Returns whether it was reset."""
+    """Drops and recreates the tables of a read model written in an earlier format and resets
+    its position, so the projector rebuilds it from the event store in this one (a read model
+    is derived: the event store is the record; dropping removes the old rows' table files
+    too). Returns whether it was rebuilt."""
     with engine.begin() as connection:
         stored = connection.execute(
             select(formats.c.format).where(formats.c.name == name)
@@ -82,10 +82,9 @@ def ensure_format(engine: Engine, name: str, tables: MetaData, wanted: int) -> b
         return False
     outdated = position > 0 and (stored or 1) < wanted
     if outdated:
-        owned = list(tables.sorted_tables)
-        with erasing(engine, owned) as connection:
-            for table in reversed(owned):
-                connection.execute(delete(table))
+        tables.drop_all(engine)
+        create_tables(tables, engine)
+        with engine.begin() as connection:
             reset_position(connection, name)
     try:
         with engine.begin() as connection:
