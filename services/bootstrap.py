@@ -25,7 +25,6 @@ from privacy.policy import PolicyDecisionPoint
 from privacy.pseudonyms import PseudonymKeyFile
 from privacy.purposes import PurposeRegister
 from privacy.retention import RetentionPolicy
-from privacy.storage.access_log import AccessLog
 from privacy.storage.revocations import RevocationList
 from privacy.storage.sealed_rows import RowSealer
 from privacy.storage.vault import IdentityVault
@@ -208,7 +207,7 @@ def query_app(settings: Settings) -> FastAPI:
     parts = Parts(settings)
     register = PurposeRegister.load(settings.purpose_register)
     with parts.database.schema_lock():
-        access_log = AccessLog(parts.engine)
+        access_log = parts.database.access_log(parts.engine)
         access_log.adopt_register(register)
         timelines = TimelineStore(parts.engine, parts.row_sealer)
         worklist = WorklistStore(parts.engine, parts.row_sealer)

@@ -198,7 +198,7 @@ def test_forged_entries_are_caught(
     assert result.exit_code == 1
     assert "Break-glass uses (2)" in result.stdout and "content changed" in result.stdout
     # the CLI wrote only its own reading of the log, at the head of the (broken) chain
-    *_, forged, reading = log_entries(engine)
+    *_, forged, reading = log_entries(harness.access_log)
     assert forged.seq == head.seq + 1 and reading.kind == EntryKind.LOG_ACCESS
 
 

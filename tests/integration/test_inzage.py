@@ -77,7 +77,7 @@ def scenario(tmp_path: Path, database: Database) -> Iterator[Scenario]:
     engine = database.engine()
     store = TimelineStore(engine)
     store.apply(signals, expected=store.position(), new_position=len(signals))
-    access_log = AccessLog(engine)
+    access_log = database.access_log(engine)
     authority = TokenAuthority(settings.keys_dir)
     with TestClient(bootstrap.query_app(settings)) as client:
 
@@ -243,7 +243,7 @@ def test_corrected_signals_are_marked_and_a_withdrawn_one_is_listed_without_its_
     radar.record(_rectify(kept, CorrectionKind.CORRECTION, CORRECTION_REASON, severity="low"))
     radar.record(_rectify(wrong, CorrectionKind.RETRACTION, RETRACTION_REASON))
     radar.close()
-    scenario = Scenario(settings, AccessLog(database.engine()), set(), [], child)
+    scenario = Scenario(settings, database.access_log(database.engine()), set(), [], child)
     out = tmp_path / "export"
 
     result = _inzage(scenario, out, "--bsn", SUBJECT, "--operator", "F. de Groot")
