@@ -16,7 +16,6 @@ their old payload and their old hash, and read and verify as they did.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import threading
 import time
@@ -41,19 +40,42 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from privacy.purposes import PurposeRegister
+from privacy.storage.access_log_chain import (
+    GENESIS_HASH,
+    ChainFault,
+    StoredRow,
+    StoredSealing,
+    chain_faults,
+    entry_hash,
+    stored_sealing,
+)
+from privacy.storage.access_log_chain import utc as _utc
 from privacy.storage.access_log_sealing import LogSealing, hidden_fields, merged, period_of
+from privacy.storage.access_notices import insert_notice, region_notices, seal_old_notices
 from privacy.storage.schema import add_missing_columns
+
+__all__ = [
+    "GENESIS_HASH",
+    "AccessLog",
+    "ChainFault",
+    "EntryKind",
+    "LogEntry",
+    "LogKeysMissingError",
+    "Notice",
+    "access_log",
+    "access_notices",
+    "entry_hash",
+    "metadata",
+]
 
 WithEntry = Callable[[Connection, "LogEntry"], None]
 Clock = Callable[[], datetime]
 
-GENESIS_HASH = "0" * 64
 APPEND_ATTEMPTS = 50
 
 metadata = MetaData()
@@ -126,39 +148,6 @@ class Notice:
     purpose: str
 
 
-@dataclass(frozen=True)
-class ChainFault:
-    """Where the chain breaks and how."""
-
-    seq: int
-    problem: str
-
-
-@dataclass(frozen=True)
-class StoredSealing:
-    """The format-2 columns of an entry as stored."""
-
-    period: str
-    subject_digest: str | None
-    sealed: bytes | None
-
-
-def entry_hash(
-    seq: int,
-    recorded_at: datetime,
-    kind: str,
-    payload: str,
-    prev_hash: str,
-    stored: StoredSealing | None = None,
-) -> str:
-    """The hash that chains an entry to its predecessor; over the stored bytes, sealed or not."""
-    parts = [str(seq), _utc(recorded_at).isoformat(), kind, payload, prev_hash]
-    if stored is not None:
-        sealed = "" if stored.sealed is None else bytes(stored.sealed).hex()
-        parts += ["v2", stored.period, stored.subject_digest or "", sealed]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
 class LogKeysMissingError(RuntimeError):
     """An entry about someone cannot be written without the log's keys (it would be in clear)."""
 
@@ -177,7 +166,7 @@ class AccessLog:
         metadata.create_all(engine)
         add_missing_columns(engine, metadata)
         if sealing is not None:
-            self._seal_old_notices(sealing)
+            seal_old_notices(engine, access_notices, sealing)
 
     def append(
         self,
@@ -209,51 +198,13 @@ class AccessLog:
                     if also is not None:
                         also(connection, entry)
                     if notice is not None:
-                        self._insert_notice(connection, entry, notice)
+                        assert self.sealing is not None
+                        values = asdict(notice)
+                        insert_notice(connection, access_notices, self.sealing, entry, values)
                     return entry
             except IntegrityError:  # another process took this place: retry at the new head
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise RuntimeError("access log is too contended to append")
-
-    def _insert_notice(self, connection: Connection, entry: LogEntry, notice: Notice) -> None:
-        assert self.sealing is not None
-        period = period_of(entry.recorded_at)
-        values = asdict(notice)
-        household = values.pop("household")
-        connection.execute(
-            insert(access_notices).values(
-                access_seq=entry.seq,
-                recorded_at=entry.recorded_at,
-                household=self.sealing.digests.household(household),
-                sealed_household=self.sealing.seal(
-                    period, _notice_where(entry.seq), household, connection
-                ),
-                **values,
-            )
-        )
-
-    def _seal_old_notices(self, sealing: LogSealing) -> None:
-        """Migration in place: notices written before format 2 held the household's pseudonym;
-        they now hold its digest and the pseudonym sealed under the period's key."""
-        with self.engine.begin() as connection:
-            old = connection.execute(
-                select(access_notices).where(access_notices.c.sealed_household.is_(None))
-            ).all()
-            for row in old:
-                recorded_at = _utc(row.recorded_at)
-                period = period_of(recorded_at)
-                where = _notice_where(row.access_seq)
-                connection.execute(
-                    update(access_notices)
-                    .where(
-                        access_notices.c.access_seq == row.access_seq,
-                        access_notices.c.sealed_household.is_(None),
-                    )
-                    .values(
-                        household=sealing.digests.household(row.household),
-                        sealed_household=sealing.seal(period, where, row.household, connection),
-                    )
-                )
 
     def adopt_register(self, register: PurposeRegister) -> None:
         """Records the register version in force, unless that exact version is already the
@@ -337,60 +288,25 @@ class AccessLog:
         key is gone are left out (nobody can say whom they were about any more)."""
         if self.sealing is None:
             raise LogKeysMissingError("the access log needs its keys to show notices")
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(access_notices)
-                .where(access_notices.c.region == region)
-                .order_by(access_notices.c.access_seq.desc())
-            ).all()
-        found = []
-        for row in rows:
-            values = dict(row._mapping)
-            sealed = values.pop("sealed_household")
-            period = period_of(_utc(values["recorded_at"]))
-            household = self.sealing.open(period, _notice_where(row.access_seq), sealed)
-            if household is not None:
-                found.append({**values, "household": household})
-        return found
+        return region_notices(self.engine, access_notices, self.sealing, region)
 
     def verify(self) -> list[ChainFault]:
         """Every place where the chain is broken; empty when the log is intact."""
-        faults: list[ChainFault] = []
-        expected_seq, previous = 1, GENESIS_HASH
-        for entry in self._raw_rows():
-            seq, recorded_at, kind, payload, prev_hash, stored_hash, stored = entry
-            if seq != expected_seq:
-                problem = (
-                    f"entries {expected_seq}..{seq - 1} missing"
-                    if seq > expected_seq
-                    else "sequence out of order"
-                )
-                faults.append(ChainFault(seq, problem))
-            if prev_hash != previous:
-                faults.append(
-                    ChainFault(
-                        seq,
-                        "does not follow its predecessor (removed, inserted or reordered entry)",
-                    )
-                )
-            if entry_hash(seq, recorded_at, kind, payload, prev_hash, stored) != stored_hash:
-                faults.append(ChainFault(seq, "content changed"))
-            expected_seq, previous = seq + 1, stored_hash
-        return faults
+        return chain_faults(self._raw_rows())
 
     def _raw_rows(
         self,
-    ) -> Iterator[tuple[int, datetime, str, str, str, str, StoredSealing | None]]:
+    ) -> Iterator[StoredRow]:
         with self.engine.connect() as connection:
             for row in connection.execute(select(access_log).order_by(access_log.c.seq)):
-                yield (
+                yield StoredRow(
                     row.seq,
                     row.recorded_at,
                     row.kind,
                     row.payload,
                     row.prev_hash,
                     row.entry_hash,
-                    _stored(row._mapping),
+                    stored_sealing(row._mapping),
                 )
 
     def _append_at_head(
@@ -440,7 +356,7 @@ class AccessLog:
     def _entry(self, row: Any) -> LogEntry:
         """An entry as appended; its sealed fields None when they cannot be opened."""
         payload = orjson.loads(row["payload"])
-        opened, stored = None, _stored(row)
+        opened, stored = None, stored_sealing(row)
         if stored is not None and stored.sealed is not None and self.sealing is not None:
             opened = self.sealing.open(stored.period, _entry_where(row["seq"]), stored.sealed)
         return LogEntry(
@@ -455,22 +371,5 @@ class AccessLog:
         )
 
 
-def _stored(row: Any) -> StoredSealing | None:
-    """The format-2 columns, or None for an entry written before format 2."""
-    if row["period"] is None:
-        return None
-    sealed = row["sealed"]
-    return StoredSealing(row["period"], row["subject_digest"], None if sealed is None else sealed)
-
-
 def _entry_where(seq: int) -> str:
     return f"access_log|{seq}"
-
-
-def _notice_where(access_seq: int) -> str:
-    return f"access_notices|{access_seq}"
-
-
-def _utc(moment: datetime) -> datetime:
-    """UTC datetimes; SQLite returns naive values, which were stored as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
