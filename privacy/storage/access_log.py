@@ -120,6 +120,7 @@ class EntryKind(StrEnum):
     INZAGE_EXPORT = "inzage_export"  # an AVG art. 15 export was produced (no identifiers)
     EXPORT = "export"  # an extract disclosed to an external recipient (recipients.toml)
     LOG_ACCESS = "log_access"  # the logs themselves read on the command line (radar audit ...)
+    LOG_RETENTION = "log_retention"  # the log's own retention enforced (counts, periods)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from services.audit.faults import Fault
 from services.audit.progress import progress_bar
 
 READ_BATCH = 5000
+_RECORDS = (EntryKind.INZAGE_EXPORT, EntryKind.LOG_RETENTION)
+"""Entries that record something done, not an access: nothing to re-decide."""
 _DISCLOSING = (Resource.HOUSEHOLD_TIMELINE, Resource.PERSON_TIMELINE)
 """Resources whose logged fields must stay within the purpose's fields."""
 
@@ -189,7 +191,7 @@ def check_access(
                 if _within(entry, since, until):  # listed, not re-decided (no purpose)
                     report.log_accesses.append(_log_access_summary(entry))
                 continue
-            if restrictions.apply(entry) or entry.kind == EntryKind.INZAGE_EXPORT:
+            if restrictions.apply(entry) or entry.kind in _RECORDS:
                 continue  # records, not accesses: nothing to re-decide
             if entry.kind == EntryKind.BREAK_GLASS_REVIEW and "review" in entry.payload:
                 reviews[int(entry.payload["review"]["access_seq"])] = entry
