@@ -29,11 +29,12 @@ def command_operator(name: str | None, role: AnalystRole) -> Operator:
     return Operator(getpass.getuser(), role, checked_name(name))
 
 
-def checked_name(name: str | None) -> str | None:
-    """The `--operator` name, refused (exit 2) when empty, too long or holding an identifier."""
+def checked_name(name: str | None, option: str = "--operator") -> str | None:
+    """A person's name given on the command line, refused (exit 2) when empty, too long or
+    holding an identifier."""
     if name is None:
         return None
     try:
-        return checked_text(name, "--operator", MAX_OPERATOR_LENGTH)
+        return checked_text(name, option, MAX_OPERATOR_LENGTH)
     except FreeTextError as error:
-        raise typer.BadParameter(str(error), param_hint="--operator") from None
+        raise typer.BadParameter(str(error), param_hint=option) from None

@@ -21,6 +21,7 @@ from privacy.storage.access_log import AccessLog, EntryKind, LogEntry
 from privacy.storage.restrictions import RestrictionHistory
 from services.audit.faults import Fault
 from services.audit.progress import progress_bar
+from services.gate import responsible_of
 
 READ_BATCH = 5000
 _RECORDS = (EntryKind.INZAGE_EXPORT, EntryKind.LOG_RETENTION)
@@ -279,6 +280,7 @@ def _summary(entry: LogEntry, finding: str | None = None) -> dict[str, Any]:
         "recorded_at": entry.recorded_at,
         "kind": str(entry.kind),
         "actor": payload.get("actor"),
+        "responsible": responsible_of(payload),
         "resource": payload.get("resource"),
         "purpose": payload.get("purpose"),
         "subject": payload.get("subject"),
