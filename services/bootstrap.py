@@ -12,11 +12,13 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
+from privacy.access_review import ReviewPolicy
 from privacy.actors import Analyst
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience, TokenAuthority
@@ -46,6 +48,7 @@ from services.ledger.consumer import Aggregator
 from services.ledger.store import EncryptedSignalLedger, open_ledger
 from services.oversight.identity_routes import identity_router
 from services.oversight.restriction_routes import restriction_router
+from services.oversight.review import ReviewReport, review
 from services.oversight.routes import oversight_router
 from services.oversight.service import OversightQueries
 from services.projections.projector import Follower, Projector
@@ -269,6 +272,26 @@ def read_models(db: Database) -> list[ReadModel]:
             WorklistStore(engine, sealer),
             SafetyStore(engine, sealer),
         ]
+
+
+def access_review(
+    settings: Settings,
+    since: datetime | None,
+    until: datetime | None,
+    policy: ReviewPolicy,
+) -> ReviewReport:
+    """The privacy officer's review of the access log in a window, with the worklist of the
+    same database telling which households had an alert."""
+    db = Database.of(settings)
+    with db.schema_lock():
+        engine = db.engine()
+        log = db.access_log(engine)
+        worklist = WorklistStore(engine, db.row_sealer(engine))
+    try:
+        entries = log.entries(since, until)
+        return review(entries, policy, lambda h: bool(worklist.household_alerts(h)), since, until)
+    finally:
+        engine.dispose()
 
 
 def followers(settings: Settings) -> list[Follower]:

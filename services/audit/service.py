@@ -48,6 +48,7 @@ LOGS_READ = {
     "replay": ("event_store", "access_log"),
     "verify": ("event_store", "access_log", "checkpoints"),
     "access": ("access_log",),
+    "review": ("access_log", "worklist"),
 }
 """What each auditor's command reads (the replay reads the registers from the access log)."""
 
