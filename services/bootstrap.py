@@ -156,10 +156,15 @@ def household_of(keys: PseudonymKeyFile, vault: IdentityVault) -> Callable[[Home
 
 
 def rewrap_data_keys(settings: Settings) -> int:
-    """Re-wraps the event store's and the vault's data keys under the current KEK."""
+    """Re-wraps the event store's, the read models' and the vault's data keys under the
+    current KEK."""
     parts = Parts(settings)
     try:
-        return parts.ledger.subject_keys.rewrap() + parts.vault.keys.rewrap()
+        return (
+            parts.ledger.subject_keys.rewrap()
+            + parts.row_sealer.rewrap()
+            + parts.vault.keys.rewrap()
+        )
     finally:
         parts.close()
 
