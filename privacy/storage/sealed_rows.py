@@ -68,9 +68,10 @@ class RowSealer:
         digests = [self.digests.household(h) for h in households]
         return len(digests) - len(self._keys.missing(digests))
 
-    def rewrap(self) -> int:
-        """Re-wraps the row keys under the KEK's current version (after a KEK rotation)."""
-        return self._keys.rewrap()
+    @property
+    def keys(self) -> SubjectKeyStore:
+        """The row keys (re-wrapped, counted per KEK version, at a KEK rotation)."""
+        return self._keys
 
 
 def _context(where: str) -> bytes:
