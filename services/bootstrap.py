@@ -41,7 +41,7 @@ from services.casework.reminders import CheckReminders
 from services.casework.routes import worklist_routers
 from services.casework.service import Casework
 from services.casework.store import WorklistStore
-from services.database import Database
+from services.database import Database, log_sealing
 from services.gate import QueryGate
 from services.http import actor_dependency, add_readiness, new_api
 from services.kafka_topics import ensure_topic
@@ -159,9 +159,14 @@ def household_of(keys: PseudonymKeyFile, vault: IdentityVault) -> Callable[[Home
 
 
 def data_key_stores(parts: Parts) -> list[SubjectKeyStore]:
-    """Every store of data keys wrapped by the KEK: the event store's, the read models'
-    and the vault's."""
-    return [parts.ledger.subject_keys, parts.row_sealer.keys, parts.vault.keys]
+    """Every store of data keys wrapped by the KEK: the event store's, the read models',
+    the vault's and the access log's."""
+    return [
+        parts.ledger.subject_keys,
+        parts.row_sealer.keys,
+        parts.vault.keys,
+        log_sealing(parts.engine, parts.database.keys_dir).keys,  # the access log's periods
+    ]
 
 
 def rewrap_data_keys(settings: Settings) -> int:

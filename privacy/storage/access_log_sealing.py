@@ -113,9 +113,10 @@ class LogSealing:
         """Destroys the periods' keys: their subjects never open again, in any copy."""
         return self._keys.destroy(PERIOD_PREFIX + p for p in periods)
 
-    def rewrap(self) -> int:
-        """Re-wraps the period keys under the KEK's current version."""
-        return self._keys.rewrap()
+    @property
+    def keys(self) -> SubjectKeyStore:
+        """The period keys, for KEK rotation (re-wrap) and retirement (none left under it)."""
+        return self._keys
 
 
 def hidden_fields(payload: Mapping[str, Any]) -> dict[str, Any]:
