@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from privacy.storage.access_log_chain import utc
 from privacy.storage.access_log_sealing import LogSealing, period_of
@@ -42,7 +43,15 @@ def insert_notice(
 
 def seal_old_notices(engine: Engine, table: Table, sealing: LogSealing) -> None:
     """Migration in place: notices written before format 2 held the household's pseudonym;
-    they now hold its digest and the pseudonym sealed under the period's key."""
+    they now hold its digest and the pseudonym sealed under the period's key. A twin process
+    migrating at the same moment may make a period's key first: then this runs again."""
+    try:
+        _seal_old_notices(engine, table, sealing)
+    except IntegrityError:
+        _seal_old_notices(engine, table, sealing)
+
+
+def _seal_old_notices(engine: Engine, table: Table, sealing: LogSealing) -> None:
     with engine.begin() as connection:
         old = connection.execute(select(table).where(table.c.sealed_household.is_(None))).all()
         for row in old:
