@@ -154,7 +154,12 @@ def test_the_export_lists_exactly_the_signals_and_accesses_of_the_scenario(
     exports = [e for e in scenario.access_log.entries() if e.kind == EntryKind.INZAGE_EXPORT]
     assert len(exports) == 1
     assert exports[0].payload == {
-        "operator": {"os_user": getpass.getuser(), "name": None, "role": "privacy_officer"},
+        "operator": {
+            "os_user": getpass.getuser(),
+            "name": None,
+            "role": "privacy_officer",
+            "responsible": getpass.getuser(),  # NEN 7513: no name given, so the OS account
+        },
         "person": scenario.subject,
         "known": True,
         "signals": 2,
@@ -274,6 +279,7 @@ def test_corrected_signals_are_marked_and_a_withdrawn_one_is_listed_without_its_
         "os_user": getpass.getuser(),
         "name": "F. de Groot",
         "role": "privacy_officer",
+        "responsible": "F. de Groot",
     }
     assert (export.payload["signals"], export.payload["withdrawn"]) == (1, 1)
 
