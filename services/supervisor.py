@@ -10,11 +10,15 @@ A process that keeps crashing is given up on, with one line naming it and its ex
 the rest stay up, because what still runs is still useful (signals accepted into Kafka wait
 there for the aggregator). `radar run` then exits 1 when it is stopped, so a script or service
 manager sees that something failed; if every process has been given up on there is nothing
-left to supervise, and it exits 1 at once.
+left to supervise, and it exits 1 at once. If the supervisor itself dies, even by SIGKILL, its
+processes get SIGTERM (Linux), so no orphan holds the ports of the next run.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import os
 import signal
 import subprocess
 import sys
@@ -28,6 +32,7 @@ from services.settings import Settings
 
 STOP_GRACE_SECONDS = 10
 TICK_SECONDS = 0.2  # how often the supervisor looks at its processes
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,11 @@ class Child:
     def start(self, journal: Journal) -> None:
         # A session of its own: Ctrl-C at the terminal reaches the supervisor only, which then
         # stops the children in order instead of all of them dying at once.
-        self.popen = subprocess.Popen(self.process.command, start_new_session=True)
+        self.popen = subprocess.Popen(
+            self.process.command,
+            start_new_session=True,
+            preexec_fn=functools.partial(_end_with_parent, os.getpid()),
+        )
         self.started_at = time.monotonic()
         self.restart_at = None
         if self.restarts:
@@ -161,6 +170,16 @@ def _watch(children: list[Child], journal: Journal) -> None:
                 f"it; still running: {', '.join(others) or 'nothing'}; fix the cause "
                 "(see its log above and in logs/) and start `radar run` again"
             )
+
+
+def _end_with_parent(supervisor: int) -> None:
+    """In the child, before exec: SIGTERM when the supervisor dies, even by SIGKILL, so no
+    orphan keeps the ports and the consumer group of the next `radar run` (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != supervisor:  # the supervisor died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _announce(settings: Settings) -> None:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -255,4 +256,37 @@ def test_each_process_killed_in_turn_comes_back_while_the_others_keep_answering(
         f"{counted['query']} query requests only {refused['ingest']} and {refused['query']} "
         "were refused, each while that API's own process was down; each signal on a timeline "
         "once",
+    )
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_supervisor_killed_by_sigkill_leaves_no_process_behind(
+    settings: Settings, database: Database, removed_topics: None, fault_report: Any
+) -> None:
+    ported = settings.model_copy(update={"ingest_port": free_port(), "query_port": free_port()})
+    run = RadarRun(ported).start()
+    children: dict[str, int] = {}
+    try:
+        run.wait_up()
+        children = run.children()
+        assert run.popen is not None
+        run.popen.kill()
+        run.popen.wait()
+        wait_for(lambda: not any(map(_running, children.values())), 40, "its processes to end")
+        assert not run.answers("ingest") and not run.answers("query")
+    finally:
+        run.stop()
+        for pid in filter(_running, children.values()):
+            os.kill(pid, signal.SIGKILL)
+    fault_report.add(
+        "`radar run` itself SIGKILLed",
+        "its four processes ended too (no orphan holds the ports for the next run)",
     )
