@@ -119,9 +119,7 @@ class Child:
         return False
 
 
-def supervise(
-    settings: Settings, broker_script: Path | None, policy: RestartPolicy | None = None
-) -> int:
+def supervise(settings: Settings, broker_script: Path | None) -> int:
     """Runs the processes until Ctrl-C or SIGTERM, restarting any that dies; then stops them
     all, and the broker if this run started it. 0 if nothing was given up on, else 1."""
     owns_broker = False
@@ -132,7 +130,7 @@ def supervise(
         owns_broker = already_running.returncode != 0
         subprocess.run([str(broker_script), "start"], check=True)
     journal = Journal(settings.logs_dir)
-    children = [Child(p, CrashHistory(policy or RestartPolicy())) for p in radar_processes()]
+    children = [Child(p, CrashHistory(RestartPolicy())) for p in radar_processes()]
     stopping = False
 
     def request_stop(*_: object) -> None:
