@@ -1,5 +1,8 @@
 """`radar admin ...`: credentials and keys: tokens, revocation, and the rotation of every key
-the radar holds (sealed identifiers, pseudonyms, the KEK, token signing)."""
+the radar holds (sealed identifiers, pseudonyms, the KEK, token signing).
+
+The databases (SQLAlchemy, the composition root) are imported by the commands that use them,
+so that `radar admin token`, run by hand, answers at once."""
 
 from __future__ import annotations
 
@@ -15,9 +18,6 @@ from privacy.credentials import Audience, TokenAuthority, token_id
 from privacy.identifier_keys import IdentifierKeyring
 from privacy.key_encryption import FileKeyEncryptionKey
 from privacy.pseudonyms import PseudonymKeyring
-from privacy.storage.revocations import RevocationList
-from services import bootstrap
-from services.logs import command_settings
 from services.settings import Settings
 
 admin = typer.Typer(help="Credentials and keys.")
@@ -53,6 +53,10 @@ def revoke_token(
     reason: Annotated[str, typer.Option(help="Why it is revoked (no personal data).")],
 ) -> None:
     """Revoke a credential before it expires; every service refuses it within seconds."""
+    from privacy.storage.revocations import RevocationList
+    from services import bootstrap
+    from services.logs import command_settings
+
     settings = command_settings("admin")
     jti = token_id(token_or_id) if token_or_id.count(".") == 2 else token_or_id
     RevocationList(bootstrap.database(settings).engine()).revoke(jti, reason)
@@ -78,6 +82,8 @@ def rotate_pseudonym_key() -> None:
 def rotate_kek() -> None:
     """Add a key-encryption-key version and re-wrap every data key (event store and vault)
     under it; event payloads and vault rows are not touched."""
+    from services import bootstrap
+
     settings = Settings()
     kek_id = FileKeyEncryptionKey.rotate(bootstrap.database(settings).kek_path())
     rewrapped = bootstrap.rewrap_data_keys(settings)
@@ -91,6 +97,9 @@ def retire_kek(
     """Remove an old KEK version once no data key is wrapped under it. Copies of wrapped keys
     in pg_wal, replicas and backups taken before (including keys destroyed at retention since)
     then open with nothing: the step that makes an erasure reach the backups."""
+    from services import bootstrap
+    from services.logs import command_settings
+
     settings = command_settings("admin")
     kek = bootstrap.database(settings).key_encryption_key()
     if kek_id == kek.current_id:
