@@ -6,7 +6,6 @@ so that `radar admin token`, run by hand, answers at once."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -14,7 +13,13 @@ import typer
 from contracts.regions import VtRegion
 from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole, Publisher
-from privacy.credentials import Audience, TokenAuthority, token_id
+from privacy.credentials import (
+    Audience,
+    TokenAuthority,
+    UnusableLifetimeError,
+    token_id,
+    token_lifetime,
+)
 from privacy.identifier_keys import IdentifierKeyring
 from privacy.key_encryption import FileKeyEncryptionKey
 from privacy.pseudonyms import PseudonymKeyring
@@ -34,8 +39,12 @@ def issue_token(
     hours: Annotated[float, typer.Option(help="Lifetime in hours.")] = 8.0,
 ) -> None:
     """Print a signed token for a publisher (ingest API) or an analyst (query API)."""
+    try:
+        lifetime = token_lifetime(hours)
+    except UnusableLifetimeError as error:
+        typer.echo(f"--hours {hours:g}: {error}; no token was made", err=True)
+        raise typer.Exit(2) from None
     authority = TokenAuthority(Settings().keys_dir)
-    lifetime = timedelta(hours=hours)
     if kind == "publisher" and sector is not None:
         typer.echo(
             authority.issue(Publisher(subject, organisation, sector), Audience.INGEST, lifetime)
