@@ -31,8 +31,8 @@ CLOCK_LEEWAY = timedelta(seconds=5)
 """How far apart the clocks of the host that mints a token and the service that checks it may
 be. Without it a token minted on a host a second ahead is refused as "not yet valid"; with it an
 expired token is still accepted for up to this long. NTP keeps hosts well within a second, so
-5 s covers a drifting clock and keeps the window in which an expired token works short (the
-README's "Tokens")."""
+5 s covers a drifting clock and keeps the window in which an expired token works short
+(README, "Using the APIs")."""
 SHORTEST_LIFETIME = timedelta(minutes=1)
 """Expiries are whole seconds: a token meant to live less than a minute could expire before a
 person has pasted it into a client, or be born expired and live on only by the leeway."""
