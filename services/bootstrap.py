@@ -141,7 +141,9 @@ def identity_vault(settings: Settings) -> IdentityVault:
     """The identity vault in its own database, its data keys wrapped by the KEK file."""
     vault_db = Database(settings.resolved_vault_url, settings.keys_dir)
     with vault_db.schema_lock():
-        return IdentityVault(vault_db.engine(), vault_db.key_encryption_key())
+        return IdentityVault(
+            vault_db.engine(), vault_db.key_encryption_key(), vault_db.lookup_digests()
+        )
 
 
 def token_authority(settings: Settings) -> TokenAuthority:
@@ -214,7 +216,7 @@ def ingest_app(settings: Settings) -> FastAPI:
         settings.kafka_bootstrap, settings.signals_topic, settings.kafka_timeout_seconds
     )
     with parts.database.schema_lock():
-        receipts = ReceiptBook(parts.engine)
+        receipts = ReceiptBook(parts.engine, parts.row_sealer)
     opener = IdentifierOpener(
         IdentifierKeyring.load_or_create(settings.keys_dir), settings.allow_plain_identifiers
     )

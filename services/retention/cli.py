@@ -79,7 +79,7 @@ def enforce_once(
                 TimelineStore(engine, sealer),
                 WorklistStore(engine, sealer),
                 SafetyStore(engine, sealer),
-                ReceiptBook(engine),
+                ReceiptBook.of(db, engine, sealer),
                 sealer,  # last: the keys of the rows purged above
             ],
             bootstrap.identity_vault(settings),
