@@ -134,6 +134,8 @@ class TokenAuthority:
             claims.update(kind="publisher", sector=str(actor.sector))
         else:
             claims.update(kind="analyst", role=str(actor.role), region=str(actor.region))
+            if actor.on_behalf_of is not None:
+                claims["on_behalf_of"] = actor.on_behalf_of  # the responsible user (NEN 7513)
         signer = self._keys[-1]
         return jwt.encode(
             claims, signer.private_key, algorithm=ALGORITHM, headers={"kid": signer.key_id}
@@ -180,8 +182,15 @@ def _actor_from_claims(claims: dict[str, Any]) -> Actor:
     if claims.get("kind") == "publisher":
         return Publisher(claims["sub"], claims["org"], Sector(claims["sector"]))
     if claims.get("kind") == "analyst":
+        on_behalf_of = claims.get("on_behalf_of")
+        if on_behalf_of is not None and (not isinstance(on_behalf_of, str) or not on_behalf_of):
+            raise InvalidCredentialError("on_behalf_of must name a user")
         return Analyst(
-            claims["sub"], claims["org"], AnalystRole(claims["role"]), VtRegion(claims["region"])
+            claims["sub"],
+            claims["org"],
+            AnalystRole(claims["role"]),
+            VtRegion(claims["region"]),
+            on_behalf_of,
         )
     raise InvalidCredentialError("token names no known kind of actor")
 

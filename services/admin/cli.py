@@ -23,6 +23,7 @@ from privacy.credentials import (
 from privacy.identifier_keys import IdentifierKeyring
 from privacy.key_encryption import FileKeyEncryptionKey
 from privacy.pseudonyms import PseudonymKeyring
+from services.operator import checked_name
 from services.settings import Settings
 
 admin = typer.Typer(help="Credentials and keys.")
@@ -37,6 +38,10 @@ def issue_token(
     role: Annotated[AnalystRole | None, typer.Option(help="Analyst's role.")] = None,
     region: Annotated[VtRegion | None, typer.Option(help="Analyst's VT region.")] = None,
     hours: Annotated[float, typer.Option(help="Lifetime in hours.")] = 8.0,
+    on_behalf_of: Annotated[
+        str | None,
+        typer.Option(help="Analyst acts for this user (the responsible user in the access log)."),
+    ] = None,
 ) -> None:
     """Print a signed token for a publisher (ingest API) or an analyst (query API)."""
     try:
@@ -50,7 +55,8 @@ def issue_token(
             authority.issue(Publisher(subject, organisation, sector), Audience.INGEST, lifetime)
         )
     elif kind == "analyst" and role is not None and region is not None:
-        analyst = Analyst(subject, organisation, role, region)
+        responsible = checked_name(on_behalf_of, "--on-behalf-of")
+        analyst = Analyst(subject, organisation, role, region, responsible)
         typer.echo(authority.issue(analyst, Audience.QUERY, lifetime))
     else:
         raise typer.BadParameter("publisher needs --sector; analyst needs --role and --region")

@@ -84,5 +84,5 @@ def query_harness(tmp_path: Path, database: Database) -> Iterator[QueryHarness]:
     engine = database.engine()
     entries = seed_timelines(TimelineStore(engine))
     with TestClient(bootstrap.query_app(settings)) as client:
-        yield QueryHarness(client, authority, AccessLog(engine), entries)
+        yield QueryHarness(client, authority, database.access_log(engine), entries)
     engine.dispose()
