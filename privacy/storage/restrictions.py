@@ -16,13 +16,28 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from contracts.leak_guard import contains_identifier
 from contracts.pseudonyms import HOUSEHOLD_PREFIX, PERSON_PREFIX
-from privacy.storage.access_log import AccessLog, EntryKind, LogEntry
+from privacy.storage.access_log import AccessLog, EntryKind, LogEntry, LogKeysMissingError
 from privacy.storage.access_log_chain import utc
+from privacy.storage.access_log_sealing import LogSealing, period_of
+from privacy.storage.erasure import erasing
+from privacy.storage.schema import add_missing_columns
 
 metadata = MetaData()
 
@@ -30,7 +45,12 @@ processing_restrictions = Table(
     "processing_restrictions",
     metadata,
     Column("restriction_id", String(36), primary_key=True),
+    # The subject's lookup digest (restrictions written before sealing named it in clear
+    # until the register migrated them); the pseudonym itself is sealed under the key of the
+    # log period the restriction was placed in, so it lives as long as the log entry does.
     Column("subject", String(64), nullable=False, index=True),
+    Column("period", String(7), nullable=True),
+    Column("sealed_subject", LargeBinary, nullable=True),
     Column("subject_kind", String(16), nullable=False),
     Column("reason", Text, nullable=False),
     Column("placed_by", String(64), nullable=False),
@@ -92,6 +112,20 @@ class RestrictionRegister:
         self.access_log = access_log
         self.engine = access_log.engine
         metadata.create_all(self.engine)
+        add_missing_columns(self.engine, metadata)
+        if access_log.sealing is not None:
+            _seal_old_rows(self.engine, access_log.sealing)
+
+    @property
+    def _sealing(self) -> LogSealing:
+        if self.access_log.sealing is None:
+            raise LogKeysMissingError("the restriction register needs the access log's keys")
+        return self.access_log.sealing
+
+    def _digest(self, subject: str) -> str:
+        digest = self._sealing.subject_digest(subject)
+        assert digest is not None  # subject_kind accepted it
+        return digest
 
     def place(self, subject: str, reason: str, by: dict[str, str]) -> Restriction:
         """Restricts a subject. The reason is kept and logged, so it must carry no identifier."""
@@ -110,10 +144,15 @@ class RestrictionRegister:
         }
 
         def store(connection: Connection, entry: LogEntry) -> None:
+            period = period_of(entry.recorded_at)
             connection.execute(
                 insert(processing_restrictions).values(
                     restriction_id=restriction_id,
-                    subject=subject,
+                    subject=self._digest(subject),
+                    period=period,
+                    sealed_subject=self._sealing.seal(
+                        period, _where(restriction_id), subject, connection
+                    ),
                     subject_kind=kind,
                     reason=reason,
                     placed_by=by["subject"],
@@ -163,7 +202,7 @@ class RestrictionRegister:
                     processing_restrictions.c.restriction_id == restriction_id
                 )
             ).first()
-        return None if row is None else _restriction(row._mapping)
+        return None if row is None else self._restriction(row._mapping)
 
     def all(self, active_only: bool = False) -> list[Restriction]:
         """Restrictions in the order they were placed."""
@@ -171,24 +210,37 @@ class RestrictionRegister:
         if active_only:
             query = query.where(processing_restrictions.c.lifted_at.is_(None))
         with self.engine.connect() as connection:
-            return [_restriction(row._mapping) for row in connection.execute(query)]
+            rows = [row._mapping for row in connection.execute(query)]
+        self._sealing.prefetch({row["period"] for row in rows if row["period"]})
+        return [self._restriction(row) for row in rows]
 
     def is_restricted(self, subject: str) -> bool:
         return bool(self.restricted_among([subject]))
 
     def restricted_among(self, subjects: Iterable[str]) -> frozenset[str]:
         """Which of these pseudonyms are under an active restriction (one query)."""
-        wanted = set(subjects)
-        if not wanted:
+        by_digest = {self._sealing.subject_digest(s): s for s in set(subjects)}
+        by_digest.pop(None, None)
+        if not by_digest:
             return frozenset()
         with self.engine.connect() as connection:
             found = connection.execute(
                 select(processing_restrictions.c.subject).where(
-                    processing_restrictions.c.subject.in_(wanted),
+                    processing_restrictions.c.subject.in_(list(by_digest)),
                     processing_restrictions.c.lifted_at.is_(None),
                 )
             ).scalars()
-            return frozenset(found)
+            return frozenset(by_digest[digest] for digest in found)
+
+    def _restriction(self, values: Any) -> Restriction:
+        """A stored row with its subject opened (shown as unreadable once the log period's
+        key is gone: the restriction itself still holds, by digest)."""
+        opened = None
+        if values["sealed_subject"] is not None:
+            opened = self._sealing.open(
+                values["period"], _where(values["restriction_id"]), values["sealed_subject"]
+            )
+        return _restriction({**values, "subject": opened or UNREADABLE_SUBJECT})
 
 
 @dataclass
@@ -210,6 +262,45 @@ class RestrictionHistory:
 
     def restricted(self, subject: str | None) -> bool:
         return subject is not None and subject in self.active.values()
+
+
+UNREADABLE_SUBJECT = "(onleesbaar: bewaartermijn van het toegangslog verstreken)"
+
+
+def _where(restriction_id: str) -> str:
+    return f"processing_restrictions|{restriction_id}"
+
+
+def _seal_old_rows(engine: Any, sealing: LogSealing) -> None:
+    """Rewrites restrictions stored before sealing (subject in clear) once: digest plus the
+    subject sealed under the period it was placed in; erased so the clear bytes go too."""
+    table = processing_restrictions
+    with engine.connect() as connection:
+        old = connection.execute(
+            select(table.c.restriction_id, table.c.subject, table.c.placed_at).where(
+                table.c.sealed_subject.is_(None),
+                or_(
+                    table.c.subject.startswith(f"{HOUSEHOLD_PREFIX}."),
+                    table.c.subject.startswith(f"{PERSON_PREFIX}."),
+                ),
+            )
+        ).all()
+    if not old:
+        return
+    with erasing(engine, [table]) as connection:
+        for restriction_id, subject, placed_at in old:
+            period = period_of(utc(placed_at))
+            connection.execute(
+                update(table)
+                .where(table.c.restriction_id == restriction_id, table.c.sealed_subject.is_(None))
+                .values(
+                    subject=sealing.subject_digest(subject),
+                    period=period,
+                    sealed_subject=sealing.seal(
+                        period, _where(restriction_id), subject, connection
+                    ),
+                )
+            )
 
 
 def _restriction(values: Any) -> Restriction:

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from privacy.storage.access_log import AccessLog
 from privacy.storage.restrictions import RestrictionRegister
 from radar.alerts import StaffRef
 from radar.model_diff import parameter_changes, score_changes, summarise
@@ -47,7 +46,7 @@ def _restricted(households: list[str]) -> frozenset[str]:
     db = _database()
     with db.schema_lock():
         engine = db.engine()
-        register = RestrictionRegister(AccessLog(engine))
+        register = RestrictionRegister(db.access_log(engine))
     try:
         return register.restricted_among(households)
     finally:
