@@ -69,7 +69,7 @@ def enforce_once(
         return enforce(
             ledger,
             [
-                TimelineStore(engine),
+                TimelineStore(engine, db.row_sealer(engine)),
                 WorklistStore(engine),
                 SafetyStore(engine),
                 ReceiptBook(engine),

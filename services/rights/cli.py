@@ -71,7 +71,7 @@ def _sources(settings: Settings) -> InzageSources:
     db = bootstrap.database(settings)
     with db.schema_lock():
         engine = db.engine()
-        access_log, timelines = AccessLog(engine), TimelineStore(engine)
+        access_log, timelines = AccessLog(engine), TimelineStore(engine, db.row_sealer(engine))
     pseudonymiser = bootstrap.pseudonyms(settings).pseudonymiser()
     return InzageSources(bootstrap.identity_vault(settings), pseudonymiser, timelines, access_log)
 
@@ -94,7 +94,7 @@ def export_for(
             access_log = AccessLog(engine)
             sources = ExtractSources(
                 settings.recipient_register,
-                TimelineStore(engine),
+                TimelineStore(engine, db.row_sealer(engine)),
                 access_log,
                 keys.for_recipient,
                 RestrictionRegister(access_log),
