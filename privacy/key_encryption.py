@@ -82,16 +82,24 @@ class FileKeyEncryptionKey:
         self._path = path
         self._lock = threading.Lock()
         self._current, self._keys = self._load()
+        self._seen = self._stamp()
 
     @property
     def current_id(self) -> str:
+        self._refresh()
         return self._current
 
     def wrap(self, data_key: bytes, context: bytes) -> WrappedKey:
+        """Wraps under the current version as the file says now: a process running through
+        a rotation wraps under the new version at once, so the old one can be retired."""
+        self._refresh()
         return WrappedKey(self._current, seal(self._keys[self._current], data_key, context))
 
     def unwrap(self, wrapped: WrappedKey, context: bytes) -> bytes:
         key = self._keys.get(wrapped.kek_id)
+        if key is None:
+            self._refresh()  # rotated by another process since we read the file
+            key = self._keys.get(wrapped.kek_id)
         if key is None:
             raise UnreadableError(f"key-encryption key {wrapped.kek_id} is not available")
         return unseal(key, wrapped.wrapped, context)
@@ -113,6 +121,7 @@ class FileKeyEncryptionKey:
     def retire(self, kek_id: str) -> None:
         """Removes an old KEK version from the file (after every wrap under it was re-wrapped);
         what is still wrapped under it can then never be opened."""
+        self._refresh()
         if kek_id == self._current:
             raise ValueError("the current key-encryption key cannot be retired")
         with locked(self._path):
@@ -120,6 +129,17 @@ class FileKeyEncryptionKey:
             document["keys"].pop(kek_id, None)
             replace_secret_file(self._path, json.dumps(document, indent=2).encode())
         self._keys.pop(kek_id, None)
+
+    def _stamp(self) -> tuple[int, int]:
+        stat = self._path.stat()
+        return stat.st_mtime_ns, stat.st_ino  # a replace makes a new inode
+
+    def _refresh(self) -> None:
+        """Rereads the file when it changed (a rotation or a retirement elsewhere)."""
+        stamp = self._stamp()
+        if stamp != self._seen:
+            self._current, self._keys = self._load()
+            self._seen = stamp
 
     def _load(self) -> tuple[str, dict[str, bytes]]:
         with self._lock:

@@ -28,6 +28,7 @@ from privacy.retention import RetentionPolicy
 from privacy.storage.access_log import AccessLog
 from privacy.storage.revocations import RevocationList
 from privacy.storage.sealed_rows import RowSealer
+from privacy.storage.subject_keys import SubjectKeyStore
 from privacy.storage.vault import IdentityVault
 from services.audit.checkpoint_topic import CheckpointPublisher
 from services.audit.keys import load_or_create_signing_key
@@ -138,7 +139,9 @@ def identity_vault(settings: Settings) -> IdentityVault:
     """The identity vault in its own database, its data keys wrapped by the KEK file."""
     vault_db = Database(settings.resolved_vault_url, settings.keys_dir)
     with vault_db.schema_lock():
-        return IdentityVault(vault_db.engine(), vault_db.key_encryption_key())
+        return IdentityVault(
+            vault_db.engine(), vault_db.key_encryption_key(), vault_db.lookup_digests()
+        )
 
 
 def token_authority(settings: Settings) -> TokenAuthority:
@@ -155,11 +158,26 @@ def household_of(keys: PseudonymKeyFile, vault: IdentityVault) -> Callable[[Home
     return first_known
 
 
+def data_key_stores(parts: Parts) -> list[SubjectKeyStore]:
+    """Every store of data keys wrapped by the KEK: the event store's, the read models'
+    and the vault's."""
+    return [parts.ledger.subject_keys, parts.row_sealer.keys, parts.vault.keys]
+
+
 def rewrap_data_keys(settings: Settings) -> int:
-    """Re-wraps the event store's and the vault's data keys under the current KEK."""
+    """Re-wraps every data key under the current KEK."""
     parts = Parts(settings)
     try:
-        return parts.ledger.subject_keys.rewrap() + parts.vault.keys.rewrap()
+        return sum(store.rewrap() for store in data_key_stores(parts))
+    finally:
+        parts.close()
+
+
+def still_wrapped_under(settings: Settings, kek_id: str) -> int:
+    """How many data keys are still wrapped under a KEK version."""
+    parts = Parts(settings)
+    try:
+        return sum(store.wrapped_under(kek_id) for store in data_key_stores(parts))
     finally:
         parts.close()
 
@@ -191,7 +209,7 @@ def ingest_app(settings: Settings) -> FastAPI:
         settings.kafka_bootstrap, settings.signals_topic, settings.kafka_timeout_seconds
     )
     with parts.database.schema_lock():
-        receipts = ReceiptBook(parts.engine)
+        receipts = ReceiptBook(parts.engine, parts.row_sealer)
     opener = IdentifierOpener(
         IdentifierKeyring.load_or_create(settings.keys_dir), settings.allow_plain_identifiers
     )

@@ -58,19 +58,20 @@ class RowSealer:
         """Fetches the keys of many households in one query (a list about to be opened)."""
         self._keys.prefetch(household_digests)
 
-    def forget(self, households: Sequence[str]) -> int:
+    def forget_households(self, households: Sequence[str]) -> int:
         """Destroys the households' row keys (retention): what was sealed under them, in any
         copy of the database, never opens again. Returns how many keys existed."""
         return self._keys.destroy(self.digests.household(h) for h in households)
 
-    def count(self, households: Sequence[str]) -> int:
-        """How many of the households have a row key (a retention dry run)."""
+    def count_households(self, households: Sequence[str]) -> int:
+        """How many of the households have a row key (what a retention dry run counts)."""
         digests = [self.digests.household(h) for h in households]
         return len(digests) - len(self._keys.missing(digests))
 
-    def rewrap(self) -> int:
-        """Re-wraps the row keys under the KEK's current version (after a KEK rotation)."""
-        return self._keys.rewrap()
+    @property
+    def keys(self) -> SubjectKeyStore:
+        """The row keys (re-wrapped, counted per KEK version, at a KEK rotation)."""
+        return self._keys
 
 
 def _context(where: str) -> bytes:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    func,
     insert,
     select,
     update,
@@ -222,6 +223,18 @@ class SubjectKeyStore:
                 )
                 count += 1
         return count
+
+    def wrapped_under(self, kek_id: str) -> int:
+        """How many data keys are still wrapped under this KEK version (none before the
+        version may be retired)."""
+        with self._engine.connect() as connection:
+            return int(
+                connection.execute(
+                    select(func.count())
+                    .select_from(self._table)
+                    .where(self._table.c.kek_id == kek_id)
+                ).scalar_one()
+            )
 
     @contextmanager
     def _using(self, connection: Connection | None, write: bool) -> Iterator[Connection]:

@@ -84,6 +84,30 @@ def rotate_kek() -> None:
     typer.echo(f"{kek_id}: re-wrapped {rewrapped} data keys")
 
 
+@admin.command("retire-kek")
+def retire_kek(
+    kek_id: Annotated[str, typer.Argument(help="The KEK version to remove, e.g. kek1.")],
+) -> None:
+    """Remove an old KEK version once no data key is wrapped under it. Copies of wrapped keys
+    in pg_wal, replicas and backups taken before (including keys destroyed at retention since)
+    then open with nothing: the step that makes an erasure reach the backups."""
+    settings = command_settings("admin")
+    kek = bootstrap.database(settings).key_encryption_key()
+    if kek_id == kek.current_id:
+        typer.echo(f"{kek_id} is the current KEK; run `radar admin rotate-kek` first", err=True)
+        raise typer.Exit(2)
+    left = bootstrap.still_wrapped_under(settings, kek_id)
+    if left:
+        typer.echo(
+            f"{left} data keys are still wrapped under {kek_id}; run `radar admin rotate-kek` "
+            "(it re-wraps them) and try again",
+            err=True,
+        )
+        raise typer.Exit(2)
+    kek.retire(kek_id)
+    typer.echo(f"retired {kek_id}: what was wrapped under it opens no more")
+
+
 @admin.command("rotate-signing-key")
 def rotate_signing_key() -> None:
     """Add a new token signing key; older keys keep verifying the tokens they signed."""

@@ -147,6 +147,12 @@ class PositionedTables:
         with self.engine.connect() as connection:
             return read_position(connection, self.name) or 0
 
+    def stored_households(self, households: Sequence[str]) -> list[str]:
+        """The households as their rows name them: digests from format 2 on."""
+        if self.format >= 2:
+            return self.digests.households(households)
+        return list(households)
+
     def count_households(self, households: Sequence[str]) -> int:
         """How many rows `forget_households` would delete (a retention dry run)."""
         if not households:
@@ -157,7 +163,7 @@ class PositionedTables:
                 connection.execute(
                     select(func.count())
                     .select_from(table)
-                    .where(table.c.household.in_(self.digests.households(households)))
+                    .where(table.c.household.in_(self.stored_households(households)))
                 ).scalar_one()
                 for table in about
             )
@@ -172,7 +178,7 @@ class PositionedTables:
         with erasing(self.engine, about) as connection:
             for table in about:
                 result = connection.execute(
-                    delete(table).where(table.c.household.in_(self.digests.households(households)))
+                    delete(table).where(table.c.household.in_(self.stored_households(households)))
                 )
                 deleted += result.rowcount
         return deleted

@@ -65,14 +65,16 @@ def enforce_once(
     with db.schema_lock():
         ledger = open_ledger(db)
     engine = db.engine()
+    sealer = db.row_sealer(engine)
     try:
         return enforce(
             ledger,
             [
-                TimelineStore(engine, db.row_sealer(engine)),
-                WorklistStore(engine),
-                SafetyStore(engine),
-                ReceiptBook(engine),
+                TimelineStore(engine, sealer),
+                WorklistStore(engine, sealer),
+                SafetyStore(engine, sealer),
+                ReceiptBook.of(db, engine, sealer),
+                sealer,  # last: the keys of the rows purged above
             ],
             bootstrap.identity_vault(settings),
             RetentionPolicy.load(settings.retention_policy),

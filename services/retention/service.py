@@ -38,7 +38,10 @@ def system_clock() -> datetime:
 
 
 class HouseholdRows(Protocol):
-    """A store with rows about households outside the event store: projections, receipts."""
+    """A store with rows about households outside the event store: projections, receipts,
+    and the row keys those are sealed under (privacy.storage.sealed_rows.RowSealer: its
+    keys destroyed, what was sealed under them stays unreadable in every copy of the
+    database, WAL, replicas and backups included)."""
 
     def count_households(self, households: Sequence[str]) -> int: ...
 

@@ -32,7 +32,7 @@ from services.signals.schemas import (
     SignalSubmission,
     to_event,
 )
-from services.signals.store import ReceiptBook, correction_fingerprint, fingerprint
+from services.signals.store import ReceiptBook
 
 log = structlog.get_logger("radar.ingest")
 
@@ -116,8 +116,14 @@ class _Pending:
     (which go to the identity vault and nowhere else)."""
 
     def __init__(
-        self, index: int, event: SignalEventV1, reported_by_publisher: bool, identity: Identity
+        self,
+        receipts: ReceiptBook,
+        index: int,
+        event: SignalEventV1,
+        reported_by_publisher: bool,
+        identity: Identity,
     ) -> None:
+        self.receipts = receipts
         self.index = index
         self.event = event
         self.reported_by_publisher = reported_by_publisher
@@ -126,7 +132,7 @@ class _Pending:
     def fingerprint(self) -> str:
         """What the publisher said, under the pseudonyms the radar first knew (so a signal
         re-sent after a key rotation is still recognised as the same signal)."""
-        return fingerprint(self.event.canonical(), self.reported_by_publisher)
+        return self.receipts.fingerprint(self.event.canonical(), self.reported_by_publisher)
 
 
 class Ingest:
@@ -158,7 +164,7 @@ class Ingest:
             if isinstance(verdict, SignalResult):
                 results[index] = verdict
             else:
-                pending.append(_Pending(index, *verdict))
+                pending.append(_Pending(self.receipts, index, *verdict))
         try:
             pending = self._without_duplicates(pending, results, pseudonymiser)
             # The vault first: a signal is never published without its identity held.
@@ -330,7 +336,7 @@ class Rectification:
             status=Outcome.ACCEPTED,
         )
         if reused is not None:
-            if reused.fingerprint == correction_fingerprint(correction):
+            if reused.fingerprint == self.receipts.correction_fingerprint(correction):
                 return result.model_copy(update={"status": Outcome.DUPLICATE})
             reason = "correction_id was already used for a different correction or retraction"
             raise Refusal(

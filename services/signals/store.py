@@ -4,10 +4,17 @@ A receipt is written only after the broker acknowledged the signal. Correctness 
 on it (the aggregator records each event id once per household whatever Kafka delivers); it
 exists to tell the publisher the truth and to refuse an event id reused for a different signal.
 
-A receipt also remembers who published the signal and the household's pseudonym as first known
-(pseudonyms only), so a correction or retraction can be checked and keyed without asking the
-publisher for identifiers again. Receipts written before corrections existed lack the household.
+A receipt also remembers who published the signal and the household's pseudonym as first known,
+so a correction or retraction can be checked and keyed without asking the publisher for
+identifiers again. Receipts written before corrections existed lack the household.
 Corrections have receipts of their own, by correction id.
+
+Rows deleted at retention live on in PostgreSQL's WAL, replicas and base backups, so no column
+holds a signal id or a pseudonym as it is (issue 24 item 5): ids and the household are stored
+as keyed lookup digests, the fingerprint is keyed too (an unkeyed hash of a signal's content
+could be matched against a guess), and the household's pseudonym, which a correction must be
+keyed by, is sealed under the household's row key. Rows written before (format 1) are rewritten
+in place once (services/signals/receipt_format.py).
 """
 
 from __future__ import annotations
@@ -21,46 +28,24 @@ from uuid import UUID
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Engine,
-    MetaData,
-    String,
-    Table,
-    delete,
-    func,
-    insert,
-    select,
-)
+from sqlalchemy import Engine, Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from contracts.correction_v1 import SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
 from privacy.storage.erasure import erasing
-from services.database import add_missing_columns
-
-metadata = MetaData()
-
-ingest_receipts = Table(
-    "ingest_receipts",
+from privacy.storage.sealed_rows import RowSealer
+from services.database import Database, add_missing_columns, row_sealer
+from services.signals.receipt_format import (
+    correction_receipts,
+    ingest_receipts,
+    keyed_fingerprint,
     metadata,
-    Column("event_id", String(36), primary_key=True),
-    Column("fingerprint", String(64), nullable=False),
-    Column("organisation", String(64), nullable=False),
-    Column("accepted_at", DateTime(timezone=True), nullable=False),
-    Column("household", String(64)),  # as first known; None on receipts from before
+    migrate_receipts,
+    receipt_row,
 )
 
-correction_receipts = Table(
-    "ingest_correction_receipts",
-    metadata,
-    Column("correction_id", String(36), primary_key=True),
-    Column("corrects", String(36), nullable=False, index=True),
-    Column("kind", String(16), nullable=False),
-    Column("fingerprint", String(64), nullable=False),
-    Column("accepted_at", DateTime(timezone=True), nullable=False),
-)
+__all__ = ["CorrectionReceipt", "Receipt", "ReceiptBook", "correction_receipts", "ingest_receipts"]
 
 
 @dataclass(frozen=True)
@@ -74,44 +59,51 @@ class Receipt:
 
 @dataclass(frozen=True)
 class CorrectionReceipt:
-    correction_id: UUID
     kind: str
     fingerprint: str
 
 
-def fingerprint(event: SignalEventV1, reported_by_publisher: bool) -> str:
-    """A digest of what the publisher said (pseudonymised), without the times the radar fills
-    in itself: the receipt time, and reported-at when the publisher left it out."""
-    radar_times = {"received_at"} if reported_by_publisher else {"received_at", "reported_at"}
-    return _digest(event, radar_times)
-
-
-def correction_fingerprint(correction: SignalCorrectionV1) -> str:
-    """A digest of what the publisher said in a correction, without the receipt time."""
-    return _digest(correction, {"received_at"})
-
-
-def _digest(message: BaseModel, radar_times: set[str]) -> str:
+def content_hash(message: BaseModel, radar_times: set[str]) -> str:
+    """An unkeyed hash of what a publisher said, without the times the radar fills in: never
+    stored as it is (see receipt_format.keyed_fingerprint)."""
     content = message.model_dump(mode="json", exclude=radar_times)
     return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 class ReceiptBook:
-    """The receipts table."""
+    """The receipts tables, found by lookup digests (the sealer's)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, sealer: RowSealer | None = None) -> None:
         self._engine = engine
+        self._sealer = sealer or row_sealer(engine)
+        self.digests = self._sealer.digests
         metadata.create_all(engine)
         add_missing_columns(engine, metadata)
+        migrate_receipts(engine, self._sealer)
+
+    @classmethod
+    def of(cls, database: Database, engine: Engine, sealer: RowSealer | None = None) -> ReceiptBook:
+        """The receipts on one of the database's engines, made or migrated under its schema
+        lock, with the database's lookup key (and row keys)."""
+        with database.schema_lock():
+            return cls(engine, sealer or database.row_sealer(engine))
+
+    def fingerprint(self, event: SignalEventV1, reported_by_publisher: bool) -> str:
+        """What the publisher said (pseudonymised), keyed, without the times the radar fills
+        in itself: the receipt time, and reported-at when the publisher left it out."""
+        radar_times = {"received_at"} if reported_by_publisher else {"received_at", "reported_at"}
+        return keyed_fingerprint(self.digests, content_hash(event, radar_times))
+
+    def correction_fingerprint(self, correction: SignalCorrectionV1) -> str:
+        """What the publisher said in a correction, keyed, without the receipt time."""
+        return keyed_fingerprint(self.digests, content_hash(correction, {"received_at"}))
 
     def count_households(self, households: Sequence[str]) -> int:
         """How many receipts `forget_households` would delete (a retention dry run)."""
         if not households:
             return 0
         with self._engine.connect() as connection:
-            about = select(ingest_receipts.c.event_id).where(
-                ingest_receipts.c.household.in_(list(households))
-            )
+            about = self._about(households)
             corrections = connection.execute(
                 select(func.count())
                 .select_from(correction_receipts)
@@ -124,20 +116,27 @@ class ReceiptBook:
 
     def forget_households(self, households: Sequence[str]) -> int:
         """Deletes the receipts (and correction receipts) of signals about these households:
-        retention erased them, so nothing may tell which signals were about them."""
+        retention erased them, so nothing may tell which signals were about them. (Their
+        sealed households open no more once retention destroys the row keys.)"""
         if not households:
             return 0
         with erasing(self._engine, [ingest_receipts, correction_receipts]) as connection:
-            about = select(ingest_receipts.c.event_id).where(
-                ingest_receipts.c.household.in_(list(households))
-            )
             gone = connection.execute(
-                delete(correction_receipts).where(correction_receipts.c.corrects.in_(about))
+                delete(correction_receipts).where(
+                    correction_receipts.c.corrects.in_(self._about(households))
+                )
             ).rowcount
             gone += connection.execute(
-                delete(ingest_receipts).where(ingest_receipts.c.household.in_(list(households)))
+                delete(ingest_receipts).where(
+                    ingest_receipts.c.household.in_(self.digests.households(households))
+                )
             ).rowcount
         return int(gone)
+
+    def _about(self, households: Sequence[str]) -> Any:
+        return select(ingest_receipts.c.event_id).where(
+            ingest_receipts.c.household.in_(self.digests.households(households))
+        )
 
     def is_ready(self) -> bool:
         """Whether the receipts database answers."""
@@ -150,66 +149,81 @@ class ReceiptBook:
 
     def known(self, event_ids: Iterable[UUID]) -> dict[UUID, str]:
         """Fingerprints of the given event ids that were accepted before."""
-        keys = [str(event_id) for event_id in event_ids]
-        if not keys:
+        by_digest = {self.digests.signal(str(event_id)): event_id for event_id in event_ids}
+        if not by_digest:
             return {}
         with self._engine.connect() as connection:
             rows = connection.execute(
                 select(ingest_receipts.c.event_id, ingest_receipts.c.fingerprint).where(
-                    ingest_receipts.c.event_id.in_(keys)
+                    ingest_receipts.c.event_id.in_(list(by_digest))
                 )
             ).all()
-        return {UUID(row.event_id): row.fingerprint for row in rows}
+        return {by_digest[row.event_id]: row.fingerprint for row in rows}
 
     def receipt(self, event_id: UUID) -> Receipt | None:
-        """Who published an accepted signal and its household; None if it was never accepted."""
+        """Who published an accepted signal and its household; None if it was never accepted
+        (or its household was erased)."""
+        digest = self.digests.signal(str(event_id))
         with self._engine.connect() as connection:
             row = connection.execute(
-                select(ingest_receipts.c.organisation, ingest_receipts.c.household).where(
-                    ingest_receipts.c.event_id == str(event_id)
-                )
+                select(ingest_receipts).where(ingest_receipts.c.event_id == digest)
             ).one_or_none()
-        return None if row is None else Receipt(row.organisation, row.household)
+        if row is None:
+            return None
+        if row.household is None:
+            return Receipt(row.organisation, None)
+        household = self._sealer.open(
+            row.household, receipt_row(row.household, digest), row.sealed_household
+        )
+        return None if household is None else Receipt(row.organisation, str(household))
 
     def corrections_of(self, event_id: UUID) -> list[CorrectionReceipt]:
         """The corrections and retractions accepted for a signal."""
-        return self._corrections(correction_receipts.c.corrects == str(event_id))
+        digest = self.digests.signal(str(event_id))
+        return self._corrections(correction_receipts.c.corrects == digest)
 
     def correction(self, correction_id: UUID) -> CorrectionReceipt | None:
         """The receipt of an accepted correction or retraction, by its id."""
-        found = self._corrections(correction_receipts.c.correction_id == str(correction_id))
+        digest = self.digests.signal(str(correction_id))
+        found = self._corrections(correction_receipts.c.correction_id == digest)
         return found[0] if found else None
 
     def _corrections(self, condition: Any) -> list[CorrectionReceipt]:
         with self._engine.connect() as connection:
             rows = connection.execute(select(correction_receipts).where(condition)).all()
-        return [CorrectionReceipt(UUID(r.correction_id), r.kind, r.fingerprint) for r in rows]
+        return [CorrectionReceipt(r.kind, r.fingerprint) for r in rows]
 
     def record_correction(self, correction: SignalCorrectionV1) -> None:
         """Writes the receipt of an acknowledged correction; one already present is kept."""
         row = {
-            "correction_id": str(correction.correction_id),
-            "corrects": str(correction.corrects),
+            "correction_id": self.digests.signal(str(correction.correction_id)),
+            "corrects": self.digests.signal(str(correction.corrects)),
             "kind": str(correction.kind),
-            "fingerprint": correction_fingerprint(correction),
+            "fingerprint": self.correction_fingerprint(correction),
             "accepted_at": datetime.now(UTC),
         }
         self._insert(correction_receipts, [row])
 
     def record(self, accepted: Iterable[tuple[SignalEventV1, str]]) -> None:
-        """Writes receipts (event, fingerprint) for acknowledged events; one already present
-        is left alone."""
+        """Writes receipts (event, fingerprint from `fingerprint`) for acknowledged events;
+        one already present is left alone."""
         now = datetime.now(UTC)
-        rows = [
-            {
-                "event_id": str(event.event_id),
-                "fingerprint": digest,
-                "organisation": event.organisation,
-                "accepted_at": now,
-                "household": event.first_known_household(),
-            }
-            for event, digest in accepted
-        ]
+        rows = []
+        for event, fingerprint in accepted:
+            digest = self.digests.signal(str(event.event_id))
+            household = event.first_known_household()
+            household_digest = self.digests.household(household)
+            sealed = self._sealer.seal(household, receipt_row(household_digest, digest), household)
+            rows.append(
+                {
+                    "event_id": digest,
+                    "fingerprint": fingerprint,
+                    "organisation": event.organisation,
+                    "accepted_at": now,
+                    "household": household_digest,
+                    "sealed_household": sealed,
+                }
+            )
         self._insert(ingest_receipts, rows)
 
     def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -283,7 +283,7 @@ class TimelineStore(PositionedTables):
             # asking which of these households have a key now forgets it, so a retry makes
             # (and stores) a new one instead of sealing rows no key opens.
             with suppress(SQLAlchemyError):  # the original error is the one to see
-                self.sealer.count(sorted(households))
+                self.sealer.count_households(sorted(households))
             raise
 
     def _insert(self, connection: Connection, entries: Sequence[TimelineEntry]) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from contracts.bsn import synthetic_bsn
 from privacy.addresses import HomeAddress
 from privacy.key_encryption import FileKeyEncryptionKey, UnreadableError
+from privacy.lookup_digests import LookupDigests
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
 from privacy.storage.vault import Identity, IdentityVault, vault_identities, vault_subject_keys
 from services.database import Database
@@ -39,9 +40,15 @@ def _keys(path: Path) -> Pseudonymiser:
     return Pseudonymiser(PseudonymKeyring.load_or_create(path))
 
 
+def _vault(database: Database, directory: Path) -> IdentityVault:
+    """A vault on the database with the KEK and lookup key in `directory`."""
+    kek = FileKeyEncryptionKey(directory / "kek.json")
+    return IdentityVault(database.engine(), kek, LookupDigests.load_or_create(directory))
+
+
 @pytest.fixture
 def vault(database: Database, tmp_path: Path) -> IdentityVault:
-    return IdentityVault(database.engine(), FileKeyEncryptionKey(tmp_path / "kek.json"))
+    return _vault(database, tmp_path)
 
 
 def test_identities_go_in_encrypted_and_come_out_for_reidentification(
@@ -73,18 +80,20 @@ def test_each_household_has_its_own_key_and_ciphertext_is_bound_to_its_row(
         assert len(connection.execute(select(vault_subject_keys)).all()) == 2
         # the child lives in both homes: one row under each household's key
         child_rows = connection.execute(
-            select(vault_identities).where(vault_identities.c.pseudonym == keys.person(CHILD))
+            select(vault_identities).where(
+                vault_identities.c.pseudonym == vault.digests.person(keys.person(CHILD))
+            )
         ).all()
         assert len(child_rows) == 2 and child_rows[0].subject != child_rows[1].subject
         # a ciphertext moved to another row does not open there
         parent = connection.execute(
             select(vault_identities.c.sealed).where(
-                vault_identities.c.pseudonym == keys.person(PARENT)
+                vault_identities.c.pseudonym == vault.digests.person(keys.person(PARENT))
             )
         ).scalar_one()
         connection.execute(
             update(vault_identities)
-            .where(vault_identities.c.pseudonym == keys.person(OTHER))
+            .where(vault_identities.c.pseudonym == vault.digests.person(keys.person(OTHER)))
             .values(sealed=parent)
         )
     with pytest.raises(UnreadableError):
@@ -99,7 +108,7 @@ def test_without_the_key_encryption_key_nothing_in_the_vault_can_be_read(
     family = _identity(keys, HOME, PARENT, CHILD)
     vault.deposit([family], keys)
     (tmp_path / "kek.json").unlink()  # lost: a new KEK file is made, which wraps nothing here
-    stranger = IdentityVault(database.engine(), FileKeyEncryptionKey(tmp_path / "kek.json"))
+    stranger = _vault(database, tmp_path)
     with pytest.raises(UnreadableError):
         stranger.household_identity(family.household)
     with pytest.raises(UnreadableError):
@@ -157,7 +166,7 @@ def test_any_interleaving_of_rotations_and_signals_keeps_one_person_one_person(
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "pseudonyms.json"
         db = Database(f"sqlite:///{Path(directory) / 'vault.db'}")
-        vault = IdentityVault(db.engine(), FileKeyEncryptionKey(Path(directory) / "kek.json"))
+        vault = _vault(db, Path(directory))
         first: dict[str, str] = {}
         for rotate, who, where in plan:
             if rotate:
@@ -208,7 +217,8 @@ def test_ingest_processes_meeting_a_new_home_at_once_give_it_one_key(
     the same moment: each home ends with one row and one key, and all agree on it."""
     keys = _keys(tmp_path / "pseudonyms.json")
     kek = FileKeyEncryptionKey(tmp_path / "kek.json")
-    vaults = [IdentityVault(database.engine(), kek) for _ in range(6)]
+    digests = LookupDigests.load_or_create(tmp_path)
+    vaults = [IdentityVault(database.engine(), kek, digests) for _ in range(6)]
     homes = [HomeAddress.normalised("1234 AB", number) for number in range(1, 21)]
     rng = random.Random(7)
     barrier = threading.Barrier(len(vaults))
@@ -227,7 +237,9 @@ def test_ingest_processes_meeting_a_new_home_at_once_give_it_one_key(
         rows = connection.execute(
             select(vault_identities.c.pseudonym).where(vault_identities.c.kind == "household")
         ).all()
-    assert sorted(r.pseudonym for r in rows) == sorted(keys.household(h) for h in homes)
+    assert sorted(r.pseudonym for r in rows) == sorted(
+        digests.household(keys.household(h)) for h in homes
+    )
     for home in homes:
         identity = vaults[0].household_identity(keys.household(home))
         assert identity is not None and len(identity.persons) == len(vaults)

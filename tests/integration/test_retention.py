@@ -77,7 +77,7 @@ def test_an_expired_household_is_erased_everywhere_and_the_log_still_verifies(
     recent = signal("domestic_incident", NOW - timedelta(days=10), household=OTHER_FAMILY,
                     children=(NEW_CHILD,))  # fmt: skip
     harness.radar.record(*old, recent)
-    receipts = ReceiptBook(database.engine())
+    receipts = ReceiptBook.of(database, database.engine())
     receipts.record((s, "fingerprint") for s in [*old, recent])
     vault = bootstrap.identity_vault(settings)
     home = HomeAddress.normalised("3511 AB", 12)
@@ -214,7 +214,9 @@ def _cross_sector_story(harness: Harness, household: str, child: str) -> list[st
                children=(child,), severity="moderate"),
     ]  # fmt: skip
     harness.radar.record(*story)
-    ReceiptBook(harness.radar.worklist.engine).record((s, "fingerprint") for s in story)
+    ReceiptBook.of(harness.radar.database, harness.radar.worklist.engine).record(
+        (s, "fingerprint") for s in story
+    )
     return [str(s.event_id) for s in story]
 
 
@@ -237,7 +239,7 @@ def test_an_untouched_alert_expires_with_its_household_and_an_acknowledged_one_i
     untouched_child, worked_child = keys.person(OLD_BSN), keys.person(SECOND_BSN)
     untouched = _cross_sector_story(harness, FAMILY, untouched_child)
     worked = _cross_sector_story(harness, OTHER_FAMILY, worked_child)
-    receipts = ReceiptBook(database.engine())
+    receipts = ReceiptBook.of(database, database.engine())
     vault = bootstrap.identity_vault(settings)
     vault.deposit(
         [

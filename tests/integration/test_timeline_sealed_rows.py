@@ -143,7 +143,7 @@ def test_a_household_whose_key_was_destroyed_no_longer_shows_anywhere(harness: H
     store = harness.radar.timelines
     assert [m.household for m in store.memberships(child)] == [home, elsewhere]
 
-    store.sealer.forget([elsewhere])  # retention destroys the row key first
+    store.sealer.forget_households([elsewhere])  # retention destroys the row key first
 
     assert store.timeline(elsewhere) == []
     assert [e.signal_id for e in store.person_signals(child)] == [mine.event_id]

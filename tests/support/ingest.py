@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -71,9 +71,13 @@ class TopicProbe:
         self._consumer.close()
 
 
-def receipts(settings: Settings) -> dict[str, str]:
-    """event id -> organisation, for every row of the receipts table."""
-    engine = Database.of(settings).engine()
+def receipts(settings: Settings, named: Iterable[str] = ()) -> dict[str, str]:
+    """event id -> organisation, for every row of the receipts table. The table holds only
+    the ids' digests: a row of one of the `named` ids shows that id, any other its digest."""
+    database = Database.of(settings)
+    digests = database.lookup_digests()
+    plain = {digests.signal(event_id): event_id for event_id in named}
+    engine = database.engine()
     try:
         with engine.connect() as connection:
             rows = connection.execute(
@@ -81,7 +85,7 @@ def receipts(settings: Settings) -> dict[str, str]:
             ).all()
     finally:
         engine.dispose()
-    return {row.event_id: row.organisation for row in rows}
+    return {plain.get(row.event_id, row.event_id): row.organisation for row in rows}
 
 
 def bearer(token: str) -> dict[str, str]:
