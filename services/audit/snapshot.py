@@ -167,5 +167,5 @@ def read_model_snapshot(
     # a read model's `household` column holds the household's digest; the pseudonym matches
     # the rows of one that keeps it as it is
     others = other_read_models(engine, selection, selected + store.digests.households(selected))
-    others[person_memberships.name] = memberships(store, selection, selected)
+    others[str(person_memberships.name)] = memberships(store, selection, selected)  # str: JSON
     return {"households": households, "read_models": dict(sorted(others.items()))}
