@@ -45,13 +45,21 @@ class Analyst:
     """A person who reads the radar, in one role and one Veilig Thuis region.
 
     Besides Veilig Thuis analysts this covers privacy officers, auditors and school contacts:
-    what each may do follows from the role, through the purpose register.
+    what each may do follows from the role, through the purpose register. `on_behalf_of`
+    names the responsible user (NEN 7513) when the analyst acts for someone else (a
+    secretary for the confidential doctor, a trainee for the supervisor): from the token.
     """
 
     subject: str
     organisation: str
     role: AnalystRole
     region: VtRegion
+    on_behalf_of: str | None = None
+
+    @property
+    def responsible(self) -> str:
+        """The user on whose behalf this analyst acts: someone else, or themself."""
+        return self.on_behalf_of or self.subject
 
 
 @dataclass(frozen=True)
@@ -64,8 +72,18 @@ class Operator:
     role: AnalystRole
     name: str | None = None
 
+    @property
+    def responsible(self) -> str:
+        """The person accountable for the command: the name given, else the OS account."""
+        return self.name or self.os_user
+
     def as_log(self) -> dict[str, str | None]:
-        return {"os_user": self.os_user, "name": self.name, "role": str(self.role)}
+        return {
+            "os_user": self.os_user,
+            "name": self.name,
+            "role": str(self.role),
+            "responsible": self.responsible,
+        }
 
 
 Actor = Publisher | Analyst

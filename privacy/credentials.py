@@ -7,6 +7,7 @@ generated on first use under the data directory; none is ever in the repository.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,15 @@ from privacy.keyfiles import new_key_path, public_key_id, versioned_key_files, w
 
 ISSUER = "signal-radar"
 ALGORITHM = "EdDSA"
-CLOCK_LEEWAY = timedelta(seconds=30)
+CLOCK_LEEWAY = timedelta(seconds=5)
+"""How far apart the clocks of the host that mints a token and the service that checks it may
+be. Without it a token minted on a host a second ahead is refused as "not yet valid"; with it an
+expired token is still accepted for up to this long. NTP keeps hosts well within a second, so
+5 s covers a drifting clock and keeps the window in which an expired token works short
+(README, "Using the APIs")."""
+SHORTEST_LIFETIME = timedelta(minutes=1)
+"""Expiries are whole seconds: a token meant to live less than a minute could expire before a
+person has pasted it into a client, or be born expired and live on only by the leeway."""
 _KEY_PREFIX = "token-signing"
 
 
@@ -39,6 +48,27 @@ class Audience(StrEnum):
 
 class InvalidCredentialError(Exception):
     """The token was missing, malformed, expired, for another audience or badly signed."""
+
+
+class UnusableLifetimeError(ValueError):
+    """A lifetime no token should be minted with: it would be expired, or all but, when made."""
+
+
+def token_lifetime(hours: float) -> timedelta:
+    """The lifetime of a token to mint for someone, refusing one that could not be used (a
+    token minted for a person must work); UnusableLifetimeError says why in a few words."""
+    if not math.isfinite(hours):
+        raise UnusableLifetimeError("not a number of hours")
+    if hours <= 0:
+        raise UnusableLifetimeError("the token would be expired when it is made")
+    try:
+        lifetime = timedelta(hours=hours)
+        datetime.now(UTC) + lifetime  # raises when no expiry can hold it
+    except OverflowError:
+        raise UnusableLifetimeError("longer than a token's expiry can hold") from None
+    if lifetime < SHORTEST_LIFETIME:
+        raise UnusableLifetimeError("shorter than a minute, the token would expire unused")
+    return lifetime
 
 
 @dataclass(frozen=True)
@@ -87,7 +117,8 @@ class TokenAuthority:
         return _create_signing_key(new_key_path(keys_dir, _KEY_PREFIX))
 
     def issue(self, actor: Actor, audience: Audience, lifetime: timedelta) -> str:
-        """A signed token for the actor, valid for one audience for the given lifetime."""
+        """A signed token for the actor, valid for one audience for the given lifetime, taken as
+        given (tests mint expired tokens); what mints for a person checks `token_lifetime`."""
         now = datetime.now(UTC)
         claims: dict[str, Any] = {
             "iss": ISSUER,
@@ -103,6 +134,8 @@ class TokenAuthority:
             claims.update(kind="publisher", sector=str(actor.sector))
         else:
             claims.update(kind="analyst", role=str(actor.role), region=str(actor.region))
+            if actor.on_behalf_of is not None:
+                claims["on_behalf_of"] = actor.on_behalf_of  # the responsible user (NEN 7513)
         signer = self._keys[-1]
         return jwt.encode(
             claims, signer.private_key, algorithm=ALGORITHM, headers={"kid": signer.key_id}
@@ -149,8 +182,15 @@ def _actor_from_claims(claims: dict[str, Any]) -> Actor:
     if claims.get("kind") == "publisher":
         return Publisher(claims["sub"], claims["org"], Sector(claims["sector"]))
     if claims.get("kind") == "analyst":
+        on_behalf_of = claims.get("on_behalf_of")
+        if on_behalf_of is not None and (not isinstance(on_behalf_of, str) or not on_behalf_of):
+            raise InvalidCredentialError("on_behalf_of must name a user")
         return Analyst(
-            claims["sub"], claims["org"], AnalystRole(claims["role"]), VtRegion(claims["region"])
+            claims["sub"],
+            claims["org"],
+            AnalystRole(claims["role"]),
+            VtRegion(claims["region"]),
+            on_behalf_of,
         )
     raise InvalidCredentialError("token names no known kind of actor")
 

@@ -31,6 +31,35 @@ class RetentionPeriod(BaseModel):
     legal_source: str = Field(min_length=1)
 
 
+class AccessLogRetention(BaseModel):
+    """The access log's own retention (NEN 7513): entries are kept at least `minimum_days` and
+    at most `maximum_days` after the end of their period (a calendar month); past the maximum
+    the period's key is destroyed, so whom its entries were about can never be read again."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(min_length=1)
+    minimum_days: int = Field(ge=1)
+    maximum_days: int = Field(ge=1)
+    minimum_source: str = Field(min_length=1)
+    maximum_source: str = Field(min_length=1)
+    to_confirm: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.maximum_days < self.minimum_days:
+            raise ValueError("maximum_days is shorter than minimum_days")
+        return self
+
+    def past_maximum(self, period_end: datetime, now: datetime) -> bool:
+        """Whether a period that ended then must be unreadable by now."""
+        return period_end + timedelta(days=self.maximum_days) <= now
+
+    def within_minimum(self, period_end: datetime, now: datetime) -> bool:
+        """Whether a period that ended then must still be kept readable."""
+        return period_end + timedelta(days=self.minimum_days) > now
+
+
 class RetentionPolicy(BaseModel):
     """One version of the retention policy."""
 
@@ -39,6 +68,7 @@ class RetentionPolicy(BaseModel):
     version: int = Field(ge=1)
     signals_topic_max_days: int = Field(ge=1)
     kinds: dict[RetentionKind, RetentionPeriod]
+    access_log: AccessLogRetention
 
     @model_validator(mode="after")
     def _complete(self) -> Self:

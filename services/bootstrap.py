@@ -12,11 +12,13 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
+from privacy.access_review import ReviewPolicy
 from privacy.actors import Analyst
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience, TokenAuthority
@@ -25,7 +27,6 @@ from privacy.policy import PolicyDecisionPoint
 from privacy.pseudonyms import PseudonymKeyFile
 from privacy.purposes import PurposeRegister
 from privacy.retention import RetentionPolicy
-from privacy.storage.access_log import AccessLog
 from privacy.storage.revocations import RevocationList
 from privacy.storage.sealed_rows import RowSealer
 from privacy.storage.subject_keys import SubjectKeyStore
@@ -40,7 +41,7 @@ from services.casework.reminders import CheckReminders
 from services.casework.routes import worklist_routers
 from services.casework.service import Casework
 from services.casework.store import WorklistStore
-from services.database import Database
+from services.database import Database, log_sealing
 from services.gate import QueryGate
 from services.http import actor_dependency, add_readiness, new_api
 from services.kafka_topics import ensure_topic
@@ -48,6 +49,7 @@ from services.ledger.consumer import Aggregator
 from services.ledger.store import EncryptedSignalLedger, open_ledger
 from services.oversight.identity_routes import identity_router
 from services.oversight.restriction_routes import restriction_router
+from services.oversight.review import ReviewReport, review
 from services.oversight.routes import oversight_router
 from services.oversight.service import OversightQueries
 from services.projections.projector import Follower, Projector
@@ -159,9 +161,14 @@ def household_of(keys: PseudonymKeyFile, vault: IdentityVault) -> Callable[[Home
 
 
 def data_key_stores(parts: Parts) -> list[SubjectKeyStore]:
-    """Every store of data keys wrapped by the KEK: the event store's, the read models'
-    and the vault's."""
-    return [parts.ledger.subject_keys, parts.row_sealer.keys, parts.vault.keys]
+    """Every store of data keys wrapped by the KEK: the event store's, the read models',
+    the vault's and the access log's."""
+    return [
+        parts.ledger.subject_keys,
+        parts.row_sealer.keys,
+        parts.vault.keys,
+        log_sealing(parts.engine, parts.database.keys_dir).keys,  # the access log's periods
+    ]
 
 
 def rewrap_data_keys(settings: Settings) -> int:
@@ -226,7 +233,7 @@ def query_app(settings: Settings) -> FastAPI:
     parts = Parts(settings)
     register = PurposeRegister.load(settings.purpose_register)
     with parts.database.schema_lock():
-        access_log = AccessLog(parts.engine)
+        access_log = parts.database.access_log(parts.engine)
         access_log.adopt_register(register)
         timelines = TimelineStore(parts.engine, parts.row_sealer)
         worklist = WorklistStore(parts.engine, parts.row_sealer)
@@ -288,6 +295,26 @@ def read_models(db: Database) -> list[ReadModel]:
             WorklistStore(engine, sealer),
             SafetyStore(engine, sealer),
         ]
+
+
+def access_review(
+    settings: Settings,
+    since: datetime | None,
+    until: datetime | None,
+    policy: ReviewPolicy,
+) -> ReviewReport:
+    """The privacy officer's review of the access log in a window, with the worklist of the
+    same database telling which households had an alert."""
+    db = Database.of(settings)
+    with db.schema_lock():
+        engine = db.engine()
+        log = db.access_log(engine)
+        worklist = WorklistStore(engine, db.row_sealer(engine))
+    try:
+        entries = log.entries(since, until)
+        return review(entries, policy, lambda h: bool(worklist.household_alerts(h)), since, until)
+    finally:
+        engine.dispose()
 
 
 def followers(settings: Settings) -> list[Follower]:

@@ -1,36 +1,179 @@
 """The `radar` command line: every slice's commands under one root, and the two that belong to
-no slice: `run` (the whole system) and `query` (the query API, served from several slices)."""
+no slice: `run` (the whole system) and `query` (the query API, served from several slices).
+
+A slice's command module imports what its commands run on (SQLAlchemy, FastAPI, Kafka, the event
+store), which takes seconds; so the root imports a slice's module only when one of its commands
+runs or shows its help. `radar --help` lists every command from the summaries below, and this
+module imports nothing heavy at its top: `radar --help` and `radar admin token` answer at once
+(tests/unit/test_cli_startup.py checks both, and that each summary is its command's own)."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-import uvicorn
-from typer.core import TyperGroup
+import typer.main
+from typer.core import TyperCommand, TyperGroup
 
-from contracts.export import write_all
-from privacy.registers import MalformedFileError
-from services import bootstrap
-from services.admin.cli import admin
-from services.audit.cli import audit_cli
-from services.casework.cli import model_cli, safety_cli
-from services.ledger.cli import aggregator
-from services.logs import command_settings
-from services.projections.cli import projections, projector
-from services.retention.cli import retention_cli
-from services.rights.cli import export_cli, inzage
-from services.settings import Settings
-from services.signals.cli import ingest, publish
-from services.supervisor import supervise
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """A command or group defined in a slice's cli module, imported when it is used."""
+
+    module: str
+    attribute: str
+    summary: str
+    """The first paragraph of its help, for the root's listing: the module's own (a test checks)."""
+
+    def load(self, name: str) -> Any:
+        """The click command, built by typer exactly as if it had been registered on the root."""
+        target = getattr(importlib.import_module(self.module), self.attribute)
+        holder = typer.Typer()
+        if isinstance(target, typer.Typer):
+            holder.add_typer(target, name=name)
+        else:
+            holder.command(name)(target)
+        return typer.main.get_group(holder).commands[name]
+
+
+# Every command in the order `radar --help` lists them (typer's: commands, then groups); None is
+# a command defined in this module.
+COMMANDS: dict[str, Elsewhere | None] = {
+    "ingest": Elsewhere("services.signals.cli", "ingest", "Serve the ingest API."),
+    "publish": Elsewhere(
+        "services.signals.cli",
+        "publish",
+        "Publish signals with retries, identifiers sealed to the radar's key; print one line per\n"
+        "signal that was not delivered.",
+    ),
+    "aggregator": Elsewhere(
+        "services.ledger.cli",
+        "aggregator",
+        "Consume the signals topic into the event store (one consumer-group member).",
+    ),
+    "projector": Elsewhere(
+        "services.projections.cli",
+        "projector",
+        "Keep the read models up to date from the event store.",
+    ),
+    "inzage": Elsewhere(
+        "services.rights.cli",
+        "inzage",
+        "Export what the radar holds about one person: signals, sources, purposes, accesses.",
+    ),
+    "run": None,
+    "query": None,
+    "admin": Elsewhere("services.admin.cli", "admin", "Credentials and keys."),
+    "projections": Elsewhere(
+        "services.projections.cli", "projections", "Read models (projections)."
+    ),
+    "audit": Elsewhere(
+        "services.audit.cli", "audit_cli", "Replay, verify and check the logs (auditors)."
+    ),
+    "model": Elsewhere(
+        "services.casework.cli",
+        "model_cli",
+        "The risk model: versions and their effect on scores.",
+    ),
+    "safety": Elsewhere(
+        "services.casework.cli",
+        "safety_cli",
+        "Safety conditions: reminders for missed check dates.",
+    ),
+    "contracts": None,
+    "retention": Elsewhere(
+        "services.retention.cli",
+        "retention_cli",
+        "Retention periods and their enforcement (crypto-shredding).",
+    ),
+    "export": Elsewhere(
+        "services.rights.cli",
+        "export_cli",
+        "Pseudonymised extracts for external recipients (recipients.toml).",
+    ),
+}
+
+
+class _Subcommands(MutableMapping[str, Any]):
+    """The root's commands by name: a command defined elsewhere is imported on first access.
+    Its keys (the names) cost nothing; `summary` answers a listing without importing."""
+
+    def __init__(self, here: MutableMapping[str, Any]) -> None:
+        self._loaded = dict(here)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._loaded:
+            elsewhere = COMMANDS.get(name)
+            if elsewhere is None:
+                raise KeyError(name)
+            self._loaded[name] = elsewhere.load(name)
+        return self._loaded[name]
+
+    def summary(self, name: str) -> Any:
+        """The command if it was loaded, else a stand-in with its name and summary only."""
+        elsewhere = COMMANDS.get(name)
+        if name in self._loaded or elsewhere is None:
+            return self.get(name)
+        return TyperCommand(name=name, help=elsewhere.summary)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from COMMANDS
+        yield from (name for name in self._loaded if name not in COMMANDS)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
 
 
 class _RadarCommands(TyperGroup):
     """Every command, with one answer to a malformed register or policy file: the line naming
-    the file and the field, exit status 2, no traceback (at a command or at a service's start)."""
+    the file and the field, exit status 2, no traceback (at a command or at a service's start).
+    A listing (help, shell completion) shows summaries; running a command imports its module."""
 
-    def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Subcommands(self.commands)
+        self._listing = False
+
+    @contextmanager
+    def _summaries(self) -> Iterator[None]:
+        self._listing = True
+        try:
+            yield
+        finally:
+            self._listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # the names only: listing them imports nothing
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        commands = self.commands
+        if self._listing and isinstance(commands, _Subcommands):
+            return commands.summary(cmd_name)
+        return commands.get(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with self._summaries():
+            super().format_help(ctx, formatter)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        with self._summaries():
+            return super().shell_complete(ctx, incomplete)
+
+    def invoke(self, ctx: Any) -> Any:
+        # pydantic (the registers' models) is imported only once a command runs.
+        from privacy.registers import MalformedFileError
+
         try:
             return super().invoke(ctx)
         except MalformedFileError as error:
@@ -45,19 +188,7 @@ app = typer.Typer(
     cls=_RadarCommands,
 )
 contracts = typer.Typer(help="Event contracts.")
-app.command()(ingest)
-app.command()(publish)
-app.command()(aggregator)
-app.command()(projector)
-app.add_typer(admin, name="admin")
-app.add_typer(projections, name="projections")
-app.add_typer(audit_cli, name="audit")
-app.add_typer(model_cli, name="model")
-app.add_typer(safety_cli, name="safety")
 app.add_typer(contracts, name="contracts")
-app.add_typer(retention_cli, name="retention")
-app.command()(inzage)
-app.add_typer(export_cli, name="export")
 
 
 @app.command()
@@ -67,12 +198,20 @@ def run(
     ] = None,
 ) -> None:
     """Start the whole system: aggregator, projector, ingest API and query API."""
+    from services.settings import Settings
+    from services.supervisor import supervise
+
     raise typer.Exit(supervise(Settings(), broker_script))
 
 
 @app.command()
 def query() -> None:
     """Serve the query API."""
+    import uvicorn
+
+    from services import bootstrap
+    from services.logs import command_settings
+
     settings = command_settings("query")
     uvicorn.run(
         bootstrap.query_app(settings),
@@ -86,6 +225,8 @@ def query() -> None:
 @contracts.command("export")
 def export_contracts() -> None:
     """Regenerate the JSON Schema and AsyncAPI files from the contract models."""
+    from contracts.export import write_all
+
     for path in write_all():
         typer.echo(str(path))
 

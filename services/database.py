@@ -13,15 +13,25 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, MetaData, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.schema import CreateColumn
 
 from privacy.key_encryption import FileKeyEncryptionKey
 from privacy.lookup_digests import LookupDigests
+from privacy.storage.access_log import AccessLog, Clock
+from privacy.storage.access_log_sealing import LogSealing
+from privacy.storage.schema import add_missing_columns
 from privacy.storage.sealed_rows import RowSealer
 from services.settings import Settings
+
+__all__ = [
+    "Database",
+    "add_missing_columns",
+    "log_sealing",
+    "open_access_log",
+    "row_sealer",
+    "stored_utc",
+]
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 KEK_FILE = "kek.json"
@@ -54,6 +64,10 @@ class Database:
     def lookup_digests(self) -> LookupDigests:
         """The digests lookups find pseudonyms and signal ids by (key beside the KEK)."""
         return LookupDigests.load_or_create(self.keys_dir or Settings().keys_dir)
+
+    def access_log(self, engine: Engine, clock: Clock | None = None) -> AccessLog:
+        """The access log on `engine`, able to record and show whom entries are about."""
+        return open_access_log(engine, self.keys_dir, clock)
 
     def row_sealer(self, engine: Engine) -> RowSealer:
         """Digests and household-keyed sealing for the read models and receipts on `engine`
@@ -158,33 +172,6 @@ class Database:
         return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8, **options)
 
 
-def add_missing_columns(engine: Engine, tables: MetaData) -> None:
-    """Adds the columns a table gained after it was created (each nullable or with a server
-    default, so rows written before survive); create_all creates missing tables only. A twin
-    process adding the same column first is fine: the columns are looked up again."""
-    for attempt in range(2):
-        try:
-            _add_missing_columns(engine, tables)
-            return
-        except DBAPIError:
-            if attempt:
-                raise
-
-
-def _add_missing_columns(engine: Engine, tables: MetaData) -> None:
-    present = inspect(engine)
-    for table in tables.sorted_tables:
-        if not present.has_table(table.name):
-            continue
-        existing = {column["name"] for column in present.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in existing:
-                continue
-            definition = CreateColumn(column).compile(dialect=engine.dialect)
-            with engine.begin() as connection:
-                connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {definition}"))
-
-
 def stored_utc(moment: datetime) -> datetime:
     """A datetime read back from the database, in UTC: SQLite hands back naive values, which
     were stored as UTC."""
@@ -198,6 +185,22 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def log_sealing(engine: Engine, keys_dir: Path | None = None) -> LogSealing:
+    """The access log's digests and period keys, with the keys in `keys_dir` (default: the
+    settings')."""
+    keys = keys_dir or Settings().keys_dir
+    return LogSealing(
+        engine, FileKeyEncryptionKey(keys / KEK_FILE), LookupDigests.load_or_create(keys)
+    )
+
+
+def open_access_log(
+    engine: Engine, keys_dir: Path | None = None, clock: Clock | None = None
+) -> AccessLog:
+    """The access log with its keys (entries name their subjects only sealed)."""
+    return AccessLog(engine, log_sealing(engine, keys_dir), clock)
 
 
 def row_sealer(engine: Engine, keys_dir: Path | None = None) -> RowSealer:

@@ -121,7 +121,10 @@ def entry_payload(
             "organisation": actor.organisation,
             "role": str(actor.role),
             "region": str(actor.region),
+            "on_behalf_of": actor.on_behalf_of,
         },
+        # NEN 7513: the user (actor.subject) and the responsible user they acted for
+        "responsible": actor.responsible,
         "endpoint": endpoint,
         "resource": str(request.resource),
         "purpose": decision.purpose,
@@ -136,6 +139,16 @@ def entry_payload(
         "fields": answer.fields if answer else [],
         "records": answer.records if answer else 0,
     }
+
+
+def responsible_of(payload: dict[str, Any]) -> str | None:
+    """The responsible user of any entry (NEN 7513): recorded since the field exists; before,
+    the user themself (nobody could act for another then)."""
+    operator = payload.get("operator")
+    if isinstance(operator, dict):
+        return operator.get("responsible") or operator.get("name") or operator.get("os_user")
+    actor = payload.get("actor") or {}
+    return payload.get("responsible") or actor.get("subject")
 
 
 def _notice(request: AccessRequest, decision: Decision) -> Notice | None:

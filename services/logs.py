@@ -47,6 +47,39 @@ class _MaskingFormatter(logging.Formatter):
         return mask_log_text(super().format(record))
 
 
+class _CoordinatorNotReadyAtStart(logging.Filter):
+    """Drops kafka-python's "Marking the coordinator dead ... NotCoordinatorError" warnings in a
+    process's first minute. A broker that has just started is still loading the consumer-offsets
+    topic: it answers the aggregator's first group join with NOT_COORDINATOR, and kafka-python
+    warns, looks the coordinator up again and joins (nothing is lost, nothing for anyone to do).
+    That is every `make run`. Later the same warning means a running group's coordinator moved
+    (a broker restarted), which an operator may want to see, so it is shown again after the
+    first minute; every other kafka warning is shown always."""
+
+    START_UP_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._started = time.monotonic()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if time.monotonic() - self._started > self.START_UP_SECONDS:
+            return True
+        message = record.getMessage()
+        return not (
+            message.startswith("Marking the coordinator dead") and "NotCoordinatorError" in message
+        )
+
+
+def _quiet_kafka_start_up() -> None:
+    """kafka-python's INFO is per-connection chatter; its one harmless start-up warning goes."""
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    coordinator = logging.getLogger("kafka.coordinator")  # where kafka-python logs it
+    for old in [f for f in coordinator.filters if isinstance(f, _CoordinatorNotReadyAtStart)]:
+        coordinator.removeFilter(old)
+    coordinator.addFilter(_CoordinatorNotReadyAtStart())
+
+
 class RequestLines:
     """ASGI middleware: one log line per HTTP request (method, path with its pseudonyms masked,
     status, duration; never the query string, headers or body). It replaces uvicorn's access
@@ -88,7 +121,7 @@ def configure_logging(service: str, level: str, log_file: Path | None = None) ->
     for handler in handlers:
         handler.setFormatter(_MaskingFormatter("%(message)s"))
     logging.basicConfig(level=level.upper(), handlers=handlers, force=True)
-    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is per-connection chatter
+    _quiet_kafka_start_up()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -26,9 +26,15 @@ OperatorName = Annotated[
 def command_operator(name: str | None, role: AnalystRole) -> Operator:
     """The operator of this command; a name that is empty, too long or holds an identifier is
     refused (exit 2) before anything is read or written."""
-    if name is not None:
-        try:
-            name = checked_text(name, "--operator", MAX_OPERATOR_LENGTH)
-        except FreeTextError as error:
-            raise typer.BadParameter(str(error), param_hint="--operator") from None
-    return Operator(getpass.getuser(), role, name)
+    return Operator(getpass.getuser(), role, checked_name(name))
+
+
+def checked_name(name: str | None, option: str = "--operator") -> str | None:
+    """A person's name given on the command line, refused (exit 2) when empty, too long or
+    holding an identifier."""
+    if name is None:
+        return None
+    try:
+        return checked_text(name, option, MAX_OPERATOR_LENGTH)
+    except FreeTextError as error:
+        raise typer.BadParameter(str(error), param_hint=option) from None

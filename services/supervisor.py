@@ -1,17 +1,38 @@
-"""`radar run`: starts every radar process on this machine and stops them all on Ctrl-C."""
+"""`radar run`: starts every radar process on this machine and keeps them running.
+
+A process that dies is restarted with backoff (services/restarts.py); the others never stop
+because of it, and neither does the Kafka broker: the ingest API keeps accepting signals into
+Kafka while the aggregator is down, and the query API keeps answering (from a read model that
+may lag) while the projector is down. Only Ctrl-C or SIGTERM stops everything, and then the
+broker too if this run started it (one already running is left running).
+
+A process that keeps crashing is given up on, with one line naming it and its exit statuses;
+the rest stay up, because what still runs is still useful (signals accepted into Kafka wait
+there for the aggregator). `radar run` then exits 1 when it is stopped, so a script or service
+manager sees that something failed; if every process has been given up on there is nothing
+left to supervise, and it exits 1 at once. If the supervisor itself dies, even by SIGKILL, its
+processes get SIGTERM (Linux), so no orphan holds the ports of the next run.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import os
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from services.restarts import CrashHistory, RestartPolicy, describe_status
 from services.settings import Settings
 
 STOP_GRACE_SECONDS = 10
+TICK_SECONDS = 0.2  # how often the supervisor looks at its processes
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass(frozen=True)
@@ -31,9 +52,76 @@ def radar_processes() -> list[Process]:
     ]
 
 
+class Journal:
+    """The supervisor's own lines: to stderr for whoever runs `radar run`, and to
+    logs/supervisor.log for whoever looks later. They name processes, never data."""
+
+    def __init__(self, logs_dir: Path) -> None:
+        logs_dir.mkdir(parents=True, exist_ok=True)
+        self._file = logs_dir / "supervisor.log"
+
+    def say(self, line: str) -> None:
+        print(f"radar: {line}", file=sys.stderr, flush=True)
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+        with self._file.open("a", encoding="utf-8") as log:
+            log.write(f"{stamp} {line}\n")
+
+
+@dataclass
+class Child:
+    """One supervised process: running, waiting to be restarted, or given up on."""
+
+    process: Process
+    history: CrashHistory
+    popen: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    restart_at: float | None = None
+    given_up: bool = False
+    restarts: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.process.name
+
+    def start(self, journal: Journal) -> None:
+        # A session of its own: Ctrl-C at the terminal reaches the supervisor only, which then
+        # stops the children in order instead of all of them dying at once.
+        self.popen = subprocess.Popen(
+            self.process.command,
+            start_new_session=True,
+            preexec_fn=functools.partial(_end_with_parent, os.getpid()),
+        )
+        self.started_at = time.monotonic()
+        self.restart_at = None
+        if self.restarts:
+            journal.say(f"{self.name} restarted (pid {self.popen.pid}, restart {self.restarts})")
+
+    def check(self, now: float, journal: Journal) -> bool:
+        """Notices a crash and schedules the restart, or gives up (True: just gave up);
+        starts the process again when its restart is due."""
+        if self.given_up:
+            return False
+        if self.popen is not None and (status := self.popen.poll()) is not None:
+            self.popen = None
+            ran_for = now - self.started_at
+            delay = self.history.crashed(now, status, ran_for)
+            if delay is None:
+                self.given_up = True
+                return True
+            journal.say(
+                f"{self.name} ended ({describe_status(status)}) after {ran_for:.1f} s; "
+                f"restarting it in {delay:g} s"
+            )
+            self.restart_at = now + delay
+        if self.restart_at is not None and now >= self.restart_at:
+            self.restarts += 1
+            self.start(journal)
+        return False
+
+
 def supervise(settings: Settings, broker_script: Path | None) -> int:
-    """Runs the processes until Ctrl-C or until one dies; then stops everything cleanly,
-    the broker too if this run started it (one already running is left running)."""
+    """Runs the processes until Ctrl-C or SIGTERM, restarting any that dies; then stops them
+    all, and the broker if this run started it. 0 if nothing was given up on, else 1."""
     owns_broker = False
     if broker_script is not None:
         already_running = subprocess.run(
@@ -41,8 +129,8 @@ def supervise(settings: Settings, broker_script: Path | None) -> int:
         )
         owns_broker = already_running.returncode != 0
         subprocess.run([str(broker_script), "start"], check=True)
-    settings.logs_dir.mkdir(parents=True, exist_ok=True)
-    children: dict[str, subprocess.Popen[bytes]] = {}
+    journal = Journal(settings.logs_dir)
+    children = [Child(p, CrashHistory(RestartPolicy())) for p in radar_processes()]
     stopping = False
 
     def request_stop(*_: object) -> None:
@@ -52,26 +140,50 @@ def supervise(settings: Settings, broker_script: Path | None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        for process in radar_processes():
-            children[process.name] = subprocess.Popen(process.command, start_new_session=True)
+        for child in children:
+            child.start(journal)
         _announce(settings)
         while not stopping:
-            for name, child in children.items():
-                if child.poll() is not None:
-                    print(f"radar: {name} exited with {child.returncode}; stopping", flush=True)
-                    stopping = True
-            time.sleep(0.5)
-        return 0
+            _watch(children, journal)
+            if all(child.given_up for child in children):
+                journal.say("every process was given up on; stopping")
+                break
+            time.sleep(TICK_SECONDS)
+        return 1 if any(child.given_up for child in children) else 0
     finally:
         _stop_all(children)
         if broker_script is not None and owns_broker:
             subprocess.run([str(broker_script), "stop"], check=False)
 
 
+def _watch(children: list[Child], journal: Journal) -> None:
+    """One look at every child; one loud line for each given up on in this look."""
+    now = time.monotonic()
+    for child in children:
+        if child.check(now, journal):
+            others = [c.name for c in children if not c.given_up]
+            journal.say(
+                f"GAVE UP on {child.name}: {len(child.history.recent)} crashes within "
+                f"{child.history.policy.window:g} s ({child.history.statuses()}); not restarting "
+                f"it; still running: {', '.join(others) or 'nothing'}; fix the cause "
+                "(see its log above and in logs/) and start `radar run` again"
+            )
+
+
+def _end_with_parent(supervisor: int) -> None:
+    """In the child, before exec: SIGTERM when the supervisor dies, even by SIGKILL, so no
+    orphan keeps the ports and the consumer group of the next `radar run` (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != supervisor:  # the supervisor died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _announce(settings: Settings) -> None:
     base = f"http://{settings.host}"
     print(
-        "\nSignal radar is running (Ctrl-C stops everything):\n"
+        "\nSignal radar is running (a process that dies is restarted; Ctrl-C stops everything):\n"
         f"  ingest API   {base}:{settings.ingest_port}/docs\n"
         f"  query API    {base}:{settings.query_port}/docs\n"
         f"  Kafka        {settings.kafka_bootstrap}  topic {settings.signals_topic}\n"
@@ -82,15 +194,16 @@ def _announce(settings: Settings) -> None:
     )
 
 
-def _stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+def _stop_all(children: list[Child]) -> None:
+    running = [child.popen for child in children if child.popen is not None]
+    for popen in running:
+        if popen.poll() is None:
+            popen.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for child in children.values():
+    for popen in running:
         remaining = max(0.1, deadline - time.monotonic())
         try:
-            child.wait(timeout=remaining)
+            popen.wait(timeout=remaining)
         except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            popen.kill()
+            popen.wait()

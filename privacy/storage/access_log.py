@@ -6,15 +6,20 @@ previous hash is unique, so two writers racing for the same place cannot fork th
 loser retries on the new head. Purpose register adoptions, break-glass reviews, extracts for
 external recipients and every reading of the logs on the command line are entries in the same
 chain, so an auditor reads one history.
+
+Since format 2 no entry holds a pseudonym in clear (privacy.storage.access_log_sealing): the
+subject is a lookup digest, the pseudonyms sealed under the entry's period key. The hash of such
+an entry covers the stored bytes (plain payload, period, digest, sealed part), so the chain still
+verifies after retention destroyed the period's key. Entries written before (no period) keep
+their old payload and their old hash, and read and verify as they did.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -26,22 +31,51 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     func,
     insert,
+    or_,
     select,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from privacy.purposes import PurposeRegister
+from privacy.storage.access_log_chain import (
+    GENESIS_HASH,
+    ChainFault,
+    StoredRow,
+    StoredSealing,
+    chain_faults,
+    entry_hash,
+    stored_sealing,
+)
+from privacy.storage.access_log_chain import utc as _utc
+from privacy.storage.access_log_sealing import LogSealing, hidden_fields, merged, period_of
+from privacy.storage.access_notices import insert_notice, region_notices, seal_old_notices
+from privacy.storage.schema import add_missing_columns
+
+__all__ = [
+    "GENESIS_HASH",
+    "AccessLog",
+    "ChainFault",
+    "EntryKind",
+    "LogEntry",
+    "LogKeysMissingError",
+    "Notice",
+    "access_log",
+    "access_notices",
+    "entry_hash",
+    "metadata",
+]
 
 WithEntry = Callable[[Connection, "LogEntry"], None]
+Clock = Callable[[], datetime]
 
-GENESIS_HASH = "0" * 64
 APPEND_ATTEMPTS = 50
 
 metadata = MetaData()
@@ -55,6 +89,11 @@ access_log = Table(
     Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False, unique=True),
     Column("entry_hash", String(64), nullable=False),
+    # Format 2 (all three NULL on entries written before): the entry's period, the digest of
+    # whom it is about, and the payload's sealed fields under the period's key.
+    Column("period", String(7), nullable=True),
+    Column("subject_digest", String(32), nullable=True, index=True),
+    Column("sealed", LargeBinary, nullable=True),
 )
 
 access_notices = Table(
@@ -62,12 +101,13 @@ access_notices = Table(
     metadata,
     Column("access_seq", BigInteger, primary_key=True, autoincrement=False),
     Column("region", String(8), nullable=False, index=True),
-    Column("household", String(64), nullable=False),
+    Column("household", String(64), nullable=False),  # its lookup digest (in place since v2)
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("accessor_organisation", String(64), nullable=False),
     Column("accessor_region", String(8), nullable=False),
     Column("purpose", String(64), nullable=False),
+    Column("sealed_household", LargeBinary, nullable=True),  # the pseudonym, period-keyed
 )
 
 
@@ -80,6 +120,7 @@ class EntryKind(StrEnum):
     INZAGE_EXPORT = "inzage_export"  # an AVG art. 15 export was produced (no identifiers)
     EXPORT = "export"  # an extract disclosed to an external recipient (recipients.toml)
     LOG_ACCESS = "log_access"  # the logs themselves read on the command line (radar audit ...)
+    LOG_RETENTION = "log_retention"  # the log's own retention enforced (counts, periods)
 
 
 @dataclass(frozen=True)
@@ -92,6 +133,8 @@ class LogEntry:
     payload: dict[str, Any]
     prev_hash: str
     entry_hash: str
+    subject_digest: str | None = None
+    readable: bool = True  # False once retention destroyed its period's key
 
 
 @dataclass(frozen=True)
@@ -106,29 +149,25 @@ class Notice:
     purpose: str
 
 
-@dataclass(frozen=True)
-class ChainFault:
-    """Where the chain breaks and how."""
-
-    seq: int
-    problem: str
-
-
-def entry_hash(seq: int, recorded_at: datetime, kind: str, payload: str, prev_hash: str) -> str:
-    """The hash that chains an entry to its predecessor."""
-    material = "\x1f".join(
-        [str(seq), _utc(recorded_at).isoformat(), kind, payload, prev_hash]
-    ).encode()
-    return hashlib.sha256(material).hexdigest()
+class LogKeysMissingError(RuntimeError):
+    """An entry about someone cannot be written without the log's keys (it would be in clear)."""
 
 
 class AccessLog:
     """Appends to and reads the access log."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, sealing: LogSealing | None = None, clock: Clock | None = None
+    ) -> None:
+        """Without `sealing` the log reads and verifies, but cannot show or write subjects."""
         self.engine = engine
+        self.sealing = sealing
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self._append_lock = threading.Lock()
         metadata.create_all(engine)
+        add_missing_columns(engine, metadata)
+        if sealing is not None:
+            seal_old_notices(engine, access_notices, sealing)
 
     def append(
         self,
@@ -139,28 +178,30 @@ class AccessLog:
     ) -> LogEntry:
         """Appends one entry (and its notice, in the same transaction) at the head of the chain.
         `also` writes a record that must exist exactly when the entry does (a restriction),
-        in the same transaction; an exception from it appends nothing."""
-        text = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
+        in the same transaction; an exception from it appends nothing. Subjects are stored as
+        digests and sealed (LogKeysMissingError without the log's keys)."""
+        if self.sealing is None and (notice is not None or hidden_fields(payload)):
+            raise LogKeysMissingError("the access log needs its keys to record a subject")
         with self._append_lock:  # threads of one process queue here, not in the database
-            return self._append_with_retries(kind, text, notice, also)
+            return self._append_with_retries(kind, payload, notice, also)
 
     def _append_with_retries(
-        self, kind: EntryKind, text: str, notice: Notice | None, also: WithEntry | None
+        self,
+        kind: EntryKind,
+        payload: dict[str, Any],
+        notice: Notice | None,
+        also: WithEntry | None,
     ) -> LogEntry:
         for attempt in range(APPEND_ATTEMPTS):
             try:
                 with self.engine.begin() as connection:
-                    entry = self._append_at_head(connection, kind, text)
+                    entry = self._append_at_head(connection, kind, payload)
                     if also is not None:
                         also(connection, entry)
                     if notice is not None:
-                        connection.execute(
-                            insert(access_notices).values(
-                                access_seq=entry.seq,
-                                recorded_at=entry.recorded_at,
-                                **asdict(notice),
-                            )
-                        )
+                        assert self.sealing is not None
+                        values = asdict(notice)
+                        insert_notice(connection, access_notices, self.sealing, entry, values)
                     return entry
             except IntegrityError:  # another process took this place: retry at the new head
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
@@ -189,7 +230,7 @@ class AccessLog:
                 .order_by(access_log.c.seq.desc())
                 .limit(1)
             ).first()
-        return None if row is None else _entry(row._mapping)
+        return None if row is None else self._entry(row._mapping)
 
     def entries(
         self, since: datetime | None = None, until: datetime | None = None
@@ -200,8 +241,42 @@ class AccessLog:
             query = query.where(access_log.c.recorded_at >= _utc(since))
         if until is not None:
             query = query.where(access_log.c.recorded_at <= _utc(until))
+        return self._read(query)
+
+    def batch(self, after_seq: int, limit: int) -> list[LogEntry]:
+        """Up to `limit` entries after `after_seq`, in chain order (a long walk, in batches)."""
+        return self._read(
+            select(access_log)
+            .where(access_log.c.seq > after_seq)
+            .order_by(access_log.c.seq)
+            .limit(limit)
+        )
+
+    def about(self, subjects: Iterable[str]) -> list[LogEntry]:
+        """Entries about any of these households or persons (their digests; entries written
+        before format 2 by their payload), in chain order."""
+        wanted = set(subjects)
+        if self.sealing is None or not wanted:
+            return []
+        digests = {d for d in map(self.sealing.subject_digest, wanted) if d is not None}
+        query = (
+            select(access_log)
+            .where(or_(access_log.c.subject_digest.in_(digests), access_log.c.period.is_(None)))
+            .order_by(access_log.c.seq)
+        )
+        return [
+            e
+            for e in self._read(query)
+            if e.subject_digest in digests
+            or any(e.payload.get(field) in wanted for field in ("subject", "person", "household"))
+        ]
+
+    def _read(self, query: Any) -> list[LogEntry]:
         with self.engine.connect() as connection:
-            return [_entry(row._mapping) for row in connection.execute(query)]
+            rows = [row._mapping for row in connection.execute(query)]
+        if self.sealing is not None:
+            self.sealing.prefetch({row["period"] for row in rows if row["sealed"] is not None})
+        return [self._entry(row) for row in rows]
 
     def count(self) -> int:
         with self.engine.connect() as connection:
@@ -210,54 +285,34 @@ class AccessLog:
             )
 
     def notices(self, region: str) -> list[dict[str, Any]]:
-        """Accesses to the region's households by others, newest first."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(access_notices)
-                .where(access_notices.c.region == region)
-                .order_by(access_notices.c.access_seq.desc())
-            ).all()
-        return [dict(row._mapping) for row in rows]
+        """Accesses to the region's households by others, newest first; those whose period's
+        key is gone are left out (nobody can say whom they were about any more)."""
+        if self.sealing is None:
+            raise LogKeysMissingError("the access log needs its keys to show notices")
+        return region_notices(self.engine, access_notices, self.sealing, region)
 
     def verify(self) -> list[ChainFault]:
         """Every place where the chain is broken; empty when the log is intact."""
-        faults: list[ChainFault] = []
-        expected_seq, previous = 1, GENESIS_HASH
-        for entry in self._raw_rows():
-            seq, recorded_at, kind, payload, prev_hash, stored_hash = entry
-            if seq != expected_seq:
-                problem = (
-                    f"entries {expected_seq}..{seq - 1} missing"
-                    if seq > expected_seq
-                    else "sequence out of order"
-                )
-                faults.append(ChainFault(seq, problem))
-            if prev_hash != previous:
-                faults.append(
-                    ChainFault(
-                        seq,
-                        "does not follow its predecessor (removed, inserted or reordered entry)",
-                    )
-                )
-            if entry_hash(seq, recorded_at, kind, payload, prev_hash) != stored_hash:
-                faults.append(ChainFault(seq, "content changed"))
-            expected_seq, previous = seq + 1, stored_hash
-        return faults
+        return chain_faults(self._raw_rows())
 
-    def _raw_rows(self) -> Iterator[tuple[int, datetime, str, str, str, str]]:
+    def _raw_rows(
+        self,
+    ) -> Iterator[StoredRow]:
         with self.engine.connect() as connection:
             for row in connection.execute(select(access_log).order_by(access_log.c.seq)):
-                yield (
+                yield StoredRow(
                     row.seq,
                     row.recorded_at,
                     row.kind,
                     row.payload,
                     row.prev_hash,
                     row.entry_hash,
+                    stored_sealing(row._mapping),
                 )
 
-    @staticmethod
-    def _append_at_head(connection: Connection, kind: EntryKind, payload: str) -> LogEntry:
+    def _append_at_head(
+        self, connection: Connection, kind: EntryKind, payload: dict[str, Any]
+    ) -> LogEntry:
         head = connection.execute(
             select(access_log.c.seq, access_log.c.entry_hash)
             .order_by(access_log.c.seq.desc())
@@ -265,32 +320,57 @@ class AccessLog:
         ).first()
         seq = 1 if head is None else head.seq + 1
         prev_hash = GENESIS_HASH if head is None else head.entry_hash
-        recorded_at = datetime.now(UTC)
-        digest = entry_hash(seq, recorded_at, str(kind), payload, prev_hash)
+        recorded_at = _utc(self.clock())
+        plain, stored = payload, None
+        if self.sealing is not None:
+            split = self.sealing.split(payload)
+            period = period_of(recorded_at)
+            sealed = (
+                self.sealing.seal(period, _entry_where(seq), split.hidden, connection)
+                if split.hidden
+                else None
+            )
+            plain, stored = split.plain, StoredSealing(period, split.subject_digest, sealed)
+        text = orjson.dumps(plain, option=orjson.OPT_SORT_KEYS).decode()
+        digest = entry_hash(seq, recorded_at, str(kind), text, prev_hash, stored)
         connection.execute(
             insert(access_log).values(
                 seq=seq,
                 recorded_at=recorded_at,
                 kind=str(kind),
-                payload=payload,
+                payload=text,
                 prev_hash=prev_hash,
                 entry_hash=digest,
+                **({} if stored is None else asdict(stored)),
             )
         )
-        return LogEntry(seq, recorded_at, kind, orjson.loads(payload), prev_hash, digest)
+        return LogEntry(
+            seq,
+            recorded_at,
+            kind,
+            orjson.loads(orjson.dumps(payload)),
+            prev_hash,
+            digest,
+            None if stored is None else stored.subject_digest,
+        )
+
+    def _entry(self, row: Any) -> LogEntry:
+        """An entry as appended; its sealed fields None when they cannot be opened."""
+        payload = orjson.loads(row["payload"])
+        opened, stored = None, stored_sealing(row)
+        if stored is not None and stored.sealed is not None and self.sealing is not None:
+            opened = self.sealing.open(stored.period, _entry_where(row["seq"]), stored.sealed)
+        return LogEntry(
+            seq=row["seq"],
+            recorded_at=_utc(row["recorded_at"]),
+            kind=EntryKind(row["kind"]),
+            payload=merged(payload, opened),
+            prev_hash=row["prev_hash"],
+            entry_hash=row["entry_hash"],
+            subject_digest=None if stored is None else stored.subject_digest,
+            readable=stored is None or stored.sealed is None or opened is not None,
+        )
 
 
-def _entry(row: Any) -> LogEntry:
-    return LogEntry(
-        seq=row["seq"],
-        recorded_at=_utc(row["recorded_at"]),
-        kind=EntryKind(row["kind"]),
-        payload=orjson.loads(row["payload"]),
-        prev_hash=row["prev_hash"],
-        entry_hash=row["entry_hash"],
-    )
-
-
-def _utc(moment: datetime) -> datetime:
-    """UTC datetimes; SQLite returns naive values, which were stored as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def _entry_where(seq: int) -> str:
+    return f"access_log|{seq}"

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from contracts.leak_guard import contains_identifier
 from contracts.pseudonyms import HOUSEHOLD_PREFIX, PERSON_PREFIX
 from privacy.storage.access_log import AccessLog, EntryKind, LogEntry
-from privacy.storage.access_log import _utc as utc
+from privacy.storage.access_log_chain import utc
 
 metadata = MetaData()
 

@@ -1,9 +1,11 @@
 """`radar admin ...`: credentials and keys: tokens, revocation, and the rotation of every key
-the radar holds (sealed identifiers, pseudonyms, the KEK, token signing)."""
+the radar holds (sealed identifiers, pseudonyms, the KEK, token signing).
+
+The databases (SQLAlchemy, the composition root) are imported by the commands that use them,
+so that `radar admin token`, run by hand, answers at once."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -11,13 +13,17 @@ import typer
 from contracts.regions import VtRegion
 from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole, Publisher
-from privacy.credentials import Audience, TokenAuthority, token_id
+from privacy.credentials import (
+    Audience,
+    TokenAuthority,
+    UnusableLifetimeError,
+    token_id,
+    token_lifetime,
+)
 from privacy.identifier_keys import IdentifierKeyring
 from privacy.key_encryption import FileKeyEncryptionKey
 from privacy.pseudonyms import PseudonymKeyring
-from privacy.storage.revocations import RevocationList
-from services import bootstrap
-from services.logs import command_settings
+from services.operator import checked_name
 from services.settings import Settings
 
 admin = typer.Typer(help="Credentials and keys.")
@@ -32,16 +38,25 @@ def issue_token(
     role: Annotated[AnalystRole | None, typer.Option(help="Analyst's role.")] = None,
     region: Annotated[VtRegion | None, typer.Option(help="Analyst's VT region.")] = None,
     hours: Annotated[float, typer.Option(help="Lifetime in hours.")] = 8.0,
+    on_behalf_of: Annotated[
+        str | None,
+        typer.Option(help="Analyst acts for this user (the responsible user in the access log)."),
+    ] = None,
 ) -> None:
     """Print a signed token for a publisher (ingest API) or an analyst (query API)."""
+    try:
+        lifetime = token_lifetime(hours)
+    except UnusableLifetimeError as error:
+        typer.echo(f"--hours {hours:g}: {error}; no token was made", err=True)
+        raise typer.Exit(2) from None
     authority = TokenAuthority(Settings().keys_dir)
-    lifetime = timedelta(hours=hours)
     if kind == "publisher" and sector is not None:
         typer.echo(
             authority.issue(Publisher(subject, organisation, sector), Audience.INGEST, lifetime)
         )
     elif kind == "analyst" and role is not None and region is not None:
-        analyst = Analyst(subject, organisation, role, region)
+        responsible = checked_name(on_behalf_of, "--on-behalf-of")
+        analyst = Analyst(subject, organisation, role, region, responsible)
         typer.echo(authority.issue(analyst, Audience.QUERY, lifetime))
     else:
         raise typer.BadParameter("publisher needs --sector; analyst needs --role and --region")
@@ -53,6 +68,10 @@ def revoke_token(
     reason: Annotated[str, typer.Option(help="Why it is revoked (no personal data).")],
 ) -> None:
     """Revoke a credential before it expires; every service refuses it within seconds."""
+    from privacy.storage.revocations import RevocationList
+    from services import bootstrap
+    from services.logs import command_settings
+
     settings = command_settings("admin")
     jti = token_id(token_or_id) if token_or_id.count(".") == 2 else token_or_id
     RevocationList(bootstrap.database(settings).engine()).revoke(jti, reason)
@@ -78,6 +97,8 @@ def rotate_pseudonym_key() -> None:
 def rotate_kek() -> None:
     """Add a key-encryption-key version and re-wrap every data key (event store and vault)
     under it; event payloads and vault rows are not touched."""
+    from services import bootstrap
+
     settings = Settings()
     kek_id = FileKeyEncryptionKey.rotate(bootstrap.database(settings).kek_path())
     rewrapped = bootstrap.rewrap_data_keys(settings)
@@ -91,6 +112,9 @@ def retire_kek(
     """Remove an old KEK version once no data key is wrapped under it. Copies of wrapped keys
     in pg_wal, replicas and backups taken before (including keys destroyed at retention since)
     then open with nothing: the step that makes an erasure reach the backups."""
+    from services import bootstrap
+    from services.logs import command_settings
+
     settings = command_settings("admin")
     kek = bootstrap.database(settings).key_encryption_key()
     if kek_id == kek.current_id:

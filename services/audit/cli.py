@@ -18,6 +18,7 @@ import orjson
 import typer
 
 from contracts.regions import VtRegion
+from privacy.access_review import DEFAULT_REVIEW_POLICY, ReviewPolicy
 from privacy.actors import AnalystRole
 from services import bootstrap
 from services.audit import report as html_report
@@ -249,6 +250,43 @@ def access_command(
         html_report.access_html(values) if output_format == Format.HTML else _json(values), output
     )
     raise typer.Exit(0 if result.lawful else 1)
+
+
+class ReviewFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+@audit_cli.command("review")
+def review_command(
+    since: Annotated[
+        datetime | None,
+        typer.Option("--since", parser=parse_moment, metavar="ISO-8601", help="From (inclusive)."),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option("--until", parser=parse_moment, metavar="ISO-8601", help="To (inclusive)."),
+    ] = None,
+    policy: Annotated[
+        Path, typer.Option(help="The review's thresholds (TOML).")
+    ] = DEFAULT_REVIEW_POLICY,
+    output_format: Annotated[ReviewFormat, typer.Option("--format")] = ReviewFormat.TEXT,
+    output: Output = None,
+    operator: OperatorName = None,
+    role: Role = AuditorRole.PRIVACY_OFFICER,
+) -> None:
+    """The privacy officer's proactive review (NEN 7513): unusual access in the window (many
+    households outside the worklist, odd hours, repeated break-glass, one person looked up
+    across regions), in Dutch or as JSON. Exit 1 when something was found."""
+    thresholds = ReviewPolicy.load(policy)
+    settings = Settings()
+    _log_reading(
+        settings, operator, role, "review", since=_moment(since), until=_moment(until),
+        policy_version=thresholds.version,
+    )  # fmt: skip
+    result = bootstrap.access_review(settings, since, until, thresholds)
+    _emit(_json(result.as_dict()) if output_format == ReviewFormat.JSON else result.text(), output)
+    raise typer.Exit(1 if result.findings else 0)
 
 
 @audit_cli.command("seal")

@@ -11,21 +11,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
-from sqlalchemy import Engine, func, select
 
 from contracts.regions import VtRegion
 from privacy.actors import Analyst, AnalystRole
 from privacy.policy import AccessRequest, Decision, PolicyDecisionPoint
 from privacy.purposes import PurposeRegister, Resource
-from privacy.storage.access_log import AccessLog, EntryKind, LogEntry, access_log
+from privacy.storage.access_log import AccessLog, EntryKind, LogEntry
 from privacy.storage.restrictions import RestrictionHistory
 from services.audit.faults import Fault
 from services.audit.progress import progress_bar
-from services.database import stored_utc
+from services.gate import responsible_of
 
 READ_BATCH = 5000
+_RECORDS = (EntryKind.INZAGE_EXPORT, EntryKind.LOG_RETENTION)
+"""Entries that record something done, not an access: nothing to re-decide."""
 _DISCLOSING = (Resource.HOUSEHOLD_TIMELINE, Resource.PERSON_TIMELINE)
 """Resources whose logged fields must stay within the purpose's fields."""
 
@@ -68,44 +68,31 @@ class RegisterHistory:
         return None if found is None else found.register
 
 
-def log_entries(engine: Engine, after_seq: int = 0) -> Iterator[LogEntry]:
-    """Access-log entries in chain order, read in batches (the log grows with every query)."""
+def log_entries(log: AccessLog, after_seq: int = 0) -> Iterator[LogEntry]:
+    """Access-log entries in chain order, read in batches (the log grows with every query);
+    their subjects opened when the log has its keys."""
     last = after_seq
     while True:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(access_log)
-                .where(access_log.c.seq > last)
-                .order_by(access_log.c.seq)
-                .limit(READ_BATCH)
-            ).all()
-        if not rows:
+        entries = log.batch(last, READ_BATCH)
+        if not entries:
             return
-        for row in rows:
-            yield LogEntry(
-                seq=row.seq,
-                recorded_at=stored_utc(row.recorded_at),
-                kind=EntryKind(row.kind),
-                payload=orjson.loads(row.payload),
-                prev_hash=row.prev_hash,
-                entry_hash=row.entry_hash,
-            )
-        last = rows[-1].seq
+        yield from entries
+        last = entries[-1].seq
 
 
-def register_history(engine: Engine) -> RegisterHistory:
+def register_history(log: AccessLog) -> RegisterHistory:
     history = RegisterHistory()
-    for entry in log_entries(engine):
+    for entry in log_entries(log):
         if entry.kind == EntryKind.REGISTER_ADOPTED:
             history.add(entry)
     return history
 
 
-def restricted_at(engine: Engine, moment: datetime) -> frozenset[str]:
+def restricted_at(log: AccessLog, moment: datetime) -> frozenset[str]:
     """The households and persons under restriction (AVG art. 18) at `moment`, replayed from
     the access log's placings and liftings."""
     history = RestrictionHistory()
-    for entry in log_entries(engine):
+    for entry in log_entries(log):
         if entry.recorded_at > moment:
             break
         history.apply(entry)
@@ -176,7 +163,7 @@ class ComplianceReport:
 
 
 def check_access(
-    engine: Engine,
+    log: AccessLog,
     since: datetime | None = None,
     until: datetime | None = None,
     show_progress: bool = False,
@@ -187,10 +174,8 @@ def check_access(
     restrictions = RestrictionHistory()
     reviews: dict[int, LogEntry] = {}
     break_glass: list[LogEntry] = []
-    with engine.connect() as connection:
-        total = int(connection.execute(select(func.count()).select_from(access_log)).scalar_one())
-    with progress_bar("check accesses", total, "entry", show_progress) as bar:
-        for entry in log_entries(engine):
+    with progress_bar("check accesses", log.count(), "entry", show_progress) as bar:
+        for entry in log_entries(log):
             bar.update(1)
             if entry.kind == EntryKind.REGISTER_ADOPTED:
                 fault = history.add(entry)
@@ -207,11 +192,14 @@ def check_access(
                 if _within(entry, since, until):  # listed, not re-decided (no purpose)
                     report.log_accesses.append(_log_access_summary(entry))
                 continue
-            if restrictions.apply(entry) or entry.kind == EntryKind.INZAGE_EXPORT:
+            if restrictions.apply(entry) or entry.kind in _RECORDS:
                 continue  # records, not accesses: nothing to re-decide
             if entry.kind == EntryKind.BREAK_GLASS_REVIEW and "review" in entry.payload:
                 reviews[int(entry.payload["review"]["access_seq"])] = entry
             if not _within(entry, since, until):
+                continue
+            if not entry.readable:  # past the log's retention: whom it was about is gone
+                report.notes.append(_summary(entry, "not re-decided: its period key is destroyed"))
                 continue
             report.accesses_checked += 1
             _check_one(entry, history, report, restrictions)
@@ -224,9 +212,7 @@ def check_access(
     earlier = [a for a in history.adopted if since is not None and a.recorded_at < since]
     if earlier:  # the version already in force when the period began
         report.registers.insert(0, _register_summary(earlier[-1]))
-    report.integrity += [
-        Fault("access_log", f.seq, "chain", f.problem) for f in AccessLog(engine).verify()
-    ]
+    report.integrity += [Fault("access_log", f.seq, "chain", f.problem) for f in log.verify()]
     return report
 
 
@@ -294,6 +280,7 @@ def _summary(entry: LogEntry, finding: str | None = None) -> dict[str, Any]:
         "recorded_at": entry.recorded_at,
         "kind": str(entry.kind),
         "actor": payload.get("actor"),
+        "responsible": responsible_of(payload),
         "resource": payload.get("resource"),
         "purpose": payload.get("purpose"),
         "subject": payload.get("subject"),

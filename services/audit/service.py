@@ -48,6 +48,7 @@ LOGS_READ = {
     "replay": ("event_store", "access_log"),
     "verify": ("event_store", "access_log", "checkpoints"),
     "access": ("access_log",),
+    "review": ("access_log", "worklist"),
 }
 """What each auditor's command reads (the replay reads the registers from the access log)."""
 
@@ -62,7 +63,7 @@ def record_log_access(
     Logged first, before the command reads: a crash in between leaves a logged reading that
     never happened, never a reading that was not logged. `verify` then walks a chain that holds
     this entry, properly chained at the head, so its own entry cannot look like tampering."""
-    _db, engine = live_database(settings)
+    db, engine = live_database(settings)
     try:
         payload = {
             "operator": operator.as_log(),
@@ -70,7 +71,7 @@ def record_log_access(
             "read": list(LOGS_READ[command]),
             **scope,
         }
-        return AccessLog(engine).append(EntryKind.LOG_ACCESS, payload)
+        return db.access_log(engine).append(EntryKind.LOG_ACCESS, payload)
     finally:
         engine.dispose()
 
@@ -118,9 +119,10 @@ def replay_report(
     try:
         job = _replay_job(work_file, as_of, resume)
         moment = datetime.fromisoformat(job["as_of"])
-        view = _purpose_view(engine, purpose, moment) if purpose else None
+        log = db.access_log(engine)
+        view = _purpose_view(log, purpose, moment) if purpose else None
         # As the purpose saw it: what was restricted then was withheld from it.
-        withheld = restricted_at(engine, moment) if view and view.withhold_restricted else None
+        withheld = restricted_at(log, moment) if view and view.withhold_restricted else None
     except AuditError:
         engine.dispose()
         raise
@@ -196,9 +198,9 @@ def _dispose(models: Sequence[ReadModel]) -> None:
                 engine.dispose()
 
 
-def _purpose_view(engine: Engine, purpose: str, moment: datetime) -> Obligations:
+def _purpose_view(log: AccessLog, purpose: str, moment: datetime) -> Obligations:
     """What `purpose` disclosed at `moment`, under the register version then in force."""
-    register = register_history(engine).at(moment)
+    register = register_history(log).at(moment)
     if register is None:
         raise AuditError(f"no purpose register was adopted by {moment.isoformat()}")
     found = register.purposes.get(purpose)
@@ -294,8 +296,8 @@ def access_report(
     show_progress: bool = False,
 ) -> ComplianceReport:
     """Checks every access between `since` and `until` against the register then in force."""
-    _db, engine = live_database(settings)
+    db, engine = live_database(settings)
     try:
-        return check_access(engine, since, until, show_progress)
+        return check_access(db.access_log(engine), since, until, show_progress)
     finally:
         engine.dispose()

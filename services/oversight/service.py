@@ -12,7 +12,7 @@ from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from privacy.storage.access_log import EntryKind, LogEntry
 from services.errors import Refusal, RefusalKind
-from services.gate import Answer, QueryGate, entry_payload, refused
+from services.gate import Answer, QueryGate, entry_payload, refused, responsible_of
 from services.timelines.views import (
     AccessLogEntryView,
     AccessLogView,
@@ -136,7 +136,7 @@ def break_glass_accesses(entries: list[LogEntry]) -> list[BreakGlassView]:
         BreakGlassView(
             access_seq=e.seq,
             recorded_at=e.recorded_at,
-            analyst=e.payload["actor"],
+            analyst={**e.payload["actor"], "responsible": responsible_of(e.payload)},
             household=e.payload["subject"],
             purpose=e.payload["purpose"],
             justification=e.payload["justification"],

@@ -14,6 +14,7 @@ from services.casework.store import WorklistStore
 from services.gate import Clock
 from services.ledger.store import open_ledger
 from services.logs import command_settings
+from services.oversight.log_retention import access_log_retention_command
 from services.retention.service import EnforcementReport, enforce, system_clock
 from services.settings import Settings
 from services.signals.store import ReceiptBook
@@ -30,6 +31,11 @@ def show() -> None:
     for kind, period in policy.kinds.items():
         typer.echo(f"- {kind}: {period.period_days} days. {period.description}")
         typer.echo(f"  legal source: {period.legal_source}")
+    log = policy.access_log
+    typer.echo(f"- access_log: {log.minimum_days} to {log.maximum_days} days. {log.description}")
+    typer.echo(f"  minimum: {log.minimum_source}")
+    typer.echo(f"  maximum: {log.maximum_source}")
+    typer.echo(f"  to confirm: {log.to_confirm}")
 
 
 @retention_cli.command("enforce")
@@ -84,3 +90,7 @@ def enforce_once(
     finally:
         ledger.close()
         engine.dispose()
+
+
+# The access log's own retention lives with the log (services/oversight/log_retention.py).
+retention_cli.command("access-log")(access_log_retention_command)

@@ -18,7 +18,7 @@ import structlog
 import typer
 
 from privacy.actors import AnalystRole
-from privacy.storage.access_log import AccessLog, LogEntry
+from privacy.storage.access_log import LogEntry
 from privacy.storage.restrictions import RestrictionRegister
 from services import bootstrap
 from services.ledger.store import open_ledger
@@ -71,7 +71,8 @@ def _sources(settings: Settings) -> InzageSources:
     db = bootstrap.database(settings)
     with db.schema_lock():
         engine = db.engine()
-        access_log, timelines = AccessLog(engine), TimelineStore(engine, db.row_sealer(engine))
+        access_log = db.access_log(engine)
+        timelines = TimelineStore(engine, db.row_sealer(engine))
     pseudonymiser = bootstrap.pseudonyms(settings).pseudonymiser()
     return InzageSources(bootstrap.identity_vault(settings), pseudonymiser, timelines, access_log)
 
@@ -91,7 +92,7 @@ def export_for(
     engine = db.engine()
     try:
         with db.schema_lock():
-            access_log = AccessLog(engine)
+            access_log = db.access_log(engine)
             sources = ExtractSources(
                 settings.recipient_register,
                 TimelineStore(engine, db.row_sealer(engine)),

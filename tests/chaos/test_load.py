@@ -17,7 +17,7 @@ import pytest
 from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
-from privacy.storage.access_log import AccessLog, EntryKind
+from privacy.storage.access_log import EntryKind
 from publisher_sdk import PublisherClient, RetryPolicy
 from services.database import Database
 from services.settings import Settings
@@ -88,7 +88,7 @@ def test_64_publishers_and_32_analysts_at_once(
                     analyst_statuses[answer.status_code] += 1
 
     with running_radar(settings) as radar:
-        access_log = AccessLog(database.engine())
+        access_log = database.access_log(database.engine())
         logged_before = access_log.count()
         threads = [
             threading.Thread(target=publisher, args=(n, radar.ingest_url))

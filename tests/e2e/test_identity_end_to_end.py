@@ -20,7 +20,6 @@ from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import Audience, TokenAuthority
-from privacy.storage.access_log import AccessLog
 from publisher_sdk import PublisherClient
 from services.database import Database
 from services.settings import Settings
@@ -145,7 +144,7 @@ def test_rotation_keeps_one_family_and_the_vault_reidentifies_it_only_for_allowe
         )
         assert across.status_code == 200, across.text
 
-    log = AccessLog(database.engine())
+    log = database.access_log(database.engine())
     identity_entries = [e.payload for e in log.entries() if e.payload.get("resource") == "identity"]
     assert [(e["purpose"], e["outcome"], e["actor"]["region"]) for e in identity_entries] == [
         ("triage", "permit", "VT09"),

@@ -198,7 +198,7 @@ def test_forged_entries_are_caught(
     assert result.exit_code == 1
     assert "Break-glass uses (2)" in result.stdout and "content changed" in result.stdout
     # the CLI wrote only its own reading of the log, at the head of the (broken) chain
-    *_, forged, reading = log_entries(engine)
+    *_, forged, reading = log_entries(harness.access_log)
     assert forged.seq == head.seq + 1 and reading.kind == EntryKind.LOG_ACCESS
 
 
@@ -226,7 +226,7 @@ def test_every_reading_of_the_logs_on_the_command_line_is_logged_before_it_reads
     access, verify, replay = (e.payload for e in readings)
     assert access["command"] == "radar audit access" and access["read"] == ["access_log"]
     assert access["operator"] == {"os_user": getpass.getuser(), "name": "E. de Vries",
-                                  "role": "auditor"}  # fmt: skip
+                                  "role": "auditor", "responsible": "E. de Vries"}  # fmt: skip
     assert (access["since"], access["until"]) == (since, None)
     assert verify["operator"]["role"] == "privacy_officer" and "checkpoints" in verify["read"]
     assert replay["household"] == HOUSEHOLD and replay["as_of"] is not None

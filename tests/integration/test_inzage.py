@@ -77,7 +77,7 @@ def scenario(tmp_path: Path, database: Database) -> Iterator[Scenario]:
     engine = database.engine()
     store = TimelineStore(engine, database.row_sealer(engine))
     store.apply(signals, expected=store.position(), new_position=len(signals))
-    access_log = AccessLog(engine)
+    access_log = database.access_log(engine)
     authority = TokenAuthority(settings.keys_dir)
     with TestClient(bootstrap.query_app(settings)) as client:
 
@@ -154,7 +154,12 @@ def test_the_export_lists_exactly_the_signals_and_accesses_of_the_scenario(
     exports = [e for e in scenario.access_log.entries() if e.kind == EntryKind.INZAGE_EXPORT]
     assert len(exports) == 1
     assert exports[0].payload == {
-        "operator": {"os_user": getpass.getuser(), "name": None, "role": "privacy_officer"},
+        "operator": {
+            "os_user": getpass.getuser(),
+            "name": None,
+            "role": "privacy_officer",
+            "responsible": getpass.getuser(),  # NEN 7513: no name given, so the OS account
+        },
         "person": scenario.subject,
         "known": True,
         "signals": 2,
@@ -243,7 +248,7 @@ def test_corrected_signals_are_marked_and_a_withdrawn_one_is_listed_without_its_
     radar.record(_rectify(kept, CorrectionKind.CORRECTION, CORRECTION_REASON, severity="low"))
     radar.record(_rectify(wrong, CorrectionKind.RETRACTION, RETRACTION_REASON))
     radar.close()
-    scenario = Scenario(settings, AccessLog(database.engine()), set(), [], child)
+    scenario = Scenario(settings, database.access_log(database.engine()), set(), [], child)
     out = tmp_path / "export"
 
     result = _inzage(scenario, out, "--bsn", SUBJECT, "--operator", "F. de Groot")
@@ -274,6 +279,7 @@ def test_corrected_signals_are_marked_and_a_withdrawn_one_is_listed_without_its_
         "os_user": getpass.getuser(),
         "name": "F. de Groot",
         "role": "privacy_officer",
+        "responsible": "F. de Groot",
     }
     assert (export.payload["signals"], export.payload["withdrawn"]) == (1, 1)
 

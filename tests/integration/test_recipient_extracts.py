@@ -85,7 +85,7 @@ def test_two_recipients_extracts_cannot_be_joined(tmp_path: Path, database: Data
         logged = orjson.dumps(entry.payload).decode()
         assert not re.search(r"\b(x|hh|p)\.[a-z0-9-]*\.?k1\.", logged)  # no pseudonym at all
         assert not any(s.signal_type in logged for s in signals)  # no content
-    report = check_access(engine)
+    report = check_access(database.access_log(engine))
     assert [e["recipient"] for e in report.exports] == [RESEARCH, INSPECTION]
     assert report.lawful and report.accesses_checked == 0
     html = access_html(orjson.loads(orjson.dumps(report.as_dict(), default=str)))

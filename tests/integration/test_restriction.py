@@ -223,7 +223,7 @@ def test_the_compliance_check_replays_restrictions_from_the_access_log(
     _lift(harness, restriction["restriction_id"])
     _timeline(harness, "triage", AnalystRole.TRIAGE)
 
-    report = check_access(database.engine())
+    report = check_access(database.access_log(database.engine()))
     assert report.lawful, report.unlawful
     assert report.refused_though_allowed == []
     assert report.accesses_checked == 6  # the timeline reads, the placing and the lifting

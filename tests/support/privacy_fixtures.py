@@ -86,5 +86,5 @@ def query_harness(tmp_path: Path, database: Database) -> Iterator[QueryHarness]:
     store = TimelineStore(engine, database.row_sealer(engine))
     entries = seed_timelines(store)
     with TestClient(bootstrap.query_app(settings)) as client:
-        yield QueryHarness(client, authority, AccessLog(engine), entries, store)
+        yield QueryHarness(client, authority, database.access_log(engine), entries, store)
     engine.dispose()

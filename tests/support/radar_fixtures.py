@@ -170,7 +170,7 @@ def radar_query_harness(tmp_path: Path, database: Database) -> Iterator[Harness]
     settings = Settings(data_dir=tmp_path / "data", database_url=database.url)
     radar = Radar(database)
     engine = database.engine()
-    log = AccessLog(engine)
+    log = database.access_log(engine)
     app = bootstrap.query_app(settings)
     with TestClient(app) as client:
         yield Harness(client, radar, TokenAuthority(settings.keys_dir), log)
