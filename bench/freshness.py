@@ -26,6 +26,7 @@ from bench.infra import (
 from bench.ingest import _tokens
 from bench.report import Row
 from contracts.vocabulary import Sector
+from privacy.lookup_digests import LookupDigests
 from testkit.processes import RadarProcess, running_radar
 
 WATCH_INTERVAL_SECONDS = 0.02
@@ -36,13 +37,19 @@ MAX_P99_SECONDS = 1.0
 
 
 class Watcher(threading.Thread):
-    """Notes when each signal id first appears in the timeline read model."""
+    """Notes when each signal id first appears in the timeline read model (whose rows hold
+    the signal id's digest, not the id)."""
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, digests: LookupDigests) -> None:
         super().__init__(daemon=True)
         self._database = database
-        self.seen: dict[str, float] = {}
+        self._digests = digests
+        self.seen: dict[str, float] = {}  # by digest
         self.stop = threading.Event()
+
+    def seen_at(self, signal_id: str) -> float | None:
+        """When the signal first appeared, or None while it has not."""
+        return self.seen.get(self._digests.signal(signal_id))
 
     def run(self) -> None:
         connection = sqlite3.connect(f"file:{self._database}?mode=ro", uri=True, timeout=30)
@@ -74,7 +81,8 @@ def measure(
         with running_radar(settings, "ingest", "aggregator", "projector") as radar:
             url = radar.ingest_url
             processes = [radar.processes[c] for c in ("aggregator", "projector")]
-            watcher = _start_watcher(db.sqlite_path(), processes)
+            digests = LookupDigests.load_or_create(settings.keys_dir)
+            watcher = _start_watcher(db.sqlite_path(), digests, processes)
             try:
                 acked = _offer(url, tokens, warm_up, rate, batch)
                 _drain(watcher, acked, processes)  # the consumer group has joined
@@ -85,7 +93,7 @@ def measure(
             finally:
                 watcher.stop.set()
                 watcher.join()
-    delays = [max(0.0, watcher.seen[event_id] - at) for event_id, at in acked.items()]
+    delays = [max(0.0, _seen(watcher, event_id) - at) for event_id, at in acked.items()]
     p99 = percentile(delays, 99)
     return Row(
         stage=f"freshness p99 (2xx -> timeline, {rate:,}/s offered)",
@@ -102,19 +110,27 @@ def measure(
             "achieved_rate": len(acked) / offered_seconds,
             "batch": batch,
             "visible_before_2xx": sum(
-                1 for event_id, at in acked.items() if watcher.seen[event_id] < at
+                1 for event_id, at in acked.items() if _seen(watcher, event_id) < at
             ),
         },
     )
 
 
-def _start_watcher(database: Path, processes: Sequence[RadarProcess]) -> Watcher:
+def _seen(watcher: Watcher, signal_id: str) -> float:
+    found = watcher.seen_at(signal_id)
+    assert found is not None, "drained: every acknowledged signal was seen"
+    return found
+
+
+def _start_watcher(
+    database: Path, digests: LookupDigests, processes: Sequence[RadarProcess]
+) -> Watcher:
     deadline = time.monotonic() + 60
     while not _has_timeline_table(database):  # the projector creates it on start
         if time.monotonic() > deadline or not all(p.alive() for p in processes):
             raise BenchUnavailableError("the projector did not create the timeline table")
         time.sleep(0.1)
-    watcher = Watcher(database)
+    watcher = Watcher(database, digests)
     watcher.start()
     return watcher
 
@@ -182,8 +198,8 @@ def _offer(
 
 def _drain(watcher: Watcher, acked: dict[str, float], processes: Sequence[RadarProcess]) -> None:
     deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
-    while any(event_id not in watcher.seen for event_id in acked):
+    while any(watcher.seen_at(event_id) is None for event_id in acked):
         if time.monotonic() > deadline or not all(p.alive() for p in processes):
-            missing = sum(1 for event_id in acked if event_id not in watcher.seen)
+            missing = sum(1 for event_id in acked if watcher.seen_at(event_id) is None)
             raise BenchUnavailableError(f"{missing} acknowledged signals never became visible")
         time.sleep(0.1)

@@ -46,8 +46,8 @@ def measure(
     busy = busy_household(household_signals, shown)
     region = VtRegion(busy[0].body["region"])  # the analyst's own region: no justification
     with sqlite_database(directory / "db") as db:
-        household = _load(db.url, [*background, *busy], busy[0], recorder)
         settings = settings_for(directory, db, "unused")
+        household = _load(db.url, settings.keys_dir, [*background, *busy], busy[0], recorder)
         static_body = directory / "static.json"
         token = TokenAuthority(settings.keys_dir).issue(
             Analyst("bench-analyst", "vt-bench", AnalystRole.TRIAGE, region),
@@ -94,12 +94,14 @@ def measure(
     )
 
 
-def _load(url: str, signals: Sequence[Submission], busy: Submission, recorder: Recorder) -> str:
-    """Records the signals in the ledger and projects the timeline; returns the busy
-    household's pseudonym."""
+def _load(
+    url: str, keys: Path, signals: Sequence[Submission], busy: Submission, recorder: Recorder
+) -> str:
+    """Records the signals in the ledger and projects the timeline (with the query API's
+    keys: its rows are found by their digests); returns the busy household's pseudonym."""
     from services.database import Database
 
-    db = Database(url)
+    db = Database(url, keys)
     ledger = open_ledger(db)
     engine = db.engine()
     try:
@@ -107,7 +109,7 @@ def _load(url: str, signals: Sequence[Submission], busy: Submission, recorder: R
         for position, start in enumerate(range(0, len(events), LOAD_BATCH)):
             batch = SignalBatch(events[start : start + LOAD_BATCH])
             ledger.record_batch(batch, Tracking("bench:load", position + 1))
-        Projector(ledger, TimelineStore(engine), 1000).catch_up()
+        Projector(ledger, TimelineStore(engine, db.row_sealer(engine)), 1000).catch_up()
         household: str = recorder.event(busy).household
         return household
     finally:

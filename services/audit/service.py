@@ -126,7 +126,8 @@ def replay_report(
     except AuditError:
         engine.dispose()
         raise
-    scratch = ScratchDatabase(job["database"])
+    # the deployment's keys: a resumed replay opens what the interrupted one sealed
+    scratch = ScratchDatabase(job["database"], settings.keys_dir)
     ledger = open_ledger(db)
     models = read_models(scratch)
     try:

@@ -9,7 +9,7 @@ here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,11 +19,22 @@ from sqlalchemy import Engine, MetaData, Table, select
 from privacy.disclosure import disclose
 from privacy.policy import Obligations
 from privacy.restriction import withholds
-from services.projections.positions import positions
+from privacy.storage.sealed_rows import row_subject_keys
+from services.projections.positions import formats, positions
 from services.projections.read_model import ReadModel
-from services.timelines.store import TimelineStore, timeline_signals
+from services.timelines.store import TimelineStore, person_memberships, timeline_signals
 
-BOOKKEEPING_TABLES = frozenset({timeline_signals.name, positions.name})
+# Shown otherwise (the timelines and their memberships, opened) or not at all (positions,
+# formats, the replay's own row keys).
+BOOKKEEPING_TABLES = frozenset(
+    {
+        timeline_signals.name,
+        person_memberships.name,
+        positions.name,
+        formats.name,
+        row_subject_keys.name,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -72,25 +83,21 @@ def timelines(
 def _households(store: TimelineStore, selection: Selection) -> list[str]:
     if selection.household:
         return [selection.household]
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            select(
-                timeline_signals.c.household,
-                timeline_signals.c.region,
-                timeline_signals.c.occurred_at,
-                timeline_signals.c.position,
-            )
-        ).all()
-    latest: dict[str, tuple[Any, int, str]] = {}
-    for household, region, occurred_at, position in rows:
-        key = (occurred_at, position, region)
-        if household not in latest or key[:2] > latest[household][:2]:
-            latest[household] = key
-    return sorted(
-        h
-        for h, (_o, _p, region) in latest.items()
-        if not selection.region or region == selection.region
-    )
+    regions = store.latest_regions()
+    return sorted(h for h, region in regions.items() if region == (selection.region or region))
+
+
+def memberships(
+    store: TimelineStore, selection: Selection, households: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The memberships at the selected households (all of them unfiltered) as the rows they
+    were (person, household, since, until): the table holds only digests and sealed values."""
+    wanted = None if not (selection.household or selection.region) else set(households)
+    return [
+        {key: _plain(value) for key, value in asdict(m).items()}
+        for m in store.all_memberships()
+        if wanted is None or m.household in wanted
+    ]
 
 
 def other_read_models(
@@ -153,6 +160,12 @@ def read_model_snapshot(
     """Everything the replayed read models hold for the selection; the timelines as `view`
     showed them, `restricted` withheld (see `timelines`)."""
     store = next((m for m in models if isinstance(m, TimelineStore)), None)
-    households = [] if store is None else timelines(store, selection, view, restricted)
-    others = other_read_models(engine, selection, (h["household"] for h in households))
-    return {"households": households, "read_models": others}
+    if store is None:
+        return {"households": [], "read_models": other_read_models(engine, selection, [])}
+    households = timelines(store, selection, view, restricted)
+    selected = [h["household"] for h in households]
+    # a read model's `household` column holds the household's digest; the pseudonym matches
+    # the rows of one that keeps it as it is
+    others = other_read_models(engine, selection, selected + store.digests.households(selected))
+    others[str(person_memberships.name)] = memberships(store, selection, selected)  # str: JSON
+    return {"households": households, "read_models": dict(sorted(others.items()))}

@@ -16,6 +16,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -72,7 +73,9 @@ def ensure_format(engine: Engine, name: str, tables: MetaData, wanted: int) -> b
     """Drops and recreates the tables of a read model written in an earlier format and resets
     its position, so the projector rebuilds it from the event store in this one (a read model
     is derived: the event store is the record; dropping removes the old rows' table files
-    too). Returns whether it was rebuilt."""
+    too). Runs before the tables are created or given new columns: a column the new format
+    requires cannot be added to the old rows, and an old table still present at position 0
+    has the old columns. Returns whether it was rebuilt."""
     with engine.begin() as connection:
         stored = connection.execute(
             select(formats.c.format).where(formats.c.name == name)
@@ -80,7 +83,9 @@ def ensure_format(engine: Engine, name: str, tables: MetaData, wanted: int) -> b
         position = read_position(connection, name) or 0
     if stored == wanted:
         return False
-    outdated = position > 0 and (stored or 1) < wanted
+    present = inspect(engine)
+    written = position > 0 or any(present.has_table(t.name) for t in tables.sorted_tables)
+    outdated = written and (stored or 1) < wanted
     if outdated:
         tables.drop_all(engine)
         create_tables(tables, engine)
@@ -133,9 +138,9 @@ class PositionedTables:
         self.engine = engine
         self.sealer = sealer or row_sealer(engine)
         self.digests = self.sealer.digests
-        create_tables(self.tables, engine)
         ensure_position(engine, self.name)
         ensure_format(engine, self.name, self.tables, self.format)
+        create_tables(self.tables, engine)
 
     def position(self) -> int:
         """The last event-store notification id applied to this read model."""

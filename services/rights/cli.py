@@ -71,7 +71,8 @@ def _sources(settings: Settings) -> InzageSources:
     db = bootstrap.database(settings)
     with db.schema_lock():
         engine = db.engine()
-        access_log, timelines = db.access_log(engine), TimelineStore(engine)
+        access_log = db.access_log(engine)
+        timelines = TimelineStore(engine, db.row_sealer(engine))
     pseudonymiser = bootstrap.pseudonyms(settings).pseudonymiser()
     return InzageSources(bootstrap.identity_vault(settings), pseudonymiser, timelines, access_log)
 
@@ -94,7 +95,7 @@ def export_for(
             access_log = db.access_log(engine)
             sources = ExtractSources(
                 settings.recipient_register,
-                TimelineStore(engine),
+                TimelineStore(engine, db.row_sealer(engine)),
                 access_log,
                 keys.for_recipient,
                 RestrictionRegister(access_log),

@@ -1,6 +1,7 @@
 """The household timeline read model: one row per recorded signal, each person's membership of
 each household (from the first signal naming them there until a recorded departure), plus the
-projection position.
+projection position. Rows hold lookup digests and sealed values, never a pseudonym or a signal
+id as it is (see tables.py); this store's answers speak pseudonyms and ids as before.
 
 Member signals (recorded elsewhere about a household's members) are not copied into rows: they
 are found at query time from both tables, so the answer is the same whatever order signals and
@@ -13,30 +14,17 @@ rebuild next to a live projector, never apply an event twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    MetaData,
-    RowMapping,
-    String,
-    Table,
-    delete,
-    false,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
+from privacy.storage.sealed_rows import RowSealer
 from radar.membership import (
     MEMBER_LEFT,
     Departure,
@@ -59,41 +47,16 @@ from services.projections.positions import (
     move_position,
     reset_position,
 )
+from services.timelines.tables import (
+    SealedRows,
+    metadata,
+    person_memberships,
+    timeline_signals,
+)
 
 TIMELINE_PROJECTION = "household_timeline"
 
-metadata = MetaData()
-
-timeline_signals = Table(
-    "timeline_signals",
-    metadata,
-    # An event id is unique per household (the ledger guarantees it); ingest also refuses
-    # reuse across households, but a race between two submissions could slip through, and
-    # the projection must then still advance.
-    Column("household", String(64), primary_key=True),
-    Column("signal_id", String(36), primary_key=True),
-    Column("position", BigInteger, nullable=False, index=True),
-    Column("organisation", String(64), nullable=False),
-    Column("sector", String(32), nullable=False),
-    Column("signal_type", String(64), nullable=False),
-    Column("severity", String(16), nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("reported_at", DateTime(timezone=True), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("region", String(8), nullable=False),
-    Column("persons", JSON, nullable=False),
-    # Rectification: corrected values replace the recorded ones; a retracted signal's row goes.
-    Column("corrected", Boolean, nullable=False, server_default=false()),
-)
-
-person_memberships = Table(
-    "person_memberships",
-    metadata,
-    Column("person", String(64), primary_key=True),
-    Column("household", String(64), primary_key=True, index=True),
-    Column("since", DateTime(timezone=True), nullable=False),  # earliest signal naming them
-    Column("until", DateTime(timezone=True), nullable=True),  # the departure recorded last
-)
+__all__ = ["TIMELINE_PROJECTION", "TimelineStore", "person_memberships", "timeline_signals"]
 
 
 class TimelineStore(PositionedTables):
@@ -107,6 +70,11 @@ class TimelineStore(PositionedTables):
         get_topic(MEMBER_LEFT),
     )
     tables = metadata
+    format = 2  # digests and sealed values instead of pseudonyms and signal ids
+
+    def __init__(self, engine: Engine, sealer: RowSealer | None = None) -> None:
+        super().__init__(engine, sealer)
+        self.rows = SealedRows(self.sealer)
 
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
@@ -114,7 +82,9 @@ class TimelineStore(PositionedTables):
         """Projects ledger events (by notification id) into timeline and membership rows, in
         store order: a correction, retraction or departure always follows the signals it
         concerns."""
-        with self.engine.begin() as connection:
+        recorded = {e.household for _p, e in events if isinstance(e, SIGNAL_RECORDED)}
+
+        def write(connection: Connection) -> None:
             move_position(connection, self.name, expected, new_position)
             entries: list[TimelineEntry] = []
             for position, event in events:
@@ -122,14 +92,16 @@ class TimelineStore(PositionedTables):
                 if entry is not None:
                     entries.append(entry)
                     continue
-                _insert(connection, entries)
+                self._insert(connection, entries)
                 entries = []
                 if isinstance(event, SIGNAL_CORRECTED | SIGNAL_RETRACTED):
-                    _rectify(connection, event)
+                    self._rectify(connection, event)
                 left = departure(event)
                 if left is not None:
-                    _depart(connection, left)
-            _insert(connection, entries)
+                    self._depart(connection, left)
+            self._insert(connection, entries)
+
+        self._write(recorded, write)
 
     def apply(
         self,
@@ -140,11 +112,14 @@ class TimelineStore(PositionedTables):
     ) -> None:
         """Adds entries and their persons' memberships, records departures, and moves the
         position from `expected` to `new_position`, atomically."""
-        with self.engine.begin() as connection:
+
+        def write(connection: Connection) -> None:
             move_position(connection, self.name, expected, new_position)
-            _insert(connection, entries)
+            self._insert(connection, entries)
             for left in departures:
-                _depart(connection, left)
+                self._depart(connection, left)
+
+        self._write({e.household for e in entries}, write)
 
     def reset(self) -> None:
         """Empties the read model so that it is rebuilt from the start of the event store."""
@@ -155,11 +130,7 @@ class TimelineStore(PositionedTables):
 
     def timeline(self, household: str) -> list[TimelineEntry]:
         """One household's signals in occurred-at order."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(timeline_signals).where(timeline_signals.c.household == household)
-            ).all()
-        return sorted((_entry(row._mapping) for row in rows), key=TimelineEntry.sort_key)
+        return sorted(self.signals_at([household]), key=TimelineEntry.sort_key)
 
     def household_records(self, household: str) -> list[dict[str, Any]]:
         """What a household's timeline shows, in occurred-at order: its own signals, and those
@@ -189,14 +160,14 @@ class TimelineStore(PositionedTables):
 
     def signals_at(self, households: Iterable[str]) -> list[TimelineEntry]:
         """The signals recorded at any of these households, in no particular order."""
-        wanted = sorted(set(households))
+        wanted = sorted({self.digests.household(h) for h in households})
         if not wanted:
             return []
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(timeline_signals).where(timeline_signals.c.household.in_(wanted))
             ).all()
-        return [_entry(row._mapping) for row in rows]
+        return self.rows.entries(rows)
 
     def signal_persons(self, households: Iterable[str]) -> dict[str, frozenset[str]]:
         """The persons each signal recorded at these households names, by signal id: which
@@ -208,13 +179,16 @@ class TimelineStore(PositionedTables):
 
     def members(self, household: str) -> list[Membership]:
         """Everyone ever named in a signal about the household, with their period there."""
-        return self._memberships(person_memberships.c.household == household)
+        digest = self.digests.household(household)
+        return self._memberships(person_memberships.c.household == digest)
 
     def memberships(self, *persons: str) -> list[Membership]:
-        """Every household these persons were named in, with their periods, earliest first."""
+        """Every household these persons were named in, with their periods, earliest first;
+        the person's rows at an erased household do not open and are left out."""
         if not persons:
             return []
-        return self._memberships(person_memberships.c.person.in_(sorted(set(persons))))
+        wanted = sorted({self.digests.person(p) for p in persons})
+        return self._memberships(person_memberships.c.person.in_(wanted))
 
     def all_memberships(self) -> list[Membership]:
         """Every membership: for comparing a read model with its rebuild."""
@@ -233,7 +207,7 @@ class TimelineStore(PositionedTables):
             query = query.where(condition)
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
-        found = [_membership(row._mapping) for row in rows]
+        found = self.rows.memberships(rows)
         return sorted(found, key=lambda m: (m.since, m.household, m.person))
 
     def household_region(self, household: str) -> str | None:
@@ -241,10 +215,41 @@ class TimelineStore(PositionedTables):
         with self.engine.connect() as connection:
             return connection.execute(
                 select(timeline_signals.c.region)
-                .where(timeline_signals.c.household == household)
+                .where(timeline_signals.c.household == self.digests.household(household))
                 .order_by(timeline_signals.c.occurred_at.desc(), timeline_signals.c.position.desc())
                 .limit(1)
             ).scalar_one_or_none()
+
+    def latest_regions(self) -> dict[str, str]:
+        """Every household with a signal, by pseudonym, with the region of its most recent
+        signal (as `household_region`): the households an audit report over all covers."""
+        table = timeline_signals
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    table.c.household,
+                    table.c.signal_id,
+                    table.c.sealed,
+                    table.c.region,
+                    table.c.occurred_at,
+                    table.c.position,
+                )
+            ).all()
+        latest: dict[str, Any] = {}
+        for row in rows:
+            known = latest.get(row.household)
+            if known is None or (row.occurred_at, row.position) > (
+                known.occurred_at,
+                known.position,
+            ):
+                latest[row.household] = row
+        self.sealer.prefetch(latest.keys())
+        found = {}
+        for row in latest.values():
+            shown = self.rows.shown(row.household, row.signal_id, row.sealed)
+            if shown is not None:
+                found[shown["household"]] = row.region
+        return found
 
     def all_entries(self) -> list[TimelineEntry]:
         """Every row, in signal-id order: for comparing a read model with its rebuild."""
@@ -255,133 +260,107 @@ class TimelineStore(PositionedTables):
     ) -> list[TimelineEntry]:
         """Every household's signals that occurred in [since, until), in signal-id order: what
         an extract over a period is made of."""
-        query = select(timeline_signals).order_by(
-            timeline_signals.c.signal_id, timeline_signals.c.household
-        )
+        query = select(timeline_signals)
         if since is not None:
             query = query.where(timeline_signals.c.occurred_at >= stored_utc(since))
         if until is not None:
             query = query.where(timeline_signals.c.occurred_at < stored_utc(until))
         with self.engine.connect() as connection:
-            return [_entry(row._mapping) for row in connection.execute(query)]
+            rows = connection.execute(query).all()
+        entries = self.rows.entries(rows)  # the stored order is the digests': sort as shown
+        return sorted(entries, key=lambda e: (str(e.signal_id), e.household))
 
+    def _write(self, households: set[str], work: Callable[[Connection], None]) -> None:
+        """Runs `work` in one write transaction; the row keys of the households whose rows it
+        seals are fetched first, in one query (new households get theirs in the transaction,
+        which SQLite's single writer requires)."""
+        self.sealer.prefetch(self.digests.households(sorted(households)))
+        try:
+            with self.engine.begin() as connection:
+                work(connection)
+        except Exception:
+            # A key made in the rolled-back transaction is remembered but was never stored:
+            # asking which of these households have a key now forgets it, so a retry makes
+            # (and stores) a new one instead of sealing rows no key opens.
+            with suppress(SQLAlchemyError):  # the original error is the one to see
+                self.sealer.count_households(sorted(households))
+            raise
 
-def _insert(connection: Connection, entries: Sequence[TimelineEntry]) -> None:
-    """Adds the entries' rows and starts (or moves earlier) their persons' memberships."""
-    if entries:
-        connection.execute(insert(timeline_signals), [_row(e) for e in entries])
-        _join(connection, entries)
-
-
-def _depart(connection: Connection, left: Departure) -> None:
-    """Ends a person's membership of a household at the recorded departure."""
-    person, household, left_at = left
-    connection.execute(
-        update(person_memberships)
-        .where(person_memberships.c.person == person, person_memberships.c.household == household)
-        .values(until=stored_utc(left_at))
-    )
-
-
-def _rectify(connection: Connection, event: SIGNAL_CORRECTED | SIGNAL_RETRACTED) -> None:
-    """A correction replaces the values shown; a retraction takes the signal off the timeline
-    (the store keeps both the original and the retraction)."""
-    row = (timeline_signals.c.household == event.household) & (
-        timeline_signals.c.signal_id == str(event.signal_id)
-    )
-    if isinstance(event, SIGNAL_RETRACTED):
-        connection.execute(delete(timeline_signals).where(row))
-        return
-    connection.execute(
-        update(timeline_signals)
-        .where(row)
-        .values(
-            signal_type=event.signal_type,
-            severity=event.severity,
-            occurred_at=stored_utc(event.occurred_at),
-            corrected=True,
-        )
-    )
-
-
-def _row(entry: TimelineEntry) -> dict[str, object]:
-    return {
-        "signal_id": str(entry.signal_id),
-        "position": entry.position,
-        "household": entry.household,
-        "organisation": entry.organisation,
-        "sector": entry.sector,
-        "signal_type": entry.signal_type,
-        "severity": entry.severity,
-        "occurred_at": stored_utc(entry.occurred_at),
-        "reported_at": stored_utc(entry.reported_at),
-        "received_at": stored_utc(entry.received_at),
-        "region": entry.region,
-        "persons": [list(person) for person in entry.persons],
-        "corrected": entry.corrected,
-    }
-
-
-def _join(connection: Connection, entries: Sequence[TimelineEntry]) -> None:
-    """Starts the membership of every person the entries name, or moves its start earlier
-    when a signal arrived late: `since` is always the earliest signal, in any arrival order."""
-    earliest: dict[tuple[str, str], datetime] = {}
-    for entry in entries:
-        for person, _role in entry.persons:
-            key = (person, entry.household)
-            if key not in earliest or entry.occurred_at < earliest[key]:
-                earliest[key] = entry.occurred_at
-    if not earliest:
-        return
-    table = person_memberships
-    rows = connection.execute(
-        select(table.c.person, table.c.household, table.c.since).where(
-            table.c.person.in_(sorted({p for p, _h in earliest})),
-            table.c.household.in_(sorted({h for _p, h in earliest})),
-        )
-    ).all()
-    known = {(r.person, r.household): stored_utc(r.since) for r in rows}
-    new = [
-        {"person": p, "household": h, "since": stored_utc(at), "until": None}
-        for (p, h), at in earliest.items()
-        if (p, h) not in known
-    ]
-    if new:
-        connection.execute(insert(table), new)
-    for (person, household), at in earliest.items():
-        if (person, household) in known and at < known[(person, household)]:
+    def _insert(self, connection: Connection, entries: Sequence[TimelineEntry]) -> None:
+        """Adds the entries' rows and starts (or moves earlier) their persons' memberships."""
+        if entries:
             connection.execute(
-                update(table)
-                .where(table.c.person == person, table.c.household == household)
-                .values(since=stored_utc(at))
+                insert(timeline_signals), [self.rows.signal_row(e, connection) for e in entries]
             )
+            self._join(connection, entries)
 
+    def _depart(self, connection: Connection, left: Departure) -> None:
+        """Ends a person's membership of a household at the recorded departure."""
+        person, household, left_at = left
+        person_digest, household_digest = self.rows.membership_key(person, household)
+        connection.execute(
+            update(person_memberships)
+            .where(
+                person_memberships.c.person == person_digest,
+                person_memberships.c.household == household_digest,
+            )
+            .values(until=stored_utc(left_at))
+        )
 
-def _membership(values: RowMapping) -> Membership:
-    until = values["until"]
-    return Membership(
-        person=values["person"],
-        household=values["household"],
-        since=stored_utc(values["since"]),
-        until=None if until is None else stored_utc(until),
-    )
+    def _rectify(self, connection: Connection, event: SIGNAL_CORRECTED | SIGNAL_RETRACTED) -> None:
+        """A correction replaces the values shown; a retraction takes the signal off the
+        timeline (the store keeps both the original and the retraction). The corrected values
+        are plain columns: the sealed part does not change."""
+        household, signal = self.rows.signal_key(event.household, event.signal_id)
+        row = (timeline_signals.c.household == household) & (timeline_signals.c.signal_id == signal)
+        if isinstance(event, SIGNAL_RETRACTED):
+            connection.execute(delete(timeline_signals).where(row))
+            return
+        connection.execute(
+            update(timeline_signals)
+            .where(row)
+            .values(
+                signal_type=event.signal_type,
+                severity=event.severity,
+                occurred_at=stored_utc(event.occurred_at),
+                corrected=True,
+            )
+        )
 
-
-def _entry(values: RowMapping) -> TimelineEntry:
-    """The entry of one row, read by key from its mapping (copying each row into a dict first
-    took a third of TimelineStore.timeline)."""
-    return TimelineEntry(
-        position=values["position"],
-        household=values["household"],
-        signal_id=UUID(values["signal_id"]),
-        organisation=values["organisation"],
-        sector=values["sector"],
-        signal_type=values["signal_type"],
-        severity=values["severity"],
-        occurred_at=stored_utc(values["occurred_at"]),
-        reported_at=stored_utc(values["reported_at"]),
-        received_at=stored_utc(values["received_at"]),
-        region=values["region"],
-        persons=tuple((p[0], p[1]) for p in values["persons"]),
-        corrected=bool(values["corrected"]),
-    )
+    def _join(self, connection: Connection, entries: Sequence[TimelineEntry]) -> None:
+        """Starts the membership of every person the entries name, or moves its start earlier
+        when a signal arrived late: `since` is always the earliest signal, in any arrival
+        order."""
+        earliest: dict[tuple[str, str], datetime] = {}
+        for entry in entries:
+            for person, _role in entry.persons:
+                key = (person, entry.household)
+                if key not in earliest or entry.occurred_at < earliest[key]:
+                    earliest[key] = entry.occurred_at
+        if not earliest:
+            return
+        table = person_memberships
+        keys = {pair: self.rows.membership_key(*pair) for pair in earliest}
+        rows = connection.execute(
+            select(table.c.person, table.c.household, table.c.since).where(
+                table.c.person.in_(sorted({p for p, _h in keys.values()})),
+                table.c.household.in_(sorted({h for _p, h in keys.values()})),
+            )
+        ).all()
+        known = {(r.person, r.household): stored_utc(r.since) for r in rows}
+        new = [
+            self.rows.membership_row(person, household, at, connection)
+            for (person, household), at in earliest.items()
+            if keys[(person, household)] not in known
+        ]
+        if new:
+            connection.execute(insert(table), new)
+        for pair, at in earliest.items():
+            person_digest, household_digest = keys[pair]
+            stored = known.get(keys[pair])
+            if stored is not None and at < stored:
+                connection.execute(
+                    update(table)
+                    .where(table.c.person == person_digest, table.c.household == household_digest)
+                    .values(since=stored_utc(at))
+                )

@@ -165,8 +165,9 @@ def world(
         kafka_bootstrap=KAFKA_BOOTSTRAP,
         signals_topic=topic,
     )
-    engine = Database.of(settings).engine()
-    seed_timelines(TimelineStore(engine))
+    database = Database.of(settings)
+    engine = database.engine()
+    seed_timelines(TimelineStore(engine, database.row_sealer(engine)))
     partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
     consumer = KafkaConsumer(bootstrap_servers=KAFKA_BOOTSTRAP, group_id=None)
     consumer.assign(partitions)

@@ -27,12 +27,11 @@ from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
 from services.database import Database
 from services.settings import Settings
-from services.timelines.store import TimelineStore
 from testkit.processes import checkpoints_topic, free_port
 from testkit.synthetic import SyntheticHousehold, SyntheticPopulation, sector_of
 from tests.chaos.radar_run import PROCESSES, RadarRun
 from tests.chaos.scenario import publisher_tokens, synthetic_stream
-from tests.support.inspection import every_accepted_recorded_once, wait_for
+from tests.support.inspection import every_accepted_recorded_once, timeline_store, wait_for
 
 pytestmark = pytest.mark.chaos
 PUBLISHERS = 3
@@ -229,7 +228,7 @@ def test_each_process_killed_in_turn_comes_back_while_the_others_keep_answering(
         time.sleep(2)
         traffic.stop()
         accepted = set(traffic.accepted)
-        timeline = TimelineStore(database.engine())
+        timeline = timeline_store(database)  # with the radar's keys: rows are found by digest
 
         def on_timeline() -> Counter[str]:
             return Counter(str(entry.signal_id) for entry in timeline.all_entries())

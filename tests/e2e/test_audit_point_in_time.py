@@ -149,7 +149,8 @@ def test_replay_as_of_gives_what_the_query_api_showed_then(
         scenario.publish([*others, _signal("zorgmelding", 1), _signal("school_absence", 2)])
         scenario.capture(7)
 
-        live = TimelineStore(database.engine())
+        engine = database.engine()
+        live = TimelineStore(engine, database.row_sealer(engine))
         wait_for(lambda: len(live.all_entries()) == 7 + len(others), 60, "every signal projected")
         ledger = open_ledger(database)
         last_record = ledger.notifications.last_id()

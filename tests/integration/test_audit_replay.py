@@ -21,6 +21,7 @@ from services.ledger.store import open_ledger
 from services.settings import Settings
 from services.timelines.store import TimelineStore
 from tests.support.audit_helpers import household, record, signal
+from tests.support.inspection import timeline_store
 
 
 @pytest.fixture
@@ -102,7 +103,7 @@ def test_interrupted_replay_resumes_to_the_same_result(
         )
     scratch = list(work_file.parent.glob("replay-*.db"))
     assert work_file.exists() and len(scratch) == 1
-    part = TimelineStore(Database(f"sqlite:///{scratch[0]}").engine())
+    part = timeline_store(Database(f"sqlite:///{scratch[0]}", settings.keys_dir))
     assert part.position() > 0 and len(part.all_entries()) < 120
     part.engine.dispose()
 

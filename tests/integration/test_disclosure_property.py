@@ -18,7 +18,6 @@ from privacy.actors import AnalystRole
 from privacy.disclosure import MEMBERSHIP_FIELDS
 from privacy.purposes import PurposeRegister, RegionScope, Resource
 from services.database import Database
-from services.timelines.store import TimelineStore
 from tests.support.privacy_fixtures import QueryHarness, entry, query_harness
 
 REGISTER = PurposeRegister.load()
@@ -62,7 +61,7 @@ def test_no_response_discloses_more_than_the_purpose_allows(
     break_glass: bool,
 ) -> None:
     household = f"hh.k1.{uuid.uuid4().hex}"
-    store = TimelineStore(harness.access_log.engine)
+    store = harness.store
     start = store.position()
     entries = [
         entry(household, sector, days, str(household_region), start + i + 1)

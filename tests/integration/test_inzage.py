@@ -75,7 +75,7 @@ def scenario(tmp_path: Path, database: Database) -> Iterator[Scenario]:
         _signal(third, HOME_REGION, 4, (other, "child")),
     ]
     engine = database.engine()
-    store = TimelineStore(engine)
+    store = TimelineStore(engine, database.row_sealer(engine))
     store.apply(signals, expected=store.position(), new_position=len(signals))
     access_log = database.access_log(engine)
     authority = TokenAuthority(settings.keys_dir)

@@ -23,7 +23,7 @@ from radar.timeline import TimelineEntry
 from services.audit.compliance import check_access
 from services.audit.report import access_html
 from services.cli import app
-from services.database import Database
+from services.database import Database, row_sealer
 from services.rights.cli import export_for
 from services.rights.extracts import ExportError, Window
 from services.settings import Settings
@@ -42,7 +42,7 @@ from tests.support.recipients import (
 def test_two_recipients_extracts_cannot_be_joined(tmp_path: Path, database: Database) -> None:
     settings, engine, keyring = _radar(tmp_path, database)
     signals = people_and_signals(30, keyring)
-    _store(engine, signals)
+    _store(settings, engine, signals)
     files = {r: tmp_path / f"{r}.jsonl" for r in (RESEARCH, INSPECTION)}
     for recipient, out in files.items():
         export_for(settings, recipient, Window(), out, "fg-1")
@@ -102,7 +102,7 @@ def test_export_covers_the_window_in_dutch_days(tmp_path: Path, database: Databa
         datetime(2026, 3, 31, 21, 59, tzinfo=UTC),  # 31 March, 23:59 in summer time
         datetime(2026, 3, 31, 22, 0, tzinfo=UTC),  # 1 April in the Netherlands: after
     ]
-    _store(engine, [moved_to(s, m) for s, m in zip(police, moments, strict=True)])
+    _store(settings, engine, [moved_to(s, m) for s, m in zip(police, moments, strict=True)])
     out = tmp_path / "march.jsonl"
     entry = export_for(
         settings, INSPECTION, Window(date(2026, 3, 1), date(2026, 3, 31)), out, "fg-1"
@@ -118,7 +118,7 @@ def test_unknown_recipient_refused_by_the_command(
     tmp_path: Path, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings, engine, keyring = _radar(tmp_path, database)
-    _store(engine, people_and_signals(10, keyring))
+    _store(settings, engine, people_and_signals(10, keyring))
     monkeypatch.setenv("RADAR_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("RADAR_DATABASE_URL", settings.resolved_database_url)
     monkeypatch.setenv("RADAR_RECIPIENT_REGISTER", str(settings.recipient_register))
@@ -141,7 +141,9 @@ def test_refused_export_writes_and_logs_nothing(
     tmp_path: Path, sqlite_database: Database, problem: str
 ) -> None:
     settings, engine, keyring = _radar(tmp_path, sqlite_database)
-    _store(engine, [s for s in people_and_signals(10, keyring) if s.sector == "police"][:1])
+    _store(
+        settings, engine, [s for s in people_and_signals(10, keyring) if s.sector == "police"][:1]
+    )
     out, window = tmp_path / "out.jsonl", Window()
     if problem == "file exists":
         out.write_text("earlier extract\n")
@@ -181,8 +183,8 @@ def _radar(tmp_path: Path, database: Database) -> tuple[Settings, Engine, Pseudo
     return settings, database.engine(), keyring
 
 
-def _store(engine: Engine, signals: list[TimelineEntry]) -> None:
-    store = TimelineStore(engine)
+def _store(settings: Settings, engine: Engine, signals: list[TimelineEntry]) -> None:
+    store = TimelineStore(engine, row_sealer(engine, settings.keys_dir))
     store.apply(signals, expected=store.position(), new_position=store.position() + len(signals))
 
 

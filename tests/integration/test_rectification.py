@@ -58,7 +58,7 @@ def radar(database: Database) -> Iterator[Radar]:
 
 
 def _timeline(radar: Radar, household: str = FAMILY) -> list[Any]:
-    store = TimelineStore(radar.worklist.engine)
+    store = TimelineStore(radar.worklist.engine, radar.worklist.sealer)
     Projector(radar.ledger, store, batch_size=3).catch_up()
     return store.timeline(household)
 
@@ -204,7 +204,7 @@ def test_read_models_equal_a_rebuild_after_corrections(radar: Radar) -> None:
         signal("domestic_incident", days_ago(5)),
     )
     radar.record(rectify(signals[2], signal_type="client_disclosure"))
-    live = TimelineStore(radar.worklist.engine)
+    live = TimelineStore(radar.worklist.engine, radar.worklist.sealer)
     Projector(radar.ledger, live, batch_size=2).catch_up()
     radar.project()
     projected = (live.all_entries(), radar.worklist.dump(), radar.monitoring.dump())

@@ -24,7 +24,6 @@ from services import bootstrap
 from services.audit.compliance import check_access, redecide
 from services.database import Database
 from services.settings import Settings
-from services.timelines.store import TimelineStore
 from tests.support.privacy_fixtures import HOUSEHOLD, QueryHarness, query_harness
 
 PARENT = "p.k1." + "d" * 32
@@ -158,10 +157,8 @@ def test_a_restriction_reason_with_a_bsn_is_refused_and_not_stored(
     assert _timeline(harness, "triage", AnalystRole.TRIAGE).status_code == 200  # not restricted
 
 
-def test_a_restricted_person_is_withheld_from_a_household_timeline(
-    harness: QueryHarness, database: Database
-) -> None:
-    store = TimelineStore(database.engine())
+def test_a_restricted_person_is_withheld_from_a_household_timeline(harness: QueryHarness) -> None:
+    store = harness.store
     base = harness.entries[1]
     naming = [
         dataclasses.replace(base, signal_id=uuid.UUID(int=n + 1), position=100 + n, persons=persons)

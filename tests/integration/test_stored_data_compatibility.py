@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from services.casework.monitoring_store import SafetyStore
 from services.casework.store import WorklistStore
@@ -58,6 +59,8 @@ def test_a_store_written_before_the_restructure_rebuilds_to_the_same_read_models
         "worklist": WorklistStore(engine),
         "monitoring": SafetyStore(engine),
     }
+    # written in format 1 (pseudonyms and ids as they are): dropped and rebuilt on open
+    assert stores["timelines"].position() == 0
     for name, store in stores.items():
         rebuild(ledger, store, batch_size=13)
         assert _plain(store.dump()) == expected["read_models"][name], name
@@ -72,6 +75,13 @@ def test_a_store_written_before_the_restructure_rebuilds_to_the_same_read_models
         assert str(assessment.score) == seen["score"]
         assert assessment.model_version == seen["model_version"]
         assert _plain(timelines.household_records(pseudonym)) == seen["timeline"]
+    with engine.connect() as connection:
+        rows = [
+            repr(tuple(row))
+            for table in TimelineStore.tables.sorted_tables
+            for row in connection.execute(select(table))
+        ]
+    assert not [p for p in expected["households"] if any(p in row for row in rows)]
     engine.dispose()
 
 

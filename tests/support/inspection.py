@@ -89,10 +89,16 @@ def identifiers_found(haystack: bytes, identifiers: Iterable[str]) -> list[str]:
     return sorted({i for i in identifiers if i.encode() in haystack})
 
 
+def timeline_store(database: Database) -> TimelineStore:
+    """The timelines on the database, with its keys (as the radar's processes open them)."""
+    engine = database.engine()
+    return TimelineStore(engine, database.row_sealer(engine))
+
+
 def assert_read_models_equal_rebuild(database: Database, tmp_path: Path) -> None:
     """Invariant 4: the live timeline equals one rebuilt from scratch from the event store."""
-    live = TimelineStore(database.engine())
-    rebuilt = TimelineStore(Database(f"sqlite:///{tmp_path / 'rebuild.db'}").engine())
+    live = timeline_store(database)
+    rebuilt = timeline_store(Database(f"sqlite:///{tmp_path / 'rebuild.db'}", database.keys_dir))
     ledger = open_ledger(database)
     try:
         rebuild(ledger, rebuilt, 1000)
@@ -115,7 +121,7 @@ def every_accepted_recorded_once(database: Database, accepted_ids: set[str]) -> 
 
 def wait_for_projection(database: Database, timeout: float = 120) -> None:
     """Waits until the live timeline holds every signal recorded in the event store."""
-    live = TimelineStore(database.engine())
+    live = timeline_store(database)
 
     def caught_up() -> bool:
         recorded = sum(sum(c.values()) for c in recorded_signals(database).values())

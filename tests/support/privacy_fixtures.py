@@ -69,6 +69,7 @@ class QueryHarness:
     authority: TokenAuthority
     access_log: AccessLog
     entries: list[TimelineEntry]
+    store: TimelineStore  # the app's timelines: the same database and keys
 
     def token(self, role: AnalystRole, region: str = HOME_REGION, subject: str = "user-1") -> str:
         analyst = Analyst(subject, f"vt-{region.lower()}", role, region)  # type: ignore[arg-type]
@@ -82,7 +83,8 @@ def query_harness(tmp_path: Path, database: Database) -> Iterator[QueryHarness]:
     settings = Settings(data_dir=tmp_path / "data", database_url=database.url)
     authority = TokenAuthority(settings.keys_dir)
     engine = database.engine()
-    entries = seed_timelines(TimelineStore(engine))
+    store = TimelineStore(engine, database.row_sealer(engine))
+    entries = seed_timelines(store)
     with TestClient(bootstrap.query_app(settings)) as client:
-        yield QueryHarness(client, authority, database.access_log(engine), entries)
+        yield QueryHarness(client, authority, database.access_log(engine), entries, store)
     engine.dispose()

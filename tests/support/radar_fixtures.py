@@ -104,9 +104,10 @@ class Radar:
     def __post_init__(self) -> None:
         self.ledger = open_ledger(self.database)
         engine = self.database.engine()
-        self.worklist = WorklistStore(engine)
-        self.monitoring = SafetyStore(engine)
-        self.timelines = TimelineStore(engine)
+        sealer = self.database.row_sealer(engine)  # one database, one set of row keys
+        self.worklist = WorklistStore(engine, sealer)
+        self.monitoring = SafetyStore(engine, sealer)
+        self.timelines = TimelineStore(engine, sealer)
 
     def record(self, *signals: SignalEventV1) -> BatchOutcome:
         """Records the signals as one batch from the signals topic, then projects."""
