@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    event,
     func,
     insert,
     select,
@@ -111,6 +112,8 @@ class SubjectKeyStore:
             assert found is not None
             return found
         self._remember(subject, key)
+        if connection is not None:
+            self._forget_on_rollback(connection, [subject])
         return key
 
     def missing(self, subjects: Iterable[str]) -> set[str]:
@@ -185,7 +188,20 @@ class SubjectKeyStore:
             self._absent.difference_update(made)
         for subject, key in made.items():
             self._remember(subject, key)
+        self._forget_on_rollback(connection, list(made))
         return made
+
+    def _forget_on_rollback(self, connection: Connection, subjects: list[str]) -> None:
+        """Keys made inside a caller's transaction exist only if it commits: remembered
+        before then, they must be forgotten when it rolls back, or data sealed under them
+        in the next seconds would be sealed under a key no one stored."""
+
+        def forget(_connection: Connection) -> None:
+            with self._lock:
+                for subject in subjects:
+                    self._cache.pop(subject, None)
+
+        event.listen(connection, "rollback", forget, once=True)
 
     def destroy(self, subjects: Iterable[str]) -> int:
         """Destroys the subjects' keys; returns how many existed. Best effort is made to leave
