@@ -104,8 +104,9 @@ class Radar:
     def __post_init__(self) -> None:
         self.ledger = open_ledger(self.database)
         engine = self.database.engine()
-        self.worklist = WorklistStore(engine)
-        self.monitoring = SafetyStore(engine)
+        sealer = self.database.row_sealer(engine)  # the keys the query API uses too
+        self.worklist = WorklistStore(engine, sealer)
+        self.monitoring = SafetyStore(engine, sealer)
         self.timelines = TimelineStore(engine)
 
     def record(self, *signals: SignalEventV1) -> BatchOutcome:
