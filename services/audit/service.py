@@ -124,7 +124,8 @@ def replay_report(
     except AuditError:
         engine.dispose()
         raise
-    scratch = ScratchDatabase(job["database"])
+    # the deployment's keys, whichever process resumes: the read models seal rows with them
+    scratch = ScratchDatabase(job["database"], settings.keys_dir)
     ledger = open_ledger(db)
     models = read_models(scratch)
     try:
