@@ -122,7 +122,7 @@ def other_read_models(
     for model in models:
         if isinstance(model, OpenedRows):
             for name, rows in model.rows_about(sorted(wanted) if filtered else None).items():
-                found[name] = [{k: _plain(v) for k, v in row.items()} for row in rows]
+                found[str(name)] = [{str(k): _plain(v) for k, v in row.items()} for row in rows]
     reflected = MetaData()
     reflected.reflect(engine)
     for name, table in reflected.tables.items():
