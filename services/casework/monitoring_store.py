@@ -235,16 +235,12 @@ class SafetyStore(PositionedTables):
         plan = self.rows.open_row(PLANS, raw)
         if plan is None:
             return None
-        plan["breaches"] = [
-            signal
-            for n, entry in enumerate(raw["breaches"])
-            for signal in (
-                self.rows.open(
-                    plans, raw["household"], (raw["plan_id"], str(n)), _unb64(entry), BREACH
-                )
-                or {"signals": []}
-            )["signals"]
-        ]
+        breaches: list[str] = []
+        for n, entry in enumerate(raw["breaches"]):
+            key = (raw["plan_id"], str(n))
+            opened = self.rows.open(plans, raw["household"], key, _unb64(entry), BREACH)
+            breaches.extend([] if opened is None else opened["signals"])
+        plan["breaches"] = breaches
         return plan
 
     # --- applying events --------------------------------------------------------------------
