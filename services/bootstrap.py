@@ -42,7 +42,7 @@ from services.casework.routes import worklist_routers
 from services.casework.service import Casework
 from services.casework.store import WorklistStore
 from services.database import Database, log_sealing
-from services.gate import QueryGate
+from services.gate import Clock, QueryGate
 from services.http import actor_dependency, add_readiness, new_api
 from services.kafka_topics import ensure_topic
 from services.ledger.consumer import Aggregator
@@ -228,8 +228,10 @@ def ingest_app(settings: Settings) -> FastAPI:
     return app
 
 
-def query_app(settings: Settings) -> FastAPI:
-    """The query API behind the gate; adopts the purpose register version in force."""
+def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    """The query API behind the gate; adopts the purpose register version in force. Every
+    decision and deadline it answers with (retention, check dates) is taken at `clock`'s now
+    (default: the system clock; tests and drills pass a later moment)."""
     parts = Parts(settings)
     register = PurposeRegister.load(settings.purpose_register)
     with parts.database.schema_lock():
@@ -244,6 +246,8 @@ def query_app(settings: Settings) -> FastAPI:
         return worklist.household_region(household) or timelines.household_region(household)
 
     gate = QueryGate(PolicyDecisionPoint(register), access_log, household_region)
+    if clock is not None:
+        gate.clock = clock
     retention = RetentionPolicy.load(settings.retention_policy)
     casework = Casework(
         gate, lambda: parts.ledger, worklist, monitoring, retention, timelines.signal_persons

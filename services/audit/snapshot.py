@@ -3,7 +3,8 @@ household, one region or everything, optionally as an analyst with a purpose wou
 
 Other rooms' read models are read generically (every table of the scratch database, filtered on
 a `household` or `region` column), so new read models appear in audit reports without changes
-here.
+here. A read model whose rows hold lookup digests and sealed parts (issue 24 item 5) shows its
+own rows, opened (`OpenedRows`): read raw, they would name nobody.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Engine, MetaData, Table, select
 
@@ -35,6 +36,16 @@ BOOKKEEPING_TABLES = frozenset(
         row_subject_keys.name,
     }
 )
+
+
+@runtime_checkable
+class OpenedRows(Protocol):
+    """A read model that shows its own rows as they read, by table name."""
+
+    def rows_about(self, households: Sequence[str] | None) -> dict[str, list[dict[str, Any]]]:
+        """The rows about these households (every row for None); a table about no household
+        appears only in every row."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -101,24 +112,42 @@ def memberships(
 
 
 def other_read_models(
-    engine: Engine, selection: Selection, households: Iterable[str]
+    engine: Engine,
+    selection: Selection,
+    households: Iterable[str],
+    models: Sequence[ReadModel] = (),
 ) -> dict[str, Any]:
     """Rows of every other table in the replayed database, filtered to the selection.
 
     A table with a `household` column keeps the selected households' rows; otherwise one with a
     `region` column keeps the region's rows; a table with neither is only shown unfiltered.
+    The tables of `models` that open their own rows are shown as those models read them.
     """
     wanted = set(households)
+    filtered = bool(selection.household or selection.region)
+    found: dict[str, Any] = {}
+    for model in models:
+        if isinstance(model, OpenedRows):
+            for name, rows in model.rows_about(sorted(wanted) if filtered else None).items():
+                found[str(name)] = [{str(k): _plain(v) for k, v in row.items()} for row in rows]
     reflected = MetaData()
     reflected.reflect(engine)
-    found: dict[str, Any] = {}
-    for name, table in sorted(reflected.tables.items()):
-        if name in BOOKKEEPING_TABLES:
+    for name, table in reflected.tables.items():
+        if name in BOOKKEEPING_TABLES or name in found or _opened_by(models, name):
             continue
-        rows = _rows(engine, table, selection, wanted)
-        if rows is not None:
-            found[name] = rows
-    return found
+        reflected_rows = _rows(engine, table, selection, wanted)
+        if reflected_rows is not None:
+            found[name] = reflected_rows
+    return dict(sorted(found.items()))
+
+
+def _opened_by(models: Sequence[ReadModel], name: str) -> bool:
+    """Whether a model that opens its own rows owns the table (left out of a filtered
+    report when it is about no household)."""
+    return any(
+        isinstance(m, OpenedRows) and name in getattr(m, "tables", MetaData()).tables
+        for m in models
+    )
 
 
 def _rows(
@@ -161,11 +190,12 @@ def read_model_snapshot(
     showed them, `restricted` withheld (see `timelines`)."""
     store = next((m for m in models if isinstance(m, TimelineStore)), None)
     if store is None:
-        return {"households": [], "read_models": other_read_models(engine, selection, [])}
+        return {"households": [], "read_models": other_read_models(engine, selection, [], models)}
     households = timelines(store, selection, view, restricted)
     selected = [h["household"] for h in households]
     # a read model's `household` column holds the household's digest; the pseudonym matches
     # the rows of one that keeps it as it is
-    others = other_read_models(engine, selection, selected + store.digests.households(selected))
+    wanted = selected + store.digests.households(selected)
+    others = other_read_models(engine, selection, wanted, models)
     others[str(person_memberships.name)] = memberships(store, selection, selected)  # str: JSON
     return {"households": households, "read_models": dict(sorted(others.items()))}

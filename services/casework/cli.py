@@ -164,6 +164,7 @@ def remind(at: Moment = None) -> None:
     """Raise reminders for check dates that passed without an assessment."""
     db = _database()
     with db.schema_lock():
-        ledger, store = open_ledger(db), SafetyStore(db.engine())
+        engine = db.engine()
+        ledger, store = open_ledger(db), SafetyStore(engine, db.row_sealer(engine))
     raised = remind_due_checks(ledger, store, _moment(at))
     typer.echo(f"{raised} reminders raised")

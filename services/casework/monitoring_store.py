@@ -1,10 +1,17 @@
 """The monitoring read model: safety conditions per household, their check dates (assessed,
 reminded or still to come) and how monitoring ended, per region. The reminder step reads the
-due checks from here; analysts read a region's monitoring overview and outcome figures."""
+due checks from here; analysts read a region's monitoring overview and outcome figures.
+
+Format 2: rows are found by the household's lookup digest and seal its pseudonym, the agreed
+conditions and the breaching signals' ids under the household's row key
+(services/casework/sealing.py). A breach appends its own sealed entry to `breaches`, so the
+projector never has to open a row inside its write transaction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -15,6 +22,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Engine,
     MetaData,
     String,
     Table,
@@ -27,9 +35,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from privacy.storage.sealed_rows import RowSealer
 from radar.alerts import AlertKind
 from radar.case import HouseholdCase
 from radar.household import Household
+from services.casework.sealing import (
+    SEALED,
+    SealedRows,
+    SealedTable,
+    logical,
+    sealed_column,
+)
 from services.database import stored_utc
 from services.projections.positions import (
     PositionedTables,
@@ -44,26 +60,29 @@ metadata = MetaData()
 regions = Table(
     "radar_monitoring_regions",
     metadata,
-    Column("household", String(64), primary_key=True),
+    Column("household", String(64), primary_key=True),  # the household's lookup digest
     Column("region", String(8), nullable=False),
+    sealed_column(),  # household
 )
+
+BREACH = "breach"
 
 plans = Table(
     "radar_safety_plans",
     metadata,
     Column("plan_id", String(36), primary_key=True),
-    Column("household", String(64), nullable=False, index=True),
-    Column("conditions", JSON, nullable=False),
+    Column("household", String(64), nullable=False, index=True),  # lookup digest
     Column("excluded_signal_types", JSON, nullable=False),
     Column("starts_on", Date, nullable=False),
     Column("ends_on", Date, nullable=False),
-    Column("recorded_by", JSON, nullable=False),
+    Column("recorded_by", JSON, nullable=False),  # staff
     Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("breaches", JSON, nullable=False),
+    Column("breaches", JSON, nullable=False),  # one sealed entry (base64) per breach alert
     Column("closed", Boolean, nullable=False),
     Column("safety_achieved", Boolean),
-    Column("closed_by", JSON),
-    Column("closing_note", String(2000)),
+    Column("closed_by", JSON),  # staff
+    Column("closing_note", String(2000)),  # checked free text; the event names no household
+    sealed_column(),  # household, conditions
 )
 
 checks = Table(
@@ -71,10 +90,27 @@ checks = Table(
     metadata,
     Column("plan_id", String(36), primary_key=True),
     Column("check_date", Date, primary_key=True),
-    Column("household", String(64), nullable=False, index=True),
+    Column("household", String(64), nullable=False, index=True),  # lookup digest
     Column("assessed", Boolean, nullable=False),
     Column("conditions_kept", Boolean),
     Column("reminder_alert", String(36)),
+    sealed_column(),  # household
+)
+
+# The rows as they read (their columns before sealing: the answers keep their shape).
+REGIONS = SealedTable(regions, (), "household region", ("household",))
+PLANS = SealedTable(
+    plans,
+    ("plan_id",),
+    "plan_id household conditions excluded_signal_types starts_on ends_on recorded_by "
+    "recorded_at breaches closed safety_achieved closed_by closing_note",
+    ("plan_id",),
+)
+CHECKS = SealedTable(
+    checks,
+    ("plan_id", "check_date"),
+    "plan_id check_date household assessed conditions_kept reminder_alert",
+    ("plan_id", "check_date"),
 )
 
 _REGION = get_topic(Household.RegionAssigned)
@@ -90,6 +126,11 @@ class SafetyStore(PositionedTables):
     name = SAFETY_PROJECTION
     topics: tuple[str, ...] = (_REGION, _RECORDED, _ASSESSED, _CLOSED, _RAISED)
     tables = metadata
+    format = 2  # households by digest, pseudonyms, conditions and signal ids sealed
+
+    def __init__(self, engine: Engine, sealer: RowSealer | None = None) -> None:
+        super().__init__(engine, sealer)
+        self.rows = SealedRows(self.sealer)
 
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
@@ -97,7 +138,7 @@ class SafetyStore(PositionedTables):
         with self.engine.begin() as connection:
             move_position(connection, self.name, expected, new_position)
             for _, event in events:
-                _apply(connection, event)
+                self._apply(connection, event)
 
     def reset(self) -> None:
         with self.engine.begin() as connection:
@@ -111,7 +152,7 @@ class SafetyStore(PositionedTables):
         """(household, plan id, check date) of checks before today, in monitoring still
         running, with neither an assessment nor a reminder."""
         query = (
-            select(checks.c.household, checks.c.plan_id, checks.c.check_date)
+            select(checks)
             .join(plans, plans.c.plan_id == checks.c.plan_id)
             .where(
                 checks.c.check_date < today,
@@ -122,22 +163,31 @@ class SafetyStore(PositionedTables):
             .order_by(checks.c.check_date, checks.c.plan_id)
         )
         with self.engine.connect() as connection:
-            return [(row[0], row[1], row[2]) for row in connection.execute(query)]
+            raws = [row._mapping for row in connection.execute(query)]
+        self.rows.prefetch(raw["household"] for raw in raws)
+        opened = (self.rows.open_row(CHECKS, raw) for raw in raws)
+        return [(c["household"], c["plan_id"], c["check_date"]) for c in opened if c is not None]
 
     def region_plans(self, region: str) -> list[dict[str, Any]]:
         """The region's conditions under monitoring, each with its check dates."""
         with self.engine.connect() as connection:
-            found = connection.execute(
-                select(plans)
-                .join(regions, regions.c.household == plans.c.household)
-                .where(regions.c.region == region, plans.c.closed.is_(False))
-                .order_by(plans.c.starts_on, plans.c.plan_id)
-            ).all()
+            found = [
+                row._mapping
+                for row in connection.execute(
+                    select(plans)
+                    .join(regions, regions.c.household == plans.c.household)
+                    .where(regions.c.region == region, plans.c.closed.is_(False))
+                    .order_by(plans.c.starts_on, plans.c.plan_id)
+                )
+            ]
+            self.rows.prefetch(raw["household"] for raw in found)
             result = []
-            for row in found:
-                plan = dict(row._mapping)
+            for raw in found:
+                plan = self._plan(raw)
+                if plan is None:  # erased a moment ago
+                    continue
                 plan["checks"] = [
-                    dict(check._mapping)
+                    logical(check._mapping, {"household": plan["household"]}, CHECKS.names())
                     for check in connection.execute(
                         select(checks)
                         .where(checks.c.plan_id == plan["plan_id"])
@@ -159,110 +209,154 @@ class SafetyStore(PositionedTables):
             counts = {bool(achieved): n for achieved, n in connection.execute(query)}
         return {"safety_achieved": counts.get(True, 0), "not_achieved": counts.get(False, 0)}
 
-    def dump(self) -> dict[str, list[dict[str, Any]]]:
-        """Every row, in key order: for comparing with a rebuild."""
-        ordered = {
-            "regions": (regions, [regions.c.household]),
-            "plans": (plans, [plans.c.plan_id]),
-            "checks": (checks, [checks.c.plan_id, checks.c.check_date]),
-        }
+    def rows_about(self, households: Sequence[str] | None) -> dict[str, list[dict[str, Any]]]:
+        """Each table's rows about these households (all rows for None), as they read: what
+        an audit report shows."""
         with self.engine.connect() as connection:
             return {
-                name: [
-                    {k: stored_utc(v) if k == "recorded_at" else v for k, v in row._mapping.items()}
-                    for row in connection.execute(select(table).order_by(*keys))
-                ]
-                for name, (table, keys) in ordered.items()
+                regions.name: self.rows.read(connection, REGIONS, households),
+                plans.name: self.rows.read(connection, PLANS, households, self._plan),
+                checks.name: self.rows.read(connection, CHECKS, households),
             }
 
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row as it reads, in key order: for comparing with a rebuild."""
+        every = self.rows_about(None)
+        return {
+            name: [
+                {k: stored_utc(v) if k == "recorded_at" else v for k, v in row.items()}
+                for row in every[table.name]
+            ]
+            for name, table in (("regions", regions), ("plans", plans), ("checks", checks))
+        }
 
-def _apply(connection: Connection, event: Any) -> None:
-    if isinstance(event, Household.RegionAssigned):
-        moved = connection.execute(
-            update(regions)
-            .where(regions.c.household == event.household)
-            .values(region=event.region)
-        )
-        if moved.rowcount == 0:
+    def _plan(self, raw: Mapping[Any, Any]) -> dict[str, Any] | None:
+        """A plan as it reads, its breaches opened one by one."""
+        plan = self.rows.open_row(PLANS, raw)
+        if plan is None:
+            return None
+        breaches: list[str] = []
+        for n, entry in enumerate(raw["breaches"]):
+            key = (raw["plan_id"], str(n))
+            opened = self.rows.open(plans, raw["household"], key, _unb64(entry), BREACH)
+            breaches.extend([] if opened is None else opened["signals"])
+        plan["breaches"] = breaches
+        return plan
+
+    # --- applying events --------------------------------------------------------------------
+
+    def _apply(self, connection: Connection, event: Any) -> None:
+        if isinstance(event, Household.RegionAssigned):
+            digest = self.rows.household(event.household)
+            moved = connection.execute(
+                update(regions).where(regions.c.household == digest).values(region=event.region)
+            )
+            if moved.rowcount == 0:
+                sealed = self.rows.seal(
+                    connection, regions, event.household, (), {"household": event.household}
+                )
+                connection.execute(
+                    insert(regions).values(household=digest, region=event.region, sealed=sealed)
+                )
+        elif isinstance(event, HouseholdCase.SafetyConditionsRecorded):
+            self._record_plan(connection, event)
+        elif isinstance(event, HouseholdCase.CheckAssessed):
             connection.execute(
-                insert(regions).values(household=event.household, region=event.region)
+                update(checks)
+                .where(
+                    and_(
+                        checks.c.plan_id == event.plan_id,
+                        checks.c.check_date == date.fromisoformat(event.check_date),
+                    )
+                )
+                .values(assessed=True, conditions_kept=event.conditions_kept)
             )
-    elif isinstance(event, HouseholdCase.SafetyConditionsRecorded):
-        _record_plan(connection, event)
-    elif isinstance(event, HouseholdCase.CheckAssessed):
-        connection.execute(
-            update(checks)
-            .where(
-                and_(
-                    checks.c.plan_id == event.plan_id,
-                    checks.c.check_date == date.fromisoformat(event.check_date),
+        elif isinstance(event, HouseholdCase.MonitoringClosed):
+            connection.execute(
+                update(plans)
+                .where(plans.c.plan_id == event.plan_id)
+                .values(
+                    closed=True,
+                    safety_achieved=event.safety_achieved,
+                    closed_by=event.by,
+                    closing_note=event.note,
                 )
             )
-            .values(assessed=True, conditions_kept=event.conditions_kept)
-        )
-    elif isinstance(event, HouseholdCase.MonitoringClosed):
+        elif isinstance(event, HouseholdCase.AlertRaised) and event.plan_id:
+            self._alert_about_plan(connection, event)
+
+    def _record_plan(
+        self, connection: Connection, event: HouseholdCase.SafetyConditionsRecorded
+    ) -> None:
+        household = event.household
+        sealed = {"household": household, "conditions": event.conditions}
         connection.execute(
-            update(plans)
-            .where(plans.c.plan_id == event.plan_id)
-            .values(
-                closed=True,
-                safety_achieved=event.safety_achieved,
-                closed_by=event.by,
-                closing_note=event.note,
+            insert(plans).values(
+                plan_id=event.plan_id,
+                household=self.rows.household(household),
+                excluded_signal_types=event.excluded_signal_types,
+                starts_on=date.fromisoformat(event.starts_on),
+                ends_on=date.fromisoformat(event.ends_on),
+                recorded_by=event.by,
+                recorded_at=stored_utc(event.timestamp),
+                breaches=[],
+                closed=False,
+                sealed=self.rows.seal(connection, plans, household, (event.plan_id,), sealed),
             )
         )
-    elif isinstance(event, HouseholdCase.AlertRaised) and event.plan_id:
-        _alert_about_plan(connection, event)
-
-
-def _record_plan(connection: Connection, event: HouseholdCase.SafetyConditionsRecorded) -> None:
-    connection.execute(
-        insert(plans).values(
-            plan_id=event.plan_id,
-            household=event.household,
-            conditions=event.conditions,
-            excluded_signal_types=event.excluded_signal_types,
-            starts_on=date.fromisoformat(event.starts_on),
-            ends_on=date.fromisoformat(event.ends_on),
-            recorded_by=event.by,
-            recorded_at=stored_utc(event.timestamp),
-            breaches=[],
-            closed=False,
-        )
-    )
-    connection.execute(
-        insert(checks),
-        [
-            {
-                "plan_id": event.plan_id,
-                "check_date": date.fromisoformat(d),
-                "household": event.household,
-                "assessed": False,
-            }
-            for d in event.check_dates
-        ],
-    )
-
-
-def _alert_about_plan(connection: Connection, event: HouseholdCase.AlertRaised) -> None:
-    if event.kind == AlertKind.CHECK_OVERDUE:
-        assert event.check_date is not None  # a reminder always names its check date
+        check_dates = [date.fromisoformat(d) for d in event.check_dates]
         connection.execute(
-            update(checks)
-            .where(
-                and_(
-                    checks.c.plan_id == event.plan_id,
-                    checks.c.check_date == date.fromisoformat(event.check_date),
+            insert(checks),
+            [
+                {
+                    "plan_id": event.plan_id,
+                    "check_date": d,
+                    "household": self.rows.household(household),
+                    "assessed": False,
+                    SEALED: self.rows.seal(
+                        connection,
+                        checks,
+                        household,
+                        (event.plan_id, str(d)),
+                        {"household": household},
+                    ),
+                }
+                for d in check_dates
+            ],
+        )
+
+    def _alert_about_plan(self, connection: Connection, event: HouseholdCase.AlertRaised) -> None:
+        if event.kind == AlertKind.CHECK_OVERDUE:
+            assert event.check_date is not None  # a reminder always names its check date
+            connection.execute(
+                update(checks)
+                .where(
+                    and_(
+                        checks.c.plan_id == event.plan_id,
+                        checks.c.check_date == date.fromisoformat(event.check_date),
+                    )
                 )
+                .values(reminder_alert=event.alert_id)
             )
-            .values(reminder_alert=event.alert_id)
-        )
-    elif event.kind == AlertKind.BREACH:
-        breaches = connection.execute(
-            select(plans.c.breaches).where(plans.c.plan_id == event.plan_id)
-        ).scalar_one()
-        connection.execute(
-            update(plans)
-            .where(plans.c.plan_id == event.plan_id)
-            .values(breaches=[*breaches, *event.trigger_signals])
-        )
+        elif event.kind == AlertKind.BREACH:
+            assert event.plan_id is not None
+            breaches = connection.execute(
+                select(plans.c.breaches).where(plans.c.plan_id == event.plan_id)
+            ).scalar_one()
+            entry = self.rows.seal(
+                connection,
+                plans,
+                event.household,
+                (event.plan_id, str(len(breaches))),
+                {"signals": event.trigger_signals},
+                BREACH,
+            )
+            connection.execute(
+                update(plans)
+                .where(plans.c.plan_id == event.plan_id)
+                .values(breaches=[*breaches, base64.b64encode(entry).decode()])
+            )
+
+
+def _unb64(entry: str) -> bytes:
+    return base64.b64decode(entry)

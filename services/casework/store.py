@@ -3,11 +3,15 @@ and explanation, and the risk model versions adopted. One position, moved with t
 
 Rows and the position move together in one transaction, from the position this writer read,
 exactly like the timeline (see timeline_store.py), so projectors may run side by side.
+
+Format 2: a row about a household is found by the household's lookup digest and seals its
+pseudonym, the signal ids and the child pseudonyms under the household's row key
+(services/casework/sealing.py); `alert_id` stays plain: it is the API's identifier.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,9 +22,9 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Engine,
     Integer,
     MetaData,
-    RowMapping,
     String,
     Table,
     delete,
@@ -30,12 +34,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from privacy.storage.sealed_rows import RowSealer
 from radar.case import HouseholdCase
 from radar.household import Household
 from radar.model_history import RiskModelHistory
 from radar.risk import Contribution
 from radar.risk_model import RiskModel
 from radar.worklist import WorklistEntry
+from services.casework.sealing import SEALED, SealedRows, SealedTable, sealed_column
 from services.database import stored_utc
 from services.projections.positions import (
     PositionedTables,
@@ -50,35 +56,42 @@ metadata = MetaData()
 household_scores = Table(
     "radar_household_scores",
     metadata,
-    Column("household", String(64), primary_key=True),
+    Column("household", String(64), primary_key=True),  # the household's lookup digest
     Column("region", String(8), index=True),
     Column("score", String(24)),
     Column("as_of", DateTime(timezone=True)),
     Column("model_version", Integer),
-    Column("contributions", JSON),
     Column("children_present", Boolean),
-    Column("child_scores", JSON),
+    sealed_column(),  # household, contributions (signal ids), child_scores (by child)
+)
+# The rows as they read (their columns before sealing: the answers keep their shape).
+SCORE_COLUMNS = (
+    "household region score as_of model_version contributions children_present child_scores"
 )
 
 alerts = Table(
     "radar_alerts",
     metadata,
     Column("alert_id", String(36), primary_key=True),
-    Column("household", String(64), nullable=False, index=True),
+    Column("household", String(64), nullable=False, index=True),  # lookup digest
     Column("region", String(8), nullable=False, index=True),
     Column("kind", String(24), nullable=False),
-    Column("reasons", JSON, nullable=False),
+    Column("reasons", JSON, nullable=False),  # alert kinds
     Column("status", String(16), nullable=False, index=True),
     Column("raised_at", DateTime(timezone=True), nullable=False),
     Column("score_at_raise", String(24), nullable=False),
     Column("model_version_at_raise", Integer, nullable=False),
-    Column("explanation_at_raise", JSON, nullable=False),
     Column("children_present", Boolean, nullable=False),
     Column("sectors", JSON, nullable=False),
-    Column("trigger_signals", JSON, nullable=False),
     Column("plan_id", String(36)),
     Column("check_date", String(10)),
-    Column("steps", JSON, nullable=False),
+    Column("steps", JSON, nullable=False),  # status, staff, time, outcome and reason
+    sealed_column(),  # household, explanation_at_raise and trigger_signals (signal ids)
+)
+ALERT_COLUMNS = (
+    "alert_id household region kind reasons status raised_at score_at_raise "
+    "model_version_at_raise explanation_at_raise children_present sectors trigger_signals "
+    "plan_id check_date steps"
 )
 
 model_versions = Table(
@@ -102,6 +115,10 @@ _TRANSFERRED = get_topic(HouseholdCase.AlertsTransferred)
 _ADOPTED = get_topic(RiskModelHistory.ModelAdopted)
 
 
+SCORES = SealedTable(household_scores, (), SCORE_COLUMNS, ("household",))
+ALERTS = SealedTable(alerts, ("alert_id",), ALERT_COLUMNS, ("alert_id",))
+
+
 class WorklistStore(PositionedTables):
     """Reads and writes the worklist tables (a ReadModel)."""
 
@@ -117,6 +134,11 @@ class WorklistStore(PositionedTables):
         _ADOPTED,
     )
     tables = metadata
+    format = 2  # households by digest, pseudonyms and signal ids sealed
+
+    def __init__(self, engine: Engine, sealer: RowSealer | None = None) -> None:
+        super().__init__(engine, sealer)
+        self.rows = SealedRows(self.sealer)
 
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
@@ -138,39 +160,55 @@ class WorklistStore(PositionedTables):
     def open_alerts(self, region: str) -> list[WorklistEntry]:
         """The region's alerts that are not closed, with the households' latest scores."""
         query = (
-            select(alerts, household_scores)
+            select(
+                alerts,
+                household_scores.c.score,
+                household_scores.c.as_of,
+                household_scores.c.model_version,
+                household_scores.c.sealed.label("score_sealed"),
+            )
             .join(household_scores, household_scores.c.household == alerts.c.household)
             .where(alerts.c.region == region, alerts.c.status != "closed")
         )
         with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        return [_entry(row._mapping) for row in rows]
+            rows = [row._mapping for row in connection.execute(query)]
+        self.rows.prefetch(row["household"] for row in rows)
+        entries = []
+        for row in rows:
+            alert = self.rows.open_row(ALERTS, row)
+            score = self.rows.open(household_scores, row["household"], (), row["score_sealed"])
+            if alert is not None and score is not None:  # None: erased a moment ago
+                entries.append(_entry(alert, {**row, **score}))
+        return entries
 
     def alert(self, alert_id: str) -> dict[str, Any] | None:
         """One alert as stored (for the lifecycle routes: whose, where, in which state)."""
         with self.engine.connect() as connection:
             row = connection.execute(select(alerts).where(alerts.c.alert_id == alert_id)).first()
-        return None if row is None else _comparable(dict(row._mapping))
+        opened = None if row is None else self.rows.open_row(ALERTS, row._mapping)
+        return None if opened is None else _comparable(opened)
 
     def household_alerts(self, household: str) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(alerts)
-                .where(alerts.c.household == household)
-                .order_by(alerts.c.raised_at, alerts.c.alert_id)
-            ).all()
-        return [_comparable(dict(row._mapping)) for row in rows]
+            found = self.rows.read(connection, ALERTS, [household])
+        return sorted(
+            (_comparable(row) for row in found), key=lambda a: (a["raised_at"], a["alert_id"])
+        )
 
     def household_score(self, household: str) -> dict[str, Any] | None:
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(household_scores).where(household_scores.c.household == household)
-            ).first()
-        return None if row is None else _comparable(dict(row._mapping))
+            found = self.rows.read(connection, SCORES, [household])
+        return _comparable(found[0]) if found else None
 
     def household_region(self, household: str) -> str | None:
-        found = self.household_score(household)
-        return None if found is None else found["region"]
+        """The region after the latest recorded move (found by digest: nothing to open)."""
+        with self.engine.connect() as connection:
+            region: str | None = connection.execute(
+                select(household_scores.c.region).where(
+                    household_scores.c.household == self.rows.household(household)
+                )
+            ).scalar_one_or_none()
+        return region
 
     def model_in_force(self) -> RiskModel | None:
         with self.engine.connect() as connection:
@@ -184,31 +222,39 @@ class WorklistStore(PositionedTables):
             rows = connection.execute(select(model_versions).order_by(model_versions.c.version))
             return [_comparable(dict(row._mapping)) for row in rows]
 
-    def dump(self) -> dict[str, list[dict[str, Any]]]:
-        """Every row of every table, in key order: for comparing with a rebuild."""
-        keyed = {
-            "household_scores": (household_scores, household_scores.c.household),
-            "alerts": (alerts, alerts.c.alert_id),
-            "model_versions": (model_versions, model_versions.c.version),
-        }
+    def rows_about(self, households: Sequence[str] | None) -> dict[str, list[dict[str, Any]]]:
+        """Each table's rows about these households (all rows for None), as they read: what
+        an audit report shows. The model versions are about no household: only in all."""
         with self.engine.connect() as connection:
-            return {
-                name: [
-                    _comparable(dict(row._mapping))
-                    for row in connection.execute(select(table).order_by(key))
+            found = {
+                spec.table.name: [
+                    _comparable(row) for row in self.rows.read(connection, spec, households)
                 ]
-                for name, (table, key) in keyed.items()
+                for spec in (SCORES, ALERTS)
             }
+        if households is None:
+            found[model_versions.name] = self.model_versions()
+        return found
+
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of every table as it reads, in key order: for comparing with a rebuild."""
+        every = self.rows_about(None)
+        return {
+            "household_scores": every[household_scores.name],
+            "alerts": every[alerts.name],
+            "model_versions": every[model_versions.name],
+        }
 
     # --- applying events --------------------------------------------------------------------
 
     def _apply(self, connection: Connection, event: Any) -> None:
         if isinstance(event, Household.ScoreChanged):
-            _upsert_score(connection, event.household, _score_row(event))
+            sealed = self._seal_score(connection, event.household, _score_parts(event))
+            self._upsert_score(connection, event.household, _score_row(event), sealed)
         elif isinstance(event, Household.RegionAssigned):
-            _upsert_score(connection, event.household, {"region": event.region})
+            self._upsert_score(connection, event.household, {"region": event.region}, None)
         elif isinstance(event, HouseholdCase.AlertRaised):
-            connection.execute(insert(alerts).values(**_alert_row(event)))
+            connection.execute(insert(alerts).values(**self._alert_row(connection, event)))
         elif isinstance(event, HouseholdCase.AlertAcknowledged):
             self._append_step(connection, event.alert_id, _step_record(event, "acknowledged"))
         elif isinstance(event, HouseholdCase.AlertTriaged):
@@ -236,6 +282,55 @@ class WorklistStore(PositionedTables):
                 )
             )
 
+    def _seal_score(self, connection: Connection, household: str, parts: dict[str, Any]) -> bytes:
+        return self.rows.seal(
+            connection, household_scores, household, (), {"household": household, **parts}
+        )
+
+    def _upsert_score(
+        self, connection: Connection, household: str, row: dict[str, Any], sealed: bytes | None
+    ) -> None:
+        """Updates the household's row (its sealed parts too when a new score brings them),
+        or inserts it; safe because the position row, updated first in the same transaction,
+        serialises the writers."""
+        digest = self.rows.household(household)
+        changes = row if sealed is None else {**row, SEALED: sealed}
+        moved = connection.execute(
+            update(household_scores).where(household_scores.c.household == digest).values(**changes)
+        )
+        if moved.rowcount == 0:
+            no_score = {"contributions": None, "child_scores": None}
+            sealed = sealed or self._seal_score(connection, household, no_score)
+            connection.execute(
+                insert(household_scores).values(household=digest, **{**row, SEALED: sealed})
+            )
+
+    def _alert_row(
+        self, connection: Connection, event: HouseholdCase.AlertRaised
+    ) -> dict[str, Any]:
+        sealed = {
+            "household": event.household,
+            "explanation_at_raise": [_json_contribution(c) for c in event.contributions],
+            "trigger_signals": event.trigger_signals,
+        }
+        return {
+            "alert_id": event.alert_id,
+            "household": self.rows.household(event.household),
+            "region": event.region,
+            "kind": event.kind,
+            "reasons": event.reasons,
+            "status": "raised",
+            "raised_at": stored_utc(event.raised_at),
+            "score_at_raise": str(event.score),
+            "model_version_at_raise": event.model_version,
+            "children_present": event.children_present,
+            "sectors": event.sectors,
+            "plan_id": event.plan_id,
+            "check_date": event.check_date,
+            "steps": [],
+            SEALED: self.rows.seal(connection, alerts, event.household, (event.alert_id,), sealed),
+        }
+
     @staticmethod
     def _append_step(connection: Connection, alert_id: str, step: dict[str, Any]) -> None:
         steps = connection.execute(
@@ -262,67 +357,43 @@ def _step_record(
     }
 
 
-def _upsert_score(connection: Connection, household: str, row: dict[str, Any]) -> None:
-    """Updates the household's row, or inserts it; safe because the position row, updated
-    first in the same transaction, serialises the writers."""
-    moved = connection.execute(
-        update(household_scores).where(household_scores.c.household == household).values(**row)
-    )
-    if moved.rowcount == 0:
-        connection.execute(insert(household_scores).values(household=household, **row))
-
-
 def _score_row(event: Household.ScoreChanged) -> dict[str, Any]:
     return {
         "score": str(event.score),
         "as_of": stored_utc(event.as_of),
         "model_version": event.model_version,
-        "contributions": [_json_contribution(c) for c in event.contributions],
         "children_present": event.children_present,
+    }
+
+
+def _score_parts(event: Household.ScoreChanged) -> dict[str, Any]:
+    """What a score row seals: the signals behind it and the children's own scores."""
+    return {
+        "contributions": [_json_contribution(c) for c in event.contributions],
         "child_scores": {k: str(v) for k, v in sorted(event.child_scores.items())},
     }
 
 
-def _alert_row(event: HouseholdCase.AlertRaised) -> dict[str, Any]:
-    return {
-        "alert_id": event.alert_id,
-        "household": event.household,
-        "region": event.region,
-        "kind": event.kind,
-        "reasons": event.reasons,
-        "status": "raised",
-        "raised_at": stored_utc(event.raised_at),
-        "score_at_raise": str(event.score),
-        "model_version_at_raise": event.model_version,
-        "explanation_at_raise": [_json_contribution(c) for c in event.contributions],
-        "children_present": event.children_present,
-        "sectors": event.sectors,
-        "trigger_signals": event.trigger_signals,
-        "plan_id": event.plan_id,
-        "check_date": event.check_date,
-        "steps": [],
-    }
-
-
-def _entry(values: RowMapping) -> WorklistEntry:
+def _entry(alert: dict[str, Any], score: Mapping[str, Any]) -> WorklistEntry:
+    """An open alert (opened) with its household's latest score (opened)."""
     return WorklistEntry(
-        alert_id=values["alert_id"],
-        household=values["household"],
-        region=values["region"],
-        kind=values["kind"],
-        reasons=tuple(values["reasons"]),
-        status=values["status"],
-        raised_at=stored_utc(values["raised_at"]),
-        score_at_raise=Decimal(values["score_at_raise"]),
-        sectors=tuple(values["sectors"]),
-        plan_id=values["plan_id"],
-        check_date=values["check_date"],
-        steps=tuple(values["steps"]),
-        score=Decimal(values["score"] or "0"),
-        score_as_of=stored_utc(values["as_of"] or values["raised_at"]),
-        model_version=values["model_version"],
-        contributions=tuple(contribution(c) for c in values["contributions"] or ()),
-        children_present=bool(values["children_present"]),
+        alert_id=alert["alert_id"],
+        household=alert["household"],
+        region=alert["region"],
+        kind=alert["kind"],
+        reasons=tuple(alert["reasons"]),
+        status=alert["status"],
+        raised_at=stored_utc(alert["raised_at"]),
+        score_at_raise=Decimal(alert["score_at_raise"]),
+        sectors=tuple(alert["sectors"]),
+        plan_id=alert["plan_id"],
+        check_date=alert["check_date"],
+        steps=tuple(alert["steps"]),
+        score=Decimal(score["score"] or "0"),
+        score_as_of=stored_utc(score["as_of"] or alert["raised_at"]),
+        model_version=score["model_version"],
+        contributions=tuple(contribution(c) for c in score["contributions"] or ()),
+        children_present=bool(alert["children_present"]),
     )
 
 

@@ -122,7 +122,8 @@ def test_corrections_and_retractions_through_the_api(
         assert api.post(school, "/v1/signals", absence).status_code == 202
         wait_for(lambda: len(timeline()["signals"]) == 2, 30, "two signals")
         household = timeline()["household"]
-        scores = WorklistStore(database.engine())
+        engine = database.engine()
+        scores = WorklistStore(engine, database.row_sealer(engine))
 
         def contributions() -> dict[str, dict[str, Any]]:
             found = scores.household_score(household)

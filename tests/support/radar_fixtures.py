@@ -4,7 +4,7 @@ signals written the way a VT analyst would tell the story; and the query API ove
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -165,13 +165,16 @@ class Harness:
         return [e.payload for e in self.log.entries()[count:] if e.kind == "access"]
 
 
-def radar_query_harness(tmp_path: Path, database: Database) -> Iterator[Harness]:
-    """The query API, as the composition root builds it, over a Radar on `database`."""
+def radar_query_harness(
+    tmp_path: Path, database: Database, clock: Callable[[], datetime] | None = None
+) -> Iterator[Harness]:
+    """The query API, as the composition root builds it, over a Radar on `database`; its now
+    is `clock`'s (default: the system clock)."""
     settings = Settings(data_dir=tmp_path / "data", database_url=database.url)
     radar = Radar(database)
     engine = database.engine()
     log = database.access_log(engine)
-    app = bootstrap.query_app(settings)
+    app = bootstrap.query_app(settings, clock)
     with TestClient(app) as client:
         yield Harness(client, radar, TokenAuthority(settings.keys_dir), log)
     radar.close()
