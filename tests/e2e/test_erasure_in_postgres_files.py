@@ -22,10 +22,10 @@ from privacy.credentials import Audience, TokenAuthority
 from services.retention.cli import enforce_once
 from services.settings import Settings
 from testkit.processes import running_radar
+from tests.support.ingest import bearer_for, family_signal
 from tests.support.inspection import identifiers_found, wait_for
 from tests.support.private_postgres import every_byte, private_cluster
 
-HOUR = timedelta(hours=1)
 PARENT, CHILD = "111222333", "123456782"  # synthetic: both pass the elfproef
 ADDRESS = {"postcode": "3512 JE", "house_number": 11}
 POLICE = Publisher("sys-politie", "politie-midden-nederland", Sector.POLICE)
@@ -33,19 +33,7 @@ SCHOOL = Publisher("sys-school", "obs-de-regenboog", Sector.EDUCATION)
 
 
 def _signal(kind: str, days_ago: int) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "signal_type": kind,
-        "severity": "high" if kind == "zorgmelding" else "moderate",
-        "occurred_at": (datetime.now(UTC) - timedelta(days=days_ago)).isoformat(),
-        "region": "VT09",
-        "household": ADDRESS,
-        "persons": [{"bsn": PARENT, "role": "parent_or_carer"}, {"bsn": CHILD, "role": "child"}],
-    }
-
-
-def _bearer(authority: TokenAuthority, actor: Any, audience: Audience) -> dict[str, str]:
-    return {"Authorization": f"Bearer {authority.issue(actor, audience, HOUR)}"}
+    return family_signal(kind, days_ago, ADDRESS, PARENT, CHILD)
 
 
 def test_an_erased_household_is_in_no_byte_of_the_cluster_nor_of_an_earlier_base_backup(
@@ -61,7 +49,7 @@ def test_an_erased_household_is_in_no_byte_of_the_cluster_nor_of_an_earlier_base
             consumer_group=f"test-aggregator-{uuid.uuid4().hex[:8]}",
         )
         authority = TokenAuthority(settings.keys_dir)
-        triage = _bearer(
+        triage = bearer_for(
             authority,
             Analyst("a.jansen", "vt-utrecht", AnalystRole.TRIAGE, "VT09"),  # type: ignore[arg-type]
             Audience.QUERY,
@@ -72,7 +60,7 @@ def test_an_erased_household_is_in_no_byte_of_the_cluster_nor_of_an_earlier_base
                 answer = httpx.post(
                     f"{radar.ingest_url}/v1/signals",
                     json=body,
-                    headers=_bearer(authority, publisher, Audience.INGEST),
+                    headers=bearer_for(authority, publisher, Audience.INGEST),
                 )
                 assert answer.status_code == 202, answer.text
 

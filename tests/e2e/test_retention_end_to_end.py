@@ -6,7 +6,6 @@ The dry run counts exactly what the run then erases. Enforcement runs on an inje
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,9 +18,9 @@ from services.database import Database
 from services.retention.cli import enforce_once
 from services.settings import Settings
 from testkit.processes import run_radar, running_radar
+from tests.support.ingest import bearer_for, family_signal
 from tests.support.inspection import database_bytes, wait_for
 
-HOUR = timedelta(hours=1)
 Family = tuple[dict[str, Any], tuple[str, str]]  # address, (parent's BSN, child's BSN)
 UNTOUCHED: Family = ({"postcode": "3512 JE", "house_number": 7}, ("111222333", "123456782"))
 WORKED: Family = ({"postcode": "3512 JE", "house_number": 9}, ("999999990", "908301662"))
@@ -33,19 +32,7 @@ PUBLISHERS = {  # signal type -> who publishes it
 
 def _signal(kind: str, days_ago: int, family: Family) -> dict[str, Any]:
     address, (parent, child) = family
-    return {
-        "event_id": str(uuid.uuid4()),
-        "signal_type": kind,
-        "severity": "high" if kind == "zorgmelding" else "moderate",
-        "occurred_at": (datetime.now(UTC) - timedelta(days=days_ago)).isoformat(),
-        "region": "VT09",
-        "household": address,
-        "persons": [{"bsn": parent, "role": "parent_or_carer"}, {"bsn": child, "role": "child"}],
-    }
-
-
-def _bearer(authority: TokenAuthority, actor: Any, audience: Audience) -> dict[str, str]:
-    return {"Authorization": f"Bearer {authority.issue(actor, audience, HOUR)}"}
+    return family_signal(kind, days_ago, address, parent, child)
 
 
 def _counts(report: Any) -> tuple[Any, ...]:
@@ -62,7 +49,7 @@ def test_an_untouched_alert_is_erased_at_two_years_and_an_acknowledged_one_kept_
     settings: Settings, database: Database
 ) -> None:
     authority = TokenAuthority(settings.keys_dir)
-    utrecht = _bearer(
+    utrecht = bearer_for(
         authority,
         Analyst("a.jansen", "vt-utrecht", AnalystRole.TRIAGE, "VT09"),  # type: ignore[arg-type]
         Audience.QUERY,
@@ -84,7 +71,7 @@ def test_an_untouched_alert_is_erased_at_two_years_and_an_acknowledged_one_kept_
                 answer = httpx.post(
                     f"{radar.ingest_url}/v1/signals",
                     json=body,
-                    headers=_bearer(authority, PUBLISHERS[kind], Audience.INGEST),
+                    headers=bearer_for(authority, PUBLISHERS[kind], Audience.INGEST),
                 )
                 assert answer.status_code == 202, answer.text
                 signal_ids.setdefault(number, []).append(body["event_id"])

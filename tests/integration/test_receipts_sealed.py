@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, select
+from sqlalchemy import Column, DateTime, MetaData, String, Table, insert
 
 from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
@@ -37,7 +37,7 @@ from tests.support.ingest import (
     police_signals,
     police_token,
 )
-from tests.support.inspection import database_bytes
+from tests.support.inspection import database_bytes, identifiers_found, tables_bytes
 
 RADAR_TIMES = {"received_at", "reported_at"}  # the synthetic signals give no reported-at
 REASON = "severity was entered against the wrong report"
@@ -59,25 +59,10 @@ def one_database(settings: Settings, database: Database) -> Settings:
 def _rows(database: Database, tables: Iterable[Table]) -> bytes:
     """Every value of every row of the tables, as raw bytes."""
     engine = database.engine()
-    chunks: list[bytes] = []
     try:
-        with engine.connect() as connection:
-            for table in tables:
-                for row in connection.execute(select(table)):
-                    chunks.extend(_as_bytes(value) for value in row)
+        return b"\n".join(tables_bytes(engine, [table.name for table in tables]))
     finally:
         engine.dispose()
-    return b"\n".join(chunks)
-
-
-def _as_bytes(value: Any) -> bytes:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    return str(value).encode()
-
-
-def _found(haystack: bytes, needles: Iterable[str]) -> list[str]:
-    return sorted({n for n in needles if n.encode() in haystack})
 
 
 def _in_clear(event: SignalEventV1) -> set[str]:
@@ -138,9 +123,9 @@ def test_no_receipt_or_vault_row_shows_a_signal_id_or_pseudonym_and_both_still_a
 
     stored = _rows(database, [ingest_receipts, correction_receipts, vault_identities])
     never = {correction["correction_id"]}.union(*(_in_clear(e) for e in events))
-    assert _found(stored, never) == []
+    assert identifiers_found(stored, never) == []
     identifiers = [i.decode() for s in signals for i in identifiers_of(s)]
-    assert _found(stored, identifiers) == []
+    assert identifiers_found(stored, identifiers) == []
 
     vault = bootstrap.identity_vault(settings)
     for signal in signals:
@@ -283,6 +268,6 @@ def test_receipts_written_the_old_way_still_answer_after_the_migration(
 
     stored = _rows(database, [ingest_receipts, correction_receipts])
     never = _in_clear(event) | {legacy_signal["event_id"], earlier["correction_id"]}
-    assert _found(stored, never) == []
+    assert identifiers_found(stored, never) == []
     if database.is_sqlite:  # nor in the file's free pages or its write-ahead log
-        assert _found(database_bytes(database), never) == []
+        assert identifiers_found(database_bytes(database), never) == []

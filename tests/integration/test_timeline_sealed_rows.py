@@ -25,7 +25,6 @@ from sqlalchemy import (
     Table,
     insert,
     inspect,
-    select,
 )
 
 from contracts.signal_v1 import SignalEventV1
@@ -37,7 +36,7 @@ from services.projections.positions import metadata as position_tables
 from services.projections.positions import positions
 from services.projections.projector import Projector
 from services.timelines.store import TIMELINE_PROJECTION
-from tests.support.inspection import identifiers_found, timeline_store
+from tests.support.inspection import identifiers_found, tables_bytes, timeline_store
 from tests.support.radar_fixtures import Harness, radar_query_harness, signal
 
 TABLES = ("timeline_signals", "person_memberships")
@@ -59,21 +58,10 @@ def harness(tmp_path: Path, database: Database) -> Iterator[Harness]:
 def _rows_bytes(database: Database) -> bytes:
     """Every value of every row of the timeline tables, as bytes."""
     engine = database.engine()
-    reflected = MetaData()
-    reflected.reflect(engine, only=TABLES)
-    chunks: list[bytes] = []
-    with engine.connect() as connection:
-        for name in TABLES:
-            for row in connection.execute(select(reflected.tables[name])):
-                chunks += [_as_bytes(value) for value in row]
-    engine.dispose()
-    return b"\n".join(chunks)
-
-
-def _as_bytes(value: Any) -> bytes:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    return str(value).encode()
+    try:
+        return b"\n".join(tables_bytes(engine, TABLES))
+    finally:
+        engine.dispose()
 
 
 def _identifiers(*values: str) -> set[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, update
 
 from privacy.actors import AnalystRole
 from services.casework.monitoring_store import SafetyStore
@@ -25,6 +25,7 @@ from services.database import Database
 from services.ledger.store import open_ledger
 from services.projections.positions import formats
 from services.projections.projector import Projector
+from tests.support.inspection import tables_bytes
 from tests.support.radar_fixtures import (
     CHILD,
     FAMILY,
@@ -71,19 +72,8 @@ def harness(tmp_path: Path, database: Database, clock: Clock) -> Iterator[Harnes
 
 
 def _raw_rows(engine: Engine) -> list[bytes]:
-    """Every stored row of the casework tables, each column as the bytes the database gave."""
-    found = []
-    with engine.connect() as connection:
-        for table in CASEWORK_TABLES:
-            for row in connection.execute(text(f"SELECT * FROM {table}")):  # noqa: S608
-                found.append(b"|".join(_bytes(value) for value in row))
-    return found
-
-
-def _bytes(value: Any) -> bytes:
-    if isinstance(value, bytes | memoryview):
-        return bytes(value)
-    return b"" if value is None else json.dumps(value, default=str).encode()
+    """Every stored row of the casework tables."""
+    return tables_bytes(engine, CASEWORK_TABLES)
 
 
 def _story(harness: Harness) -> tuple[list[str], str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -90,6 +91,27 @@ def receipts(settings: Settings, named: Iterable[str] = ()) -> dict[str, str]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def bearer_for(authority: TokenAuthority, actor: Any, audience: Audience) -> dict[str, str]:
+    """The Authorization header of an hour's token for the actor."""
+    return bearer(authority.issue(actor, audience, HOUR))
+
+
+def family_signal(
+    kind: str, days_ago: int, address: dict[str, Any], parent: str, child: str
+) -> dict[str, Any]:
+    """A submission about a synthetic parent and child at an address in Utrecht (VT09); a
+    police zorgmelding is high, anything else moderate."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "signal_type": kind,
+        "severity": "high" if kind == "zorgmelding" else "moderate",
+        "occurred_at": (datetime.now(UTC) - timedelta(days=days_ago)).isoformat(),
+        "region": "VT09",
+        "household": address,
+        "persons": [{"bsn": parent, "role": "parent_or_carer"}, {"bsn": child, "role": "child"}],
+    }
 
 
 def police_token(authority: TokenAuthority) -> dict[str, str]:

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
 from psycopg import sql
+from sqlalchemy import Engine, MetaData, select
 
 from radar.timeline import SIGNAL_RECORDED
 from services.database import Database
@@ -71,6 +72,19 @@ def database_bytes(database: Database) -> bytes:
             for row in connection.execute(query):
                 chunks.extend(_as_bytes(value) for value in row)
     return b"\n".join(chunks)
+
+
+def tables_bytes(engine: Engine, tables: Iterable[str]) -> list[bytes]:
+    """Every stored row of the named tables, one haystack per row (each column as the bytes
+    the database gave): what a test scans for a pseudonym or a signal id in clear."""
+    reflected = MetaData()
+    reflected.reflect(engine, only=list(tables))
+    with engine.connect() as connection:
+        return [
+            b"|".join(_as_bytes(value) for value in row)
+            for table in reflected.sorted_tables
+            for row in connection.execute(select(table))
+        ]
 
 
 def _as_bytes(value: Any) -> bytes:
