@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from privacy.actors import Actor
-from privacy.credentials import Audience, InvalidCredentialError, TokenAuthority
+from privacy.credentials import Audience, InvalidCredentialError, TokenAuthority, claimed_subject
+from privacy.storage.access_log_refusals import AuthRefusal, AuthRefusalLog
 from privacy.storage.revocations import RevocationsUnavailableError
 from services.errors import (
     INVALID_REQUEST,
@@ -234,20 +235,33 @@ def new_api(title: str, max_body_bytes: int) -> FastAPI:
 
 
 def actor_dependency(
-    authority: TokenAuthority, audience: Audience, kind: type[ActorT], refusal: str
+    authority: TokenAuthority,
+    audience: Audience,
+    kind: type[ActorT],
+    refusal: str,
+    refusals: AuthRefusalLog | None = None,
 ) -> Callable[..., ActorT]:
     """A FastAPI dependency giving the authenticated actor of one kind: 401 without a valid
-    token for this audience, 403 (with the refusal) for another kind of actor."""
+    token for this audience, 403 (with the refusal) for another kind of actor. With `refusals`
+    every 401 is an access-log entry (rate-limited): a probe with bad tokens leaves a trace."""
+
+    def unauthenticated(request: Request, reason: str, token: str | None) -> Refusal:
+        if refusals is not None:
+            client = None if request.client is None else request.client.host
+            claimed = None if token is None else claimed_subject(token)
+            refusals.record(AuthRefusal(endpoint(request), reason, client, claimed))
+        return Refusal(RefusalKind.UNAUTHENTICATED, reason)
 
     def authenticated(
+        request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
     ) -> ActorT:
         if credentials is None:
-            raise Refusal(RefusalKind.UNAUTHENTICATED, "missing bearer token")
+            raise unauthenticated(request, "missing bearer token", None)
         try:
             actor = authority.verify(credentials.credentials, audience)
         except InvalidCredentialError as error:
-            raise Refusal(RefusalKind.UNAUTHENTICATED, str(error)) from error
+            raise unauthenticated(request, str(error), credentials.credentials) from error
         except RevocationsUnavailableError as error:
             raise Refusal(
                 RefusalKind.UNAVAILABLE,
