@@ -266,7 +266,7 @@ def access_command(
     filters = listing.Filters(subject, actor, purpose, kind)
     _log_reading(
         settings, operator, role, "access", since=_moment(since), until=_moment(until),
-        **filters.as_dict(),
+        filters=filters.as_dict(),
     )  # fmt: skip
     try:
         result = service.access_report(settings, since, until, show_progress=not quiet)
