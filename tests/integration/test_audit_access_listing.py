@@ -127,3 +127,12 @@ def test_the_text_listing_and_its_own_reading_in_the_log(harness: QueryHarness) 
         "kind": None,
     }
     assert reading.payload["operator"]["name"] == "E. de Vries"
+
+
+def test_the_html_report_holds_the_listing(harness: QueryHarness) -> None:
+    _day_of_work(harness)
+    args = ["access", "--quiet", "--format", "html", "--kind", "auth_refused"]
+    result = CliRunner().invoke(audit_cli, args)
+    assert result.exit_code == 0, result.output
+    assert "Every entry in the period (1)" in result.stdout
+    assert "geweigerd: geen geldig token" in result.stdout and "user-forged" in result.stdout
