@@ -7,11 +7,13 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from privacy.actors import Actor
@@ -29,6 +31,7 @@ from services.errors import (
 from services.logs import RequestLines
 
 ActorT = TypeVar("ActorT", bound=Actor)
+_log = structlog.get_logger("radar.auth")
 RETRY_AFTER_SECONDS = 5
 """How long a client waits before trying again after a 503."""
 
@@ -249,7 +252,10 @@ def actor_dependency(
         if refusals is not None:
             client = None if request.client is None else request.client.host
             claimed = None if token is None else claimed_subject(token)
-            refusals.record(AuthRefusal(endpoint(request), reason, client, claimed))
+            try:
+                refusals.record(AuthRefusal(endpoint(request), reason, client, claimed))
+            except SQLAlchemyError:  # nothing was read: refusing stays right, say what is missing
+                _log.warning("auth refusal not in the access log: database unavailable")
         return Refusal(RefusalKind.UNAUTHENTICATED, reason)
 
     def authenticated(
