@@ -6,7 +6,7 @@ real databases, through the query API."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority, token_id
 from privacy.storage.access_log import EntryKind, LogEntry, access_log
-from privacy.storage.access_log_refusals import PER_WINDOW
+from privacy.storage.access_log_refusals import PER_WINDOW, AuthRefusal, AuthRefusalLog
 from privacy.storage.revocations import RevocationList
 from services import bootstrap
 from services.database import Database
@@ -157,4 +157,29 @@ def test_a_flood_of_bad_requests_leaves_a_bounded_number_of_entries_and_a_count(
     assert summary.payload["client"] == "testclient"
     assert len(written) == PER_WINDOW + 2
     assert log.verify() == []
+    engine.dispose()
+
+
+def test_a_minute_later_the_summary_is_written_and_the_client_is_logged_again(
+    database: Database,
+) -> None:
+    engine = database.engine()
+    log = database.access_log(engine)
+    now = [datetime(2026, 12, 1, 13, 0, tzinfo=UTC)]
+    refusals = AuthRefusalLog(log, per_window=2, clock=lambda: now[0])
+    probe = AuthRefusal("GET /v1/worklist", "token expired", "203.0.113.7", "user-late")
+    written = [refusals.record(probe) for _ in range(5)]
+    elsewhere = refusals.record(
+        AuthRefusal("GET /v1/worklist", "token expired", "198.51.100.2", None)
+    )
+    assert written == [True, True, False, False, False] and elsewhere
+    assert [e.kind for e in log.entries()] == [EntryKind.AUTH_REFUSED] * 3
+    now[0] += timedelta(minutes=1)
+    assert refusals.record(probe)  # a new window: logged again, after the old one's summary
+    *_, summary, again = log.entries()
+    assert summary.kind == EntryKind.AUTH_REFUSED_SUPPRESSED
+    assert (summary.payload["client"], summary.payload["suppressed"]) == ("203.0.113.7", 3)
+    assert summary.payload["window_end"] == "2026-12-01T13:01:00+00:00"
+    assert again.kind == EntryKind.AUTH_REFUSED
+    assert refusals.flush() == 0  # nothing suppressed since
     engine.dispose()
