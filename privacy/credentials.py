@@ -195,6 +195,16 @@ def _actor_from_claims(claims: dict[str, Any]) -> Actor:
     raise InvalidCredentialError("token names no known kind of actor")
 
 
+def claimed_subject(token: str) -> str | None:
+    """The subject a token claims, read WITHOUT verifying it (for logging a refusal, marked
+    unverified); None when the token cannot even be parsed."""
+    try:
+        subject = jwt.decode(token, options={"verify_signature": False}).get("sub")
+    except jwt.InvalidTokenError:
+        return None
+    return subject if isinstance(subject, str) else None
+
+
 def token_id(token: str) -> str:
     """The unique id (jti) of a token, read without verifying it: for revoking a token."""
     jti = jwt.decode(token, options={"verify_signature": False}).get("jti")

@@ -27,6 +27,7 @@ from privacy.policy import PolicyDecisionPoint
 from privacy.pseudonyms import PseudonymKeyFile
 from privacy.purposes import PurposeRegister
 from privacy.retention import RetentionPolicy
+from privacy.storage.access_log_refusals import AuthRefusalLog
 from privacy.storage.revocations import RevocationList
 from privacy.storage.sealed_rows import RowSealer
 from privacy.storage.subject_keys import SubjectKeyStore
@@ -116,10 +117,12 @@ class Parts:
             revocations = RevocationList(self.engine)
         return TokenAuthority(self.settings.keys_dir, is_revoked=revocations.is_revoked)
 
-    @cached_property
-    def analyst(self) -> Callable[..., Analyst]:
-        """The query API's authentication: an analyst's token, or 401/403."""
-        return actor_dependency(self.token_authority, Audience.QUERY, Analyst, ANALYSTS_ONLY)
+    def analyst(self, refusals: AuthRefusalLog) -> Callable[..., Analyst]:
+        """The query API's authentication: an analyst's token, or 401/403; every 401 goes to
+        `refusals` (the access log, rate-limited)."""
+        return actor_dependency(
+            self.token_authority, Audience.QUERY, Analyst, ANALYSTS_ONLY, refusals
+        )
 
     def close(self) -> None:
         if self._ledger is not None:
@@ -252,7 +255,8 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     casework = Casework(
         gate, lambda: parts.ledger, worklist, monitoring, retention, timelines.signal_persons
     )
-    analyst = parts.analyst
+    refusals = AuthRefusalLog(access_log)
+    analyst = parts.analyst(refusals)
     routers: list[APIRouter] = [
         timeline_router(
             TimelineQueries(gate, timelines), household_of(parts.pseudonyms, parts.vault), analyst
@@ -273,7 +277,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         return True
 
     add_readiness(app, database_answers)
-    app.router.on_shutdown.append(parts.close)
+    app.router.on_shutdown.extend([refusals.flush, parts.close])
     return app
 
 

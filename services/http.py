@@ -7,15 +7,18 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from privacy.actors import Actor
-from privacy.credentials import Audience, InvalidCredentialError, TokenAuthority
+from privacy.credentials import Audience, InvalidCredentialError, TokenAuthority, claimed_subject
+from privacy.storage.access_log_refusals import AuthRefusal, AuthRefusalLog
 from privacy.storage.revocations import RevocationsUnavailableError
 from services.errors import (
     INVALID_REQUEST,
@@ -28,6 +31,7 @@ from services.errors import (
 from services.logs import RequestLines
 
 ActorT = TypeVar("ActorT", bound=Actor)
+_log = structlog.get_logger("radar.auth")
 RETRY_AFTER_SECONDS = 5
 """How long a client waits before trying again after a 503."""
 
@@ -234,20 +238,36 @@ def new_api(title: str, max_body_bytes: int) -> FastAPI:
 
 
 def actor_dependency(
-    authority: TokenAuthority, audience: Audience, kind: type[ActorT], refusal: str
+    authority: TokenAuthority,
+    audience: Audience,
+    kind: type[ActorT],
+    refusal: str,
+    refusals: AuthRefusalLog | None = None,
 ) -> Callable[..., ActorT]:
     """A FastAPI dependency giving the authenticated actor of one kind: 401 without a valid
-    token for this audience, 403 (with the refusal) for another kind of actor."""
+    token for this audience, 403 (with the refusal) for another kind of actor. With `refusals`
+    every 401 is an access-log entry (rate-limited): a probe with bad tokens leaves a trace."""
+
+    def unauthenticated(request: Request, reason: str, token: str | None) -> Refusal:
+        if refusals is not None:
+            client = None if request.client is None else request.client.host
+            claimed = None if token is None else claimed_subject(token)
+            try:
+                refusals.record(AuthRefusal(endpoint(request), reason, client, claimed))
+            except SQLAlchemyError:  # nothing was read: refusing stays right, say what is missing
+                _log.warning("auth refusal not in the access log: database unavailable")
+        return Refusal(RefusalKind.UNAUTHENTICATED, reason)
 
     def authenticated(
+        request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
     ) -> ActorT:
         if credentials is None:
-            raise Refusal(RefusalKind.UNAUTHENTICATED, "missing bearer token")
+            raise unauthenticated(request, "missing bearer token", None)
         try:
             actor = authority.verify(credentials.credentials, audience)
         except InvalidCredentialError as error:
-            raise Refusal(RefusalKind.UNAUTHENTICATED, str(error)) from error
+            raise unauthenticated(request, str(error), credentials.credentials) from error
         except RevocationsUnavailableError as error:
             raise Refusal(
                 RefusalKind.UNAVAILABLE,

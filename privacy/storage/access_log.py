@@ -121,6 +121,8 @@ class EntryKind(StrEnum):
     EXPORT = "export"  # an extract disclosed to an external recipient (recipients.toml)
     LOG_ACCESS = "log_access"  # the logs themselves read on the command line (radar audit ...)
     LOG_RETENTION = "log_retention"  # the log's own retention enforced (counts, periods)
+    AUTH_REFUSED = "auth_refused"  # a 401: no valid token (access_log_refusals)
+    AUTH_REFUSED_SUPPRESSED = "auth_refused_suppressed"  # how many 401s a window did not log
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ import typer
 from contracts.regions import VtRegion
 from privacy.access_review import DEFAULT_REVIEW_POLICY, ReviewPolicy
 from privacy.actors import AnalystRole
+from privacy.storage.access_log import EntryKind
 from services import bootstrap
+from services.audit import listing, service
 from services.audit import report as html_report
-from services.audit import service
 from services.audit.keys import public_key_pem
 from services.audit.sealing import Sealer
 from services.audit.snapshot import Selection
@@ -219,37 +220,84 @@ def verify_command(
     raise typer.Exit(0 if result.intact else 1)
 
 
+class AccessFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+
+
 @audit_cli.command("access")
 def access_command(
     since: Annotated[
         datetime | None,
-        typer.Option("--from", parser=parse_moment, metavar="ISO-8601", help="From (inclusive)."),
+        typer.Option(
+            "--since", "--from", parser=parse_moment, metavar="ISO-8601", help="From (inclusive)."
+        ),
     ] = None,
     until: Annotated[
         datetime | None,
-        typer.Option("--to", parser=parse_moment, metavar="ISO-8601", help="To (inclusive)."),
+        typer.Option(
+            "--until", "--to", parser=parse_moment, metavar="ISO-8601", help="To (inclusive)."
+        ),
     ] = None,
-    output_format: Annotated[Format, typer.Option("--format")] = Format.JSON,
+    subject: Annotated[
+        str | None, typer.Option(help="Only entries about this household or person (pseudonym).")
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            help="Only entries by this user, responsible user or operator (or claiming to be)."
+        ),
+    ] = None,
+    purpose: Annotated[str | None, typer.Option(help="Only entries for this purpose.")] = None,
+    kind: Annotated[EntryKind | None, typer.Option(help="Only entries of this kind.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    output_format: Annotated[AccessFormat, typer.Option("--format")] = AccessFormat.TEXT,
     output: Output = None,
     quiet: Quiet = False,
     operator: OperatorName = None,
     role: Role = AuditorRole.AUDITOR,
 ) -> None:
-    """Re-decide every access in the period under the purpose register then in force; list
-    unlawful accesses, break-glass uses with their review, and accesses across regions.
-    Exit 1 when an access was unlawful or the log is damaged."""
+    """List every entry of the access log in the period (filtered, each with a category an
+    auditor reads: toegestaan, geweigerd: ..., break-glass), and re-decide every access under
+    the purpose register then in force: unlawful accesses, break-glass uses with their review,
+    accesses across regions. Exit 1 when an access was unlawful or the log is damaged."""
     settings = Settings()
-    _log_reading(settings, operator, role, "access", since=_moment(since), until=_moment(until))
+    filters = listing.Filters(subject, actor, purpose, kind)
+    _log_reading(
+        settings, operator, role, "access", since=_moment(since), until=_moment(until),
+        filters=filters.as_dict(),
+    )  # fmt: skip
     try:
         result = service.access_report(settings, since, until, show_progress=not quiet)
+        rows = listing.access_listing(settings, since, until, filters)
     except KeyboardInterrupt:
         typer.echo("\ninterrupted; nothing was changed, run it again", err=True)
         raise typer.Exit(INTERRUPTED) from None
-    values = orjson.loads(_json(result.as_dict()))
-    _emit(
-        html_report.access_html(values) if output_format == Format.HTML else _json(values), output
+    values = orjson.loads(
+        _json({**result.as_dict(), "filters": filters.as_dict(), "entries": rows})
     )
+    if output_format == AccessFormat.HTML:
+        _emit(html_report.access_html(values), output)
+    elif as_json or output_format == AccessFormat.JSON:
+        _emit(_json(values), output)
+    else:
+        _emit("\n".join([*listing.text_lines(rows), _findings_line(values)]), output)
     raise typer.Exit(0 if result.lawful else 1)
+
+
+def _findings_line(values: dict[str, Any]) -> str:
+    """What the compliance check found, in one line under the listing."""
+    counts = {
+        "onrechtmatig": len(values["unlawful"]),
+        "break-glass": len(values["break_glass"]),
+        "bovenregionaal": len(values["cross_region"]),
+        "integriteitsfouten": len(values["integrity"]),
+    }
+    found = ", ".join(f"{name}: {count}" for name, count in counts.items())
+    verdict = "rechtmatig" if values["lawful"] else "NIET rechtmatig"
+    checked = values["accesses_checked"]
+    return f"{len(values['entries'])} entries; {checked} herbeoordeeld: {verdict} ({found})"
 
 
 class ReviewFormat(StrEnum):

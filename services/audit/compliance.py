@@ -24,8 +24,14 @@ from services.audit.progress import progress_bar
 from services.gate import responsible_of
 
 READ_BATCH = 5000
-_RECORDS = (EntryKind.INZAGE_EXPORT, EntryKind.LOG_RETENTION)
-"""Entries that record something done, not an access: nothing to re-decide."""
+_RECORDS = (
+    EntryKind.INZAGE_EXPORT,
+    EntryKind.LOG_RETENTION,
+    EntryKind.AUTH_REFUSED,
+    EntryKind.AUTH_REFUSED_SUPPRESSED,
+)
+"""Entries that record something done, or a request refused before any actor was known (no
+policy decision to redo): nothing to re-decide; `radar audit access` lists them."""
 _DISCLOSING = (Resource.HOUSEHOLD_TIMELINE, Resource.PERSON_TIMELINE)
 """Resources whose logged fields must stay within the purpose's fields."""
 

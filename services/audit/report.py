@@ -98,6 +98,23 @@ def replay_html(report: Mapping[str, Any]) -> str:
     return _page(f"Audit replay as of {_text(report['as_of'])}", "".join(parts))
 
 
+LISTING = [
+    "seq",
+    "recorded_at",
+    "category",
+    "actor",
+    "actor_verified",
+    "responsible",
+    "purpose",
+    "subject",
+    "endpoint",
+    "reason",
+    "client",
+    "suppressed",
+]
+"""The columns of `radar audit access`'s listing (services/audit/listing.py)."""
+
+
 def access_html(report: Mapping[str, Any]) -> str:
     """Every access re-decided under the register of its time."""
     verdict = (
@@ -156,6 +173,9 @@ def access_html(report: Mapping[str, Any]) -> str:
         f"<h2>Access-log integrity ({len(report['integrity'])} faults)</h2>",
         _table(report["integrity"]),
     ]
+    if "entries" in report:  # radar audit access: the listing, as filtered
+        listed = report["entries"]
+        body += [f"<h2>Every entry in the period ({len(listed)})</h2>", _table(listed, LISTING)]
     return _page("Access compliance report", "".join(body))
 
 

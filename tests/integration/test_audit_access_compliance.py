@@ -211,7 +211,7 @@ def test_every_reading_of_the_logs_on_the_command_line_is_logged_before_it_reads
     before = harness.access_log.count()
     runner, since = CliRunner(), "2026-01-01T00:00:00+00:00"
     window = ["--from", since, "--quiet", "--operator", "E. de Vries"]
-    listed = runner.invoke(audit_cli, ["access", *window])
+    listed = runner.invoke(audit_cli, ["access", "--json", *window])
     assert listed.exit_code == 0, listed.output
     verified = runner.invoke(audit_cli, ["verify", "--no-kafka", "--quiet", "--role",
                                          "privacy_officer"])  # fmt: skip

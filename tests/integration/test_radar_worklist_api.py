@@ -13,6 +13,7 @@ import pytest
 
 from privacy.actors import AnalystRole, Publisher
 from privacy.credentials import Audience
+from privacy.storage.access_log import EntryKind
 from services.database import Database
 from tests.support.radar_fixtures import (
     FAMILY,
@@ -128,7 +129,13 @@ def test_refusals_are_decided_and_logged_once(harness: Harness) -> None:
         headers={"Authorization": f"Bearer {publisher}"},
     )
     assert (anonymous.status_code, as_publisher.status_code) == (401, 401)
-    assert harness.log.count() == before + 2
+    # refused before any decision: one trace each, with why (issue 22), and no second decision
+    refusals = harness.log.entries()[-2:]
+    assert harness.log.count() == before + 4
+    assert [(e.kind, e.payload["reason"]) for e in refusals] == [
+        (EntryKind.AUTH_REFUSED, "missing bearer token"),
+        (EntryKind.AUTH_REFUSED, "token is for another audience"),
+    ]
 
 
 def test_an_alert_is_worked_through_the_api_by_named_analysts(harness: Harness) -> None:
