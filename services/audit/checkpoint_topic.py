@@ -8,6 +8,7 @@ cannot take one back.
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -17,6 +18,25 @@ from services.audit.checkpoints import Checkpoint
 from services.kafka_topics import ensure_topic
 
 RETRY_AFTER_FAILURE_SECONDS = 5.0
+
+
+class BrokerUnreachableError(ConnectionError):
+    """No bootstrap server accepted a connection: Kafka is down or not where configured."""
+
+
+def probe_broker(bootstrap: str, timeout_seconds: float) -> None:
+    """Fails within `timeout_seconds` when no bootstrap server answers, instead of letting the
+    client retry for half a minute (a stopped system is a normal place to run `verify`)."""
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection(
+                (host.strip("[]") or "localhost", int(port)), timeout_seconds
+            ):
+                return
+        except (OSError, ValueError):
+            continue
+    raise BrokerUnreachableError(f"no broker answered at {bootstrap} within {timeout_seconds:g}s")
 
 
 class CheckpointPublisher:
@@ -71,9 +91,14 @@ class CheckpointPublisher:
 
 
 def read_checkpoints(
-    bootstrap: str, topic: str, store: str, timeout_seconds: float = 10.0
+    bootstrap: str,
+    topic: str,
+    store: str,
+    timeout_seconds: float = 10.0,
+    connect_timeout_seconds: float = 3.0,
 ) -> list[Checkpoint]:
     """Every checkpoint of this store on the topic, oldest first (an absent topic holds none)."""
+    probe_broker(bootstrap, connect_timeout_seconds)
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
