@@ -42,9 +42,9 @@ def append_checkpoints(path: Path, checkpoints: list[Checkpoint]) -> list[Checkp
     """Appends the checkpoints the file does not hold yet (by store and seq); returns them."""
     held = {(c.store, c.seq) for c in read_checkpoint_file(path)} if path.exists() else set()
     new = [c for c in checkpoints if (c.store, c.seq) not in held]
-    if new:
-        with path.open("ab") as file:
+    with path.open("ab") as file:  # created even when empty: the copy exists from day one
+        if new:
             file.write(b"".join(c.message() + b"\n" for c in new))
-            file.flush()
-            os.fsync(file.fileno())
+        file.flush()
+        os.fsync(file.fileno())
     return new

@@ -12,7 +12,7 @@ import socket
 import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from services.audit.checkpoints import Checkpoint
 from services.kafka_topics import ensure_topic
@@ -27,16 +27,18 @@ class BrokerUnreachableError(ConnectionError):
 def probe_broker(bootstrap: str, timeout_seconds: float) -> None:
     """Fails within `timeout_seconds` when no bootstrap server answers, instead of letting the
     client retry for half a minute (a stopped system is a normal place to run `verify`)."""
+    reason = "no bootstrap server configured"
     for server in bootstrap.split(","):
         host, _, port = server.strip().rpartition(":")
         try:
-            with socket.create_connection(
-                (host.strip("[]") or "localhost", int(port)), timeout_seconds
-            ):
+            address = (host.strip("[]") or "localhost", int(port))
+            with socket.create_connection(address, timeout_seconds):
                 return
-        except (OSError, ValueError):
-            continue
-    raise BrokerUnreachableError(f"no broker answered at {bootstrap} within {timeout_seconds:g}s")
+        except TimeoutError:
+            reason = f"no answer within {timeout_seconds:g}s"
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+    raise BrokerUnreachableError(reason)
 
 
 class CheckpointPublisher:
@@ -99,11 +101,18 @@ def read_checkpoints(
 ) -> list[Checkpoint]:
     """Every checkpoint of this store on the topic, oldest first (an absent topic holds none)."""
     probe_broker(bootstrap, connect_timeout_seconds)
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        request_timeout_ms=int(max(timeout_seconds, 2) * 1000) + 1000,
-    )
+    try:
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            request_timeout_ms=int(max(timeout_seconds, 2) * 1000) + 1000,
+            bootstrap_timeout_ms=int(connect_timeout_seconds * 1000),
+        )
+    except KafkaTimeoutError as error:
+        # something accepted the connection, but no broker answered in time
+        raise BrokerUnreachableError(
+            f"no Kafka broker answered within {connect_timeout_seconds:g}s"
+        ) from error
     try:
         if topic not in consumer.topics():
             return []

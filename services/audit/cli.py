@@ -225,7 +225,7 @@ def _verify_lines(result: VerifyReport) -> list[str]:
         f"event store: {store['records']} records, sealed up to notification "
         f"{store['sealed_up_to']}, {store['unsealed_records']} not yet sealed, "
         f"{store['checkpoints']} checkpoints"
-        + ("" if copy is None else f" ({copy} on {result.checked_against})"),
+        + ("" if copy is None else f" ({copy} on {result.external_copy})"),
         f"access log: {result.access_log['entries']} entries",
         *(f"FAULT {fault.line()}" for fault in result.faults),
         result.verdict,

@@ -310,8 +310,8 @@ def _published_checkpoints(
         )
     except BrokerUnreachableError as error:
         raise KafkaUnavailableError(
-            f"Kafka is unreachable at {settings.kafka_bootstrap} (no answer within "
-            f"{audit.verify_connect_timeout_seconds:g}s): verify against your own copy of the "
+            f"Kafka is unreachable at {settings.kafka_bootstrap} ({error}): verify against "
+            "your own copy of the "
             "checkpoints with --checkpoints-file FILE, or against the database alone with "
             "--no-kafka"
         ) from error

@@ -268,6 +268,7 @@ class VerifyReport:
     faults: list[Fault]
     checked_against: str = DATABASE_ONLY
     cannot_see: str = ""
+    external_copy: str | None = None  # where the copy of the checkpoints was read, if any
 
     @property
     def intact(self) -> bool:
@@ -287,6 +288,7 @@ class VerifyReport:
             "verdict": self.verdict,
             "checked_against": self.checked_against,
             "cannot_see": self.cannot_see,
+            "external_copy": self.external_copy,
             "event_store": self.event_store,
             "access_log": self.access_log,
             "faults": [f.as_dict() for f in self.faults],
@@ -342,4 +344,5 @@ def verify(
         faults=faults,
         checked_against=DATABASE_ONLY if not published or external is None else external,
         cannot_see=blind_spot(external, published),
+        external_copy=external,
     )

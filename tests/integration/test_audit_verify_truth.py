@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -98,23 +99,29 @@ def test_untouched_store_says_what_a_check_of_the_database_alone_cannot_see(
     assert f"newest checkpoint {len(sealed.checkpoints)}" in with_kafka.cannot_see
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@contextmanager
+def _stopped_broker(kind: str) -> Iterator[str]:
+    """An address where Kafka does not answer: nothing listens there (connection refused), or
+    something accepts the connection and never replies (a hung broker, a firewall's proxy)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        if kind == "silent":
+            listener.listen(8)
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
 
 
+@pytest.mark.parametrize("kind", ["refused", "silent"])
 def test_verify_on_a_stopped_system_says_kafka_is_unreachable_and_what_to_use_instead(
-    sealed: Sealed, settings: Settings, audit: AuditSettings
+    sealed: Sealed, settings: Settings, audit: AuditSettings, kind: str
 ) -> None:
-    stopped = f"127.0.0.1:{_closed_port()}"
-    env = _env(
-        settings,
-        audit,
-        RADAR_KAFKA_BOOTSTRAP=stopped,
-        RADAR_AUDIT_VERIFY_CONNECT_TIMEOUT_SECONDS="0.5",
-    )
-    result = _radar(env, "verify", "--quiet")
+    with _stopped_broker(kind) as stopped:
+        env = _env(
+            settings,
+            audit,
+            RADAR_KAFKA_BOOTSTRAP=stopped,
+            RADAR_AUDIT_VERIFY_CONNECT_TIMEOUT_SECONDS="0.5",
+        )
+        result = _radar(env, "verify", "--quiet")
     assert result.exit_code == 2, result.output
     (line,) = result.stderr.strip().splitlines()
     assert f"Kafka is unreachable at {stopped}" in line
