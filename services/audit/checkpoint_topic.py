@@ -8,15 +8,37 @@ cannot take one back.
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from services.audit.checkpoints import Checkpoint
 from services.kafka_topics import ensure_topic
 
 RETRY_AFTER_FAILURE_SECONDS = 5.0
+
+
+class BrokerUnreachableError(ConnectionError):
+    """No bootstrap server accepted a connection: Kafka is down or not where configured."""
+
+
+def probe_broker(bootstrap: str, timeout_seconds: float) -> None:
+    """Fails within `timeout_seconds` when no bootstrap server answers, instead of letting the
+    client retry for half a minute (a stopped system is a normal place to run `verify`)."""
+    reason = "no bootstrap server configured"
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            address = (host.strip("[]") or "localhost", int(port))
+            with socket.create_connection(address, timeout_seconds):
+                return
+        except TimeoutError:
+            reason = f"no answer within {timeout_seconds:g}s"
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+    raise BrokerUnreachableError(reason)
 
 
 class CheckpointPublisher:
@@ -71,14 +93,26 @@ class CheckpointPublisher:
 
 
 def read_checkpoints(
-    bootstrap: str, topic: str, store: str, timeout_seconds: float = 10.0
+    bootstrap: str,
+    topic: str,
+    store: str,
+    timeout_seconds: float = 10.0,
+    connect_timeout_seconds: float = 3.0,
 ) -> list[Checkpoint]:
     """Every checkpoint of this store on the topic, oldest first (an absent topic holds none)."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        request_timeout_ms=int(max(timeout_seconds, 2) * 1000) + 1000,
-    )
+    probe_broker(bootstrap, connect_timeout_seconds)
+    try:
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            request_timeout_ms=int(max(timeout_seconds, 2) * 1000) + 1000,
+            bootstrap_timeout_ms=int(connect_timeout_seconds * 1000),
+        )
+    except KafkaTimeoutError as error:
+        # something accepted the connection, but no broker answered in time
+        raise BrokerUnreachableError(
+            f"no Kafka broker answered within {connect_timeout_seconds:g}s"
+        ) from error
     try:
         if topic not in consumer.topics():
             return []

@@ -27,6 +27,7 @@ from services.audit import report as html_report
 from services.audit.keys import public_key_pem
 from services.audit.sealing import Sealer
 from services.audit.snapshot import Selection
+from services.audit.verify import VerifyReport
 from services.operator import OperatorName, command_operator
 from services.settings import Settings
 
@@ -171,8 +172,18 @@ def replay_command(
 @audit_cli.command("verify")
 def verify_command(
     kafka: Annotated[
-        bool, typer.Option(help="Compare with the checkpoints published on Kafka.")
+        bool,
+        typer.Option(help="Compare with the checkpoints published on Kafka (the default copy)."),
     ] = True,
+    checkpoints_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Compare with your own copy of the checkpoints (from `radar audit checkpoints "
+            "export FILE`) instead of Kafka.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     public_key: Annotated[
         Path | None,
         typer.Option(help="The checkpoint public key as the auditor keeps it (PEM)."),
@@ -185,39 +196,42 @@ def verify_command(
     role: Role = AuditorRole.AUDITOR,
 ) -> None:
     """Verify the event store (hash chain, signed checkpoints) and the access log; exit 1 on
-    any fault, naming where it is."""
+    any fault, naming where it is; say what a check without an external copy cannot see."""
     settings = Settings()
-    _log_reading(settings, operator, role, "verify", kafka=kafka, resume=resume)
+    use_kafka = kafka and checkpoints_file is None
+    _log_reading(settings, operator, role, "verify", kafka=use_kafka, resume=resume)
     with _resumable("verify"):
         result = service.verify_report(
             settings,
-            kafka,
+            use_kafka,
             public_key,
             service.verify_work_file(settings),
             resume,
             show_progress=not quiet,
+            checkpoints_file=checkpoints_file,
         )
     if output_format == VerifyFormat.JSON:
         _emit(_json(result.as_dict()), output)
     elif output_format == VerifyFormat.HTML:
         _emit(html_report.verify_html(orjson.loads(_json(result.as_dict()))), output)
     else:
-        store = result.event_store
-        lines = [
-            f"event store: {store['records']} records, sealed up to notification "
-            f"{store['sealed_up_to']}, {store['unsealed_records']} not yet sealed, "
-            f"{store['checkpoints']} checkpoints"
-            + (
-                ""
-                if store["checkpoints_on_kafka"] is None
-                else f" ({store['checkpoints_on_kafka']} on Kafka)"
-            ),
-            f"access log: {result.access_log['entries']} entries",
-            *(f"FAULT {fault.line()}" for fault in result.faults),
-            "intact" if result.intact else f"{len(result.faults)} faults",
-        ]
-        _emit("\n".join(lines), output)
+        _emit("\n".join(_verify_lines(result)), output)
     raise typer.Exit(0 if result.intact else 1)
+
+
+def _verify_lines(result: VerifyReport) -> list[str]:
+    store = result.event_store
+    copy = store["checkpoints_in_copy"]
+    return [
+        f"event store: {store['records']} records, sealed up to notification "
+        f"{store['sealed_up_to']}, {store['unsealed_records']} not yet sealed, "
+        f"{store['checkpoints']} checkpoints"
+        + ("" if copy is None else f" ({copy} on {result.external_copy})"),
+        f"access log: {result.access_log['entries']} entries",
+        *(f"FAULT {fault.line()}" for fault in result.faults),
+        result.verdict,
+        result.cannot_see,
+    ]
 
 
 class AccessFormat(StrEnum):
@@ -354,3 +368,21 @@ def public_key_command() -> None:
     """Print the checkpoint public key, for auditors to keep elsewhere."""
     settings = Settings()
     sys.stdout.write(public_key_pem(service.checkpoint_public_key(settings, None)))
+
+
+checkpoints_cli = typer.Typer(help="The signed checkpoints, for a copy the auditor holds.")
+audit_cli.add_typer(checkpoints_cli, name="checkpoints")
+
+
+@checkpoints_cli.command("export")
+def export_checkpoints_command(
+    file: Annotated[
+        Path, typer.Argument(help="Your copy: created, or appended to.", dir_okay=False)
+    ],
+) -> None:
+    """Append the signed checkpoints your copy does not hold yet, so `radar audit verify
+    --checkpoints-file FILE` can see the newest events deleted together with their checkpoints."""
+    with _resumable("checkpoints export"):
+        added, held = service.export_checkpoints(Settings(), file)
+    seqs = f" (seq {added[0].seq}..{added[-1].seq})" if added else ""
+    typer.echo(f"appended {len(added)} checkpoints{seqs} to {file}; it holds {held}")

@@ -182,10 +182,11 @@ def access_html(report: Mapping[str, Any]) -> str:
 def verify_html(report: Mapping[str, Any]) -> str:
     """Integrity of the event store and the access log."""
     verdict = (
-        "<p class='good'>Both logs verify: nothing changed, removed, inserted or reordered.</p>"
+        "<p class='good'>Both logs verify: nothing changed, removed, inserted or reordered "
+        f"({escape(str(report.get('verdict', 'intact')))}).</p>"
         if report["intact"]
         else f"<p class='bad'>{len(report['faults'])} faults found.</p>"
-    )
+    ) + f"<p>{escape(str(report.get('cannot_see', '')))}</p>"
     facts = _facts([*report["event_store"].items(), *report["access_log"].items()])
     return _page(
         "Integrity verification", verdict + facts + "<h2>Faults</h2>" + _table(report["faults"])

@@ -19,7 +19,13 @@ from privacy.actors import Operator
 from privacy.policy import Obligations
 from privacy.storage.access_log import AccessLog, EntryKind, LogEntry
 from services.audit import workfiles
-from services.audit.checkpoint_topic import read_checkpoints
+from services.audit.checkpoint_check import KAFKA_COPY
+from services.audit.checkpoint_file import (
+    CheckpointFileError,
+    append_checkpoints,
+    read_checkpoint_file,
+)
+from services.audit.checkpoint_topic import BrokerUnreachableError, read_checkpoints
 from services.audit.checkpoints import Checkpoint
 from services.audit.compliance import (
     ComplianceReport,
@@ -33,7 +39,13 @@ from services.audit.replay import ReplayFailedError, ScratchDatabase, replay
 from services.audit.sealing import create_tables, store_id
 from services.audit.settings import AuditSettings, audit_dir, checkpoint_key_path
 from services.audit.snapshot import Selection, read_model_snapshot
-from services.audit.verify import VerifyReport, WalkState, state_from_dict, verify
+from services.audit.verify import (
+    VerifyReport,
+    WalkState,
+    state_from_dict,
+    stored_checkpoints,
+    verify,
+)
 from services.database import Database
 from services.ledger.store import open_ledger
 from services.projections.read_model import ReadModel, ReadModelsOf
@@ -238,8 +250,13 @@ def verify_report(
     resume: bool = False,
     show_progress: bool = False,
     audit: AuditSettings | None = None,
+    checkpoints_file: Path | None = None,
 ) -> VerifyReport:
-    """Verifies the event store (seal, checkpoints, Kafka copy) and the access log."""
+    """Verifies the event store (seal, checkpoints, external copy) and the access log.
+
+    The external copy is `checkpoints_file` when given (Kafka is then not asked), else the
+    Kafka topic when `use_kafka`, else none: the report then says what it cannot see.
+    """
     audit = audit or AuditSettings()
     state: WalkState | None = None
     if resume and work_file is not None:
@@ -257,9 +274,14 @@ def verify_report(
     ledger = open_ledger(db)
     try:
         store = store_id(engine)
-        published = _published_checkpoints(settings, audit, store) if use_kafka else None
+        published: list[Checkpoint] | None = None
+        source = KAFKA_COPY
+        if checkpoints_file is not None:
+            published, source = _copied_checkpoints(checkpoints_file, store)
+        elif use_kafka:
+            published = _published_checkpoints(settings, audit, store)
         key = checkpoint_public_key(settings, public_key_file)
-        report = verify(ledger, engine, key, published, state, save, show_progress)
+        report = verify(ledger, engine, key, published, state, save, show_progress, source)
     finally:
         ledger.close()
         engine.dispose()
@@ -280,13 +302,48 @@ def _published_checkpoints(
     settings: Settings, audit: AuditSettings, store: str
 ) -> list[Checkpoint]:
     try:
-        return read_checkpoints(settings.kafka_bootstrap, audit.checkpoints_topic, store)
+        return read_checkpoints(
+            settings.kafka_bootstrap,
+            audit.checkpoints_topic,
+            store,
+            connect_timeout_seconds=audit.verify_connect_timeout_seconds,
+        )
+    except BrokerUnreachableError as error:
+        raise KafkaUnavailableError(
+            f"Kafka is unreachable at {settings.kafka_bootstrap} ({error}): verify against "
+            "your own copy of the "
+            "checkpoints with --checkpoints-file FILE, or against the database alone with "
+            "--no-kafka"
+        ) from error
     except (KafkaError, TimeoutError) as error:
         raise KafkaUnavailableError(
             f"cannot read the checkpoints on {audit.checkpoints_topic} at "
             f"{settings.kafka_bootstrap} ({type(error).__name__}); verify without the Kafka "
             "copy with --no-kafka"
         ) from error
+
+
+def _copied_checkpoints(path: Path, store: str) -> tuple[list[Checkpoint], str]:
+    try:
+        return read_checkpoint_file(path, store), f"the external copy {path}"
+    except CheckpointFileError as error:
+        raise AuditError(str(error)) from error
+
+
+def export_checkpoints(settings: Settings, path: Path) -> tuple[list[Checkpoint], int]:
+    """Appends the database's signed checkpoints that `path` does not hold yet; returns those
+    and how many of this store's checkpoints the file holds now."""
+    _db, engine = live_database(settings)
+    try:
+        checkpoints = stored_checkpoints(engine)
+        store = store_id(engine)
+    finally:
+        engine.dispose()
+    try:
+        added = append_checkpoints(path, checkpoints)
+        return added, len(read_checkpoint_file(path, store))
+    except (CheckpointFileError, OSError) as error:
+        raise AuditError(str(error)) from error
 
 
 def access_report(

@@ -25,6 +25,9 @@ class AuditSettings(BaseSettings):
     )
     seal_batch_records: int = Field(default=1000, ge=1)
     publish_timeout_seconds: float = Field(default=10.0, gt=0)
+    verify_connect_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="`verify` gives up on an unreachable Kafka this soon."
+    )
 
 
 def audit_dir(settings: Settings) -> Path:

@@ -6,8 +6,10 @@ Three independent checks, each locating what it finds:
   changed byte, a removed, inserted or moved (reordered, swapped) record is named by its id;
 - the chain is recomputed from the store itself and compared with every signed checkpoint, so
   a store rewritten together with the seal table is still caught (between two checkpoints);
-- checkpoints must carry the radar's signature and form an unbroken chain, and the Kafka copy
-  must hold the same ones, so a checkpoint removed or forged in the database is caught too.
+- checkpoints must carry the radar's signature and form an unbroken chain, and the external
+  copy (Kafka, or a file the auditor holds) must hold the same ones, so a checkpoint removed or
+  forged in the database is caught too, and so is a store truncated together with its
+  checkpoint rows. Without such a copy that truncation cannot be seen, and the report says so.
 
 The walk over the store goes in windows of notification ids and saves its state after each,
 so an interrupted run resumes where it stopped.
@@ -24,8 +26,16 @@ from sqlalchemy import Engine, func, select
 
 from privacy.storage.access_log import AccessLog, access_log
 from services.audit.chain import GENESIS, StoredRecord, link
+from services.audit.checkpoint_check import (
+    DATABASE_ONLY,
+    KAFKA_COPY,
+    blind_spot,
+    check_checkpoints,
+    truncation_faults,
+)
 from services.audit.checkpoints import Checkpoint, audit_checkpoints
 from services.audit.faults import Fault
+from services.audit.placement import placement_faults
 from services.audit.progress import progress_bar
 from services.audit.sealing import audit_event_chain, chain_head, store_id
 from services.ledger.application import SignalLedger
@@ -70,97 +80,6 @@ class SealRow:
 
 def _key(identity: tuple[str, int]) -> str:
     return f"{identity[0]}/{identity[1]}"
-
-
-def check_checkpoints(
-    stored: list[Checkpoint],
-    published: list[Checkpoint] | None,
-    public_key: Ed25519PublicKey,
-    store: str,
-) -> tuple[list[Checkpoint], list[Fault]]:
-    """The checkpoints that can be trusted (our signature, unbroken chain), and the faults.
-
-    With the Kafka copy (`published`), a checkpoint missing from the database, or different
-    there, is a fault too; the copy's checkpoints then count as trusted.
-    """
-    faults: list[Fault] = []
-    trusted: dict[int, Checkpoint] = {}
-    previous: Checkpoint | None = None
-    for checkpoint in stored:
-        if not checkpoint.signed_by(public_key) or checkpoint.store != store:
-            faults.append(
-                Fault(
-                    "checkpoints",
-                    checkpoint.seq,
-                    "signature",
-                    "rejected: not signed with the radar's checkpoint key for this store "
-                    "(another key, another store, or altered after signing)",
-                )
-            )
-            continue
-        expected = 1 if previous is None else previous.seq + 1
-        if checkpoint.seq != expected:
-            faults.append(
-                Fault(
-                    "checkpoints",
-                    checkpoint.seq,
-                    "missing",
-                    f"checkpoints {expected}..{checkpoint.seq - 1} are missing from the database",
-                )
-            )
-        elif checkpoint.content["previous"] != (GENESIS if previous is None else previous.digest()):
-            faults.append(
-                Fault("checkpoints", checkpoint.seq, "chain", "does not follow its predecessor")
-            )
-        trusted[checkpoint.seq] = checkpoint
-        previous = checkpoint
-    if published is not None:
-        seen: set[int] = set()
-        for copy in published:
-            if not copy.signed_by(public_key):
-                faults.append(
-                    Fault(
-                        "checkpoints",
-                        _seq_or_zero(copy),
-                        "signature",
-                        "rejected: a checkpoint on the Kafka topic is not signed with the "
-                        "radar's checkpoint key",
-                    )
-                )
-                continue
-            if copy.seq in seen:
-                continue  # published twice (at-least-once delivery)
-            seen.add(copy.seq)
-            mine = trusted.get(copy.seq)
-            if mine is None:
-                faults.append(
-                    Fault(
-                        "checkpoints",
-                        copy.seq,
-                        "missing",
-                        "signed checkpoint on the Kafka topic is missing from the database",
-                    )
-                )
-                trusted[copy.seq] = copy
-            elif mine.body != copy.body:
-                faults.append(
-                    Fault(
-                        "checkpoints",
-                        copy.seq,
-                        "changed",
-                        "differs from the signed copy on the Kafka topic",
-                    )
-                )
-                trusted[copy.seq] = copy
-    ordered = sorted(trusted.values(), key=lambda c: (c.notification_id, c.seq))
-    return ordered, faults
-
-
-def _seq_or_zero(checkpoint: Checkpoint) -> int:
-    try:
-        return checkpoint.seq
-    except (KeyError, TypeError, ValueError):
-        return 0
 
 
 class StoreWalk:
@@ -296,95 +215,6 @@ def _describe(row: SealRow) -> str:
     return f"originator {row.originator_id}, version {row.originator_version}"
 
 
-def placement_faults(state: WalkState) -> list[Fault]:
-    """Records not where the seal put them: moved (or swapped), removed, or inserted.
-
-    A run of records all moved by the same distance (what inserting or removing one record and
-    renumbering the rest looks like) is reported as one shift.
-    """
-    faults: list[Fault] = []
-    moves: list[tuple[int, int, bool]] = []  # (sealed at, stored at, content differs)
-    paired: set[str] = set()
-    for identity, (sealed_at, sealed_digest) in state.misplaced_seal.items():
-        found = state.misplaced_store.get(identity)
-        if found is None:
-            faults.append(
-                Fault(
-                    "event_store",
-                    sealed_at,
-                    "removed",
-                    f"sealed record missing from the store (originator/version {identity})",
-                )
-            )
-            continue
-        paired.add(identity)
-        moves.append((sealed_at, found[0], found[1] != sealed_digest))
-    for identity, (stored_at, _digest) in state.misplaced_store.items():
-        if identity not in paired:
-            faults.append(
-                Fault(
-                    "event_store",
-                    stored_at,
-                    "inserted",
-                    f"record not in the sealed log (originator/version {identity})",
-                )
-            )
-    return faults + _move_faults(sorted(moves))
-
-
-def _move_faults(moves: list[tuple[int, int, bool]]) -> list[Fault]:
-    faults: list[Fault] = []
-    targets = {sealed_at: stored_at for sealed_at, stored_at, _c in moves}
-    run: list[tuple[int, int, bool]] = []
-
-    def flush() -> None:
-        if not run:
-            return
-        first, last = run[0], run[-1]
-        changed = [s for s, _t, c in run if c]
-        also = f"; content also differs at sealed {changed}" if changed else ""
-        if len(run) == 1 and targets.get(first[1]) == first[0]:
-            faults.append(
-                Fault(
-                    "event_store",
-                    first[0],
-                    "swapped",
-                    f"swapped with notification {first[1]}{also}",
-                )
-            )
-        elif len(run) == 1:
-            faults.append(
-                Fault(
-                    "event_store",
-                    first[0],
-                    "moved",
-                    f"sealed record now at notification {first[1]}{also}",
-                )
-            )
-        else:
-            faults.append(
-                Fault(
-                    "event_store",
-                    first[0],
-                    "moved",
-                    f"{len(run)} sealed records (notifications {first[0]}..{last[0]}) "
-                    f"shifted by {first[1] - first[0]:+d} (now at {first[1]}..{last[1]}){also}",
-                )
-            )
-        run.clear()
-
-    for move in moves:
-        if run and (
-            move[1] - move[0] != run[-1][1] - run[-1][0] or targets.get(move[1]) == move[0]
-        ):
-            flush()
-        run.append(move)
-        if targets.get(move[1]) == move[0]:
-            flush()  # a swap stands on its own
-    flush()
-    return faults
-
-
 def stored_checkpoints(engine: Engine) -> list[Checkpoint]:
     with engine.connect() as connection:
         rows = connection.execute(
@@ -430,19 +260,35 @@ def state_from_dict(values: dict[str, Any]) -> WalkState:
 
 @dataclass
 class VerifyReport:
-    """The outcome of one verification; `faults` empty means both logs are intact."""
+    """The outcome of one verification; `faults` empty means both logs are intact as far as
+    `checked_against` can tell, and `cannot_see` says what lies beyond that."""
 
     event_store: dict[str, Any]
     access_log: dict[str, Any]
     faults: list[Fault]
+    checked_against: str = DATABASE_ONLY
+    cannot_see: str = ""
+    external_copy: str | None = None  # where the copy of the checkpoints was read, if any
 
     @property
     def intact(self) -> bool:
         return not self.faults
 
+    @property
+    def verdict(self) -> str:
+        if not self.intact:
+            return f"{len(self.faults)} faults"
+        if self.checked_against == DATABASE_ONLY:
+            return "intact as far as the database alone can tell"
+        return f"intact (checked against {self.checked_against})"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "intact": self.intact,
+            "verdict": self.verdict,
+            "checked_against": self.checked_against,
+            "cannot_see": self.cannot_see,
+            "external_copy": self.external_copy,
             "event_store": self.event_store,
             "access_log": self.access_log,
             "faults": [f.as_dict() for f in self.faults],
@@ -457,26 +303,35 @@ def verify(
     state: WalkState | None = None,
     saved: Callable[[WalkState], None] = lambda _state: None,
     show_progress: bool = False,
+    source: str = KAFKA_COPY,
 ) -> VerifyReport:
-    """Verifies the event store and the access log; `state` continues an interrupted run."""
+    """Verifies the event store and the access log; `state` continues an interrupted run.
+
+    `published` is the external copy of the checkpoints (read from `source`), None for none.
+    """
     stored = stored_checkpoints(engine)
-    trusted, faults = check_checkpoints(stored, published, public_key, store_id(engine))
+    trusted, faults = check_checkpoints(stored, published, public_key, store_id(engine), source)
     walk = StoreWalk(ledger, engine, trusted)
     done = walk.run(state or WalkState(), saved, show_progress)
     if len(done.faults) > MAX_REPORTED_FAULTS:
         done.faults = done.faults[:MAX_REPORTED_FAULTS]
     faults += [Fault.from_dict(f) for f in done.faults] + placement_faults(done)
+    faults += truncation_faults(trusted, walk.end, source)
     entries, log_faults = access_log_faults(engine, trusted)
     faults += log_faults
     faults.sort(key=lambda f: (f.log, f.at, f.kind))
     last = trusted[-1].content if trusted else None
+    external = None if published is None else source
     return VerifyReport(
         event_store={
             "records": done.store_records,
             "sealed_up_to": walk.sealed_up_to,
             "unsealed_records": done.unsealed,
             "checkpoints": len(stored),
-            "checkpoints_on_kafka": None if published is None else len(published),
+            "checkpoints_on_kafka": None
+            if published is None or source != KAFKA_COPY
+            else len(published),
+            "checkpoints_in_copy": None if published is None else len(published),
             "last_checkpoint": None
             if last is None
             else {
@@ -487,4 +342,7 @@ def verify(
         },
         access_log={"entries": entries},
         faults=faults,
+        checked_against=DATABASE_ONLY if not published or external is None else external,
+        cannot_see=blind_spot(external, published),
+        external_copy=external,
     )

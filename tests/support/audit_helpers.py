@@ -153,6 +153,15 @@ class Tamperer:
     def delete(self, nid: int) -> None:
         self._run((f"DELETE FROM {self.table} WHERE {self.id_column} = ?", (nid,)))
 
+    def truncate_after(self, nid: int) -> None:
+        """Deletes the newest records, their seal rows and the checkpoints that signed them:
+        what is left is consistent in itself."""
+        self._run(
+            (f"DELETE FROM {self.table} WHERE {self.id_column} > ?", (nid,)),
+            ("DELETE FROM audit_event_chain WHERE notification_id > ?", (nid,)),
+            ("DELETE FROM audit_checkpoints WHERE notification_id > ?", (nid,)),
+        )
+
     def swap(self, first: int, second: int) -> None:
         """Exchanges the places of two records in the global sequence."""
         c = self.id_column
