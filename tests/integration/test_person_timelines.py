@@ -1,6 +1,7 @@
 """Households and the people in them over time, through the query API on SQLite and PostgreSQL:
 a child who moves between households in two regions shows up in each household's timeline for
-the period they lived there, and in their own person view across both; a child of separated
+the period they lived there (the new one also shows, for purposes with persons, what the child
+brings from the earlier address), and in their own person view across both; a child of separated
 parents belongs to both households at once; departures are analysts' steps the history must
 allow; every request is decided and logged once."""
 
