@@ -11,10 +11,10 @@ from typing import Any
 
 from privacy.policy import Obligations
 
-MEMBERSHIP_FIELDS = frozenset({"household", "via"})
-"""Where a signal was recorded and through which member a household's timeline shows it. They
-tell who lives where, so they go with `persons`: a purpose that may not see persons sees
-neither."""
+MEMBERSHIP_FIELDS = frozenset({"household", "via", "earlier_address"})
+"""Where a signal was recorded, through which member a household's timeline shows it, and that
+it is from the member's earlier address. They tell who lives where, so they go with `persons`:
+a purpose that may not see persons sees none of them."""
 
 
 def shows(obligations: Obligations, signal: Mapping[str, Any]) -> bool:

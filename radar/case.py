@@ -31,6 +31,7 @@ from radar.safety import (
     MonitoringStateError,
     SafetyPlan,
     SafetyPlanError,
+    breach_types,
     validated_plan_terms,
 )
 
@@ -319,7 +320,7 @@ class HouseholdCase(Aggregate):
         self.plans[plan_id] = SafetyPlan(
             plan_id=plan_id,
             conditions=conditions,
-            excluded_signal_types=excluded_signal_types,
+            excluded_signal_types=breach_types(excluded_signal_types),
             starts_on=date.fromisoformat(starts_on),
             ends_on=date.fromisoformat(ends_on),
             check_dates=[date.fromisoformat(d) for d in check_dates],

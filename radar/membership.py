@@ -3,7 +3,9 @@ members recorded at other households into its timeline.
 
 A person is a member of a household from the first signal there naming them (by occurred_at)
 until a departure an analyst recorded, if any. A person may be a member of two households at
-once (children of separated parents). Pure logic only; the tables live with the services.
+once (children of separated parents). A family that moves brings its history: the signals
+naming a current member at a household they belonged to before they were seen here are the
+household's earlier-address signals. Pure logic only; the tables live with the services.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class MemberSignal:
 
     entry: TimelineEntry
     via: str
+    earlier_address: bool = False
 
 
 def names(entry: TimelineEntry, person: str) -> bool:
@@ -80,6 +83,40 @@ def member_signals(
         )
         if via is not None:
             found[key] = MemberSignal(entry, via)
+    return list(found.values())
+
+
+def earlier_address_signals(
+    household: str, memberships: Iterable[Membership], elsewhere: Iterable[TimelineEntry]
+) -> list[MemberSignal]:
+    """The signals recorded at other households that name a current member of `household`
+    (no departure recorded) while they belonged there and before they were first seen here:
+    what they bring from an earlier address. Each once, through the first such member named."""
+    joined: dict[str, datetime] = {}
+    periods: dict[tuple[str, str], list[Membership]] = {}
+    for m in memberships:
+        if m.household == household and m.until is None:
+            joined[m.person] = m.since
+        periods.setdefault((m.person, m.household), []).append(m)
+    found: dict[tuple[str, str], MemberSignal] = {}
+    for entry in elsewhere:
+        key = (entry.household, str(entry.signal_id))
+        if entry.household == household or key in found:
+            continue
+        via = next(
+            (
+                person
+                for person, _role in entry.persons
+                if person in joined
+                and entry.occurred_at < joined[person]
+                and any(
+                    m.covers(entry.occurred_at) for m in periods.get((person, entry.household), ())
+                )
+            ),
+            None,
+        )
+        if via is not None:
+            found[key] = MemberSignal(entry, via, earlier_address=True)
     return list(found.values())
 
 

@@ -1,7 +1,8 @@
 """Safety conditions (veiligheidsvoorwaarden) and the monitoring of whether they lead to safety.
 
 An analyst records the conditions agreed with a household, the signal types they exclude (a new
-huisverbod, say), a monitoring period and check dates. A new signal of an excluded type during
+huisverbod, say; by default the incidents a VT analyst expects: DEFAULT_BREACH_TYPES), a
+monitoring period and check dates. A new signal of an excluded type during
 the period is a breach; a check date that passes without an assessment is a missed check; when
 monitoring closes, whether safety was achieved is recorded: the outcome measure the programme
 asks for. Dates are Dutch calendar dates.
@@ -23,6 +24,14 @@ from radar.risk import SignalFact
 NETHERLANDS = ZoneInfo("Europe/Amsterdam")
 DEFAULT_CHECK_MONTHS = (3, 6, 12)
 ALWAYS_EXCLUDED = frozenset({str(SignalType.SAFETY_CONDITIONS_BREACHED)})
+DEFAULT_BREACH_TYPES = ALWAYS_EXCLUDED | {
+    str(SignalType.HUISVERBOD),
+    str(SignalType.DOMESTIC_INCIDENT),
+    str(SignalType.INCIDENT_WITH_CHILDREN_PRESENT),
+}
+"""What breaches a plan recorded without listing types: new violence in the home is what the
+conditions are meant to prevent. A plan's event carries the types it counts, so plans recorded
+before this default (which counted only a breach report) keep their meaning."""
 MAX_CONDITIONS = 20
 MAX_CONDITION_LENGTH = 500
 
@@ -102,8 +111,8 @@ def validated_plan_terms(
     ends_on: date,
     check_dates: Iterable[date],
 ) -> tuple[list[str], list[str], list[date]]:
-    """The conditions, excluded types (a breach report is always excluded) and check dates,
-    checked; SafetyPlanError says what is wrong."""
+    """The conditions, excluded types (a breach report always; DEFAULT_BREACH_TYPES when none
+    are listed) and check dates, checked; SafetyPlanError says what is wrong."""
     if not conditions or len(conditions) > MAX_CONDITIONS:
         raise SafetyPlanError(f"give between 1 and {MAX_CONDITIONS} conditions")
     cleaned = [checked_text(c, "a condition", MAX_CONDITION_LENGTH) for c in conditions]
@@ -119,4 +128,11 @@ def validated_plan_terms(
         raise SafetyPlanError("give at least one check date")
     if dates[0] <= starts_on or dates[-1] > ends_on:
         raise SafetyPlanError("check dates must fall after the start and within the period")
-    return cleaned, sorted(excluded | ALWAYS_EXCLUDED), dates
+    return cleaned, breach_types(excluded), dates
+
+
+def breach_types(listed: Iterable[str]) -> list[str]:
+    """The types a plan counts as breaches: those listed plus a breach report, or the default
+    when none are listed (also for a stored plan whose event carries none)."""
+    chosen = set(listed)
+    return sorted(chosen | ALWAYS_EXCLUDED if chosen else DEFAULT_BREACH_TYPES)

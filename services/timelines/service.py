@@ -51,7 +51,11 @@ class TimelineQueries:
 
         def read(decision: Decision) -> Answer:
             assert decision.obligations is not None
-            records = self.timelines.household_records(household)
+            # earlier addresses tell where the members lived: only with persons, else not at
+            # all (not even counted as withheld)
+            records = self.timelines.household_records(
+                household, earlier_addresses="persons" in decision.obligations.fields
+            )
             visible = self._without_restricted(records, decision)
             shown = disclose(decision.obligations, visible)
             fields = sorted(decision.obligations.fields)

@@ -30,6 +30,7 @@ from radar.membership import (
     Departure,
     Membership,
     departure,
+    earlier_address_signals,
     latest_household,
     member_signals,
     names,
@@ -132,21 +133,33 @@ class TimelineStore(PositionedTables):
         """One household's signals in occurred-at order."""
         return sorted(self.signals_at([household]), key=TimelineEntry.sort_key)
 
-    def household_records(self, household: str) -> list[dict[str, Any]]:
+    def household_records(
+        self, household: str, earlier_addresses: bool = False
+    ) -> list[dict[str, Any]]:
         """What a household's timeline shows, in occurred-at order: its own signals, and those
         recorded elsewhere naming one of its members while a member (with `via`), as records
-        for disclosure. The query API and the audit replay both show this."""
+        for disclosure. The query API and the audit replay both show this. With
+        `earlier_addresses` (only for purposes that may see persons: it tells where they lived),
+        also what its current members bring from earlier households, marked
+        `earlier_address`."""
         members = self.members(household)
-        elsewhere = {m.household for m in self.memberships(*(m.person for m in members))}
-        elsewhere.discard(household)
-        shown: list[tuple[TimelineEntry, str | None]]
-        shown = [(entry, None) for entry in self.timeline(household)]
-        shown += [
-            (found.entry, found.via)
-            for found in member_signals(household, members, self.signals_at(elsewhere))
-        ]
-        shown.sort(key=lambda pair: pair[0].sort_key())
-        return [entry.record(via) for entry, via in shown]
+        periods = self.memberships(*(m.person for m in members))
+        elsewhere_at = {m.household for m in periods}
+        elsewhere_at.discard(household)
+        elsewhere = self.signals_at(elsewhere_at)
+        shown: list[tuple[TimelineEntry, str | None, bool]]
+        shown = [(entry, None, False) for entry in self.timeline(household)]
+        found = member_signals(household, members, elsewhere)
+        if earlier_addresses:
+            seen = {(f.entry.household, f.entry.signal_id) for f in found}
+            found += [
+                f
+                for f in earlier_address_signals(household, periods, elsewhere)
+                if (f.entry.household, f.entry.signal_id) not in seen
+            ]
+        shown += [(f.entry, f.via, f.earlier_address) for f in found]
+        shown.sort(key=lambda triple: triple[0].sort_key())
+        return [_shown(entry, via, earlier) for entry, via, earlier in shown]
 
     def person_signals(self, person: str) -> list[TimelineEntry]:
         """Every signal naming the person, at any household, in occurred-at order."""
@@ -364,3 +377,11 @@ class TimelineStore(PositionedTables):
                     .where(table.c.person == person_digest, table.c.household == household_digest)
                     .values(since=stored_utc(at))
                 )
+
+
+def _shown(entry: TimelineEntry, via: str | None, earlier_address: bool) -> dict[str, Any]:
+    """The entry as a record for disclosure, marked when it is from a member's earlier address."""
+    record = entry.record(via)
+    if earlier_address:
+        record["earlier_address"] = True
+    return record

@@ -33,6 +33,11 @@ class SignalView(BaseModel):
     via: str | None = Field(
         default=None, description="The member through whom another household's signal is shown."
     )
+    earlier_address: bool | None = Field(
+        default=None,
+        description="true for a signal a current member brings from a household they lived in "
+        "before they were seen here (only for purposes that may see persons)",
+    )
     corrected: bool | None = Field(
         default=None, description="true when the publisher corrected the signal's values"
     )

@@ -1,6 +1,7 @@
 """Households and the people in them over time, through the query API on SQLite and PostgreSQL:
 a child who moves between households in two regions shows up in each household's timeline for
-the period they lived there, and in their own person view across both; a child of separated
+the period they lived there (the new one also shows, for purposes with persons, what the child
+brings from the earlier address), and in their own person view across both; a child of separated
 parents belongs to both households at once; departures are analysts' steps the history must
 allow; every request is decided and logged once."""
 
@@ -87,7 +88,12 @@ def test_a_child_moving_between_two_regions_shows_in_both_timelines_for_the_righ
     assert {s["household"] for s in a_view["signals"]} == {FAMILY}
     assert all("via" not in s for s in a_view["signals"])
     b_view = _timeline(harness, OTHER_FAMILY, "VT13")
-    assert _ids(b_view) == [str(s.event_id) for s in at_b], "nothing of A from before C came"
+    assert [
+        (s["signal_id"], s.get("via"), s.get("earlier_address")) for s in b_view["signals"]
+    ] == [
+        *((str(s.event_id), CHILD, True) for s in at_a),  # what the child brings from A
+        *((str(s.event_id), None, None) for s in at_b),
+    ]
 
     person = harness.get(
         f"/v1/persons/{CHILD}/timeline", params={"purpose": "triage"}, as_={"region": "VT13"}
@@ -146,11 +152,14 @@ def test_a_child_of_separated_parents_belongs_to_both_households(harness: Harnes
         (str(at_b_later.event_id), OTHER_FAMILY, CHILD),
     ], "B's signals about the child, not the one about the father alone"
     b_view = _timeline(harness, OTHER_FAMILY, "VT13")
-    assert [(s["signal_id"], s.get("via")) for s in b_view["signals"]] == [
-        (str(first_at_b.event_id), None),  # A's first signal is from before C was seen at B
-        (str(at_a_later.event_id), CHILD),
-        (str(at_b_later.event_id), None),
-        (str(father_only.event_id), None),
+    assert [
+        (s["signal_id"], s.get("via"), s.get("earlier_address")) for s in b_view["signals"]
+    ] == [
+        (str(first_at_a.event_id), CHILD, True),  # from before C was seen at B
+        (str(first_at_b.event_id), None, None),
+        (str(at_a_later.event_id), CHILD, None),
+        (str(at_b_later.event_id), None, None),
+        (str(father_only.event_id), None, None),
     ]
 
     monitoring = _timeline(harness, FAMILY, "VT09", purpose="monitoring")
