@@ -33,6 +33,14 @@ Household = Annotated[HouseholdPseudonym, Path(description="Household pseudonym"
 Member = Annotated[PersonPseudonym, Path(description="Person pseudonym")]
 PlanId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="Safety conditions id")]
 Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
+After = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description="A step's `recorded_at_position`: the read waits (up to a few seconds, "
+        "then 503 with Retry-After) until the read models show that step.",
+    ),
+]
 MONITORING_MONTHS = 12
 
 
@@ -44,9 +52,11 @@ def monitoring_router(casework: Casework, person: Any) -> APIRouter:
     def monitoring(
         request: Request,
         purpose: Purpose = None,
+        after: After = None,
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> MonitoringView:
         """The region's safety conditions under monitoring, and how monitoring ended."""
+        casework.read_after(after, casework.monitoring)
         region = str(actor.region)
         request_ = AccessRequest(
             actor=actor, resource=Resource.WORKLIST, purpose=purpose, subject_region=region

@@ -19,7 +19,11 @@ from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from radar.alerts import StaffRef
 from radar.regions import registry
-from services.casework.monitoring_routes import monitoring_router, monitoring_steps_router
+from services.casework.monitoring_routes import (
+    After,
+    monitoring_router,
+    monitoring_steps_router,
+)
 from services.casework.service import Casework, staff
 from services.casework.views import (
     AlertStep,
@@ -52,9 +56,11 @@ def _worklist_routes(router: APIRouter, casework: Casework, person: Any) -> None
     def worklist(
         request: Request,
         purpose: Purpose = None,
+        after: After = None,
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> WorklistView:
         """The open alerts of the actor's own region, most urgent first."""
+        casework.read_after(after, casework.worklist)
         region = str(actor.region)
         access = AccessRequest(
             actor=actor, resource=Resource.WORKLIST, purpose=purpose, subject_region=region
@@ -76,10 +82,12 @@ def _worklist_routes(router: APIRouter, casework: Casework, person: Any) -> None
         household: Annotated[HouseholdPseudonym, Path(description="Household pseudonym")],
         purpose: Purpose = None,
         justification: Annotated[str | None, Query(max_length=2000)] = None,
+        after: After = None,
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> HouseholdRiskView:
         """A household's score now, the signals behind it, and its alerts. A household the
         radar has no signals about has a score of zero, like its timeline is empty."""
+        casework.read_after(after, casework.worklist)
         access = AccessRequest(
             actor=actor,
             resource=Resource.WORKLIST,

@@ -23,10 +23,11 @@ from radar.worklist import ranked
 from services.casework.disclosure import alert_view, contribution_views, signal_fields
 from services.casework.monitoring_store import SafetyStore
 from services.casework.store import WorklistStore, contribution
-from services.casework.views import HouseholdRiskView, MonitoringView, WorklistView
+from services.casework.views import HouseholdRiskView, MonitoringView, Recorded, WorklistView
 from services.errors import FieldError, Refusal, RefusalKind, invalid
 from services.gate import Answer, QueryGate
 from services.ledger.application import SignalLedger, UnknownHouseholdError
+from services.projections.waiting import WAIT_SECONDS, Positioned, recorded_position, wait_until
 
 DAY = timedelta(days=1)
 
@@ -38,7 +39,8 @@ class Casework:
     """What the radar routes read and write; `ledger` gives the event store, opened by the
     composition root at the first step; `retention`, the policy in force, lets the worklist
     say when an untouched alert's household will be erased; `signal_persons` tells which
-    signals behind a score name a person under restriction."""
+    signals behind a score name a person under restriction; `read_wait` bounds how long a read
+    given a step's position waits for the read models to show it."""
 
     def __init__(
         self,
@@ -48,6 +50,7 @@ class Casework:
         monitoring: SafetyStore,
         retention: RetentionPolicy | None = None,
         signal_persons: SignalPersons = lambda _households: {},
+        read_wait: float = WAIT_SECONDS,
     ) -> None:
         self.gate = gate
         self.worklist = worklist
@@ -55,6 +58,7 @@ class Casework:
         self.retention = retention
         self._ledger = ledger
         self.signal_persons = signal_persons
+        self.read_wait = read_wait
 
     @property
     def ledger(self) -> SignalLedger:
@@ -74,7 +78,10 @@ class Casework:
 
         def read(_decision: Decision) -> Answer:
             try:
-                return Answer(step(), fields, 1)
+                done = step()
+                if isinstance(done, Recorded):
+                    done.recorded_at_position = recorded_position(self.ledger)
+                return Answer(done, fields, 1)
             except UnknownHouseholdError as error:
                 raise Refusal(RefusalKind.NOT_FOUND, str(error)) from error
             except (AlertStateError, MonitoringStateError) as error:
@@ -88,6 +95,12 @@ class Casework:
                 raise invalid(_errors(error)) from error
 
         return self.gate.answer(request, endpoint, read)
+
+    def read_after(self, position: int | None, *models: Positioned) -> None:
+        """Waits (bounded) until these read models show a step recorded at `position`, so an
+        analyst reads their own writes; 503 with Retry-After when the projector is behind."""
+        if position is not None:
+            wait_until(self._ledger, models, position, self.read_wait)
 
     def refuse(self, request: AccessRequest, endpoint: str, refusal: Refusal) -> NoReturn:
         """Answers a request that cannot be performed (an unknown id) with `refusal`, after the

@@ -102,7 +102,17 @@ class CloseStep(AlertStep):
     reason: Note
 
 
-class AlertStepView(BaseModel):
+class Recorded(BaseModel):
+    """A step's answer: where in the event store it was recorded, for a read that must see it."""
+
+    recorded_at_position: int = Field(
+        default=0,
+        description="The event-store position the step was recorded at; pass it as `after` "
+        "to a read so that it waits (bounded) until the read models show the step.",
+    )
+
+
+class AlertStepView(Recorded):
     alert_id: str
     household: str
     status: str
@@ -139,7 +149,7 @@ class ConditionsRequest(AlertStep):
     )
 
 
-class ConditionsView(BaseModel):
+class ConditionsView(Recorded):
     plan_id: str
     household: str
     starts_on: date
@@ -168,7 +178,7 @@ class DepartureRequest(AlertStep):
     left_on: date = Field(description="The first day the person no longer lived there.")
 
 
-class MonitoringStepView(BaseModel):
+class MonitoringStepView(Recorded):
     household: str
     person: str | None = None
     plan_id: str | None = None
