@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from services.errors import Refusal, RefusalKind
+from services.errors import FieldError, Refusal, RefusalKind
 from services.ledger.application import SignalLedger
 
 WAIT_SECONDS = 5.0  # long enough for a busy projector, short enough for a person waiting
@@ -53,6 +53,14 @@ def wait_until(
 ) -> None:
     """Returns once every read model has reached `position`; after `timeout` seconds refuses
     as unavailable (503, Retry-After): the read model is behind, the step is recorded."""
+    if position > recorded_position(ledger()):
+        # a step answers only after its events are stored, so this position names no step:
+        # refused at once rather than waited for (a caller's guess cannot hold a request)
+        raise Refusal(
+            RefusalKind.INVALID,
+            "after: no step has been recorded at this position",
+            [FieldError(field="after", reason="beyond the newest position in the event store")],
+        )
     deadline = time.monotonic() + timeout
     pending = list(models)
     while True:
