@@ -93,7 +93,7 @@ def test_timeline_shows_only_sectors_fields_and_period_of_the_purpose(
         shown = purpose.fields | (MEMBERSHIP_FIELDS if "persons" in purpose.fields else set())
         for signal in body["signals"]:
             assert set(signal) <= shown, name
-            assert set(signal) == set(shown) - {"via"}  # own signals: no member to show them by
+            assert set(signal) == set(shown) - {"via", "earlier_address"}  # own signals: no member
         assert body["fields"] == sorted(purpose.fields)
 
 
