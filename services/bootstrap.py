@@ -279,7 +279,11 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     analyst = parts.analyst(refusals)
     routers: list[APIRouter] = [
         timeline_router(
-            TimelineQueries(gate, timelines), household_of(parts.pseudonyms, parts.vault), analyst
+            TimelineQueries(gate, timelines),
+            household_of(parts.pseudonyms, parts.vault),
+            analyst,
+            # a move changes memberships (timelines) and the household's region (worklist)
+            lambda position: casework.read_after(position, timelines, worklist),
         ),
         oversight_router(OversightQueries(gate), analyst),
         *worklist_routers(casework, analyst),
