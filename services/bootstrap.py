@@ -45,7 +45,7 @@ from services.casework.store import WorklistStore
 from services.database import Database, log_sealing
 from services.gate import Clock, QueryGate
 from services.http import actor_dependency, add_readiness, new_api
-from services.kafka_topics import ensure_topic
+from services.kafka_topics import ensure_topic, retry_until_done
 from services.ledger.consumer import Aggregator
 from services.ledger.store import EncryptedSignalLedger, open_ledger
 from services.oversight.identity_routes import identity_router
@@ -192,21 +192,41 @@ def still_wrapped_under(settings: Settings, kek_id: str) -> int:
         parts.close()
 
 
-def ensure_signals_topic(settings: Settings) -> None:
-    """Creates the signals topic; refuses a topic retention longer than the retention policy
-    allows (Kafka would keep signals the radar has to have forgotten)."""
+def check_signals_retention(settings: Settings) -> None:
+    """Refuses a signals-topic retention longer than the retention policy allows (Kafka would
+    keep signals the radar has to have forgotten): a setting wrong at start stops the start."""
     allowed = RetentionPolicy.load(settings.retention_policy).signals_topic_max_days
     if settings.signals_retention_days > allowed:
         raise ValueError(
             f"RADAR_SIGNALS_RETENTION_DAYS={settings.signals_retention_days} exceeds the "
             f"retention policy's signals_topic_max_days={allowed}"
         )
+
+
+def ensure_signals_topic(settings: Settings) -> None:
+    """Creates the signals topic (after checking its retention against the policy)."""
+    check_signals_retention(settings)
     ensure_topic(
         settings.kafka_bootstrap,
         settings.signals_topic,
         settings.signals_partitions,
         settings.signals_retention_days,
     )
+
+
+def ensure_signals_topic_meanwhile(settings: Settings) -> threading.Thread:
+    """Checks the retention now, then creates the signals topic in the background, retrying
+    while the broker is down, so the ingest API can answer (503 + Retry-After) from its first
+    second instead of refusing connections until Kafka is back."""
+    check_signals_retention(settings)
+    thread = threading.Thread(
+        target=retry_until_done,
+        args=(lambda: ensure_signals_topic(settings), "signals topic"),
+        name="ensure-signals-topic",
+        daemon=True,
+    )
+    thread.start()
+    return thread
 
 
 # --- the processes ----------------------------------------------------------------------------
@@ -259,7 +279,11 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     analyst = parts.analyst(refusals)
     routers: list[APIRouter] = [
         timeline_router(
-            TimelineQueries(gate, timelines), household_of(parts.pseudonyms, parts.vault), analyst
+            TimelineQueries(gate, timelines),
+            household_of(parts.pseudonyms, parts.vault),
+            analyst,
+            # a move changes memberships (timelines) and the household's region (worklist)
+            lambda position: casework.read_after(position, timelines, worklist),
         ),
         oversight_router(OversightQueries(gate), analyst),
         *worklist_routers(casework, analyst),

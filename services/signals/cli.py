@@ -20,7 +20,7 @@ from services.logs import command_settings
 def ingest() -> None:
     """Serve the ingest API."""
     settings = command_settings("ingest")
-    bootstrap.ensure_signals_topic(settings)
+    bootstrap.ensure_signals_topic_meanwhile(settings)  # answers 503 until Kafka has it
     uvicorn.run(
         bootstrap.ingest_app(settings),
         host=settings.host,
