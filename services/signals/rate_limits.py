@@ -13,7 +13,9 @@ Retry-After, nothing published or stored), so a publisher never has to guess whi
 batch went through; only an admitted request takes tokens.
 
 The buckets live in this process: right for one ingest process. Several ingest processes would
-each grant the full rate (see the README, "Rate limits on ingest").
+each grant the full rate (see the README, "Rate limits on ingest"). There is one bucket per
+organisation that ever sent, kept for the life of the process: organisations come from tokens the
+radar signed, so they are few and known.
 """
 
 from __future__ import annotations
