@@ -58,6 +58,7 @@ from services.projections.read_model import ReadModel
 from services.settings import Settings
 from services.signals.identifiers import IdentifierOpener
 from services.signals.publisher import SignalPublisher
+from services.signals.rate_limits import IngestRateLimit
 from services.signals.routes import create_ingest_app
 from services.signals.service import Ingest
 from services.signals.store import ReceiptBook
@@ -244,8 +245,15 @@ def ingest_app(settings: Settings) -> FastAPI:
         IdentifierKeyring.load_or_create(settings.keys_dir), settings.allow_plain_identifiers
     )
     ingest = Ingest(opener, parts.pseudonyms, parts.vault, publisher, receipts)
+    rate_limit = IngestRateLimit(
+        settings.ingest_rate_per_organisation, settings.ingest_burst_per_organisation
+    )
     app = create_ingest_app(
-        ingest, parts.token_authority, settings.max_batch_signals, settings.max_body_bytes
+        ingest,
+        parts.token_authority,
+        settings.max_batch_signals,
+        settings.max_body_bytes,
+        rate_limit,
     )
     app.router.on_shutdown.extend([publisher.close, parts.close])
     return app
