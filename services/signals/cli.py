@@ -15,6 +15,7 @@ import uvicorn
 from publisher_sdk.client import PublisherClient
 from services import bootstrap
 from services.logs import command_settings
+from services.tls import uvicorn_tls
 
 
 def ingest() -> None:
@@ -27,6 +28,7 @@ def ingest() -> None:
         port=settings.ingest_port,
         log_config=None,
         access_log=False,  # services.logs.RequestLines writes the request lines, masked
+        **uvicorn_tls(settings),  # HTTPS, and mutual TLS, when configured
     )
 
 
