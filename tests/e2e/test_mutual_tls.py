@@ -6,6 +6,7 @@ organisation's certificate, or bound to none, is a 401. Nothing refused reaches 
 
 from __future__ import annotations
 
+import json
 import secrets
 import ssl
 import time
@@ -110,7 +111,7 @@ def _bound_token(settings: Settings, organisation: str, sector: str, cert: Path)
 
 
 def test_only_the_organisation_with_its_certificate_and_bound_token_gets_in(
-    ingest: MutualTlsIngest, topic: str
+    ingest: MutualTlsIngest, topic: str, tmp_path: Path
 ) -> None:
     kafka = TopicProbe(topic)
     try:
@@ -119,8 +120,21 @@ def test_only_the_organisation_with_its_certificate_and_bound_token_gets_in(
 
         accepted = ingest.publish(ingest.police, police_token)
         assert accepted.status_code == 202, accepted.text
+        # the same through `radar publish` (the SDK), its identifiers sealed, as a publisher runs it
+        token_file, signals_file = tmp_path / "politie.token", tmp_path / "signals.jsonl"
+        token_file.write_text(police_token)
+        population = SyntheticPopulation(seed=secrets.randbits(32))
+        signal = population.signal(population.household(), Sector.POLICE)
+        signals_file.write_text(json.dumps(signal) + "\n")
+        published = run_radar(
+            ingest.settings,
+            *("publish", str(signals_file), "--url", ingest.url, "--token-file", str(token_file)),
+            *("--client-cert", str(ingest.police.cert), "--client-key", str(ingest.police.key)),
+            *("--ca-cert", str(ingest.ca.cert)),
+        )
+        assert (published.returncode, published.stdout) == (0, "1 accepted\n"), published.stderr
         assert ingest.publish(ingest.school, school_token, Sector.EDUCATION).status_code == 202
-        assert kafka.count() == 2
+        assert kafka.count() == 3
 
         # the police's token on the school's connection: a stolen token is of no use
         stolen = ingest.publish(ingest.school, police_token)
@@ -133,7 +147,7 @@ def test_only_the_organisation_with_its_certificate_and_bound_token_gets_in(
         )
         refused = ingest.publish(ingest.police, unbound)
         assert (refused.status_code, refused.json()["detail"]) == (401, NOT_BOUND)
-        assert kafka.count() == 2, "a refused token published a signal"
+        assert kafka.count() == 3, "a refused token published a signal"
     finally:
         kafka.close()
 

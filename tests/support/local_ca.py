@@ -108,10 +108,11 @@ class LocalCa:
         subject: x509.Name,
         usage: x509.ObjectIdentifier,
         san: x509.SubjectAlternativeName | None = None,
+        age: timedelta = timedelta(0),
     ) -> Issued:
         key = ec.generate_private_key(ec.SECP256R1())
         builder = (
-            self._builder(subject, key.public_key(), datetime.now(UTC))
+            self._builder(subject, key.public_key(), datetime.now(UTC) - age)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
             .add_extension(
@@ -130,10 +131,14 @@ class LocalCa:
             "server", _name(host, "signal-radar"), ExtendedKeyUsageOID.SERVER_AUTH, san=san
         )
 
-    def client(self, organisation: str) -> Issued:
-        """An organisation's client certificate (its CN and O are the organisation id)."""
+    def client(self, organisation: str, age: timedelta = timedelta(0)) -> Issued:
+        """An organisation's client certificate (its CN and O are the organisation id), issued
+        `age` ago (older than VALIDITY: expired)."""
         return self._issue(
-            organisation, _name(organisation, organisation), ExtendedKeyUsageOID.CLIENT_AUTH
+            organisation,
+            _name(organisation, organisation),
+            ExtendedKeyUsageOID.CLIENT_AUTH,
+            age=age,
         )
 
 
