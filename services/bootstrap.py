@@ -113,10 +113,12 @@ class Parts:
 
     @cached_property
     def token_authority(self) -> TokenAuthority:
-        """Verifies tokens with the signing keys and the shared revocation list."""
+        """Verifies tokens with the signing keys and the shared revocation list; with mutual
+        TLS on ingest, a publisher's token only with the certificate it is bound to."""
         with self.database.schema_lock():
             revocations = RevocationList(self.engine)
-        return TokenAuthority(self.settings.keys_dir, is_revoked=revocations.is_revoked)
+        bound = frozenset({Audience.INGEST}) if self.settings.ingest_mutual_tls else frozenset()
+        return TokenAuthority(self.settings.keys_dir, revocations.is_revoked, bound)
 
     def analyst(self, refusals: AuthRefusalLog) -> Callable[..., Analyst]:
         """The query API's authentication: an analyst's token, or 401/403; every 401 goes to

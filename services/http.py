@@ -29,6 +29,7 @@ from services.errors import (
     invalid,
 )
 from services.logs import RequestLines
+from services.tls import client_certificate
 
 ActorT = TypeVar("ActorT", bound=Actor)
 _log = structlog.get_logger("radar.auth")
@@ -268,7 +269,9 @@ def actor_dependency(
         if credentials is None:
             raise unauthenticated(request, "missing bearer token", None)
         try:
-            actor = authority.verify(credentials.credentials, audience)
+            actor = authority.verify(
+                credentials.credentials, audience, client_certificate(request.scope)
+            )
         except InvalidCredentialError as error:
             raise unauthenticated(request, str(error), credentials.credentials) from error
         except RevocationsUnavailableError as error:

@@ -63,6 +63,20 @@ class Settings(BaseSettings):
         "the README's curl examples); set false wherever real identifiers flow, so that only "
         "identifiers sealed to the radar's key are taken.",
     )
+    ingest_tls_cert: Path | None = Field(
+        default=None,
+        description="Ingest: serve HTTPS with this certificate (PEM, the leaf first, then any "
+        "intermediates); unset, ingest speaks plain HTTP (development, or behind a proxy).",
+    )
+    ingest_tls_key: Path | None = Field(
+        default=None, description="Ingest: the private key of RADAR_INGEST_TLS_CERT (PEM)."
+    )
+    ingest_client_ca: Path | None = Field(
+        default=None,
+        description="Ingest: mutual TLS. Every publisher connects with a client certificate "
+        "signed by this CA (PEM) and its token must be bound to that certificate (RFC 8705); "
+        "needs RADAR_INGEST_TLS_CERT.",
+    )
     kafka_timeout_seconds: float = Field(default=10.0, gt=0)
     aggregator_batch_records: int = Field(default=1000, ge=1)
     projector_batch_events: int = Field(default=1000, ge=1)
@@ -90,6 +104,21 @@ class Settings(BaseSettings):
                 "never pass (0 turns the limit off)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _tls_complete(self) -> Settings:
+        """Mutual TLS without a server certificate would be served as plain HTTP, silently
+        without the protection it was configured for: refuse to start instead."""
+        if self.ingest_client_ca is not None and self.ingest_tls_cert is None:
+            raise ValueError("RADAR_INGEST_CLIENT_CA needs RADAR_INGEST_TLS_CERT (and its key)")
+        if self.ingest_tls_key is not None and self.ingest_tls_cert is None:
+            raise ValueError("RADAR_INGEST_TLS_KEY needs RADAR_INGEST_TLS_CERT")
+        return self
+
+    @property
+    def ingest_mutual_tls(self) -> bool:
+        """Whether ingest requires client certificates and certificate-bound tokens."""
+        return self.ingest_client_ca is not None
 
     @property
     def resolved_database_url(self) -> str:
