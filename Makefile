@@ -52,7 +52,7 @@ contracts: install
 	$(BIN)/radar contracts export
 
 test: install pg-up kafka-up lint
-	$(BIN)/python -m pytest -m "not chaos" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not chaos" --durations=15 $(PYTEST_ARGS)
 
 # The fast tests of pure code (tests/unit): no broker, no database, no process; seconds.
 test-unit: install

@@ -10,7 +10,7 @@ household's earlier-address signals. Pure logic only; the tables live with the s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,22 +68,11 @@ def member_signals(
     for membership in members:
         if membership.household == household:
             periods.setdefault(membership.person, []).append(membership)
-    found: dict[tuple[str, str], MemberSignal] = {}
-    for entry in elsewhere:
-        key = (entry.household, str(entry.signal_id))
-        if entry.household == household or key in found:
-            continue
-        via = next(
-            (
-                person
-                for person, _role in entry.persons
-                if any(m.covers(entry.occurred_at) for m in periods.get(person, ()))
-            ),
-            None,
-        )
-        if via is not None:
-            found[key] = MemberSignal(entry, via)
-    return list(found.values())
+
+    def shows(person: str, entry: TimelineEntry) -> bool:
+        return any(m.covers(entry.occurred_at) for m in periods.get(person, ()))
+
+    return _signals_through_members(household, elsewhere, shows, earlier_address=False)
 
 
 def earlier_address_signals(
@@ -98,25 +87,33 @@ def earlier_address_signals(
         if m.household == household and m.until is None:
             joined[m.person] = m.since
         periods.setdefault((m.person, m.household), []).append(m)
+
+    def shows(person: str, entry: TimelineEntry) -> bool:
+        return (
+            person in joined
+            and entry.occurred_at < joined[person]
+            and any(m.covers(entry.occurred_at) for m in periods.get((person, entry.household), ()))
+        )
+
+    return _signals_through_members(household, elsewhere, shows, earlier_address=True)
+
+
+def _signals_through_members(
+    household: str,
+    elsewhere: Iterable[TimelineEntry],
+    shows: Callable[[str, TimelineEntry], bool],
+    earlier_address: bool,
+) -> list[MemberSignal]:
+    """Each signal recorded at another household once, through the first person it names for
+    whom `shows` holds; signals naming no such person are left out."""
     found: dict[tuple[str, str], MemberSignal] = {}
     for entry in elsewhere:
         key = (entry.household, str(entry.signal_id))
         if entry.household == household or key in found:
             continue
-        via = next(
-            (
-                person
-                for person, _role in entry.persons
-                if person in joined
-                and entry.occurred_at < joined[person]
-                and any(
-                    m.covers(entry.occurred_at) for m in periods.get((person, entry.household), ())
-                )
-            ),
-            None,
-        )
+        via = next((person for person, _role in entry.persons if shows(person, entry)), None)
         if via is not None:
-            found[key] = MemberSignal(entry, via, earlier_address=True)
+            found[key] = MemberSignal(entry, via, earlier_address=earlier_address)
     return list(found.values())
 
 

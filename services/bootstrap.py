@@ -45,7 +45,7 @@ from services.casework.store import WorklistStore
 from services.database import Database, log_sealing
 from services.gate import Clock, QueryGate
 from services.http import actor_dependency, add_readiness, new_api
-from services.kafka_topics import ensure_topic
+from services.kafka_topics import ensure_topic, retry_until_done
 from services.ledger.consumer import Aggregator
 from services.ledger.store import EncryptedSignalLedger, open_ledger
 from services.oversight.identity_routes import identity_router
@@ -58,6 +58,7 @@ from services.projections.read_model import ReadModel
 from services.settings import Settings
 from services.signals.identifiers import IdentifierOpener
 from services.signals.publisher import SignalPublisher
+from services.signals.rate_limits import IngestRateLimit
 from services.signals.routes import create_ingest_app
 from services.signals.service import Ingest
 from services.signals.store import ReceiptBook
@@ -112,10 +113,12 @@ class Parts:
 
     @cached_property
     def token_authority(self) -> TokenAuthority:
-        """Verifies tokens with the signing keys and the shared revocation list."""
+        """Verifies tokens with the signing keys and the shared revocation list; with mutual
+        TLS on ingest, a publisher's token only with the certificate it is bound to."""
         with self.database.schema_lock():
             revocations = RevocationList(self.engine)
-        return TokenAuthority(self.settings.keys_dir, is_revoked=revocations.is_revoked)
+        bound = frozenset({Audience.INGEST}) if self.settings.ingest_mutual_tls else frozenset()
+        return TokenAuthority(self.settings.keys_dir, revocations.is_revoked, bound)
 
     def analyst(self, refusals: AuthRefusalLog) -> Callable[..., Analyst]:
         """The query API's authentication: an analyst's token, or 401/403; every 401 goes to
@@ -192,21 +195,41 @@ def still_wrapped_under(settings: Settings, kek_id: str) -> int:
         parts.close()
 
 
-def ensure_signals_topic(settings: Settings) -> None:
-    """Creates the signals topic; refuses a topic retention longer than the retention policy
-    allows (Kafka would keep signals the radar has to have forgotten)."""
+def check_signals_retention(settings: Settings) -> None:
+    """Refuses a signals-topic retention longer than the retention policy allows (Kafka would
+    keep signals the radar has to have forgotten): a setting wrong at start stops the start."""
     allowed = RetentionPolicy.load(settings.retention_policy).signals_topic_max_days
     if settings.signals_retention_days > allowed:
         raise ValueError(
             f"RADAR_SIGNALS_RETENTION_DAYS={settings.signals_retention_days} exceeds the "
             f"retention policy's signals_topic_max_days={allowed}"
         )
+
+
+def ensure_signals_topic(settings: Settings) -> None:
+    """Creates the signals topic (after checking its retention against the policy)."""
+    check_signals_retention(settings)
     ensure_topic(
         settings.kafka_bootstrap,
         settings.signals_topic,
         settings.signals_partitions,
         settings.signals_retention_days,
     )
+
+
+def ensure_signals_topic_meanwhile(settings: Settings) -> threading.Thread:
+    """Checks the retention now, then creates the signals topic in the background, retrying
+    while the broker is down, so the ingest API can answer (503 + Retry-After) from its first
+    second instead of refusing connections until Kafka is back."""
+    check_signals_retention(settings)
+    thread = threading.Thread(
+        target=retry_until_done,
+        args=(lambda: ensure_signals_topic(settings), "signals topic"),
+        name="ensure-signals-topic",
+        daemon=True,
+    )
+    thread.start()
+    return thread
 
 
 # --- the processes ----------------------------------------------------------------------------
@@ -224,8 +247,15 @@ def ingest_app(settings: Settings) -> FastAPI:
         IdentifierKeyring.load_or_create(settings.keys_dir), settings.allow_plain_identifiers
     )
     ingest = Ingest(opener, parts.pseudonyms, parts.vault, publisher, receipts)
+    rate_limit = IngestRateLimit(
+        settings.ingest_rate_per_organisation, settings.ingest_burst_per_organisation
+    )
     app = create_ingest_app(
-        ingest, parts.token_authority, settings.max_batch_signals, settings.max_body_bytes
+        ingest,
+        parts.token_authority,
+        settings.max_batch_signals,
+        settings.max_body_bytes,
+        rate_limit,
     )
     app.router.on_shutdown.extend([publisher.close, parts.close])
     return app
@@ -259,7 +289,11 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     analyst = parts.analyst(refusals)
     routers: list[APIRouter] = [
         timeline_router(
-            TimelineQueries(gate, timelines), household_of(parts.pseudonyms, parts.vault), analyst
+            TimelineQueries(gate, timelines),
+            household_of(parts.pseudonyms, parts.vault),
+            analyst,
+            # a move changes memberships (timelines) and the household's region (worklist)
+            lambda position: casework.read_after(position, timelines, worklist),
         ),
         oversight_router(OversightQueries(gate), analyst),
         *worklist_routers(casework, analyst),

@@ -41,6 +41,7 @@ from services.problems import (
     problem_response,
     with_problem,
 )
+from services.tls import client_certificate
 
 ActorT = TypeVar("ActorT", bound=Actor)
 _log = structlog.get_logger("radar.auth")
@@ -65,6 +66,8 @@ _ERROR_DESCRIPTIONS = {
     413: "Body larger than the size limit (or, for a batch, too many signals)",
     415: "Body is not application/json",
     422: "Request is not valid: which field and why (the value is never echoed)",
+    429: "Your organisation's ingest rate limit is reached: the whole request was refused and "
+    "nothing was stored; retry after Retry-After seconds",
     503: "A backing service is unavailable; nothing was stored; retry after Retry-After seconds",
 }
 
@@ -98,6 +101,7 @@ STATUS_OF: dict[RefusalKind, int] = {
     RefusalKind.NOT_FOUND: 404,
     RefusalKind.CONFLICT: 409,
     RefusalKind.TOO_LARGE: 413,
+    RefusalKind.TOO_MANY_REQUESTS: 429,
     RefusalKind.UNAVAILABLE: 503,
 }
 """The one mapping from a refusal's kind to its HTTP status."""
@@ -341,7 +345,9 @@ def actor_dependency(
         if credentials is None:
             raise unauthenticated(request, "missing bearer token", None)
         try:
-            actor = authority.verify(credentials.credentials, audience)
+            actor = authority.verify(
+                credentials.credentials, audience, client_certificate(request.scope)
+            )
         except InvalidCredentialError as error:
             raise unauthenticated(request, str(error), credentials.credentials) from error
         except RevocationsUnavailableError as error:

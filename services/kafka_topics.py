@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
+import structlog
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 MILLISECONDS_PER_DAY = 24 * 60 * 60 * 1000
+RETRY_FIRST_WAIT_SECONDS = 1.0
+RETRY_LONGEST_WAIT_SECONDS = 30.0
+_log = structlog.get_logger("radar.kafka")
 
 
 def ensure_topic(bootstrap: str, topic: str, partitions: int, retention_days: int) -> None:
@@ -31,3 +38,26 @@ def ensure_topic(bootstrap: str, topic: str, partitions: int, retention_days: in
         pass
     finally:
         admin.close()
+
+
+def retry_until_done(
+    action: Callable[[], None], what: str, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Runs `action` until the broker lets it finish, waiting twice as long after each failure
+    (up to half a minute); says once per failure what it is waiting for."""
+    wait = RETRY_FIRST_WAIT_SECONDS
+    while True:
+        try:
+            action()
+        except KafkaError as error:
+            _log.warning(
+                "kafka unreachable, retrying",
+                what=what,
+                error=type(error).__name__,
+                retry_in_seconds=wait,
+            )
+            sleep(wait)
+            wait = min(wait * 2, RETRY_LONGEST_WAIT_SECONDS)
+        else:
+            _log.info("kafka ready", what=what)
+            return

@@ -28,19 +28,12 @@ from services.casework.views import (
 )
 from services.gate import Answer
 from services.http import QUERY_ERRORS, STEP_ERRORS, endpoint
+from services.projections.waiting import After
 
 Household = Annotated[HouseholdPseudonym, Path(description="Household pseudonym")]
 Member = Annotated[PersonPseudonym, Path(description="Person pseudonym")]
 PlanId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="Safety conditions id")]
 Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
-After = Annotated[
-    int | None,
-    Query(
-        ge=0,
-        description="A step's `recorded_at_position`: the read waits (up to a few seconds, "
-        "then 503 with Retry-After) until the read models show that step.",
-    ),
-]
 MONITORING_MONTHS = 12
 
 

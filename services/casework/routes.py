@@ -19,11 +19,7 @@ from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from radar.alerts import StaffRef
 from radar.regions import registry
-from services.casework.monitoring_routes import (
-    After,
-    monitoring_router,
-    monitoring_steps_router,
-)
+from services.casework.monitoring_routes import monitoring_router, monitoring_steps_router
 from services.casework.service import Casework, staff
 from services.casework.views import (
     AlertStep,
@@ -36,6 +32,7 @@ from services.casework.views import (
 from services.errors import Refusal, RefusalKind
 from services.gate import Answer
 from services.http import QUERY_ERRORS, STEP_ERRORS, endpoint
+from services.projections.waiting import After
 
 Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
 AlertId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="Alert id")]

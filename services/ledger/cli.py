@@ -4,11 +4,15 @@ event store, exactly once."""
 from __future__ import annotations
 
 from services import bootstrap
+from services.kafka_topics import retry_until_done
 from services.logs import command_settings
 
 
 def aggregator() -> None:
     """Consume the signals topic into the event store (one consumer-group member)."""
     settings = command_settings("aggregator")
-    bootstrap.ensure_signals_topic(settings)
+    bootstrap.check_signals_retention(settings)
+    # While the broker is down the aggregator waits for it rather than crash: a supervisor
+    # gives up on a process that keeps dying, and an outage of Kafka is not the aggregator's.
+    retry_until_done(lambda: bootstrap.ensure_signals_topic(settings), "signals topic")
     bootstrap.aggregator(settings).run(bootstrap.stop_on_signals())

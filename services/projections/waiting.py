@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from fastapi import Query
 
 from services.errors import FieldError, Refusal, RefusalKind
 from services.ledger.application import SignalLedger
@@ -15,6 +17,16 @@ from services.ledger.application import SignalLedger
 WAIT_SECONDS = 5.0  # long enough for a busy projector, short enough for a person waiting
 POLL_SECONDS = 0.025
 RETRY_AFTER_SECONDS = 1
+
+After = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description="A step's `recorded_at_position`: the read waits (up to a few seconds, "
+        "then 503 with Retry-After) until the read models show that step.",
+    ),
+]
+"""The `after` query parameter of every read that can follow a step."""
 
 
 class Positioned(Protocol):

@@ -21,6 +21,7 @@ from services.http import (
     new_api,
 )
 from services.problems import Problem, problem_response, with_problem
+from services.signals.rate_limits import IngestRateLimit
 from services.signals.service import (
     BatchResult,
     BatchSubmission,
@@ -37,9 +38,15 @@ from services.signals.service import (
 
 
 def create_ingest_app(
-    ingest: Ingest, authority: TokenAuthority, max_batch: int, max_body_bytes: int
+    ingest: Ingest,
+    authority: TokenAuthority,
+    max_batch: int,
+    max_body_bytes: int,
+    rate_limit: IngestRateLimit | None = None,
 ) -> FastAPI:
-    """The ingest API around one Ingest."""
+    """The ingest API around one Ingest. Every route that publishes charges the publisher's
+    organisation first (`rate_limit`, none by default): a 429 refuses the request whole."""
+    limit = rate_limit or IngestRateLimit.off()
     app = new_api("Signal radar ingest API", max_body_bytes)
     publisher_of = actor_dependency(
         authority, Audience.INGEST, Publisher, "only publishing organisations may submit signals"
@@ -51,14 +58,16 @@ def create_ingest_app(
         status_code=202,
         responses={
             200: {"model": SignalResult, "description": "A duplicate: accepted before"},
-            **error_responses(401, 403, 409, 413, 415, 422, 503),
+            **error_responses(401, 403, 409, 413, 415, 422, 429, 503),
         },
     )
     def submit_signal(
         signal: dict[str, Any],
         publisher: Publisher = Depends(publisher_of),  # noqa: B008
     ) -> JSONResponse:
-        """Submit one signal. 202: in Kafka; 200: duplicate; 4xx: rejected; 503: retry later."""
+        """Submit one signal. 202: in Kafka; 200: duplicate; 4xx: rejected; 429 (your
+        organisation's rate limit) or 503: retry after Retry-After seconds."""
+        limit.admit(publisher.organisation, 1)
         (result,) = ingest.submit(publisher, [signal])
         log_results(publisher, [result])
         if result.status == Outcome.REJECTED:
@@ -72,7 +81,7 @@ def create_ingest_app(
         "/v1/signals/batch",
         response_model=BatchResult,
         responses={
-            **error_responses(401, 403, 413, 415, 422),
+            **error_responses(401, 403, 413, 415, 422, 429),
             503: {
                 "model": with_problem(BatchResult) | Problem,
                 "description": "Kafka did not take some signals (the problem carries the "
@@ -86,9 +95,12 @@ def create_ingest_app(
         request: Request,
         publisher: Publisher = Depends(publisher_of),  # noqa: B008
     ) -> JSONResponse:
-        """Submit up to the batch limit of signals; each gets its own answer."""
+        """Submit up to the batch limit of signals; each gets its own answer. Every signal
+        counts against your organisation's rate limit (invalid ones and duplicates too); a
+        batch over what remains is refused whole (429), never in part."""
         if len(batch.signals) > max_batch:
             raise Refusal(RefusalKind.TOO_LARGE, f"a batch holds at most {max_batch} signals")
+        limit.admit(publisher.organisation, len(batch.signals))
         results = ingest.submit(publisher, batch.signals)
         log_results(publisher, results)
         body = BatchResult(
@@ -113,6 +125,7 @@ def create_ingest_app(
     def rectify(
         event_id: UUID, kind: CorrectionKind, body: dict[str, Any], publisher: Publisher
     ) -> JSONResponse:
+        limit.admit(publisher.organisation, 1)  # a correction is a record on Kafka too
         result = rectification.submit(publisher, event_id, kind, body)
         log.info(
             "correction submitted",
@@ -125,7 +138,7 @@ def create_ingest_app(
 
     rectify_responses: dict[int | str, dict[str, Any]] = {
         200: {"model": CorrectionResult, "description": "A duplicate: accepted before"},
-        **error_responses(401, 403, 404, 409, 413, 415, 422, 503),
+        **error_responses(401, 403, 404, 409, 413, 415, 422, 429, 503),
     }
 
     @app.post(

@@ -14,6 +14,7 @@ from privacy.actors import Analyst
 from privacy.addresses import HomeAddress
 from services.errors import invalid_field
 from services.http import BODY_ERRORS, QUERY_ERRORS, endpoint
+from services.projections.waiting import After
 from services.timelines.service import TimelineQueries
 from services.timelines.views import (
     PersonTimelineRequest,
@@ -29,8 +30,10 @@ def timeline_router(
     queries: TimelineQueries,
     household_of: Callable[[HomeAddress], str],
     person: Callable[..., Any],
+    read_after: Callable[[int | None], None],
 ) -> APIRouter:
-    """Household and person timelines; `household_of` finds the household of an address."""
+    """Household and person timelines; `household_of` finds the household of an address;
+    `read_after` waits (bounded) until the read models show a step recorded at a position."""
     api = APIRouter(tags=["timeline"], responses=QUERY_ERRORS)
 
     @api.get(
@@ -42,9 +45,11 @@ def timeline_router(
         request: Request,
         household: Annotated[HouseholdPseudonym, Path(description="Household pseudonym")],
         purpose: Purpose = None,
+        after: After = None,
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> TimelineView:
         """A household's timeline; 403 unless the purpose allows it for this actor."""
+        read_after(after)
         return queries.timeline(actor, household, purpose, endpoint(request))
 
     @api.post(
@@ -56,10 +61,12 @@ def timeline_router(
     def open_timeline(
         request: Request,
         body: TimelineRequest,
+        after: After = None,
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> TimelineView:
         """Open a timeline by pseudonym or address, with a justification across regions or
         for break-glass (acute danger)."""
+        read_after(after)
         if (body.household is None) == (body.address is None):
             raise invalid_field("household", "give either household or address")
         household = body.household
@@ -87,10 +94,12 @@ def timeline_router(
         request: Request,
         pseudonym: Annotated[PersonPseudonym, Path(description="Person pseudonym")],
         purpose: Purpose = None,
+        after: After = None,
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> PersonTimelineView:
         """A person's households over time and the signals naming them, in every region;
         403 unless the purpose allows it for this actor."""
+        read_after(after)
         return queries.person_timeline(actor, pseudonym, purpose, endpoint(request))
 
     @api.post(
@@ -102,9 +111,11 @@ def timeline_router(
     def open_person_timeline(
         request: Request,
         body: PersonTimelineRequest,
+        after: After = None,
         actor: Analyst = Depends(person),  # noqa: B008
     ) -> PersonTimelineView:
         """Open a person's timeline with a justification across regions or for break-glass."""
+        read_after(after)
         return queries.person_timeline(
             actor,
             body.person,

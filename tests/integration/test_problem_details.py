@@ -91,6 +91,22 @@ def test_the_request_limits_answer_problems_before_the_api(
     assert_nothing_changed(kafka, settings, "bodies the limits refused")
 
 
+def test_an_organisation_over_its_rate_limit_gets_a_429_problem(
+    settings: Settings, kafka: TopicProbe
+) -> None:
+    limited = settings.model_copy(
+        update={"ingest_rate_per_organisation": 0.001, "ingest_burst_per_organisation": 1}
+    )
+    first, second = police_signals(2, seed=23)
+    headers = police_token(TokenAuthority(settings.keys_dir))
+    with ingest_client(limited) as client:
+        assert client.post("/v1/signals", json=first, headers=headers).status_code == 202
+        over = client.post("/v1/signals", json=second, headers=headers)
+    assert "rate limit" in assert_problem(over, 429, "/v1/signals")["detail"]
+    assert int(over.headers["Retry-After"]) >= 1
+    assert kafka.count() == 1
+
+
 def test_a_batch_kafka_did_not_take_is_a_problem_that_still_says_which_signals(
     settings: Settings, kafka: TopicProbe
 ) -> None:

@@ -66,6 +66,13 @@ def test_after_a_move_the_old_region_is_refused_and_the_new_one_reads(harness: H
         "/v1/worklist", params={"purpose": "triage", "after": position}, as_={"region": "VT04"}
     )
     assert [a["household"] for a in worklist.json()["alerts"]] == [FAMILY]
+    timeline = f"/v1/households/{FAMILY}/timeline"
+    old_timeline = harness.get(timeline, params={"purpose": "triage", "after": position})
+    assert old_timeline.status_code == 403, old_timeline.text
+    new_timeline = harness.get(
+        timeline, params={"purpose": "triage", "after": position}, as_={"region": "VT04"}
+    )
+    assert new_timeline.status_code == 200, new_timeline.text
 
 
 def test_a_safety_plans_position_makes_monitoring_show_it(harness: Harness) -> None:
