@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from contracts.correction_v1 import CorrectionKind
@@ -16,11 +16,11 @@ from privacy.sealed_identifiers import PublishedKey
 from services.errors import Refusal, RefusalKind
 from services.http import (
     RETRY_AFTER_SECONDS,
-    ErrorBody,
     actor_dependency,
     error_responses,
     new_api,
 )
+from services.problems import Problem, problem_response, with_problem
 from services.signals.rate_limits import IngestRateLimit
 from services.signals.service import (
     BatchResult,
@@ -83,14 +83,16 @@ def create_ingest_app(
         responses={
             **error_responses(401, 403, 413, 415, 422, 429),
             503: {
-                "model": BatchResult | ErrorBody,
-                "description": "Kafka did not take some signals (BatchResult says which; send "
-                "those again) or the database is unavailable (ErrorBody; nothing was stored)",
+                "model": with_problem(BatchResult) | Problem,
+                "description": "Kafka did not take some signals (the problem carries the "
+                "BatchResult, which says which: send those again) or the database is "
+                "unavailable (nothing was stored)",
             },
         },
     )
     def submit_batch(
         batch: BatchSubmission,
+        request: Request,
         publisher: Publisher = Depends(publisher_of),  # noqa: B008
     ) -> JSONResponse:
         """Submit up to the batch limit of signals; each gets its own answer. Every signal
@@ -109,10 +111,12 @@ def create_ingest_app(
             unavailable=sum(r.status == Outcome.UNAVAILABLE for r in results),
         )
         if body.unavailable:
-            return JSONResponse(
-                body.model_dump(mode="json"),
-                status_code=503,
+            return problem_response(
+                request.scope,
+                503,
+                f"Kafka did not take {body.unavailable} of the signals: send those again",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                extensions=body.model_dump(mode="json"),
             )
         return JSONResponse(body.model_dump(mode="json"), status_code=200)
 
@@ -184,15 +188,18 @@ def create_ingest_app(
     @app.get(
         "/health/ready",
         response_model=Readiness,
-        responses={503: {"model": Readiness, "description": "Kafka or the database is down"}},
+        responses={
+            503: {"model": with_problem(Readiness), "description": "Kafka or the database is down"}
+        },
     )
-    def ready() -> JSONResponse:
+    def ready(request: Request) -> JSONResponse:
         """200 when Kafka and the database answer; 503 naming what is down."""
         kafka_ok = ingest.publisher.is_ready()
         database_ok = ingest.receipts.is_ready()
-        return JSONResponse(
-            {"kafka": "up" if kafka_ok else "down", "database": "up" if database_ok else "down"},
-            status_code=200 if kafka_ok and database_ok else 503,
-        )
+        state = {"kafka": "up" if kafka_ok else "down", "database": "up" if database_ok else "down"}
+        if kafka_ok and database_ok:
+            return JSONResponse(state, status_code=200)
+        down = ", ".join(name for name, value in state.items() if value == "down")
+        return problem_response(request.scope, 503, f"not ready: {down} down", extensions=state)
 
     return app

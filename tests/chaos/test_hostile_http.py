@@ -712,7 +712,7 @@ def refuse(
     within: float = 2.0,
     **request: Any,
 ) -> Any:
-    """Sends the request; asserts the status, a reason (and the one field) in an ErrorBody,
+    """Sends the request; asserts the status, a reason (and the one field) in the problem details,
     an answer within `within` seconds, and that nothing changed."""
     unchanged = Unchanged(world)
     started = time.monotonic()
