@@ -219,6 +219,7 @@ def query() -> None:
         port=settings.query_port,
         log_config=None,
         access_log=False,  # services.logs.RequestLines writes the request lines, masked
+        server_header=False,  # API-53: the answers do not name the server software
     )
 
 

@@ -28,6 +28,7 @@ def ingest() -> None:
         port=settings.ingest_port,
         log_config=None,
         access_log=False,  # services.logs.RequestLines writes the request lines, masked
+        server_header=False,  # API-53: the answers do not name the server software
         **uvicorn_tls(settings),  # HTTPS, and mutual TLS, when configured
     )
 
