@@ -228,7 +228,7 @@ def test_a_generated_client_publishes_signals_a_batch_and_a_correction(
     assert [(e.field, e.reason) for e in rejected.errors] == [("persons.0.bsn", INVALID_BSN)]
 
     assert refused.status_code == 422, refused.content
-    assert isinstance(refused.parsed, generated.ErrorBody)
+    assert type(refused.parsed).__module__.startswith(f"{PACKAGE}.models"), refused.parsed
     assert [(e.field, e.reason) for e in refused.parsed.errors] == [("persons.0.bsn", INVALID_BSN)]
     assert INVALID_BSN_VALUE.encode() not in refused.content + many.content
 
