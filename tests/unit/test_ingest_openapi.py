@@ -112,7 +112,7 @@ def test_the_documented_errors_name_fields_and_the_answers_keep_their_status_cod
     document: Schema,
 ) -> None:
     single = document["paths"]["/v1/signals"]["post"]["responses"]
-    assert set(single) == {"200", "202", "401", "403", "409", "413", "415", "422", "503"}
+    assert set(single) == {"200", "202", "401", "403", "409", "413", "415", "422", "429", "503"}
     refusal = _json_schema(single["422"]["content"])
     assert refusal is not None
     assert "errors" in _resolve(document, refusal)["properties"]  # the field errors
