@@ -36,6 +36,7 @@ from privacy.credentials import Audience, TokenAuthority
 from privacy.sealed_identifiers import PublishedKey, SealingContext, seal
 from privacy.sealed_submission import ADDRESS_FIELD, bsn_field
 from services import bootstrap
+from services.http import VERSIONED_OPENAPI
 from services.settings import Settings
 from services.signals.publisher import CORRECTION_SCHEMA_HEADER
 from services.signals.schemas import INVALID_BSN
@@ -64,7 +65,7 @@ class Generated:
 def _served_document(tmp: Path) -> dict[str, Any]:
     """The OpenAPI document the ingest app serves (it does not depend on the database)."""
     app = bootstrap.ingest_app(Settings(data_dir=tmp / "data"))
-    answer = TestClient(app).get("/openapi.json")  # no lifespan: nothing is connected
+    answer = TestClient(app).get(VERSIONED_OPENAPI)  # no lifespan: nothing is connected
     assert answer.status_code == 200, answer.text
     document: dict[str, Any] = answer.json()
     return document
@@ -178,7 +179,7 @@ def test_a_generated_client_publishes_signals_a_batch_and_a_correction(
     bad["persons"][0]["bsn"] = INVALID_BSN_VALUE
 
     with _serving(bootstrap.ingest_app(settings)) as base_url:
-        assert httpx.get(f"{base_url}/openapi.json").json() == generated.document
+        assert httpx.get(f"{base_url}{VERSIONED_OPENAPI}").json() == generated.document
         client = generated.module("client").AuthenticatedClient(base_url=base_url, token=token)
         with client:
             one = _call(
