@@ -3,10 +3,10 @@ maps their answers to status codes (202 accepted, 200 duplicate, refusals by kin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Body, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from contracts.correction_v1 import CorrectionKind
@@ -22,6 +22,7 @@ from services.http import (
 )
 from services.problems import Problem, problem_response, with_problem
 from services.signals.rate_limits import IngestRateLimit
+from services.signals.schemas import RawCorrection, RawRetraction, RawSignal
 from services.signals.service import (
     BatchResult,
     BatchSubmission,
@@ -54,6 +55,7 @@ def create_ingest_app(
 
     @app.post(
         "/v1/signals",
+        operation_id="submit_signal",
         response_model=SignalResult,
         status_code=202,
         responses={
@@ -62,7 +64,7 @@ def create_ingest_app(
         },
     )
     def submit_signal(
-        signal: dict[str, Any],
+        signal: Annotated[RawSignal, Body()],
         publisher: Publisher = Depends(publisher_of),  # noqa: B008
     ) -> JSONResponse:
         """Submit one signal. 202: in Kafka; 200: duplicate; 4xx: rejected; 429 (your
@@ -79,6 +81,7 @@ def create_ingest_app(
 
     @app.post(
         "/v1/signals/batch",
+        operation_id="submit_batch",
         response_model=BatchResult,
         responses={
             **error_responses(401, 403, 413, 415, 422, 429),
@@ -143,13 +146,14 @@ def create_ingest_app(
 
     @app.post(
         "/v1/signals/{event_id}/correction",
+        operation_id="correct_signal",
         response_model=CorrectionResult,
         status_code=202,
         responses=rectify_responses,
     )
     def correct_signal(
         event_id: UUID,
-        correction: dict[str, Any],
+        correction: Annotated[RawCorrection, Body()],
         publisher: Publisher = Depends(publisher_of),  # noqa: B008
     ) -> JSONResponse:
         """Correct the signal type, severity or occurred-at of a signal your organisation
@@ -159,13 +163,14 @@ def create_ingest_app(
 
     @app.post(
         "/v1/signals/{event_id}/retraction",
+        operation_id="retract_signal",
         response_model=CorrectionResult,
         status_code=202,
         responses=rectify_responses,
     )
     def retract_signal(
         event_id: UUID,
-        retraction: dict[str, Any],
+        retraction: Annotated[RawRetraction, Body()],
         publisher: Publisher = Depends(publisher_of),  # noqa: B008
     ) -> JSONResponse:
         """Retract a signal your organisation published: it leaves every view and score; the
@@ -174,6 +179,7 @@ def create_ingest_app(
 
     @app.get(
         "/v1/keys/identifiers",
+        operation_id="identifier_key",
         response_model=PublishedKey,
         responses=error_responses(401, 503),
     )
@@ -187,6 +193,7 @@ def create_ingest_app(
 
     @app.get(
         "/health/ready",
+        operation_id="ready",
         response_model=Readiness,
         responses={
             503: {"model": with_problem(Readiness), "description": "Kafka or the database is down"}
