@@ -24,6 +24,8 @@ from privacy.credentials import Audience, TokenAuthority
 from publisher_sdk import PublisherClient
 from services.audit.checkpoint_topic import read_checkpoints
 from services.audit.sealing import store_id
+from services.backup import service
+from services.backup.manifest import BackupError
 from services.database import Database
 from services.ledger.store import open_ledger
 from services.settings import Settings
@@ -95,9 +97,10 @@ def test_a_backup_under_load_restores_verifies_and_needs_its_keys(
 ) -> None:
     monkeypatch.setenv("RADAR_AUDIT_CHECKPOINT_IDLE_SECONDS", "0.2")
     data_backup, key_backup = tmp_path / "backup", tmp_path / "backup-keys"
-    restored = settings.model_copy(
-        update={"data_dir": empty_database.keys_dir.parent, "database_url": empty_database.url}
-    )  # type: ignore[union-attr]
+    restored = settings.model_copy(  # the fresh directory and database a restore goes into
+        update={"data_dir": tmp_path / "other-data", "database_url": empty_database.url}
+    )
+    assert restored.keys_dir == empty_database.keys_dir
     try:
         with running_radar(settings) as radar:
             authority = TokenAuthority(settings.keys_dir)
@@ -139,8 +142,8 @@ def test_a_backup_under_load_restores_verifies_and_needs_its_keys(
             serving = run_radar(restored, "query", timeout=60)
             assert serving.returncode == 2, serving.stdout + serving.stderr
             assert "kek.json: missing" in serving.stderr and "lookup-digest.key" in serving.stderr
-            again = run_radar(restored, "backup", "restore", str(data_backup))
-            assert again.returncode == 2 and "only into empty databases" in again.stderr
+            with pytest.raises(BackupError, match="only into empty databases"):
+                service.restore(restored, data_backup, None)  # what it restored is not replaced
 
             # With the keys, kept apart, back in place: the restore verifies against Kafka.
             put = run_radar(restored, "backup", "restore-keys", str(key_backup))
