@@ -203,12 +203,19 @@ def run(
     ] = None,
 ) -> None:
     """Start the whole system: aggregator, projector, ingest API and query API."""
+    from contextlib import suppress
+
+    from sqlalchemy.exc import OperationalError
+
     from services.backup.key_check import require_keys
     from services.settings import Settings
     from services.supervisor import supervise
 
     settings = Settings()
-    require_keys(settings)  # refused once here, not five times per process by the supervisor
+    # Refused once here, not five times per process by the supervisor; a database not up yet
+    # is each process's to wait for, and each checks the keys when it gets through.
+    with suppress(OperationalError):
+        require_keys(settings)
     raise typer.Exit(supervise(settings, broker_script))
 
 

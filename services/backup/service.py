@@ -75,22 +75,9 @@ def create(settings: Settings, directory: Path) -> dict[str, Any]:
     databases: dict[str, Any] = {}
     for store in stores(settings):
         target = directory / store.file_name
-        if store.database.is_sqlite:
-            source = store.database.sqlite_path()
-            if not source.exists():
-                continue  # never opened (a vault no signal has reached yet): nothing to keep
-            sqlite_copy.copy_out(source, target)
-            engine = create_engine(f"sqlite:///{target}")
-            try:
-                with engine.connect() as connection:
-                    found = facts(connection)
-            finally:
-                engine.dispose()
-        else:
-            with postgres_copy.snapshot(store.database.url) as (connection, snapshot_id, major):
-                found = facts(connection)
-                postgres_copy.dump(store.database.url, snapshot_id, major, target)
-            found["server_major_version"] = major
+        found = _copy_out(store, target)
+        if found is None:
+            continue  # an SQLite file never opened (a vault no signal reached): nothing to keep
         os.chmod(target, 0o600)
         databases[store.name] = {
             "engine": store.engine,
@@ -114,6 +101,26 @@ def create(settings: Settings, directory: Path) -> dict[str, Any]:
     )
     write_manifest(directory / MANIFEST, manifest)
     return manifest
+
+
+def _copy_out(store: Store, target: Path) -> dict[str, Any] | None:
+    """Copies one database into `target`; returns what the copy holds (read from the copy,
+    or from the snapshot the dump was made in), None when there is no database to copy."""
+    if store.database.is_sqlite:
+        source = store.database.sqlite_path()
+        if not source.exists():
+            return None
+        sqlite_copy.copy_out(source, target)
+        engine = create_engine(f"sqlite:///{target}")
+        try:
+            with engine.connect() as connection:
+                return facts(connection)
+        finally:
+            engine.dispose()
+    with postgres_copy.snapshot(store.database.url) as (connection, snapshot_id, major):
+        found = facts(connection)
+        postgres_copy.dump(store.database.url, snapshot_id, major, target)
+    return {**found, "server_major_version": major}
 
 
 def backup_keys(settings: Settings, directory: Path) -> dict[str, Any]:
