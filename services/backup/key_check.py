@@ -151,7 +151,7 @@ def _fingerprint_problems(recorded: dict[str, str], present: dict[str, str]) -> 
         file, _, version = name.partition("#")
         what = f"key version {version}" if version else "the key"
         if name not in present:
-            problems.append(KeyProblem(file, f"missing ({what} the data was written with)"))
+            problems.append(KeyProblem(file, f"missing ({what}, which the data was written with)"))
         elif present[name] != expected:
             problems.append(KeyProblem(file, f"holds another key ({what} does not match)"))
     return problems

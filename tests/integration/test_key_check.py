@@ -39,8 +39,8 @@ def test_keys_that_do_not_fit_the_data_are_named(tmp_path: Path, database: Datab
 
     assert _problems(settings) == {
         "kek.json": "missing (it wraps the stored data keys)",
-        "lookup-digest.key": "missing (the key the data was written with)",
-        "pseudonym-keys.json": "missing (key version k1 the data was written with)",
+        "lookup-digest.key": "missing (the key, which the data was written with)",
+        "pseudonym-keys.json": "missing (key version k1, which the data was written with)",
     }
     _make_keys(settings)  # another deployment's keys, made afresh
     assert _problems(settings) == {
