@@ -37,6 +37,7 @@ from services.audit.keys import load_or_create_signing_key
 from services.audit.routes import audit_router
 from services.audit.sealing import Sealer, create_tables
 from services.audit.settings import AuditSettings, checkpoint_key_path
+from services.backup.key_check import require_keys
 from services.casework.monitoring_store import SafetyStore
 from services.casework.reminders import CheckReminders
 from services.casework.routes import worklist_routers
@@ -237,6 +238,7 @@ def ensure_signals_topic_meanwhile(settings: Settings) -> threading.Thread:
 
 def ingest_app(settings: Settings) -> FastAPI:
     """The ingest API with its producer, receipts and pseudonymiser."""
+    require_keys(settings)
     parts = Parts(settings)
     publisher = SignalPublisher(
         settings.kafka_bootstrap, settings.signals_topic, settings.kafka_timeout_seconds
@@ -265,6 +267,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     """The query API behind the gate; adopts the purpose register version in force. Every
     decision and deadline it answers with (retention, check dates) is taken at `clock`'s now
     (default: the system clock; tests and drills pass a later moment)."""
+    require_keys(settings)
     parts = Parts(settings)
     register = PurposeRegister.load(settings.purpose_register)
     with parts.database.schema_lock():
@@ -316,6 +319,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
 
 def aggregator(settings: Settings) -> Aggregator:
+    require_keys(settings)
     parts = Parts(settings)
     return Aggregator(
         parts.ledger,
@@ -362,6 +366,7 @@ def access_review(
 def followers(settings: Settings) -> list[Follower]:
     """Everything the projector process keeps up to date, on one event store and one engine:
     the read models, the check-date reminders and the audit sealer."""
+    require_keys(settings)
     parts = Parts(settings)
     models = read_models(parts.database)
     monitoring = next(m for m in models if isinstance(m, SafetyStore))

@@ -96,6 +96,11 @@ COMMANDS: dict[str, Elsewhere | None] = {
         "export_cli",
         "Pseudonymised extracts for external recipients (recipients.toml).",
     ),
+    "backup": Elsewhere(
+        "services.backup.cli",
+        "backup_cli",
+        "Backups of the data and, kept apart, of the keys; restores.",
+    ),
 }
 
 
@@ -198,10 +203,20 @@ def run(
     ] = None,
 ) -> None:
     """Start the whole system: aggregator, projector, ingest API and query API."""
+    from contextlib import suppress
+
+    from sqlalchemy.exc import OperationalError
+
+    from services.backup.key_check import require_keys
     from services.settings import Settings
     from services.supervisor import supervise
 
-    raise typer.Exit(supervise(Settings(), broker_script))
+    settings = Settings()
+    # Refused once here, not five times per process by the supervisor; a database not up yet
+    # is each process's to wait for, and each checks the keys when it gets through.
+    with suppress(OperationalError):
+        require_keys(settings)
+    raise typer.Exit(supervise(settings, broker_script))
 
 
 @app.command()

@@ -29,7 +29,15 @@ TESTS_DIR = Path(__file__).parent
 KINDS = ("unit", "integration", "e2e")  # each folder's name is its marker
 CHAOS = "chaos"  # tests/chaos/conftest.py marks its own
 SERVICE_FIXTURES = frozenset(
-    {"kafka_admin", "topic", "postgres_server", "database", "sqlite_database", "settings"}
+    {
+        "kafka_admin",
+        "topic",
+        "postgres_server",
+        "database",
+        "empty_database",
+        "sqlite_database",
+        "settings",
+    }
 )
 
 
@@ -147,6 +155,24 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     keys = tmp_path / "data" / "keys"  # where the `settings` fixture's processes keep keys
     if request.param == "sqlite":
         yield Database(f"sqlite:///{tmp_path / 'radar.db'}", keys)
+        return
+    server = request.getfixturevalue("postgres_server")
+    name, url = _fresh_postgres_database(server)
+    try:
+        yield Database(url, keys)
+    finally:
+        _drop_postgres_database(server, name)
+
+
+@pytest.fixture
+def empty_database(
+    request: pytest.FixtureRequest, database: Database, tmp_path: Path
+) -> Iterator[Database]:
+    """Another new, empty database of the same kind as `database` (where a restore goes),
+    its keys in a directory of its own."""
+    keys = tmp_path / "other-data" / "keys"
+    if database.is_sqlite:
+        yield Database(f"sqlite:///{tmp_path / 'other-data' / 'radar.db'}", keys)
         return
     server = request.getfixturevalue("postgres_server")
     name, url = _fresh_postgres_database(server)
