@@ -205,7 +205,9 @@ def _refusals(traffic: Traffic, outages: dict[str, tuple[float, float]]) -> list
     return wrong
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+# SQLite, `make run`'s default and the one writer a killed process can leave locked; the
+# pipeline-fault tests kill the aggregator on PostgreSQL (CI's half hour has room for one)
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_each_process_killed_in_turn_comes_back_while_the_others_keep_answering(
     settings: Settings, database: Database, removed_topics: None, fault_report: Any
 ) -> None:

@@ -1,7 +1,7 @@
 """One publisher's flood does not starve another (issue 22), on the real ingest process, the real
-broker and both databases: while organisation A floods past its limit and hears 429 with
-Retry-After, organisation B's signals, sent in the same moment, are all accepted; Kafka holds
-exactly what was accepted and none of A's refused signals."""
+broker and SQLite (the integration test has both databases): while organisation A floods past
+its limit and hears 429 with Retry-After, organisation B's signals, sent in the same moment,
+are all accepted; Kafka holds exactly what was accepted and none of A's refused signals."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from contracts.vocabulary import Sector
 from privacy.actors import Publisher
@@ -34,6 +35,8 @@ def _token(settings: Settings, publisher: Publisher) -> str:
     return TokenAuthority(settings.keys_dir).issue(publisher, Audience.INGEST, timedelta(hours=1))
 
 
+# the bucket is in the process; test_ingest_rate_limits.py covers both databases
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_flooding_organisation_gets_429_while_another_is_accepted_in_the_same_moment(
     settings: Settings, topic: str
 ) -> None:

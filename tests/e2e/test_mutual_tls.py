@@ -110,6 +110,8 @@ def _bound_token(settings: Settings, organisation: str, sector: str, cert: Path)
     return minted.stdout.strip()
 
 
+# the handshake and the token binding happen before any database is read: one database
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_only_the_organisation_with_its_certificate_and_bound_token_gets_in(
     ingest: MutualTlsIngest, topic: str, tmp_path: Path
 ) -> None:
@@ -152,6 +154,8 @@ def test_only_the_organisation_with_its_certificate_and_bound_token_gets_in(
         kafka.close()
 
 
+# the handshake and the token binding happen before any database is read: one database
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_no_certificate_or_one_from_another_ca_is_refused_in_the_handshake(
     ingest: MutualTlsIngest, topic: str, tmp_path: Path
 ) -> None:

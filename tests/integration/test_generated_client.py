@@ -171,6 +171,8 @@ def _sealed_submission(generated: Generated, key: PublishedKey, signal: dict[str
     )
 
 
+# the client meets the HTTP contract; the database behind it is covered elsewhere
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_generated_client_publishes_signals_a_batch_and_a_correction(
     settings: Settings, kafka: TopicProbe, generated: Generated
 ) -> None:
