@@ -12,6 +12,7 @@ topics and partitions. tests/e2e/test_metrics_end_to_end.py checks every label o
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,7 +23,6 @@ import structlog
 from prometheus_client import REGISTRY, Counter, Histogram, make_asgi_app, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("radar.metrics")
@@ -99,34 +99,58 @@ def status_class(status: int) -> str:
     return f"{status // 100}xx"
 
 
-def route_template(app: Any, scope: Scope) -> str:
-    """The template of the route that serves this request (`/v1/households/{household}/...`),
-    never the path itself; UNMATCHED_ROUTE when none does."""
-    partial = None
-    for route in getattr(app, "routes", ()):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(route.path)
-        if match == Match.PARTIAL and partial is None:
-            partial = str(route.path)  # the path exists, the method does not (405)
-    return partial or UNMATCHED_ROUTE
+class RouteTemplates:
+    """The path templates of an app (`/v1/households/{household}/timeline`), for naming a
+    request by its route and never by its path. Read from the OpenAPI document and the
+    top-level routes (so routes left out of the schema count too) at the first request, when
+    every router is included; static templates are tried before those with parameters."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._compiled: list[tuple[re.Pattern[str], str]] | None = None
+
+    def _templates(self) -> list[tuple[re.Pattern[str], str]]:
+        if self._compiled is None:
+            paths = set(self._app.openapi().get("paths", {}))
+            paths |= {
+                str(r.path) for r in self._app.routes if isinstance(getattr(r, "path", None), str)
+            }
+            ordered = sorted(paths, key=lambda t: (t.count("{"), t))
+            self._compiled = [(_pattern(t), t) for t in ordered]
+        return self._compiled
+
+    def of(self, path: str) -> str:
+        """The template matching this path, or UNMATCHED_ROUTE."""
+        for pattern, template in self._templates():
+            if pattern.fullmatch(path):
+                return template
+        return UNMATCHED_ROUTE
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    regex = "".join(
+        (".*" if part.endswith(":path}") else "[^/]+") if part.startswith("{") else re.escape(part)
+        for part in parts
+    )
+    return re.compile(regex)
 
 
 class HttpMetrics:
     """ASGI middleware: counts every answer and times it, by route template and status class.
     Outermost, so that answers given by other middleware (413, 415) are counted too."""
 
-    def __init__(self, app: ASGIApp, api: str, routes_of: Any) -> None:
+    def __init__(self, app: ASGIApp, api: str, templates: RouteTemplates) -> None:
         self.app = app
         self.api = api
-        self.routes_of = routes_of
+        self.templates = templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        route = route_template(self.routes_of, scope)
+        route = self.templates.of(str(scope["path"]))
         status = 500  # an exception before the answer started is a 5xx to the client
 
         async def send_counted(message: Message) -> None:
@@ -158,7 +182,7 @@ def instrument(app: Any, api: str) -> None:
     """Serves `GET /metrics` on a FastAPI app (no authentication: no personal data) and counts
     and times its requests."""
     app.add_route("/metrics", _MetricsEndpoint(), methods=["GET"], include_in_schema=False)
-    app.add_middleware(HttpMetrics, api=api, routes_of=app.router)
+    app.add_middleware(HttpMetrics, api=api, templates=RouteTemplates(app))
 
 
 def serve(host: str, port: int, process: str) -> bool:
@@ -195,33 +219,41 @@ def producer_send_failed(records: int, reason: str) -> None:
 class _Consumer(Protocol):
     def assignment(self) -> set[Any]: ...
 
-    def end_offsets(self, partitions: list[Any]) -> dict[Any, int]: ...
-
-    def position(self, partition: Any) -> int | None: ...
+    def end_offsets(
+        self, partitions: list[Any], timeout_ms: int | None = None
+    ) -> dict[Any, int]: ...
 
 
 class ConsumerLag(Collector):
-    """Records behind the end of each assigned partition, as last sampled by the poll loop."""
+    """Records behind the end of each assigned partition, as last sampled by the poll loop:
+    the broker's end offset against the next offset the event store will apply (the store,
+    not the consumer's fetch position, is the truth of what was recorded)."""
 
     def __init__(self) -> None:
         self._lags: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
         self._sampled_at = float("-inf")
 
-    def sample(self, consumer: _Consumer, every_seconds: float = 1.0) -> None:
-        """End offsets against positions, at most once per `every_seconds` (one request to the
-        broker); failures leave the last sample in place."""
+    def sample(
+        self,
+        consumer: _Consumer,
+        next_offset: Callable[[Any], int],
+        every_seconds: float = 1.0,
+        timeout_ms: int = 2000,
+    ) -> None:
+        """End offsets against the store's next offsets, at most once per `every_seconds`
+        (one request to the broker); a failure leaves the last sample in place."""
         now = time.monotonic()
         if now - self._sampled_at < every_seconds:
             return
         self._sampled_at = now
         assigned = list(consumer.assignment())
-        ends = consumer.end_offsets(assigned) if assigned else {}
-        lags = {}
-        for tp in assigned:
-            position = consumer.position(tp)
-            if position is not None and tp in ends:
-                lags[(str(tp.topic), int(tp.partition))] = max(0, int(ends[tp]) - int(position))
+        ends = consumer.end_offsets(assigned, timeout_ms=timeout_ms) if assigned else {}
+        lags = {
+            (str(tp.topic), int(tp.partition)): max(0, int(ends[tp]) - next_offset(tp))
+            for tp in assigned
+            if tp in ends
+        }
         with self._lock:
             self._lags = lags
 

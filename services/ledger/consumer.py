@@ -136,9 +136,13 @@ class Aggregator:
     def _sample_lag(self) -> None:
         """Consumer lag for the metrics, here because the consumer is not thread-safe."""
         try:
-            metrics.CONSUMER_LAG_SAMPLES.sample(self._consumer)
-        except KafkaError as error:
+            metrics.CONSUMER_LAG_SAMPLES.sample(self._consumer, self._next_offset)
+        except Exception as error:  # a metric is never worth a rewind
             log.info("consumer lag not sampled", error=type(error).__name__)
+
+    def _next_offset(self, tp: TopicPartition) -> int:
+        stored = self._ledger.position(tracking_name(tp.topic, tp.partition))
+        return 0 if stored is None else stored + 1
 
     def _record_partition(self, tp: TopicPartition, records: list[Any]) -> int | None:
         source = tracking_name(tp.topic, tp.partition)
