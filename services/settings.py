@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     projector_metrics_port: int = Field(
         default=9402, ge=0, le=65535, description="The projector's /metrics port; 0: none."
     )
+    retention_metrics_port: int = Field(
+        default=9403,
+        ge=0,
+        le=65535,
+        description="`radar retention enforce --every-hours`'s /metrics port; 0: none.",
+    )
     host: str = "127.0.0.1"
     max_batch_signals: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(
