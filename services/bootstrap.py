@@ -49,6 +49,7 @@ from services.http import actor_dependency, add_readiness, new_api
 from services.kafka_topics import ensure_topic, retry_until_done
 from services.ledger.consumer import Aggregator
 from services.ledger.store import EncryptedSignalLedger, open_ledger
+from services.metrics.http import instrument
 from services.oversight.identity_routes import identity_router
 from services.oversight.restriction_routes import restriction_router
 from services.oversight.review import ReviewReport, review
@@ -248,7 +249,7 @@ def ingest_app(settings: Settings) -> FastAPI:
     app = create_ingest_app(
         ingest, parts.token_authority, settings.max_batch_signals, settings.max_body_bytes
     )
-    metrics.instrument(app, "ingest")
+    instrument(app, "ingest")
     app.router.on_shutdown.extend([publisher.close, parts.close])
     return app
 
@@ -303,7 +304,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         return True
 
     add_readiness(app, database_answers)
-    metrics.instrument(app, "query")
+    instrument(app, "query")
     app.router.on_shutdown.extend([refusals.flush, parts.close])
     return app
 

@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY
 from services import bootstrap, metrics
 from services.database import Database
 from services.ledger.store import open_ledger
+from services.metrics.http import UNMATCHED_ROUTE
 from services.projections.projector import Projector
 from services.settings import Settings
 from tests.support.audit_helpers import household, record, signal
@@ -20,8 +21,8 @@ from tests.support.audit_helpers import household, record, signal
 PSEUDONYM = "hh.k1." + "ab" * 16
 
 
-def requests_of(api: str, route: str, status_class: str) -> float:
-    labels = {"api": api, "method": "GET", "route": route, "status_class": status_class}
+def requests_of(api: str, route: str, status_class: str, method: str = "GET") -> float:
+    labels = {"api": api, "method": method, "route": route, "status_class": status_class}
     return REGISTRY.get_sample_value("radar_http_requests_total", labels) or 0.0
 
 
@@ -31,15 +32,18 @@ def test_requests_are_counted_by_route_template_and_metrics_need_no_token(
     settings = Settings(data_dir=tmp_path / "data", database_url=sqlite_database.url)
     template = "/v1/households/{household}/timeline"
     before = requests_of("query", template, "4xx")
-    unmatched = requests_of("query", metrics.UNMATCHED_ROUTE, "4xx")
+    unmatched = requests_of("query", UNMATCHED_ROUTE, "4xx")
+    odd_method = requests_of("query", "/health/live", "4xx", method="other")
     with TestClient(bootstrap.query_app(settings)) as client:
         assert client.get(f"/v1/households/{PSEUDONYM}/timeline").status_code == 401
         assert client.get(f"/no/such/{PSEUDONYM}").status_code == 404
+        assert client.request("PROPFIND", "/health/live").status_code == 405
         scraped = client.get("/metrics")
     assert scraped.status_code == 200
     assert scraped.headers["content-type"].startswith("text/plain")
     assert requests_of("query", template, "4xx") == before + 1
-    assert requests_of("query", metrics.UNMATCHED_ROUTE, "4xx") == unmatched + 1
+    assert requests_of("query", UNMATCHED_ROUTE, "4xx") == unmatched + 1
+    assert requests_of("query", "/health/live", "4xx", method="other") == odd_method + 1
     assert PSEUDONYM not in scraped.text and PSEUDONYM[-32:] not in scraped.text
     assert "/metrics" not in bootstrap.query_app(settings).openapi()["paths"]
 

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from prometheus_client import REGISTRY, generate_latest
 
-import services.metrics  # noqa: F401  (registers every radar metric)
+import services.metrics.http  # noqa: F401  (registers every radar metric)
 from services.settings import Settings
 
 MONITORING = Path(__file__).resolve().parents[2] / "deploy" / "monitoring"
