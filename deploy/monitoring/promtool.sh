@@ -35,6 +35,7 @@ case "${1:-check}" in
   check)
     tool=$(promtool_path)
     "$tool" check rules "$HERE/alerts.yml"
+    (cd "$HERE" && "$tool" test rules alerts_test.yml)
     "$tool" check config --syntax-only "$HERE/prometheus.yml"
     ;;
   *) die "usage: $0 check|path" ;;
