@@ -7,6 +7,7 @@ sync, so a publisher reading them reads exactly what the radar validates.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,27 +21,35 @@ CORRECTION_SCHEMA_FILE = "signal-correction.v1.schema.json"
 ASYNCAPI_FILE = "asyncapi.json"
 
 
-def signal_event_schema() -> dict[str, Any]:
-    """The JSON Schema of SignalEventV1, with the meaning of each signal type attached."""
-    schema = SignalEventV1.model_json_schema()
+def published(schema: dict[str, Any], file_name: str) -> dict[str, Any]:
+    """A model's JSON Schema as a published file: its dialect and its id (the file's name), so
+    every file under contracts/schemas, whichever layer makes it, is named the same way."""
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = f"urn:signal-radar:contracts:{SIGNAL_SCHEMA_FILE}"
-    schema["x-signal-types"] = {
+    schema["$id"] = f"urn:signal-radar:contracts:{file_name}"
+    return schema
+
+
+def signal_type_meanings() -> dict[str, Any]:
+    """What each signal type means and which sectors may publish it (`x-signal-types`)."""
+    return {
         str(kind): {
             "meaning": definition.meaning,
             "sectors": sorted(str(sector) for sector in definition.sectors),
         }
         for kind, definition in SIGNAL_TYPES.items()
     }
+
+
+def signal_event_schema() -> dict[str, Any]:
+    """The JSON Schema of SignalEventV1, with the meaning of each signal type attached."""
+    schema = published(SignalEventV1.model_json_schema(), SIGNAL_SCHEMA_FILE)
+    schema["x-signal-types"] = signal_type_meanings()
     return schema
 
 
 def signal_correction_schema() -> dict[str, Any]:
     """The JSON Schema of SignalCorrectionV1."""
-    schema = SignalCorrectionV1.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = f"urn:signal-radar:contracts:{CORRECTION_SCHEMA_FILE}"
-    return schema
+    return published(SignalCorrectionV1.model_json_schema(), CORRECTION_SCHEMA_FILE)
 
 
 def asyncapi_document() -> dict[str, Any]:
@@ -118,22 +127,23 @@ def asyncapi_document() -> dict[str, Any]:
 def rendered_files() -> dict[str, str]:
     """File name -> exact text of every generated contract file."""
     return {
-        SIGNAL_SCHEMA_FILE: _render(signal_event_schema()),
-        CORRECTION_SCHEMA_FILE: _render(signal_correction_schema()),
-        ASYNCAPI_FILE: _render(asyncapi_document()),
+        SIGNAL_SCHEMA_FILE: render(signal_event_schema()),
+        CORRECTION_SCHEMA_FILE: render(signal_correction_schema()),
+        ASYNCAPI_FILE: render(asyncapi_document()),
     }
 
 
-def write_all(directory: Path = SCHEMA_DIR) -> list[Path]:
-    """Writes every generated contract file and returns their paths."""
+def write_all(directory: Path = SCHEMA_DIR, files: Mapping[str, str] | None = None) -> list[Path]:
+    """Writes the generated contract files (by default this module's) and returns their paths."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in rendered_files().items():
+    for name, text in (rendered_files() if files is None else files).items():
         path = directory / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 
 
-def _render(document: dict[str, Any]) -> str:
+def render(document: dict[str, Any]) -> str:
+    """The exact text of a generated file (sorted keys, so a diff shows only real changes)."""
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -3,10 +3,18 @@
 Asymmetric keys mean the services that verify tokens hold no secret that could mint one. Every
 token names its key (kid), audience, issuer, expiry and a unique id (jti). Signing keys are
 generated on first use under the data directory; none is ever in the repository.
+
+A token can be bound to a client certificate (RFC 8705, certificate-bound access tokens): its
+`cnf` claim holds the certificate's SHA-256 thumbprint, and an audience served over mutual TLS
+accepts it only from a connection that presented that certificate, so a stolen token is useless
+without the organisation's private key.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import math
 import uuid
 from collections.abc import Callable
@@ -37,6 +45,9 @@ SHORTEST_LIFETIME = timedelta(minutes=1)
 """Expiries are whole seconds: a token meant to live less than a minute could expire before a
 person has pasted it into a client, or be born expired and live on only by the leeway."""
 _KEY_PREFIX = "token-signing"
+THUMBPRINT = "x5t#S256"
+"""The `cnf` member naming a bound certificate by its SHA-256 thumbprint (RFC 8705, 3.1)."""
+NOT_BOUND = "token not bound to this client certificate"
 
 
 class Audience(StrEnum):
@@ -87,18 +98,51 @@ key_id_of = public_key_id
 """A key id derived from the public key, so it can never point at the wrong key."""
 
 
+def certificate_thumbprint(certificate_der: bytes) -> str:
+    """The `x5t#S256` of a certificate: base64url, unpadded, of the SHA-256 of its DER."""
+    digest = hashlib.sha256(certificate_der).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def certificate_der(data: bytes) -> bytes:
+    """The DER of one X.509 certificate, given as PEM or DER, that a token can be bound to now;
+    ValueError says why not: a key or a CSR passed by mistake, or a certificate outside its
+    validity (no handshake would succeed with it, so the token could never be used)."""
+    from cryptography import x509  # here: minting an unbound token stays as quick as before
+
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            certificate = x509.load_pem_x509_certificate(data)
+        else:
+            certificate = x509.load_der_x509_certificate(data)
+    except ValueError:
+        raise ValueError("not an X.509 certificate") from None
+    now = datetime.now(UTC)
+    if certificate.not_valid_after_utc < now:
+        raise ValueError(f"the certificate expired at {certificate.not_valid_after_utc}")
+    if certificate.not_valid_before_utc > now:
+        raise ValueError(f"the certificate is not valid before {certificate.not_valid_before_utc}")
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
 class TokenAuthority:
     """Issues and verifies radar credentials with the signing keys in one directory.
 
     The newest key signs; every key in the directory still verifies, which is how keys rotate.
+    Tokens for a `bound` audience (one served over mutual TLS) are accepted only together with
+    the client certificate their `cnf` names.
     """
 
     def __init__(
-        self, keys_dir: Path, is_revoked: Callable[[str], bool] = lambda _jti: False
+        self,
+        keys_dir: Path,
+        is_revoked: Callable[[str], bool] = lambda _jti: False,
+        bound: frozenset[Audience] = frozenset(),
     ) -> None:
         self._keys_dir = keys_dir
         self._keys = self._load_or_create(keys_dir)
         self._is_revoked = is_revoked
+        self._bound = bound
 
     @staticmethod
     def _load_or_create(keys_dir: Path) -> list[SigningKey]:
@@ -116,9 +160,16 @@ class TokenAuthority:
         """Adds a new signing key, which signs from now on; returns its key id."""
         return _create_signing_key(new_key_path(keys_dir, _KEY_PREFIX))
 
-    def issue(self, actor: Actor, audience: Audience, lifetime: timedelta) -> str:
+    def issue(
+        self,
+        actor: Actor,
+        audience: Audience,
+        lifetime: timedelta,
+        certificate: bytes | None = None,
+    ) -> str:
         """A signed token for the actor, valid for one audience for the given lifetime, taken as
-        given (tests mint expired tokens); what mints for a person checks `token_lifetime`."""
+        given (tests mint expired tokens); what mints for a person checks `token_lifetime`.
+        With a certificate (DER) the token is bound to it (`cnf`)."""
         now = datetime.now(UTC)
         claims: dict[str, Any] = {
             "iss": ISSUER,
@@ -130,6 +181,8 @@ class TokenAuthority:
             "jti": str(uuid.uuid4()),
             "org": actor.organisation,
         }
+        if certificate is not None:
+            claims["cnf"] = {THUMBPRINT: certificate_thumbprint(certificate)}
         if isinstance(actor, Publisher):
             claims.update(kind="publisher", sector=str(actor.sector))
         else:
@@ -141,8 +194,10 @@ class TokenAuthority:
             claims, signer.private_key, algorithm=ALGORITHM, headers={"kid": signer.key_id}
         )
 
-    def verify(self, token: str, audience: Audience) -> Actor:
-        """The actor a valid token speaks for; InvalidCredentialError says why it is not valid."""
+    def verify(self, token: str, audience: Audience, certificate: bytes | None = None) -> Actor:
+        """The actor a valid token speaks for; InvalidCredentialError says why it is not valid.
+        `certificate` is the DER of the client certificate the request came with, if any; a
+        bound audience refuses a token that does not name it."""
         try:
             key_id = jwt.get_unverified_header(token).get("kid")
             key = next((k for k in self._keys if k.key_id == key_id), None)
@@ -159,6 +214,8 @@ class TokenAuthority:
             )
             if self._is_revoked(claims["jti"]):
                 raise InvalidCredentialError("token revoked")
+            if audience in self._bound:
+                _check_binding(claims, certificate)
             return _actor_from_claims(claims)
         except jwt.ExpiredSignatureError as error:
             raise InvalidCredentialError("token expired") from error
@@ -170,6 +227,17 @@ class TokenAuthority:
             raise
         except (jwt.InvalidTokenError, KeyError, ValueError) as error:
             raise InvalidCredentialError(f"invalid token: {type(error).__name__}") from error
+
+
+def _check_binding(claims: dict[str, Any], certificate: bytes | None) -> None:
+    """RFC 8705, 3: the token's `cnf` thumbprint must be that of the presented certificate."""
+    if certificate is None:
+        raise InvalidCredentialError("no client certificate")
+    confirmation = claims.get("cnf")
+    bound_to = confirmation.get(THUMBPRINT) if isinstance(confirmation, dict) else None
+    presented = certificate_thumbprint(certificate).encode()
+    if not isinstance(bound_to, str) or not hmac.compare_digest(bound_to.encode(), presented):
+        raise InvalidCredentialError(NOT_BOUND)
 
 
 def _create_signing_key(path: Path) -> str:

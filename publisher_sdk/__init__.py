@@ -8,6 +8,6 @@ of ours it imports `contracts` and `privacy` only, never `radar`, `services`, `t
 `tests` (an import-linter contract in pyproject.toml, checked by `make lint`).
 """
 
-from publisher_sdk.client import PublisherClient, PublishResult, RetryPolicy
+from publisher_sdk.client import PublisherClient, PublishResult, RetryPolicy, mutual_tls_context
 
-__all__ = ["PublishResult", "PublisherClient", "RetryPolicy"]
+__all__ = ["PublishResult", "PublisherClient", "RetryPolicy", "mutual_tls_context"]

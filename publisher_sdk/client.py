@@ -15,6 +15,7 @@ client never logs; a result carries the event id, status and reasons, never an i
 from __future__ import annotations
 
 import random
+import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -62,6 +63,14 @@ class RetryPolicy:
         self.sleep(max(backoff, min(retry_after or 0.0, self.cap_seconds)))
 
 
+def mutual_tls_context(ca_cert: str, client_cert: str, client_key: str) -> ssl.SSLContext:
+    """How an organisation connects to an ingest API with mutual TLS: it trusts the radar's CA
+    (PEM) and presents its own certificate and key (PEM), the one its token is bound to."""
+    context = ssl.create_default_context(cafile=ca_cert)
+    context.load_cert_chain(client_cert, client_key)
+    return context
+
+
 class PublisherClient:
     """Sends signals to the ingest API with a publisher's token."""
 
@@ -73,13 +82,17 @@ class PublisherClient:
         retry: RetryPolicy | None = None,
         timeout_seconds: float = 30.0,
         seal_identifiers: bool = True,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         """seal_identifiers=False sends BSNs and addresses in clear: only for a development
-        radar that allows it (RADAR_ALLOW_PLAIN_IDENTIFIERS)."""
+        radar that allows it (RADAR_ALLOW_PLAIN_IDENTIFIERS). `tls` is the context to connect
+        with, e.g. `mutual_tls_context` for an ingest API with mutual TLS; default: the
+        system's CAs, no client certificate."""
         self._http = httpx.Client(
             base_url=base_url,
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout_seconds,
+            verify=tls if tls is not None else True,
         )
         self._batch_size = batch_size
         self._retry = retry or RetryPolicy()

@@ -60,6 +60,7 @@ from services.projections.read_model import ReadModel
 from services.settings import Settings
 from services.signals.identifiers import IdentifierOpener
 from services.signals.publisher import SignalPublisher
+from services.signals.rate_limits import IngestRateLimit
 from services.signals.routes import create_ingest_app
 from services.signals.service import Ingest
 from services.signals.store import ReceiptBook
@@ -114,10 +115,12 @@ class Parts:
 
     @cached_property
     def token_authority(self) -> TokenAuthority:
-        """Verifies tokens with the signing keys and the shared revocation list."""
+        """Verifies tokens with the signing keys and the shared revocation list; with mutual
+        TLS on ingest, a publisher's token only with the certificate it is bound to."""
         with self.database.schema_lock():
             revocations = RevocationList(self.engine)
-        return TokenAuthority(self.settings.keys_dir, is_revoked=revocations.is_revoked)
+        bound = frozenset({Audience.INGEST}) if self.settings.ingest_mutual_tls else frozenset()
+        return TokenAuthority(self.settings.keys_dir, revocations.is_revoked, bound)
 
     def analyst(self, refusals: AuthRefusalLog) -> Callable[..., Analyst]:
         """The query API's authentication: an analyst's token, or 401/403; every 401 goes to
@@ -246,8 +249,15 @@ def ingest_app(settings: Settings) -> FastAPI:
         IdentifierKeyring.load_or_create(settings.keys_dir), settings.allow_plain_identifiers
     )
     ingest = Ingest(opener, parts.pseudonyms, parts.vault, publisher, receipts)
+    rate_limit = IngestRateLimit(
+        settings.ingest_rate_per_organisation, settings.ingest_burst_per_organisation
+    )
     app = create_ingest_app(
-        ingest, parts.token_authority, settings.max_batch_signals, settings.max_body_bytes
+        ingest,
+        parts.token_authority,
+        settings.max_batch_signals,
+        settings.max_body_bytes,
+        rate_limit,
     )
     instrument(app, "ingest")
     app.router.on_shutdown.extend([publisher.close, parts.close])

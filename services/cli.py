@@ -219,6 +219,7 @@ def query() -> None:
         port=settings.query_port,
         log_config=None,
         access_log=False,  # services.logs.RequestLines writes the request lines, masked
+        server_header=False,  # API-53: the answers do not name the server software
     )
 
 
@@ -226,8 +227,9 @@ def query() -> None:
 def export_contracts() -> None:
     """Regenerate the JSON Schema and AsyncAPI files from the contract models."""
     from contracts.export import write_all
+    from services.signals import submission_schemas
 
-    for path in write_all():
+    for path in write_all() + submission_schemas.write_all():
         typer.echo(str(path))
 
 

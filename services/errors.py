@@ -28,6 +28,7 @@ class RefusalKind(StrEnum):
     CONFLICT = "conflict"  # contradicts what was recorded before
     TOO_LARGE = "too_large"  # over a size limit
     UNAVAILABLE = "unavailable"  # a backing service is down: nothing was stored, try again
+    TOO_MANY_REQUESTS = "too_many_requests"  # over a rate limit: nothing was stored, try later
 
 
 class Refusal(Exception):  # noqa: N818  (a refusal is an answer, not a fault of the program)

@@ -1,10 +1,12 @@
-"""What both HTTP APIs share: error bodies that name the field and reason, request size and
-content-type limits, and bearer-token authentication."""
+"""What both HTTP APIs share: error answers as problem details that name the field and reason,
+the API-Version header, request size and content-type limits, the OpenAPI document at a fixed
+path, and bearer-token authentication."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 import structlog
@@ -14,6 +16,8 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from privacy.actors import Actor
@@ -29,19 +33,29 @@ from services.errors import (
     invalid,
 )
 from services.logs import RequestLines
+from services.problems import (
+    API_VERSION_HEADER,
+    Problem,
+    ProblemResponse,
+    declare_problems,
+    problem_response,
+    with_problem,
+)
+from services.tls import client_certificate
 
 ActorT = TypeVar("ActorT", bound=Actor)
 _log = structlog.get_logger("radar.auth")
 RETRY_AFTER_SECONDS = 5
 """How long a client waits before trying again after a 503."""
+API_VERSION = "1.1.0"
+"""The version of both APIs' contracts (semver: the path carries the major, /v1)."""
+VERSIONED_OPENAPI = "/v1/openapi.json"
+"""The OpenAPI document inside the versioned base path (design rule API-51), beside FastAPI's
+/openapi.json."""
 
 
-class ErrorBody(BaseModel):
-    """The body of every 4xx/5xx answer."""
-
-    detail: str
-    errors: list[FieldError] = []
-
+ErrorBody = Problem
+"""The error body's name before problem details, kept for callers written against it."""
 
 _ERROR_DESCRIPTIONS = {
     401: "No valid bearer token for this API (missing, malformed, expired, revoked, badly "
@@ -52,14 +66,17 @@ _ERROR_DESCRIPTIONS = {
     413: "Body larger than the size limit (or, for a batch, too many signals)",
     415: "Body is not application/json",
     422: "Request is not valid: which field and why (the value is never echoed)",
+    429: "Your organisation's ingest rate limit is reached: the whole request was refused and "
+    "nothing was stored; retry after Retry-After seconds",
     503: "A backing service is unavailable; nothing was stored; retry after Retry-After seconds",
 }
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries for error answers, all with the ErrorBody shape."""
+    """OpenAPI `responses=` entries for error answers, all problem details (the document
+    declares them application/problem+json: `declare_problems`)."""
     return {
-        status: {"model": ErrorBody, "description": _ERROR_DESCRIPTIONS[status]}
+        status: {"model": Problem, "description": _ERROR_DESCRIPTIONS[status]}
         for status in statuses
     }
 
@@ -84,33 +101,79 @@ STATUS_OF: dict[RefusalKind, int] = {
     RefusalKind.NOT_FOUND: 404,
     RefusalKind.CONFLICT: 409,
     RefusalKind.TOO_LARGE: 413,
+    RefusalKind.TOO_MANY_REQUESTS: 429,
     RefusalKind.UNAVAILABLE: 503,
 }
 """The one mapping from a refusal's kind to its HTTP status."""
 
 
-def refusal_response(refusal: Refusal) -> JSONResponse:
-    """A refusal as an HTTP answer: its status, an ErrorBody, and the headers the kind calls
-    for (a bearer challenge; when to try again)."""
+def refusal_response(refusal: Refusal, scope: Scope) -> ProblemResponse:
+    """A refusal as the answer to the request of `scope`: its status, problem details, and the
+    headers the kind calls for (a bearer challenge; when to try again)."""
     headers = {}
     if refusal.kind == RefusalKind.UNAUTHENTICATED:
         headers["WWW-Authenticate"] = "Bearer"
     if refusal.retry_after_seconds is not None:
         headers["Retry-After"] = str(refusal.retry_after_seconds)
-    body = ErrorBody(detail=refusal.reason, errors=refusal.errors)
-    return JSONResponse(body.model_dump(), status_code=STATUS_OF[refusal.kind], headers=headers)
+    status = STATUS_OF[refusal.kind]
+    return problem_response(scope, status, refusal.reason, refusal.errors, headers)
+
+
+_ROUTING_DETAILS = {
+    404: "no such path in this API (paths end without a slash)",
+    405: "this path does not take this method: the Allow header lists those it takes",
+}
+"""What the framework's own refusals of a path or method mean, said as the routes would."""
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Makes every error answer an ErrorBody."""
+    """Makes every error answer problem details: refusals, invalid requests, the framework's
+    own 404/405 (keeping its Allow header), and unhandled errors (a 500 that says nothing of
+    the cause; the traceback goes to the server's log)."""
 
     @app.exception_handler(Refusal)
-    async def _refused(_request: Request, refusal: Refusal) -> JSONResponse:
-        return refusal_response(refusal)
+    async def _refused(request: Request, refusal: Refusal) -> ProblemResponse:
+        return refusal_response(refusal, request.scope)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        return refusal_response(invalid(field_errors(error)))
+    async def _invalid(request: Request, error: RequestValidationError) -> ProblemResponse:
+        return refusal_response(invalid(field_errors(error)), request.scope)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, error: HTTPException) -> ProblemResponse:
+        status, detail = error.status_code, error.detail
+        if detail == HTTPStatus(status).phrase:  # the router's own: say what it means
+            detail = _ROUTING_DETAILS.get(status, detail)
+        return problem_response(request.scope, status, detail, (), error.headers)
+
+    @app.exception_handler(Exception)
+    async def _crashed(request: Request, _error: Exception) -> ProblemResponse:
+        # answered outside every middleware, so it names the version itself
+        headers = {API_VERSION_HEADER: request.app.version}
+        return problem_response(request.scope, 500, "internal error", (), headers)
+
+
+class ApiVersion:
+    """ASGI middleware: every answer, refusals of the request limits included, names the full
+    version of the API's contract in the API-Version header (design rule API-57), so a client
+    can log which contract answered it."""
+
+    def __init__(self, app: ASGIApp, version: str) -> None:
+        self.app = app
+        self.version = version
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message).setdefault(API_VERSION_HEADER, self.version)
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
 
 
 class RequestLimits:
@@ -130,20 +193,20 @@ class RequestLimits:
         }
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            await _reject(send, 415, "body must be application/json")
+            await _reject(scope, send, 415, "body must be application/json")
             return
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            await _reject(send, 413, f"body larger than {self.max_body_bytes} bytes")
+            await _reject(scope, send, 413, f"body larger than {self.max_body_bytes} bytes")
             return
         body = await _read_body(receive, self.max_body_bytes)
         if body is None:
-            await _reject(send, 413, f"body larger than {self.max_body_bytes} bytes")
+            await _reject(scope, send, 413, f"body larger than {self.max_body_bytes} bytes")
             return
         malformed = _malformed_json(body)
         if malformed is not None:
             error = FieldError(field="body", reason=malformed)
-            await _reject(send, 422, INVALID_REQUEST, [error])
+            await _reject(scope, send, 422, INVALID_REQUEST, [error])
             return
         delivered = False
 
@@ -194,41 +257,58 @@ def _malformed_json(body: bytes) -> str | None:
     return None
 
 
-async def _reject(send: Send, status: int, detail: str, errors: Sequence[FieldError] = ()) -> None:
-    body = ErrorBody(detail=detail, errors=list(errors)).model_dump_json().encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _reject(
+    scope: Scope, send: Send, status: int, detail: str, errors: Sequence[FieldError] = ()
+) -> None:
+    """Answers before the app does: problem details, the request's body not read further."""
+    response = problem_response(scope, status, detail, errors)
+    await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
 
 
 _bearer = HTTPBearer(auto_error=False)
 
 
-def add_readiness(app: FastAPI, database_answers: Callable[[], bool]) -> None:
-    """`GET /health/ready`: 200 while the database answers, 503 when it does not."""
+class DatabaseReadiness(BaseModel):
+    """Whether the database answers."""
 
-    @app.get("/health/ready")
-    def ready() -> JSONResponse:
+    database: str
+
+
+def add_readiness(app: FastAPI, database_answers: Callable[[], bool]) -> None:
+    """`GET /health/ready`: 200 while the database answers, 503 (problem details, with the
+    same `database` member) when it does not."""
+
+    @app.get(
+        "/health/ready",
+        response_model=DatabaseReadiness,
+        responses={503: {"model": with_problem(DatabaseReadiness), "description": "Database down"}},
+    )
+    def ready(request: Request) -> JSONResponse:
         try:
             up = database_answers()
         except Exception:
             up = False
         if not up:
-            return JSONResponse({"database": "down"}, status_code=503)
+            down = {"database": "down"}
+            return problem_response(request.scope, 503, "the database is down", extensions=down)
         return JSONResponse({"database": "up"}, status_code=200)
 
 
-def new_api(title: str, max_body_bytes: int) -> FastAPI:
-    """A FastAPI app with the radar's error bodies, request limits and liveness probe."""
-    app = FastAPI(title=title, version="1.0.0")
+def new_api(title: str, max_body_bytes: int, version: str = API_VERSION) -> FastAPI:
+    """A FastAPI app with the radar's problem details, API-Version header, request limits,
+    OpenAPI document at /openapi.json and /v1/openapi.json, and liveness probe. A path with a
+    trailing slash is a 404, not a redirect (design rule API-48)."""
+    app = FastAPI(title=title, version=version, redirect_slashes=False)
     install_error_handlers(app)
     app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes)
+    app.add_middleware(ApiVersion, version=version)  # outside the limits: their 4xx name it too
     app.add_middleware(RequestLines)  # outermost: a refused body is a request line too
+    app.openapi = lambda: declare_problems(FastAPI.openapi(app))  # type: ignore[method-assign]
+
+    @app.get(VERSIONED_OPENAPI, include_in_schema=False)
+    def versioned_openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
 
     @app.get("/health/live")
     def live() -> dict[str, str]:
@@ -265,7 +345,9 @@ def actor_dependency(
         if credentials is None:
             raise unauthenticated(request, "missing bearer token", None)
         try:
-            actor = authority.verify(credentials.credentials, audience)
+            actor = authority.verify(
+                credentials.credentials, audience, client_certificate(request.scope)
+            )
         except InvalidCredentialError as error:
             raise unauthenticated(request, str(error), credentials.credentials) from error
         except RevocationsUnavailableError as error:

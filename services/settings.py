@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.signal_v1 import SIGNAL_TOPIC_DEFAULT
@@ -54,11 +54,40 @@ class Settings(BaseSettings):
     query_max_body_bytes: int = Field(
         default=64 * 1024, ge=1024, description="Query: its bodies are a few hundred bytes."
     )
+    ingest_rate_per_organisation: float = Field(
+        default=2000.0,
+        ge=0,
+        description="Ingest: signals per second each publishing organisation may send, "
+        "sustained (a batch of 50 counts 50); over it, 429 with Retry-After. 0 turns the limit "
+        "off. The default lets `make run`, the load tests and the benchmarks through on two "
+        "cores; a deployment sets it from its publishers' volumes.",
+    )
+    ingest_burst_per_organisation: int = Field(
+        default=10_000,
+        ge=0,
+        description="Ingest: signals an organisation may send at once after a quiet spell (the "
+        "token bucket's size); at least RADAR_MAX_BATCH_SIGNALS, so a full batch can pass. 0 "
+        "turns the limit off.",
+    )
     allow_plain_identifiers: bool = Field(
         default=True,
         description="Ingest: accept a BSN or address in clear. True suits development (make run, "
         "the README's curl examples); set false wherever real identifiers flow, so that only "
         "identifiers sealed to the radar's key are taken.",
+    )
+    ingest_tls_cert: Path | None = Field(
+        default=None,
+        description="Ingest: serve HTTPS with this certificate (PEM, the leaf first, then any "
+        "intermediates); unset, ingest speaks plain HTTP (development, or behind a proxy).",
+    )
+    ingest_tls_key: Path | None = Field(
+        default=None, description="Ingest: the private key of RADAR_INGEST_TLS_CERT (PEM)."
+    )
+    ingest_client_ca: Path | None = Field(
+        default=None,
+        description="Ingest: mutual TLS. Every publisher connects with a client certificate "
+        "signed by this CA (PEM) and its token must be bound to that certificate (RFC 8705); "
+        "needs RADAR_INGEST_TLS_CERT.",
     )
     kafka_timeout_seconds: float = Field(default=10.0, gt=0)
     aggregator_batch_records: int = Field(default=1000, ge=1)
@@ -75,6 +104,33 @@ class Settings(BaseSettings):
         default=DEFAULT_RECIPIENTS,
         description="The register of external recipients of extracts (TOML).",
     )
+
+    @model_validator(mode="after")
+    def _a_full_batch_fits_the_burst(self) -> Settings:
+        """A batch larger than the burst could never be admitted, however long it waited."""
+        limited = self.ingest_rate_per_organisation > 0 and self.ingest_burst_per_organisation > 0
+        if limited and self.ingest_burst_per_organisation < self.max_batch_signals:
+            raise ValueError(
+                f"RADAR_INGEST_BURST_PER_ORGANISATION={self.ingest_burst_per_organisation} is "
+                f"below RADAR_MAX_BATCH_SIGNALS={self.max_batch_signals}: a full batch could "
+                "never pass (0 turns the limit off)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _tls_complete(self) -> Settings:
+        """Mutual TLS without a server certificate would be served as plain HTTP, silently
+        without the protection it was configured for: refuse to start instead."""
+        if self.ingest_client_ca is not None and self.ingest_tls_cert is None:
+            raise ValueError("RADAR_INGEST_CLIENT_CA needs RADAR_INGEST_TLS_CERT (and its key)")
+        if self.ingest_tls_key is not None and self.ingest_tls_cert is None:
+            raise ValueError("RADAR_INGEST_TLS_KEY needs RADAR_INGEST_TLS_CERT")
+        return self
+
+    @property
+    def ingest_mutual_tls(self) -> bool:
+        """Whether ingest requires client certificates and certificate-bound tokens."""
+        return self.ingest_client_ca is not None
 
     @property
     def resolved_database_url(self) -> str:

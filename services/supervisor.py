@@ -182,9 +182,11 @@ def _end_with_parent(supervisor: int) -> None:
 
 def _announce(settings: Settings) -> None:
     base = f"http://{settings.host}"
+    ingest = f"http{'s' if settings.ingest_tls_cert else ''}://{settings.host}"
+    mutual = "  (mutual TLS)" if settings.ingest_mutual_tls else ""
     print(
         "\nSignal radar is running (a process that dies is restarted; Ctrl-C stops everything):\n"
-        f"  ingest API   {base}:{settings.ingest_port}/docs\n"
+        f"  ingest API   {ingest}:{settings.ingest_port}/docs{mutual}\n"
         f"  query API    {base}:{settings.query_port}/docs\n"
         f"  Kafka        {settings.kafka_bootstrap}  topic {settings.signals_topic}\n"
         f"  database     {settings.resolved_database_url}\n"

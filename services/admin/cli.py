@@ -6,6 +6,7 @@ so that `radar admin token`, run by hand, answers at once."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +18,7 @@ from privacy.credentials import (
     Audience,
     TokenAuthority,
     UnusableLifetimeError,
+    certificate_der,
     token_id,
     token_lifetime,
 )
@@ -42,6 +44,15 @@ def issue_token(
         str | None,
         typer.Option(help="Analyst acts for this user (the responsible user in the access log)."),
     ] = None,
+    client_cert: Annotated[
+        Path | None,
+        typer.Option(
+            help="Publisher: bind the token to this client certificate (PEM or DER), for an "
+            "ingest API with mutual TLS (RADAR_INGEST_CLIENT_CA).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Print a signed token for a publisher (ingest API) or an analyst (query API)."""
     try:
@@ -49,17 +60,28 @@ def issue_token(
     except UnusableLifetimeError as error:
         typer.echo(f"--hours {hours:g}: {error}; no token was made", err=True)
         raise typer.Exit(2) from None
+    if client_cert is not None and kind != "publisher":
+        raise typer.BadParameter("--client-cert binds publisher tokens only (the ingest API)")
     authority = TokenAuthority(Settings().keys_dir)
     if kind == "publisher" and sector is not None:
-        typer.echo(
-            authority.issue(Publisher(subject, organisation, sector), Audience.INGEST, lifetime)
-        )
+        publisher = Publisher(subject, organisation, sector)
+        certificate = None if client_cert is None else _certificate(client_cert)
+        typer.echo(authority.issue(publisher, Audience.INGEST, lifetime, certificate))
     elif kind == "analyst" and role is not None and region is not None:
         responsible = checked_name(on_behalf_of, "--on-behalf-of")
         analyst = Analyst(subject, organisation, role, region, responsible)
         typer.echo(authority.issue(analyst, Audience.QUERY, lifetime))
     else:
         raise typer.BadParameter("publisher needs --sector; analyst needs --role and --region")
+
+
+def _certificate(path: Path) -> bytes:
+    """The DER of the certificate in a file; exit 2, saying so, when the file holds none."""
+    try:
+        return certificate_der(path.read_bytes())
+    except ValueError as error:
+        typer.echo(f"--client-cert {path}: {error}; no token was made", err=True)
+        raise typer.Exit(2) from None
 
 
 @admin.command("revoke")

@@ -12,9 +12,10 @@ import orjson
 import typer
 import uvicorn
 
-from publisher_sdk.client import PublisherClient
+from publisher_sdk.client import PublisherClient, mutual_tls_context
 from services import bootstrap
 from services.logs import command_settings
+from services.tls import uvicorn_tls
 
 
 def ingest() -> None:
@@ -27,6 +28,8 @@ def ingest() -> None:
         port=settings.ingest_port,
         log_config=None,
         access_log=False,  # services.logs.RequestLines writes the request lines, masked
+        server_header=False,  # API-53: the answers do not name the server software
+        **uvicorn_tls(settings),  # HTTPS, and mutual TLS, when configured
     )
 
 
@@ -41,14 +44,29 @@ def publish(
         bool,
         typer.Option(help="Send BSNs and addresses in clear (development radars only)."),
     ] = False,
+    client_cert: Annotated[
+        Path | None,
+        typer.Option(help="Mutual TLS: the organisation's certificate (PEM), its token's."),
+    ] = None,
+    client_key: Annotated[
+        Path | None, typer.Option(help="Mutual TLS: the key of --client-cert (PEM).")
+    ] = None,
+    ca_cert: Annotated[
+        Path | None, typer.Option(help="Mutual TLS: the CA (PEM) that signed the radar's server.")
+    ] = None,
 ) -> None:
     """Publish signals with retries, identifiers sealed to the radar's key; print one line per
     signal that was not delivered."""
     token = token_file.read_text(encoding="utf-8").strip()
     lines = signals_file.read_text(encoding="utf-8").splitlines()
     signals = [orjson.loads(line) for line in lines if line.strip()]
+    tls = None
+    if client_cert is not None or client_key is not None or ca_cert is not None:
+        if client_cert is None or client_key is None or ca_cert is None:
+            raise typer.BadParameter("mutual TLS needs --client-cert, --client-key and --ca-cert")
+        tls = mutual_tls_context(str(ca_cert), str(client_cert), str(client_key))
     with PublisherClient(
-        url, token, batch_size=batch_size, seal_identifiers=not plain_identifiers
+        url, token, batch_size=batch_size, seal_identifiers=not plain_identifiers, tls=tls
     ) as client:
         results = client.publish(signals)
     counts = Counter(result.status for result in results)

@@ -3,10 +3,10 @@ maps their answers to status codes (202 accepted, 200 duplicate, refusals by kin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, FastAPI
+from fastapi import Body, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from contracts.correction_v1 import CorrectionKind
@@ -16,11 +16,13 @@ from privacy.sealed_identifiers import PublishedKey
 from services.errors import Refusal, RefusalKind
 from services.http import (
     RETRY_AFTER_SECONDS,
-    ErrorBody,
     actor_dependency,
     error_responses,
     new_api,
 )
+from services.problems import Problem, problem_response, with_problem
+from services.signals.rate_limits import IngestRateLimit
+from services.signals.schemas import RawCorrection, RawRetraction, RawSignal
 from services.signals.service import (
     BatchResult,
     BatchSubmission,
@@ -37,9 +39,15 @@ from services.signals.service import (
 
 
 def create_ingest_app(
-    ingest: Ingest, authority: TokenAuthority, max_batch: int, max_body_bytes: int
+    ingest: Ingest,
+    authority: TokenAuthority,
+    max_batch: int,
+    max_body_bytes: int,
+    rate_limit: IngestRateLimit | None = None,
 ) -> FastAPI:
-    """The ingest API around one Ingest."""
+    """The ingest API around one Ingest. Every route that publishes charges the publisher's
+    organisation first (`rate_limit`, none by default): a 429 refuses the request whole."""
+    limit = rate_limit or IngestRateLimit.off()
     app = new_api("Signal radar ingest API", max_body_bytes)
     publisher_of = actor_dependency(
         authority, Audience.INGEST, Publisher, "only publishing organisations may submit signals"
@@ -47,18 +55,21 @@ def create_ingest_app(
 
     @app.post(
         "/v1/signals",
+        operation_id="submit_signal",
         response_model=SignalResult,
         status_code=202,
         responses={
             200: {"model": SignalResult, "description": "A duplicate: accepted before"},
-            **error_responses(401, 403, 409, 413, 415, 422, 503),
+            **error_responses(401, 403, 409, 413, 415, 422, 429, 503),
         },
     )
     def submit_signal(
-        signal: dict[str, Any],
+        signal: Annotated[RawSignal, Body()],
         publisher: Publisher = Depends(publisher_of),  # noqa: B008
     ) -> JSONResponse:
-        """Submit one signal. 202: in Kafka; 200: duplicate; 4xx: rejected; 503: retry later."""
+        """Submit one signal. 202: in Kafka; 200: duplicate; 4xx: rejected; 429 (your
+        organisation's rate limit) or 503: retry after Retry-After seconds."""
+        limit.admit(publisher.organisation, 1)
         (result,) = ingest.submit(publisher, [signal])
         log_results(publisher, [result])
         if result.status == Outcome.REJECTED:
@@ -70,23 +81,29 @@ def create_ingest_app(
 
     @app.post(
         "/v1/signals/batch",
+        operation_id="submit_batch",
         response_model=BatchResult,
         responses={
-            **error_responses(401, 403, 413, 415, 422),
+            **error_responses(401, 403, 413, 415, 422, 429),
             503: {
-                "model": BatchResult | ErrorBody,
-                "description": "Kafka did not take some signals (BatchResult says which; send "
-                "those again) or the database is unavailable (ErrorBody; nothing was stored)",
+                "model": with_problem(BatchResult) | Problem,
+                "description": "Kafka did not take some signals (the problem carries the "
+                "BatchResult, which says which: send those again) or the database is "
+                "unavailable (nothing was stored)",
             },
         },
     )
     def submit_batch(
         batch: BatchSubmission,
+        request: Request,
         publisher: Publisher = Depends(publisher_of),  # noqa: B008
     ) -> JSONResponse:
-        """Submit up to the batch limit of signals; each gets its own answer."""
+        """Submit up to the batch limit of signals; each gets its own answer. Every signal
+        counts against your organisation's rate limit (invalid ones and duplicates too); a
+        batch over what remains is refused whole (429), never in part."""
         if len(batch.signals) > max_batch:
             raise Refusal(RefusalKind.TOO_LARGE, f"a batch holds at most {max_batch} signals")
+        limit.admit(publisher.organisation, len(batch.signals))
         results = ingest.submit(publisher, batch.signals)
         log_results(publisher, results)
         body = BatchResult(
@@ -97,10 +114,12 @@ def create_ingest_app(
             unavailable=sum(r.status == Outcome.UNAVAILABLE for r in results),
         )
         if body.unavailable:
-            return JSONResponse(
-                body.model_dump(mode="json"),
-                status_code=503,
+            return problem_response(
+                request.scope,
+                503,
+                f"Kafka did not take {body.unavailable} of the signals: send those again",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                extensions=body.model_dump(mode="json"),
             )
         return JSONResponse(body.model_dump(mode="json"), status_code=200)
 
@@ -109,6 +128,7 @@ def create_ingest_app(
     def rectify(
         event_id: UUID, kind: CorrectionKind, body: dict[str, Any], publisher: Publisher
     ) -> JSONResponse:
+        limit.admit(publisher.organisation, 1)  # a correction is a record on Kafka too
         result = rectification.submit(publisher, event_id, kind, body)
         log.info(
             "correction submitted",
@@ -121,18 +141,19 @@ def create_ingest_app(
 
     rectify_responses: dict[int | str, dict[str, Any]] = {
         200: {"model": CorrectionResult, "description": "A duplicate: accepted before"},
-        **error_responses(401, 403, 404, 409, 413, 415, 422, 503),
+        **error_responses(401, 403, 404, 409, 413, 415, 422, 429, 503),
     }
 
     @app.post(
         "/v1/signals/{event_id}/correction",
+        operation_id="correct_signal",
         response_model=CorrectionResult,
         status_code=202,
         responses=rectify_responses,
     )
     def correct_signal(
         event_id: UUID,
-        correction: dict[str, Any],
+        correction: Annotated[RawCorrection, Body()],
         publisher: Publisher = Depends(publisher_of),  # noqa: B008
     ) -> JSONResponse:
         """Correct the signal type, severity or occurred-at of a signal your organisation
@@ -142,13 +163,14 @@ def create_ingest_app(
 
     @app.post(
         "/v1/signals/{event_id}/retraction",
+        operation_id="retract_signal",
         response_model=CorrectionResult,
         status_code=202,
         responses=rectify_responses,
     )
     def retract_signal(
         event_id: UUID,
-        retraction: dict[str, Any],
+        retraction: Annotated[RawRetraction, Body()],
         publisher: Publisher = Depends(publisher_of),  # noqa: B008
     ) -> JSONResponse:
         """Retract a signal your organisation published: it leaves every view and score; the
@@ -157,6 +179,7 @@ def create_ingest_app(
 
     @app.get(
         "/v1/keys/identifiers",
+        operation_id="identifier_key",
         response_model=PublishedKey,
         responses=error_responses(401, 503),
     )
@@ -170,16 +193,20 @@ def create_ingest_app(
 
     @app.get(
         "/health/ready",
+        operation_id="ready",
         response_model=Readiness,
-        responses={503: {"model": Readiness, "description": "Kafka or the database is down"}},
+        responses={
+            503: {"model": with_problem(Readiness), "description": "Kafka or the database is down"}
+        },
     )
-    def ready() -> JSONResponse:
+    def ready(request: Request) -> JSONResponse:
         """200 when Kafka and the database answer; 503 naming what is down."""
         kafka_ok = ingest.publisher.is_ready()
         database_ok = ingest.receipts.is_ready()
-        return JSONResponse(
-            {"kafka": "up" if kafka_ok else "down", "database": "up" if database_ok else "down"},
-            status_code=200 if kafka_ok and database_ok else 503,
-        )
+        state = {"kafka": "up" if kafka_ok else "down", "database": "up" if database_ok else "down"}
+        if kafka_ok and database_ok:
+            return JSONResponse(state, status_code=200)
+        down = ", ".join(name for name, value in state.items() if value == "down")
+        return problem_response(request.scope, 503, f"not ready: {down} down", extensions=state)
 
     return app

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 from uuid import UUID
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -74,6 +75,10 @@ def _elfproef(value: str) -> str:
 
 
 Bsn = Annotated[str, StringConstraints(max_length=9), AfterValidator(_elfproef)]
+_PLAIN = (
+    "Refused (422) where the radar takes only sealed identifiers "
+    "(RADAR_ALLOW_PLAIN_IDENTIFIERS=false, wherever real identifiers flow)."
+)
 
 
 class HouseholdSubmission(BaseModel):
@@ -82,10 +87,18 @@ class HouseholdSubmission(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    postcode: Postcode | None = None
-    house_number: HouseNumber | None = None
-    addition: Addition = ""
-    sealed_address: SealedValue | None = None
+    postcode: Postcode | None = Field(
+        default=None, description=f"In clear, with house_number; or give sealed_address. {_PLAIN}"
+    )
+    house_number: HouseNumber | None = Field(
+        default=None, description="In clear, with postcode; or give sealed_address."
+    )
+    addition: Addition = Field(default="", description="In clear, with postcode (optional).")
+    sealed_address: SealedValue | None = Field(
+        default=None,
+        description='{"postcode", "house_number", "addition"} as compact JSON, sealed for '
+        "field path household.address; give this or postcode and house_number, not both.",
+    )
 
     @model_validator(mode="after")
     def _one_form(self) -> Self:
@@ -110,8 +123,13 @@ class PersonSubmission(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    bsn: Bsn | None = None
-    sealed_bsn: SealedValue | None = None
+    bsn: Bsn | None = Field(
+        default=None, description=f"The BSN in clear; give this or sealed_bsn. {_PLAIN}"
+    )
+    sealed_bsn: SealedValue | None = Field(
+        default=None,
+        description="The BSN sealed for field path persons.<index>.bsn; give this or bsn.",
+    )
     role: PersonRole
 
     @model_validator(mode="after")
@@ -191,6 +209,25 @@ CORRECTION_SUBMISSIONS: dict[CorrectionKind, type[RetractionSubmission]] = {
     CorrectionKind.CORRECTION: CorrectionSubmission,
     CorrectionKind.RETRACTION: RetractionSubmission,
 }
+
+
+def _as_sent(value: Any) -> Any:
+    return value
+
+
+def _described_as(model: type[BaseModel]) -> BeforeValidator:
+    """Takes a JSON object as sent while the JSON Schema (and so the OpenAPI document) states the
+    model: the ingest service validates it itself, after the leak check and per signal in a
+    batch, so that a refusal names each field without echoing a value."""
+    return BeforeValidator(_as_sent, json_schema_input_type=model)
+
+
+RawSignal = Annotated[dict[str, Any], _described_as(SignalSubmission)]
+"""A signal as sent, declared as a SignalSubmission."""
+RawCorrection = Annotated[dict[str, Any], _described_as(CorrectionSubmission)]
+"""A correction as sent, declared as a CorrectionSubmission."""
+RawRetraction = Annotated[dict[str, Any], _described_as(RetractionSubmission)]
+"""A retraction as sent, declared as a RetractionSubmission."""
 
 
 def to_event(

@@ -30,6 +30,7 @@ from services.signals.publisher import SignalPublisher
 from services.signals.schemas import (
     CORRECTION_NOT_FREE_TEXT,
     CORRECTION_SUBMISSIONS,
+    RawSignal,
     SignalSubmission,
     to_event,
 )
@@ -61,7 +62,10 @@ class SignalResult(BaseModel):
 class BatchSubmission(BaseModel):
     """A batch of signals; each is validated and answered on its own."""
 
-    signals: list[dict[str, Any]] = Field(description="Signals in the SignalSubmission shape.")
+    signals: list[RawSignal] = Field(
+        description="Signals, each validated and answered on its own (a rejected one does not "
+        "hold up the others)."
+    )
 
 
 class BatchResult(BaseModel):

@@ -19,6 +19,9 @@ from services.ledger.store import open_ledger
 from services.projections.projector import rebuild
 from services.timelines.store import TimelineStore
 
+PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance", "errors"}
+"""The members of an error answer (RFC 9457 problem details): a reason, never data."""
+
 
 def recorded_signals(database: Database) -> dict[str, Counter[str]]:
     """household pseudonym -> how often each signal id was recorded in the event store."""
