@@ -37,12 +37,14 @@ pg-up:
 pg-down:
 	deploy/postgres/postgres.sh stop
 
-# ruff, mypy and the rooms' rules (the import-linter contracts in pyproject.toml).
+# ruff, mypy, the rooms' rules (the import-linter contracts in pyproject.toml) and promtool on
+# the alert rules and scrape config (deploy/monitoring/).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy contracts privacy radar services bench publisher_sdk testkit
 	$(BIN)/lint-imports
+	deploy/monitoring/promtool.sh check
 
 format: install
 	$(BIN)/ruff check --fix .

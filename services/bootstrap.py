@@ -32,10 +32,11 @@ from privacy.storage.revocations import RevocationList
 from privacy.storage.sealed_rows import RowSealer
 from privacy.storage.subject_keys import SubjectKeyStore
 from privacy.storage.vault import IdentityVault
+from services import metrics
 from services.audit.checkpoint_topic import CheckpointPublisher
 from services.audit.keys import load_or_create_signing_key
 from services.audit.routes import audit_router
-from services.audit.sealing import Sealer, create_tables
+from services.audit.sealing import Sealer, create_tables, newest_sealed_at
 from services.audit.settings import AuditSettings, checkpoint_key_path
 from services.backup.key_check import require_keys
 from services.casework.monitoring_store import SafetyStore
@@ -49,6 +50,7 @@ from services.http import actor_dependency, add_readiness, new_api
 from services.kafka_topics import ensure_topic, retry_until_done
 from services.ledger.consumer import Aggregator
 from services.ledger.store import EncryptedSignalLedger, open_ledger
+from services.metrics.http import instrument
 from services.oversight.identity_routes import identity_router
 from services.oversight.restriction_routes import restriction_router
 from services.oversight.review import ReviewReport, review
@@ -259,6 +261,7 @@ def ingest_app(settings: Settings) -> FastAPI:
         settings.max_body_bytes,
         rate_limit,
     )
+    instrument(app, "ingest")
     app.router.on_shutdown.extend([publisher.close, parts.close])
     return app
 
@@ -314,6 +317,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         return True
 
     add_readiness(app, database_answers)
+    instrument(app, "query")
     app.router.on_shutdown.extend([refusals.flush, parts.close])
     return app
 
@@ -373,7 +377,11 @@ def followers(settings: Settings) -> list[Follower]:
     projectors: list[Follower] = [
         Projector(parts.ledger, model, settings.projector_batch_events) for model in models
     ]
-    return [*projectors, CheckReminders(parts.ledger, monitoring), sealer(settings, parts=parts)]
+    audit_sealer = sealer(settings, parts=parts)
+    metrics.PROJECTOR.watch(lambda: parts.ledger.notifications, models)
+    if (newest := newest_sealed_at(parts.engine)) is not None:
+        metrics.checkpoint_sealed(newest, counted=False)
+    return [*projectors, CheckReminders(parts.ledger, monitoring), audit_sealer]
 
 
 def sealer(

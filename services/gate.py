@@ -18,6 +18,7 @@ from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision, PolicyDecisionPoint
 from privacy.storage.access_log import AccessLog, EntryKind, LogEntry, Notice
 from privacy.storage.restrictions import RestrictionRegister
+from services import metrics
 from services.errors import Refusal, RefusalKind, invalid_field
 
 Clock = Callable[[], datetime]
@@ -107,7 +108,15 @@ class QueryGate:
         payload = entry_payload(request, decision, endpoint, answer)
         if not keep_justification:
             payload["justification"] = None
-        return self.access_log.append(EntryKind.ACCESS, payload, _notice(request, decision))
+        notice = _notice(request, decision)
+        entry = self.access_log.append(EntryKind.ACCESS, payload, notice)
+        metrics.gate_decided(
+            decision.purpose,
+            decision.permitted,
+            bool(decision.break_glass or request.break_glass),
+            None if notice is None else notice.kind,
+        )
+        return entry
 
 
 def entry_payload(

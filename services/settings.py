@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     consumer_group: str = "radar-aggregator"
     ingest_port: int = 8081
     query_port: int = 8082
+    aggregator_metrics_port: int = Field(
+        default=9401, ge=0, le=65535, description="The aggregator's /metrics port; 0: none."
+    )
+    projector_metrics_port: int = Field(
+        default=9402, ge=0, le=65535, description="The projector's /metrics port; 0: none."
+    )
+    retention_metrics_port: int = Field(
+        default=9403,
+        ge=0,
+        le=65535,
+        description="`radar retention enforce --every-hours`'s /metrics port; 0: none.",
+    )
     host: str = "127.0.0.1"
     max_batch_signals: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(

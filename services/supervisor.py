@@ -191,6 +191,8 @@ def _announce(settings: Settings) -> None:
         f"  Kafka        {settings.kafka_bootstrap}  topic {settings.signals_topic}\n"
         f"  database     {settings.resolved_database_url}\n"
         f"  data dir     {settings.data_dir.resolve()}  (keys, logs)\n"
+        f"  metrics      /metrics on both APIs, aggregator {base}:"
+        f"{settings.aggregator_metrics_port}, projector {base}:{settings.projector_metrics_port}\n"
         "  tokens       .venv/bin/radar admin token --help\n",
         flush=True,
     )

@@ -55,6 +55,8 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
         RADAR_AUDIT_CHECKPOINTS_TOPIC=checkpoints_topic(settings),
         RADAR_INGEST_PORT=str(settings.ingest_port),
         RADAR_QUERY_PORT=str(settings.query_port),
+        RADAR_AGGREGATOR_METRICS_PORT=str(settings.aggregator_metrics_port),
+        RADAR_PROJECTOR_METRICS_PORT=str(settings.projector_metrics_port),
         RADAR_ALLOW_PLAIN_IDENTIFIERS=str(settings.allow_plain_identifiers).lower(),
         PYTHONUNBUFFERED="1",
     )
@@ -176,6 +178,17 @@ class RadarSystem:
     def query_url(self) -> str:
         return f"http://127.0.0.1:{self.settings.query_port}"
 
+    @property
+    def metrics_urls(self) -> dict[str, str]:
+        """Where each process serves its Prometheus metrics."""
+        ports = {
+            "ingest": self.settings.ingest_port,
+            "query": self.settings.query_port,
+            "aggregator": self.settings.aggregator_metrics_port,
+            "projector": self.settings.projector_metrics_port,
+        }
+        return {name: f"http://127.0.0.1:{port}/metrics" for name, port in ports.items()}
+
     def start(self, *commands: str) -> None:
         for command in commands or ("aggregator", "projector", "ingest", "query"):
             self.processes[command] = RadarProcess(command, self.settings).start()
@@ -197,7 +210,14 @@ class RadarSystem:
 @contextmanager
 def running_radar(settings: Settings, *commands: str) -> Iterator[RadarSystem]:
     """Starts the whole system (or only `commands`) on free ports and stops it afterwards."""
-    ported = settings.model_copy(update={"ingest_port": free_port(), "query_port": free_port()})
+    ported = settings.model_copy(
+        update={
+            "ingest_port": free_port(),
+            "query_port": free_port(),
+            "aggregator_metrics_port": free_port(),
+            "projector_metrics_port": free_port(),
+        }
+    )
     system = RadarSystem(ported)
     try:
         system.start(*commands)

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from privacy.storage.access_log import access_log
 from privacy.storage.access_log import metadata as access_log_metadata
+from services import metrics
 from services.audit.chain import GENESIS, StoredRecord, link
 from services.audit.checkpoint_topic import CheckpointPublisher
 from services.audit.checkpoints import Checkpoint, audit_checkpoints, new_checkpoint
@@ -152,6 +153,13 @@ def last_checkpoint(connection: Connection) -> Checkpoint | None:
     return None if row is None else Checkpoint(row[0], row[1])
 
 
+def newest_sealed_at(engine: Engine) -> datetime | None:
+    """When the newest checkpoint was sealed (None before the first), for its age metric."""
+    with engine.connect() as connection:
+        newest = last_checkpoint(connection)
+    return None if newest is None else datetime.fromisoformat(newest.content["sealed_at"])
+
+
 class Sealer:
     """A Follower: seals new records, signs checkpoints, publishes unpublished checkpoints.
 
@@ -263,7 +271,7 @@ class Sealer:
             records=head.ordinal,
             chain_hash=head.chain_hash,
             access_log_head=access_head,
-            sealed_at=datetime.now(UTC),
+            sealed_at=(sealed_at := datetime.now(UTC)),
         )
         try:
             with self._engine.begin() as connection:
@@ -279,6 +287,7 @@ class Sealer:
         except IntegrityError:
             return None  # another sealer signed this place in the chain
         self._sealed_since_check = 0
+        metrics.checkpoint_sealed(sealed_at)
         return checkpoint
 
     def publish_pending(self) -> int:

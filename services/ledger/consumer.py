@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from contracts.correction_v1 import CORRECTION_SCHEMA, SignalCorrectionV1
 from contracts.signal_v1 import SIGNAL_SCHEMA, SignalEventV1
+from services import metrics
 from services.ledger.application import SignalBatch, SignalLedger
 
 log = structlog.get_logger("radar.aggregator")
@@ -129,7 +130,19 @@ class Aggregator:
                 applied += len(records)
         if offsets:
             self._commit_hint(offsets)
+        self._sample_lag()
         return applied
+
+    def _sample_lag(self) -> None:
+        """Consumer lag for the metrics, here because the consumer is not thread-safe."""
+        try:
+            metrics.CONSUMER_LAG_SAMPLES.sample(self._consumer, self._next_offset)
+        except Exception as error:  # a metric is never worth a rewind
+            log.info("consumer lag not sampled", error=type(error).__name__)
+
+    def _next_offset(self, tp: TopicPartition) -> int:
+        stored = self._ledger.position(tracking_name(tp.topic, tp.partition))
+        return 0 if stored is None else stored + 1
 
     def _record_partition(self, tp: TopicPartition, records: list[Any]) -> int | None:
         source = tracking_name(tp.topic, tp.partition)
@@ -147,6 +160,7 @@ class Aggregator:
             return None
         self.recorded += outcome.recorded
         self.duplicates += outcome.duplicates
+        metrics.records_recorded(outcome.recorded, outcome.duplicates)
         self.corrected += outcome.corrected
         self.uncorrectable += len(outcome.uncorrectable)
         for correction_id in outcome.uncorrectable:  # its id only: the reason is free text

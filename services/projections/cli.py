@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from services import bootstrap
+from services import bootstrap, metrics
 from services.ledger.store import open_ledger
 from services.logs import command_settings
 from services.projections.projector import follow, rebuild
@@ -16,6 +16,7 @@ projections = typer.Typer(help="Read models (projections).")
 def projector() -> None:
     """Keep the read models up to date from the event store."""
     settings = command_settings("projector")
+    metrics.serve(settings.host, settings.projector_metrics_port, "projector")
     follow(
         bootstrap.followers(settings), bootstrap.stop_on_signals(), settings.projector_idle_seconds
     )

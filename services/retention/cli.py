@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from privacy.retention import RetentionPolicy
-from services import bootstrap
+from services import bootstrap, metrics
 from services.casework.monitoring_store import SafetyStore
 from services.casework.store import WorklistStore
 from services.gate import Clock
@@ -48,8 +48,11 @@ def enforce_command(
     """Erase every household whose retention period has ended: projections and vault purged,
     its keys destroyed, the enforcement recorded with counts only."""
     settings = command_settings("retention")
+    if every_hours is not None:  # long-lived: its runs are metrics too
+        metrics.serve(settings.host, settings.retention_metrics_port, "retention")
     while True:
         report = enforce_once(settings, dry_run, system_clock)
+        metrics.retention_enforced(dry_run, dict(report.expired))
         expired = ", ".join(f"{k} {n}" for k, n in sorted(report.expired.items())) or "none"
         verb = "would erase" if dry_run else "erased"
         typer.echo(

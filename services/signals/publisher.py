@@ -16,6 +16,7 @@ from kafka.errors import KafkaError
 
 from contracts.correction_v1 import CORRECTION_SCHEMA, SignalCorrectionV1
 from contracts.signal_v1 import SIGNAL_SCHEMA, SignalEventV1
+from services import metrics
 
 RECONNECT_INTERVAL_SECONDS = 1.0
 SCHEMA_HEADER = ("schema", SIGNAL_SCHEMA.encode())
@@ -73,6 +74,7 @@ class SignalPublisher:
         try:
             producer = self._connected()
         except BrokerUnavailableError:
+            metrics.producer_send_failed(len(records), "unreachable")
             return [False] * len(records)
         futures = []
         for key, value, schema in records:
@@ -91,6 +93,7 @@ class SignalPublisher:
             producer.flush(timeout=self._timeout)
         acknowledged = [f is not None and f.is_done and f.succeeded() for f in futures]
         if not all(acknowledged):
+            metrics.producer_send_failed(acknowledged.count(False), "not_acknowledged")
             self._reset()
         return acknowledged
 

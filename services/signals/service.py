@@ -21,6 +21,7 @@ from contracts.vocabulary import sector_may_publish
 from privacy.actors import Publisher
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyFile
 from privacy.storage.vault import Identity, IdentityVault
+from services import metrics
 from services.errors import FieldError, Refusal, RefusalKind, field_errors, invalid
 from services.http import RETRY_AFTER_SECONDS
 from services.signals.identifiers import IdentifierOpener
@@ -158,7 +159,17 @@ class Ingest:
         self.receipts = receipts
 
     def submit(self, publisher: Publisher, raw_signals: Sequence[Any]) -> list[SignalResult]:
-        """Answers each raw signal; only acknowledged signals get a receipt."""
+        """Answers each raw signal; only acknowledged signals get a receipt. Every answer is
+        counted by outcome; a refusal of the whole request counts each signal unavailable."""
+        try:
+            results = self._submit(publisher, raw_signals)
+        except Refusal:
+            metrics.signals_answered([Outcome.UNAVAILABLE] * len(raw_signals), publisher.sector)
+            raise
+        metrics.signals_answered((r.status for r in results), publisher.sector)
+        return results
+
+    def _submit(self, publisher: Publisher, raw_signals: Sequence[Any]) -> list[SignalResult]:
         received_at = datetime.now(UTC)
         pseudonymiser = self.pseudonyms.pseudonymiser()  # one key version for the request
         results: list[SignalResult | None] = [None] * len(raw_signals)
