@@ -53,9 +53,7 @@ def contribution_views(weighed: Weighed, obligations: Obligations) -> list[Contr
             "occurred_at": item.occurred_at,
         }
         [disclosed] = disclose(obligations, [record])  # weighed.lines are all shown
-        shown.append(
-            ContributionView(points=str(item.points), factors=_factors(item), **disclosed)
-        )
+        shown.append(ContributionView(points=str(item.points), factors=_factors(item), **disclosed))
     if weighed.withheld_points > 0:
         shown.append(ContributionView(points=str(weighed.withheld_points), withheld=True))
     return shown

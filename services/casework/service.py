@@ -205,11 +205,16 @@ class Casework:
         now, model = self.now(), self.model()
         signals = self.restricted_signals(decision, [household])
         weighed = self.weigh(household, obligations, signals, found.get("as_of"), now)
-        # the moment and score recorded last, as far as the signals weighed for the purpose go
-        moments = [f.received_at for f in weighed.split.weighed]
-        recorded_at = max(moments) if moments and found.get("as_of") else None
+        # the score recorded last, as far as the signals the purpose sees (and those restricted)
+        # go (see Weighed.recorded_at); under `nothing` and `count` a household known only from
+        # signals beyond the purpose is as unknown as it would be without them
+        split = weighed.split
+        recorded_at = weighed.recorded_at if found.get("as_of") else None
+        recorded = None if recorded_at is None else weighed.assessed_at(recorded_at, model)
+        known = found if split.weighed or not split.hides_existence else {}
         fields = signal_fields(obligations)
-        children = self.gate.restricted_for(decision, weighed.child_scores)
+        child_scores = {} if recorded is None else recorded.child_scores
+        children = self.gate.restricted_for(decision, child_scores)
         alerts = [
             a
             for a in self.worklist.household_alerts(household)
@@ -218,16 +223,14 @@ class Casework:
         body = HouseholdRiskView(
             household=household,
             purpose=purpose or "",
-            region=found.get("region"),
+            region=known.get("region"),
             score_now=str(weighed.score),
-            score_recorded=str(
-                ZERO if recorded_at is None else weighed.score_at(recorded_at, model)
-            ),
+            score_recorded=str(ZERO if recorded is None else recorded.score),
             recorded_at=recorded_at,
-            model_version=found.get("model_version"),
+            model_version=known.get("model_version"),
             children_present=weighed.children_present,
             child_scores=(
-                {c: str(v) for c, v in weighed.child_scores.items() if c not in children}
+                {c: str(v) for c, v in child_scores.items() if c not in children}
                 if "persons" in obligations.fields
                 else None
             ),

@@ -11,7 +11,7 @@ it: with `nothing` or `count` every number is that of the household without thos
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -29,7 +29,6 @@ class Weighed:
     lines: list[Contribution]  # the signals it sees, decayed to now, each worth 0.01 or more
     withheld_points: Decimal  # what the other weighed signals add (the withheld line)
     children_present: bool
-    child_scores: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def score(self) -> Decimal:
@@ -50,10 +49,20 @@ class Weighed:
         found = set(triggers)
         return self.split.hides_existence and bool(found) and found <= self.beyond_ids
 
+    def assessed_at(self, moment: datetime, model: RiskModel) -> Assessment:
+        """The score shown, with the children's, as it was at `moment` (an alert's score when
+        it was raised)."""
+        return assess([f for f in self.split.weighed if f.received_at <= moment], model, moment)
+
     def score_at(self, moment: datetime, model: RiskModel) -> Decimal:
-        """The score shown, as it was at `moment` (an alert's score when it was raised)."""
-        earlier = [f for f in self.split.weighed if f.received_at <= moment]
-        return assess(earlier, model, moment).score if earlier else ZERO
+        return self.assessed_at(moment, model).score
+
+    @property
+    def recorded_at(self) -> datetime | None:
+        """When the last signal the purpose sees (or one restricted) was received: the date of
+        a signal beyond the purpose is never told, not even as the moment of a score."""
+        moments = [f.received_at for f in (*self.split.shown, *self.split.restricted)]
+        return max(moments) if moments else None
 
 
 def split_facts(
@@ -91,11 +100,12 @@ def weigh(
         lines=seen,
         withheld_points=max(ZERO, total - shown),
         children_present=whole.children_present,
-        child_scores=dict(whole.child_scores),
     )
 
 
 def _decayed(assessment: Assessment, moment: datetime) -> list[Contribution]:
-    """The lines decayed to `moment`, those no longer worth 0.01 left out: they add nothing."""
+    """The lines decayed to `moment`, most points first (decay reorders signals of different
+    half-lives), those no longer worth 0.01 left out: they add nothing."""
     decayed = (c.at(moment) for c in assessment.contributions)
-    return [c for c in decayed if c.points > 0]
+    shown = [c for c in decayed if c.points > 0]
+    return sorted(shown, key=lambda c: (-c.points, c.occurred_at, c.signal_id))

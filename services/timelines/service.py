@@ -67,8 +67,9 @@ class TimelineQueries:
                 fields=fields,
                 signals=[SignalView.model_validate(s) for s in shown],
                 withheld_rule=str(decision.obligations.withheld),
-                withheld_by_purpose=split.count,
             )
+            if split.count is not None:
+                view.withheld_by_purpose = split.count
             if split.restricted:
                 view.withheld = len(split.restricted)
             return Answer(view, fields, len(shown))
@@ -124,8 +125,9 @@ class TimelineQueries:
                 ),
                 signals=[SignalView.model_validate(s) for s in shown],
                 withheld_rule=str(obligations.withheld),
-                withheld_by_purpose=split.count,
             )
+            if split.count is not None:
+                view.withheld_by_purpose = split.count
             if split.restricted:
                 view.withheld = len(split.restricted)
             return Answer(view, fields, len(shown))
