@@ -130,13 +130,13 @@ class Casework:
         now, model = self.now(), self.model()
         found = self.worklist.open_alerts(region)
         restricted = self.gate.restricted_for(decision, {e.household for e in found})
-        entries = [e for e in found if e.household not in restricted]
-        signals = self.restricted_signals(decision, {e.household for e in entries})
+        readable = [e for e in found if e.household not in restricted]
+        signals = self.restricted_signals(decision, {e.household for e in readable})
         weighed = {
             h: self.weigh(h, obligations, signals, e.score_as_of, now)
-            for h, e in {e.household: e for e in entries}.items()
+            for h, e in {e.household: e for e in readable}.items()
         }
-        entries = [e for e in entries if not weighed[e.household].leaves_out(e.trigger_signals)]
+        entries = [e for e in readable if not weighed[e.household].leaves_out(e.trigger_signals)]
         expiry = {e.household: self.expires_in_days(e.household, now) for e in entries}
         views = sorted(
             (
@@ -151,7 +151,7 @@ class Casework:
             generated_at=now,
             model_version=model.version,
             alerts=views,
-            withheld=len(found) - len([e for e in found if e.household not in restricted]) or None,
+            withheld=len(found) - len(readable) or None,
             withheld_rule=str(obligations.withheld),
         )
         return Answer(body, ["alerts", *signal_fields(obligations)], len(views))
