@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from privacy.actors import VT_ANALYST_ROLES, Actor, Analyst
-from privacy.purposes import Purpose, PurposeRegister, RegionScope, Resource
+from privacy.purposes import Purpose, PurposeRegister, RegionScope, Resource, WithheldRule
 
 MIN_JUSTIFICATION_LENGTH = 15
 RESTRICTED_REASON = "processing of this subject is restricted (AVG art. 18)"
@@ -41,6 +41,8 @@ class Obligations:
     not_before: datetime | None  # signals that occurred earlier are withheld
     # withhold signals recorded at a household, or naming a person, under restriction
     withhold_restricted: bool = True
+    # what the response may say about the signals outside `sectors` and `not_before`
+    withheld: WithheldRule = WithheldRule.NOTHING
 
 
 @dataclass(frozen=True)
@@ -153,4 +155,5 @@ def _obligations(purpose: Purpose, not_before: datetime | None) -> Obligations:
         fields=purpose.fields,
         not_before=not_before,
         withhold_restricted=not purpose.restricted_access,
+        withheld=purpose.withheld_rule,
     )

@@ -1,5 +1,6 @@
 """The purpose register: which purposes exist, on which legal basis, for which roles, and what
-each may see (resources, sectors, fields, regions, look-back window)."""
+each may see (resources, sectors, fields, regions, look-back window), and what each learns about
+the signals it may not see (`withheld`, privacy/withholding.py applies it)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_valid
 
 from contracts.vocabulary import Sector
 from privacy.actors import AnalystRole
-from privacy.registers import VersionedRegister, load_toml, sorted_strings
+from privacy.registers import MalformedFileError, VersionedRegister, load_toml, sorted_strings
 
 DEFAULT_REGISTER = Path(__file__).with_name("purposes.toml")
 
@@ -45,6 +46,15 @@ class Resource(StrEnum):
     RESTRICTIONS = "restrictions"  # placing and lifting restrictions of processing (AVG art. 18)
 
 
+class WithheldRule(StrEnum):
+    """What a purpose learns about the signals it may not see (another sector, or before its
+    look-back window): one closed vocabulary, so that every view can say the same."""
+
+    NOTHING = "nothing"  # every view is as if those signals did not exist, the score too
+    COUNT = "count"  # how many there are, never their points, sector, type or date
+    WEIGHT = "weight"  # how many, and their weight in the score as one line; no sector/type/date
+
+
 class RegionScope(StrEnum):
     """Whether a purpose is bound to the actor's own Veilig Thuis region."""
 
@@ -68,6 +78,17 @@ class Purpose(BaseModel):
     # May see a subject whose processing is restricted (AVG art. 18 lid 2: legal claims, the
     # subject's own request); every other purpose is refused for such a subject.
     restricted_access: bool = False
+    # What the purpose learns about the signals it may not see, why, and what the privacy
+    # officer confirmed. Required in the register file (PurposeRegister.load); absent only in a
+    # version adopted before they existed (read back from the access log): then nothing.
+    withheld: WithheldRule | None = None
+    withheld_reason: str | None = Field(default=None, min_length=1)
+    privacy_officer_confirms: str | None = Field(default=None, min_length=1)
+
+    @property
+    def withheld_rule(self) -> WithheldRule:
+        """The rule in force; a register from before the rule existed reveals nothing."""
+        return self.withheld or WithheldRule.NOTHING
 
     @field_serializer("roles", "resources", "sectors", "fields")
     def _sorted(self, values: frozenset[str]) -> list[str]:
@@ -91,5 +112,20 @@ class PurposeRegister(VersionedRegister):
     @classmethod
     def load(cls, path: Path = DEFAULT_REGISTER) -> PurposeRegister:
         """Reads and validates a register file; a malformed file stops the service at start
-        (MalformedFileError names the file and the field)."""
-        return load_toml(cls, path, "purpose register")
+        (MalformedFileError names the file and the field). A file must state every purpose's
+        withheld rule, its reason and what the privacy officer confirms: a rule nobody wrote
+        down is one nobody answers for."""
+        register = load_toml(cls, path, "purpose register")
+        missing = [
+            f"purposes.{name}.{field}: Field required"
+            for name, purpose in register.purposes.items()
+            for field in WITHHELD_FIELDS
+            if getattr(purpose, field) is None
+        ]
+        if missing:
+            raise MalformedFileError(f"purpose register {path}: {'; '.join(missing)}")
+        return register
+
+
+WITHHELD_FIELDS = ("withheld", "withheld_reason", "privacy_officer_confirms")
+"""What every purpose of a register file must state about the signals it may not see."""

@@ -35,6 +35,7 @@ class WorklistEntry:
     model_version: int
     contributions: tuple[Contribution, ...]
     children_present: bool
+    trigger_signals: tuple[str, ...] = ()  # the new signals that raised it (ids)
 
     def score_now(self, now: datetime) -> Decimal:
         """The latest score decayed to now: what the household's signals weigh today."""

@@ -21,6 +21,7 @@ from privacy.disclosure import disclose
 from privacy.policy import Obligations
 from privacy.restriction import withholds
 from privacy.storage.sealed_rows import row_subject_keys
+from privacy.withholding import withhold
 from services.projections.positions import formats, positions
 from services.projections.read_model import ReadModel
 from services.timelines.store import TimelineStore, person_memberships, timeline_signals
@@ -69,9 +70,10 @@ def timelines(
     view: Obligations | None,
     restricted: frozenset[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The selected households' timelines; with `view`, reduced as that purpose disclosed them,
-    the signals of the `restricted` households and persons (then) withheld and counted, as the
-    query API withheld them (a restricted household's own timeline was refused: all withheld)."""
+    """The selected households' timelines; with `view`, reduced as that purpose disclosed them
+    (the signals beyond it counted only under its withheld rule), the signals of the
+    `restricted` households and persons (then) withheld and counted, as the query API withheld
+    them (a restricted household's own timeline was refused: all withheld)."""
     households = _households(store, selection)
     found = []
     for household in households:
@@ -83,8 +85,11 @@ def timelines(
             if len(kept) < len(records):
                 timeline["withheld"] = len(records) - len(kept)
             records = kept
-        if view is not None:
-            records = disclose(view, records)
+        if view is not None:  # as the purpose's withheld rule told of the rest
+            split = withhold(view, records)
+            records = disclose(view, split.shown)
+            if split.count is not None:
+                timeline["withheld_by_purpose"] = split.count
         timeline["region"] = store.household_region(household)
         timeline["signals"] = records
         found.append(timeline)

@@ -1,30 +1,34 @@
 """What an alert's explanation may show for the purpose of the request.
 
-The score is the radar's own judgement and is shown whole, so that every analyst of a region
-sees the same order of urgency. Its explanation follows the decision's obligations, signal by
-signal, through the privacy layer's disclosure rule: a signal of a sector the purpose may not
-see (mental health for triage, say) or from before its look-back window is not shown; its
-points are summed into one line marked withheld, without its sector, type or date. That line
-tells *that* other information weighs in (the Verwijsindex idea: a match, not its content),
-so the analyst can ask the confidential doctor (vertrouwensarts), who may see it.
+The purpose register's withheld rule decides what the score tells of the signals the purpose
+may not see (a sector it does not cover, mental health for triage, say, or before its look-back
+window); services/casework/weighing.py applies it. Under `weight` (triage) the score is the
+radar's own judgement shown whole, so that every analyst of a region sees the same order of
+urgency, and what those signals add to it is one line marked withheld, without sector, type or
+date: it tells *that* other information weighs in (the Verwijsindex idea: a match, not its
+content), so the analyst can ask the confidential doctor (vertrouwensarts), who may see it.
+Under `count` the answer says how many there are and the score is that of the rest; under
+`nothing` it is as if they did not exist. `sectors` and `sector_count` count only the sectors
+the purpose sees: the withheld line is no sector.
 
-A signal that names a person whose processing is restricted (AVG art. 18) goes into the same
-withheld line for a purpose without `restricted_access`, and counts for no sector: the lines
-still add up, and nothing says which signal or why.
+A signal that names a person whose processing is restricted (AVG art. 18) goes into the
+withheld line for a purpose without `restricted_access`, whatever the rule, and counts for no
+sector: the lines still add up, and nothing says which signal or why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from privacy.disclosure import disclose
 from privacy.policy import Obligations
-from radar.risk import ZERO, Contribution
+from radar.alerts import urgency
+from radar.risk import Contribution
 from radar.risk_model import RiskModel
 from radar.worklist import WorklistEntry
 from services.casework.views import AlertView, ContributionView
+from services.casework.weighing import Weighed
 
 SIGNAL_FIELDS = ("signal_id", "sector", "signal_type", "severity", "occurred_at")
 SECONDS_PER_DAY = 86400.0
@@ -35,19 +39,12 @@ def signal_fields(obligations: Obligations) -> list[str]:
     return [f for f in SIGNAL_FIELDS if f in obligations.fields]
 
 
-def contribution_views(
-    contributions: Sequence[Contribution],
-    obligations: Obligations,
-    restricted: frozenset[str] = frozenset(),
-) -> list[ContributionView]:
-    """The explanation as the purpose may see it, the signals in `restricted` (ids) withheld;
-    the lines add up to the whole score."""
+def contribution_views(weighed: Weighed, obligations: Obligations) -> list[ContributionView]:
+    """The explanation as the purpose may see it: a line per signal it sees, reduced to its
+    fields, and one withheld line for the rest of the score (see weighing.py); the lines add
+    up to the score shown."""
     shown: list[ContributionView] = []
-    withheld = ZERO
-    for item in contributions:
-        if item.signal_id in restricted:
-            withheld += item.points
-            continue
+    for item in weighed.lines:
         record = {
             "signal_id": item.signal_id,
             "sector": item.sector,
@@ -55,31 +52,31 @@ def contribution_views(
             "severity": item.severity,
             "occurred_at": item.occurred_at,
         }
-        disclosed = disclose(obligations, [record])
-        if not disclosed:
-            withheld += item.points
-            continue
-        shown.append(
-            ContributionView(points=str(item.points), factors=_factors(item), **disclosed[0])
-        )
-    if withheld > 0:
-        shown.append(ContributionView(points=str(withheld), withheld=True))
+        [disclosed] = disclose(obligations, [record])  # weighed.lines are all shown
+        shown.append(ContributionView(points=str(item.points), factors=_factors(item), **disclosed))
+    if weighed.withheld_points > 0:
+        shown.append(ContributionView(points=str(weighed.withheld_points), withheld=True))
     return shown
 
 
 def alert_view(
     entry: WorklistEntry,
+    weighed: Weighed,
     obligations: Obligations,
     now: datetime,
     model: RiskModel,
     expires_in_days: int | None = None,
-    restricted: frozenset[str] = frozenset(),
 ) -> AlertView:
-    """One open alert for the worklist, its explanation decayed to now and disclosed, the
-    signals in `restricted` (ids) withheld."""
-    explanation = entry.explanation_now(now)
-    score_now = sum((c.points for c in explanation), ZERO)
-    behind = {c.sector for c in explanation if c.signal_id not in restricted}
+    """One open alert for the worklist, its household's score weighed for the purpose now
+    (`weighed`) and disclosed. Under `weight` the alert is the radar's judgement shown whole
+    (kind, score at raise); under `nothing` and `count` its score at raise is that of the
+    signals weighed for the purpose too."""
+    score_now = weighed.score
+    at_raise = (
+        weighed.score_at(entry.raised_at, model)
+        if weighed.split.hides_existence
+        else entry.score_at_raise
+    )
     return AlertView(
         alert_id=entry.alert_id,
         household=entry.household,
@@ -89,14 +86,25 @@ def alert_view(
         status=entry.status,
         raised_at=entry.raised_at,
         days_open=round(max(0.0, (now - entry.raised_at).total_seconds() / SECONDS_PER_DAY), 2),
-        urgency=round(entry.urgency(now, model.urgency), 2),
-        score_at_raise=str(entry.score_at_raise),
+        urgency=round(
+            urgency(
+                float(score_now),
+                weighed.children_present,
+                entry.kind,
+                entry.raised_at,
+                now,
+                model.urgency,
+            ),
+            2,
+        ),
+        score_at_raise=str(at_raise),
         score_now=str(Decimal(score_now)),
         model_version=entry.model_version,
-        children_present=entry.children_present,
-        sectors=sorted(behind & obligations.sectors),
-        sector_count=len(behind),
-        explanation=contribution_views(explanation, obligations, restricted),
+        children_present=weighed.children_present,
+        sectors=weighed.sectors,
+        sector_count=len(weighed.sectors),
+        explanation=contribution_views(weighed, obligations),
+        withheld_by_purpose=weighed.split.count,
         plan_id=entry.plan_id,
         check_date=entry.check_date,
         steps=list(entry.steps),

@@ -4,26 +4,26 @@ under the gate; the stores they read and the ledger they write through."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, NoReturn
 
 from privacy.actors import Analyst
-from privacy.policy import AccessRequest, Decision
+from privacy.policy import AccessRequest, Decision, Obligations
 from privacy.retention import RetentionPolicy
 from radar.alerts import AlertStateError, StaffRef
 from radar.free_text import FreeTextError
 from radar.household_state import MembershipError
 from radar.regions import UnknownMunicipalityError
 from radar.retention import is_case_data, retention_ends
-from radar.risk import ZERO
+from radar.risk import ZERO, SignalFact
 from radar.risk_model import RiskModel, default_model
 from radar.safety import MonitoringStateError, SafetyPlanError
-from radar.worklist import ranked
 from services.casework.disclosure import alert_view, contribution_views, signal_fields
 from services.casework.monitoring_store import SafetyStore
-from services.casework.store import WorklistStore, contribution
+from services.casework.store import WorklistStore
 from services.casework.views import HouseholdRiskView, MonitoringView, Recorded, WorklistView
+from services.casework.weighing import Weighed, split_facts, weigh
 from services.errors import FieldError, Refusal, RefusalKind, invalid
 from services.gate import Answer, QueryGate
 from services.ledger.application import SignalLedger, UnknownHouseholdError
@@ -122,27 +122,57 @@ class Casework:
 
     def worklist_answer(self, decision: Decision, region: str, purpose: str | None) -> Answer:
         """The open alerts of the region, most urgent first, as the decision may see them: a
-        restricted household's alerts are left out and only counted."""
-        assert decision.obligations is not None
+        restricted household's alerts are left out and only counted; each household's score
+        is weighed by the purpose's withheld rule, which also leaves out an alert raised by
+        signals beyond the purpose alone (under `nothing` and `count`)."""
+        obligations = decision.obligations
+        assert obligations is not None
         now, model = self.now(), self.model()
         found = self.worklist.open_alerts(region)
         restricted = self.gate.restricted_for(decision, {e.household for e in found})
-        entries = ranked([e for e in found if e.household not in restricted], now, model.urgency)
-        signals = self.restricted_signals(decision, {e.household for e in entries})
+        readable = [e for e in found if e.household not in restricted]
+        signals = self.restricted_signals(decision, {e.household for e in readable})
+        weighed = {
+            h: self.weigh(h, obligations, signals, e.score_as_of, now)
+            for h, e in {e.household: e for e in readable}.items()
+        }
+        entries = [e for e in readable if not weighed[e.household].leaves_out(e.trigger_signals)]
         expiry = {e.household: self.expires_in_days(e.household, now) for e in entries}
-        views = [
-            alert_view(e, decision.obligations, now, model, expiry[e.household], restricted=signals)
-            for e in entries
-        ]
+        views = sorted(
+            (
+                alert_view(e, weighed[e.household], obligations, now, model, expiry[e.household])
+                for e in entries
+            ),
+            key=lambda v: (-v.urgency, v.raised_at, v.alert_id),
+        )
         body = WorklistView(
             region=region,
             purpose=purpose or "",
             generated_at=now,
             model_version=model.version,
             alerts=views,
-            withheld=len(found) - len(entries) or None,
+            withheld=len(found) - len(readable) or None,
+            withheld_rule=str(obligations.withheld),
         )
-        return Answer(body, ["alerts", *signal_fields(decision.obligations)], len(views))
+        return Answer(body, ["alerts", *signal_fields(obligations)], len(views))
+
+    def weigh(
+        self,
+        household: str,
+        obligations: Obligations,
+        restricted: Collection[str],
+        as_of: datetime | None,
+        now: datetime,
+    ) -> Weighed:
+        """The household's score now as the purpose may be shown it."""
+        return weigh(self.facts(household), obligations, restricted, self.model(), as_of, now)
+
+    def facts(self, household: str) -> list[SignalFact]:
+        """The household's signals as the event store holds them (none once erased)."""
+        try:
+            return self.ledger.household(household).signal_facts()
+        except UnknownHouseholdError:
+            return []
 
     def expires_in_days(self, household: str, now: datetime) -> int | None:
         """Whole days until the household's retention ends, read from the event store by the
@@ -159,38 +189,57 @@ class Casework:
             return None
         return max(0, (retention_ends(found, case, self.retention) - now) // DAY)
 
+    def beyond_purpose(self, household: str, obligations: Obligations) -> frozenset[str]:
+        """The ids of the household's signals beyond the purpose (no view names them)."""
+        split = split_facts(self.facts(household), obligations, ())
+        return frozenset(f.signal_id for f in split.beyond)
+
     def household_risk_answer(
         self, decision: Decision, household: str, purpose: str | None
     ) -> Answer:
         """A household's score now, the signals behind it and its alerts (a household the
-        radar has no signals about scores zero)."""
-        assert decision.obligations is not None
+        radar has no signals about scores zero), weighed by the purpose's withheld rule."""
+        obligations = decision.obligations
+        assert obligations is not None
         found = self.worklist.household_score(household) or {}
-        now = self.now()
-        recorded_at = found.get("as_of")
-        contributions = [contribution(c) for c in found.get("contributions") or ()]
-        decayed = [c.at(max(now, recorded_at)) for c in contributions] if recorded_at else []
-        fields = signal_fields(decision.obligations)
+        now, model = self.now(), self.model()
         signals = self.restricted_signals(decision, [household])
-        children = self.gate.restricted_for(decision, found.get("child_scores") or ())
+        weighed = self.weigh(household, obligations, signals, found.get("as_of"), now)
+        # the score recorded last, as far as the signals the purpose sees (and those restricted)
+        # go (see Weighed.recorded_at); under `nothing` and `count` a household known only from
+        # signals beyond the purpose is as unknown as it would be without them
+        split = weighed.split
+        recorded_at = weighed.recorded_at if found.get("as_of") else None
+        recorded = None if recorded_at is None else weighed.assessed_at(recorded_at, model)
+        known = found if split.weighed or not split.hides_existence else {}
+        fields = signal_fields(obligations)
+        child_scores = {} if recorded is None else recorded.child_scores
+        children = self.gate.restricted_for(decision, child_scores)
+        alerts = [
+            a
+            for a in self.worklist.household_alerts(household)
+            if not weighed.leaves_out(a.get("trigger_signals") or ())
+        ]
         body = HouseholdRiskView(
             household=household,
             purpose=purpose or "",
-            region=found.get("region"),
-            score_now=str(sum((c.points for c in decayed), ZERO)),
-            score_recorded=found.get("score") or str(ZERO),
+            region=known.get("region"),
+            score_now=str(weighed.score),
+            score_recorded=str(ZERO if recorded is None else recorded.score),
             recorded_at=recorded_at,
-            model_version=found.get("model_version"),
-            children_present=bool(found.get("children_present")),
+            model_version=known.get("model_version"),
+            children_present=weighed.children_present,
             child_scores=(
-                _without(found.get("child_scores"), children)
-                if "persons" in decision.obligations.fields
+                {c: str(v) for c, v in child_scores.items() if c not in children}
+                if "persons" in obligations.fields
                 else None
             ),
-            explanation=contribution_views(decayed, decision.obligations, signals),
-            alerts=[_alert_summary(a) for a in self.worklist.household_alerts(household)],
+            explanation=contribution_views(weighed, obligations),
+            alerts=[_alert_summary(a, weighed, model) for a in alerts],
+            withheld_rule=str(obligations.withheld),
+            withheld_by_purpose=weighed.split.count,
         )
-        return Answer(body, ["score", *fields], len(decayed))
+        return Answer(body, ["score", *fields], len(weighed.lines))
 
     def monitoring_answer(self, decision: Decision, region: str, purpose: str | None) -> Answer:
         """The region's safety conditions under monitoring, and how monitoring ended; a
@@ -199,7 +248,11 @@ class Casework:
         restricted = self.gate.restricted_for(decision, {p["household"] for p in found})
         plans = [p for p in found if p["household"] not in restricted]
         today = self.now().date()
+        assert decision.obligations is not None
         for plan in plans:
+            if plan.get("breaches"):  # a signal's id only where the purpose sees the signal
+                beyond = self.beyond_purpose(plan["household"], decision.obligations)
+                plan["breaches"] = [s for s in plan["breaches"] if s not in beyond]
             for check in plan["checks"]:
                 check["overdue"] = not check["assessed"] and _before(check, today)
         body = MonitoringView(
@@ -213,13 +266,6 @@ class Casework:
         return Answer(body, ["safety_conditions", "monitoring_outcome"], len(plans))
 
 
-def _without(scores: dict[str, str] | None, restricted: frozenset[str]) -> dict[str, str] | None:
-    """A child's score is about that child: a restricted child's is left out."""
-    if scores is None:
-        return None
-    return {child: score for child, score in scores.items() if child not in restricted}
-
-
 def _errors(error: Exception) -> tuple[FieldError, ...]:
     field = "municipality" if isinstance(error, UnknownMunicipalityError) else "body"
     if isinstance(error, MembershipError):
@@ -231,14 +277,19 @@ def staff(actor: Analyst) -> StaffRef:
     return StaffRef(actor.subject, actor.organisation, str(actor.role), str(actor.region))
 
 
-def _alert_summary(row: dict[str, Any]) -> dict[str, Any]:
+def _alert_summary(row: dict[str, Any], weighed: Weighed, model: RiskModel) -> dict[str, Any]:
+    """One of the household's alerts; under `nothing` and `count` its score at raise is that
+    of the signals weighed for the purpose (see alert_view)."""
+    at_raise = row["score_at_raise"]
+    if weighed.split.hides_existence:
+        at_raise = str(weighed.score_at(row["raised_at"], model))
     return {
         "alert_id": row["alert_id"],
         "kind": row["kind"],
         "status": row["status"],
         "region": row["region"],
         "raised_at": row["raised_at"],
-        "score_at_raise": row["score_at_raise"],
+        "score_at_raise": at_raise,
         "steps": row["steps"],
     }
 

@@ -394,6 +394,7 @@ def _entry(alert: dict[str, Any], score: Mapping[str, Any]) -> WorklistEntry:
         model_version=score["model_version"],
         contributions=tuple(contribution(c) for c in score["contributions"] or ()),
         children_present=bool(alert["children_present"]),
+        trigger_signals=tuple(alert.get("trigger_signals") or ()),
     )
 
 

@@ -57,8 +57,16 @@ class AlertView(BaseModel):
     model_version: int
     children_present: bool
     sectors: list[str] = Field(description="Sectors behind the score that this purpose sees.")
-    sector_count: int = Field(description="How many sectors are behind the score in all.")
+    sector_count: int = Field(
+        description="How many sectors this purpose sees behind the score (the withheld line "
+        "counts for none)."
+    )
     explanation: list[ContributionView]
+    withheld_by_purpose: int | None = Field(
+        default=None,
+        description="How many of the household's signals this purpose may not see, when the "
+        "purpose register's withheld rule is count or weight; absent otherwise or when none.",
+    )
     plan_id: str | None = None
     check_date: str | None = None
     steps: list[dict[str, Any]]
@@ -79,6 +87,11 @@ class WorklistView(BaseModel):
     generated_at: datetime
     model_version: int
     alerts: list[AlertView]
+    withheld_rule: str = Field(
+        default="nothing",
+        description="What this purpose learns about signals it may not see (purpose register): "
+        "nothing, count or weight.",
+    )
     withheld: int | None = Field(
         default=None,
         description="Alerts left out because the household's processing is restricted (AVG "
@@ -135,6 +148,16 @@ class HouseholdRiskView(BaseModel):
     child_scores: dict[str, str] | None = None
     explanation: list[ContributionView]
     alerts: list[dict[str, Any]]
+    withheld_rule: str = Field(
+        default="nothing",
+        description="What this purpose learns about signals it may not see (purpose register): "
+        "nothing, count or weight.",
+    )
+    withheld_by_purpose: int | None = Field(
+        default=None,
+        description="How many of the household's signals this purpose may not see, when the "
+        "withheld rule is count or weight; absent otherwise or when none.",
+    )
 
 
 class ConditionsRequest(AlertStep):

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from privacy.actors import Analyst
-from privacy.disclosure import disclose, shows
+from privacy.disclosure import disclose
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from privacy.restriction import all_subjects, withholds
+from privacy.withholding import Withholding, withhold
 from radar.timeline import TimelineEntry
 from services.gate import Answer, QueryGate, access_kind
 from services.timelines.store import TimelineStore
@@ -56,8 +57,8 @@ class TimelineQueries:
             records = self.timelines.household_records(
                 household, earlier_addresses="persons" in decision.obligations.fields
             )
-            visible = self._without_restricted(records, decision)
-            shown = disclose(decision.obligations, visible)
+            split = self._withholding(records, decision)
+            shown = disclose(decision.obligations, split.shown)
             fields = sorted(decision.obligations.fields)
             view = TimelineView(
                 household=household,
@@ -65,9 +66,12 @@ class TimelineQueries:
                 access=access_kind(decision),
                 fields=fields,
                 signals=[SignalView.model_validate(s) for s in shown],
+                withheld_rule=str(decision.obligations.withheld),
             )
-            if len(visible) < len(records):
-                view.withheld = len(records) - len(visible)
+            if split.count is not None:
+                view.withheld_by_purpose = split.count
+            if split.restricted:
+                view.withheld = len(split.restricted)
             return Answer(view, fields, len(shown))
 
         result: TimelineView = self.gate.answer(request, endpoint, read)
@@ -102,8 +106,10 @@ class TimelineQueries:
             assert obligations is not None
             found = [(e, e.record()) for e in self.timelines.person_signals(person)]
             restricted = self.gate.restricted_for(decision, all_subjects(r for _e, r in found))
-            records = [(e, r) for e, r in found if not withholds(restricted, r)]
-            visible = [(e, r) for e, r in records if shows(obligations, r)]
+            split = withhold(
+                obligations, found, lambda pair: withholds(restricted, pair[1]), lambda p: p[1]
+            )
+            visible = split.shown
             shown = disclose(obligations, (r for _e, r in visible))
             fields = sorted(obligations.fields)
             view = PersonTimelineView(
@@ -118,9 +124,12 @@ class TimelineQueries:
                     else []
                 ),
                 signals=[SignalView.model_validate(s) for s in shown],
+                withheld_rule=str(obligations.withheld),
             )
-            if len(records) < len(found):
-                view.withheld = len(found) - len(records)
+            if split.count is not None:
+                view.withheld_by_purpose = split.count
+            if split.restricted:
+                view.withheld = len(split.restricted)
             return Answer(view, fields, len(shown))
 
         result: PersonTimelineView = self.gate.answer(request, endpoint, read)
@@ -145,11 +154,13 @@ class TimelineQueries:
         ]
         return sorted(views, key=lambda v: (v.since, v.household))
 
-    def _without_restricted(
+    def _withholding(
         self, records: list[dict[str, Any]], decision: Decision
-    ) -> list[dict[str, Any]]:
-        """The records recorded at no restricted household and naming no restricted person,
-        unless the purpose may see them: a household's timeline shows its members' signals
-        from elsewhere, and a restriction of that other household holds here too."""
+    ) -> Withholding[dict[str, Any]]:
+        """The records split by the purpose's withheld rule, those recorded at a restricted
+        household or naming a restricted person apart (unless the purpose may see them): a
+        household's timeline shows its members' signals from elsewhere, and a restriction of
+        that other household holds here too."""
+        assert decision.obligations is not None
         restricted = self.gate.restricted_for(decision, all_subjects(records))
-        return [r for r in records if not withholds(restricted, r)]
+        return withhold(decision.obligations, records, lambda r: withholds(restricted, r))

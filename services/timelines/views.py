@@ -56,6 +56,18 @@ class TimelineView(BaseModel):
         description="Signals withheld because they were recorded at a household, or name a "
         "person, whose processing is restricted (AVG art. 18); absent when none were.",
     )
+    withheld_rule: str = Field(
+        default="nothing",
+        description="What this purpose learns about the signals it may not see (another "
+        "sector, or before its look-back window), from the purpose register: nothing, count "
+        "or weight.",
+    )
+    withheld_by_purpose: int | None = Field(
+        default=None,
+        description="How many signals the purpose may not see there are, when its withheld "
+        "rule is count or weight; absent when none, or when the rule is nothing. Never their "
+        "sector, type or date.",
+    )
 
 
 class TimelineRequest(BaseModel):
@@ -96,6 +108,18 @@ class PersonTimelineView(BaseModel):
         description="Signals withheld because they were recorded at a household, or name a "
         "person, whose processing is restricted (AVG art. 18), with the memberships only they "
         "showed; absent when none were.",
+    )
+    withheld_rule: str = Field(
+        default="nothing",
+        description="What this purpose learns about the signals it may not see (another "
+        "sector, or before its look-back window), from the purpose register: nothing, count "
+        "or weight.",
+    )
+    withheld_by_purpose: int | None = Field(
+        default=None,
+        description="How many signals the purpose may not see there are, when its withheld "
+        "rule is count or weight; absent when none, or when the rule is nothing. Never their "
+        "sector, type or date.",
     )
 
 

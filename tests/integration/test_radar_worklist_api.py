@@ -91,15 +91,23 @@ def test_what_the_purpose_may_not_see_is_withheld_but_still_counted(harness: Har
     answer = harness.get("/v1/worklist", params={"purpose": "triage"})
     [cross] = [a for a in answer.json()["alerts"] if a["household"] == OTHER_FAMILY]
     assert "mental_health" not in answer.text and "kindcheck" not in answer.text
-    assert set(cross["sectors"]) == {"police", "education"} and cross["sector_count"] == 3
+    # triage's rule is `weight`: the count and one line of points, the sectors it sees only
+    assert answer.json()["withheld_rule"] == "weight"
+    assert set(cross["sectors"]) == {"police", "education"} and cross["sector_count"] == 2
+    assert cross["withheld_by_purpose"] == 1
     [withheld] = [c for c in cross["explanation"] if c["withheld"]]
     assert set(withheld) == {"points", "withheld"}, "no sector, type or date of what is withheld"
     assert sum(Decimal(c["points"]) for c in cross["explanation"]) == Decimal(cross["score_now"])
 
+    # monitoring's rule is `nothing`: the score is that of the signals it sees, no line, no count
     monitoring = harness.get(
         "/v1/worklist", role=AnalystRole.MONITORING, params={"purpose": "monitoring"}
     )
     assert monitoring.status_code == 200
+    [seen] = [a for a in monitoring.json()["alerts"] if a["household"] == OTHER_FAMILY]
+    assert "withheld_by_purpose" not in seen and not any(c["withheld"] for c in seen["explanation"])
+    assert Decimal(seen["score_now"]) < Decimal(cross["score_now"])
+    assert sum(Decimal(c["points"]) for c in seen["explanation"]) == Decimal(seen["score_now"])
     for alert in monitoring.json()["alerts"]:
         for line in alert["explanation"]:
             assert "organisation" not in line
