@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -149,12 +150,13 @@ def _drop_postgres_database(server_url: str, name: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A new, empty radar database: an SQLite file, or a PostgreSQL database of its own."""
-    keys = tmp_path / "data" / "keys"  # where the `settings` fixture's processes keep keys
-    if request.param == "sqlite":
-        yield Database(f"sqlite:///{tmp_path / 'radar.db'}", keys)
+@contextmanager
+def _new_database(
+    request: pytest.FixtureRequest, sqlite: bool, sqlite_file: Path, keys: Path
+) -> Iterator[Database]:
+    """An empty SQLite file, or a PostgreSQL database of its own dropped afterwards."""
+    if sqlite:
+        yield Database(f"sqlite:///{sqlite_file}", keys)
         return
     server = request.getfixturevalue("postgres_server")
     name, url = _fresh_postgres_database(server)
@@ -162,6 +164,14 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         yield Database(url, keys)
     finally:
         _drop_postgres_database(server, name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A new, empty radar database: an SQLite file, or a PostgreSQL database of its own."""
+    keys = tmp_path / "data" / "keys"  # where the `settings` fixture's processes keep keys
+    with _new_database(request, request.param == "sqlite", tmp_path / "radar.db", keys) as new:
+        yield new
 
 
 @pytest.fixture
@@ -170,16 +180,9 @@ def empty_database(
 ) -> Iterator[Database]:
     """Another new, empty database of the same kind as `database` (where a restore goes),
     its keys in a directory of its own."""
-    keys = tmp_path / "other-data" / "keys"
-    if database.is_sqlite:
-        yield Database(f"sqlite:///{tmp_path / 'other-data' / 'radar.db'}", keys)
-        return
-    server = request.getfixturevalue("postgres_server")
-    name, url = _fresh_postgres_database(server)
-    try:
-        yield Database(url, keys)
-    finally:
-        _drop_postgres_database(server, name)
+    other = tmp_path / "other-data"
+    with _new_database(request, database.is_sqlite, other / "radar.db", other / "keys") as new:
+        yield new
 
 
 @pytest.fixture

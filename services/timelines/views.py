@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,6 +43,24 @@ class SignalView(BaseModel):
     )
 
 
+WithheldRule = Annotated[
+    str,
+    Field(
+        description="What this purpose learns about the signals it may not see (another "
+        "sector, or before its look-back window), from the purpose register: nothing, count "
+        "or weight.",
+    ),
+]
+WithheldByPurpose = Annotated[
+    int | None,
+    Field(
+        description="How many signals the purpose may not see there are, when its withheld "
+        "rule is count or weight; absent when none, or when the rule is nothing. Never their "
+        "sector, type or date.",
+    ),
+]
+
+
 class TimelineView(BaseModel):
     """A household's signals in occurred-at order, as far as the purpose allows."""
 
@@ -56,18 +74,8 @@ class TimelineView(BaseModel):
         description="Signals withheld because they were recorded at a household, or name a "
         "person, whose processing is restricted (AVG art. 18); absent when none were.",
     )
-    withheld_rule: str = Field(
-        default="nothing",
-        description="What this purpose learns about the signals it may not see (another "
-        "sector, or before its look-back window), from the purpose register: nothing, count "
-        "or weight.",
-    )
-    withheld_by_purpose: int | None = Field(
-        default=None,
-        description="How many signals the purpose may not see there are, when its withheld "
-        "rule is count or weight; absent when none, or when the rule is nothing. Never their "
-        "sector, type or date.",
-    )
+    withheld_rule: WithheldRule = "nothing"
+    withheld_by_purpose: WithheldByPurpose = None
 
 
 class TimelineRequest(BaseModel):
@@ -109,18 +117,8 @@ class PersonTimelineView(BaseModel):
         "person, whose processing is restricted (AVG art. 18), with the memberships only they "
         "showed; absent when none were.",
     )
-    withheld_rule: str = Field(
-        default="nothing",
-        description="What this purpose learns about the signals it may not see (another "
-        "sector, or before its look-back window), from the purpose register: nothing, count "
-        "or weight.",
-    )
-    withheld_by_purpose: int | None = Field(
-        default=None,
-        description="How many signals the purpose may not see there are, when its withheld "
-        "rule is count or weight; absent when none, or when the rule is nothing. Never their "
-        "sector, type or date.",
-    )
+    withheld_rule: WithheldRule = "nothing"
+    withheld_by_purpose: WithheldByPurpose = None
 
 
 class PersonTimelineRequest(BaseModel):
