@@ -10,7 +10,11 @@ from __future__ import annotations
 import json
 import random
 import re
+import socket
 import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,14 +26,15 @@ from services.casework.monitoring_store import SAFETY_PROJECTION
 from services.casework.store import WORKLIST_PROJECTION
 from services.settings import Settings
 from services.timelines.store import TIMELINE_PROJECTION
-from testkit.processes import RadarSystem, run_radar, running_radar
+from testkit.processes import RadarSystem, environment, free_port, run_radar, running_radar
 from tests.support.ingest import family_signal, police_token
 from tests.support.inspection import wait_for
 
 READ_MODELS = {TIMELINE_PROJECTION, WORKLIST_PROJECTION, SAFETY_PROJECTION}
 PROCESSES = ("ingest", "query", "aggregator", "projector")
 PSEUDONYM_OR_BSN = re.compile(r"(hh|p)\.k\d+\.[0-9a-f]{8}|\b\d{9}\b")
-STATUS_SECONDS = 15  # every probe gives up within ~2 s, in parallel; the rest is Python starting
+STATUS_SECONDS = 15  # the subprocess's limit: a status that hangs fails the test
+ANSWERS_WITHIN_SECONDS = 10  # every probe gives up within ~2 s, in parallel; plus Python starting
 
 
 def status(radar: RadarSystem, *options: str) -> subprocess.CompletedProcess[str]:
@@ -104,3 +109,44 @@ def test_status_reports_every_process_up_and_names_the_one_that_is_down(
         for output in (json.dumps(found), table.stdout, table.stderr):
             assert parent not in output and child not in output
             assert not PSEUDONYM_OR_BSN.search(output), output
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_status_answers_in_seconds_when_nothing_runs_or_a_port_never_answers(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A process that accepts the connection but never answers (hung) is down within the probe
+    timeout; nothing running at all is down too, and probing creates no database file; a
+    mutual-TLS ingest API and a metrics port set to 0 are reported, not counted as down."""
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen()  # the handshake completes in the backlog; nothing ever reads the request
+    ports = {
+        "RADAR_INGEST_PORT": str(free_port()),
+        "RADAR_QUERY_PORT": str(free_port()),
+        "RADAR_AGGREGATOR_METRICS_PORT": str(hung.getsockname()[1]),
+        "RADAR_PROJECTOR_METRICS_PORT": "0",
+        "RADAR_INGEST_TLS_CERT": str(tmp_path / "server.pem"),
+        "RADAR_INGEST_CLIENT_CA": str(tmp_path / "client-ca.pem"),
+    }
+    started = time.monotonic()
+    try:
+        answered = subprocess.run(
+            [sys.executable, "-m", "services.cli", "status", "--json"],
+            env=environment(settings, **ports),
+            capture_output=True,
+            text=True,
+            timeout=STATUS_SECONDS,
+            check=False,
+        )
+    finally:
+        hung.close()
+    assert time.monotonic() - started < ANSWERS_WITHIN_SECONDS, "a hung process hung status"
+    assert answered.returncode == 1, answered.stderr
+    found = json.loads(answered.stdout)
+    assert found["down"] == ["query", "aggregator", "database"]
+    states = {name: part["state"] for name, part in found["parts"].items()}
+    assert states["ingest"] == states["projector"] == "not probed"
+    assert "client certificate" in found["parts"]["ingest"]["detail"]
+    assert "ReadTimeout" in found["parts"]["aggregator"]["detail"]
+    assert not Path(settings.resolved_database_url.removeprefix("sqlite:///")).exists()
