@@ -68,6 +68,12 @@ COMMANDS: dict[str, Elsewhere | None] = {
     ),
     "run": None,
     "query": None,
+    "status": Elsewhere(
+        "services.status.cli",
+        "status",
+        "Each process's health, its lags and the stored format versions; exit status 1 when a\n"
+        "part is down.",
+    ),
     "admin": Elsewhere("services.admin.cli", "admin", "Credentials and keys."),
     "projections": Elsewhere(
         "services.projections.cli", "projections", "Read models (projections)."
