@@ -7,7 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 PYTEST_ARGS ?=
+# Two pytest workers (one per core): most tests wait on Kafka, PostgreSQL or a child process,
+# and every test has its own topic, database and data directory. `make chaos` stays serial.
+TEST_WORKERS ?= 2
 BENCH_SCALE ?= small
+
+# The OpenAPI client generator lives in a venv of its own: it pins typer below the radar's.
+GENERATOR_VENV := .local/tools/openapi-python-client
+export RADAR_OPENAPI_CLIENT_GENERATOR ?= $(CURDIR)/$(GENERATOR_VENV)/bin/openapi-python-client
 
 export RADAR_TEST_POSTGRES_URL ?= postgresql://radar:radar@127.0.0.1:54329/radar
 export RADAR_KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
@@ -21,6 +28,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
+
+$(RADAR_OPENAPI_CLIENT_GENERATOR):
+	$(PYTHON) -m venv $(GENERATOR_VENV)
+	$(GENERATOR_VENV)/bin/pip install --quiet openapi-python-client==0.29.1
 
 run: install
 	$(BIN)/radar run --broker-script deploy/kafka/kafka.sh
@@ -53,8 +64,8 @@ format: install
 contracts: install
 	$(BIN)/radar contracts export
 
-test: install pg-up kafka-up lint
-	$(BIN)/python -m pytest -m "not chaos" --durations=15 $(PYTEST_ARGS)
+test: install $(RADAR_OPENAPI_CLIENT_GENERATOR) pg-up kafka-up lint
+	$(BIN)/python -m pytest -m "not chaos" -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 # The fast tests of pure code (tests/unit): no broker, no database, no process; seconds.
 test-unit: install

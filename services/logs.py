@@ -121,6 +121,9 @@ def configure_logging(service: str, level: str, log_file: Path | None = None) ->
     for handler in handlers:
         handler.setFormatter(_MaskingFormatter("%(message)s"))
     logging.basicConfig(level=level.upper(), handlers=handlers, force=True)
+    # uvicorn served without an access log detaches `uvicorn.access` from the root; whatever
+    # it writes later goes through the masking handlers like every other logger's lines
+    logging.getLogger("uvicorn.access").propagate = True
     _quiet_kafka_start_up()
     structlog.configure(
         processors=[

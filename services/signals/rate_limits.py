@@ -30,8 +30,6 @@ import structlog
 
 from services.errors import Refusal, RefusalKind
 
-log = structlog.get_logger("radar.ingest")
-
 Clock = Callable[[], float]
 """Monotonic seconds (time.monotonic); tests pass a fake one and need no sleeping."""
 
@@ -140,7 +138,9 @@ class IngestRateLimit:
         if warnings is not None and now - warnings.written_at < self._window:
             warnings.suppressed += 1
             return
-        log.warning(
+        # looked up at each (rare) warning, not cached at import: a logger cached under one
+        # logging configuration would keep writing there after the next configure_logging
+        structlog.get_logger("radar.ingest").warning(
             "ingest rate limit reached",
             organisation=organisation,
             rate_per_second=self.rate,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -42,6 +43,11 @@ from services.signals.publisher import CORRECTION_SCHEMA_HEADER
 from services.signals.schemas import INVALID_BSN
 from testkit.processes import free_port
 from tests.support.ingest import HOUR, POLICE, TopicProbe, police_signals
+
+# The generator has a venv of its own (it pins typer below the radar's): the Makefile makes it.
+DEFAULT_GENERATOR = (
+    Path(__file__).resolve().parents[2] / ".local/tools/openapi-python-client/bin"
+) / "openapi-python-client"
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +86,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
     spec.write_text(json.dumps(document), encoding="utf-8")
     config = folder / "config.json"
     config.write_text(json.dumps({"package_name_override": PACKAGE, "post_hooks": []}))
-    generator = Path(sys.executable).parent / "openapi-python-client"
+    generator = Path(os.environ.get("RADAR_OPENAPI_CLIENT_GENERATOR", DEFAULT_GENERATOR))
+    assert generator.exists(), f"no client generator at {generator}: `make test` installs it"
     run = subprocess.run(
         [
             str(generator),
