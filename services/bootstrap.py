@@ -47,7 +47,6 @@ from services.casework.store import WorklistStore
 from services.database import Database, log_sealing
 from services.gate import Clock, QueryGate
 from services.http import actor_dependency, add_readiness, new_api
-from services.kafka_topics import ensure_topic, retry_until_done
 from services.ledger.consumer import Aggregator
 from services.ledger.store import EncryptedSignalLedger, open_ledger
 from services.metrics.http import instrument
@@ -196,43 +195,6 @@ def still_wrapped_under(settings: Settings, kek_id: str) -> int:
         return sum(store.wrapped_under(kek_id) for store in data_key_stores(parts))
     finally:
         parts.close()
-
-
-def check_signals_retention(settings: Settings) -> None:
-    """Refuses a signals-topic retention longer than the retention policy allows (Kafka would
-    keep signals the radar has to have forgotten): a setting wrong at start stops the start."""
-    allowed = RetentionPolicy.load(settings.retention_policy).signals_topic_max_days
-    if settings.signals_retention_days > allowed:
-        raise ValueError(
-            f"RADAR_SIGNALS_RETENTION_DAYS={settings.signals_retention_days} exceeds the "
-            f"retention policy's signals_topic_max_days={allowed}"
-        )
-
-
-def ensure_signals_topic(settings: Settings) -> None:
-    """Creates the signals topic (after checking its retention against the policy)."""
-    check_signals_retention(settings)
-    ensure_topic(
-        settings.kafka_bootstrap,
-        settings.signals_topic,
-        settings.signals_partitions,
-        settings.signals_retention_days,
-    )
-
-
-def ensure_signals_topic_meanwhile(settings: Settings) -> threading.Thread:
-    """Checks the retention now, then creates the signals topic in the background, retrying
-    while the broker is down, so the ingest API can answer (503 + Retry-After) from its first
-    second instead of refusing connections until Kafka is back."""
-    check_signals_retention(settings)
-    thread = threading.Thread(
-        target=retry_until_done,
-        args=(lambda: ensure_signals_topic(settings), "signals topic"),
-        name="ensure-signals-topic",
-        daemon=True,
-    )
-    thread.start()
-    return thread
 
 
 # --- the processes ----------------------------------------------------------------------------

@@ -17,21 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    DateTime,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from privacy.storage.sealed_rows import RowSealer
@@ -41,7 +27,15 @@ from radar.model_history import RiskModelHistory
 from radar.risk import Contribution
 from radar.risk_model import RiskModel
 from radar.worklist import WorklistEntry
-from services.casework.sealing import SEALED, SealedRows, SealedTable, sealed_column
+from services.casework.sealing import SEALED, SealedRows
+from services.casework.worklist_tables import (
+    ALERTS,
+    SCORES,
+    alerts,
+    household_scores,
+    metadata,
+    model_versions,
+)
 from services.database import stored_utc
 from services.projections.positions import (
     PositionedTables,
@@ -51,60 +45,6 @@ from services.projections.positions import (
 
 WORKLIST_PROJECTION = "radar_worklist"
 
-metadata = MetaData()
-
-household_scores = Table(
-    "radar_household_scores",
-    metadata,
-    Column("household", String(64), primary_key=True),  # the household's lookup digest
-    Column("region", String(8), index=True),
-    Column("score", String(24)),
-    Column("as_of", DateTime(timezone=True)),
-    Column("model_version", Integer),
-    Column("children_present", Boolean),
-    sealed_column(),  # household, contributions (signal ids), child_scores (by child)
-)
-# The rows as they read (their columns before sealing: the answers keep their shape).
-SCORE_COLUMNS = (
-    "household region score as_of model_version contributions children_present child_scores"
-)
-
-alerts = Table(
-    "radar_alerts",
-    metadata,
-    Column("alert_id", String(36), primary_key=True),
-    Column("household", String(64), nullable=False, index=True),  # lookup digest
-    Column("region", String(8), nullable=False, index=True),
-    Column("kind", String(24), nullable=False),
-    Column("reasons", JSON, nullable=False),  # alert kinds
-    Column("status", String(16), nullable=False, index=True),
-    Column("raised_at", DateTime(timezone=True), nullable=False),
-    Column("score_at_raise", String(24), nullable=False),
-    Column("model_version_at_raise", Integer, nullable=False),
-    Column("children_present", Boolean, nullable=False),
-    Column("sectors", JSON, nullable=False),
-    Column("plan_id", String(36)),
-    Column("check_date", String(10)),
-    Column("steps", JSON, nullable=False),  # status, staff, time, outcome and reason
-    sealed_column(),  # household, explanation_at_raise and trigger_signals (signal ids)
-)
-ALERT_COLUMNS = (
-    "alert_id household region kind reasons status raised_at score_at_raise "
-    "model_version_at_raise explanation_at_raise children_present sectors trigger_signals "
-    "plan_id check_date steps"
-)
-
-model_versions = Table(
-    "radar_model_versions",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("fingerprint", String(64), nullable=False),
-    Column("content", JSON, nullable=False),
-    Column("adopted_at", DateTime(timezone=True), nullable=False),
-    Column("adopted_by", JSON),
-    Column("reason", String(2000), nullable=False),
-)
-
 _SCORE = get_topic(Household.ScoreChanged)
 _REGION = get_topic(Household.RegionAssigned)
 _RAISED = get_topic(HouseholdCase.AlertRaised)
@@ -113,10 +53,6 @@ _TRIAGED = get_topic(HouseholdCase.AlertTriaged)
 _CLOSED = get_topic(HouseholdCase.AlertClosed)
 _TRANSFERRED = get_topic(HouseholdCase.AlertsTransferred)
 _ADOPTED = get_topic(RiskModelHistory.ModelAdopted)
-
-
-SCORES = SealedTable(household_scores, (), SCORE_COLUMNS, ("household",))
-ALERTS = SealedTable(alerts, ("alert_id",), ALERT_COLUMNS, ("alert_id",))
 
 
 class WorklistStore(PositionedTables):

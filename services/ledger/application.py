@@ -17,7 +17,7 @@ import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
@@ -30,16 +30,16 @@ from eventsourcing.utils import get_topic
 
 from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
-from radar.alerts import StaffRef, TriageOutcome
+from radar.alerts import StaffRef
 from radar.case import HouseholdCase, case_id
-from radar.evaluation import after_new_signals, follow_region, remind_missed_checks, rescore
+from radar.evaluation import after_new_signals, rescore
 from radar.household import Household, household_id
 from radar.household_state import SignalNotCorrectableError
 from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
-from radar.regions import registry
 from radar.risk_model import RiskModel, default_model
-from radar.safety import NETHERLANDS
 from services.ledger.notifications import ErasedEventError, NotificationLog
+from services.ledger.steps import AnalystSteps
+from services.ledger.steps import UnknownHouseholdError as UnknownHouseholdError  # re-exported
 from services.ledger.transcodings import register_state_transcodings
 
 SNAPSHOT_INTERVAL = 100
@@ -47,10 +47,6 @@ COMMAND_ATTEMPTS = 5
 DEFAULT_MODEL_REASON = "the model shipped with the radar, adopted at first use"
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
-
-
-class UnknownHouseholdError(LookupError):
-    """The radar has no signals about this household (or no case for it)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ class SignalBatch:
     outcome: BatchOutcome | None = None
 
 
-class SignalLedger(EventSourcedProjection[UUID]):
+class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
     """The event-sourced record of every household and every signal seen about it."""
 
     name = "SignalLedger"
@@ -256,125 +252,6 @@ class SignalLedger(EventSourcedProjection[UUID]):
 
     def case(self, pseudonym: str) -> HouseholdCase | None:
         return self._case(pseudonym)
-
-    # --- analysts' steps --------------------------------------------------------------------
-
-    def acknowledge_alert(self, household: str, alert: str, by: StaffRef) -> None:
-        self._on_case(household, lambda case: case.acknowledge(alert, by))
-
-    def triage_alert(
-        self, household: str, alert: str, by: StaffRef, outcome: TriageOutcome, reason: str
-    ) -> None:
-        self._on_case(household, lambda case: case.triage(alert, by, outcome, reason))
-
-    def close_alert(self, household: str, alert: str, by: StaffRef, reason: str) -> None:
-        self._on_case(household, lambda case: case.close(alert, by, reason))
-
-    def record_conditions(
-        self,
-        household: str,
-        by: StaffRef,
-        conditions: list[str],
-        excluded_signal_types: list[str],
-        starts_on: date,
-        ends_on: date,
-        check_dates: list[date],
-    ) -> str:
-        """Records safety conditions with their monitoring period; returns the plan id."""
-
-        def record(case: HouseholdCase) -> str:
-            return case.record_conditions(
-                by, conditions, excluded_signal_types, starts_on, ends_on, check_dates
-            )
-
-        return self._on_case(household, record, open_if_missing=True)
-
-    def assess_check(
-        self,
-        household: str,
-        plan_id: str,
-        check_date: date,
-        by: StaffRef,
-        conditions_kept: bool,
-        note: str,
-    ) -> None:
-        self._on_case(
-            household,
-            lambda case: case.assess_check(plan_id, check_date, by, conditions_kept, note),
-        )
-
-    def close_monitoring(
-        self, household: str, plan_id: str, by: StaffRef, safety_achieved: bool, note: str
-    ) -> None:
-        self._on_case(
-            household, lambda case: case.close_monitoring(plan_id, by, safety_achieved, note)
-        )
-
-    def record_move(self, household: str, municipality: str, moved_on: date, by: StaffRef) -> str:
-        """Records a move to another municipality; the responsible region (and any open alert)
-        follows when the move is the latest news of the household. Returns the region now."""
-        place = registry().municipality(municipality)
-        moved_at = datetime.combine(moved_on, time(), NETHERLANDS)
-
-        def move() -> tuple[str, list[Aggregate | None]]:
-            found = self.household(household)
-            case = self._case(household) if found.has_case else None
-            found.record_move(place.code, str(place.region), moved_at, by)
-            region = follow_region(found, case, reason="move")
-            assert region is not None
-            return region, [found, case]
-
-        return self._retrying(move)
-
-    def record_departure(
-        self,
-        household: str,
-        person: str,
-        left_on: date,
-        by: StaffRef,
-        now: datetime | None = None,
-    ) -> None:
-        """Records that a person left the household on `left_on`; MembershipError (a
-        ValueError) when the household never saw them, or the date is before they were first
-        seen there or after today."""
-        today = (now or datetime.now(UTC)).astimezone(NETHERLANDS).date()
-
-        def leave() -> tuple[None, list[Aggregate | None]]:
-            found = self.household(household)
-            found.record_departure(person, left_on, by, today)
-            return None, [found]
-
-        self._retrying(leave)
-
-    def remind_missed_checks(self, household: str, now: datetime) -> list[str]:
-        """Raises reminders for check dates of the household's conditions that passed without
-        an assessment; returns the new alert ids (none when already reminded)."""
-        model = self.model_in_force()
-        found = self.household(household)
-        return self._on_case(household, lambda case: remind_missed_checks(found, case, model, now))
-
-    # --- loading and saving -----------------------------------------------------------------
-
-    def _on_case(
-        self,
-        household: str,
-        command: Callable[[HouseholdCase], T],
-        open_if_missing: bool = False,
-    ) -> T:
-        """Runs a command on the household's case and saves it, retrying on a concurrent
-        write; domain errors (ValueError) pass through unchanged."""
-
-        def run() -> tuple[T, list[Aggregate | None]]:
-            found = self.household(household)
-            case = self._case(household) if found.has_case else None
-            if case is None:
-                if not open_if_missing:
-                    raise UnknownHouseholdError("there is no case for this household")
-                case = self._continued_after_erasure(HouseholdCase(household))
-                found.open_case()
-            return command(case), [found, case]
-
-        return self._retrying(run)
 
     def _rescore(self, hid: UUID, model: RiskModel, moment: datetime) -> int:
         def run() -> tuple[int, list[Aggregate | None]]:

@@ -3,7 +3,7 @@ event store, exactly once."""
 
 from __future__ import annotations
 
-from services import bootstrap, metrics
+from services import bootstrap, metrics, signals_topic
 from services.kafka_topics import retry_until_done
 from services.logs import command_settings
 
@@ -12,8 +12,8 @@ def aggregator() -> None:
     """Consume the signals topic into the event store (one consumer-group member)."""
     settings = command_settings("aggregator")
     metrics.serve(settings.host, settings.aggregator_metrics_port, "aggregator")
-    bootstrap.check_signals_retention(settings)
+    signals_topic.check_signals_retention(settings)
     # While the broker is down the aggregator waits for it rather than crash: a supervisor
     # gives up on a process that keeps dying, and an outage of Kafka is not the aggregator's.
-    retry_until_done(lambda: bootstrap.ensure_signals_topic(settings), "signals topic")
+    retry_until_done(lambda: signals_topic.ensure_signals_topic(settings), "signals topic")
     bootstrap.aggregator(settings).run(bootstrap.stop_on_signals())

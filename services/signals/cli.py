@@ -13,7 +13,7 @@ import typer
 import uvicorn
 
 from publisher_sdk.client import PublisherClient, mutual_tls_context
-from services import bootstrap
+from services import bootstrap, signals_topic
 from services.logs import command_settings
 from services.tls import uvicorn_tls
 
@@ -21,7 +21,7 @@ from services.tls import uvicorn_tls
 def ingest() -> None:
     """Serve the ingest API."""
     settings = command_settings("ingest")
-    bootstrap.ensure_signals_topic_meanwhile(settings)  # answers 503 until Kafka has it
+    signals_topic.ensure_signals_topic_meanwhile(settings)  # answers 503 until Kafka has it
     uvicorn.run(
         bootstrap.ingest_app(settings),
         host=settings.host,
