@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import uuid
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -80,10 +81,26 @@ def _quiet_kafka_start_up() -> None:
     coordinator.addFilter(_CoordinatorNotReadyAtStart())
 
 
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_RECORD_HEADER = "request-id"
+"""The Kafka record header that carries the id of the ingest request that published it."""
+
+
+def current_request_id() -> str | None:
+    """The id of the HTTP request being answered (None outside one): ingest puts it on the
+    Kafka records it publishes, so the aggregator's line about them names it too."""
+    found = structlog.contextvars.get_contextvars().get("request_id")
+    return found if isinstance(found, str) else None
+
+
 class RequestLines:
     """ASGI middleware: one log line per HTTP request (method, path with its pseudonyms masked,
     status, duration; never the query string, headers or body). It replaces uvicorn's access
-    log, which the entry points turn off (`access_log=False`)."""
+    log, which the entry points turn off (`access_log=False`).
+
+    Every request gets a request id of the radar's own (a client's is not taken: it could carry
+    anything into the logs), answered in `X-Request-ID` and bound to every log line written
+    while the request is answered."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -93,23 +110,30 @@ class RequestLines:
             await self.app(scope, receive, send)
             return
         started, status = time.perf_counter(), 500
+        request_id = uuid.uuid4().hex
 
         async def sending(message: Any) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                headers = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
+                ]
+                message = {**message, "headers": headers}
             await send(message)
 
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            request_log.info(
-                "request",
-                method=scope.get("method"),
-                path=mask_pseudonyms(str(scope.get("path", ""))),
-                status=status,
-                ms=round((time.perf_counter() - started) * 1000, 1),
-            )
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, sending)
+            finally:
+                request_log.info(
+                    "request",
+                    method=scope.get("method"),
+                    path=mask_pseudonyms(str(scope.get("path", ""))),
+                    status=status,
+                    ms=round((time.perf_counter() - started) * 1000, 1),
+                )
 
 
 def configure_logging(service: str, level: str, log_file: Path | None = None) -> None:

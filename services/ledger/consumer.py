@@ -24,6 +24,7 @@ from contracts.correction_v1 import CORRECTION_SCHEMA, SignalCorrectionV1
 from contracts.signal_v1 import SIGNAL_SCHEMA, SignalEventV1
 from services import metrics
 from services.ledger.application import SignalBatch, SignalLedger
+from services.logs import REQUEST_ID_RECORD_HEADER
 
 log = structlog.get_logger("radar.aggregator")
 RETRY_PAUSE_SECONDS = 1.0
@@ -151,6 +152,7 @@ class Aggregator:
         if not fresh:
             return None
         batch = SignalBatch([s for s in map(_decode, fresh) if s is not None])
+        before = self._ledger.recorder.max_notification_id() or 0
         try:
             outcome = self._ledger.record_batch(batch, Tracking(source, fresh[-1].offset))
         except IntegrityError:
@@ -163,6 +165,15 @@ class Aggregator:
         metrics.records_recorded(outcome.recorded, outcome.duplicates)
         self.corrected += outcome.corrected
         self.uncorrectable += len(outcome.uncorrectable)
+        log.info(  # with the requests' ids: an operator follows a request from ingest to here
+            "signals recorded",
+            partition=tp.partition,
+            offsets=f"{fresh[0].offset}-{fresh[-1].offset}",
+            recorded=outcome.recorded,
+            duplicates=outcome.duplicates,
+            request_ids=sorted({i for i in map(_request_id, fresh) if i is not None}),
+            positions=f"{before + 1}-{self._ledger.recorder.max_notification_id()}",
+        )
         for correction_id in outcome.uncorrectable:  # its id only: the reason is free text
             log.warning(
                 "correction of an unknown or retracted signal skipped",
@@ -182,6 +193,12 @@ _CONTRACTS: dict[str, type[SignalEventV1] | type[SignalCorrectionV1]] = {
     SIGNAL_SCHEMA: SignalEventV1,
     CORRECTION_SCHEMA: SignalCorrectionV1,
 }
+
+
+def _request_id(record: Any) -> str | None:
+    """The id of the ingest request that published the record (its `request-id` header)."""
+    found = dict(record.headers or ()).get(REQUEST_ID_RECORD_HEADER)
+    return None if found is None else bytes(found).decode(errors="replace")[:64]
 
 
 def _decode(record: Any) -> SignalEventV1 | SignalCorrectionV1 | None:

@@ -60,6 +60,9 @@ class Projector:
             self._read_model.apply_events(events, expected=start, new_position=notifications[-1].id)
         except PositionMovedError:
             return 0  # another projector got there first; read the new position next time
+        log.info(
+            "read model advanced", read_model=self._read_model.name, position=notifications[-1].id
+        )
         return len(notifications)
 
     def catch_up(self) -> int:

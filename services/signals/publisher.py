@@ -17,6 +17,7 @@ from kafka.errors import KafkaError
 from contracts.correction_v1 import CORRECTION_SCHEMA, SignalCorrectionV1
 from contracts.signal_v1 import SIGNAL_SCHEMA, SignalEventV1
 from services import metrics
+from services.logs import REQUEST_ID_RECORD_HEADER, current_request_id
 
 RECONNECT_INTERVAL_SECONDS = 1.0
 SCHEMA_HEADER = ("schema", SIGNAL_SCHEMA.encode())
@@ -77,6 +78,10 @@ class SignalPublisher:
             metrics.producer_send_failed(len(records), "unreachable")
             return [False] * len(records)
         futures = []
+        headers = [CONTENT_TYPE_HEADER]
+        request_id = current_request_id()
+        if request_id is not None:  # the aggregator names it in its line about the records
+            headers.append((REQUEST_ID_RECORD_HEADER, request_id.encode()))
         for key, value, schema in records:
             try:
                 futures.append(
@@ -84,7 +89,7 @@ class SignalPublisher:
                         self._topic,
                         key=key.encode(),
                         value=value,
-                        headers=[schema, CONTENT_TYPE_HEADER],
+                        headers=[schema, *headers],
                     )
                 )
             except KafkaError:  # no metadata in time: the broker is not reachable

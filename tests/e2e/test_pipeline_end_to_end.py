@@ -23,6 +23,7 @@ from publisher_sdk import PublisherClient
 from services.database import Database
 from services.settings import Settings
 from services.signals.identifiers import PLAIN_REFUSED
+from services.timelines.store import TIMELINE_PROJECTION
 from testkit.processes import run_radar, running_radar
 from tests.support.inspection import (
     database_bytes,
@@ -84,6 +85,29 @@ def _medical_review_timeline(
     return signals
 
 
+def _log_lines(settings: Settings, service: str) -> list[dict[str, Any]]:
+    path = settings.logs_dir / f"{service}.log"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+
+
+def _followed_request(settings: Settings, request_id: str) -> dict[str, int]:
+    """Where an operator follows one ingest request: the aggregator's line naming its id, with
+    the event-store positions its events got, and the projector's timeline line past them."""
+    recorded = [
+        int(line["positions"].split("-")[0])
+        for line in _log_lines(settings, "aggregator")
+        if line["event"] == "signals recorded" and request_id in line["request_ids"]
+    ]
+    assert recorded, f"no aggregator line names request {request_id}"
+    advanced = [
+        line["position"]
+        for line in _log_lines(settings, "projector")
+        if line["event"] == "read model advanced" and line["read_model"] == TIMELINE_PROJECTION
+    ]
+    assert advanced, "no projector line for the timeline"
+    return {"recorded from": recorded[0], "timeline advanced to": max(advanced)}
+
+
 def test_signals_from_three_sectors_meet_in_one_timeline(
     settings: Settings, database: Database
 ) -> None:
@@ -132,6 +156,8 @@ def test_signals_from_three_sectors_meet_in_one_timeline(
         assert {s["signal_id"] for s in family} == {s["event_id"] for _, s in family_signals}
         assert neighbour_signal["event_id"] not in {s["signal_id"] for s in family}
         wait_for(lambda: len(timeline(NEIGHBOUR_ADDRESS)) == 1, 30, "the neighbour's signal")
+        followed = _followed_request(settings, batch.headers["X-Request-ID"])
+        assert followed["timeline advanced to"] >= followed["recorded from"], followed
 
         household = httpx.post(
             f"{radar.query_url}/v1/households/timeline",
