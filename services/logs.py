@@ -55,7 +55,11 @@ class _CoordinatorNotReadyAtStart(logging.Filter):
     warns, looks the coordinator up again and joins (nothing is lost, nothing for anyone to do).
     That is every `make run`. Later the same warning means a running group's coordinator moved
     (a broker restarted), which an operator may want to see, so it is shown again after the
-    first minute; every other kafka warning is shown always."""
+    first minute; every other kafka warning is shown always.
+
+    The same goes for kafka-python's own event-loop diagnostic ("Task … ran for 0.3s
+    (>0.100s threshold)"): while four processes import and connect at once on a small
+    machine, its network loop's first steps are slow; nothing waits on them."""
 
     START_UP_SECONDS = 60.0
 
@@ -68,17 +72,26 @@ class _CoordinatorNotReadyAtStart(logging.Filter):
             return True
         message = record.getMessage()
         return not (
-            message.startswith("Marking the coordinator dead") and "NotCoordinatorError" in message
+            (
+                message.startswith("Marking the coordinator dead")
+                and "NotCoordinatorError" in message
+            )
+            or (
+                message.startswith("Task ")
+                and "threshold). It is blocking the event loop" in message
+            )
         )
 
 
 def _quiet_kafka_start_up() -> None:
-    """kafka-python's INFO is per-connection chatter; its one harmless start-up warning goes."""
+    """kafka-python's INFO is per-connection chatter; its harmless start-up warnings go."""
     logging.getLogger("kafka").setLevel(logging.WARNING)
-    coordinator = logging.getLogger("kafka.coordinator")  # where kafka-python logs it
-    for old in [f for f in coordinator.filters if isinstance(f, _CoordinatorNotReadyAtStart)]:
-        coordinator.removeFilter(old)
-    coordinator.addFilter(_CoordinatorNotReadyAtStart())
+    start_up = _CoordinatorNotReadyAtStart()
+    for name in ("kafka.coordinator", "kafka.net.selector"):  # where kafka-python logs them
+        logger = logging.getLogger(name)
+        for old in [f for f in logger.filters if isinstance(f, _CoordinatorNotReadyAtStart)]:
+            logger.removeFilter(old)
+        logger.addFilter(start_up)
 
 
 REQUEST_ID_HEADER = "X-Request-ID"

@@ -12,6 +12,7 @@ in the wrong company.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError
 from sqlalchemy.engine import make_url
 
 from services.database import Database
@@ -118,11 +120,16 @@ def kafka_admin() -> Iterator[KafkaAdminClient]:
 
 
 @pytest.fixture
-def topic(kafka_admin: KafkaAdminClient) -> str:
-    """A fresh topic with six partitions, unique to the test."""
+def topic(kafka_admin: KafkaAdminClient) -> Iterator[str]:
+    """A fresh topic with six partitions, unique to the test; removed afterwards with the
+    topics named after it (its checkpoints topic), so a developer's broker does not collect
+    thousands of them (its start-up replays every topic ever made)."""
     name = f"test.signals.{uuid.uuid4().hex[:12]}"
     kafka_admin.create_topics([NewTopic(name, num_partitions=6, replication_factor=1)])
-    return name
+    yield name
+    made = [t for t in kafka_admin.list_topics() if t == name or t.startswith(f"{name}.")]
+    with contextlib.suppress(KafkaError):  # already removed by the test itself
+        kafka_admin.delete_topics(made)
 
 
 @pytest.fixture(scope="session")
@@ -191,12 +198,18 @@ def sqlite_database(tmp_path: Path) -> Database:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database: Database, topic: str) -> Settings:
-    """Settings for one test: its own data dir, database and topic, on the real broker."""
-    return Settings(
+def settings(
+    tmp_path: Path, database: Database, topic: str, kafka_admin: KafkaAdminClient
+) -> Iterator[Settings]:
+    """Settings for one test: its own data dir, database, topic and consumer group, on the real
+    broker; the group is removed afterwards (its processes have stopped by then)."""
+    group = f"test-aggregator-{uuid.uuid4().hex[:8]}"
+    yield Settings(
         data_dir=tmp_path / "data",
         database_url=database.url,
         kafka_bootstrap=KAFKA_BOOTSTRAP,
         signals_topic=topic,
-        consumer_group=f"test-aggregator-{uuid.uuid4().hex[:8]}",
+        consumer_group=group,
     )
+    with contextlib.suppress(KafkaError):  # no coordinator reachable: nothing to remove
+        kafka_admin.delete_groups([group])  # errors come back in its answer, not raised

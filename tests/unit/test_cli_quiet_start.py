@@ -42,3 +42,17 @@ def test_after_the_first_minute_a_moved_coordinator_is_shown_again(
     monkeypatch.setattr(quiet, "START_UP_SECONDS", 0.0)
     _coordinator_marked_dead(NotCoordinatorError())
     assert "Marking the coordinator dead (node coordinator-1)" in capsys.readouterr().err
+
+
+def test_kafka_pythons_slow_start_up_steps_are_not_printed_in_the_first_minute(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("aggregator", "info", tmp_path / "aggregator.log")
+    selector = logging.getLogger("kafka.net.selector")
+    selector.warning(
+        "Task <kafka.net.selector.Task object at 0x7f39> ran for 0.338s (>0.100s threshold). "
+        "It is blocking the event loop -- likely a tight sync loop inside a coroutine."
+    )
+    selector.warning("another selector warning")
+    written = capsys.readouterr().err
+    assert "blocking the event loop" not in written and "another selector warning" in written
