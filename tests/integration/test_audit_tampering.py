@@ -5,10 +5,8 @@ checkpoint signed with another key is rejected, in the database and on the topic
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kafka import KafkaProducer
 from sqlalchemy import insert, update
@@ -22,18 +20,7 @@ from services.audit.verify import VerifyReport
 from services.database import Database
 from services.ledger.store import open_ledger
 from services.settings import Settings
-from tests.support.audit_helpers import Sealed, Tamperer, sealed_store, sealing_settings
-
-
-@pytest.fixture
-def audit(settings: Settings) -> AuditSettings:
-    return sealing_settings(settings)
-
-
-@pytest.fixture
-def sealed(settings: Settings, database: Database, audit: AuditSettings) -> Iterator[Sealed]:
-    with sealed_store(settings, database, audit) as store:
-        yield store
+from tests.support.audit_helpers import Sealed, Tamperer
 
 
 def _verify(settings: Settings, audit: AuditSettings, kafka: bool = True) -> VerifyReport:

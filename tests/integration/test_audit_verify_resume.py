@@ -5,7 +5,6 @@ compares it with the checkpoints the sealer published to the real Kafka broker."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +13,7 @@ import pytest
 from services.audit import service, verify
 from services.database import Database
 from services.settings import Settings
-from tests.support.audit_helpers import Sealed, Tamperer, sealed_store, sealing_settings
-
-
-@pytest.fixture
-def sealed(settings: Settings, database: Database) -> Iterator[Sealed]:
-    with sealed_store(settings, database, sealing_settings(settings)) as store:
-        yield store
+from tests.support.audit_helpers import Sealed, Tamperer, sealing_settings
 
 
 def test_interrupted_verification_resumes_where_it_stopped(

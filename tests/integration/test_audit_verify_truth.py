@@ -19,20 +19,9 @@ from services.audit.settings import AuditSettings
 from services.cli import app
 from services.database import Database
 from services.settings import Settings
-from tests.support.audit_helpers import Sealed, Tamperer, sealed_store, sealing_settings
+from tests.support.audit_helpers import Sealed, Tamperer
 
 BLIND_SPOT = "deleting the newest events together with their seal and checkpoint rows"
-
-
-@pytest.fixture
-def audit(settings: Settings) -> AuditSettings:
-    return sealing_settings(settings)
-
-
-@pytest.fixture
-def sealed(settings: Settings, database: Database, audit: AuditSettings) -> Iterator[Sealed]:
-    with sealed_store(settings, database, audit) as store:
-        yield store
 
 
 def _env(settings: Settings, audit: AuditSettings, **more: str) -> dict[str, str]:

@@ -52,13 +52,6 @@ INVALID_BSN = "123456789"  # nine digits, fails the elfproef
 # --------------------------------------------------------------------------------- helpers
 
 
-@pytest.fixture
-def kafka(topic: str) -> Iterator[TopicProbe]:
-    probe = TopicProbe(topic)
-    yield probe
-    probe.close()
-
-
 # ------------------------------------------------------------------------- one signal, ok
 
 

@@ -6,7 +6,6 @@ another organisation is not held up, and the OpenAPI document says so."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -29,13 +28,6 @@ pytestmark = pytest.mark.integration
 BURST = 10
 """Each organisation's bucket in these tests; it refills so slowly that a test never sees it."""
 OTHER_POLICE = Publisher("sys-2", "politie-amsterdam", Sector.POLICE)
-
-
-@pytest.fixture
-def kafka(topic: str) -> Iterator[TopicProbe]:
-    probe = TopicProbe(topic)
-    yield probe
-    probe.close()
 
 
 @pytest.fixture

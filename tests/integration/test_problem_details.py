@@ -5,7 +5,6 @@ API-Version, and the OpenAPI document is served at /openapi.json and /v1/openapi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -30,13 +29,6 @@ pytestmark = pytest.mark.integration
 
 INVALID_BSN = "123456789"  # nine digits, fails the elfproef
 PSEUDONYM = "hh.k1." + "f" * 32  # synthetic
-
-
-@pytest.fixture
-def kafka(topic: str) -> Iterator[TopicProbe]:
-    probe = TopicProbe(topic)
-    yield probe
-    probe.close()
 
 
 def assert_problem(answer: httpx.Response, status: int, path: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ answering the same."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,13 +41,6 @@ from tests.support.inspection import database_bytes, identifiers_found, tables_b
 
 RADAR_TIMES = {"received_at", "reported_at"}  # the synthetic signals give no reported-at
 REASON = "severity was entered against the wrong report"
-
-
-@pytest.fixture
-def kafka(topic: str) -> Iterator[TopicProbe]:
-    probe = TopicProbe(topic)
-    yield probe
-    probe.close()
 
 
 @pytest.fixture
