@@ -9,7 +9,9 @@ the same release would give it too when asked later:
   an alert's urgency and days open, the days until retention, when the worklist was made):
   the store holds the score recorded and the moment it was, which must be equal;
 - the order of a region's alerts and of an explanation's lines, which follows those values
-  (most urgent first, the largest points first); their items are matched by id instead.
+  (most urgent first, the largest points first); their items are matched by id instead;
+- an explanation's line that has decayed below a cent since (`faded`): it adds nothing and is
+  left out.
 
 And what a later issue changed on purpose, which `since_the_release` writes into the old
 answers before they are compared (each rule says which change, so that anything else still
@@ -25,11 +27,13 @@ CLOCK_DEPENDENT = frozenset(
     {"score_now", "points", "decay", "urgency", "days_open", "expires_in_days", "generated_at"}
 )
 ORDERED_BY_CLOCK = frozenset({"alerts", "explanation"})
+FADED_POINTS = 0.02
 IDENTITIES = ("alert_id", "plan_id", "signal_id", "restriction_id", "seq")
 
 
-def differences(old: Any, new: Any, where: str = "") -> list[str]:
-    """Where `new` is not a superset of `old`, one line per place (empty: as before)."""
+def differences(old: Any, new: Any, where: str = "", days: float = 0.0) -> list[str]:
+    """Where `new` is not a superset of `old`, one line per place (empty: as before); `days`
+    have passed since `old` was answered."""
     if isinstance(old, dict):
         if not isinstance(new, dict):
             return [f"{where}: was an object, now {new!r}"]
@@ -40,24 +44,25 @@ def differences(old: Any, new: Any, where: str = "") -> list[str]:
             if key not in new:
                 found.append(f"{where}.{key}: gone (was {value!r})")
                 continue
-            found += _within(key, value, new[key], f"{where}.{key}")
+            found += _within(key, value, new[key], f"{where}.{key}", days)
         return found
     if old != new:
         return [f"{where}: was {old!r}, now {new!r}"]
     return []
 
 
-def _within(key: str, old: Any, new: Any, where: str) -> list[str]:
+def _within(key: str, old: Any, new: Any, where: str, days: float) -> list[str]:
     if not isinstance(old, list):
-        return differences(old, new, where)
-    if not isinstance(new, list) or len(new) != len(old):
-        count = len(new) if isinstance(new, list) else new
-        return [f"{where}: {len(old)} items, now {count!r}"]
+        return differences(old, new, where, days)
+    if not isinstance(new, list):
+        return [f"{where}: was a list, now {new!r}"]
     if key in ORDERED_BY_CLOCK:
-        return _by_identity(old, new, where)
+        return _by_identity(old, new, where, days)
+    if len(new) != len(old):
+        return [f"{where}: {len(old)} items, now {len(new)}"]
     found: list[str] = []
     for index, (was, now) in enumerate(zip(old, new, strict=True)):
-        found += differences(was, now, f"{where}[{index}]")
+        found += differences(was, now, f"{where}[{index}]", days)
     return found
 
 
@@ -72,15 +77,25 @@ def identity(item: Any) -> Any:
     return repr(item)
 
 
-def _by_identity(old: list[Any], new: list[Any], where: str) -> list[str]:
+def faded(line: Any, days: float) -> bool:
+    """Whether an explanation's line has decayed below a cent in `days` (with a cent to spare
+    for the rounding of its points): the radar leaves such lines out."""
+    if not isinstance(line, dict) or "half_life_days" not in line.get("factors", {}):
+        return False
+    half_life = float(line["factors"]["half_life_days"])
+    return float(line["points"]) * 0.5 ** (days / half_life) < FADED_POINTS
+
+
+def _by_identity(old: list[Any], new: list[Any], where: str, days: float) -> list[str]:
     now = {identity(item): item for item in new}
-    found: list[str] = []
+    before = {identity(item) for item in old}
+    found = [f"{where}[{name}]: new" for name in now if name not in before]
     for was in old:
         name = identity(was)
-        if name not in now:
+        if name in now:
+            found += differences(was, now[name], f"{where}[{name}]", days)
+        elif not faded(was, days):
             found.append(f"{where}[{name}]: gone")
-        else:
-            found += differences(was, now[name], f"{where}[{name}]")
     return found
 
 
