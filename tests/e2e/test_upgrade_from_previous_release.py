@@ -206,6 +206,8 @@ def test_a_store_of_the_previous_release_is_refused_then_upgraded_and_answers_as
     settings, checkpoints = _old_store(database, settings, tmp_path)
 
     _assert_refused(settings)
+    before = run_radar(settings, "db", "current")
+    assert MIGRATE in before.stdout + before.stderr, _output(before)
 
     upgraded = run_radar(settings, "db", "upgrade")
     assert upgraded.returncode == 0, _output(upgraded)
