@@ -172,12 +172,14 @@ class Database:
 
     def meet_schema(self, engine: Engine) -> None:
         # Imported here: the schema knows every slice's tables, and the slices import this.
-        from services.schema.migrate import EmptyDatabaseError, meet_schema
+        from services.schema.migrate import EmptyDatabaseError, SchemaMismatchError, meet_schema
 
         try:
             meet_schema(engine, self.display_url)
-        except EmptyDatabaseError:
-            with self.schema_lock():  # twins starting together: one creates, the rest see it
+        except (EmptyDatabaseError, SchemaMismatchError):
+            # Again under the lock: a twin starting at the same moment may be making the
+            # tables (SQLite commits each CREATE on its own, the version row comes last).
+            with self.schema_lock():
                 meet_schema(engine, self.display_url, create=True)
 
     @property
