@@ -36,7 +36,7 @@ from services import metrics
 from services.audit.checkpoint_topic import CheckpointPublisher
 from services.audit.keys import load_or_create_signing_key
 from services.audit.routes import audit_router
-from services.audit.sealing import Sealer, create_tables, newest_sealed_at
+from services.audit.sealing import Sealer, newest_sealed_at
 from services.audit.settings import AuditSettings, checkpoint_key_path
 from services.backup.key_check import require_keys
 from services.casework.monitoring_store import SafetyStore
@@ -352,8 +352,6 @@ def sealer(
     """The sealer on the configured database, signing with the checkpoint key."""
     parts = parts or Parts(settings)
     audit = audit or AuditSettings()
-    with parts.database.schema_lock():
-        create_tables(parts.engine)
     publisher = CheckpointPublisher(
         settings.kafka_bootstrap,
         audit.checkpoints_topic,

@@ -102,6 +102,9 @@ COMMANDS: dict[str, Elsewhere | None] = {
         "export_cli",
         "Pseudonymised extracts for external recipients (recipients.toml).",
     ),
+    "db": Elsewhere(
+        "services.schema.cli", "db_cli", "The databases' schema: its revision, and migrating it."
+    ),
     "backup": Elsewhere(
         "services.backup.cli",
         "backup_cli",
@@ -147,8 +150,9 @@ class _Subcommands(MutableMapping[str, Any]):
 
 
 class _RadarCommands(TyperGroup):
-    """Every command, with one answer to a malformed register or policy file: the line naming
-    the file and the field, exit status 2, no traceback (at a command or at a service's start).
+    """Every command, with one answer to a malformed register or policy file (the line naming
+    the file and the field) and to a database whose schema is not this radar's (the command
+    that migrates it): exit status 2, no traceback, at a command or at a service's start.
     A listing (help, shell completion) shows summaries; running a command imports its module."""
 
     def __init__(self, **attrs: Any) -> None:
@@ -184,10 +188,11 @@ class _RadarCommands(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         # pydantic (the registers' models) is imported only once a command runs.
         from privacy.registers import MalformedFileError
+        from services.schema.errors import SchemaMismatchError
 
         try:
             return super().invoke(ctx)
-        except MalformedFileError as error:
+        except (MalformedFileError, SchemaMismatchError) as error:
             typer.echo(str(error), err=True)
             raise typer.Exit(2) from None
 

@@ -20,13 +20,11 @@ from privacy.key_encryption import FileKeyEncryptionKey
 from privacy.lookup_digests import LookupDigests
 from privacy.storage.access_log import AccessLog, Clock
 from privacy.storage.access_log_sealing import LogSealing
-from privacy.storage.schema import add_missing_columns
 from privacy.storage.sealed_rows import RowSealer
 from services.settings import Settings
 
 __all__ = [
     "Database",
-    "add_missing_columns",
     "log_sealing",
     "open_access_log",
     "row_sealer",
@@ -160,7 +158,37 @@ class Database:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def engine(self, **options: Any) -> Engine:
-        """A SQLAlchemy engine for the read models."""
+        """A SQLAlchemy engine on this database once its schema is this radar's: an empty
+        database is made at the newest revision, any other not at it is refused
+        (SchemaMismatchError says which command migrates it). Every process opens its
+        database through here, so none reads or writes rows in a shape it does not know."""
+        engine = self.unchecked_engine(**options)
+        try:
+            self.meet_schema(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return engine
+
+    def meet_schema(self, engine: Engine) -> None:
+        # Imported here: the schema knows every slice's tables, and the slices import this.
+        from services.schema.migrate import EmptyDatabaseError, SchemaMismatchError, meet_schema
+
+        try:
+            meet_schema(engine, self.display_url)
+        except (EmptyDatabaseError, SchemaMismatchError):
+            # Again under the lock: a twin starting at the same moment may be making the
+            # tables (SQLite commits each CREATE on its own, the version row comes last).
+            with self.schema_lock():
+                meet_schema(engine, self.display_url, create=True)
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def unchecked_engine(self, **options: Any) -> Engine:
+        """An engine whatever the schema: for migrating it, and for reading its version."""
         if self.is_sqlite:
             self.sqlite_path().parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(

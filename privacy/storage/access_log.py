@@ -57,7 +57,6 @@ from privacy.storage.access_log_chain import (
 from privacy.storage.access_log_chain import utc as _utc
 from privacy.storage.access_log_sealing import LogSealing, hidden_fields, merged, period_of
 from privacy.storage.access_notices import insert_notice, region_notices, seal_old_notices
-from privacy.storage.schema import add_missing_columns
 
 __all__ = [
     "GENESIS_HASH",
@@ -166,8 +165,6 @@ class AccessLog:
         self.sealing = sealing
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self._append_lock = threading.Lock()
-        metadata.create_all(engine)
-        add_missing_columns(engine, metadata)
         if sealing is not None:
             seal_old_notices(engine, access_notices, sealing)
 

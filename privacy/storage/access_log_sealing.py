@@ -61,7 +61,6 @@ class LogSealing:
     """Digests and period-keyed sealing for the access log and its notices."""
 
     def __init__(self, engine: Engine, kek: KeyEncryptionKey, digests: LookupDigests) -> None:
-        period_key_metadata.create_all(engine)
         self.engine = engine
         self.digests = digests
         self._keys = SubjectKeyStore(engine, kek, period_keys, "access-log")

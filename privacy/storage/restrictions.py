@@ -37,7 +37,6 @@ from privacy.storage.access_log import AccessLog, EntryKind, LogEntry, LogKeysMi
 from privacy.storage.access_log_chain import utc
 from privacy.storage.access_log_sealing import LogSealing, period_of
 from privacy.storage.erasure import erasing
-from privacy.storage.schema import add_missing_columns
 
 metadata = MetaData()
 
@@ -111,8 +110,6 @@ class RestrictionRegister:
     def __init__(self, access_log: AccessLog) -> None:
         self.access_log = access_log
         self.engine = access_log.engine
-        metadata.create_all(self.engine)
-        add_missing_columns(self.engine, metadata)
         if access_log.sealing is not None:
             _seal_old_rows(self.engine, access_log.sealing)
 

@@ -44,7 +44,6 @@ class RevocationList:
         self._cached: frozenset[str] = frozenset()
         self._read_at = float("-inf")
         self._lock = threading.Lock()
-        metadata.create_all(engine)
 
     def revoke(self, jti: str, reason: str) -> None:
         """Lists a token id as revoked (again revoking it changes nothing)."""

@@ -31,7 +31,6 @@ class RowSealer:
     read models and receipts."""
 
     def __init__(self, engine: Engine, kek: KeyEncryptionKey, digests: LookupDigests) -> None:
-        key_metadata.create_all(engine)
         self.digests = digests
         self._keys = SubjectKeyStore(engine, kek, row_subject_keys, "read-model")
 

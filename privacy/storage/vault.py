@@ -43,7 +43,6 @@ from privacy.storage.vault_deposit import Depositor
 from privacy.storage.vault_rows import (
     HOUSEHOLD,
     PERSON,
-    create_tables,
     migrate,
     open_identifier,
     open_names,
@@ -111,7 +110,6 @@ class IdentityVault:
         self.digests = digests
         self.keys = SubjectKeyStore(engine, kek, vault_subject_keys, "vault")
         self._deposit_lock = threading.Lock()
-        create_tables(engine)
         migrate(engine, self.keys, digests)
         # Rows known to be stored, so a household or person seen before costs no round trip:
         # household pseudonym -> (subject, first-known pseudonym); (person, subject) -> first.

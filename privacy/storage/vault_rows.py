@@ -33,14 +33,12 @@ from sqlalchemy import (
     bindparam,
     delete,
     insert,
-    inspect,
     select,
     text,
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.schema import CreateColumn
+from sqlalchemy.exc import IntegrityError
 
 from privacy.key_encryption import seal, unseal
 from privacy.lookup_digests import LookupDigests
@@ -148,22 +146,6 @@ def _names_context(pseudonym_digest: str, subject: str, kind: str) -> bytes:
 
 
 # --- format 1 -> 2 ----------------------------------------------------------------------------
-
-
-def create_tables(engine: Engine) -> None:
-    """Creates missing tables and adds `names` to a format-1 table (nullable: its rows are
-    migrated next)."""
-    metadata.create_all(engine)
-    columns = {column["name"] for column in inspect(engine).get_columns(VAULT)}
-    if "names" in columns:
-        return
-    definition = CreateColumn(vault_identities.c.names).compile(dialect=engine.dialect)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(f"ALTER TABLE {VAULT} ADD COLUMN {definition}"))
-    except DBAPIError:  # a twin process added it first
-        if "names" not in {c["name"] for c in inspect(engine).get_columns(VAULT)}:
-            raise
 
 
 def migrate(engine: Engine, keys: SubjectKeyStore, digests: LookupDigests) -> int:

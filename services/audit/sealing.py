@@ -34,12 +34,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from privacy.storage.access_log import access_log
-from privacy.storage.access_log import metadata as access_log_metadata
 from services import metrics
 from services.audit.chain import GENESIS, StoredRecord, link
 from services.audit.checkpoint_topic import CheckpointPublisher
 from services.audit.checkpoints import Checkpoint, audit_checkpoints, new_checkpoint
-from services.audit.checkpoints import metadata as checkpoint_metadata
 from services.audit.settings import AuditSettings
 from services.ledger.application import SignalLedger
 
@@ -69,13 +67,6 @@ audit_store = Table(
     metadata,
     Column("store_id", String(36), primary_key=True),
 )
-
-
-def create_tables(engine: Engine) -> None:
-    """The sealer's tables (and the access log's, whose head each checkpoint signs)."""
-    metadata.create_all(engine)
-    checkpoint_metadata.create_all(engine)
-    access_log_metadata.create_all(engine)
 
 
 def store_id(engine: Engine) -> str:

@@ -36,7 +36,7 @@ from services.audit.compliance import (
 from services.audit.keys import load_or_create_signing_key, load_public_key
 from services.audit.progress import progress_bar
 from services.audit.replay import ReplayFailedError, ScratchDatabase, replay
-from services.audit.sealing import create_tables, store_id
+from services.audit.sealing import store_id
 from services.audit.settings import AuditSettings, audit_dir, checkpoint_key_path
 from services.audit.snapshot import Selection, read_model_snapshot
 from services.audit.verify import (
@@ -90,10 +90,7 @@ def record_log_access(
 
 def live_database(settings: Settings) -> tuple[Database, Engine]:
     db = Database.of(settings)
-    with db.schema_lock():
-        engine = db.engine()
-        create_tables(engine)
-    return db, engine
+    return db, db.engine()
 
 
 def replay_work_file(settings: Settings) -> Path:

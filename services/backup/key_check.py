@@ -107,7 +107,6 @@ def key_problems(settings: Settings) -> list[KeyProblem]:
     with database.schema_lock():
         engine = database.engine()
         try:
-            metadata.create_all(engine)
             recorded = recorded_fingerprints(engine)
             present = present_fingerprints(settings)
             problems += _fingerprint_problems(recorded, present)

@@ -101,7 +101,6 @@ def open_ledger(database: Database, engine: Engine | None = None) -> EncryptedSi
     env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
     with database.schema_lock():
         engine = engine or database.engine()
-        key_metadata.create_all(engine)
         keys = SubjectKeyStore(
             engine, database.key_encryption_key(), event_subject_keys, "event-store"
         )

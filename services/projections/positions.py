@@ -21,11 +21,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from privacy.storage.erasure import erasing
 from privacy.storage.sealed_rows import RowSealer
-from services.database import add_missing_columns, row_sealer
+from services.database import row_sealer
 from services.projections.read_model import PositionMovedError
 
 metadata = MetaData()
@@ -47,20 +47,8 @@ formats = Table(
 )
 
 
-def create_tables(tables: MetaData, engine: Engine) -> None:
-    """Creates missing tables and adds columns added since. On SQLite there is no schema lock,
-    so a process starting at the same moment may create a table between the check and the
-    CREATE: then check again."""
-    try:
-        tables.create_all(engine)
-    except DBAPIError:
-        tables.create_all(engine)
-    add_missing_columns(engine, tables)
-
-
 def ensure_position(engine: Engine, name: str) -> None:
-    """Creates the positions table and the read model's row (at 0) if they are missing."""
-    create_tables(metadata, engine)
+    """Creates the read model's position row (at 0) if it is missing."""
     try:
         with engine.begin() as connection:
             if read_position(connection, name) is None:
@@ -73,9 +61,9 @@ def ensure_format(engine: Engine, name: str, tables: MetaData, wanted: int) -> b
     """Drops and recreates the tables of a read model written in an earlier format and resets
     its position, so the projector rebuilds it from the event store in this one (a read model
     is derived: the event store is the record; dropping removes the old rows' table files
-    too). Runs before the tables are created or given new columns: a column the new format
-    requires cannot be added to the old rows, and an old table still present at position 0
-    has the old columns. Returns whether it was rebuilt."""
+    too). Empty tables are left as they are: the migrations made them in the newest shape
+    (a format that changes columns comes with a migration that remakes the tables, see
+    services/schema/adoption.py). Returns whether it was rebuilt."""
     with engine.begin() as connection:
         stored = connection.execute(
             select(formats.c.format).where(formats.c.name == name)
@@ -83,12 +71,11 @@ def ensure_format(engine: Engine, name: str, tables: MetaData, wanted: int) -> b
         position = read_position(connection, name) or 0
     if stored == wanted:
         return False
-    present = inspect(engine)
-    written = position > 0 or any(present.has_table(t.name) for t in tables.sorted_tables)
+    written = position > 0 or _holds_rows(engine, tables)
     outdated = written and (stored or 1) < wanted
     if outdated:
         tables.drop_all(engine)
-        create_tables(tables, engine)
+        tables.create_all(engine)
         with engine.begin() as connection:
             reset_position(connection, name)
     try:
@@ -102,6 +89,17 @@ def ensure_format(engine: Engine, name: str, tables: MetaData, wanted: int) -> b
     except IntegrityError:
         pass  # a twin starting at the same moment recorded it first
     return outdated
+
+
+def _holds_rows(engine: Engine, tables: MetaData) -> bool:
+    """Whether any of the tables has a row (empty ones, as a new database's, are not rebuilt)."""
+    present = inspect(engine)
+    with engine.connect() as connection:
+        return any(
+            connection.execute(select(table).limit(1)).first() is not None
+            for table in tables.sorted_tables
+            if present.has_table(table.name)
+        )
 
 
 def read_position(connection: Connection, name: str) -> int | None:
@@ -126,7 +124,7 @@ def reset_position(connection: Connection, name: str) -> None:
 
 
 class PositionedTables:
-    """A read model's tables and its position row in one database: created when missing,
+    """A read model's tables (made by the migrations) and its position row in one database,
     the position read from the shared positions table. Subclasses name themselves and their
     tables."""
 
@@ -140,7 +138,6 @@ class PositionedTables:
         self.digests = self.sealer.digests
         ensure_position(engine, self.name)
         ensure_format(engine, self.name, self.tables, self.format)
-        create_tables(self.tables, engine)
 
     def position(self) -> int:
         """The last event-store notification id applied to this read model."""

@@ -35,12 +35,11 @@ from contracts.correction_v1 import SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
 from privacy.storage.erasure import erasing
 from privacy.storage.sealed_rows import RowSealer
-from services.database import Database, add_missing_columns, row_sealer
+from services.database import Database, row_sealer
 from services.signals.receipt_format import (
     correction_receipts,
     ingest_receipts,
     keyed_fingerprint,
-    metadata,
     migrate_receipts,
     receipt_row,
 )
@@ -77,8 +76,6 @@ class ReceiptBook:
         self._engine = engine
         self._sealer = sealer or row_sealer(engine)
         self.digests = self._sealer.digests
-        metadata.create_all(engine)
-        add_missing_columns(engine, metadata)
         migrate_receipts(engine, self._sealer)
 
     @classmethod

@@ -51,6 +51,7 @@ def _summary(part: Part) -> str:
     if part.name == "database" and "event_store_position" in facts:
         return (
             f"event store at {facts['event_store_position']}, "
+            f"schema {facts.get('schema_revision') or '-'}, "
             f"receipts format {facts.get('receipts_format') or '-'}, "
             f"vault format {facts.get('vault_format') or '-'}"
         )

@@ -182,6 +182,19 @@ def _radar_facts(connection: Connection, tables: set[str]) -> dict[str, Any]:
             for name in sorted(positions.keys() | formats.keys())
         },
         "receipts_format": receipts_format,
+        **_schema_facts(connection, "schema"),
+    }
+
+
+def _schema_facts(connection: Connection, prefix: str) -> dict[str, Any]:
+    """The schema revision and whether this radar can serve it (services/schema)."""
+    from services.schema.migrate import schema_state
+
+    state = schema_state(connection)
+    return {
+        f"{prefix}_revision": state.revision,
+        f"{prefix}_serves": state.current or state.empty,
+        f"{prefix}_state": state.describe(),
     }
 
 
@@ -189,7 +202,8 @@ def _vault_facts(connection: Connection, tables: set[str]) -> dict[str, Any]:
     formats = _pairs(connection, tables, "vault_formats", "format")
     # no format row: format 1 (privacy/storage/vault_rows.py)
     return {
-        "vault_format": next(iter(formats.values()), 1 if "vault_identities" in tables else None)
+        "vault_format": next(iter(formats.values()), 1 if "vault_identities" in tables else None),
+        **_schema_facts(connection, "vault_schema"),
     }
 
 
@@ -201,4 +215,8 @@ def database(settings: Settings) -> Part:
     if vault_state == DOWN:
         detail = "; ".join(d for d in (detail, f"vault: {vault_detail}") if d)
         state = DOWN
+    for name, prefix in (("schema", "schema"), ("vault schema", "vault_schema")):
+        if facts.get(f"{prefix}_serves") is False:
+            detail = "; ".join(d for d in (detail, f"{name} {facts[f'{prefix}_state']}") if d)
+            state = DOWN
     return Part("database", state, detail, facts)

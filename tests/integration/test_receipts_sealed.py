@@ -38,6 +38,7 @@ from tests.support.ingest import (
     police_token,
 )
 from tests.support.inspection import database_bytes, identifiers_found, tables_bytes
+from tests.support.schema_versions import upgraded_from_before_schema_versions
 
 RADAR_TIMES = {"received_at", "reported_at"}  # the synthetic signals give no reported-at
 REASON = "severity was entered against the wrong report"
@@ -233,6 +234,8 @@ def test_receipts_written_the_old_way_still_answer_after_the_migration(
             )
         )
     engine.dispose()
+    # as that release left it; the operator's upgrade adds the table of formats, and columns
+    upgraded_from_before_schema_versions(database)
 
     fresh = {"correction_id": str(uuid.uuid4()), "severity": "low", "reason": REASON}
     lowered, another = {"severity": "low"}, {"correction_id": str(uuid.uuid4())}

@@ -19,6 +19,7 @@ from services.database import Database
 from services.ledger.application import SignalLedger
 from services.ledger.store import open_ledger
 from services.projections.projector import rebuild
+from services.schema.migrate import upgrade_database
 from services.timelines.store import TimelineStore
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "store-v0"
@@ -44,6 +45,7 @@ def old_store(tmp_path: Path) -> Any:
     copy = tmp_path / "store-v0"
     shutil.copytree(FIXTURE, copy)
     database = Database(f"sqlite:///{copy / 'radar.db'}", copy / "keys")
+    upgrade_database(database)  # made before schema versions: the operator upgrades it first
     ledger = open_ledger(database)
     yield database, ledger, json.loads((copy / "expected.json").read_text())
     ledger.close()

@@ -32,12 +32,13 @@ from privacy.actors import AnalystRole
 from services.database import Database
 from services.ledger.application import SignalBatch
 from services.ledger.store import open_ledger
-from services.projections.positions import metadata as position_tables
 from services.projections.positions import positions
 from services.projections.projector import Projector
 from services.timelines.store import TIMELINE_PROJECTION
+from services.timelines.tables import metadata as timeline_tables
 from tests.support.inspection import identifiers_found, tables_bytes, timeline_store
 from tests.support.radar_fixtures import Harness, radar_query_harness, signal
+from tests.support.schema_versions import upgraded_from_before_schema_versions
 
 TABLES = ("timeline_signals", "person_memberships")
 
@@ -173,8 +174,8 @@ def _format_1_tables(database: Database, events: list[SignalEventV1], position: 
         Column("until", DateTime(timezone=True), nullable=True),
     )
     engine = database.engine()
+    timeline_tables.drop_all(engine)  # the new tables, empty: the old ones take their place
     old.create_all(engine)
-    position_tables.create_all(engine)
     joined: set[tuple[str, str]] = set()
     with engine.begin() as connection:
         for n, event in enumerate(events, start=1):
@@ -223,6 +224,7 @@ def test_a_read_model_written_before_digests_is_rebuilt_on_open_and_answers_the_
     try:
         ledger.record_batch(SignalBatch(events), Tracking("kafka:old:0", 0))
         _format_1_tables(database, events, ledger.notifications.last_id())
+        upgraded_from_before_schema_versions(database)
 
         store = timeline_store(database)
         assert store.position() == 0, "an outdated read model is rebuilt from the event store"
