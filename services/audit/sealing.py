@@ -38,6 +38,7 @@ from services import metrics
 from services.audit.chain import GENESIS, StoredRecord, link
 from services.audit.checkpoint_topic import CheckpointPublisher
 from services.audit.checkpoints import Checkpoint, audit_checkpoints, new_checkpoint
+from services.audit.lineage import audit_store, unsigned_restore
 from services.audit.settings import AuditSettings
 from services.ledger.application import SignalLedger
 
@@ -59,13 +60,6 @@ audit_event_chain = Table(
     # A record sealed once can never be sealed again: a store reordered behind the sealer's back
     # makes sealing stop (and verify say where) instead of sealing the forgery.
     Index("audit_event_chain_identity", "originator_id", "originator_version", unique=True),
-)
-
-
-audit_store = Table(
-    "audit_store",
-    metadata,
-    Column("store_id", String(36), primary_key=True),
 )
 
 
@@ -242,6 +236,7 @@ class Sealer:
             head = chain_head(connection)
             access_head = access_log_head(connection)
             previous = last_checkpoint(connection)
+            restore = unsigned_restore(connection, self._store, previous)
         signed_records = 0 if previous is None else int(previous.content["events"]["records"])
         signed_access = None if previous is None else previous.content["access_log"]
         unsigned = head.ordinal - signed_records
@@ -249,9 +244,11 @@ class Sealer:
             signed_access is None or signed_access["seq"] != access_head[0]
         )
         self._sealed_since_check = unsigned
-        if not (unsigned or access_moved):
+        if not (unsigned or access_moved or restore):
             return None
-        if not (force or caught_up or unsigned >= self._settings.checkpoint_every_records):
+        if not (
+            force or caught_up or restore or unsigned >= self._settings.checkpoint_every_records
+        ):
             return None
         checkpoint = new_checkpoint(
             self._key,
@@ -263,6 +260,7 @@ class Sealer:
             chain_hash=head.chain_hash,
             access_log_head=access_head,
             sealed_at=(sealed_at := datetime.now(UTC)),
+            restore=restore,  # a restored store's first checkpoint: where its epoch began
         )
         try:
             with self._engine.begin() as connection:
