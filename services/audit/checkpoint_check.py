@@ -161,8 +161,9 @@ def restore_faults(lineage: Lineage, trusted: dict[int, Checkpoint]) -> list[Fau
         if signed is None or signed.store != restore.store:
             detail = (
                 f"the database records a restore from store {restore.parent} at notification "
-                f"{restore.notification_id}, but no checkpoint signs it yet (checkpoint "
-                f"{first} carries it): start the projector or run `radar audit seal`"
+                f"{restore.notification_id}, but no checkpoint signs it yet: if this database "
+                "was restored from that backup, run `radar backup check` with its keys in "
+                "place (it signs the restore); otherwise the row was not written by a restore"
             )
             faults.append(Fault("checkpoints", first, "restore", detail))
         elif signed.content.get("restore") != restore.signed_form():

@@ -161,8 +161,14 @@ class Sealer:
         publisher: CheckpointPublisher | None,
         settings: AuditSettings,
         clock: Callable[[], float] = time.monotonic,
+        signs_restore: bool = False,
     ) -> None:
         self._ledger = ledger
+        # Only the restore's own commands (radar backup restore, restore-keys, check) sign a
+        # restore's lineage: signed by the sealer, a row anyone wrote into the database would
+        # turn a truncation into a restore.
+        self._signs_restore = signs_restore
+        self._refused_restore = False
         self._engine = engine
         self._key = signing_key
         self._publisher = publisher
@@ -244,6 +250,9 @@ class Sealer:
             signed_access is None or signed_access["seq"] != access_head[0]
         )
         self._sealed_since_check = unsigned
+        if restore is not None and not self._signs_restore:
+            self._refuse_unconfirmed(restore)
+            return None
         if not (unsigned or access_moved or restore):
             return None
         if not (
@@ -278,6 +287,18 @@ class Sealer:
         self._sealed_since_check = 0
         metrics.checkpoint_sealed(sealed_at)
         return checkpoint
+
+    def _refuse_unconfirmed(self, restore: dict[str, Any]) -> None:
+        if not self._refused_restore:
+            log.warning(
+                "checkpoints wait for a restore to be signed: the database records a restore "
+                "no checkpoint signs yet; if this database was restored from a backup, run "
+                "`radar backup check` with its keys in place, otherwise it was not written by "
+                "a restore",
+                parent_store=restore["parent_store"],
+                notification_id=restore["notification_id"],
+            )
+        self._refused_restore = True
 
     def publish_pending(self) -> int:
         """Publishes unpublished checkpoints now (the background thread does so otherwise)."""

@@ -332,8 +332,8 @@ def _copied_checkpoints(path: Path, stores: frozenset[str]) -> tuple[list[Checkp
 def sign_restore(settings: Settings) -> bool:
     """Seals the restored store and signs its first checkpoint, which carries the restore's
     lineage, so `verify` can tell the restore from a truncation before the radar even starts
-    (the projector publishes it to Kafka later). Only with the checkpoint key in place: never
-    a new key. False when there is no restore left to sign (or no key)."""
+    (the projector publishes it to Kafka later; it never signs a lineage itself). Only with
+    the checkpoint key in place: never a new key. False when there is no restore to sign."""
     if not checkpoint_key_path(settings).exists():
         return False
     db, engine = live_database(settings)
@@ -344,7 +344,7 @@ def sign_restore(settings: Settings) -> bool:
         if pending is None:
             return False
         key = load_or_create_signing_key(checkpoint_key_path(settings))
-        Sealer(ledger, engine, key, None, AuditSettings()).catch_up()
+        Sealer(ledger, engine, key, None, AuditSettings(), signs_restore=True).catch_up()
         return True
     finally:
         ledger.close()

@@ -220,7 +220,9 @@ def _copy_keys(settings: Settings, keys: Path, manifest: dict[str, Any]) -> None
 
 
 def check(settings: Settings) -> list[KeyProblem]:
-    return key_problems(settings)
+    """The key check; with the keys in place it also signs a restore not signed yet (one
+    restored before its keys came by hand, or before `radar db upgrade`)."""
+    return _signed_when_keys_fit(settings)
 
 
 def _targets(settings: Settings, manifest: dict[str, Any]) -> dict[str, Store]:
