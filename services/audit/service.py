@@ -353,16 +353,16 @@ def sign_restore(settings: Settings) -> bool:
 
 def export_checkpoints(settings: Settings, path: Path) -> tuple[list[Checkpoint], int]:
     """Appends the database's signed checkpoints that `path` does not hold yet; returns those
-    and how many of this store's checkpoints the file holds now."""
+    and how many checkpoints of this store (and the stores it was restored from) it holds."""
     _db, engine = live_database(settings)
     try:
         checkpoints = stored_checkpoints(engine)
-        store = store_id(engine)
+        stores = store_lineage(engine).stores  # a restored store's parents' count too
     finally:
         engine.dispose()
     try:
         added = append_checkpoints(path, checkpoints)
-        return added, len(read_checkpoint_file(path, store))
+        return added, len(read_checkpoint_file(path, stores))
     except (CheckpointFileError, OSError) as error:
         raise AuditError(str(error)) from error
 
