@@ -6,11 +6,14 @@ rows; only a copy held elsewhere (the Kafka topic, or a file the auditor keeps) 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from services.audit.chain import GENESIS
 from services.audit.checkpoints import Checkpoint
 from services.audit.faults import Fault
+from services.audit.lineage import Lineage, Restore
 
 DATABASE_ONLY = "the database alone"
 KAFKA_COPY = "the Kafka topic"
@@ -20,23 +23,38 @@ BLIND_SPOT = (
 )
 
 
+@dataclass
+class CheckedCheckpoints:
+    """What `check_checkpoints` found: the checkpoints `verify` may trust, the faults, and per
+    restore the lost radar's checkpoints signed after the backup (not held, not a fault)."""
+
+    trusted: list[Checkpoint]
+    faults: list[Fault]
+    lost: dict[Restore, list[Checkpoint]] = field(default_factory=dict)
+
+
 def check_checkpoints(
     stored: list[Checkpoint],
     published: list[Checkpoint] | None,
     public_key: Ed25519PublicKey,
-    store: str,
+    store: str | Lineage,
     source: str = KAFKA_COPY,
-) -> tuple[list[Checkpoint], list[Fault]]:
+) -> CheckedCheckpoints:
     """The checkpoints that can be trusted (our signature, unbroken chain), and the faults.
 
-    With an external copy (`published`, read from `source`), a checkpoint missing from the
-    database, or different there, is a fault too; the copy's checkpoints then count as trusted.
+    Each checkpoint of the database must be signed by the store of its epoch (a restored
+    store's chain begins with its parent's, up to the backup's checkpoint). With an external
+    copy (`published`, read from `source`), a checkpoint missing from the database, or
+    different there, is a fault too; the copy's checkpoints then count as trusted.
     """
+    lineage = Lineage(store) if isinstance(store, str) else store
     faults: list[Fault] = []
     trusted: dict[int, Checkpoint] = {}
     previous: Checkpoint | None = None
     for checkpoint in stored:
-        if not checkpoint.signed_by(public_key) or checkpoint.store != store:
+        if not checkpoint.signed_by(public_key) or checkpoint.store != lineage.owner(
+            checkpoint.seq
+        ):
             faults.append(
                 Fault(
                     "checkpoints",
@@ -63,24 +81,28 @@ def check_checkpoints(
             )
         trusted[checkpoint.seq] = checkpoint
         previous = checkpoint
+    checked = CheckedCheckpoints([], faults)
     if published is not None:
-        faults += _compare_copy(trusted, published, public_key, store, source)
-    ordered = sorted(trusted.values(), key=lambda c: (c.notification_id, c.seq))
-    return ordered, faults
+        faults += _compare_copy(trusted, published, public_key, lineage, source, checked.lost)
+    faults += restore_faults(lineage, trusted)
+    checked.trusted = sorted(trusted.values(), key=lambda c: (c.notification_id, c.seq))
+    return checked
 
 
 def _compare_copy(
     trusted: dict[int, Checkpoint],
     published: list[Checkpoint],
     public_key: Ed25519PublicKey,
-    store: str,
+    lineage: Lineage,
     source: str,
+    lost: dict[Restore, list[Checkpoint]],
 ) -> list[Fault]:
-    """Each checkpoint of the copy must be in the database as it was signed; adds it if not."""
+    """Each checkpoint of the copy must be in the database as it was signed; adds it if not.
+    A parent store's checkpoint after the backup its restore came from goes to `lost`."""
     faults: list[Fault] = []
-    seen: set[int] = set()
+    seen: set[tuple[str, int]] = set()
     for copy in published:
-        if not copy.signed_by(public_key) or copy.store != store:
+        if not copy.signed_by(public_key) or copy.store not in lineage.stores:
             faults.append(
                 Fault(
                     "checkpoints",
@@ -91,11 +113,25 @@ def _compare_copy(
                 )
             )
             continue
-        if copy.seq in seen:
+        if (copy.store, copy.seq) in seen:
             continue  # published twice (at-least-once delivery, or exported twice)
-        seen.add(copy.seq)
+        seen.add((copy.store, copy.seq))
+        left_behind = lineage.restore_from(copy.store)
+        if left_behind is not None and copy.seq > left_behind.checkpoint_seq:
+            lost.setdefault(left_behind, []).append(copy)
+            continue
         mine = trusted.get(copy.seq)
-        if mine is None:
+        if copy.store != lineage.owner(copy.seq):
+            faults.append(
+                Fault(
+                    "checkpoints",
+                    copy.seq,
+                    "chain",
+                    f"a checkpoint of store {copy.store} on {source} where this store's "
+                    f"lineage has store {lineage.owner(copy.seq)}",
+                )
+            )
+        elif mine is None:
             faults.append(
                 Fault(
                     "checkpoints",
@@ -112,6 +148,27 @@ def _compare_copy(
                 )
             )
             trusted[copy.seq] = copy
+    return faults
+
+
+def restore_faults(lineage: Lineage, trusted: dict[int, Checkpoint]) -> list[Fault]:
+    """Every restore the database records must be signed by the first checkpoint of its store:
+    an unsigned lineage row is anyone's claim, and does not excuse a truncation."""
+    faults: list[Fault] = []
+    for restore in lineage.restores:
+        first = restore.checkpoint_seq + 1
+        signed = trusted.get(first)
+        if signed is None or signed.store != restore.store:
+            detail = (
+                f"the database records a restore from store {restore.parent} at notification "
+                f"{restore.notification_id}, but no checkpoint signs it yet: if this database "
+                "was restored from that backup, run `radar backup check` with its keys in "
+                "place (it signs the restore); otherwise the row was not written by a restore"
+            )
+            faults.append(Fault("checkpoints", first, "restore", detail))
+        elif signed.content.get("restore") != restore.signed_form():
+            detail = "does not sign the restore the database records (altered lineage)"
+            faults.append(Fault("checkpoints", first, "restore", detail))
     return faults
 
 

@@ -7,6 +7,7 @@ deleted from the database stay in it, and `verify --checkpoints-file` reads it i
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 import orjson
@@ -18,8 +19,12 @@ class CheckpointFileError(ValueError):
     """The file is not a copy of checkpoints (or cannot be read)."""
 
 
-def read_checkpoint_file(path: Path, store: str | None = None) -> list[Checkpoint]:
-    """Every checkpoint in the file (of this store, when given), in the order written."""
+def read_checkpoint_file(
+    path: Path, store: str | Collection[str] | None = None
+) -> list[Checkpoint]:
+    """Every checkpoint in the file (of this store or these stores, when given), in the order
+    written."""
+    stores = None if store is None else ({store} if isinstance(store, str) else set(store))
     try:
         lines = path.read_bytes().splitlines()
     except OSError as error:
@@ -33,7 +38,7 @@ def read_checkpoint_file(path: Path, store: str | None = None) -> list[Checkpoin
             checkpoint_store = checkpoint.store
         except (orjson.JSONDecodeError, KeyError, TypeError) as error:
             raise CheckpointFileError(f"{path} line {number} is not a signed checkpoint") from error
-        if store is None or checkpoint_store == store:
+        if stores is None or checkpoint_store in stores:
             found.append(checkpoint)
     return found
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
+from collections.abc import Collection
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError, KafkaTimeoutError
@@ -95,11 +96,13 @@ class CheckpointPublisher:
 def read_checkpoints(
     bootstrap: str,
     topic: str,
-    store: str,
+    store: str | Collection[str],
     timeout_seconds: float = 10.0,
     connect_timeout_seconds: float = 3.0,
 ) -> list[Checkpoint]:
-    """Every checkpoint of this store on the topic, oldest first (an absent topic holds none)."""
+    """Every checkpoint of this store (or these: a restored store's lineage) on the topic,
+    oldest first (an absent topic holds none)."""
+    keys = {s.encode() for s in ([store] if isinstance(store, str) else store)}
     probe_broker(bootstrap, connect_timeout_seconds)
     try:
         consumer = KafkaConsumer(
@@ -126,9 +129,7 @@ def read_checkpoints(
             if time.monotonic() > deadline:
                 raise TimeoutError(f"could not read topic {topic} within {timeout_seconds}s")
             for records in consumer.poll(timeout_ms=500).values():
-                found.extend(
-                    Checkpoint.from_message(r.value) for r in records if r.key == store.encode()
-                )
+                found.extend(Checkpoint.from_message(r.value) for r in records if r.key in keys)
         return found
     finally:
         consumer.close()

@@ -87,8 +87,10 @@ def new_checkpoint(
     chain_hash: str,
     access_log_head: tuple[int, str] | None,
     sealed_at: datetime,
+    restore: dict[str, Any] | None = None,
 ) -> Checkpoint:
-    """Signs the chain heads as they are now."""
+    """Signs the chain heads as they are now; the first checkpoint of a restored store also
+    signs its lineage (`restore`: services/audit/lineage.py), other checkpoints have none."""
     content = {
         "format": FORMAT,
         "store": store,
@@ -105,5 +107,7 @@ def new_checkpoint(
         if access_log_head is None
         else {"seq": access_log_head[0], "entry_hash": access_log_head[1]},
     }
+    if restore is not None:
+        content["restore"] = restore
     body = orjson.dumps(content, option=orjson.OPT_SORT_KEYS).decode()
     return Checkpoint(body, keys.sign(signing_key, body.encode()))

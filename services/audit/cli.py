@@ -229,6 +229,7 @@ def _verify_lines(result: VerifyReport) -> list[str]:
         + ("" if copy is None else f" ({copy} on {result.external_copy})"),
         f"access log: {result.access_log['entries']} entries",
         *(f"FAULT {fault.line()}" for fault in result.faults),
+        *(f"RESTORE {restore['notice']}" for restore in result.restores),
         result.verdict,
         result.cannot_see,
     ]

@@ -187,6 +187,7 @@ def verify_html(report: Mapping[str, Any]) -> str:
         if report["intact"]
         else f"<p class='bad'>{len(report['faults'])} faults found.</p>"
     ) + f"<p>{escape(str(report.get('cannot_see', '')))}</p>"
+    verdict += "".join(f"<p>{escape(r['notice'])}</p>" for r in report.get("restores", []))
     facts = _facts([*report["event_store"].items(), *report["access_log"].items()])
     return _page(
         "Integrity verification", verdict + facts + "<h2>Faults</h2>" + _table(report["faults"])

@@ -38,6 +38,7 @@ from services import metrics
 from services.audit.chain import GENESIS, StoredRecord, link
 from services.audit.checkpoint_topic import CheckpointPublisher
 from services.audit.checkpoints import Checkpoint, audit_checkpoints, new_checkpoint
+from services.audit.lineage import audit_store, unsigned_restore
 from services.audit.settings import AuditSettings
 from services.ledger.application import SignalLedger
 
@@ -59,13 +60,6 @@ audit_event_chain = Table(
     # A record sealed once can never be sealed again: a store reordered behind the sealer's back
     # makes sealing stop (and verify say where) instead of sealing the forgery.
     Index("audit_event_chain_identity", "originator_id", "originator_version", unique=True),
-)
-
-
-audit_store = Table(
-    "audit_store",
-    metadata,
-    Column("store_id", String(36), primary_key=True),
 )
 
 
@@ -167,8 +161,14 @@ class Sealer:
         publisher: CheckpointPublisher | None,
         settings: AuditSettings,
         clock: Callable[[], float] = time.monotonic,
+        signs_restore: bool = False,
     ) -> None:
         self._ledger = ledger
+        # Only the restore's own commands (radar backup restore, restore-keys, check) sign a
+        # restore's lineage: signed by the sealer, a row anyone wrote into the database would
+        # turn a truncation into a restore.
+        self._signs_restore = signs_restore
+        self._refused_restore = False
         self._engine = engine
         self._key = signing_key
         self._publisher = publisher
@@ -242,6 +242,7 @@ class Sealer:
             head = chain_head(connection)
             access_head = access_log_head(connection)
             previous = last_checkpoint(connection)
+            restore = unsigned_restore(connection, self._store, previous)
         signed_records = 0 if previous is None else int(previous.content["events"]["records"])
         signed_access = None if previous is None else previous.content["access_log"]
         unsigned = head.ordinal - signed_records
@@ -249,9 +250,14 @@ class Sealer:
             signed_access is None or signed_access["seq"] != access_head[0]
         )
         self._sealed_since_check = unsigned
-        if not (unsigned or access_moved):
+        if restore is not None and not self._signs_restore:
+            self._refuse_unconfirmed(restore)
             return None
-        if not (force or caught_up or unsigned >= self._settings.checkpoint_every_records):
+        if not (unsigned or access_moved or restore):
+            return None
+        if not (
+            force or caught_up or restore or unsigned >= self._settings.checkpoint_every_records
+        ):
             return None
         checkpoint = new_checkpoint(
             self._key,
@@ -263,6 +269,7 @@ class Sealer:
             chain_hash=head.chain_hash,
             access_log_head=access_head,
             sealed_at=(sealed_at := datetime.now(UTC)),
+            restore=restore,  # a restored store's first checkpoint: where its epoch began
         )
         try:
             with self._engine.begin() as connection:
@@ -280,6 +287,18 @@ class Sealer:
         self._sealed_since_check = 0
         metrics.checkpoint_sealed(sealed_at)
         return checkpoint
+
+    def _refuse_unconfirmed(self, restore: dict[str, Any]) -> None:
+        if not self._refused_restore:
+            log.warning(
+                "checkpoints wait for a restore to be signed: the database records a restore "
+                "no checkpoint signs yet; if this database was restored from a backup, run "
+                "`radar backup check` with its keys in place, otherwise it was not written by "
+                "a restore",
+                parent_store=restore["parent_store"],
+                notification_id=restore["notification_id"],
+            )
+        self._refused_restore = True
 
     def publish_pending(self) -> int:
         """Publishes unpublished checkpoints now (the background thread does so otherwise)."""

@@ -34,15 +34,17 @@ from services.audit.compliance import (
     restricted_at,
 )
 from services.audit.keys import load_or_create_signing_key, load_public_key
+from services.audit.lineage import unsigned_restore
 from services.audit.progress import progress_bar
 from services.audit.replay import ReplayFailedError, ScratchDatabase, replay
-from services.audit.sealing import store_id
+from services.audit.sealing import Sealer, last_checkpoint, store_id
 from services.audit.settings import AuditSettings, audit_dir, checkpoint_key_path
 from services.audit.snapshot import Selection, read_model_snapshot
 from services.audit.verify import (
     VerifyReport,
     WalkState,
     state_from_dict,
+    store_lineage,
     stored_checkpoints,
     verify,
 )
@@ -270,13 +272,13 @@ def verify_report(
     db, engine = live_database(settings)
     ledger = open_ledger(db)
     try:
-        store = store_id(engine)
+        stores = store_lineage(engine).stores  # a restored store's parents' checkpoints too
         published: list[Checkpoint] | None = None
         source = KAFKA_COPY
         if checkpoints_file is not None:
-            published, source = _copied_checkpoints(checkpoints_file, store)
+            published, source = _copied_checkpoints(checkpoints_file, stores)
         elif use_kafka:
-            published = _published_checkpoints(settings, audit, store)
+            published = _published_checkpoints(settings, audit, stores)
         key = checkpoint_public_key(settings, public_key_file)
         report = verify(ledger, engine, key, published, state, save, show_progress, source)
     finally:
@@ -296,13 +298,13 @@ class KafkaUnavailableError(AuditError):
 
 
 def _published_checkpoints(
-    settings: Settings, audit: AuditSettings, store: str
+    settings: Settings, audit: AuditSettings, stores: frozenset[str]
 ) -> list[Checkpoint]:
     try:
         return read_checkpoints(
             settings.kafka_bootstrap,
             audit.checkpoints_topic,
-            store,
+            stores,
             connect_timeout_seconds=audit.verify_connect_timeout_seconds,
         )
     except BrokerUnreachableError as error:
@@ -320,25 +322,47 @@ def _published_checkpoints(
         ) from error
 
 
-def _copied_checkpoints(path: Path, store: str) -> tuple[list[Checkpoint], str]:
+def _copied_checkpoints(path: Path, stores: frozenset[str]) -> tuple[list[Checkpoint], str]:
     try:
-        return read_checkpoint_file(path, store), f"the external copy {path}"
+        return read_checkpoint_file(path, stores), f"the external copy {path}"
     except CheckpointFileError as error:
         raise AuditError(str(error)) from error
 
 
+def sign_restore(settings: Settings) -> bool:
+    """Seals the restored store and signs its first checkpoint, which carries the restore's
+    lineage, so `verify` can tell the restore from a truncation before the radar even starts
+    (the projector publishes it to Kafka later; it never signs a lineage itself). Only with
+    the checkpoint key in place: never a new key. False when there is no restore to sign."""
+    if not checkpoint_key_path(settings).exists():
+        return False
+    db, engine = live_database(settings)
+    ledger = open_ledger(db)
+    try:
+        with engine.connect() as connection:
+            pending = unsigned_restore(connection, store_id(engine), last_checkpoint(connection))
+        if pending is None:
+            return False
+        key = load_or_create_signing_key(checkpoint_key_path(settings))
+        Sealer(ledger, engine, key, None, AuditSettings(), signs_restore=True).catch_up()
+        return True
+    finally:
+        ledger.close()
+        engine.dispose()
+
+
 def export_checkpoints(settings: Settings, path: Path) -> tuple[list[Checkpoint], int]:
     """Appends the database's signed checkpoints that `path` does not hold yet; returns those
-    and how many of this store's checkpoints the file holds now."""
+    and how many checkpoints of this store (and the stores it was restored from) it holds."""
     _db, engine = live_database(settings)
     try:
         checkpoints = stored_checkpoints(engine)
-        store = store_id(engine)
+        stores = store_lineage(engine).stores  # a restored store's parents' count too
     finally:
         engine.dispose()
     try:
         added = append_checkpoints(path, checkpoints)
-        return added, len(read_checkpoint_file(path, store))
+        return added, len(read_checkpoint_file(path, stores))
     except (CheckpointFileError, OSError) as error:
         raise AuditError(str(error)) from error
 

@@ -35,6 +35,7 @@ from services.audit.checkpoint_check import (
 )
 from services.audit.checkpoints import Checkpoint, audit_checkpoints
 from services.audit.faults import Fault
+from services.audit.lineage import Lineage, lineage
 from services.audit.placement import placement_faults
 from services.audit.progress import progress_bar
 from services.audit.sealing import audit_event_chain, chain_head, store_id
@@ -269,6 +270,9 @@ class VerifyReport:
     checked_against: str = DATABASE_ONLY
     cannot_see: str = ""
     external_copy: str | None = None  # where the copy of the checkpoints was read, if any
+    # each restore this store descends from: its lineage, the lost radar's checkpoints after
+    # it (seqs) and the line that says so; recorded and signed, so not a fault
+    restores: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
@@ -292,6 +296,7 @@ class VerifyReport:
             "event_store": self.event_store,
             "access_log": self.access_log,
             "faults": [f.as_dict() for f in self.faults],
+            "restores": self.restores,
         }
 
 
@@ -310,7 +315,9 @@ def verify(
     `published` is the external copy of the checkpoints (read from `source`), None for none.
     """
     stored = stored_checkpoints(engine)
-    trusted, faults = check_checkpoints(stored, published, public_key, store_id(engine), source)
+    lineage = store_lineage(engine)
+    checked = check_checkpoints(stored, published, public_key, lineage, source)
+    trusted, faults = checked.trusted, checked.faults
     walk = StoreWalk(ledger, engine, trusted)
     done = walk.run(state or WalkState(), saved, show_progress)
     if len(done.faults) > MAX_REPORTED_FAULTS:
@@ -322,6 +329,8 @@ def verify(
     faults.sort(key=lambda f: (f.log, f.at, f.kind))
     last = trusted[-1].content if trusted else None
     external = None if published is None else source
+    lost = {id(c) for found in checked.lost.values() for c in found}
+    held = None if published is None else [c for c in published if id(c) not in lost]
     return VerifyReport(
         event_store={
             "records": done.store_records,
@@ -343,6 +352,22 @@ def verify(
         access_log={"entries": entries},
         faults=faults,
         checked_against=DATABASE_ONLY if not published or external is None else external,
-        cannot_see=blind_spot(external, published),
+        cannot_see=blind_spot(external, held),
         external_copy=external,
+        restores=[
+            {
+                "store": restore.store,
+                **restore.signed_form(),
+                "lost_checkpoints": sorted(c.seq for c in checked.lost.get(restore, [])),
+                "notice": restore.notice(checked.lost.get(restore, []), external),
+            }
+            for restore in lineage.restores
+        ],
     )
+
+
+def store_lineage(engine: Engine) -> Lineage:
+    """This store and the restores it descends from (services/audit/lineage.py)."""
+    store = store_id(engine)
+    with engine.connect() as connection:
+        return lineage(connection, store)

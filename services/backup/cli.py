@@ -92,7 +92,8 @@ def restore_keys_command(
 @backup_cli.command("check")
 def check_command() -> None:
     """Check that the keys directory holds the keys the data was written with (what every
-    serving process checks at its start); exit 1, naming the files, when it does not."""
+    serving process checks at its start); exit 1, naming the files, when it does not. When
+    they fit, a restore not signed yet is signed (its first checkpoint carries its lineage)."""
     settings = command_settings("backup")
     _report(settings, service.check(settings))
 

@@ -7,8 +7,10 @@ its lookups are keyed digests, so a stolen data backup without the key backup re
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,13 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from privacy.keyfiles import write_secret_file
+from services.audit.lineage import audit_lineage, record_restore
+from services.audit.service import sign_restore
 from services.backup import postgres_copy, sqlite_copy
 from services.backup.key_check import KeyProblem, key_problems, present_fingerprints
 from services.backup.manifest import (
     KEYS_MANIFEST,
+    LEDGER_TABLES,
     MANIFEST,
     BackupError,
     check_files,
@@ -30,6 +35,7 @@ from services.backup.manifest import (
     write_manifest,
 )
 from services.database import Database
+from services.schema.errors import SchemaMismatchError
 from services.settings import Settings
 
 DATA_BACKUP = "signal-radar data backup"
@@ -165,16 +171,46 @@ def restore(settings: Settings, directory: Path, keys: Path | None) -> list[KeyP
             sqlite_copy.copy_in(source, target.database.sqlite_path())
         else:
             postgres_copy.restore(target.database.url, source)
+    _record_restore(settings, manifest["databases"]["radar"])
     if keys is not None and key_manifest is not None:
         _copy_keys(settings, keys, key_manifest)
-    return key_problems(settings)
+    return _signed_when_keys_fit(settings)
 
 
 def restore_keys(settings: Settings, keys: Path) -> list[KeyProblem]:
     """Puts a key backup into the empty keys directory (the keys' custodian may come after
     the data's); returns what is then still missing or wrong."""
     _copy_keys(settings, keys, _checked_key_backup(settings, keys))
-    return key_problems(settings)
+    return _signed_when_keys_fit(settings)
+
+
+def _record_restore(settings: Settings, radar: dict[str, Any]) -> None:
+    """A restore begins a new audit epoch (services/audit/lineage.py): a new store id and its
+    lineage, the backup's position, so the lost radar's later checkpoints are not taken for
+    tampering. Written on the unchecked engine: a backup at an older schema revision records
+    its restore too (then the lineage table is made as revision 0003 makes it; the upgrade
+    leaves it)."""
+    if "audit_store" not in radar["tables"]:
+        return  # a database that was never sealed: no checkpoint to tell apart
+    position = int((radar.get("event_store") or {}).get("last_notification_id", 0))
+    records = int(radar["tables"].get(LEDGER_TABLES[radar["engine"]][0], 0))
+    engine = Database.of(settings).unchecked_engine()
+    try:
+        with engine.begin() as connection:
+            audit_lineage.create(connection, checkfirst=True)
+            record_restore(connection, position, records, datetime.now(UTC))
+    finally:
+        engine.dispose()
+
+
+def _signed_when_keys_fit(settings: Settings) -> list[KeyProblem]:
+    """What is missing or wrong in the keys directory; when nothing is, the restore's first
+    checkpoint is signed at once, so `radar audit verify` before the first start sees it."""
+    problems = key_problems(settings)
+    if not problems:
+        with contextlib.suppress(SchemaMismatchError):  # signed after `radar db upgrade`
+            sign_restore(settings)
+    return problems
 
 
 def _copy_keys(settings: Settings, keys: Path, manifest: dict[str, Any]) -> None:
@@ -184,7 +220,9 @@ def _copy_keys(settings: Settings, keys: Path, manifest: dict[str, Any]) -> None
 
 
 def check(settings: Settings) -> list[KeyProblem]:
-    return key_problems(settings)
+    """The key check; with the keys in place it also signs a restore not signed yet (one
+    restored before its keys came by hand, or before `radar db upgrade`)."""
+    return _signed_when_keys_fit(settings)
 
 
 def _targets(settings: Settings, manifest: dict[str, Any]) -> dict[str, Store]:

@@ -19,7 +19,7 @@ from privacy.storage import (
     sealed_rows,
     vault_rows,
 )
-from services.audit import checkpoints, sealing
+from services.audit import checkpoints, lineage, sealing
 from services.backup import key_check
 from services.casework import monitoring_store, worklist_tables
 from services.ledger import store as ledger_store
@@ -36,6 +36,7 @@ _METADATA: tuple[MetaData, ...] = (
     access_log.metadata,
     sealing.metadata,
     checkpoints.metadata,
+    lineage.metadata,
     positions.metadata,
     ledger_store.key_metadata,
     receipt_format.metadata,
