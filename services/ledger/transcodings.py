@@ -15,7 +15,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from contracts.correction_v1 import CorrectionKind
 from radar.household_state import AppliedCorrection, Move
-from radar.risk import Assessment, Contribution, SignalFact
+from radar.risk import Assessment, Contribution, Factors, SignalFact
 
 
 class SignalFactAsDict(Transcoding):
@@ -38,6 +38,17 @@ class ContributionAsDict(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> Contribution:
         return Contribution.from_record(data)
+
+
+class FactorsAsDict(Transcoding):
+    type = Factors
+    name = "radar_factors"
+
+    def encode(self, obj: Factors) -> dict[str, Any]:
+        return obj.record()
+
+    def decode(self, data: dict[str, Any]) -> Factors:
+        return Factors.from_record(data)
 
 
 class AssessmentAsDict(Transcoding):
@@ -92,6 +103,7 @@ def register_state_transcodings(transcoder: JSONTranscoder) -> None:
     for transcoding in (
         SignalFactAsDict(),
         ContributionAsDict(),
+        FactorsAsDict(),
         AssessmentAsDict(),
         MoveAsDict(),
         AppliedCorrectionAsDict(),
