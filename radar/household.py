@@ -18,6 +18,12 @@ from eventsourcing.domain import Aggregate, event
 from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
 from radar.alerts import StaffRef
+from radar.household_score import (
+    HouseholdScore,
+    HouseholdSnapshot,
+    upcast_score_event,
+    upcast_score_state,
+)
 from radar.household_state import (
     AppliedCorrection,
     KeyLink,
@@ -25,12 +31,6 @@ from radar.household_state import (
     Move,
     PersonRecord,
     SignalNotCorrectableError,
-)
-from radar.household_score import (
-    HouseholdScore,
-    HouseholdSnapshot,
-    upcast_score_event,
-    upcast_score_state,
 )
 from radar.regions import RegionEvidence
 from radar.risk import Assessment, Contribution, SignalFact

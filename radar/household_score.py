@@ -7,7 +7,7 @@ Apart from radar/household.py, whose module must hold the event classes (stored 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -39,10 +39,9 @@ class HouseholdScore:
     explained: dict[str, Factors]  # signal id -> factors, as the ScoreChanged events said
     _keeper: ScoreKeeper | None = None  # in memory only (see HouseholdSnapshot)
 
-    def signal_facts(self) -> list[SignalFact]:
-        raise NotImplementedError
+    _score_changed: Callable[..., None]  # the aggregate's ScoreChanged trigger
 
-    def _score_changed(self, **values: Any) -> None:
+    def signal_facts(self) -> list[SignalFact]:
         raise NotImplementedError
 
     def change_score(self, model: RiskModel, as_of: datetime, cause: str) -> Decimal:
@@ -134,9 +133,9 @@ class HouseholdScore:
 def upcast_score_state(state: dict[str, Any]) -> None:
     """A version 4 snapshot's latest score (with its explanation) as version 5 holds it."""
     score: Assessment | None = state.get("latest_score")
-    state["explained"] = {} if score is None else {
-        c.signal_id: c.factors() for c in score.contributions
-    }
+    state["explained"] = (
+        {} if score is None else {c.signal_id: c.factors() for c in score.contributions}
+    )
     if score is not None:
         state["latest_score"] = replace(score, contributions=())
 

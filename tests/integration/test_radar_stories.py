@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from eventsourcing.domain import Snapshot

@@ -26,6 +26,7 @@ MODEL = default_model()
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 HOUSEHOLD = "hh.k1." + "c" * 32
 PERSONS = ["p.k1." + letter * 32 for letter in "abcdef"]
+roles = st.sampled_from([PersonRole.CHILD, PersonRole.PARENT_OR_CARER])
 
 
 @st.composite
@@ -83,10 +84,7 @@ def signals(draw: st.DrawFn) -> SignalEventV1:
         received_at=received,
         region=draw(st.sampled_from([VtRegion("VT09"), VtRegion("VT13")])),
         household=HOUSEHOLD,
-        persons=tuple(
-            {"pseudonym": p, "role": draw(st.sampled_from([PersonRole.CHILD, PersonRole.PARENT_OR_CARER]))}
-            for p in involved
-        ),
+        persons=tuple({"pseudonym": p, "role": draw(roles)} for p in involved),
         pseudonym_key_id="k1",
     )
 
