@@ -8,6 +8,8 @@ back into tuples here, so a value read back equals the value written.
 
 from __future__ import annotations
 
+from dataclasses import fields
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -40,15 +42,24 @@ class ContributionAsDict(Transcoding):
         return Contribution.from_record(data)
 
 
-class FactorsAsDict(Transcoding):
+class FactorsAsList(Transcoding):
+    """Positional, with the moment as ISO text: a snapshot holds one per signal."""
+
     type = Factors
     name = "radar_factors"
 
-    def encode(self, obj: Factors) -> dict[str, Any]:
-        return obj.record()
+    def encode(self, obj: Factors) -> list[Any]:
+        values = [getattr(obj, name) for name in _FACTOR_FIELDS]
+        values[_FACTOR_FIELDS.index("occurred_at")] = obj.occurred_at.isoformat()
+        return values
 
-    def decode(self, data: dict[str, Any]) -> Factors:
-        return Factors.from_record(data)
+    def decode(self, data: list[Any]) -> Factors:
+        values = dict(zip(_FACTOR_FIELDS, data, strict=True))
+        values["occurred_at"] = datetime.fromisoformat(values["occurred_at"])
+        return Factors(**values)
+
+
+_FACTOR_FIELDS = [f.name for f in fields(Factors)]  # stored in this order: append only
 
 
 class AssessmentAsDict(Transcoding):
@@ -103,7 +114,7 @@ def register_state_transcodings(transcoder: JSONTranscoder) -> None:
     for transcoding in (
         SignalFactAsDict(),
         ContributionAsDict(),
-        FactorsAsDict(),
+        FactorsAsList(),
         AssessmentAsDict(),
         MoveAsDict(),
         AppliedCorrectionAsDict(),
