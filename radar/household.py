@@ -21,6 +21,7 @@ from radar.alerts import StaffRef
 from radar.household_score import (
     HouseholdScore,
     HouseholdSnapshot,
+    assessment_of,
     upcast_score_event,
     upcast_score_state,
 )
@@ -33,7 +34,7 @@ from radar.household_state import (
     SignalNotCorrectableError,
 )
 from radar.regions import RegionEvidence
-from radar.risk import Assessment, Contribution, SignalFact
+from radar.risk import Assessment, SignalFact
 from radar.safety import NETHERLANDS
 
 _HOUSEHOLD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:signal-radar:household")
@@ -89,7 +90,7 @@ class Household(HouseholdScore, Aggregate):
             for key, c in state["corrections"].items()
         }
         score = state["latest_score"]
-        state["latest_score"] = None if score is None else _assessment(**score)
+        state["latest_score"] = None if score is None else assessment_of(**score)
 
     @staticmethod
     def upcast_v4_v5(state: dict[str, Any]) -> None:
@@ -476,22 +477,3 @@ class Household(HouseholdScore, Aggregate):
     @event(CaseOpened)
     def _case_opened(self) -> None:
         self.has_case = True
-
-
-def _assessment(
-    score: Decimal,
-    as_of: datetime,
-    model_version: int,
-    contributions: list[dict[str, Any]],
-    children_present: bool,
-    child_scores: dict[str, Decimal],
-) -> Assessment:
-    """An assessment from the values a ScoreChanged event (or a version 3 snapshot) holds."""
-    return Assessment(
-        score=Decimal(str(score)),
-        as_of=as_of,
-        model_version=model_version,
-        contributions=tuple(Contribution.from_record(c) for c in contributions),
-        children_present=children_present,
-        child_scores={k: Decimal(str(v)) for k, v in child_scores.items()},
-    )

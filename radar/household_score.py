@@ -15,7 +15,7 @@ from typing import Any
 
 from eventsourcing.domain import Snapshot
 
-from radar.risk import ZERO, Assessment, Factors, SignalFact, shown_contributions
+from radar.risk import ZERO, Assessment, Contribution, Factors, SignalFact, shown_contributions
 from radar.risk_model import RiskModel
 from radar.scoring import ScoreKeeper
 
@@ -148,3 +148,22 @@ def upcast_score_event(state: dict[str, Any]) -> None:
     ]
     state["removed"] = []
     state["whole"] = True
+
+
+def assessment_of(
+    score: Decimal,
+    as_of: datetime,
+    model_version: int,
+    contributions: list[dict[str, Any]],
+    children_present: bool,
+    child_scores: dict[str, Decimal],
+) -> Assessment:
+    """An assessment from the values a ScoreChanged event (or a version 3 snapshot) holds."""
+    return Assessment(
+        score=Decimal(str(score)),
+        as_of=as_of,
+        model_version=model_version,
+        contributions=tuple(Contribution.from_record(c) for c in contributions),
+        children_present=children_present,
+        child_scores={k: Decimal(str(v)) for k, v in child_scores.items()},
+    )

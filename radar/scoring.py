@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -57,6 +57,8 @@ class Scope:
         self.model = model
         self._concerning = {str(t) for t in model.children.types_concerning_children}
         self.keys: list[tuple[datetime, str]] = []  # (occurred_at, signal_id), ascending
+        self._sector_list: list[str] = []  # the sector and severity rank of each key
+        self._rank_list: list[int] = []
         self.facts: dict[str, SignalFact] = {}
         self.factors: dict[str, Factors] = {}
         self.sectors: dict[str, Counter[str]] = {}  # sectors in each signal's window
@@ -82,12 +84,16 @@ class Scope:
     def add(self, fact: SignalFact) -> None:
         model, signal_id, moment = self.model, fact.signal_id, fact.occurred_at
         named_before = self.named > 0
-        insort(self.keys, (moment, signal_id))
+        index = bisect_left(self.keys, (moment, signal_id))
+        self.keys.insert(index, (moment, signal_id))
+        self._sector_list.insert(index, fact.sector)
+        self._rank_list.insert(index, _SEVERITY_RANK[fact.severity])
         self.facts[signal_id] = fact
         self.named += self._names_children(fact)
         touched = {signal_id}
-        window = self._around(moment, model.convergence.window_days)
-        self.sectors[signal_id] = Counter(self.facts[k].sector for k in window)
+        low, high = self._span(moment, model.convergence.window_days)
+        window = [key[1] for key in self.keys[low:high]]
+        self.sectors[signal_id] = Counter(self._sector_list[low:high])
         for other in window:
             if other != signal_id:
                 seen = self.sectors[other]
@@ -127,7 +133,8 @@ class Scope:
                     touched.add(other)
         repetition = self._around(moment, model.repetition.window_days)
         escalation_reach = timedelta(days=model.escalation.window_days)
-        self.keys.remove((moment, signal_id))
+        index = bisect_left(self.keys, (moment, signal_id))
+        del self.keys[index], self._sector_list[index], self._rank_list[index]
         del self.facts[signal_id], self.sectors[signal_id], self.factors[signal_id]
         del self.others[signal_id]
         self.repeating.discard(signal_id)
@@ -150,14 +157,18 @@ class Scope:
 
     def _around(self, moment: datetime, days: float) -> list[str]:
         """The signals within +/- `days` of the moment (the reference's window)."""
+        low, high = self._span(moment, days)
+        return [key[1] for key in self.keys[low:high]]
+
+    def _span(self, moment: datetime, days: float) -> tuple[int, int]:
         window = timedelta(days=days)
         low = bisect_left(self.keys, (moment - window,))
-        high = bisect_right(self.keys, (moment + window, "\U0010ffff"))
-        return [key[1] for key in self.keys[low:high]]
+        return low, bisect_right(self.keys, (moment + window, "\U0010ffff"), low)
 
     def _count_repetition(self, signal_id: str) -> None:
         fact = self.facts[signal_id]
-        others = len(self._around(fact.occurred_at, self.model.repetition.window_days)) - 1
+        low, high = self._span(fact.occurred_at, self.model.repetition.window_days)
+        others = high - low - 1
         self._set_repetition(signal_id, others)
 
     def _set_repetition(self, signal_id: str, others: int) -> None:
@@ -189,10 +200,7 @@ class Scope:
         window = timedelta(days=self.model.escalation.window_days)
         low = bisect_left(self.keys, (fact.occurred_at - window,))
         high = bisect_left(self.keys, (fact.occurred_at,))
-        rank = _SEVERITY_RANK[fact.severity]
-        return any(
-            _SEVERITY_RANK[self.facts[key[1]].severity] < rank for key in self.keys[low:high]
-        )
+        return low < high and min(self._rank_list[low:high]) < _SEVERITY_RANK[fact.severity]
 
     def _names_children(self, fact: SignalFact) -> bool:
         return bool(fact.children) or fact.signal_type in self._concerning
