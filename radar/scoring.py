@@ -53,9 +53,14 @@ def cents(product: float) -> int:
 class Scope:
     """The signals one score counts, their factors and their points at the last moment."""
 
-    def __init__(self, model: RiskModel, facts: Iterable[SignalFact] = ()) -> None:
+    def __init__(
+        self,
+        model: RiskModel,
+        facts: Iterable[SignalFact] = (),
+        concerning: frozenset[str] | None = None,  # the model's, when the caller has them
+    ) -> None:
         self.model = model
-        self._concerning = {str(t) for t in model.children.types_concerning_children}
+        self._concerning = _concerning(model) if concerning is None else concerning
         self.keys: list[tuple[datetime, str]] = []  # (occurred_at, signal_id), ascending
         self._sector_list: list[str] = []  # the sector and severity rank of each key
         self._rank_list: list[int] = []
@@ -295,28 +300,38 @@ class Scope:
 
 
 class ScoreKeeper:
-    """The household's scope and one per child named in its signals, under one model."""
+    """The household's scope and one per child named in its signals, under one model. A
+    child whose scope would hold every signal of the household (each names the child or no
+    child) shares the household's scope until a signal names only other children."""
 
     def __init__(self, facts: Sequence[SignalFact], model: RiskModel) -> None:
         self.model = model
         self.household = Scope(model, facts)
+        self._types = self.household._concerning
         self.removed: set[str] = set()  # the household's signals removed since taken
-        self.children: dict[str, Scope] = {}
+        self.children: dict[str, Scope | None] = {}  # None: the household's scope
         self._naming: Counter[str] = Counter(c for f in facts for c in f.children)
         for child in self._naming:
-            self.children[child] = Scope(model, (f for f in facts if _counts_for(f, child)))
+            self.children[child] = self._scope_of(child)
+
+    def _scope_of(self, child: str) -> Scope | None:
+        counted = [f for f in self.household.facts.values() if _counts_for(f, child)]
+        if len(counted) == len(self.household):
+            return None
+        return Scope(self.model, counted, self._types)
 
     def add(self, fact: SignalFact) -> None:
         self.household.add(fact)
+        for child, scope in self.children.items():
+            if not _counts_for(fact, child):
+                if scope is None:  # no longer every signal: a scope of its own
+                    self.children[child] = self._scope_of(child)
+            elif scope is not None and fact.signal_id not in scope.facts:
+                scope.add(fact)
         for child in fact.children:
             self._naming[child] += 1
             if child not in self.children:
-                self.children[child] = Scope(
-                    self.model, (f for f in self.household.facts.values() if _counts_for(f, child))
-                )
-        for child, scope in self.children.items():
-            if _counts_for(fact, child) and fact.signal_id not in scope.facts:
-                scope.add(fact)
+                self.children[child] = self._scope_of(child)
 
     def remove(self, signal_id: str) -> None:
         fact = self.household.facts[signal_id]
@@ -328,7 +343,7 @@ class ScoreKeeper:
                 if not self._naming[child]:
                     del self._naming[child], self.children[child]
                     continue
-            if signal_id in scope.facts:
+            if scope is not None and signal_id in scope.facts:
                 scope.remove(signal_id)
 
     def replace(self, fact: SignalFact) -> None:
@@ -338,20 +353,21 @@ class ScoreKeeper:
 
     def scores(self, moment: datetime) -> Scores:
         score = self.household.score_at(moment)
-        return Scores(
-            score=_in_cents(score),
-            child_scores={
-                child: _in_cents(self.children[child].score_at(moment))
-                for child in sorted(self.children)
-            },
-            children_present=self.household.named > 0,
-        )
+        child_scores = {
+            child: _in_cents(score if scope is None else scope.score_at(moment))
+            for child, scope in sorted(self.children.items())
+        }
+        return Scores(_in_cents(score), child_scores, self.household.named > 0)
 
     def take_changes(self) -> tuple[set[str], set[str]]:
         """The household's signals whose factors changed, and those removed, since last asked."""
         changed, self.household.dirty = self.household.dirty, set()
         removed, self.removed = self.removed - set(self.household.facts), set()
         return changed - removed, removed
+
+
+def _concerning(model: RiskModel) -> frozenset[str]:
+    return frozenset(str(t) for t in model.children.types_concerning_children)
 
 
 def _counts_for(fact: SignalFact, child: str) -> bool:
