@@ -20,15 +20,39 @@ from radar.household_state import AppliedCorrection, Move
 from radar.risk import Assessment, Contribution, Factors, SignalFact
 
 
-class SignalFactAsDict(Transcoding):
+class SignalFactAsList(Transcoding):
+    """Positional, moments as ISO text (a snapshot holds one per signal); snapshots written
+    before that hold a dict of the same values, and still read."""
+
     type = SignalFact
     name = "radar_signal_fact"
 
-    def encode(self, obj: SignalFact) -> dict[str, Any]:
-        return obj.record()
+    def encode(self, obj: SignalFact) -> list[Any]:
+        return [
+            obj.signal_id,
+            obj.sector,
+            obj.signal_type,
+            obj.severity,
+            obj.occurred_at.isoformat(),
+            obj.received_at.isoformat(),
+            obj.region,
+            list(obj.children),
+        ]
 
-    def decode(self, data: dict[str, Any]) -> SignalFact:
-        return SignalFact.from_record(data)
+    def decode(self, data: dict[str, Any] | list[Any]) -> SignalFact:
+        if isinstance(data, dict):
+            return SignalFact.from_record(data)
+        signal_id, sector, kind, severity, occurred_at, received_at, region, children = data
+        return SignalFact(
+            signal_id,
+            sector,
+            kind,
+            severity,
+            datetime.fromisoformat(occurred_at),
+            datetime.fromisoformat(received_at),
+            region,
+            tuple(children),
+        )
 
 
 class ContributionAsDict(Transcoding):
@@ -112,7 +136,7 @@ class AppliedCorrectionAsDict(Transcoding):
 def register_state_transcodings(transcoder: JSONTranscoder) -> None:
     """Registers the transcodings of every value type the household's state holds."""
     for transcoding in (
-        SignalFactAsDict(),
+        SignalFactAsList(),
         ContributionAsDict(),
         FactorsAsList(),
         AssessmentAsDict(),
