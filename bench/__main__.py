@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import aggregation, freshness, ingest, memory, query, rebuild
+from bench import aggregation, freshness, history, ingest, memory, query, rebuild
 from bench.data import SEED, Recorder, Submission, submissions
 from bench.infra import (
     BenchUnavailableError,
@@ -31,7 +31,7 @@ from bench.report import Row, machine, table, write
 from bench.scale import SCALES, Scale
 from services.logs import configure_logging
 
-STAGES = ("ingest", "aggregation", "query", "freshness", "memory")
+STAGES = ("ingest", "aggregation", "history", "query", "freshness", "memory")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             ],
             "aggregation": lambda: _aggregation(work, data[: scale.aggregation_signals], recorder),
+            "history": lambda: history.measure(work, scale.history_signals, recorder),
             "query": lambda: [
                 query.measure(
                     work / "query",

@@ -13,7 +13,7 @@ from radar.alerts import AlertKind
 from radar.case import HouseholdCase
 from radar.household import Household
 from radar.regions import responsible_region
-from radar.risk import Assessment, SignalFact, assess, score_at, sectors_near
+from radar.risk import Assessment, SignalFact, assess, sectors_near
 from radar.risk_model import RiskModel
 from radar.safety import dutch_date
 
@@ -35,25 +35,24 @@ def after_new_signals(
     """
     facts = household.signal_facts()
     region = follow_region(household, case, reason="signal" if new_signal_ids else "correction")
-    previous = household.latest_assessment()
+    previous = household.latest_score
     moments = [f.received_at for f in facts]
     moments += [m for m in (corrected_at, previous.as_of if previous else None) if m is not None]
     as_of = max(moments)
-    assessment = assess(facts, model, as_of)
-    household.change_score(assessment, cause="signals" if new_signal_ids else "correction")
+    before = household.score_decayed_to(as_of) if corrected_signal_ids else None
+    score = household.change_score(
+        model, as_of, cause="signals" if new_signal_ids else "correction"
+    )
     news = set(new_signal_ids)
-    if corrected_signal_ids and (
-        previous is None
-        or assessment.score > score_at(previous.contributions, previous.as_of, as_of)
-    ):
+    if corrected_signal_ids and (previous is None or before is None or score > before):
         news |= set(corrected_signal_ids)
     new = sorted((f for f in facts if f.signal_id in news), key=lambda f: f.signal_id)
     if not new or region is None:
         return case
     if case is not None:
-        _raise_breach(case, new, region, assessment)
+        _raise_breach(case, new, region, household)
     if case is None or not case.has_open_risk_alert():
-        reasons, sectors = risk_reasons(facts, new, assessment, model)
+        reasons, sectors = risk_reasons(facts, new, score, model)
         if reasons:
             if case is None:
                 case = HouseholdCase(household.pseudonym)
@@ -63,7 +62,7 @@ def after_new_signals(
                 key=new[0].signal_id,
                 region=region,
                 raised_at=as_of,
-                assessment=assessment,
+                assessment=_explained(household),
                 reasons=reasons,
                 trigger_signals=[f.signal_id for f in new],
                 sectors=sectors,
@@ -82,7 +81,7 @@ def follow_region(household: Household, case: HouseholdCase | None, reason: str)
 def risk_reasons(
     facts: Sequence[SignalFact],
     new: Sequence[SignalFact],
-    assessment: Assessment,
+    score: Decimal,
     model: RiskModel,
 ) -> tuple[list[str], list[str]]:
     """Why the new signals call for a risk alert (most specific reason first), and the sectors
@@ -94,21 +93,22 @@ def risk_reasons(
         sectors = sectors_near(facts, fact, model.convergence.window_days)
         if len(sectors) >= thresholds.cross_sector_min_sectors:
             matched |= sectors
-    if matched and assessment.score >= _points(thresholds.cross_sector_min_score):
+    if matched and score >= _points(thresholds.cross_sector_min_score):
         reasons.append(str(AlertKind.CROSS_SECTOR))
-    if assessment.score >= _points(thresholds.alert_score):
+    if score >= _points(thresholds.alert_score):
         reasons.append(str(AlertKind.THRESHOLD))
     return reasons, sorted(matched) if reasons else []
 
 
 def _raise_breach(
-    case: HouseholdCase, new: Sequence[SignalFact], region: str, assessment: Assessment
+    case: HouseholdCase, new: Sequence[SignalFact], region: str, household: Household
 ) -> None:
     """A signal the agreed conditions exclude raises a breach alert at once."""
     breach = case.breaching(new)
     if breach is None:
         return
     plan, signals = breach
+    assessment = _explained(household)
     case.raise_alert(
         AlertKind.BREACH,
         key=signals[0].signal_id,
@@ -124,12 +124,12 @@ def _raise_breach(
 def rescore(household: Household, model: RiskModel, as_of: datetime) -> bool:
     """Scores the household under a newly adopted model; False if there was nothing to do.
     A model change alone raises no alerts: `radar model diff` shows its effect beforehand."""
-    latest = household.latest_assessment()
+    latest = household.latest_score
     if not household.signal_facts():
         return False
     if latest is not None and latest.model_version == model.version:
         return False
-    household.change_score(assess(household.signal_facts(), model, as_of), cause="model_adopted")
+    household.change_score(model, as_of, cause="model_adopted")
     return True
 
 
@@ -160,3 +160,10 @@ def remind_missed_checks(
 
 def _points(value: float) -> Decimal:
     return Decimal(str(value))
+
+
+def _explained(household: Household) -> Assessment:
+    """The score just recorded with its explanation (computed only when an alert needs it)."""
+    assessment = household.latest_assessment()
+    assert assessment is not None, "scored before"
+    return assessment

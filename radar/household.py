@@ -18,6 +18,13 @@ from eventsourcing.domain import Aggregate, event
 from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
 from radar.alerts import StaffRef
+from radar.household_score import (
+    HouseholdScore,
+    HouseholdSnapshot,
+    assessment_of,
+    upcast_score_event,
+    upcast_score_state,
+)
 from radar.household_state import (
     AppliedCorrection,
     KeyLink,
@@ -27,7 +34,7 @@ from radar.household_state import (
     SignalNotCorrectableError,
 )
 from radar.regions import RegionEvidence
-from radar.risk import Assessment, Contribution, SignalFact
+from radar.risk import Assessment, SignalFact
 from radar.safety import NETHERLANDS
 
 _HOUSEHOLD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:signal-radar:household")
@@ -39,15 +46,17 @@ def household_id(pseudonym: str) -> UUID:
     return uuid5(_HOUSEHOLD_NAMESPACE, pseudonym)
 
 
-class Household(Aggregate):
+class Household(HouseholdScore, Aggregate):
     """One household as the radar knows it: its signals, region and the persons seen in it."""
 
     # Version 2 keeps each signal's facts for the risk model; version 3 when each person was
     # first seen, and the re-keying links; version 4 holds them as typed values (SignalFact,
     # Move, AppliedCorrection, Assessment) instead of plain dicts. A snapshot older than
     # version 3 lacks facts or first sightings: its upcast sets `replay_required`, and the
-    # ledger then replays the household's events instead of using the snapshot.
-    class_version = 4
+    # ledger then replays the household's events instead of using the snapshot. Version 5
+    # holds the latest score without its explanation and each signal's factors (`explained`).
+    class_version = 5
+    Snapshot = HouseholdSnapshot
 
     replay_required = False
     """True only for a household restored from a snapshot that lacks part of its state."""
@@ -81,7 +90,11 @@ class Household(Aggregate):
             for key, c in state["corrections"].items()
         }
         score = state["latest_score"]
-        state["latest_score"] = None if score is None else _assessment(**score)
+        state["latest_score"] = None if score is None else assessment_of(**score)
+
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        upcast_score_state(state)
 
     # --- events: their class names are part of the stored topics, never rename them ----------
 
@@ -127,15 +140,27 @@ class Household(Aggregate):
         received_at: datetime
 
     class ScoreChanged(Aggregate.Event):
+        """The score, and the factors of the signals whose factors changed (Factors records;
+        `whole`: these are all of them); the explanation is computed from them on read.
+        Version 1 carried the whole explanation (Contribution records)."""
+
+        class_version = 2
+
         household: str
         score: Decimal
         as_of: datetime
         model_version: int
-        contributions: list[dict[str, Any]]  # Contribution records
+        changed: list[dict[str, Any]]
+        removed: list[str]
+        whole: bool
         children_present: bool
         child_scores: dict[str, Decimal]
         region: str | None
         cause: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            upcast_score_event(state)
 
     class RegionAssigned(Aggregate.Event):
         household: str
@@ -171,7 +196,8 @@ class Household(Aggregate):
         self.facts: list[SignalFact] = []  # in recorded order
         self.moves: list[Move] = []  # moves recorded by analysts
         self.responsible_region: str | None = None
-        self.latest_score: Assessment | None = None
+        self.latest_score: Assessment | None = None  # its explanation: `explained`
+        self.explained = {}
         self.has_case = False
         # person pseudonym -> occurred_at of the earliest signal naming them here
         self.first_seen: dict[str, datetime] = {}
@@ -256,6 +282,7 @@ class Household(Aggregate):
             tuple(sorted(set(children))),
         )
         self.facts.append(fact)
+        self._keep(added=fact)
 
     @event(PseudonymsRekeyed)
     def _pseudonyms_rekeyed(self, household: str, key_id: str, links: list[KeyLink]) -> None:
@@ -335,6 +362,7 @@ class Household(Aggregate):
             else f
             for f in self.facts
         ]
+        self._keep(added=next(f for f in self.facts if f.signal_id == key), removed=key)
 
     @event(SignalRetracted)
     def _signal_retracted(
@@ -348,6 +376,7 @@ class Household(Aggregate):
     ) -> None:
         key = self._note_correction(correction_id, signal_id, CorrectionKind.RETRACTION)
         self.facts = [f for f in self.facts if f.signal_id != key]
+        self._keep(removed=key)
 
     def _note_correction(self, correction_id: UUID, signal_id: UUID, kind: CorrectionKind) -> str:
         """Remembers a correction as applied (so it applies once); returns the signal's key."""
@@ -367,20 +396,6 @@ class Household(Aggregate):
         evidence += [RegionEvidence(m.region, m.moved_at, True) for m in self.moves]
         return evidence
 
-    def change_score(self, assessment: Assessment, cause: str) -> None:
-        """Records a new score with its model version and explanation."""
-        self._score_changed(
-            household=self.pseudonym,
-            score=assessment.score,
-            as_of=assessment.as_of,
-            model_version=assessment.model_version,
-            contributions=[c.record() for c in assessment.contributions],
-            children_present=assessment.children_present,
-            child_scores=dict(assessment.child_scores),
-            region=self.responsible_region,
-            cause=cause,
-        )
-
     @event(ScoreChanged)
     def _score_changed(
         self,
@@ -388,19 +403,17 @@ class Household(Aggregate):
         score: Decimal,
         as_of: datetime,
         model_version: int,
-        contributions: list[dict[str, Any]],
+        changed: list[dict[str, Any]],
+        removed: list[str],
+        whole: bool,
         children_present: bool,
         child_scores: dict[str, Decimal],
         region: str | None,
         cause: str,
     ) -> None:
-        self.latest_score = _assessment(
-            score, as_of, model_version, contributions, children_present, child_scores
+        self._apply_score(
+            score, as_of, model_version, changed, removed, whole, children_present, child_scores
         )
-
-    def latest_assessment(self) -> Assessment | None:
-        """The score recorded last, as an assessment."""
-        return self.latest_score
 
     def assign_region(self, region: str, reason: str) -> bool:
         """Makes `region` responsible for the household; False if it already was."""
@@ -464,22 +477,3 @@ class Household(Aggregate):
     @event(CaseOpened)
     def _case_opened(self) -> None:
         self.has_case = True
-
-
-def _assessment(
-    score: Decimal,
-    as_of: datetime,
-    model_version: int,
-    contributions: list[dict[str, Any]],
-    children_present: bool,
-    child_scores: dict[str, Decimal],
-) -> Assessment:
-    """An assessment from the values a ScoreChanged event (or a version 3 snapshot) holds."""
-    return Assessment(
-        score=Decimal(str(score)),
-        as_of=as_of,
-        model_version=model_version,
-        contributions=tuple(Contribution.from_record(c) for c in contributions),
-        children_present=children_present,
-        child_scores={k: Decimal(str(v)) for k, v in child_scores.items()},
-    )

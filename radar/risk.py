@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -98,11 +98,54 @@ class Contribution:
 
     def at(self, moment: datetime) -> Contribution:
         """The same contribution decayed to a later moment; the other factors do not change."""
+        return self.factors().at(moment)
+
+    def factors(self) -> Factors:
+        """What does not depend on the moment: what a ScoreChanged event records."""
+        values = {f.name: getattr(self, f.name) for f in fields(Factors)}
+        return Factors(**values)
+
+
+@dataclass(frozen=True)
+class Factors:
+    """One signal's contribution without its decay: it changes only when a signal near it
+    changes, not with the moment, so the household keeps these and decays them on read."""
+
+    signal_id: str
+    signal_type: str
+    sector: str
+    severity: str
+    occurred_at: datetime
+    weight: float
+    half_life_days: float
+    convergence: float
+    repetition: float
+    escalation: float
+    children: float
+    sectors_nearby: int
+
+    def at(self, moment: datetime) -> Contribution:
+        """The contribution at `moment`: the same arithmetic as the full assessment."""
         decay = _decay(self.occurred_at, moment, self.half_life_days)
         points = _points(
             self.weight, decay, self.convergence, self.repetition, self.escalation, self.children
         )
-        return replace(self, decay=decay, points=points)
+        values: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        return Contribution(**values, decay=decay, points=points)
+
+    def product(self, decay: float) -> float:
+        """The unrounded points at this decay (the product _points rounds, in its order)."""
+        return _product(
+            self.weight, decay, self.convergence, self.repetition, self.escalation, self.children
+        )
+
+    def record(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Factors:
+        values = {f.name: record[f.name] for f in fields(cls)}
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -221,13 +264,23 @@ def _assess(facts: Sequence[SignalFact], model: RiskModel, as_of: datetime) -> _
                 points=points,
             )
         )
-    shown = tuple(
+    shown = _shown(contributions)
+    return _Scored(sum((c.points for c in shown), ZERO), shown, any_children)
+
+
+def shown_contributions(factors: Iterable[Factors], moment: datetime) -> tuple[Contribution, ...]:
+    """The explanation at `moment` from each signal's factors, as `assess` shows it."""
+    return _shown(f.at(moment) for f in factors)
+
+
+def _shown(contributions: Iterable[Contribution]) -> tuple[Contribution, ...]:
+    """Those worth at least 0.01, most points first."""
+    return tuple(
         sorted(
             (c for c in contributions if c.points > 0),
             key=lambda c: (-c.points, c.occurred_at, c.signal_id),
         )
     )
-    return _Scored(sum((c.points for c in shown), ZERO), shown, any_children)
 
 
 def _window(
@@ -261,5 +314,16 @@ def _points(
     children: float,
 ) -> Decimal:
     """The product of the factors rounded to 0.01; rounding never reverses an order."""
-    product = weight * decay * convergence * repetition * escalation * children
+    product = _product(weight, decay, convergence, repetition, escalation, children)
     return Decimal(product).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _product(
+    weight: float,
+    decay: float,
+    convergence: float,
+    repetition: float,
+    escalation: float,
+    children: float,
+) -> float:
+    return weight * decay * convergence * repetition * escalation * children

@@ -24,7 +24,7 @@ from privacy.storage.sealed_rows import RowSealer
 from radar.case import HouseholdCase
 from radar.household import Household
 from radar.model_history import RiskModelHistory
-from radar.risk import Contribution
+from radar.risk import Contribution, Factors, shown_contributions
 from radar.risk_model import RiskModel
 from radar.worklist import WorklistEntry
 from services.casework.sealing import SEALED, SealedRows
@@ -185,7 +185,8 @@ class WorklistStore(PositionedTables):
 
     def _apply(self, connection: Connection, event: Any) -> None:
         if isinstance(event, Household.ScoreChanged):
-            sealed = self._seal_score(connection, event.household, _score_parts(event))
+            explained = self._explained(connection, event)
+            sealed = self._seal_score(connection, event.household, _score_parts(event, explained))
             self._upsert_score(connection, event.household, _score_row(event), sealed)
         elif isinstance(event, Household.RegionAssigned):
             self._upsert_score(connection, event.household, {"region": event.region}, None)
@@ -217,6 +218,26 @@ class WorklistStore(PositionedTables):
                     reason=event.reason,
                 )
             )
+
+    def _explained(
+        self, connection: Connection, event: Household.ScoreChanged
+    ) -> dict[str, Factors]:
+        """Each signal's factors after the event: those of the household's row (its
+        explanation as of the score before) with those the event changed."""
+        factors: dict[str, Factors] = {}
+        if not event.whole:
+            digest = self.rows.household(event.household)
+            sealed = connection.execute(
+                select(household_scores.c[SEALED]).where(household_scores.c.household == digest)
+            ).scalar_one_or_none()
+            opened = self.rows.open(household_scores, digest, (), sealed) or {}
+            for record in opened.get("contributions") or ():
+                factors[record["signal_id"]] = contribution(record).factors()
+        for record in event.changed:
+            factors[record["signal_id"]] = Factors.from_record(record)
+        for signal_id in event.removed:
+            factors.pop(signal_id, None)
+        return factors
 
     def _seal_score(self, connection: Connection, household: str, parts: dict[str, Any]) -> bytes:
         return self.rows.seal(
@@ -302,10 +323,12 @@ def _score_row(event: Household.ScoreChanged) -> dict[str, Any]:
     }
 
 
-def _score_parts(event: Household.ScoreChanged) -> dict[str, Any]:
-    """What a score row seals: the signals behind it and the children's own scores."""
+def _score_parts(event: Household.ScoreChanged, explained: dict[str, Factors]) -> dict[str, Any]:
+    """What a score row seals: the signals behind it (the explanation as of the score,
+    computed from their factors) and the children's own scores."""
+    shown = shown_contributions(explained.values(), event.as_of)
     return {
-        "contributions": [_json_contribution(c) for c in event.contributions],
+        "contributions": [_json_contribution(c.record()) for c in shown],
         "child_scores": {k: str(v) for k, v in sorted(event.child_scores.items())},
     }
 

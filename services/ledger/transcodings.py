@@ -8,6 +8,8 @@ back into tuples here, so a value read back equals the value written.
 
 from __future__ import annotations
 
+from dataclasses import fields
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,18 +17,42 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from contracts.correction_v1 import CorrectionKind
 from radar.household_state import AppliedCorrection, Move
-from radar.risk import Assessment, Contribution, SignalFact
+from radar.risk import Assessment, Contribution, Factors, SignalFact
 
 
-class SignalFactAsDict(Transcoding):
+class SignalFactAsList(Transcoding):
+    """Positional, moments as ISO text (a snapshot holds one per signal); snapshots written
+    before that hold a dict of the same values, and still read."""
+
     type = SignalFact
     name = "radar_signal_fact"
 
-    def encode(self, obj: SignalFact) -> dict[str, Any]:
-        return obj.record()
+    def encode(self, obj: SignalFact) -> list[Any]:
+        return [
+            obj.signal_id,
+            obj.sector,
+            obj.signal_type,
+            obj.severity,
+            obj.occurred_at.isoformat(),
+            obj.received_at.isoformat(),
+            obj.region,
+            list(obj.children),
+        ]
 
-    def decode(self, data: dict[str, Any]) -> SignalFact:
-        return SignalFact.from_record(data)
+    def decode(self, data: dict[str, Any] | list[Any]) -> SignalFact:
+        if isinstance(data, dict):
+            return SignalFact.from_record(data)
+        signal_id, sector, kind, severity, occurred_at, received_at, region, children = data
+        return SignalFact(
+            signal_id,
+            sector,
+            kind,
+            severity,
+            datetime.fromisoformat(occurred_at),
+            datetime.fromisoformat(received_at),
+            region,
+            tuple(children),
+        )
 
 
 class ContributionAsDict(Transcoding):
@@ -38,6 +64,26 @@ class ContributionAsDict(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> Contribution:
         return Contribution.from_record(data)
+
+
+class FactorsAsList(Transcoding):
+    """Positional, with the moment as ISO text: a snapshot holds one per signal."""
+
+    type = Factors
+    name = "radar_factors"
+
+    def encode(self, obj: Factors) -> list[Any]:
+        values = [getattr(obj, name) for name in _FACTOR_FIELDS]
+        values[_FACTOR_FIELDS.index("occurred_at")] = obj.occurred_at.isoformat()
+        return values
+
+    def decode(self, data: list[Any]) -> Factors:
+        values = dict(zip(_FACTOR_FIELDS, data, strict=True))
+        values["occurred_at"] = datetime.fromisoformat(values["occurred_at"])
+        return Factors(**values)
+
+
+_FACTOR_FIELDS = [f.name for f in fields(Factors)]  # stored in this order: append only
 
 
 class AssessmentAsDict(Transcoding):
@@ -90,8 +136,9 @@ class AppliedCorrectionAsDict(Transcoding):
 def register_state_transcodings(transcoder: JSONTranscoder) -> None:
     """Registers the transcodings of every value type the household's state holds."""
     for transcoding in (
-        SignalFactAsDict(),
+        SignalFactAsList(),
         ContributionAsDict(),
+        FactorsAsList(),
         AssessmentAsDict(),
         MoveAsDict(),
         AppliedCorrectionAsDict(),

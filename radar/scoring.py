@@ -1,0 +1,379 @@
+"""Incremental scoring: the household's score and its children's kept up to date signal by
+signal, equal to the cent to the full assessment (radar.risk.assess, the reference).
+
+A new (or withdrawn) signal changes the factors only of the signals whose windows it falls in;
+decay changes every signal's points, but a signal's points (rounded to 0.01) change only when
+its decayed value crosses a half cent, a moment that can be computed beforehand. So each scope
+(the household, and each child: the signals naming it or no child) keeps every signal's factors,
+its points at the last moment and a queue of the moments its points next change: the work per
+signal is the signals near it plus the points that actually changed, not the whole history.
+Pure and in memory: the household rebuilds it from its facts when loaded.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from radar.risk import _SEVERITY_RANK, CENT, Factors, SignalFact, _decay
+from radar.risk_model import RiskModel
+
+_SAFE_FRACTION = 1e-6  # float cents this close to a half cent are rounded in Decimal
+_SAFE_SCALED = 1e9
+_SLACK = timedelta(seconds=1)  # re-check a point this long before its computed change
+_SLACK_RELATIVE = 1e-6
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The household's score and its children's at one moment, from a ScoreKeeper."""
+
+    score: Decimal
+    child_scores: dict[str, Decimal]
+    children_present: bool
+
+
+def cents(product: float) -> int:
+    """`Decimal(product).quantize(CENT, ROUND_HALF_UP)` in whole cents, in floats when the
+    float cannot be on the wrong side of a half cent (an error of at most 1e-7 cent here)."""
+    scaled = product * 100.0
+    whole = math.floor(scaled)
+    fraction = scaled - whole
+    if abs(fraction - 0.5) < _SAFE_FRACTION or scaled > _SAFE_SCALED:
+        return int(Decimal(product).quantize(CENT, rounding=ROUND_HALF_UP).scaleb(2))
+    return int(whole) + (fraction > 0.5)
+
+
+class Scope:
+    """The signals one score counts, their factors and their points at the last moment."""
+
+    def __init__(
+        self,
+        model: RiskModel,
+        facts: Iterable[SignalFact] = (),
+        concerning: frozenset[str] | None = None,  # the model's, when the caller has them
+    ) -> None:
+        self.model = model
+        self._concerning = _concerning(model) if concerning is None else concerning
+        self.keys: list[tuple[datetime, str]] = []  # (occurred_at, signal_id), ascending
+        self._sector_list: list[str] = []  # the sector and severity rank of each key
+        self._rank_list: list[int] = []
+        self.facts: dict[str, SignalFact] = {}
+        self.factors: dict[str, Factors] = {}
+        self.sectors: dict[str, Counter[str]] = {}  # sectors in each signal's window
+        # others in each signal's repetition window; counted on only while below the maximum
+        self.others: dict[str, int] = {}
+        self.repeating: set[str] = set()
+        self.unescalated: dict[int, set[str]] = {}  # by severity rank
+        self.named = 0  # signals naming a child or concerning children by type
+        self.dirty: set[str] = set()  # factors changed since taken
+        self.as_of: datetime | None = None
+        self.points: dict[str, int] = {}  # cents at as_of
+        self.total = 0
+        self._due: dict[str, datetime] = {}
+        self._queue: list[tuple[datetime, str]] = []
+        for fact in sorted(facts, key=lambda f: (f.occurred_at, f.signal_id)):
+            self.add(fact)
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    # --- changes of the signals ----------------------------------------------------------------
+
+    def add(self, fact: SignalFact) -> None:
+        model, signal_id, moment = self.model, fact.signal_id, fact.occurred_at
+        named_before = self.named > 0
+        index = bisect_left(self.keys, (moment, signal_id))
+        self.keys.insert(index, (moment, signal_id))
+        self._sector_list.insert(index, fact.sector)
+        self._rank_list.insert(index, _SEVERITY_RANK[fact.severity])
+        self.facts[signal_id] = fact
+        self.named += self._names_children(fact)
+        touched = {signal_id}
+        low, high = self._span(moment, model.convergence.window_days)
+        window = [key[1] for key in self.keys[low:high]]
+        self.sectors[signal_id] = Counter(self._sector_list[low:high])
+        for other in window:
+            if other != signal_id:
+                seen = self.sectors[other]
+                seen[fact.sector] += 1
+                if seen[fact.sector] == 1:
+                    touched.add(other)
+        reach = timedelta(days=model.repetition.window_days)
+        for other in list(self.repeating):
+            if abs(self.facts[other].occurred_at - moment) <= reach:
+                self._set_repetition(other, self.others[other] + 1)
+                touched.add(other)
+        self._count_repetition(signal_id)
+        self._set_escalation(fact)
+        rank = _SEVERITY_RANK[fact.severity]
+        for higher, waiting in self.unescalated.items():
+            if higher > rank:
+                for other in list(waiting):
+                    if self._in_earlier(moment, self.facts[other]):
+                        waiting.discard(other)
+                        touched.add(other)
+        if (self.named > 0) != named_before:
+            touched |= set(self.facts)
+        self._refresh(touched)
+
+    def remove(self, signal_id: str) -> None:
+        model = self.model
+        fact = self.facts[signal_id]
+        moment = fact.occurred_at
+        named_before = self.named > 0
+        touched: set[str] = set()
+        for other in self._around(moment, model.convergence.window_days):
+            if other != signal_id:
+                seen = self.sectors[other]
+                seen[fact.sector] -= 1
+                if seen[fact.sector] == 0:
+                    del seen[fact.sector]
+                    touched.add(other)
+        repetition = self._around(moment, model.repetition.window_days)
+        escalation_reach = timedelta(days=model.escalation.window_days)
+        index = bisect_left(self.keys, (moment, signal_id))
+        del self.keys[index], self._sector_list[index], self._rank_list[index]
+        del self.facts[signal_id], self.sectors[signal_id], self.factors[signal_id]
+        del self.others[signal_id]
+        self.repeating.discard(signal_id)
+        self._unescalated(fact).discard(signal_id)
+        self.named -= self._names_children(fact)
+        self.total -= self.points.pop(signal_id, 0)
+        self._due.pop(signal_id, None)
+        self.dirty.discard(signal_id)
+        for other in repetition:
+            if other != signal_id:
+                self._count_repetition(other)
+                touched.add(other)
+        for other, later in self.facts.items():
+            if moment < later.occurred_at <= moment + escalation_reach:
+                self._set_escalation(later)
+                touched.add(other)
+        if (self.named > 0) != named_before:
+            touched |= set(self.facts)
+        self._refresh(touched)
+
+    def _around(self, moment: datetime, days: float) -> list[str]:
+        """The signals within +/- `days` of the moment (the reference's window)."""
+        low, high = self._span(moment, days)
+        return [key[1] for key in self.keys[low:high]]
+
+    def _span(self, moment: datetime, days: float) -> tuple[int, int]:
+        window = timedelta(days=days)
+        low = bisect_left(self.keys, (moment - window,))
+        return low, bisect_right(self.keys, (moment + window, "\U0010ffff"), low)
+
+    def _count_repetition(self, signal_id: str) -> None:
+        fact = self.facts[signal_id]
+        low, high = self._span(fact.occurred_at, self.model.repetition.window_days)
+        others = high - low - 1
+        self._set_repetition(signal_id, others)
+
+    def _set_repetition(self, signal_id: str, others: int) -> None:
+        """Keeps counting a signal's neighbours only while another one would raise its factor
+        (past the maximum a count too low is the same factor: a removal counts again)."""
+        rules = self.model.repetition
+        self.others[signal_id] = others
+        bonus = rules.bonus_per_other_signal
+        if bonus == 0 or 1 + bonus * others >= rules.max_factor:
+            self.repeating.discard(signal_id)
+        else:
+            self.repeating.add(signal_id)
+
+    def _unescalated(self, fact: SignalFact) -> set[str]:
+        return self.unescalated.setdefault(_SEVERITY_RANK[fact.severity], set())
+
+    def _set_escalation(self, fact: SignalFact) -> None:
+        if self._escalates(fact):
+            self._unescalated(fact).discard(fact.signal_id)
+        else:
+            self._unescalated(fact).add(fact.signal_id)
+
+    def _in_earlier(self, moment: datetime, later: SignalFact) -> bool:
+        """Whether a signal at `moment` is in the escalation window before `later`."""
+        window = timedelta(days=self.model.escalation.window_days)
+        return later.occurred_at - window <= moment < later.occurred_at
+
+    def _escalates(self, fact: SignalFact) -> bool:
+        window = timedelta(days=self.model.escalation.window_days)
+        low = bisect_left(self.keys, (fact.occurred_at - window,))
+        high = bisect_left(self.keys, (fact.occurred_at,))
+        return low < high and min(self._rank_list[low:high]) < _SEVERITY_RANK[fact.severity]
+
+    def _names_children(self, fact: SignalFact) -> bool:
+        return bool(fact.children) or fact.signal_type in self._concerning
+
+    def _refresh(self, touched: Iterable[str]) -> None:
+        for signal_id in touched:
+            factors = self._factors(signal_id)
+            if self.factors.get(signal_id) != factors:
+                self.factors[signal_id] = factors
+                self.dirty.add(signal_id)
+                if self.as_of is not None:
+                    self._rescore(signal_id, self.as_of)
+
+    def _factors(self, signal_id: str) -> Factors:
+        model, fact = self.model, self.facts[signal_id]
+        kind = model.type_weight(fact.signal_type)
+        sectors = len(self.sectors[signal_id])
+        convergence = min(
+            1 + model.convergence.bonus_per_extra_sector * (sectors - 1),
+            model.convergence.max_factor,
+        )
+        repetition = min(
+            1 + model.repetition.bonus_per_other_signal * self.others[signal_id],
+            model.repetition.max_factor,
+        )
+        escalated = signal_id not in self._unescalated(fact)
+        escalation = model.escalation.factor if escalated else 1.0
+        if self._names_children(fact):
+            children = model.children.named_factor
+        elif self.named:
+            children = model.children.in_household_factor
+        else:
+            children = 1.0
+        return Factors(
+            signal_id=signal_id,
+            signal_type=fact.signal_type,
+            sector=fact.sector,
+            severity=fact.severity,
+            occurred_at=fact.occurred_at,
+            weight=kind.weight * model.severity_multiplier(fact.severity),
+            half_life_days=kind.half_life_days,
+            convergence=convergence,
+            repetition=repetition,
+            escalation=escalation,
+            children=children,
+            sectors_nearby=sectors,
+        )
+
+    # --- the moment ------------------------------------------------------------------------------
+
+    def score_at(self, moment: datetime) -> int:
+        """The score in cents at `moment`; re-rounds only the points that changed since."""
+        if self.as_of is None or moment < self.as_of:
+            self.as_of = moment
+            self._queue, self._due = [], {}
+            for signal_id in self.facts:
+                self._rescore(signal_id, moment)
+            return self.total
+        self.as_of = moment
+        while self._queue and self._queue[0][0] <= moment:
+            due, signal_id = heapq.heappop(self._queue)
+            if self._due.get(signal_id) == due:
+                self._rescore(signal_id, moment)
+        return self.total
+
+    def _rescore(self, signal_id: str, moment: datetime) -> None:
+        factors = self.factors[signal_id]
+        now = cents(factors.product(_decay(factors.occurred_at, moment, factors.half_life_days)))
+        self.total += now - self.points.get(signal_id, 0)
+        self.points[signal_id] = now
+        self._schedule(signal_id, factors, now, moment)
+
+    def _schedule(self, signal_id: str, factors: Factors, now: int, moment: datetime) -> None:
+        """When the points may next drop below `now` cents (a little early: then re-checked)."""
+        self._due.pop(signal_id, None)
+        if now <= 0:
+            return  # nothing to lose until the factors change
+        fresh = factors.product(1.0)
+        boundary = (now - 0.5) / 100
+        age = 0.0 if fresh <= boundary else factors.half_life_days * math.log2(fresh / boundary)
+        try:
+            reach = timedelta(days=age)
+            due = factors.occurred_at + reach - _SLACK - reach * _SLACK_RELATIVE
+        except OverflowError:
+            return  # later than any moment a score can have
+        due = max(due, moment + timedelta(microseconds=1))
+        self._due[signal_id] = due
+        heapq.heappush(self._queue, (due, signal_id))
+        if len(self._queue) > 2 * len(self._due) + 64:  # drop what re-scheduling left behind
+            self._queue = [(when, key) for key, when in self._due.items()]
+            heapq.heapify(self._queue)
+
+
+class ScoreKeeper:
+    """The household's scope and one per child named in its signals, under one model. A
+    child whose scope would hold every signal of the household (each names the child or no
+    child) shares the household's scope until a signal names only other children."""
+
+    def __init__(self, facts: Sequence[SignalFact], model: RiskModel) -> None:
+        self.model = model
+        self.household = Scope(model, facts)
+        self._types = self.household._concerning
+        self.removed: set[str] = set()  # the household's signals removed since taken
+        self.children: dict[str, Scope | None] = {}  # None: the household's scope
+        self._naming: Counter[str] = Counter(c for f in facts for c in f.children)
+        for child in self._naming:
+            self.children[child] = self._scope_of(child)
+
+    def _scope_of(self, child: str) -> Scope | None:
+        counted = [f for f in self.household.facts.values() if _counts_for(f, child)]
+        if len(counted) == len(self.household):
+            return None
+        return Scope(self.model, counted, self._types)
+
+    def add(self, fact: SignalFact) -> None:
+        self.household.add(fact)
+        for child, scope in self.children.items():
+            if not _counts_for(fact, child):
+                if scope is None:  # no longer every signal: a scope of its own
+                    self.children[child] = self._scope_of(child)
+            elif scope is not None and fact.signal_id not in scope.facts:
+                scope.add(fact)
+        for child in fact.children:
+            self._naming[child] += 1
+            if child not in self.children:
+                self.children[child] = self._scope_of(child)
+
+    def remove(self, signal_id: str) -> None:
+        fact = self.household.facts[signal_id]
+        self.household.remove(signal_id)
+        self.removed.add(signal_id)
+        for child, scope in list(self.children.items()):
+            if child in fact.children:
+                self._naming[child] -= 1
+                if not self._naming[child]:
+                    del self._naming[child], self.children[child]
+                    continue
+            if scope is not None and signal_id in scope.facts:
+                scope.remove(signal_id)
+
+    def replace(self, fact: SignalFact) -> None:
+        """A corrected signal: its old values leave every scope, the new ones enter."""
+        self.remove(fact.signal_id)
+        self.add(fact)
+
+    def scores(self, moment: datetime) -> Scores:
+        score = self.household.score_at(moment)
+        child_scores = {
+            child: _in_cents(score if scope is None else scope.score_at(moment))
+            for child, scope in sorted(self.children.items())
+        }
+        return Scores(_in_cents(score), child_scores, self.household.named > 0)
+
+    def take_changes(self) -> tuple[set[str], set[str]]:
+        """The household's signals whose factors changed, and those removed, since last asked."""
+        changed, self.household.dirty = self.household.dirty, set()
+        removed, self.removed = self.removed - set(self.household.facts), set()
+        return changed - removed, removed
+
+
+def _concerning(model: RiskModel) -> frozenset[str]:
+    return frozenset(str(t) for t in model.children.types_concerning_children)
+
+
+def _counts_for(fact: SignalFact, child: str) -> bool:
+    """Whether a child's score counts the signal: it names the child, or no child."""
+    return child in fact.children or not fact.children
+
+
+def _in_cents(total: int) -> Decimal:
+    return Decimal(total).scaleb(-2)
