@@ -1,14 +1,20 @@
-"""Fixtures several integration tests share: a reader of the test's topic, and an event store
-whose sealer has published checkpoints to the test's own checkpoints topic."""
+"""Fixtures several integration tests share: a reader of the test's topic, an event store
+whose sealer has published checkpoints to the test's own checkpoints topic, and a copy of the
+store written before the restructure."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from services.audit.settings import AuditSettings
 from services.database import Database
+from services.schema.migrate import upgrade_database
 from services.settings import Settings
 from tests.support.audit_helpers import Sealed, sealed_store, sealing_settings
 from tests.support.ingest import TopicProbe
@@ -30,3 +36,17 @@ def audit(settings: Settings) -> AuditSettings:
 def sealed(settings: Settings, database: Database, audit: AuditSettings) -> Iterator[Sealed]:
     with sealed_store(settings, database, audit) as store:
         yield store
+
+
+STORE_V0 = Path(__file__).parent.parent / "fixtures" / "store-v0"
+
+
+@pytest.fixture
+def store_v0(tmp_path: Path) -> tuple[Database, dict[str, Any]]:
+    """A copy of tests/fixtures/store-v0 (written at 7d84e54, before schema versions), upgraded
+    as the operator would (`radar db upgrade`), and what that code read back from it."""
+    copy = tmp_path / "store-v0"
+    shutil.copytree(STORE_V0, copy)
+    database = Database(f"sqlite:///{copy / 'radar.db'}", copy / "keys")
+    upgrade_database(database)
+    return database, json.loads((copy / "expected.json").read_text())

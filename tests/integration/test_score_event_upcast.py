@@ -5,11 +5,8 @@ scored anew from such a history records only what changed."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,15 +20,12 @@ from services.database import Database
 from services.ledger.application import SignalBatch, SignalLedger
 from services.ledger.store import open_ledger
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "store-v0"
-
 
 @pytest.fixture
-def old_ledger(tmp_path: Path) -> Any:
-    copy = tmp_path / "store-v0"
-    shutil.copytree(FIXTURE, copy)
-    ledger = open_ledger(Database(f"sqlite:///{copy / 'radar.db'}", copy / "keys"))
-    yield ledger, json.loads((copy / "expected.json").read_text())
+def old_ledger(store_v0: tuple[Database, dict[str, Any]]) -> Any:
+    database, expected = store_v0
+    ledger = open_ledger(database)
+    yield ledger, expected
     ledger.close()
 
 

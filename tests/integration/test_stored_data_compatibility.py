@@ -5,9 +5,7 @@ the same timelines, scores and read models, and its stored event topics are stil
 from __future__ import annotations
 
 import json
-import shutil
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,10 +17,7 @@ from services.database import Database
 from services.ledger.application import SignalLedger
 from services.ledger.store import open_ledger
 from services.projections.projector import rebuild
-from services.schema.migrate import upgrade_database
 from services.timelines.store import TimelineStore
-
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "store-v0"
 
 
 def _plain(value: Any) -> Any:
@@ -41,13 +36,10 @@ def _default(value: Any) -> Any:
 
 
 @pytest.fixture
-def old_store(tmp_path: Path) -> Any:
-    copy = tmp_path / "store-v0"
-    shutil.copytree(FIXTURE, copy)
-    database = Database(f"sqlite:///{copy / 'radar.db'}", copy / "keys")
-    upgrade_database(database)  # made before schema versions: the operator upgrades it first
+def old_store(store_v0: tuple[Database, dict[str, Any]]) -> Any:
+    database, expected = store_v0
     ledger = open_ledger(database)
-    yield database, ledger, json.loads((copy / "expected.json").read_text())
+    yield database, ledger, expected
     ledger.close()
 
 
