@@ -16,6 +16,7 @@ from contracts.correction_v1 import CorrectedValues, CorrectionKind, SignalCorre
 from contracts.signal_v1 import SignalEventV1
 from radar.alerts import StaffRef
 from radar.household_state import MembershipError
+from services.casework.store import WorklistStore
 from services.database import Database
 from services.ledger.application import SignalBatch, SignalLedger
 from services.ledger.store import open_ledger
@@ -110,6 +111,18 @@ def test_bulk_rebuild_equals_projection_event_by_event(
         # rebuilt twice (reset, then the bulk load again): still the same answers
         rebuild(ledger, rebuilt, 1000)
         assert rebuilt.dump() == live.dump()
+
+        # the worklist's score rows, written once per household per batch, likewise
+        live_worklist, rebuilt_worklist = WorklistStore(engine), WorklistStore(rebuilt_engine)
+        Projector(ledger, live_worklist, batch_size=1).catch_up()
+        rebuild(ledger, rebuilt_worklist, 1000)
+        scores = live_worklist.dump()["household_scores"]
+        assert len(scores) == len({h for h in HOUSEHOLDS if live.timeline(h) or live.members(h)})
+        assert rebuilt_worklist.dump() == live_worklist.dump()
+        for household in HOUSEHOLDS:
+            assert rebuilt_worklist.household_score(household) == (
+                live_worklist.household_score(household)
+            )
     finally:
         ledger.close()
         engine.dispose()
