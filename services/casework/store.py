@@ -38,6 +38,7 @@ from services.casework.worklist_tables import (
     model_versions,
 )
 from services.database import stored_utc
+from services.projections.bulk import insert_rows
 from services.projections.positions import (
     PositionedTables,
     move_position,
@@ -55,6 +56,12 @@ _CLOSED = get_topic(HouseholdCase.AlertClosed)
 _TRANSFERRED = get_topic(HouseholdCase.AlertsTransferred)
 _ADOPTED = get_topic(RiskModelHistory.ModelAdopted)
 _SCORE_EVENTS = (Household.ScoreChanged, Household.RegionAssigned)
+_ALERT_CHANGES = (
+    HouseholdCase.AlertAcknowledged,
+    HouseholdCase.AlertTriaged,
+    HouseholdCase.AlertClosed,
+    HouseholdCase.AlertsTransferred,
+)
 
 
 class WorklistStore(PositionedTables):
@@ -86,8 +93,16 @@ class WorklistStore(PositionedTables):
             move_position(connection, self.name, expected, new_position)
             scores = ScoreRows(self.rows, connection)
             scores.load(e.household for _, e in events if isinstance(e, _SCORE_EVENTS))
+            raised: list[dict[str, Any]] = []  # new alerts, inserted together
             for _, event in events:
+                if isinstance(event, HouseholdCase.AlertRaised):
+                    raised.append(self._alert_row(connection, event))
+                    continue
+                if raised and isinstance(event, _ALERT_CHANGES):  # about a raised alert
+                    insert_rows(connection, alerts, raised)
+                    raised = []
                 self._apply(connection, scores, event)
+            insert_rows(connection, alerts, raised)
             scores.flush()
 
     def reset(self) -> None:
@@ -194,8 +209,6 @@ class WorklistStore(PositionedTables):
             scores.score(event.household, _score_row(event), _score_parts(event, explained))
         elif isinstance(event, Household.RegionAssigned):
             scores.region(event.household, event.region)
-        elif isinstance(event, HouseholdCase.AlertRaised):
-            connection.execute(insert(alerts).values(**self._alert_row(connection, event)))
         elif isinstance(event, HouseholdCase.AlertAcknowledged):
             self._append_step(connection, event.alert_id, _step_record(event, "acknowledged"))
         elif isinstance(event, HouseholdCase.AlertTriaged):

@@ -7,17 +7,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import JSON, Table, insert
 from sqlalchemy.engine import Connection
 
 COPY_FROM_ROWS = 64  # below this an executemany costs no more than the COPY's round trips
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Inserts the rows (each with the same keys) in one set-wise statement."""
+    """Inserts the rows (each with the same keys) in one set-wise statement. COPY takes plain
+    columns only: a table with JSON columns (a list would go in as an array) is given to
+    one executemany, which SQLAlchemy's types serialise."""
     if not rows:
         return
-    if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM_ROWS:
+    if (
+        connection.dialect.name != "postgresql"
+        or len(rows) < COPY_FROM_ROWS
+        or any(isinstance(column.type, JSON) for column in table.columns)  # COPY: no JSON types
+    ):
         connection.execute(insert(table), list(rows))
         return
     columns = list(rows[0])

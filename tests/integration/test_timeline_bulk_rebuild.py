@@ -118,6 +118,7 @@ def test_bulk_rebuild_equals_projection_event_by_event(
         rebuild(ledger, rebuilt_worklist, 1000)
         scores = live_worklist.dump()["household_scores"]
         assert len(scores) == len({h for h in HOUSEHOLDS if live.timeline(h) or live.members(h)})
+        assert live_worklist.dump()["alerts"], "some scores raised alerts"
         assert rebuilt_worklist.dump() == live_worklist.dump()
         for household in HOUSEHOLDS:
             assert rebuilt_worklist.household_score(household) == (
