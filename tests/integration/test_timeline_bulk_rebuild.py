@@ -10,6 +10,7 @@ import uuid
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from eventsourcing.persistence import Tracking
 
 from contracts.correction_v1 import CorrectedValues, CorrectionKind, SignalCorrectionV1
@@ -22,6 +23,7 @@ from services.ledger.application import SignalBatch, SignalLedger
 from services.ledger.store import open_ledger
 from services.projections.bulk import COPY_FROM_ROWS
 from services.projections.projector import Projector, rebuild
+from services.projections.read_model import PositionMovedError
 from services.timelines.store import TimelineStore
 
 SOURCE = "kafka:t:0"
@@ -128,3 +130,26 @@ def test_bulk_rebuild_equals_projection_event_by_event(
         ledger.close()
         engine.dispose()
         rebuilt_engine.dispose()
+
+
+def test_a_twin_projector_behind_the_position_writes_nothing(database: Database) -> None:
+    """Two projectors that read the same position: the one that commits second finds the
+    position moved before it writes a row (its whole batch is rolled back), for the timeline's
+    bulk writes and the worklist's batched score rows alike."""
+    ledger = open_ledger(database)
+    engine = database.engine()
+    try:
+        _record(ledger, random.Random(21))
+        for make in (TimelineStore, WorklistStore):
+            first, twin = make(engine), make(engine)
+            notifications = ledger.notifications.after(0, 1000, first.topics)
+            events = ledger.notifications.readable(notifications)
+            first.apply_events(events, expected=0, new_position=notifications[-1].id)
+            applied = first.dump()
+            with pytest.raises(PositionMovedError):
+                twin.apply_events(events, expected=0, new_position=notifications[-1].id)
+            assert twin.dump() == applied
+            assert twin.position() == notifications[-1].id
+    finally:
+        ledger.close()
+        engine.dispose()
