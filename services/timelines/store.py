@@ -57,6 +57,7 @@ from services.timelines.tables import (
 )
 
 TIMELINE_PROJECTION = "household_timeline"
+PAIRS_PER_QUERY = 5000  # two parameters each: well within SQLite's 32,766 per statement
 
 __all__ = ["TIMELINE_PROJECTION", "TimelineStore", "person_memberships", "timeline_signals"]
 
@@ -354,14 +355,18 @@ class TimelineStore(PositionedTables):
             return
         table = person_memberships
         keys = {pair: self.rows.membership_key(*pair) for pair in earliest}
-        # By (person, household) pairs, not `person IN (...) AND household IN (...)`: that
-        # made SQLite probe the cross product of the two lists (issue 15).
-        rows = connection.execute(
-            select(table.c.person, table.c.household, table.c.since).where(
-                tuple_(table.c.person, table.c.household).in_(sorted(set(keys.values())))
+        # By pairs: `person IN (...) AND household IN (...)` probed their cross product.
+        pairs = sorted(set(keys.values()))
+        known: dict[tuple[str, str], datetime] = {}
+        for start in range(0, len(pairs), PAIRS_PER_QUERY):
+            rows = connection.execute(
+                select(table.c.person, table.c.household, table.c.since).where(
+                    tuple_(table.c.person, table.c.household).in_(
+                        pairs[start : start + PAIRS_PER_QUERY]
+                    )
+                )
             )
-        ).all()
-        known = {(r.person, r.household): stored_utc(r.since) for r in rows}
+            known.update({(r.person, r.household): stored_utc(r.since) for r in rows})
         new = [
             self.rows.membership_row(person, household, at, connection)
             for (person, household), at in earliest.items()

@@ -24,6 +24,7 @@ from services.ledger.store import open_ledger
 from services.projections.bulk import COPY_FROM_ROWS
 from services.projections.projector import Projector, rebuild
 from services.projections.read_model import PositionMovedError
+from services.timelines import store as timeline_store
 from services.timelines.store import TimelineStore
 
 SOURCE = "kafka:t:0"
@@ -90,8 +91,10 @@ def _record(ledger: SignalLedger, rng: random.Random) -> None:
 
 
 def test_bulk_rebuild_equals_projection_event_by_event(
-    database: Database, empty_database: Database
+    database: Database, empty_database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # a batch's memberships are looked up a few pairs per query here, to cover the chunking
+    monkeypatch.setattr(timeline_store, "PAIRS_PER_QUERY", 7)
     ledger = open_ledger(database)
     engine, rebuilt_engine = database.engine(), empty_database.engine()
     try:
