@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import aggregation, freshness, history, ingest, memory, query, rebuild
+from bench import aggregation, freshness, history, ingest, memory, parallel, query, rebuild
 from bench.data import SEED, Recorder, Submission, submissions
 from bench.infra import (
     BenchUnavailableError,
@@ -31,7 +31,7 @@ from bench.report import Row, machine, table, write
 from bench.scale import SCALES, Scale
 from services.logs import configure_logging
 
-STAGES = ("ingest", "aggregation", "history", "query", "freshness", "memory")
+STAGES = ("ingest", "aggregation", "parallel", "history", "query", "freshness", "memory")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
             ],
             "aggregation": lambda: _aggregation(work, data[: scale.aggregation_signals], recorder),
+            "parallel": lambda: [
+                parallel.measure(
+                    work / "parallel",
+                    [recorder.record(s) for s in data[: scale.parallel_signals]],
+                )
+            ],
             "history": lambda: history.measure(work, scale.history_signals, recorder),
             "query": lambda: [
                 query.measure(
@@ -151,6 +157,7 @@ def _largest_need(scale: Scale) -> int:
     return max(
         scale.ingest_signals,
         scale.aggregation_signals,
+        scale.parallel_signals,
         scale.query_background_signals,
         int(scale.freshness_rate * scale.freshness_seconds) + freshness.WARM_UP_SIGNALS,
     )

@@ -185,6 +185,7 @@ def settings_for(directory: Path, db: Database, topic: str) -> Settings:
         consumer_group=unique("bench-aggregator"),
         ingest_port=free_port(),
         query_port=free_port(),
+        ingest_metrics_port=free_port(),
     )
 
 

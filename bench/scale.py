@@ -12,6 +12,7 @@ class Scale:
     ingest_batch: int
     ingest_clients: int
     aggregation_signals: int  # per database
+    parallel_signals: int  # per run: one aggregator, then two
     history_signals: int  # per stage of the history: 200 per household, and 1
     query_background_signals: int
     query_household_signals: int
@@ -30,6 +31,7 @@ SCALES = {
         ingest_batch=500,
         ingest_clients=4,
         aggregation_signals=50_000,
+        parallel_signals=10_000,
         history_signals=2_000,
         query_background_signals=5_000,
         query_household_signals=200,
@@ -46,6 +48,7 @@ SCALES = {
         ingest_batch=500,
         ingest_clients=4,
         aggregation_signals=200_000,
+        parallel_signals=50_000,
         history_signals=10_000,
         query_background_signals=50_000,
         query_household_signals=200,

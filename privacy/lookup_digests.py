@@ -12,7 +12,6 @@ without the keys directory links a digest to nothing.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import os
@@ -27,6 +26,12 @@ DIGEST_BYTES = 20  # 160 bits: no collision among billions of values; 32 charact
 HOUSEHOLD = "household"
 PERSON = "person"
 SIGNAL = "signal"
+_PAIRS = [
+    a + b for a in "abcdefghijklmnopqrstuvwxyz234567" for b in "abcdefghijklmnopqrstuvwxyz234567"
+]
+"""Every 10 bits as two lowercase base32 characters: `base64.b32encode` is pure Python in
+3.11, and ingest takes eight digests per signal."""
+_SHIFTS = tuple(range(150, -10, -10))
 FINGERPRINT = "fingerprint"
 RECENT_DIGESTS = 16_384  # about 2 MB: several projector batches' households and persons
 
@@ -61,7 +66,7 @@ class LookupDigests:
         if known is not None:
             return known
         mac = hmac.digest(self._key, f"{kind}|{value}".encode(), hashlib.sha256)
-        digest = base64.b32encode(mac[:DIGEST_BYTES]).decode().lower()
+        digest = _base32(mac[:DIGEST_BYTES])
         if len(self._recent) >= RECENT_DIGESTS:
             self._recent.clear()  # cheaper than an LRU's bookkeeping on every call
         self._recent[(kind, value)] = digest
@@ -78,3 +83,10 @@ class LookupDigests:
 
     def households(self, pseudonyms: Sequence[str]) -> list[str]:
         return [self.household(p) for p in pseudonyms]
+
+
+def _base32(twenty: bytes) -> str:
+    """`base64.b32encode(twenty).decode().lower()` for 20 bytes (no padding), in a tenth of
+    the time."""
+    bits = int.from_bytes(twenty, "big")
+    return "".join([_PAIRS[bits >> shift & 0x3FF] for shift in _SHIFTS])

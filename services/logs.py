@@ -23,7 +23,7 @@ import structlog
 
 from contracts.leak_guard import mask_identifiers
 from contracts.pseudonyms import mask_pseudonyms
-from services.settings import Settings
+from services.settings import Settings, member_name
 
 request_log = structlog.get_logger("radar.requests")
 
@@ -181,5 +181,6 @@ def command_settings(service: str) -> Settings:
     """The settings of a `radar` command or process, its logging configured to its own file
     in the data directory's logs."""
     settings = Settings()
-    configure_logging(service, settings.log_level, settings.logs_dir / f"{service}.log")
+    own = member_name(service, settings.process_index)  # ingest-2 logs to ingest-2.log
+    configure_logging(service, settings.log_level, settings.logs_dir / f"{own}.log")
     return settings

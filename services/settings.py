@@ -12,6 +12,14 @@ from privacy.purposes import DEFAULT_REGISTER
 from privacy.recipients import DEFAULT_RECIPIENTS
 from privacy.retention import DEFAULT_POLICY
 
+METRICS_PORT_STRIDE = 10
+"""The n-th aggregator (ingest process) serves metrics at its base port + 10 n: 9401, 9411, ..."""
+
+
+def member_name(kind: str, index: int) -> str:
+    """`aggregator`, `aggregator-2`, ...: the first keeps the plain name (logs, journal lines)."""
+    return kind if index == 0 else f"{kind}-{index + 1}"
+
 
 class Settings(BaseSettings):
     """Every setting a radar process reads; each is an environment variable RADAR_<NAME>."""
@@ -39,6 +47,33 @@ class Settings(BaseSettings):
     )
     projector_metrics_port: int = Field(
         default=9402, ge=0, le=65535, description="The projector's /metrics port; 0: none."
+    )
+    ingest_metrics_port: int = Field(
+        default=9404,
+        ge=0,
+        le=65535,
+        description="Each ingest process's own /metrics port (the API port's /metrics answers "
+        "for whichever process took the connection); 0: none.",
+    )
+    aggregators: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="`radar run`: aggregator processes, one consumer group (at most one per "
+        "partition does work; the others stand by).",
+    )
+    ingest_processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="`radar run`: ingest processes sharing RADAR_INGEST_PORT (SO_REUSEPORT: "
+        "the kernel spreads connections over them).",
+    )
+    process_index: int = Field(
+        default=0,
+        ge=0,
+        description="Set by `radar run`: which of several aggregators or ingest processes this "
+        "is (0 the first); moves its metrics port by METRICS_PORT_STRIDE per index.",
     )
     retention_metrics_port: int = Field(
         default=9403,
@@ -126,6 +161,34 @@ class Settings(BaseSettings):
         if self.ingest_tls_key is not None and self.ingest_tls_cert is None:
             raise ValueError("RADAR_INGEST_TLS_KEY needs RADAR_INGEST_TLS_CERT")
         return self
+
+    @model_validator(mode="after")
+    def _metrics_ports_apart(self) -> Settings:
+        """Two processes on one metrics port: the second would run without metrics, silently."""
+        ports = [
+            port
+            for name in ("aggregator", "ingest", "projector", "retention")
+            for port in self.metrics_ports(name)
+        ]
+        taken = [port for port in ports if port != 0]
+        if len(taken) != len(set(taken)):
+            raise ValueError(
+                f"metrics ports overlap ({sorted(taken)}): with RADAR_AGGREGATORS or "
+                "RADAR_INGEST_PROCESSES above 1 each process adds "
+                f"{METRICS_PORT_STRIDE} to its base port; move one of the bases"
+            )
+        return self
+
+    def metrics_ports(self, process: str) -> list[int]:
+        """The metrics port of each process of this kind `radar run` starts (0: none)."""
+        base = int(getattr(self, f"{process}_metrics_port"))
+        count = {"aggregator": self.aggregators, "ingest": self.ingest_processes}.get(process, 1)
+        return [base + METRICS_PORT_STRIDE * index if base else 0 for index in range(count)]
+
+    def own_metrics_port(self, process: str) -> int:
+        """This process's metrics port (0: none): its kind's base, moved by its index."""
+        base = int(getattr(self, f"{process}_metrics_port"))
+        return base + METRICS_PORT_STRIDE * self.process_index if base else 0
 
     @property
     def ingest_mutual_tls(self) -> bool:

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services.restarts import CrashHistory, RestartPolicy, describe_status
-from services.settings import Settings
+from services.settings import Settings, member_name
 
 STOP_GRACE_SECONDS = 10
 TICK_SECONDS = 0.2  # how often the supervisor looks at its processes
@@ -39,16 +39,28 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 class Process:
     name: str
     command: list[str]
+    index: int = 0
+    """Which of several processes of one kind (RADAR_PROCESS_INDEX in its environment)."""
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, "RADAR_PROCESS_INDEX": str(self.index)}
 
 
-def radar_processes() -> list[Process]:
-    """The processes of the whole system, each a `radar` subcommand."""
+def radar_processes(settings: Settings) -> list[Process]:
+    """The processes of the whole system, each a `radar` subcommand: RADAR_AGGREGATORS
+    aggregators (one consumer group) and RADAR_INGEST_PROCESSES ingest processes (one port)."""
     radar = [sys.executable, "-m", "services.cli"]
+    counts = {
+        "aggregator": settings.aggregators,
+        "projector": 1,
+        "ingest": settings.ingest_processes,
+        "query": 1,
+    }
     return [
-        Process("aggregator", [*radar, "aggregator"]),
-        Process("projector", [*radar, "projector"]),
-        Process("ingest", [*radar, "ingest"]),
-        Process("query", [*radar, "query"]),
+        Process(member_name(kind, index), [*radar, kind], index)
+        for kind, count in counts.items()
+        for index in range(count)
     ]
 
 
@@ -88,6 +100,7 @@ class Child:
         # stops the children in order instead of all of them dying at once.
         self.popen = subprocess.Popen(
             self.process.command,
+            env=self.process.environment,
             start_new_session=True,
             preexec_fn=functools.partial(_end_with_parent, os.getpid()),
         )
@@ -130,7 +143,7 @@ def supervise(settings: Settings, broker_script: Path | None) -> int:
         owns_broker = already_running.returncode != 0
         subprocess.run([str(broker_script), "start"], check=True)
     journal = Journal(settings.logs_dir)
-    children = [Child(p, CrashHistory(RestartPolicy())) for p in radar_processes()]
+    children = [Child(p, CrashHistory(RestartPolicy())) for p in radar_processes(settings)]
     stopping = False
 
     def request_stop(*_: object) -> None:
@@ -184,15 +197,20 @@ def _announce(settings: Settings) -> None:
     base = f"http://{settings.host}"
     ingest = f"http{'s' if settings.ingest_tls_cert else ''}://{settings.host}"
     mutual = "  (mutual TLS)" if settings.ingest_mutual_tls else ""
+    ingests = f" ({settings.ingest_processes} processes)" if settings.ingest_processes > 1 else ""
+
+    def ports(kind: str) -> str:
+        return ", ".join(str(port) for port in settings.metrics_ports(kind))
+
     print(
         "\nSignal radar is running (a process that dies is restarted; Ctrl-C stops everything):\n"
-        f"  ingest API   {ingest}:{settings.ingest_port}/docs{mutual}\n"
+        f"  ingest API   {ingest}:{settings.ingest_port}/docs{mutual}{ingests}\n"
         f"  query API    {base}:{settings.query_port}/docs\n"
         f"  Kafka        {settings.kafka_bootstrap}  topic {settings.signals_topic}\n"
         f"  database     {settings.resolved_database_url}\n"
         f"  data dir     {settings.data_dir.resolve()}  (keys, logs)\n"
-        f"  metrics      /metrics on both APIs, aggregator {base}:"
-        f"{settings.aggregator_metrics_port}, projector {base}:{settings.projector_metrics_port}\n"
+        f"  metrics      /metrics on both APIs; on {base}: aggregator {ports('aggregator')}, "
+        f"ingest {ports('ingest')}, projector {settings.projector_metrics_port}\n"
         "  tokens       .venv/bin/radar admin token --help\n",
         flush=True,
     )

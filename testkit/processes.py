@@ -57,6 +57,9 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
         RADAR_QUERY_PORT=str(settings.query_port),
         RADAR_AGGREGATOR_METRICS_PORT=str(settings.aggregator_metrics_port),
         RADAR_PROJECTOR_METRICS_PORT=str(settings.projector_metrics_port),
+        RADAR_INGEST_METRICS_PORT=str(settings.ingest_metrics_port),
+        RADAR_AGGREGATORS=str(settings.aggregators),
+        RADAR_INGEST_PROCESSES=str(settings.ingest_processes),
         RADAR_ALLOW_PLAIN_IDENTIFIERS=str(settings.allow_plain_identifiers).lower(),
         PYTHONUNBUFFERED="1",
     )
@@ -216,6 +219,7 @@ def running_radar(settings: Settings, *commands: str) -> Iterator[RadarSystem]:
             "query_port": free_port(),
             "aggregator_metrics_port": free_port(),
             "projector_metrics_port": free_port(),
+            "ingest_metrics_port": free_port(),
         }
     )
     system = RadarSystem(ported)

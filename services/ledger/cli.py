@@ -11,7 +11,7 @@ from services.logs import command_settings
 def aggregator() -> None:
     """Consume the signals topic into the event store (one consumer-group member)."""
     settings = command_settings("aggregator")
-    metrics.serve(settings.host, settings.aggregator_metrics_port, "aggregator")
+    metrics.serve(settings.host, settings.own_metrics_port("aggregator"), "aggregator")
     signals_topic.check_signals_retention(settings)
     # While the broker is down the aggregator waits for it rather than crash: a supervisor
     # gives up on a process that keeps dying, and an outage of Kafka is not the aggregator's.

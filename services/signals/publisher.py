@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import orjson
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
+from kafka.producer.future import FutureRecordMetadata
 
 from contracts.correction_v1 import CORRECTION_SCHEMA, SignalCorrectionV1
 from contracts.signal_v1 import SIGNAL_SCHEMA, SignalEventV1
@@ -94,9 +95,7 @@ class SignalPublisher:
                 )
             except KafkaError:  # no metadata in time: the broker is not reachable
                 futures.append(None)
-        with contextlib.suppress(KafkaError):  # the futures tell which records were acknowledged
-            producer.flush(timeout=self._timeout)
-        acknowledged = [f is not None and f.is_done and f.succeeded() for f in futures]
+        acknowledged = _acknowledged(futures, time.monotonic() + self._timeout)
         if not all(acknowledged):
             metrics.producer_send_failed(acknowledged.count(False), "not_acknowledged")
             self._reset()
@@ -156,3 +155,14 @@ class SignalPublisher:
             self._failed_at = time.monotonic()
             with contextlib.suppress(KafkaError):  # unsent records fail; their senders retry
                 producer.close(timeout=0)
+
+
+def _acknowledged(futures: Sequence[FutureRecordMetadata | None], deadline: float) -> list[bool]:
+    """Waits for these records' acknowledgements only, until the deadline. (`flush` would wait
+    for every record in the producer, the other requests' too, and send each request's
+    records at once instead of in batches shared with the requests beside it.)"""
+    for future in futures:
+        if future is not None and not future.is_done:
+            with contextlib.suppress(KafkaError):  # the future tells: not acknowledged
+                future.get(timeout=max(0.0, deadline - time.monotonic()))
+    return [f is not None and f.is_done and f.succeeded() for f in futures]

@@ -205,11 +205,17 @@ class ReceiptBook:
         """Writes receipts (event, fingerprint from `fingerprint`) for acknowledged events;
         one already present is left alone."""
         now = datetime.now(UTC)
+        receipts = [
+            (event, fingerprint, event.first_known_household()) for event, fingerprint in accepted
+        ]
+        households = {household: self.digests.household(household) for _, _, household in receipts}
+        # the households' row keys in one query, the new ones made in one transaction (not a
+        # SELECT, or an INSERT and its commit, per signal: a third of ingest's time)
+        self._sealer.keys.ensure(households.values())
         rows = []
-        for event, fingerprint in accepted:
+        for event, fingerprint, household in receipts:
             digest = self.digests.signal(str(event.event_id))
-            household = event.first_known_household()
-            household_digest = self.digests.household(household)
+            household_digest = households[household]
             sealed = self._sealer.seal(household, receipt_row(household_digest, digest), household)
             rows.append(
                 {

@@ -18,7 +18,7 @@ from services.status.probes import DOWN, Part
 def probe_all(settings: Settings) -> list[Part]:
     """Every part, probed in parallel: the slowest probe, not their sum, bounds the wait."""
     checks: list[Callable[[], Part]] = [
-        lambda: probes.api("ingest", settings, settings.ingest_port),
+        lambda: probes.ingest(settings),
         lambda: probes.api("query", settings, settings.query_port),
         lambda: probes.aggregator(settings),
         lambda: probes.projector(settings),
@@ -44,7 +44,10 @@ def _summary(part: Part) -> str:
     """The one-line facts of a part, for the table."""
     facts = part.facts
     if part.name == "aggregator" and "consumer_lag" in facts:
-        return f"consumer lag {facts['consumer_lag']} over {len(facts['partitions'])} partitions"
+        lag = f"consumer lag {facts['consumer_lag']} over {len(facts['partitions'])} partitions"
+        if "processes" in facts:
+            lag += f", {facts['processes_up']} of {facts['processes']} aggregators up"
+        return lag
     if part.name == "projector" and "events_behind" in facts:
         behind = ", ".join(f"{name} {n}" for name, n in facts["events_behind"].items())
         return f"events behind: {behind or 'no read models yet'}"

@@ -94,16 +94,48 @@ def _samples(families: list[Any], metric: str) -> list[Any]:
     return [s for family in families for s in family.samples if s.name == metric]
 
 
+def _members(name: str, settings: Settings) -> list[tuple[Part, list[Any]]]:
+    """Each process of this kind `radar run` starts, scraped on its own metrics port."""
+    return [_scrape(name, settings, port) for port in settings.metrics_ports(name)]
+
+
+def _joined(name: str, members: list[tuple[Part, list[Any]]]) -> Part:
+    """One part for several processes: up when every one answers; the detail names each."""
+    if len(members) == 1:
+        return members[0][0]
+    down = [part.detail for part, _ in members if part.state != UP]
+    state = DOWN if down else UP
+    detail = "; ".join(down) or ", ".join(part.detail for part, _ in members)
+    return Part(
+        name, state, detail, {"processes": len(members), "processes_up": len(members) - len(down)}
+    )
+
+
 def aggregator(settings: Settings) -> Part:
-    """Up when its metrics answer; the consumer lag summed over its assigned partitions."""
-    part, families = _scrape("aggregator", settings, settings.aggregator_metrics_port)
-    if part.state == UP:
+    """Up when every aggregator's metrics answer; the consumer lag summed over the partitions
+    assigned to them (each partition is one member's)."""
+    members = _members("aggregator", settings)
+    part = _joined("aggregator", members)
+    if any(member.state == UP for member, _ in members):
         lags = {
             f"{s.labels['topic']}/{s.labels['partition']}": int(s.value)
+            for member, families in members
             for s in _samples(families, "radar_aggregator_consumer_lag")
         }
-        part.facts = {"consumer_lag": sum(lags.values()), "partitions": lags}
+        part.facts.update({"consumer_lag": sum(lags.values()), "partitions": lags})
     return part
+
+
+def ingest(settings: Settings) -> Part:
+    """The API's readiness on its shared port, and with several ingest processes each one's
+    own metrics port: down when any of them does not answer."""
+    part = api("ingest", settings, settings.ingest_port)
+    if settings.ingest_processes == 1 or part.state != UP:
+        return part
+    members = _joined("ingest", _members("ingest", settings))
+    if members.state != UP:
+        return Part("ingest", DOWN, members.detail, {**part.facts, **members.facts})
+    return Part("ingest", UP, part.detail, {**part.facts, **members.facts})
 
 
 def projector(settings: Settings) -> Part:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from services.settings import Settings
+from services.settings import Settings, member_name
 from testkit.processes import REPO, environment
 from tests.support.inspection import wait_for
 
@@ -47,6 +47,12 @@ class RadarRun:
             )
         return self
 
+    @property
+    def names(self) -> set[str]:
+        """The supervisor's children by name: `aggregator`, `aggregator-2`, ... as configured."""
+        counts = {"aggregator": self.settings.aggregators, "ingest": self.settings.ingest_processes}
+        return {member_name(kind, i) for kind in PROCESSES for i in range(counts.get(kind, 1))}
+
     def children(self) -> dict[str, int]:
         """process name -> pid of the supervisor's children now running (from /proc)."""
         assert self.popen is not None
@@ -57,9 +63,9 @@ class RadarRun:
                 argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue  # ended between the two reads
-            name = next((a.decode() for a in argv if a.decode() in PROCESSES), None)
-            if name is not None:
-                found[name] = int(pid)
+            kind = next((a.decode() for a in argv if a.decode() in PROCESSES), None)
+            if kind is not None:
+                found[member_name(kind, _index(int(pid)))] = int(pid)
         return found
 
     def answers(self, api: str) -> bool:
@@ -70,7 +76,7 @@ class RadarRun:
 
     def wait_up(self, timeout: float = 60) -> None:
         wait_for(lambda: self.answers("ingest") and self.answers("query"), timeout, "radar run")
-        wait_for(lambda: set(self.children()) == set(PROCESSES), timeout, "all four processes")
+        wait_for(lambda: set(self.children()) == self.names, timeout, "every process")
 
     def stop(self) -> int:
         """SIGTERM, as Ctrl-C would; the exit status of `radar run`."""
@@ -86,3 +92,13 @@ class RadarRun:
 
     def output(self) -> str:
         return self.output_path.read_text(errors="replace")
+
+
+def _index(pid: int) -> int:
+    """The RADAR_PROCESS_INDEX `radar run` gave a child (0 if it could not be read)."""
+    try:
+        variables = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return 0
+    marker = b"RADAR_PROCESS_INDEX="
+    return next((int(v[len(marker) :]) for v in variables if v.startswith(marker)), 0)

@@ -5,7 +5,6 @@ scored anew from such a history records only what changed."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -13,12 +12,12 @@ import pytest
 from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
-from contracts.signal_v1 import SignalEventV1
 from radar.household import Household
 from radar.risk import Contribution, assess
 from services.database import Database
 from services.ledger.application import SignalBatch, SignalLedger
 from services.ledger.store import open_ledger
+from tests.support.radar_fixtures import another_signal_like
 
 
 @pytest.fixture
@@ -61,21 +60,8 @@ def test_a_household_scored_after_old_events_records_what_changed(
     household = ledger.household(pseudonym)
     latest = household.latest_assessment()
     assert latest is not None
-    template = next(
-        e for e in _events(ledger, Household.SignalRecorded) if e.household == pseudonym
-    )
-    signal = SignalEventV1(
-        event_id=uuid.uuid4(),
-        organisation=template.organisation,
-        sector=template.sector,
-        signal_type=template.signal_type,
-        severity="moderate",
-        occurred_at=latest.as_of - timedelta(days=400),  # near no other signal
-        reported_at=latest.as_of,
-        received_at=latest.as_of + timedelta(hours=1),
-        region=template.region,
-        household=pseudonym,
-        pseudonym_key_id="k1",
+    signal = another_signal_like(  # near no other signal
+        ledger, pseudonym, latest.as_of - timedelta(days=400), latest.as_of + timedelta(hours=1)
     )
     ledger.record_batch(SignalBatch([signal]), Tracking("test:upcast:0", 1))
     after = ledger.household(pseudonym)

@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.utils import get_topic
 
-from contracts.signal_v1 import SignalEventV1
-from radar.household import Household
 from services.casework.store import WorklistStore
 from services.database import Database
 from services.ledger.application import SignalBatch
 from services.ledger.store import open_ledger
 from services.projections.projector import Projector, rebuild
 from services.schema.migrate import upgrade_database
+from tests.support.radar_fixtures import another_signal_like
 
 RELEASE = Path(__file__).parent.parent / "fixtures" / "release-stop14" / "sqlite"
 
@@ -47,25 +44,8 @@ def test_a_row_of_the_previous_release_takes_new_score_events_as_a_rebuild_would
     try:
         latest = ledger.household(household).latest_assessment()
         assert latest is not None
-        template = next(
-            event
-            for _id, event in ledger.notifications.all_readable(
-                [get_topic(Household.SignalRecorded)]
-            )
-            if event.household == household
-        )
-        signal = SignalEventV1(
-            event_id=uuid.uuid4(),
-            organisation=template.organisation,
-            sector=template.sector,
-            signal_type=template.signal_type,
-            severity="high",
-            occurred_at=latest.as_of - timedelta(days=1),  # within the others' windows
-            reported_at=latest.as_of,
-            received_at=latest.as_of + timedelta(hours=1),
-            region=template.region,
-            household=household,
-            pseudonym_key_id=template.pseudonym_key_id,
+        signal = another_signal_like(  # within the others' windows
+            ledger, household, latest.as_of - timedelta(days=1), latest.as_of + timedelta(hours=1)
         )
         ledger.record_batch(SignalBatch([signal]), Tracking("test:after-upgrade:0", 1))
         Projector(ledger, kept, batch_size=7).catch_up()

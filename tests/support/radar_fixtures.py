@@ -20,6 +20,7 @@ from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
 from privacy.storage.access_log import AccessLog
 from radar.alerts import StaffRef
+from radar.household import Household
 from services import bootstrap
 from services.casework.monitoring_store import SafetyStore
 from services.casework.store import WorklistStore
@@ -84,6 +85,31 @@ def signal(
             "persons": persons,
             "pseudonym_key_id": "k1",
         }
+    )
+
+
+def another_signal_like(
+    ledger: SignalLedger, household: str, occurred_at: datetime, received_at: datetime
+) -> SignalEventV1:
+    """A new signal about a household of a stored ledger (a fixture store), from the
+    organisation of its first recorded signal, reported an hour before it was received."""
+    template = next(
+        event
+        for _id, event in ledger.notifications.all_readable([get_topic(Household.SignalRecorded)])
+        if event.household == household
+    )
+    return SignalEventV1(
+        event_id=uuid.uuid4(),
+        organisation=template.organisation,
+        sector=template.sector,
+        signal_type=template.signal_type,
+        severity="moderate",
+        occurred_at=occurred_at,
+        reported_at=received_at - timedelta(hours=1),
+        received_at=received_at,
+        region=template.region,
+        household=household,
+        pseudonym_key_id=template.pseudonym_key_id,
     )
 
 

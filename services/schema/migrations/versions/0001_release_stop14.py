@@ -49,6 +49,19 @@ def _index(
     sa.Index(name, *(metadata.tables[table].c[column] for column in columns), unique=unique)
 
 
+def _subject_keys(metadata: sa.MetaData, name: str) -> None:
+    """One store's wrapped data keys (four stores keep them alike)."""
+    sa.Table(
+        name,
+        metadata,
+        sa.Column("subject", sa.String(length=36), nullable=False),
+        sa.Column("kek_id", sa.String(length=32), nullable=False),
+        sa.Column("wrapped_key", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("subject"),
+    )
+
+
 def _tables(metadata: sa.MetaData) -> None:
     sa.Table(
         "access_log",
@@ -65,15 +78,7 @@ def _tables(metadata: sa.MetaData) -> None:
         sa.PrimaryKeyConstraint("seq"),
         sa.UniqueConstraint("prev_hash"),
     )
-    sa.Table(
-        "access_log_period_keys",
-        metadata,
-        sa.Column("subject", sa.String(length=36), nullable=False),
-        sa.Column("kek_id", sa.String(length=32), nullable=False),
-        sa.Column("wrapped_key", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("subject"),
-    )
+    _subject_keys(metadata, "access_log_period_keys")
     sa.Table(
         "access_notices",
         metadata,
@@ -117,15 +122,7 @@ def _tables(metadata: sa.MetaData) -> None:
         sa.Column("store_id", sa.String(length=36), nullable=False),
         sa.PrimaryKeyConstraint("store_id"),
     )
-    sa.Table(
-        "event_subject_keys",
-        metadata,
-        sa.Column("subject", sa.String(length=36), nullable=False),
-        sa.Column("kek_id", sa.String(length=32), nullable=False),
-        sa.Column("wrapped_key", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("subject"),
-    )
+    _subject_keys(metadata, "event_subject_keys")
     sa.Table(
         "ingest_correction_receipts",
         metadata,
@@ -274,15 +271,7 @@ def _tables(metadata: sa.MetaData) -> None:
         sa.Column("sealed", sa.LargeBinary(), nullable=True),
         sa.PrimaryKeyConstraint("plan_id"),
     )
-    sa.Table(
-        "read_model_subject_keys",
-        metadata,
-        sa.Column("subject", sa.String(length=36), nullable=False),
-        sa.Column("kek_id", sa.String(length=32), nullable=False),
-        sa.Column("wrapped_key", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("subject"),
-    )
+    _subject_keys(metadata, "read_model_subject_keys")
     sa.Table(
         "revoked_credentials",
         metadata,
@@ -328,15 +317,7 @@ def _tables(metadata: sa.MetaData) -> None:
         sa.Column("names", sa.LargeBinary(), nullable=True),
         sa.PrimaryKeyConstraint("pseudonym", "subject"),
     )
-    sa.Table(
-        "vault_subject_keys",
-        metadata,
-        sa.Column("subject", sa.String(length=36), nullable=False),
-        sa.Column("kek_id", sa.String(length=32), nullable=False),
-        sa.Column("wrapped_key", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("subject"),
-    )
+    _subject_keys(metadata, "vault_subject_keys")
     _index(metadata, "ix_access_log_subject_digest", "access_log", ["subject_digest"], unique=False)
     _index(metadata, "ix_access_notices_region", "access_notices", ["region"], unique=False)
     _index(
