@@ -33,6 +33,7 @@ _PAIRS = [
 3.11, and ingest takes eight digests per signal."""
 _SHIFTS = tuple(range(150, -10, -10))
 FINGERPRINT = "fingerprint"
+RECENT_DIGESTS = 16_384  # about 2 MB: several projector batches' households and persons
 
 
 class LookupDigests:
@@ -43,6 +44,9 @@ class LookupDigests:
         if len(key) != LOOKUP_KEY_BYTES:
             raise ValueError("a lookup key is 32 bytes")
         self._key = key
+        # A projector batch asks for the same household's digest several times (row key,
+        # seal, membership); recent digests are kept, bounded (issue 15: a third of a rebuild).
+        self._recent: dict[tuple[str, str], str] = {}
 
     @classmethod
     def load_or_create(cls, keys_dir: Path) -> LookupDigests:
@@ -58,8 +62,15 @@ class LookupDigests:
 
     def of(self, kind: str, value: str) -> str:
         """The digest of `value` as a `kind`: 32 lowercase base32 characters."""
+        known = self._recent.get((kind, value))
+        if known is not None:
+            return known
         mac = hmac.digest(self._key, f"{kind}|{value}".encode(), hashlib.sha256)
-        return _base32(mac[:DIGEST_BYTES])
+        digest = _base32(mac[:DIGEST_BYTES])
+        if len(self._recent) >= RECENT_DIGESTS:
+            self._recent.clear()  # cheaper than an LRU's bookkeeping on every call
+        self._recent[(kind, value)] = digest
+        return digest
 
     def household(self, pseudonym: str) -> str:
         return self.of(HOUSEHOLD, pseudonym)

@@ -27,6 +27,7 @@ from radar.model_history import RiskModelHistory
 from radar.risk import Contribution, Factors, shown_contributions
 from radar.risk_model import RiskModel
 from radar.worklist import WorklistEntry
+from services.casework.score_rows import ScoreRows
 from services.casework.sealing import SEALED, SealedRows
 from services.casework.worklist_tables import (
     ALERTS,
@@ -37,6 +38,7 @@ from services.casework.worklist_tables import (
     model_versions,
 )
 from services.database import stored_utc
+from services.projections.bulk import insert_rows
 from services.projections.positions import (
     PositionedTables,
     move_position,
@@ -53,6 +55,13 @@ _TRIAGED = get_topic(HouseholdCase.AlertTriaged)
 _CLOSED = get_topic(HouseholdCase.AlertClosed)
 _TRANSFERRED = get_topic(HouseholdCase.AlertsTransferred)
 _ADOPTED = get_topic(RiskModelHistory.ModelAdopted)
+_SCORE_EVENTS = (Household.ScoreChanged, Household.RegionAssigned)
+_ALERT_CHANGES = (
+    HouseholdCase.AlertAcknowledged,
+    HouseholdCase.AlertTriaged,
+    HouseholdCase.AlertClosed,
+    HouseholdCase.AlertsTransferred,
+)
 
 
 class WorklistStore(PositionedTables):
@@ -82,8 +91,19 @@ class WorklistStore(PositionedTables):
         """Applies the events and moves the position from `expected`, in one transaction."""
         with self.engine.begin() as connection:
             move_position(connection, self.name, expected, new_position)
+            scores = ScoreRows(self.rows, connection)
+            scores.load(e.household for _, e in events if isinstance(e, _SCORE_EVENTS))
+            raised: list[dict[str, Any]] = []  # new alerts, inserted together
             for _, event in events:
-                self._apply(connection, event)
+                if isinstance(event, HouseholdCase.AlertRaised):
+                    raised.append(self._alert_row(connection, event))
+                    continue
+                if raised and isinstance(event, _ALERT_CHANGES):  # about a raised alert
+                    insert_rows(connection, alerts, raised)
+                    raised = []
+                self._apply(connection, scores, event)
+            insert_rows(connection, alerts, raised)
+            scores.flush()
 
     def reset(self) -> None:
         with self.engine.begin() as connection:
@@ -183,15 +203,12 @@ class WorklistStore(PositionedTables):
 
     # --- applying events --------------------------------------------------------------------
 
-    def _apply(self, connection: Connection, event: Any) -> None:
+    def _apply(self, connection: Connection, scores: ScoreRows, event: Any) -> None:
         if isinstance(event, Household.ScoreChanged):
-            explained = self._explained(connection, event)
-            sealed = self._seal_score(connection, event.household, _score_parts(event, explained))
-            self._upsert_score(connection, event.household, _score_row(event), sealed)
+            explained = _explained(scores, event)
+            scores.score(event.household, _score_row(event), _score_parts(event, explained))
         elif isinstance(event, Household.RegionAssigned):
-            self._upsert_score(connection, event.household, {"region": event.region}, None)
-        elif isinstance(event, HouseholdCase.AlertRaised):
-            connection.execute(insert(alerts).values(**self._alert_row(connection, event)))
+            scores.region(event.household, event.region)
         elif isinstance(event, HouseholdCase.AlertAcknowledged):
             self._append_step(connection, event.alert_id, _step_record(event, "acknowledged"))
         elif isinstance(event, HouseholdCase.AlertTriaged):
@@ -217,49 +234,6 @@ class WorklistStore(PositionedTables):
                     adopted_by=event.by,
                     reason=event.reason,
                 )
-            )
-
-    def _explained(
-        self, connection: Connection, event: Household.ScoreChanged
-    ) -> dict[str, Factors]:
-        """Each signal's factors after the event: those of the household's row (its
-        explanation as of the score before) with those the event changed."""
-        factors: dict[str, Factors] = {}
-        if not event.whole:
-            digest = self.rows.household(event.household)
-            sealed = connection.execute(
-                select(household_scores.c[SEALED]).where(household_scores.c.household == digest)
-            ).scalar_one_or_none()
-            opened = self.rows.open(household_scores, digest, (), sealed) or {}
-            for record in opened.get("contributions") or ():
-                factors[record["signal_id"]] = contribution(record).factors()
-        for record in event.changed:
-            factors[record["signal_id"]] = Factors.from_record(record)
-        for signal_id in event.removed:
-            factors.pop(signal_id, None)
-        return factors
-
-    def _seal_score(self, connection: Connection, household: str, parts: dict[str, Any]) -> bytes:
-        return self.rows.seal(
-            connection, household_scores, household, (), {"household": household, **parts}
-        )
-
-    def _upsert_score(
-        self, connection: Connection, household: str, row: dict[str, Any], sealed: bytes | None
-    ) -> None:
-        """Updates the household's row (its sealed parts too when a new score brings them),
-        or inserts it; safe because the position row, updated first in the same transaction,
-        serialises the writers."""
-        digest = self.rows.household(household)
-        changes = row if sealed is None else {**row, SEALED: sealed}
-        moved = connection.execute(
-            update(household_scores).where(household_scores.c.household == digest).values(**changes)
-        )
-        if moved.rowcount == 0:
-            no_score = {"contributions": None, "child_scores": None}
-            sealed = sealed or self._seal_score(connection, household, no_score)
-            connection.execute(
-                insert(household_scores).values(household=digest, **{**row, SEALED: sealed})
             )
 
     def _alert_row(
@@ -298,6 +272,20 @@ class WorklistStore(PositionedTables):
             .where(alerts.c.alert_id == alert_id)
             .values(status=step["status"], steps=[*steps, step])
         )
+
+
+def _explained(scores: ScoreRows, event: Household.ScoreChanged) -> dict[str, Factors]:
+    """Each signal's factors after the event: those of the household's row (its explanation
+    as of the score before) with those the event changed."""
+    factors: dict[str, Factors] = {}
+    if not event.whole:
+        for record in scores.contributions(event.household):
+            factors[record["signal_id"]] = contribution(record).factors()
+    for record in event.changed:
+        factors[record["signal_id"]] = Factors.from_record(record)
+    for signal_id in event.removed:
+        factors.pop(signal_id, None)
+    return factors
 
 
 def _step_record(

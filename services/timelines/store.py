@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -43,6 +43,7 @@ from radar.timeline import (
     timeline_entry,
 )
 from services.database import stored_utc
+from services.projections.bulk import insert_rows
 from services.projections.positions import (
     PositionedTables,
     move_position,
@@ -56,6 +57,7 @@ from services.timelines.tables import (
 )
 
 TIMELINE_PROJECTION = "household_timeline"
+PAIRS_PER_QUERY = 5000  # two parameters each: well within SQLite's 32,766 per statement
 
 __all__ = ["TIMELINE_PROJECTION", "TimelineStore", "person_memberships", "timeline_signals"]
 
@@ -302,9 +304,8 @@ class TimelineStore(PositionedTables):
     def _insert(self, connection: Connection, entries: Sequence[TimelineEntry]) -> None:
         """Adds the entries' rows and starts (or moves earlier) their persons' memberships."""
         if entries:
-            connection.execute(
-                insert(timeline_signals), [self.rows.signal_row(e, connection) for e in entries]
-            )
+            rows = [self.rows.signal_row(e, connection) for e in entries]
+            insert_rows(connection, timeline_signals, rows)
             self._join(connection, entries)
 
     def _depart(self, connection: Connection, left: Departure) -> None:
@@ -354,29 +355,41 @@ class TimelineStore(PositionedTables):
             return
         table = person_memberships
         keys = {pair: self.rows.membership_key(*pair) for pair in earliest}
-        rows = connection.execute(
-            select(table.c.person, table.c.household, table.c.since).where(
-                table.c.person.in_(sorted({p for p, _h in keys.values()})),
-                table.c.household.in_(sorted({h for _p, h in keys.values()})),
+        # By pairs: `person IN (...) AND household IN (...)` probed their cross product.
+        pairs = sorted(set(keys.values()))
+        known: dict[tuple[str, str], datetime] = {}
+        for start in range(0, len(pairs), PAIRS_PER_QUERY):
+            rows = connection.execute(
+                select(table.c.person, table.c.household, table.c.since).where(
+                    tuple_(table.c.person, table.c.household).in_(
+                        pairs[start : start + PAIRS_PER_QUERY]
+                    )
+                )
             )
-        ).all()
-        known = {(r.person, r.household): stored_utc(r.since) for r in rows}
+            known.update({(r.person, r.household): stored_utc(r.since) for r in rows})
         new = [
             self.rows.membership_row(person, household, at, connection)
             for (person, household), at in earliest.items()
             if keys[(person, household)] not in known
         ]
-        if new:
-            connection.execute(insert(table), new)
-        for pair, at in earliest.items():
-            person_digest, household_digest = keys[pair]
-            stored = known.get(keys[pair])
-            if stored is not None and at < stored:
-                connection.execute(
-                    update(table)
-                    .where(table.c.person == person_digest, table.c.household == household_digest)
-                    .values(since=stored_utc(at))
-                )
+        insert_rows(connection, table, new)
+        moved = [
+            {"person_key": keys[pair][0], "household_key": keys[pair][1], "since": stored_utc(at)}
+            for pair, at in earliest.items()
+            if keys[pair] in known and at < known[keys[pair]]
+        ]
+        if moved:  # one executemany for every membership that starts earlier now
+            connection.execute(_MOVE_SINCE, moved)
+
+
+_MOVE_SINCE = (
+    update(person_memberships)
+    .where(
+        person_memberships.c.person == bindparam("person_key"),
+        person_memberships.c.household == bindparam("household_key"),
+    )
+    .values(since=bindparam("since"))
+)
 
 
 def _shown(entry: TimelineEntry, via: str | None, earlier_address: bool) -> dict[str, Any]:
