@@ -59,10 +59,10 @@ def _first_answer(url: str, within: float) -> int:
 # 0.5-2.5 s, shorter than a restarted aggregator takes to start and rejoin its group (the
 # killed member's 10-s session must expire first): measured, not one of its 20 kills found an
 # aggregator that had recorded a signal, and the first was recorded 25 s after the last kill.
-# Eight kills that each land mid-stream exercise the crash windows (mid-batch, between the
+# Six kills that each land mid-stream exercise the crash windows (mid-batch, between the
 # store's commit and Kafka's) that the twenty never reached; 20,000 signals keep a backlog past
 # the last kill (asserted below), where 50,000 only lengthened the catch-up.
-KILLS = 8
+KILLS = 6  # eight until stop 16: the CI budget (30 min) needed the 40 s
 KILLED_SIGNALS = 20_000
 
 

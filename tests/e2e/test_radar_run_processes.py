@@ -41,6 +41,7 @@ def _counted(port: int, metric: str, **labels: str) -> float:
     )
 
 
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # the deployment for N > 1
 def test_two_aggregators_and_two_ingest_processes_record_every_signal_once(
     settings: Settings, database: Database, removed_topics: None
 ) -> None:
