@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -210,19 +211,17 @@ class RadarSystem:
         return self.processes[command]
 
 
+def on_free_ports(settings: Settings, **changes: Any) -> Settings:
+    """The settings with every port a process listens on free (and any other `changes`)."""
+    ports = "ingest_port query_port ingest_metrics_port aggregator_metrics_port"
+    ports += " projector_metrics_port"
+    return settings.model_copy(update={**{name: free_port() for name in ports.split()}, **changes})
+
+
 @contextmanager
 def running_radar(settings: Settings, *commands: str) -> Iterator[RadarSystem]:
     """Starts the whole system (or only `commands`) on free ports and stops it afterwards."""
-    ported = settings.model_copy(
-        update={
-            "ingest_port": free_port(),
-            "query_port": free_port(),
-            "aggregator_metrics_port": free_port(),
-            "projector_metrics_port": free_port(),
-            "ingest_metrics_port": free_port(),
-        }
-    )
-    system = RadarSystem(ported)
+    system = RadarSystem(on_free_ports(settings))
     try:
         system.start(*commands)
         yield system

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.database import Database
 from services.settings import Settings
 from services.status.cli import probe_all
-from testkit.processes import checkpoints_topic, free_port
+from testkit.processes import checkpoints_topic, on_free_ports
 from tests.chaos.radar_run import RadarRun
 from tests.chaos.scenario import PublishingRun, progress_of, publisher_tokens, synthetic_stream
 from tests.support.inspection import every_accepted_recorded_once
@@ -45,17 +45,7 @@ def _counted(port: int, metric: str, **labels: str) -> float:
 def test_two_aggregators_and_two_ingest_processes_record_every_signal_once(
     settings: Settings, database: Database, removed_topics: None
 ) -> None:
-    ported = settings.model_copy(
-        update={
-            "ingest_port": free_port(),
-            "query_port": free_port(),
-            "aggregator_metrics_port": free_port(),
-            "projector_metrics_port": free_port(),
-            "ingest_metrics_port": free_port(),
-            "aggregators": 2,
-            "ingest_processes": 2,
-        }
-    )
+    ported = on_free_ports(settings, aggregators=2, ingest_processes=2)
     run = RadarRun(ported).start()
     try:
         run.wait_up()
