@@ -253,9 +253,9 @@ def query() -> None:
 def export_contracts() -> None:
     """Regenerate the JSON Schema and AsyncAPI files from the contract models."""
     from contracts.export import write_all
-    from services.signals import submission_schemas
+    from services.signals import submission_schemas, submission_v2
 
-    for path in write_all() + submission_schemas.write_all():
+    for path in write_all() + submission_schemas.write_all() + submission_v2.write_all():
         typer.echo(str(path))
 
 
