@@ -6,9 +6,11 @@ other_adult are v2 roles with the same meaning), its age is unknown, and no form
 stated. Nothing is inferred (a v1 `incident_with_children_present` does not become "witnessing
 violence"): an upcast event must replay to what the v1 event replayed to.
 
-The document form works on JSON as stored (a Kafka record's value, an event store's state), so
-an eventsourcing `upcast_v1_v2` or a topic reader can use it without the models; the model form
-is the same function behind validation.
+The document form works on JSON as it travels (a Kafka record's value, read back from the topic
+by a consumer or a replay) without the models; the model form is the same function behind
+validation. The event store holds the radar's own domain events (radar.household), not these
+contract events: when the ledger records v2's facts, those events get their own class_version
+upcasts there.
 """
 
 from __future__ import annotations
