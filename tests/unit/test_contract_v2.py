@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from contracts import export
+from contracts import export, vocabulary_doc
 from contracts.pseudonyms import mask_pseudonyms
 from contracts.pseudonyms_v2 import PseudonymLinkV2
 from contracts.signal_types_v2 import SIGNAL_TYPES_V2, SignalTypeV2, vocabulary_extensions
@@ -259,3 +259,10 @@ def test_the_v2_asyncapi_document_names_both_versions_on_one_topic() -> None:
         assert json.loads(referenced.read_text(encoding="utf-8"))["title"] == message["name"]
     headers = {m["headers"]["properties"]["schema"]["const"] for m in messages.values()}
     assert headers == {"radar.signal.v1", "radar.signal.v2", "radar.signal-correction.v1"}
+
+
+def test_the_docs_table_lists_the_whole_vocabulary_as_generated() -> None:
+    page = vocabulary_doc.DOC_FILE.read_text(encoding="utf-8")
+    assert vocabulary_doc.rendered(page) == page, "run `make contracts` to regenerate the tables"
+    for value in [*SectorV2, *SignalTypeV2, *FormOfViolence, *PersonRoleV2]:
+        assert f"| `{value}` |" in page
