@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from pydantic import Field
 
@@ -19,6 +20,7 @@ from services.signals import submission_v2
 from services.signals.submission_v2 import SUBMISSION_V2_SCHEMA_FILE, SignalSubmissionV2
 
 Change = Callable[[dict[str, Any]], None]
+EXAMPLES = Path(__file__).parents[2] / "docs" / "examples" / "signal-v2"
 
 
 def _released() -> dict[str, Any]:
@@ -186,3 +188,19 @@ def test_an_unreleased_or_removed_v2_schema_fails_the_check(tmp_path: Path) -> N
     problems = compatibility.check(schemas, released)
     assert any("signal-correction.v2.schema.json: not released yet" in p for p in problems)
     assert f"{export.SIGNAL_V2_SCHEMA_FILE}: removed, and publishers built against it" in problems
+
+
+@pytest.mark.parametrize("name", sorted(ADDITIVE))
+def test_what_the_rule_accepts_still_takes_every_sector_s_example(name: str) -> None:
+    """The rule's promise, on real bodies: after a change it accepts, a body the released
+    schema took is still taken."""
+    validator = jsonschema_rs.validator_for(_changed(ADDITIVE[name]))
+    for path in sorted(EXAMPLES.glob("*.json")):
+        validator.validate(json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_a_break_it_refuses_would_have_refused_a_real_body() -> None:
+    body = json.loads((EXAMPLES / "shelter.json").read_text(encoding="utf-8"))
+    narrowed = _changed(BREAKING["a narrowed enum"][0])
+    assert jsonschema_rs.validator_for(_released()).is_valid(body)
+    assert not jsonschema_rs.validator_for(narrowed).is_valid(body)
