@@ -130,8 +130,13 @@ class SignalEventV2(BaseModel):
         if len(set(self.forms_of_violence)) != len(self.forms_of_violence):
             raise ValueError("a form of violence is named twice")
         persons = {p.pseudonym for p in self.persons}
+        unborn = {p.pseudonym for p in self.persons if p.unborn_child_of is not None}
         if any(p.unborn_child_of not in (None, *persons) for p in self.persons):
             raise ValueError("unborn_child_of names a person the signal does not carry")
+        if any(p.unborn_child_of in unborn for p in self.persons):
+            raise ValueError("the expectant parent of a child not yet born is born")
+        if any(p.local_pseudonym in persons for p in self.persons):
+            raise ValueError("an identified person's local_pseudonym is not a person beside it")
         named = self.pseudonyms()
         if any(link.pseudonym not in named for link in self.known_as):
             raise ValueError("known_as links a pseudonym the signal does not carry")

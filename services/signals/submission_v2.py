@@ -205,6 +205,8 @@ class SignalSubmissionV2(BaseModel):
             parent = person.unborn_child_of
             if parent is not None and (parent == index or parent >= len(self.persons)):
                 raise ValueError(f"persons.{index}.unborn_child_of names no other person")
+            if parent is not None and self.persons[parent].unborn_child_of is not None:
+                raise ValueError(f"persons.{index}.unborn_child_of names a child not yet born")
         return self
 
 

@@ -185,6 +185,24 @@ def test_a_shelter_placement_and_a_person_known_by_reference_are_accepted() -> N
             {"persons": [{"pseudonym": CLIENT, "roles": ["child"], "local_pseudonym": UNBORN}]},
             "(p.)",
         ),
+        (
+            {
+                "persons": [
+                    {"pseudonym": UNBORN, "roles": ["child"], "unborn_child_of": CLIENT},
+                    {"pseudonym": CLIENT, "roles": ["child"], "unborn_child_of": UNBORN},
+                ]
+            },
+            "is born",
+        ),
+        (
+            {
+                "persons": [
+                    {"pseudonym": MOTHER, "roles": ["child"], "local_pseudonym": CLIENT},
+                    {"pseudonym": CLIENT, "roles": ["child"]},
+                ]
+            },
+            "not a person beside it",
+        ),
     ],
 )
 def test_inconsistent_v2_signals_are_refused(changes: dict[str, Any], expected: str) -> None:

@@ -82,6 +82,13 @@ def _person(**fields: Any) -> dict[str, Any]:
             [_person(bsn="123456782"), _person(local_reference="Z-1", age=0, unborn_child_of=0)],
             "no age",
         ),
+        (
+            [
+                _person(local_reference="Z-1", unborn_child_of=1),
+                _person(local_reference="Z-2", unborn_child_of=0),
+            ],
+            "names a child not yet born",
+        ),
     ],
 )
 def test_inconsistent_persons_are_refused(persons: list[dict[str, Any]], expected: str) -> None:
