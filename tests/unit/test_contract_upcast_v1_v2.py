@@ -4,6 +4,7 @@ model and the published JSON Schema), is deterministic, and keeps v1's meaning."
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
@@ -44,10 +45,7 @@ def test_the_upcast_is_deterministic_and_the_document_form_agrees(v1: SignalEven
     assert upcast_signal(upcast_signal(v1)) == upcast_signal(v1)  # a v2 signal stays as it is
 
 
-@PROPERTY
-@given(v1_signals())
-def test_the_upcast_keeps_what_v1_said_and_adds_nothing(v1: SignalEventV1) -> None:
-    v2 = upcast_signal(v1)
+def _assert_same_meaning(v1: SignalEventV1, v2: SignalEventV2) -> None:
     same = ("event_id", "organisation", "severity", "occurred_at", "reported_at", "received_at")
     assert all(getattr(v2, name) == getattr(v1, name) for name in same)
     assert (str(v2.sector), str(v2.signal_type)) == (str(v1.sector), str(v1.signal_type))
@@ -69,6 +67,12 @@ def test_the_upcast_keeps_what_v1_said_and_adds_nothing(v1: SignalEventV1) -> No
 
 @PROPERTY
 @given(v1_signals())
+def test_the_upcast_keeps_what_v1_said_and_adds_nothing(v1: SignalEventV1) -> None:
+    _assert_same_meaning(v1, upcast_signal(v1))
+
+
+@PROPERTY
+@given(v1_signals())
 def test_the_upcast_keys_and_canonicalises_a_household_as_v1_does(v1: SignalEventV1) -> None:
     v2 = upcast_signal(v1)
     assert v2.first_known_household() == v1.first_known_household()  # same Kafka key
@@ -85,3 +89,21 @@ def test_any_v2_signal_round_trips_through_json_and_the_published_schema(
     assert upcast_signal(v2) is v2
     assert v2.canonical().canonical() == v2.canonical()
     assert v2.canonical().household == v2.first_known_household()
+
+
+RECORDS = Path(__file__).parents[1] / "fixtures" / "signal-v1-records" / "records.jsonl"
+
+
+def test_records_written_by_the_v1_ingest_upcast_and_keep_their_key() -> None:
+    """Signal records as main's ingest put them on the topic (tests/fixtures/README.md), read
+    as a consumer reads them: the value's bytes, the `schema` header, the key."""
+    records = [json.loads(line) for line in RECORDS.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 12 and any('"known_as":[{' in r["value"] for r in records)
+    for record in records:
+        assert record["headers"] == {"schema": "radar.signal.v1"}
+        v1 = SignalEventV1.model_validate_json(record["value"])
+        v2 = SignalEventV2.model_validate(upcast_signal_document(json.loads(record["value"])))
+        assert v2 == upcast_signal(v1)
+        _V2_SCHEMA.validate(_as_published(v2))
+        _assert_same_meaning(v1, v2)
+        assert v2.first_known_household() == record["key"]
