@@ -61,6 +61,17 @@ class Household(HouseholdScore, Aggregate):
     replay_required = False
     """True only for a household restored from a snapshot that lacks part of its state."""
 
+    # The state's declared types (set in __init__): a snapshot's values are restored by them.
+    signal_types: dict[str, str]
+    persons: dict[str, str]
+    region: str | None
+    facts: list[SignalFact]
+    moves: list[Move]
+    has_case: bool
+    first_seen: dict[str, datetime]
+    pseudonym_links: dict[str, str]
+    corrections: dict[str, AppliedCorrection]
+
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state.update(
