@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -34,7 +34,7 @@ from radar.household_state import (
     SignalNotCorrectableError,
 )
 from radar.regions import RegionEvidence
-from radar.risk import Assessment, SignalFact
+from radar.risk import Assessment, Factors, SignalFact
 from radar.safety import NETHERLANDS
 
 _HOUSEHOLD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:signal-radar:household")
@@ -161,7 +161,7 @@ class Household(HouseholdScore, Aggregate):
         score: Decimal
         as_of: datetime
         model_version: int
-        changed: list[dict[str, Any]]
+        changed: list[Annotated[dict[str, Any], Factors]]  # Factors records
         removed: list[str]
         whole: bool
         children_present: bool

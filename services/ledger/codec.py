@@ -6,9 +6,10 @@ ledger's write and replay cost. Here the mapper knows the event class (from the 
 values are written as orjson writes them (moments as ISO text, UUIDs and decimals as text, our
 frozen dataclasses as positional lists, tuples as lists) and restored after `orjson.loads` by a
 converter table built once per class from its annotations; a snapshot's state by the annotations
-of the aggregate class it names. Where a field is declared `Any` (`dict[str, Any]` records) the
-declaration cannot restore a type, so only there values are written with the library's markers
-(the same names as before) and unmarked on read.
+of the aggregate class it names. `Annotated[dict[str, Any], D]` declares a record of dataclass
+D (ScoreChanged's Factors records): its values are restored by D's field types. Where a value is
+declared `Any` the declaration cannot restore a type, so only there values are written with the
+library's markers (the same names as before) and unmarked on read.
 
 Format: the bytes start with TYPED_FORMAT, a zero byte, which no JSON text can start with, so
 everything written before (plain JSON with markers, the release-stop14 and store-v0 fixtures,
@@ -57,9 +58,10 @@ Convert = Callable[[Any], Any]
 
 
 class TypedTranscoder(Transcoder):
-    """orjson for this format; the library's transcoder (with our transcodings) for old bytes
-    and for the values at `Any` positions. `encode`/`decode` without a class (what a plain
-    mapper calls) write every non-JSON value marked, so they are correct anywhere, only slower."""
+    """orjson by the declared types of a class (`encode_as`, `restore`: what TypedMapper
+    calls); the library's transcoder (with our transcodings) for bytes written before and for
+    the values at `Any` positions. Without a class (`encode`, `decode`: what a plain mapper
+    calls) it is the library's transcoder: bytes of this format need their class to read."""
 
     def __init__(self, legacy: JSONTranscoder) -> None:
         self.legacy = legacy
@@ -68,12 +70,12 @@ class TypedTranscoder(Transcoder):
         self._states: dict[bool, dict[type, dict[str, Convert | None]]] = {True: {}, False: {}}
 
     def encode(self, obj: Any) -> bytes:
-        return TYPED_FORMAT + orjson.dumps(self.mark(obj), default=_default, option=_OPTIONS)
+        return self.legacy.encode(obj)
 
     def decode(self, data: bytes) -> Any:
-        if not data.startswith(TYPED_FORMAT):
-            return self.legacy.decode(data)
-        return self.unmark(orjson.loads(memoryview(data)[1:]))
+        if data.startswith(TYPED_FORMAT):
+            raise TypeError("this state's types come from its class: read it with TypedMapper")
+        return self.legacy.decode(data)
 
     def encode_as(self, cls: type, state: dict[str, Any]) -> bytes:
         """An event's (or snapshot's) state, by the declared types of its class."""
@@ -171,6 +173,9 @@ class TypedTranscoder(Transcoder):
 
     def _encoder(self, declared: Any) -> Convert | None:
         """Only where an `Any` is inside does a value need more than orjson (and `_default`)."""
+        record = _record_of(declared)
+        if record is not None:
+            return partial(_record, frozenset(_hints(record)), self.mark, None)
         if not _holds_any(declared):
             return None
         origin, args = typing.get_origin(declared), typing.get_args(declared)
@@ -192,6 +197,10 @@ class TypedTranscoder(Transcoder):
     def _decoder(self, declared: Any) -> Convert | None:
         if declared in (str, int, float, bool, type(None)):
             return None
+        record = _record_of(declared)
+        if record is not None:
+            by_field = {k: c for k, t in _hints(record).items() if (c := self._decoder(t))}
+            return partial(_record, frozenset(_hints(record)), self.unmark, by_field)
         simple = _SIMPLE.get(declared)
         if simple is not None:
             return simple
@@ -225,13 +234,19 @@ class TypedTranscoder(Transcoder):
         return self.unmark
 
     def _dataclass_decoder(self, cls: type) -> Convert:
+        """Positional (as `_default` writes it), only the fields that need it converted."""
         hints = _hints(cls)
-        fields = [self._decoder(hints[f.name]) or _same for f in dataclasses.fields(cls)]
+        names = [f.name for f in dataclasses.fields(cls)]
+        converted = [(i, c) for i, n in enumerate(names) if (c := self._decoder(hints[n]))]
 
         def decode(value: Any) -> Any:
-            if isinstance(value, cls):
-                return value
-            return cls(*[convert(v) for convert, v in zip(fields, value, strict=True)])
+            if type(value) is not list:
+                return value if isinstance(value, cls) else cls(**value)
+            if len(value) != len(names):
+                raise ValueError(f"{cls.__name__} has {len(names)} fields, not {len(value)}")
+            for index, convert in converted:
+                value[index] = convert(value[index])  # a list of our own, fresh from orjson
+            return cls(*value)
 
         return decode
 
@@ -291,10 +306,38 @@ class TypedMapper(Mapper[UUID]):
 def _hints(cls: Any) -> dict[str, Any]:
     """Declared types, ClassVars left out; a forward reference that does not resolve is Any."""
     try:
-        hints = typing.get_type_hints(cls)
+        hints = typing.get_type_hints(cls, include_extras=True)
     except (NameError, TypeError):
         hints = {n: Any for c in reversed(cls.__mro__) for n in getattr(c, "__annotations__", {})}
     return {n: t for n, t in hints.items() if typing.get_origin(t) is not typing.ClassVar}
+
+
+def _record_of(declared: Any) -> type | None:
+    """`Annotated[dict[str, Any], D]`: a record of dataclass D (`{field: value}`), so its
+    values are restored by D's field types; other keys it may hold are marked."""
+    if typing.get_origin(declared) is not typing.Annotated:
+        return None
+    found = [m for m in declared.__metadata__ if dataclasses.is_dataclass(m)]
+    return found[0] if found and isinstance(found[0], type) else None
+
+
+def _record(
+    fields: frozenset[str],
+    other: Convert,
+    typed: Mapping[str, Convert] | None,
+    value: dict[str, Any],
+) -> dict[str, Any]:
+    """A record in either direction: its fields by type (`typed`, decoding), anything else
+    through `other` (mark or unmark)."""
+    if typed is None and value.keys() <= fields:
+        return value  # orjson writes every field's value as its declared type reads it back
+    converted = value if typed is not None else dict(value)  # decoding: a fresh dict of ours
+    for key in value.keys() - fields:
+        converted[key] = other(value[key])
+    for key, convert in (typed or {}).items():
+        if key in converted:
+            converted[key] = convert(converted[key])
+    return converted
 
 
 def _is_any(declared: Any) -> bool:

@@ -100,6 +100,10 @@ def values_of(declared: Any) -> st.SearchStrategy[Any]:
         return ANY
     if isinstance(declared, type) and issubclass(declared, enum.Enum):
         return st.sampled_from(list(declared))
+    if typing.get_origin(declared) is typing.Annotated:  # a record of a dataclass
+        (record,) = declared.__metadata__
+        fields = {k: values_of(t) for k, t in typing.get_type_hints(record).items()}
+        return st.fixed_dictionaries(fields, optional={"noted": ANY})
     hints = typing.get_type_hints(declared) if isinstance(declared, type) else {}
     if dataclasses.is_dataclass(declared):
         fields = {f.name: values_of(hints[f.name]) for f in dataclasses.fields(declared)}
@@ -121,7 +125,7 @@ def values_of(declared: Any) -> st.SearchStrategy[Any]:
 @st.composite
 def events(draw: st.DrawFn) -> Any:
     cls = draw(st.sampled_from(EVENT_CLASSES))
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     values = {
         f.name: draw(values_of(hints[f.name]), label=f.name)
         for f in dataclasses.fields(cls)
