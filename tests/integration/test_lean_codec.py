@@ -7,12 +7,10 @@ both formats replays to the same state."""
 from __future__ import annotations
 
 import dataclasses
-import enum
 import shutil
 import typing
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
@@ -42,33 +40,11 @@ from services.ledger.store import (
 )
 from services.schema.migrate import upgrade_database
 from tests.support.radar_fixtures import Radar, signal
+from tests.support.typed_values import values_of
 
 REPORTABLE = [t for t in SignalType if t != SignalType.SAFETY_CONDITIONS_SET]
 RELEASE = Path(__file__).parent.parent / "fixtures" / "release-stop14"
 START = datetime(2025, 1, 1, tzinfo=UTC)
-TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
-ZONES = st.sampled_from(
-    [UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5, minutes=-30))]
-)
-EARLIEST, LATEST = datetime(1900, 1, 1), datetime(2200, 1, 1)
-MOMENTS = (st.datetimes(EARLIEST, LATEST, timezones=ZONES) | st.datetimes(EARLIEST, LATEST)).map(
-    lambda moment: moment.replace(fold=0)  # ISO text has no fold, in either format
-)
-DECIMALS = st.decimals(allow_nan=False, allow_infinity=False)
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**63), 2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | TEXT,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
-    max_leaves=8,
-)
-ANY = st.recursive(
-    JSON_VALUES | MOMENTS | DECIMALS | st.uuids(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
-    max_leaves=8,
-)
 EVENT_CLASSES = sorted(
     {
         value
@@ -80,46 +56,6 @@ EVENT_CLASSES = sorted(
     },
     key=lambda cls: cls.__qualname__,
 )
-
-
-def values_of(declared: Any) -> st.SearchStrategy[Any]:
-    """Any value of a declared type, as far as JSON and our transcodings can hold one."""
-    simple = {
-        str: TEXT,
-        int: st.integers(-(2**63), 2**63 - 1),
-        float: st.floats(allow_nan=False, allow_infinity=False),
-        bool: st.booleans(),
-        type(None): st.none(),
-        datetime: MOMENTS,
-        Decimal: DECIMALS,
-        uuid.UUID: st.uuids(),
-    }
-    if declared in simple:
-        return simple[declared]
-    if declared is Any:
-        return ANY
-    if isinstance(declared, type) and issubclass(declared, enum.Enum):
-        return st.sampled_from(list(declared))
-    if typing.get_origin(declared) is typing.Annotated:  # a record of a dataclass
-        (record,) = declared.__metadata__
-        fields = {k: values_of(t) for k, t in typing.get_type_hints(record).items()}
-        return st.fixed_dictionaries(fields, optional={"noted": ANY})
-    hints = typing.get_type_hints(declared) if isinstance(declared, type) else {}
-    if dataclasses.is_dataclass(declared):
-        fields = {f.name: values_of(hints[f.name]) for f in dataclasses.fields(declared)}
-        return st.builds(cast(type, declared), **fields)
-    if typing.is_typeddict(declared):
-        return st.fixed_dictionaries({k: values_of(t) for k, t in hints.items()})
-    origin, args = typing.get_origin(declared), typing.get_args(declared)
-    if origin in (typing.Union, __import__("types").UnionType):
-        return st.one_of([values_of(a) for a in args])
-    if origin is list:
-        return st.lists(values_of(args[0]), max_size=3)
-    if origin is tuple:
-        return st.lists(values_of(args[0]), max_size=3).map(tuple)
-    if origin is dict:
-        return st.dictionaries(TEXT, values_of(args[1]), max_size=3)
-    raise AssertionError(f"no strategy for {declared}")
 
 
 @st.composite
