@@ -183,7 +183,7 @@ class TypedTranscoder(Transcoder):
             return self.mark
         if dataclasses.is_dataclass(declared):
             return self._positional(declared)
-        if origin in (list, tuple, set, frozenset, Sequence) and args:
+        if origin in (list, tuple, Sequence) and args:
             return partial(_list_of, self._encoder(args[0]) or _same)
         if origin in (dict, Mapping) and len(args) == 2:
             return partial(_dict_of, self._encoder(args[1]) or _same)
@@ -226,8 +226,6 @@ class TypedTranscoder(Transcoder):
         if origin in (list, Sequence) and args:
             item = self._decoder(args[0])
             return None if item is None else partial(_list_of, item)
-        if origin in (set, frozenset) and args:
-            return partial(_set_of, origin, self._decoder(args[0]) or _same)
         if origin in (dict, Mapping) and len(args) == 2:
             item = self._decoder(args[1])
             return None if item is None else partial(_dict_of, item)
@@ -380,10 +378,6 @@ def _list_of(convert: Convert, value: Any) -> list[Any]:
 
 def _tuple_of(convert: Convert, value: Any) -> tuple[Any, ...]:
     return tuple(convert(v) for v in value)
-
-
-def _set_of(kind: type, convert: Convert, value: Any) -> Any:
-    return kind(convert(v) for v in value)
 
 
 def _dict_of(convert: Convert, value: Mapping[Any, Any]) -> dict[Any, Any]:
