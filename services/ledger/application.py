@@ -13,7 +13,6 @@ retried on the fresh state.
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -37,6 +36,8 @@ from radar.household import Household, household_id
 from radar.household_state import SignalNotCorrectableError
 from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
 from radar.risk_model import RiskModel, default_model
+from services.ledger.batch_aggregates import BatchAggregates, SetwiseLoader
+from services.ledger.erasure import ErasedHistories
 from services.ledger.notifications import ErasedEventError, NotificationLog
 from services.ledger.steps import AnalystSteps
 from services.ledger.steps import UnknownHouseholdError as UnknownHouseholdError  # re-exported
@@ -72,10 +73,11 @@ class SignalBatch:
     outcome: BatchOutcome | None = None
 
 
-class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
+class SignalLedger(AnalystSteps, ErasedHistories, EventSourcedProjection[UUID]):
     """The event-sourced record of every household and every signal seen about it."""
 
     name = "SignalLedger"
+    _batch: BatchAggregates | None = None  # the aggregates of the batch being applied
     snapshotting_intervals = {Household: SNAPSHOT_INTERVAL}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -103,14 +105,33 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
         """Called with the originators of stored events about to be read: a store that needs
         something per aggregate to read them (a data key) fetches it for all at once."""
 
+    @cached_property
+    def _loader(self) -> SetwiseLoader:
+        snapshots = self.snapshots.recorder if self.snapshots is not None else None
+        return SetwiseLoader(self.recorder, snapshots, self.mapper, self.prepare_reading)
+
     def record_batch(self, batch: SignalBatch, tracking: Tracking) -> BatchOutcome:
-        """Applies the batch and stores its events together with the tracking position."""
+        """Applies the batch and stores its events together with the tracking position.
+
+        The batch's households and cases stay cached afterwards, trusted as they are (see
+        services/ledger/batch_aggregates.py): a write by anyone else meanwhile makes this
+        insert conflict (IntegrityError), and what the batch used is dropped from the cache."""
+        self._batch = None
         try:
             self.process_event(batch, tracking)  # type: ignore[arg-type]
         except BaseException:
             # The policy changed cached aggregates in place; none of it was stored.
-            self._forget_cached_aggregates()
+            if self._batch is None:
+                self.forget_cached_aggregates()
+            else:
+                self._batch.forget(self.repository.cache)
             raise
+        finally:
+            used, self._batch = self._batch, None
+        cache = self.repository.cache
+        if cache is not None and used is not None:
+            for aggregate in used.found.values():  # new aggregates too: the library skips them
+                cache.put(aggregate.id, aggregate)
         assert batch.outcome is not None
         return batch.outcome
 
@@ -123,7 +144,10 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
         and applies each correction or retraction once (skipping those of unknown signals);
         then rescores each household that changed and raises the alerts it calls for."""
         batch: SignalBatch = domain_event
-        self._forget_erased({s.first_known_household() for s in batch.signals})
+        pseudonyms = {s.first_known_household() for s in batch.signals}
+        self._forget_erased(pseudonyms)
+        ids = [i for p in sorted(pseudonyms) for i in (household_id(p), case_id(p))]
+        self._batch = self._loader.open(ids, self.repository.cache)
         households: dict[str, Household] = {}
         new_signals: dict[str, list[str]] = defaultdict(list)
         corrections: dict[str, list[SignalCorrectionV1]] = defaultdict(list)
@@ -142,7 +166,8 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
             pseudonym = item.first_known_household()
             household = households.get(pseudonym)
             if household is None:
-                household = self._household(pseudonym, in_place=True)
+                household = self._batch_household(pseudonym) or Household(pseudonym)
+                self._batch_add(household)
                 households[pseudonym] = household
             if household.record(item):
                 new_signals[pseudonym].append(str(item.event_id))
@@ -157,7 +182,7 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
             touched.append(history)
             for pseudonym in changed:
                 household = households[pseudonym]
-                case = self._case(pseudonym, in_place=True) if household.has_case else None
+                case = self._batch_case(pseudonym) if household.has_case else None
                 done = corrections.get(pseudonym, [])
                 case = after_new_signals(
                     household,
@@ -168,6 +193,7 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
                     max((c.received_at for c in done), default=None),
                 )
                 if case is not None:
+                    self._batch_add(case)
                     touched.append(case)
         self.prepare_storage([aggregate.id for aggregate in touched])
         processing_event.collect_events(*touched)
@@ -182,11 +208,8 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
         applied before, None if the household or signal is unknown (or retracted)."""
         household = households.get(correction.household)
         if household is None:
-            try:
-                household = self._load_household(
-                    household_id(correction.household), True, correction.household
-                )
-            except AggregateNotFoundError:
+            household = self._batch_household(correction.household)
+            if household is None:
                 return None  # no household is opened for a correction
             households[correction.household] = household
         try:
@@ -195,6 +218,33 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
             return household.correct(correction)
         except SignalNotCorrectableError:
             return None
+
+    def _batch_household(self, pseudonym: str) -> Household | None:
+        """The batch's household (changed in place), None if the store has none."""
+        assert self._batch is not None
+        hid = household_id(pseudonym)
+
+        def load_one() -> Household | None:
+            try:
+                return self._load_household(hid, True, pseudonym)
+            except AggregateNotFoundError:
+                return None
+
+        found: Household | None = self._batch.get(hid, load_one)
+        return found
+
+    def _batch_case(self, pseudonym: str) -> HouseholdCase | None:
+        assert self._batch is not None
+        found: HouseholdCase | None = self._batch.get(
+            case_id(pseudonym), lambda: self._case(pseudonym, in_place=True)
+        )
+        return found
+
+    def _batch_add(self, aggregate: Aggregate) -> None:
+        """Notes an aggregate the batch made (or found): cached once the batch is stored."""
+        assert self._batch is not None
+        self._batch.used.add(aggregate.id)
+        self._batch.found[aggregate.id] = aggregate
 
     # --- the risk model ---------------------------------------------------------------------
 
@@ -277,12 +327,6 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
             return result
         raise AssertionError("unreachable")
 
-    def _household(self, pseudonym: str, in_place: bool = False) -> Household:
-        try:
-            return self._load_household(household_id(pseudonym), in_place, pseudonym)
-        except AggregateNotFoundError:
-            return Household(pseudonym)
-
     def _load_household(
         self, hid: UUID, in_place: bool = False, pseudonym: str | None = None
     ) -> Household:
@@ -314,55 +358,10 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
             return None  # the case was erased with its household; a new one continues it
         return case
 
-    # --- after retention: erased histories ---------------------------------------------------
-
-    def _forget_erased(self, pseudonyms: set[str]) -> None:
-        """Drops cached aggregates of households (and cases) whose keys were destroyed since
-        they were cached, so nothing of an erased history is carried into new events."""
-        ids = [i for p in pseudonyms for i in (household_id(p), case_id(p))]
-        cache = self.repository.cache
-        if cache is None or not ids:
-            return
-        for aggregate_id in self.unreadable_among(ids):
-            with contextlib.suppress(KeyError):
-                cache.get(aggregate_id, evict=True)
-
-    def _household_after_erasure(self, hid: UUID, pseudonym: str | None) -> Household:
-        """What the radar recorded about a household since its history was erased."""
-        if pseudonym is None:
-            pseudonym = next(
-                (
-                    getattr(event, "household", None)
-                    for event in self.notifications.readable_events_of(hid)
-                    if getattr(event, "household", None)
-                ),
-                None,
-            )
-            if pseudonym is None:
-                raise AggregateNotFoundError(hid)
-        return self._continued_after_erasure(Household(pseudonym))
-
-    def _continued_after_erasure(self, fresh: A) -> A:
-        """`fresh`, a new aggregate whose creation is not recorded, continued where the
-        erased stream with its id left off, with every event recorded since applied. For an
-        aggregate that was never stored, `fresh` itself (to be created)."""
-        stored_events = self.notifications.stored_events_of(fresh.id)
-        if not stored_events:
-            return fresh
-        fresh.collect_events()
-        aggregate: Any = fresh
-        for stored in stored_events:
-            try:
-                event: Any = self.mapper.to_domain_event(stored)
-            except ErasedEventError:
-                aggregate.version = stored.originator_version
-                continue
-            aggregate = event.mutate(aggregate)
-        continued: A = aggregate
-        return continued
-
-    def _forget_cached_aggregates(self) -> None:
-        """A fresh cache (LRUCache.clear() leaves its entries reachable, so it is replaced)."""
+    def forget_cached_aggregates(self) -> None:
+        """A fresh cache (LRUCache.clear() leaves its entries reachable, so it is replaced):
+        after a failure, or partitions revoked (another aggregator may write their households
+        from now on, so nothing cached here is to be trusted)."""
         cache = self.repository.cache
         if isinstance(cache, LRUCache):
             self.repository.cache = LRUCache(maxsize=cache.maxsize)
