@@ -21,7 +21,14 @@ from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Cache, LRUCache, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Cache,
+    LRUCache,
+    ProcessingEvent,
+    ProjectorFunction,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
 from eventsourcing.projection import EventSourcedProjection
@@ -116,7 +123,6 @@ class SignalLedger(AnalystSteps, ErasedHistories, EventSourcedProjection[UUID]):
         The batch's households and cases stay cached afterwards, trusted as they are (see
         services/ledger/batch_aggregates.py): a write by anyone else meanwhile makes this
         insert conflict (IntegrityError), and what the batch used is dropped from the cache."""
-        self._batch = None
         try:
             self.process_event(batch, tracking)  # type: ignore[arg-type]
         except BaseException:
@@ -218,6 +224,23 @@ class SignalLedger(AnalystSteps, ErasedHistories, EventSourcedProjection[UUID]):
             return household.correct(correction)
         except SignalNotCorrectableError:
             return None
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """A snapshot of the batch's aggregate as it is in memory, at its version now (at or
+        past the interval; the library rebuilds it from the store, 50-100 events replayed)."""
+        held = self._batch.found.get(aggregate_id) if self._batch else None
+        snapshot_class = getattr(type(held), "Snapshot", None)
+        if held is None or version is None or held.version < version or not snapshot_class:
+            super().take_snapshot(aggregate_id, version, projector_func)
+        elif self._batch is not None and aggregate_id not in self._batch.snapshotted:
+            assert self.snapshots is not None
+            self._batch.snapshotted.add(aggregate_id)  # once a batch: one version in memory
+            self.snapshots.put([snapshot_class.take(held)])
 
     def _batch_household(self, pseudonym: str) -> Household | None:
         """The batch's household (changed in place), None if the store has none."""

@@ -43,6 +43,7 @@ class BatchAggregates:
     found: dict[UUID, Any]
     absent: set[UUID]
     used: set[UUID] = field(default_factory=set)
+    snapshotted: set[UUID] = field(default_factory=set)  # snapshots taken from memory
 
     def get(self, aggregate_id: UUID, load_one: LoadOne) -> Any:
         """The aggregate (changed in place by the batch), None if the store has none; what the

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from radar.case import case_id
@@ -136,3 +137,22 @@ def _state(household: Household) -> dict[str, Any]:
         "persons": dict(household.persons),
         "region": household.responsible_region,
     }
+
+
+def test_a_snapshot_taken_from_memory_is_the_household_the_events_rebuild(
+    database: Database,
+) -> None:
+    ledger = open_ledger(database)
+    try:
+        for offset in range(60):  # two or three events a signal: past version 100
+            day = NOW - timedelta(days=90 - offset)
+            _record(ledger, offset, signal("domestic_incident", day, severity="moderate"))
+        hid = household_id(FAMILY)
+        assert ledger.snapshots is not None
+        snapshot: Any
+        (snapshot,) = ledger.snapshots.get(hid, desc=True, limit=1)
+        replayed = project_aggregate(None, ledger.events.get(hid, lte=snapshot.originator_version))
+        assert 100 <= snapshot.originator_version <= 103  # taken in the batch that passed 100
+        assert snapshot.state == Household.Snapshot.take(replayed).state
+    finally:
+        ledger.close()
