@@ -30,7 +30,7 @@ from eventsourcing.application import (
     project_aggregate,
 )
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Tracking
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import get_topic
 
@@ -118,28 +118,29 @@ class SignalLedger(AnalystSteps, ErasedHistories, EventSourcedProjection[UUID]):
         return SetwiseLoader(self.recorder, snapshots, self.mapper, self.prepare_reading)
 
     def record_batch(self, batch: SignalBatch, tracking: Tracking) -> BatchOutcome:
-        """Applies the batch and stores its events together with the tracking position.
-
-        The batch's households and cases stay cached afterwards, trusted as they are (see
-        services/ledger/batch_aggregates.py): a write by anyone else meanwhile makes this
-        insert conflict (IntegrityError), and what the batch used is dropped from the cache."""
+        """Applies the batch and stores its events together with the tracking position; its
+        aggregates stay cached, trusted as they are (services/ledger/batch_aggregates.py)."""
         try:
             self.process_event(batch, tracking)  # type: ignore[arg-type]
-        except BaseException:
-            # The policy changed cached aggregates in place; none of it was stored.
+        except BaseException:  # cached aggregates were changed in place; none was stored
             if self._batch is None:
                 self.forget_cached_aggregates()
             else:
                 self._batch.forget(self.repository.cache)
             raise
         finally:
-            used, self._batch = self._batch, None
-        cache = self.repository.cache
-        if cache is not None and used is not None:
-            for aggregate in used.found.values():  # new aggregates too: the library skips them
-                cache.put(aggregate.id, aggregate)
+            self._batch = None
         assert batch.outcome is not None
         return batch.outcome
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Records, then caches what was saved (new aggregates too: the library caches nothing
+        when it fast-forwards), so the next batch or step here starts from it, not a stale copy."""
+        recordings = super()._record(processing_event)
+        if (cache := self.repository.cache) is not None:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                cache.put(aggregate_id, aggregate)
+        return recordings
 
     def position(self, source: str) -> int | None:
         """The last source position recorded (for Kafka: the last applied offset)."""
