@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -369,6 +370,8 @@ class SignalLedger(AnalystSteps, ErasedHistories, EventSourcedProjection[UUID]):
             for stored in self.repository.event_store.get(originator_id=hid):
                 replayed = stored.mutate(replayed)
             household = replayed
+            if (cache := self.repository.cache) is not None:  # not the snapshot's: it lacks facts
+                cache.put(hid, deepcopy(household))
         return household
 
     def _case(self, pseudonym: str, in_place: bool = False) -> HouseholdCase | None:

@@ -91,7 +91,10 @@ class SetwiseLoader:
             try:
                 if cache is None:
                     raise KeyError(aggregate_id)
-                found[aggregate_id] = cache.get(aggregate_id)
+                cached = cache.get(aggregate_id)
+                if getattr(cached, "replay_required", False):
+                    raise KeyError(aggregate_id)  # from an old snapshot: read it afresh
+                found[aggregate_id] = cached
             except KeyError:
                 missing.append(aggregate_id)
         loaded, absent = self.load(missing)
