@@ -235,14 +235,11 @@ class SignalLedger(AnalystSteps, ErasedHistories, EventSourcedProjection[UUID]):
     ) -> None:
         """A snapshot of the batch's aggregate as it is in memory, at its version now (at or
         past the interval; the library rebuilds it from the store, 50-100 events replayed)."""
-        held = self._batch.found.get(aggregate_id) if self._batch else None
-        snapshot_class = getattr(type(held), "Snapshot", None)
-        if held is None or version is None or held.version < version or not snapshot_class:
+        taken = self._batch.snapshots(aggregate_id, version) if self._batch else None
+        if taken is None:
             super().take_snapshot(aggregate_id, version, projector_func)
-        elif self._batch is not None and aggregate_id not in self._batch.snapshotted:
-            assert self.snapshots is not None
-            self._batch.snapshotted.add(aggregate_id)  # once a batch: one version in memory
-            self.snapshots.put([snapshot_class.take(held)])
+        elif taken and self.snapshots is not None:
+            self.snapshots.put(taken)
 
     def _batch_household(self, pseudonym: str) -> Household | None:
         """The batch's household (changed in place), None if the store has none."""

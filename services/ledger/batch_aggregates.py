@@ -59,6 +59,19 @@ class BatchAggregates:
             self.found[aggregate_id] = loaded
         return loaded
 
+    def snapshots(self, aggregate_id: UUID, version: int | None) -> list[Any] | None:
+        """The snapshot to store of an aggregate due one at `version`: as it is in memory, at its
+        version now (at or past `version`); [] when taken already this batch (one version is in
+        memory); None when it is not held here (the library rebuilds it from the store)."""
+        held = self.found.get(aggregate_id)
+        snapshot_class = getattr(type(held), "Snapshot", None)
+        if held is None or version is None or held.version < version or snapshot_class is None:
+            return None
+        if aggregate_id in self.snapshotted:
+            return []
+        self.snapshotted.add(aggregate_id)
+        return [snapshot_class.take(held)]
+
     def forget(self, cache: Cache[UUID, Any] | None) -> None:
         """Drops from the cache everything the batch used: changed in place, never stored."""
         if cache is None:
