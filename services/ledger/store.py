@@ -99,8 +99,9 @@ def open_ledger(database: Database, engine: Engine | None = None) -> EncryptedSi
     has one already); tables are created on first use,
     under the schema lock so processes starting together do not collide.
 
-    The aggregate cache is bounded (memory stays flat while catching up on a backlog) and
-    fast-forwards from the store, so a household written by another aggregator is never stale.
+    The aggregate cache is bounded (memory stays flat while catching up on a backlog). Reads
+    through the repository fast-forward from the store; the aggregator's batches trust it
+    instead and let the store's version check catch a write elsewhere (batch_aggregates.py).
     """
     env = database.eventsourcing_env()
     env["AGGREGATE_CACHE_MAXSIZE"] = str(AGGREGATE_CACHE_SIZE)
