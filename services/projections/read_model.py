@@ -8,10 +8,11 @@ projectors may run concurrently and a rebuild may run next to a live one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from services.database import Database
+    from services.ledger.application import SignalLedger
 
 
 class PositionMovedError(Exception):
@@ -37,6 +38,17 @@ class ReadModel(Protocol):
 
     def reset(self) -> None:
         """Empties the read model so that it is rebuilt from the start."""
+        ...
+
+
+@runtime_checkable
+class BuiltFresh(Protocol):
+    """A read model that rebuilds into fresh tables and swaps them in (a bulk load while the
+    live tables keep answering; services/projections/swap.py)."""
+
+    def build_fresh(self, ledger: SignalLedger, batch_size: int) -> int:
+        """Replays the whole event store into fresh tables, swaps them in; returns how many
+        notifications it covered."""
         ...
 
 

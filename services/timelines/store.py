@@ -43,12 +43,14 @@ from radar.timeline import (
     timeline_entry,
 )
 from services.database import stored_utc
+from services.ledger.application import SignalLedger
 from services.projections.bulk import insert_rows
 from services.projections.positions import (
     PositionedTables,
     move_position,
     reset_position,
 )
+from services.timelines.build import TimelineBuild
 from services.timelines.tables import (
     SealedRows,
     metadata,
@@ -57,6 +59,7 @@ from services.timelines.tables import (
 )
 
 TIMELINE_PROJECTION = "household_timeline"
+BUILD_BATCH_EVENTS = 10_000  # a rebuild's batches: fewer round trips, one transaction each
 PAIRS_PER_QUERY = 5000  # two parameters each: well within SQLite's 32,766 per statement
 
 __all__ = ["TIMELINE_PROJECTION", "TimelineStore", "person_memberships", "timeline_signals"]
@@ -123,6 +126,10 @@ class TimelineStore(PositionedTables):
                 self._depart(connection, left)
 
         self._write({e.household for e in entries}, write)
+
+    def build_fresh(self, ledger: SignalLedger, batch_size: int) -> int:
+        """Rebuilds as a bulk load into fresh tables, then swaps them in (build.py)."""
+        return TimelineBuild(self, ledger, max(batch_size, BUILD_BATCH_EVENTS)).run()
 
     def reset(self) -> None:
         """Empties the read model so that it is rebuilt from the start of the event store."""
