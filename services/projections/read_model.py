@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from services.database import Database
     from services.ledger.application import SignalLedger
+    from services.projections.checkpoints import Checkpoint
 
 
 class PositionMovedError(Exception):
@@ -49,6 +50,21 @@ class BuiltFresh(Protocol):
     def build_fresh(self, ledger: SignalLedger, batch_size: int) -> int:
         """Replays the whole event store into fresh tables, swaps them in; returns how many
         notifications it covered."""
+        ...
+
+
+@runtime_checkable
+class Checkpointed(Protocol):
+    """A read model that keeps a checkpoint, so that recovering it replays only the tail of
+    the log (services/projections/checkpoints.py)."""
+
+    def take_checkpoint(self) -> Checkpoint:
+        """Keeps a copy of the rows at their position, replacing the previous one."""
+        ...
+
+    def recover(self, ledger: SignalLedger, batch_size: int) -> int:
+        """Rebuilds from the checkpoint and the events after it; returns how many it
+        replayed. NoCheckpointError, or CheckpointError when the copy does not match."""
         ...
 
 

@@ -17,7 +17,7 @@ from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, MetaData, delete, update
+from sqlalchemy import Engine, MetaData, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,8 +25,14 @@ from radar.membership import departure
 from radar.timeline import SIGNAL_CORRECTED, SIGNAL_RETRACTED, timeline_entry
 from services.database import stored_utc
 from services.projections.bulk import insert_tuples
+from services.projections.checkpoints import CHECKPOINT, Checkpoint
 from services.projections.swap import create_fresh, drop_fresh, fresh_table, fresh_tables, swap_in
-from services.timelines.tables import metadata, person_memberships, timeline_signals
+from services.timelines.tables import (
+    checkpoint_metadata,
+    metadata,
+    person_memberships,
+    timeline_signals,
+)
 
 if TYPE_CHECKING:
     from services.ledger.application import SignalLedger
@@ -50,14 +56,17 @@ class TimelineBuild:
         # (person, household) pseudonyms -> [since, until], in order of first appearance
         self._periods: dict[tuple[str, str], list[datetime | None]] = {}
 
-    def run(self, start: int = 0, tail_of: MetaData | None = None) -> int:
-        """Replays the events after `start` into fresh tables (from empty, or from a copy of
-        a checkpoint's rows when `tail_of` names its tables) and swaps them in; returns how
-        many notifications it covered."""
+    def run(self, checkpoint: Checkpoint | None = None) -> int:
+        """Replays the events into fresh tables and swaps them in: all of them into empty
+        tables, or, from a (verified) checkpoint, its rows and then only the events after
+        it. Returns how many notifications it covered."""
         engine: Engine = self._store.engine
         create_fresh(engine, self._fresh)
         try:
-            position, covered = start, 0
+            position, covered = 0, 0
+            if checkpoint is not None:
+                self._restore(engine)
+                position = checkpoint.position
             notifications = self._ledger.notifications
             while page := notifications.after(position, self._batch_size, self._store.topics):
                 self._load_batch(engine, notifications.readable(page))
@@ -69,6 +78,20 @@ class TimelineBuild:
             drop_fresh(engine, self._fresh)
             raise
         return covered
+
+    def _restore(self, engine: Engine) -> None:
+        """The checkpoint's signal rows copied as stored; its memberships opened into the
+        periods the replay goes on from (those of erased households do not open: gone)."""
+        copied = checkpoint_metadata.tables[f"{timeline_signals.name}{CHECKPOINT}"]
+        periods = checkpoint_metadata.tables[f"{person_memberships.name}{CHECKPOINT}"]
+        with engine.begin() as connection:
+            connection.execute(
+                insert(self._signals).from_select(list(copied.c.keys()), select(copied))
+            )
+            rows = connection.execute(select(periods)).all()
+        for membership in self._store.rows.memberships(rows):
+            key = (membership.person, membership.household)
+            self._periods[key] = [membership.since, membership.until]
 
     def _load_batch(self, engine: Engine, events: Sequence[tuple[int, Any]]) -> None:
         """One batch in one transaction, the row keys of its households fetched first (as
@@ -123,7 +146,7 @@ class TimelineBuild:
         key = self._store.rows.signal_key(event.household, event.signal_id)
         retracted = isinstance(event, SIGNAL_RETRACTED)
         values: dict[str, Any] = {}
-        if not retracted:
+        if isinstance(event, SIGNAL_CORRECTED):
             values = {
                 "signal_type": event.signal_type,
                 "severity": event.severity,
