@@ -32,6 +32,8 @@ def fresh_tables(live: MetaData, suffix: str = FRESH) -> MetaData:
         copy = table.to_metadata(fresh, name=f"{table.name}{suffix}")
         for index in list(copy.indexes):
             copy.indexes.discard(index)
+        for column in copy.columns:
+            column.index = None  # else a further copy (the schema registry's) makes them again
     return fresh
 
 
