@@ -8,10 +8,11 @@ renames them with the tables, SQLite (which has no ALTER INDEX ... RENAME, and w
 keep reading the old tables' snapshot under WAL meanwhile) builds them inside the swap.
 
 The swap moves the read model's position to where the build stopped, first thing in its
-transaction: a live projector whose transaction began before it commits first (its rows land
-in the old tables, which the swap then drops); one that begins after finds its expected
-position gone (PositionMovedError, nothing written) and carries on from the build's position,
-in the new tables.
+transaction, and only if the live read model is not beyond it (else the build loads the rest
+and tries again: the read model never goes back). A live projector whose transaction began
+before the swap commits first (its rows land in the old tables, which the swap then drops);
+one that begins after finds its expected position gone (PositionMovedError, nothing written)
+and carries on from the build's position, in the new tables.
 """
 
 from __future__ import annotations
@@ -53,24 +54,33 @@ def drop_fresh(engine: Engine, fresh: MetaData) -> None:
 
 def swap_in(
     engine: Engine, name: str, live: MetaData, fresh: MetaData, position: int, suffix: str = FRESH
-) -> None:
+) -> bool:
     """Replaces the live tables by the fresh ones and sets the read model's position to
-    `position` (what the fresh tables hold), in one transaction."""
-    postgres = engine.dialect.name == "postgresql"
-    if postgres:  # the indexes on the fresh tables, before the swap: readers are not blocked
+    `position` (what the fresh tables hold), in one transaction; unless the live read model
+    is beyond `position` by then (a projector moved on while the build finished): then
+    nothing changes and False says so (the caller loads the rest and tries again), so a
+    reader never sees the read model go back."""
+    if engine.dialect.name == "postgresql":  # on the fresh tables first: readers not blocked
         with engine.begin() as connection:
             for table in live.sorted_tables:
                 for index in table.indexes:
-                    connection.execute(CreateIndex(_fresh_index(index, fresh, suffix)))
+                    fresh_index = _fresh_index(index, fresh, suffix)
+                    connection.execute(CreateIndex(fresh_index, if_not_exists=True))
     with engine.begin() as connection:
         # first the position row: it orders this swap against a live projector (see above)
-        connection.execute(
-            update(positions).where(positions.c.name == name).values(position=position)
+        moved = connection.execute(
+            update(positions)
+            .where(positions.c.name == name, positions.c.position <= position)
+            .values(position=position)
         )
+        if moved.rowcount != 1:
+            connection.rollback()
+            return False
         for table in reversed(live.sorted_tables):
             connection.execute(text(f"DROP TABLE {_quoted(connection, table.name)}"))
         for table in live.sorted_tables:
             _rename(connection, table, suffix)
+    return True
 
 
 def _rename(connection: Connection, table: Table, suffix: str) -> None:

@@ -68,12 +68,14 @@ class TimelineBuild:
                 self._restore(engine)
                 position = checkpoint.position
             notifications = self._ledger.notifications
-            while page := notifications.after(position, self._batch_size, self._store.topics):
-                self._load_batch(engine, notifications.readable(page))
-                position = page[-1].id
-                covered += len(page)
-            self._write_memberships(engine)
-            swap_in(engine, self._store.name, metadata, self._fresh, position)
+            while True:  # until swapped in: a projector may move on while memberships go in
+                while page := notifications.after(position, self._batch_size, self._store.topics):
+                    self._load_batch(engine, notifications.readable(page))
+                    position = page[-1].id
+                    covered += len(page)
+                self._write_memberships(engine)
+                if swap_in(engine, self._store.name, metadata, self._fresh, position):
+                    break
         except BaseException:
             drop_fresh(engine, self._fresh)
             raise
@@ -167,9 +169,12 @@ class TimelineBuild:
             connection.execute(update(table).where(row).values(values))
 
     def _write_memberships(self, engine: Engine) -> None:
-        """Every membership, sealed, in a few large transactions."""
+        """Every membership, sealed, in a few large transactions (replacing those written
+        before a swap that found the live read model further on)."""
         rows = self._store.rows
         periods = list(self._periods.items())
+        with engine.begin() as connection:
+            connection.execute(delete(self._memberships))
         for start in range(0, len(periods), MEMBERSHIPS_PER_TRANSACTION):
             chunk = periods[start : start + MEMBERSHIPS_PER_TRANSACTION]
             self._store.sealer.prefetch(
