@@ -24,7 +24,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Cache, LRUCache, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Tracking, Transcoder
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import get_topic
 
@@ -37,6 +37,7 @@ from radar.household import Household, household_id
 from radar.household_state import SignalNotCorrectableError
 from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
 from radar.risk_model import RiskModel, default_model
+from services.ledger.codec import TypedMapper, TypedTranscoder
 from services.ledger.notifications import ErasedEventError, NotificationLog
 from services.ledger.steps import AnalystSteps
 from services.ledger.steps import UnknownHouseholdError as UnknownHouseholdError  # re-exported
@@ -82,6 +83,16 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
         """The library's transcodings, and those of the household's typed state (snapshots)."""
         super().register_transcodings(transcoder)
         register_state_transcodings(transcoder)
+
+    def construct_transcoder(self) -> Transcoder:
+        """orjson with types restored by declaration (services.ledger.codec); the library's
+        JSON transcoder, with our transcodings, reads what was written before."""
+        legacy = JSONTranscoder()
+        self.register_transcodings(legacy)
+        return TypedTranscoder(legacy)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return TypedMapper(self.construct_transcoder())
 
     @cached_property
     def notifications(self) -> NotificationLog:
