@@ -13,11 +13,18 @@ and tries again: the read model never goes back). A live projector whose transac
 before the swap commits first (its rows land in the old tables, which the swap then drops);
 one that begins after finds its expected position gone (PositionMovedError, nothing written)
 and carries on from the build's position, in the new tables.
+
+Erasure does not go through the event log: retention enforcement deletes a household's rows
+from the live tables (and destroys its keys). A build that read the household's events before
+that would bring its rows back, so the swap takes the live tables' locks, and deletes from the
+fresh tables every household the live tables held when the build began and hold no more.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, Index, MetaData, Table, text, update
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, Index, MetaData, Table, delete, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateIndex
 
@@ -52,14 +59,35 @@ def drop_fresh(engine: Engine, fresh: MetaData) -> None:
     fresh.drop_all(engine)
 
 
+ERASED_PER_STATEMENT = 5_000  # SQLite's bound on parameters per statement is 32,766
+
+
+def households_held(connection: Connection, tables: MetaData) -> frozenset[str]:
+    """The households (digests) the tables hold a row about."""
+    about = [table for table in tables.sorted_tables if "household" in table.c]
+    return frozenset(
+        household
+        for table in about
+        for household in connection.execute(select(table.c.household).distinct()).scalars()
+    )
+
+
 def swap_in(
-    engine: Engine, name: str, live: MetaData, fresh: MetaData, position: int, suffix: str = FRESH
+    engine: Engine,
+    name: str,
+    live: MetaData,
+    fresh: MetaData,
+    position: int,
+    held_at_start: frozenset[str] = frozenset(),
+    suffix: str = FRESH,
 ) -> bool:
     """Replaces the live tables by the fresh ones and sets the read model's position to
     `position` (what the fresh tables hold), in one transaction; unless the live read model
     is beyond `position` by then (a projector moved on while the build finished): then
     nothing changes and False says so (the caller loads the rest and tries again), so a
-    reader never sees the read model go back."""
+    reader never sees the read model go back. Households of `held_at_start` (what the live
+    tables held when the build began) that the live tables no longer hold were erased
+    meanwhile: the fresh tables lose them too."""
     if engine.dialect.name == "postgresql":  # on the fresh tables first: readers not blocked
         with engine.begin() as connection:
             for table in live.sorted_tables:
@@ -76,11 +104,24 @@ def swap_in(
         if moved.rowcount != 1:
             connection.rollback()
             return False
+        if connection.dialect.name == "postgresql":  # no erasure slips in after the look
+            tables = ", ".join(_quoted(connection, t.name) for t in live.sorted_tables)
+            connection.execute(text(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE"))
+        erased = held_at_start - households_held(connection, live)
+        _forget(connection, fresh, sorted(erased))
         for table in reversed(live.sorted_tables):
             connection.execute(text(f"DROP TABLE {_quoted(connection, table.name)}"))
         for table in live.sorted_tables:
             _rename(connection, table, suffix)
     return True
+
+
+def _forget(connection: Connection, fresh: MetaData, households: Sequence[str]) -> None:
+    about = [table for table in fresh.sorted_tables if "household" in table.c]
+    for start in range(0, len(households), ERASED_PER_STATEMENT):
+        chunk = households[start : start + ERASED_PER_STATEMENT]
+        for table in about:
+            connection.execute(delete(table).where(table.c.household.in_(chunk)))
 
 
 def _rename(connection: Connection, table: Table, suffix: str) -> None:

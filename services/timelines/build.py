@@ -26,7 +26,14 @@ from radar.timeline import SIGNAL_CORRECTED, SIGNAL_RETRACTED, timeline_entry
 from services.database import stored_utc
 from services.projections.bulk import insert_tuples
 from services.projections.checkpoints import CHECKPOINT, Checkpoint
-from services.projections.swap import create_fresh, drop_fresh, fresh_table, fresh_tables, swap_in
+from services.projections.swap import (
+    create_fresh,
+    drop_fresh,
+    fresh_table,
+    fresh_tables,
+    households_held,
+    swap_in,
+)
 from services.timelines.tables import (
     checkpoint_metadata,
     metadata,
@@ -62,6 +69,8 @@ class TimelineBuild:
         it. Returns how many notifications it covered."""
         engine: Engine = self._store.engine
         create_fresh(engine, self._fresh)
+        with engine.connect() as connection:  # what erasure during the build takes away
+            held_at_start = households_held(connection, metadata)
         try:
             position, covered = 0, 0
             if checkpoint is not None:
@@ -74,7 +83,8 @@ class TimelineBuild:
                     position = page[-1].id
                     covered += len(page)
                 self._write_memberships(engine)
-                if swap_in(engine, self._store.name, metadata, self._fresh, position):
+                name = self._store.name
+                if swap_in(engine, name, metadata, self._fresh, position, held_at_start):
                     break
         except BaseException:
             drop_fresh(engine, self._fresh)
