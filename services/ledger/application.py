@@ -33,11 +33,8 @@ from eventsourcing.application import (
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
-    JSONTranscoder,
-    Mapper,
     Recording,
     Tracking,
-    Transcoder,
 )
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import get_topic
@@ -52,12 +49,11 @@ from radar.household_state import SignalNotCorrectableError
 from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
 from radar.risk_model import RiskModel, default_model
 from services.ledger.batch_aggregates import BatchAggregates, SetwiseLoader
-from services.ledger.codec import TypedMapper, TypedTranscoder
 from services.ledger.erasure import ErasedHistories
 from services.ledger.notifications import ErasedEventError, NotificationLog
 from services.ledger.steps import AnalystSteps
 from services.ledger.steps import UnknownHouseholdError as UnknownHouseholdError  # re-exported
-from services.ledger.transcodings import register_state_transcodings
+from services.ledger.typed_mapper import TypedStorage
 
 SNAPSHOT_INTERVAL = 100
 COMMAND_ATTEMPTS = 5
@@ -89,27 +85,12 @@ class SignalBatch:
     outcome: BatchOutcome | None = None
 
 
-class SignalLedger(AnalystSteps, ErasedHistories, EventSourcedProjection[UUID]):
+class SignalLedger(AnalystSteps, ErasedHistories, TypedStorage, EventSourcedProjection[UUID]):
     """The event-sourced record of every household and every signal seen about it."""
 
     name = "SignalLedger"
     _batch: BatchAggregates | None = None  # the aggregates of the batch being applied
     snapshotting_intervals = {Household: SNAPSHOT_INTERVAL}
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        """The library's transcodings, and those of the household's typed state (snapshots)."""
-        super().register_transcodings(transcoder)
-        register_state_transcodings(transcoder)
-
-    def construct_transcoder(self) -> Transcoder:
-        """orjson with types restored by declaration (services.ledger.codec); the library's
-        JSON transcoder, with our transcodings, reads what was written before."""
-        legacy = JSONTranscoder()
-        self.register_transcodings(legacy)
-        return TypedTranscoder(legacy)
-
-    def construct_mapper(self) -> Mapper[UUID]:
-        return TypedMapper(self.construct_transcoder())
 
     @cached_property
     def notifications(self) -> NotificationLog:

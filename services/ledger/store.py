@@ -23,8 +23,8 @@ from privacy.key_encryption import UnreadableError, seal, unseal
 from privacy.storage.subject_keys import SubjectKeyStore, subject_keys_table
 from services.database import Database
 from services.ledger.application import SignalLedger
-from services.ledger.codec import TypedMapper
 from services.ledger.notifications import ErasedEventError
+from services.ledger.typed_mapper import TypedMapper
 
 AGGREGATE_CACHE_SIZE = 2000
 ENCRYPTED = b"\x01rse"  # marks an encrypted state; states written before encryption are JSON

@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 
 from radar.household import Household
 from radar.risk import Assessment
-from services.ledger.codec import TYPED_FORMAT, TypedMapper, TypedTranscoder
+from services.ledger.codec import TYPED_FORMAT, TypedTranscoder
 from services.ledger.transcodings import register_state_transcodings
+from services.ledger.typed_mapper import TypedMapper
 from tests.support.typed_values import ANY, TEXT, values_of
 
 NOT_STATE = {"INITIAL_VERSION", "_keeper", "_score_changed"}  # class constants, memory only
