@@ -49,6 +49,7 @@ from services.projections.positions import (
     move_position,
     reset_position,
 )
+from services.timelines.opened import OpenedEntries
 from services.timelines.tables import (
     SealedRows,
     metadata,
@@ -78,6 +79,7 @@ class TimelineStore(PositionedTables):
     def __init__(self, engine: Engine, sealer: RowSealer | None = None) -> None:
         super().__init__(engine, sealer)
         self.rows = SealedRows(self.sealer)
+        self.opened = OpenedEntries(self.rows, self.sealer)
 
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
@@ -182,7 +184,7 @@ class TimelineStore(PositionedTables):
             rows = connection.execute(
                 select(timeline_signals).where(timeline_signals.c.household.in_(wanted))
             ).all()
-        return self.rows.entries(rows)
+        return self.opened.entries(rows)
 
     def signal_persons(self, households: Iterable[str]) -> dict[str, frozenset[str]]:
         """The persons each signal recorded at these households names, by signal id: which
