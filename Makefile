@@ -48,13 +48,15 @@ pg-up:
 pg-down:
 	deploy/postgres/postgres.sh stop
 
-# ruff, mypy, the rooms' rules (the import-linter contracts in pyproject.toml) and promtool on
-# the alert rules and scrape config (deploy/monitoring/).
+# ruff, mypy, the rooms' rules (the import-linter contracts in pyproject.toml), the contracts'
+# compatibility rule (a v2 schema change that would break a v2 publisher fails: contracts/
+# compatibility.py) and promtool on the alert rules and scrape config (deploy/monitoring/).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy contracts privacy radar services bench publisher_sdk testkit
 	$(BIN)/lint-imports
+	$(BIN)/python -m contracts.compatibility check
 	deploy/monitoring/promtool.sh check
 
 format: install

@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from contracts.correction_v1 import CORRECTION_SCHEMA, SignalCorrectionV1
+from contracts.signal_types_v2 import vocabulary_extensions
 from contracts.signal_v1 import SIGNAL_SCHEMA, SIGNAL_TOPIC_DEFAULT, SignalEventV1
+from contracts.signal_v2 import SIGNAL_SCHEMA_V2, SignalEventV2
 from contracts.vocabulary import SIGNAL_TYPES
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 SIGNAL_SCHEMA_FILE = "signal-event.v1.schema.json"
 CORRECTION_SCHEMA_FILE = "signal-correction.v1.schema.json"
 ASYNCAPI_FILE = "asyncapi.json"
+SIGNAL_V2_SCHEMA_FILE = "signal-event.v2.schema.json"
+ASYNCAPI_V2_FILE = "asyncapi.v2.json"
 
 
 def published(schema: dict[str, Any], file_name: str) -> dict[str, Any]:
@@ -47,31 +51,50 @@ def signal_event_schema() -> dict[str, Any]:
     return schema
 
 
+def signal_event_schema_v2() -> dict[str, Any]:
+    """The JSON Schema of SignalEventV2, with the v2 vocabulary's terms attached."""
+    return published(SignalEventV2.model_json_schema(), SIGNAL_V2_SCHEMA_FILE) | (
+        vocabulary_extensions()
+    )
+
+
 def signal_correction_schema() -> dict[str, Any]:
     """The JSON Schema of SignalCorrectionV1."""
     return published(SignalCorrectionV1.model_json_schema(), CORRECTION_SCHEMA_FILE)
 
 
-def asyncapi_document() -> dict[str, Any]:
-    """An AsyncAPI 3.0 description of the signals topic: signals and their corrections,
-    told apart by the `schema` header."""
+_TOPIC_DESCRIPTION = (
+    "Pseudonymised signals of domestic violence and child abuse, keyed by household "
+    "pseudonym so that one household's signals keep their order."
+)
+_KEY_IS_HOUSEHOLD = "household pseudonym"
+_KEY_IS_FIRST_KNOWN = "household pseudonym as first known, the key of the corrected signal"
+
+
+def _message(name: str, schema_header: str, key: str, payload_file: str) -> dict[str, Any]:
+    """One AsyncAPI message: its `schema` header, its Kafka key and its payload's schema file."""
+    return {
+        "name": name,
+        "contentType": "application/json",
+        "headers": {
+            "type": "object",
+            "properties": {"schema": {"type": "string", "const": schema_header}},
+        },
+        "bindings": {"kafka": {"key": {"type": "string", "description": key}}},
+        "payload": {"$ref": f"./{payload_file}"},
+    }
+
+
+def _asyncapi(version: str, description: str, messages: dict[str, Any]) -> dict[str, Any]:
+    """An AsyncAPI 3.0 description of the signals topic carrying these messages, told apart
+    by the `schema` header."""
     return {
         "asyncapi": "3.0.0",
-        "info": {
-            "title": "Signal radar topics",
-            "version": "1.0.0",
-            "description": (
-                "Pseudonymised signals of domestic violence and child abuse, keyed by household "
-                "pseudonym so that one household's signals keep their order."
-            ),
-        },
+        "info": {"title": "Signal radar topics", "version": version, "description": description},
         "channels": {
             "signals": {
                 "address": SIGNAL_TOPIC_DEFAULT,
-                "messages": {
-                    "signalEventV1": {"$ref": "#/components/messages/signalEventV1"},
-                    "signalCorrectionV1": {"$ref": "#/components/messages/signalCorrectionV1"},
-                },
+                "messages": {key: {"$ref": f"#/components/messages/{key}"} for key in messages},
             }
         },
         "operations": {
@@ -87,41 +110,38 @@ def asyncapi_document() -> dict[str, Any]:
                 "summary": "The aggregator applies each record exactly once to the event store.",
             },
         },
-        "components": {
-            "messages": {
-                "signalEventV1": {
-                    "name": "SignalEventV1",
-                    "contentType": "application/json",
-                    "headers": {
-                        "type": "object",
-                        "properties": {"schema": {"type": "string", "const": SIGNAL_SCHEMA}},
-                    },
-                    "bindings": {
-                        "kafka": {"key": {"type": "string", "description": "household pseudonym"}}
-                    },
-                    "payload": {"$ref": f"./{SIGNAL_SCHEMA_FILE}"},
-                },
-                "signalCorrectionV1": {
-                    "name": "SignalCorrectionV1",
-                    "contentType": "application/json",
-                    "headers": {
-                        "type": "object",
-                        "properties": {"schema": {"type": "string", "const": CORRECTION_SCHEMA}},
-                    },
-                    "bindings": {
-                        "kafka": {
-                            "key": {
-                                "type": "string",
-                                "description": "household pseudonym as first known, the key "
-                                "of the corrected signal",
-                            }
-                        }
-                    },
-                    "payload": {"$ref": f"./{CORRECTION_SCHEMA_FILE}"},
-                },
-            }
-        },
+        "components": {"messages": messages},
     }
+
+
+def _v1_messages() -> dict[str, Any]:
+    return {
+        "signalEventV1": _message(
+            "SignalEventV1", SIGNAL_SCHEMA, _KEY_IS_HOUSEHOLD, SIGNAL_SCHEMA_FILE
+        ),
+        "signalCorrectionV1": _message(
+            "SignalCorrectionV1", CORRECTION_SCHEMA, _KEY_IS_FIRST_KNOWN, CORRECTION_SCHEMA_FILE
+        ),
+    }
+
+
+def asyncapi_document() -> dict[str, Any]:
+    """The v1 AsyncAPI document: signals and their corrections on the signals topic."""
+    return _asyncapi("1.0.0", _TOPIC_DESCRIPTION, _v1_messages())
+
+
+def asyncapi_document_v2() -> dict[str, Any]:
+    """The v2 AsyncAPI document: the same topic, where v1 and v2 signals travel side by side
+    (a household's signals keep one order whichever version each publisher sends)."""
+    messages = _v1_messages()
+    messages["signalEventV2"] = _message(
+        "SignalEventV2", SIGNAL_SCHEMA_V2, _KEY_IS_HOUSEHOLD, SIGNAL_V2_SCHEMA_FILE
+    )
+    description = (
+        f"{_TOPIC_DESCRIPTION} Publishers move from v1 to v2 at their own pace: a consumer "
+        "reads both and upcasts v1 (contracts/upcast_v1_v2.py)."
+    )
+    return _asyncapi("2.0.0", description, messages)
 
 
 def rendered_files() -> dict[str, str]:
@@ -130,6 +150,8 @@ def rendered_files() -> dict[str, str]:
         SIGNAL_SCHEMA_FILE: render(signal_event_schema()),
         CORRECTION_SCHEMA_FILE: render(signal_correction_schema()),
         ASYNCAPI_FILE: render(asyncapi_document()),
+        SIGNAL_V2_SCHEMA_FILE: render(signal_event_schema_v2()),
+        ASYNCAPI_V2_FILE: render(asyncapi_document_v2()),
     }
 
 

@@ -6,10 +6,13 @@ finds a BSN (nine digits passing the elfproef), a postcode with a house number, 
 (a real calendar date from 1900 up to this year, written the Dutch or ISO way or with a month
 name), an e-mail address and a Dutch phone number (06, area codes, +31 and 0031).
 
-To keep false positives low, a pattern must stand alone: a date followed by a time of day is a
-timestamp (2026-11-20T21:30:00), not a birth date, and a phone number or date glued to letters,
-digits or hyphens (UUIDs, hex pseudonyms) is not matched. A BSN is found even between letters,
-as before: it is the identifier that matters most.
+To keep false positives low, a pattern must stand apart from other digits: a date followed by a
+time of day is a timestamp (2026-11-20T21:30:00), not a birth date; a date inside a chain of
+numbers (1.12-03-2019, 123-12-03-2019) is not matched, and neither is a phone number glued to
+letters, digits or hyphens (UUIDs, hex pseudonyms). A date glued to letters is matched: a case
+reference such as "K-12-03-2019" or "geb.12-03-2015" still carries the birth date (UUID groups
+have four or more characters, so no UUID holds a d-m-yyyy or yyyy-m-d run). A BSN is found even
+between letters, as before: it is the identifier that matters most.
 """
 
 from __future__ import annotations
@@ -37,8 +40,9 @@ _MONTHS = {
     "november": 11, "nov": 11,
     "december": 12, "dec": 12,
 }  # fmt: skip
-_ALONE_BEFORE = r"(?<![\w+\-/.])"
-_ALONE_AFTER = r"(?![\w\-/])(?!\.\d)"
+# a date may touch letters and punctuation, not digits (or digits through a separator)
+_ALONE_BEFORE = r"(?<![\d+_])(?<!\d[\-/.])"
+_ALONE_AFTER = r"(?![\d_])(?![\-/.]\d)"
 _NOT_A_TIME = r"(?![T ]\d{1,2}:\d{2})"
 
 

@@ -17,6 +17,10 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 HOUSEHOLD_PREFIX = "hh"
 PERSON_PREFIX = "p"
 RECIPIENT_PREFIX = "x"
+LOCAL_PERSON_PREFIX = "pl"
+"""signal.v2: a person known to one publisher by its own reference, not (yet) by a BSN."""
+PLACEMENT_PREFIX = "hs"
+"""signal.v2: a household without a fixed address, by a shelter's placement reference."""
 KEY_ID_PATTERN = r"k[0-9]{1,6}"
 RECIPIENT_ID_PATTERN = r"[a-z][a-z0-9-]{1,39}"
 
@@ -69,11 +73,13 @@ class PseudonymLink(BaseModel):
         return self
 
 
-# Any pseudonym in running text: a household's or person's of any key version, a recipient's.
+# Any pseudonym in running text: a household's or person's of any key version (signal.v2's
+# local persons and placements too), a recipient's.
 # The hex part is matched from 8 digits on, so a truncated pseudonym is caught as well.
 _PSEUDONYM_IN_TEXT = re.compile(
-    rf"(?<![0-9A-Za-z])(?P<domain>{HOUSEHOLD_PREFIX}|{PERSON_PREFIX}"
-    rf"|{RECIPIENT_PREFIX}\.{RECIPIENT_ID_PATTERN})\.(?P<key>{KEY_ID_PATTERN})\.[0-9a-fA-F]{{8,}}"
+    rf"(?<![0-9A-Za-z])(?P<domain>{HOUSEHOLD_PREFIX}|{PERSON_PREFIX}|{LOCAL_PERSON_PREFIX}"
+    rf"|{PLACEMENT_PREFIX}|{RECIPIENT_PREFIX}\.{RECIPIENT_ID_PATTERN})"
+    rf"\.(?P<key>{KEY_ID_PATTERN})\.[0-9a-fA-F]{{8,}}"
 )
 PSEUDONYM_MASK = "***"
 

@@ -43,7 +43,8 @@ class LookupDigests:
     def __init__(self, key: bytes) -> None:
         if len(key) != LOOKUP_KEY_BYTES:
             raise ValueError("a lookup key is 32 bytes")
-        self._key = key
+        # One keyed HMAC object, copied per digest: re-keying for every value costs 3x more.
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
         # A projector batch asks for the same household's digest several times (row key,
         # seal, membership); recent digests are kept, bounded (issue 15: a third of a rebuild).
         self._recent: dict[tuple[str, str], str] = {}
@@ -65,8 +66,9 @@ class LookupDigests:
         known = self._recent.get((kind, value))
         if known is not None:
             return known
-        mac = hmac.digest(self._key, f"{kind}|{value}".encode(), hashlib.sha256)
-        digest = _base32(mac[:DIGEST_BYTES])
+        mac = self._keyed.copy()
+        mac.update(f"{kind}|{value}".encode())
+        digest = _base32(mac.digest()[:DIGEST_BYTES])
         if len(self._recent) >= RECENT_DIGESTS:
             self._recent.clear()  # cheaper than an LRU's bookkeeping on every call
         self._recent[(kind, value)] = digest

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -34,7 +34,7 @@ from radar.household_state import (
     SignalNotCorrectableError,
 )
 from radar.regions import RegionEvidence
-from radar.risk import Assessment, SignalFact
+from radar.risk import Assessment, Factors, SignalFact
 from radar.safety import NETHERLANDS
 
 _HOUSEHOLD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:signal-radar:household")
@@ -60,6 +60,17 @@ class Household(HouseholdScore, Aggregate):
 
     replay_required = False
     """True only for a household restored from a snapshot that lacks part of its state."""
+
+    # The state's declared types (set in __init__): a snapshot's values are restored by them.
+    signal_types: dict[str, str]
+    persons: dict[str, str]
+    region: str | None
+    facts: list[SignalFact]
+    moves: list[Move]
+    has_case: bool
+    first_seen: dict[str, datetime]
+    pseudonym_links: dict[str, str]
+    corrections: dict[str, AppliedCorrection]
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -150,7 +161,7 @@ class Household(HouseholdScore, Aggregate):
         score: Decimal
         as_of: datetime
         model_version: int
-        changed: list[dict[str, Any]]
+        changed: list[Annotated[dict[str, Any], Factors]]  # Factors records
         removed: list[str]
         whole: bool
         children_present: bool

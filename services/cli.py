@@ -251,11 +251,14 @@ def query() -> None:
 
 @contracts.command("export")
 def export_contracts() -> None:
-    """Regenerate the JSON Schema and AsyncAPI files from the contract models."""
+    """Regenerate the JSON Schema and AsyncAPI files from the contract models (and the
+    vocabulary tables in docs/contracts.md)."""
+    from contracts import vocabulary_doc
     from contracts.export import write_all
-    from services.signals import submission_schemas
+    from services.signals import submission_schemas, submission_v2
 
-    for path in write_all() + submission_schemas.write_all():
+    written = write_all() + submission_schemas.write_all() + submission_v2.write_all()
+    for path in written + vocabulary_doc.write():
         typer.echo(str(path))
 
 

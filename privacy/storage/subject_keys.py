@@ -8,7 +8,9 @@ it, stays where it is. A later key for the same subject is a new random key: it 
 written before the destruction.
 
 Unwrapped keys are kept in memory for a short while only (KEY_CACHE_SECONDS), so a process that
-was running when keys were destroyed stops opening the subject's data soon after.
+was running when keys were destroyed stops opening the subject's data soon after. Each key's
+cipher object (privacy.key_encryption.CIPHERS) is dropped whenever the key is: destroyed,
+found gone, expired, rolled back or pushed out.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from privacy.key_encryption import KeyEncryptionKey, WrappedKey, new_data_key
+from privacy.key_encryption import KeyEncryptionKey, WrappedKey, forget_ciphers, new_data_key
 from privacy.storage.erasure import erasing
 
 KEY_CACHE_SECONDS = 10.0
@@ -135,11 +137,11 @@ class SubjectKeyStore:
             self._remember(row.subject, key)
         gone = asked - {row.subject for row in rows}
         with self._lock:
-            for subject in gone:
-                self._cache.pop(subject, None)
+            dropped = [self._cache.pop(subject, None) for subject in gone]
             if len(self._absent) > KEY_CACHE_SIZE:
                 self._absent.clear()
             self._absent.update(gone)
+        forget_ciphers(entry[1] for entry in dropped if entry is not None)
         return gone
 
     def prefetch(self, subjects: Iterable[str]) -> None:
@@ -198,8 +200,8 @@ class SubjectKeyStore:
 
         def forget(_connection: Connection) -> None:
             with self._lock:
-                for subject in subjects:
-                    self._cache.pop(subject, None)
+                dropped = [self._cache.pop(subject, None) for subject in subjects]
+            forget_ciphers(entry[1] for entry in dropped if entry is not None)
 
         event.listen(connection, "rollback", forget, once=True)
 
@@ -209,8 +211,8 @@ class SubjectKeyStore:
         VACUUM FULL), so the ciphertext left behind cannot be opened by anyone, ever."""
         chosen = sorted(set(subjects))
         with self._lock:
-            for subject in chosen:
-                self._cache.pop(subject, None)
+            dropped = [self._cache.pop(subject, None) for subject in chosen]
+        forget_ciphers(entry[1] for entry in dropped if entry is not None)
         if not chosen:
             return 0
         with erasing(self._engine, [self._table]) as connection:
@@ -269,12 +271,19 @@ class SubjectKeyStore:
     def _cached(self, subject: str) -> bytes | None:
         with self._lock:
             found = self._cache.get(subject)
-        if found is None or found[0] < time.monotonic():
-            return None
-        return found[1]
+            if found is None:
+                return None
+            if found[0] >= time.monotonic():
+                return found[1]
+            del self._cache[subject]  # expired: its cipher goes with it
+        forget_ciphers([found[1]])
+        return None
 
     def _remember(self, subject: str, key: bytes) -> None:
         with self._lock:
+            dropped = []
             if len(self._cache) >= KEY_CACHE_SIZE:
+                dropped = [entry[1] for entry in self._cache.values()]
                 self._cache.clear()
             self._cache[subject] = (time.monotonic() + KEY_CACHE_SECONDS, key)
+        forget_ciphers(k for k in dropped if k != key)

@@ -13,18 +13,32 @@ retried on the fresh state.
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Cache, LRUCache, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Cache,
+    LRUCache,
+    ProcessingEvent,
+    ProjectorFunction,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    Recording,
+    Tracking,
+    Transcoder,
+)
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import get_topic
 
@@ -37,6 +51,9 @@ from radar.household import Household, household_id
 from radar.household_state import SignalNotCorrectableError
 from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
 from radar.risk_model import RiskModel, default_model
+from services.ledger.batch_aggregates import BatchAggregates, SetwiseLoader
+from services.ledger.codec import TypedMapper, TypedTranscoder
+from services.ledger.erasure import ErasedHistories
 from services.ledger.notifications import ErasedEventError, NotificationLog
 from services.ledger.steps import AnalystSteps
 from services.ledger.steps import UnknownHouseholdError as UnknownHouseholdError  # re-exported
@@ -72,16 +89,27 @@ class SignalBatch:
     outcome: BatchOutcome | None = None
 
 
-class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
+class SignalLedger(AnalystSteps, ErasedHistories, EventSourcedProjection[UUID]):
     """The event-sourced record of every household and every signal seen about it."""
 
     name = "SignalLedger"
+    _batch: BatchAggregates | None = None  # the aggregates of the batch being applied
     snapshotting_intervals = {Household: SNAPSHOT_INTERVAL}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """The library's transcodings, and those of the household's typed state (snapshots)."""
         super().register_transcodings(transcoder)
         register_state_transcodings(transcoder)
+
+    def construct_transcoder(self) -> Transcoder:
+        """orjson with types restored by declaration (services.ledger.codec); the library's
+        JSON transcoder, with our transcodings, reads what was written before."""
+        legacy = JSONTranscoder()
+        self.register_transcodings(legacy)
+        return TypedTranscoder(legacy)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return TypedMapper(self.construct_transcoder())
 
     @cached_property
     def notifications(self) -> NotificationLog:
@@ -103,16 +131,35 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
         """Called with the originators of stored events about to be read: a store that needs
         something per aggregate to read them (a data key) fetches it for all at once."""
 
+    @cached_property
+    def _loader(self) -> SetwiseLoader:
+        snapshots = self.snapshots.recorder if self.snapshots is not None else None
+        return SetwiseLoader(self.recorder, snapshots, self.mapper, self.prepare_reading)
+
     def record_batch(self, batch: SignalBatch, tracking: Tracking) -> BatchOutcome:
-        """Applies the batch and stores its events together with the tracking position."""
+        """Applies the batch and stores its events together with the tracking position; its
+        aggregates stay cached, trusted as they are (services/ledger/batch_aggregates.py)."""
         try:
             self.process_event(batch, tracking)  # type: ignore[arg-type]
-        except BaseException:
-            # The policy changed cached aggregates in place; none of it was stored.
-            self._forget_cached_aggregates()
+        except BaseException:  # cached aggregates were changed in place; none was stored
+            if self._batch is None:
+                self.forget_cached_aggregates()
+            else:
+                self._batch.forget(self.repository.cache)
             raise
+        finally:
+            self._batch = None
         assert batch.outcome is not None
         return batch.outcome
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Records, then caches what was saved (new aggregates too: the library caches nothing
+        when it fast-forwards), so the next batch or step here starts from it, not a stale copy."""
+        recordings = super()._record(processing_event)
+        if (cache := self.repository.cache) is not None:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                cache.put(aggregate_id, aggregate)
+        return recordings
 
     def position(self, source: str) -> int | None:
         """The last source position recorded (for Kafka: the last applied offset)."""
@@ -123,7 +170,10 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
         and applies each correction or retraction once (skipping those of unknown signals);
         then rescores each household that changed and raises the alerts it calls for."""
         batch: SignalBatch = domain_event
-        self._forget_erased({s.first_known_household() for s in batch.signals})
+        pseudonyms = {s.first_known_household() for s in batch.signals}
+        self._forget_erased(pseudonyms)
+        ids = [i for p in sorted(pseudonyms) for i in (household_id(p), case_id(p))]
+        self._batch = self._loader.open(ids, self.repository.cache)
         households: dict[str, Household] = {}
         new_signals: dict[str, list[str]] = defaultdict(list)
         corrections: dict[str, list[SignalCorrectionV1]] = defaultdict(list)
@@ -142,7 +192,8 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
             pseudonym = item.first_known_household()
             household = households.get(pseudonym)
             if household is None:
-                household = self._household(pseudonym, in_place=True)
+                household = self._batch_household(pseudonym) or Household(pseudonym)
+                self._batch_add(household)
                 households[pseudonym] = household
             if household.record(item):
                 new_signals[pseudonym].append(str(item.event_id))
@@ -157,7 +208,7 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
             touched.append(history)
             for pseudonym in changed:
                 household = households[pseudonym]
-                case = self._case(pseudonym, in_place=True) if household.has_case else None
+                case = self._batch_case(pseudonym) if household.has_case else None
                 done = corrections.get(pseudonym, [])
                 case = after_new_signals(
                     household,
@@ -168,6 +219,7 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
                     max((c.received_at for c in done), default=None),
                 )
                 if case is not None:
+                    self._batch_add(case)
                     touched.append(case)
         self.prepare_storage([aggregate.id for aggregate in touched])
         processing_event.collect_events(*touched)
@@ -182,11 +234,8 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
         applied before, None if the household or signal is unknown (or retracted)."""
         household = households.get(correction.household)
         if household is None:
-            try:
-                household = self._load_household(
-                    household_id(correction.household), True, correction.household
-                )
-            except AggregateNotFoundError:
+            household = self._batch_household(correction.household)
+            if household is None:
                 return None  # no household is opened for a correction
             households[correction.household] = household
         try:
@@ -195,6 +244,47 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
             return household.correct(correction)
         except SignalNotCorrectableError:
             return None
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """A snapshot of the batch's aggregate as it is in memory, at its version now (at or
+        past the interval; the library rebuilds it from the store, 50-100 events replayed)."""
+        taken = self._batch.snapshots(aggregate_id, version) if self._batch else None
+        if taken is None:
+            super().take_snapshot(aggregate_id, version, projector_func)
+        elif taken and self.snapshots is not None:
+            self.snapshots.put(taken)
+
+    def _batch_household(self, pseudonym: str) -> Household | None:
+        """The batch's household (changed in place), None if the store has none."""
+        assert self._batch is not None
+        hid = household_id(pseudonym)
+
+        def load_one() -> Household | None:
+            try:
+                return self._load_household(hid, True, pseudonym)
+            except AggregateNotFoundError:
+                return None
+
+        found: Household | None = self._batch.get(hid, load_one)
+        return found
+
+    def _batch_case(self, pseudonym: str) -> HouseholdCase | None:
+        assert self._batch is not None
+        found: HouseholdCase | None = self._batch.get(
+            case_id(pseudonym), lambda: self._case(pseudonym, in_place=True)
+        )
+        return found
+
+    def _batch_add(self, aggregate: Aggregate) -> None:
+        """Notes an aggregate the batch made (or found): cached once the batch is stored."""
+        assert self._batch is not None
+        self._batch.used.add(aggregate.id)
+        self._batch.found[aggregate.id] = aggregate
 
     # --- the risk model ---------------------------------------------------------------------
 
@@ -277,12 +367,6 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
             return result
         raise AssertionError("unreachable")
 
-    def _household(self, pseudonym: str, in_place: bool = False) -> Household:
-        try:
-            return self._load_household(household_id(pseudonym), in_place, pseudonym)
-        except AggregateNotFoundError:
-            return Household(pseudonym)
-
     def _load_household(
         self, hid: UUID, in_place: bool = False, pseudonym: str | None = None
     ) -> Household:
@@ -301,6 +385,8 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
             for stored in self.repository.event_store.get(originator_id=hid):
                 replayed = stored.mutate(replayed)
             household = replayed
+            if (cache := self.repository.cache) is not None:  # not the snapshot's: it lacks facts
+                cache.put(hid, deepcopy(household))
         return household
 
     def _case(self, pseudonym: str, in_place: bool = False) -> HouseholdCase | None:
@@ -314,55 +400,10 @@ class SignalLedger(AnalystSteps, EventSourcedProjection[UUID]):
             return None  # the case was erased with its household; a new one continues it
         return case
 
-    # --- after retention: erased histories ---------------------------------------------------
-
-    def _forget_erased(self, pseudonyms: set[str]) -> None:
-        """Drops cached aggregates of households (and cases) whose keys were destroyed since
-        they were cached, so nothing of an erased history is carried into new events."""
-        ids = [i for p in pseudonyms for i in (household_id(p), case_id(p))]
-        cache = self.repository.cache
-        if cache is None or not ids:
-            return
-        for aggregate_id in self.unreadable_among(ids):
-            with contextlib.suppress(KeyError):
-                cache.get(aggregate_id, evict=True)
-
-    def _household_after_erasure(self, hid: UUID, pseudonym: str | None) -> Household:
-        """What the radar recorded about a household since its history was erased."""
-        if pseudonym is None:
-            pseudonym = next(
-                (
-                    getattr(event, "household", None)
-                    for event in self.notifications.readable_events_of(hid)
-                    if getattr(event, "household", None)
-                ),
-                None,
-            )
-            if pseudonym is None:
-                raise AggregateNotFoundError(hid)
-        return self._continued_after_erasure(Household(pseudonym))
-
-    def _continued_after_erasure(self, fresh: A) -> A:
-        """`fresh`, a new aggregate whose creation is not recorded, continued where the
-        erased stream with its id left off, with every event recorded since applied. For an
-        aggregate that was never stored, `fresh` itself (to be created)."""
-        stored_events = self.notifications.stored_events_of(fresh.id)
-        if not stored_events:
-            return fresh
-        fresh.collect_events()
-        aggregate: Any = fresh
-        for stored in stored_events:
-            try:
-                event: Any = self.mapper.to_domain_event(stored)
-            except ErasedEventError:
-                aggregate.version = stored.originator_version
-                continue
-            aggregate = event.mutate(aggregate)
-        continued: A = aggregate
-        return continued
-
-    def _forget_cached_aggregates(self) -> None:
-        """A fresh cache (LRUCache.clear() leaves its entries reachable, so it is replaced)."""
+    def forget_cached_aggregates(self) -> None:
+        """A fresh cache (LRUCache.clear() leaves its entries reachable, so it is replaced):
+        after a failure, or partitions revoked (another aggregator may write their households
+        from now on, so nothing cached here is to be trusted)."""
         cache = self.repository.cache
         if isinstance(cache, LRUCache):
             self.repository.cache = LRUCache(maxsize=cache.maxsize)

@@ -43,6 +43,10 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
         log.info("partitions revoked", partitions=sorted(tp.partition for tp in revoked))
+        # Another member may write these partitions' households from now on: the ledger
+        # forgets every cached aggregate, so none is trusted stale (nor kept after the
+        # partitions went elsewhere).
+        self._aggregator.forget_cached()
 
     def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         log.info("partitions assigned", partitions=sorted(tp.partition for tp in assigned))
@@ -88,6 +92,10 @@ class Aggregator:
     def must_rewind(self) -> None:
         """Asks for a seek to the stored offsets before the next batch is recorded."""
         self._must_rewind = True
+
+    def forget_cached(self) -> None:
+        """Drops the ledger's cached aggregates (a rebalance took partitions away)."""
+        self._ledger.forget_cached_aggregates()
 
     def seek_to_stored(self, partitions: Sequence[TopicPartition]) -> None:
         """Positions the consumer on the first record the store has not yet applied."""
@@ -156,8 +164,10 @@ class Aggregator:
         try:
             outcome = self._ledger.record_batch(batch, Tracking(source, fresh[-1].offset))
         except IntegrityError:
-            # Another member recorded (part of) this batch first: resume after its offset.
-            log.info("batch already recorded elsewhere; seeking", partition=tp.partition)
+            # Another member recorded (part of) this batch first, or another process wrote
+            # one of its aggregates since this one cached it (the ledger dropped those): resume
+            # after the stored offset, which reads the records again on fresh state.
+            log.info("batch conflicted with a write elsewhere; seeking", partition=tp.partition)
             self.seek_to_stored([tp])
             return None
         self.recorded += outcome.recorded

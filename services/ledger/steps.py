@@ -20,6 +20,7 @@ from radar.risk_model import RiskModel
 from radar.safety import NETHERLANDS
 
 T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
 
 
 class UnknownHouseholdError(LookupError):
@@ -37,7 +38,7 @@ class AnalystSteps:
 
         def _case(self, pseudonym: str, in_place: bool = False) -> HouseholdCase | None: ...
 
-        def _continued_after_erasure(self, fresh: HouseholdCase) -> HouseholdCase: ...
+        def _continued_after_erasure(self, fresh: A) -> A: ...
 
         def _retrying(self, command: Callable[[], tuple[T, list[Aggregate | None]]]) -> T: ...
 

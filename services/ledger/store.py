@@ -23,6 +23,7 @@ from privacy.key_encryption import UnreadableError, seal, unseal
 from privacy.storage.subject_keys import SubjectKeyStore, subject_keys_table
 from services.database import Database
 from services.ledger.application import SignalLedger
+from services.ledger.codec import TypedMapper
 from services.ledger.notifications import ErasedEventError
 
 AGGREGATE_CACHE_SIZE = 2000
@@ -32,7 +33,7 @@ key_metadata = MetaData()
 event_subject_keys = subject_keys_table(key_metadata, "event_subject_keys")
 
 
-class SubjectEncryptingMapper(Mapper[UUID]):
+class SubjectEncryptingMapper(TypedMapper):
     """Encrypts each stored event's state under its originator's data key."""
 
     def __init__(self, transcoder: Transcoder, keys: SubjectKeyStore) -> None:
@@ -48,22 +49,27 @@ class SubjectEncryptingMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        return super().to_domain_event(self.opened(stored_event))
+
+    def opened(self, stored_event: StoredEvent) -> StoredEvent:
+        """The stored event with its state decrypted (states written before encryption are
+        returned as they are); ErasedEventError when its household's key is gone."""
         state = bytes(stored_event.state)
-        if state.startswith(ENCRYPTED):
-            key = self.keys.key(str(stored_event.originator_id))
-            if key is None:
-                raise ErasedEventError("this event's household was erased (retention)")
-            try:
-                plain = unseal(key, state[len(ENCRYPTED) :], _bound_to(stored_event))
-            except UnreadableError as error:
-                raise ErasedEventError("this event's key was destroyed (retention)") from error
-            stored_event = StoredEvent(
-                stored_event.originator_id,
-                stored_event.originator_version,
-                stored_event.topic,
-                plain,
-            )
-        return super().to_domain_event(stored_event)
+        if not state.startswith(ENCRYPTED):
+            return stored_event
+        key = self.keys.key(str(stored_event.originator_id))
+        if key is None:
+            raise ErasedEventError("this event's household was erased (retention)")
+        try:
+            plain = unseal(key, state[len(ENCRYPTED) :], _bound_to(stored_event))
+        except UnreadableError as error:
+            raise ErasedEventError("this event's key was destroyed (retention)") from error
+        return StoredEvent(
+            stored_event.originator_id,
+            stored_event.originator_version,
+            stored_event.topic,
+            plain,
+        )
 
 
 class EncryptedSignalLedger(SignalLedger):
@@ -93,8 +99,9 @@ def open_ledger(database: Database, engine: Engine | None = None) -> EncryptedSi
     has one already); tables are created on first use,
     under the schema lock so processes starting together do not collide.
 
-    The aggregate cache is bounded (memory stays flat while catching up on a backlog) and
-    fast-forwards from the store, so a household written by another aggregator is never stale.
+    The aggregate cache is bounded (memory stays flat while catching up on a backlog). Reads
+    through the repository fast-forward from the store; the aggregator's batches trust it
+    instead and let the store's version check catch a write elsewhere (batch_aggregates.py).
     """
     env = database.eventsourcing_env()
     env["AGGREGATE_CACHE_MAXSIZE"] = str(AGGREGATE_CACHE_SIZE)

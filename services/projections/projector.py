@@ -35,7 +35,7 @@ from typing import Protocol
 import structlog
 
 from services.ledger.application import SignalLedger
-from services.projections.read_model import PositionMovedError, ReadModel
+from services.projections.read_model import BuiltFresh, PositionMovedError, ReadModel
 
 log = structlog.get_logger("radar.projector")
 
@@ -93,6 +93,10 @@ def follow(followers: Sequence[Follower], stop: threading.Event, idle_seconds: f
 
 
 def rebuild(ledger: SignalLedger, read_model: ReadModel, batch_size: int) -> int:
-    """Empties a read model and replays the whole event store into it."""
+    """Makes a read model anew from the whole event store: built into fresh tables and swapped
+    in when the read model can (BuiltFresh: its live tables answer meanwhile), otherwise
+    emptied and replayed into."""
+    if isinstance(read_model, BuiltFresh):
+        return read_model.build_fresh(ledger, batch_size)
     read_model.reset()
     return Projector(ledger, read_model, batch_size).catch_up()

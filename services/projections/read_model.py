@@ -8,10 +8,12 @@ projectors may run concurrently and a rebuild may run next to a live one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from services.database import Database
+    from services.ledger.application import SignalLedger
+    from services.projections.checkpoints import Checkpoint
 
 
 class PositionMovedError(Exception):
@@ -37,6 +39,32 @@ class ReadModel(Protocol):
 
     def reset(self) -> None:
         """Empties the read model so that it is rebuilt from the start."""
+        ...
+
+
+@runtime_checkable
+class BuiltFresh(Protocol):
+    """A read model that rebuilds into fresh tables and swaps them in (a bulk load while the
+    live tables keep answering; services/projections/swap.py)."""
+
+    def build_fresh(self, ledger: SignalLedger, batch_size: int) -> int:
+        """Replays the whole event store into fresh tables, swaps them in; returns how many
+        notifications it covered."""
+        ...
+
+
+@runtime_checkable
+class Checkpointed(Protocol):
+    """A read model that keeps a checkpoint, so that recovering it replays only the tail of
+    the log (services/projections/checkpoints.py)."""
+
+    def take_checkpoint(self) -> Checkpoint:
+        """Keeps a copy of the rows at their position, replacing the previous one."""
+        ...
+
+    def recover(self, ledger: SignalLedger, batch_size: int) -> int:
+        """Rebuilds from the checkpoint and the events after it; returns how many it
+        replayed. NoCheckpointError, or CheckpointError when the copy does not match."""
         ...
 
 

@@ -23,6 +23,7 @@ from services.audit import checkpoints, lineage, sealing
 from services.backup import key_check
 from services.casework import monitoring_store, worklist_tables
 from services.ledger import store as ledger_store
+from services.projections import checkpoints as projection_checkpoints
 from services.projections import positions
 from services.signals import receipt_format
 from services.timelines import tables as timeline_tables
@@ -38,10 +39,12 @@ _METADATA: tuple[MetaData, ...] = (
     checkpoints.metadata,
     lineage.metadata,
     positions.metadata,
+    projection_checkpoints.metadata,
     ledger_store.key_metadata,
     receipt_format.metadata,
     key_check.metadata,
     timeline_tables.metadata,
+    timeline_tables.checkpoint_metadata,
     worklist_tables.metadata,
     monitoring_store.metadata,
 )
@@ -50,6 +53,7 @@ _METADATA: tuple[MetaData, ...] = (
 REBUILT_READ_MODELS: frozenset[str] = frozenset(
     {
         *timeline_tables.metadata.tables,
+        *timeline_tables.checkpoint_metadata.tables,  # copies of them (checkpoints.py)
         *worklist_tables.metadata.tables,
         *monitoring_store.metadata.tables,
     }

@@ -43,21 +43,26 @@ from radar.timeline import (
     timeline_entry,
 )
 from services.database import stored_utc
+from services.ledger.application import SignalLedger
 from services.projections.bulk import insert_rows
+from services.projections.checkpoints import Checkpoint, snapshot, take, verified
 from services.projections.positions import (
     PositionedTables,
     move_position,
     reset_position,
 )
+from services.timelines.build import TimelineBuild
 from services.timelines.opened import OpenedEntries
 from services.timelines.tables import (
     SealedRows,
+    checkpoint_metadata,
     metadata,
     person_memberships,
     timeline_signals,
 )
 
 TIMELINE_PROJECTION = "household_timeline"
+BUILD_BATCH_EVENTS = 10_000  # a rebuild's batches: fewer round trips, one transaction each
 PAIRS_PER_QUERY = 5000  # two parameters each: well within SQLite's 32,766 per statement
 
 __all__ = ["TIMELINE_PROJECTION", "TimelineStore", "person_memberships", "timeline_signals"]
@@ -125,6 +130,26 @@ class TimelineStore(PositionedTables):
                 self._depart(connection, left)
 
         self._write({e.household for e in entries}, write)
+
+    def build_fresh(self, ledger: SignalLedger, batch_size: int) -> int:
+        """Rebuilds as a bulk load into fresh tables, then swaps them in (build.py)."""
+        return TimelineBuild(self, ledger, max(batch_size, BUILD_BATCH_EVENTS)).run()
+
+    def take_checkpoint(self) -> Checkpoint:
+        """Keeps a copy of the rows at their position (checkpoints.py), replacing the last."""
+        with snapshot(self.engine) as connection:
+            return take(
+                connection, self.name, self.format, metadata, checkpoint_metadata, self.digests
+            )
+
+    def recover(self, ledger: SignalLedger, batch_size: int) -> int:
+        """Rebuilds from the checkpoint: its rows, then only the events after it, swapped in
+        (CheckpointError when there is none or its copy does not match its digest)."""
+        with self.engine.connect() as connection:
+            found = verified(
+                connection, self.name, self.format, metadata, checkpoint_metadata, self.digests
+            )
+        return TimelineBuild(self, ledger, max(batch_size, BUILD_BATCH_EVENTS)).run(found)
 
     def reset(self) -> None:
         """Empties the read model so that it is rebuilt from the start of the event store."""

@@ -34,6 +34,7 @@ from privacy.storage.sealed_rows import RowSealer
 from radar.membership import Membership
 from radar.timeline import TimelineEntry
 from services.database import stored_utc
+from services.projections.checkpoints import checkpoint_tables
 
 metadata = MetaData()
 
@@ -68,6 +69,9 @@ person_memberships = Table(
     Column("until", DateTime(timezone=True), nullable=True),  # the departure recorded last
     Column("sealed", LargeBinary, nullable=False),  # {person, household}
 )
+
+# The timeline's checkpoint: a copy of both tables at a known position (see checkpoints.py).
+checkpoint_metadata = checkpoint_tables(metadata)
 
 
 class SealedRows:

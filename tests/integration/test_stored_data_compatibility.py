@@ -59,6 +59,10 @@ def test_a_store_written_before_the_restructure_rebuilds_to_the_same_read_models
         rebuild(ledger, store, batch_size=13)
         assert _plain(store.dump()) == expected["read_models"][name], name
     timelines = stores["timelines"]
+    # the old store's timeline (rebuilt by a swap) checkpointed and recovered: as it was
+    timelines.take_checkpoint()
+    assert timelines.recover(ledger, 13) == 0
+    assert _plain(timelines.dump()) == expected["read_models"]["timelines"]
     for pseudonym, seen in expected["households"].items():
         household = ledger.household(pseudonym)
         assessment = household.latest_assessment()

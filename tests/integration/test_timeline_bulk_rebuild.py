@@ -20,6 +20,7 @@ from radar.household_state import MembershipError
 from services.casework.store import WorklistStore
 from services.database import Database
 from services.ledger.application import SignalBatch, SignalLedger
+from services.ledger.steps import UnknownHouseholdError
 from services.ledger.store import open_ledger
 from services.projections.bulk import COPY_FROM_ROWS
 from services.projections.projector import Projector, rebuild
@@ -73,14 +74,15 @@ def _rectification(rng: random.Random, original: SignalEventV1) -> SignalCorrect
     )
 
 
-def _record(ledger: SignalLedger, rng: random.Random) -> None:
-    """The signals in Kafka-sized batches, with corrections, retractions and departures."""
-    signals = [_signal(rng, n) for n in range(1, SIGNALS + 1)]
-    for offset, start in enumerate(range(0, SIGNALS, 25)):
+def record_history(ledger: SignalLedger, rng: random.Random, later: int = 0) -> None:
+    """The signals in Kafka-sized batches, with corrections, retractions and departures; a
+    `later` history (1, 2, ...) comes after the first: other signals, later offsets."""
+    signals = [_signal(rng, later * SIGNALS + n) for n in range(1, SIGNALS + 1)]
+    for offset, start in enumerate(range(0, SIGNALS, 25), start=later * SIGNALS):
         batch: list[SignalEventV1 | SignalCorrectionV1] = list(signals[start : start + 25])
         batch += [_rectification(rng, s) for s in rng.sample(signals[: start + 25], 2)]
         ledger.record_batch(SignalBatch(batch), Tracking(SOURCE, offset))
-        with suppress(MembershipError):  # a person never named there cannot leave it
+        with suppress(MembershipError, UnknownHouseholdError):  # named there, or no departure
             ledger.record_departure(
                 rng.choice(HOUSEHOLDS),
                 rng.choice(PERSONS),
@@ -98,7 +100,7 @@ def test_bulk_rebuild_equals_projection_event_by_event(
     ledger = open_ledger(database)
     engine, rebuilt_engine = database.engine(), empty_database.engine()
     try:
-        _record(ledger, random.Random(15))
+        record_history(ledger, random.Random(15))
         live = TimelineStore(engine)
         Projector(ledger, live, batch_size=1).catch_up()
         rebuilt = TimelineStore(rebuilt_engine)
@@ -142,7 +144,7 @@ def test_a_twin_projector_behind_the_position_writes_nothing(database: Database)
     ledger = open_ledger(database)
     engine = database.engine()
     try:
-        _record(ledger, random.Random(21))
+        record_history(ledger, random.Random(21))
         for make in (TimelineStore, WorklistStore):
             first, twin = make(engine), make(engine)
             notifications = ledger.notifications.after(0, 1000, first.topics)

@@ -17,7 +17,7 @@ from contracts import export
 from contracts.correction_v1 import SignalCorrectionV1
 from contracts.signal_v1 import CLOCK_SKEW_ALLOWED, MAX_PERSONS_PER_SIGNAL, SignalEventV1
 from contracts.vocabulary import SIGNAL_TYPES, Sector, SignalType, sector_may_publish
-from services.signals import submission_schemas
+from services.signals import submission_schemas, submission_v2
 
 PROPERTY = settings(max_examples=50, deadline=None)
 HOUSEHOLD = "hh.k1." + "0123456789abcdef" * 2
@@ -54,7 +54,11 @@ def _errors(document: dict[str, Any]) -> list[Any]:
 
 
 def test_exported_files_are_up_to_date() -> None:
-    rendered = export.rendered_files() | submission_schemas.rendered_files()
+    rendered = (
+        export.rendered_files()
+        | submission_schemas.rendered_files()
+        | submission_v2.rendered_files()
+    )
     on_disk = {path.name for path in export.SCHEMA_DIR.glob("*.json")}
     assert on_disk == set(rendered), "run `make contracts` to regenerate contracts/schemas"
     for name, text in rendered.items():

@@ -130,6 +130,10 @@ def test_uuids_are_not_phone_numbers_dates_or_addresses(event_id: str) -> None:
         ("(020) 123 45 67", "a phone number"),
         ("3511 AB 12", "a postcode with house number"),
         ("111222333", "a BSN"),
+        ("dossier K-12-03-2015", "a date of birth"),
+        ("ref AB12-03-2015", "a date of birth"),
+        ("geb.12-03-2015", "a date of birth"),
+        ("2015-03-12-B", "a date of birth"),
     ],
 )
 def test_common_dutch_spellings_are_found(text: str, kind: str) -> None:
@@ -145,6 +149,7 @@ def test_common_dutch_spellings_are_found(text: str, kind: str) -> None:
         "hh.k1.0123456789abcdef0123456789abcdef",
         f"check on {(datetime.now(UTC) + timedelta(days=400)):%d-%m-%Y}",  # no one is born then
         "31-02-2015 is no date",
+        "build 1.12-03-2015, step 123-12-03-2015",
         "version 1.2.3, took 12 ms, offset 1234 partition 5",
         "score 0.123456789",
         "region VT09 has 26 alerts",

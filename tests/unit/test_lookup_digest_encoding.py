@@ -22,6 +22,17 @@ def test_a_digest_is_the_one_stored_before() -> None:
     assert digests.household("hh.k1.abc") == _reference(bytes(range(32)), "household|hh.k1.abc")
 
 
+def test_digests_made_at_once_in_many_threads_are_the_stored_ones() -> None:
+    """One keyed HMAC object is copied for every digest: threads sharing it get the same."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    digests = LookupDigests(bytes(range(32)))
+    values = [f"hh.k1.{n:032x}" for n in range(3000)]
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(digests.household, values))
+    assert found == [_reference(bytes(range(32)), f"household|{v}") for v in values]
+
+
 def _reference(key: bytes, message: str) -> str:
     import hashlib
     import hmac
