@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services.restarts import CrashHistory, RestartPolicy, describe_status
+from services.scrape_targets import write_scrape_targets
 from services.settings import Settings, member_name
 
 STOP_GRACE_SECONDS = 10
@@ -143,6 +144,7 @@ def supervise(settings: Settings, broker_script: Path | None) -> int:
         owns_broker = already_running.returncode != 0
         subprocess.run([str(broker_script), "start"], check=True)
     journal = Journal(settings.logs_dir)
+    write_scrape_targets(settings)  # deploy/monitoring/prometheus.yml scrapes each process
     children = [Child(p, CrashHistory(RestartPolicy())) for p in radar_processes(settings)]
     stopping = False
 

@@ -10,7 +10,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import orjson
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from kafka.producer.future import FutureRecordMetadata
@@ -24,6 +23,13 @@ RECONNECT_INTERVAL_SECONDS = 1.0
 SCHEMA_HEADER = ("schema", SIGNAL_SCHEMA.encode())
 CORRECTION_SCHEMA_HEADER = ("schema", CORRECTION_SCHEMA.encode())
 CONTENT_TYPE_HEADER = ("content-type", b"application/json")
+LINGER_MS = 10
+"""How long a partition's batch waits for more records: a request's records arrive a few
+hundred microseconds apart, so with kafka-python's 2 ms a batch left with about five of them
+(each new batch a wake-up of the sender thread). A request of 10 waits at most this longer."""
+BATCH_BYTES = 512 * 1024
+"""A batch of 500 signals (about 700 bytes each, six partitions) fits in one batch per
+partition; kafka-python's 16 KiB default took about 23."""
 
 
 class BrokerUnavailableError(Exception):
@@ -39,8 +45,9 @@ class Delivery:
 
 
 def serialise(event: SignalEventV1 | SignalCorrectionV1) -> bytes:
-    """The record value of a signal event or correction: its JSON form."""
-    return orjson.dumps(event.model_dump(mode="json"))
+    """The record value of a signal event or correction: its JSON form (pydantic's own JSON,
+    the same bytes as orjson of `model_dump(mode="json")` without the dict in between)."""
+    return event.model_dump_json().encode()
 
 
 class SignalPublisher:
@@ -140,7 +147,8 @@ class SignalPublisher:
             client_id="radar-ingest",
             acks="all",
             enable_idempotence=True,
-            linger_ms=2,
+            linger_ms=LINGER_MS,
+            batch_size=BATCH_BYTES,
             max_block_ms=milliseconds,
             bootstrap_timeout_ms=milliseconds,
             request_timeout_ms=milliseconds // 2,

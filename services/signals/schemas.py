@@ -110,10 +110,11 @@ class HouseholdSubmission(BaseModel):
         return self
 
     def plain(self) -> AddressSubmission | None:
-        """The address in clear, when it was sent so."""
+        """The address in clear, when it was sent so (its fields validated with this model's,
+        which are AddressSubmission's types: not validated again)."""
         if self.postcode is None or self.house_number is None:
             return None
-        return AddressSubmission(
+        return AddressSubmission.model_construct(
             postcode=self.postcode, house_number=self.house_number, addition=self.addition
         )
 
@@ -237,8 +238,10 @@ def to_event(
     pseudonymiser: Pseudonymiser,
     received_at: datetime,
 ) -> SignalEventV1:
-    """The pseudonymised event for an accepted submission (raises ValueError if inconsistent)."""
-    return SignalEventV1(
+    """The pseudonymised event for an accepted submission (raises ValidationError if
+    inconsistent). Assembled from values already validated (the submission's, the
+    pseudonymiser's own pseudonyms): the signal is validated once, from the raw dict."""
+    return SignalEventV1.assembled(
         event_id=submission.event_id,
         organisation=publisher.organisation,
         sector=publisher.sector,
@@ -250,7 +253,7 @@ def to_event(
         region=submission.region,
         household=pseudonymiser.household(identifiers.home),
         persons=tuple(
-            PersonRef(pseudonym=pseudonymiser.person(bsn), role=person.role)
+            PersonRef.model_construct(pseudonym=pseudonymiser.person(bsn), role=person.role)
             for person, bsn in zip(submission.persons, identifiers.bsns, strict=True)
         ),
         pseudonym_key_id=pseudonymiser.key_id,

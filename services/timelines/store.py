@@ -52,6 +52,7 @@ from services.projections.positions import (
     reset_position,
 )
 from services.timelines.build import TimelineBuild
+from services.timelines.opened import OpenedEntries
 from services.timelines.tables import (
     SealedRows,
     checkpoint_metadata,
@@ -83,6 +84,7 @@ class TimelineStore(PositionedTables):
     def __init__(self, engine: Engine, sealer: RowSealer | None = None) -> None:
         super().__init__(engine, sealer)
         self.rows = SealedRows(self.sealer)
+        self.opened = OpenedEntries(self.rows, self.sealer)
 
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
@@ -207,7 +209,7 @@ class TimelineStore(PositionedTables):
             rows = connection.execute(
                 select(timeline_signals).where(timeline_signals.c.household.in_(wanted))
             ).all()
-        return self.rows.entries(rows)
+        return self.opened.entries(rows)
 
     def signal_persons(self, households: Iterable[str]) -> dict[str, frozenset[str]]:
         """The persons each signal recorded at these households names, by signal id: which

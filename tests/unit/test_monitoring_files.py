@@ -13,9 +13,11 @@ import yaml
 from prometheus_client import REGISTRY, generate_latest
 
 import services.metrics.http  # noqa: F401  (registers every radar metric)
+from services.scrape_targets import SCRAPED_KINDS, write_scrape_targets
 from services.settings import Settings
 
-MONITORING = Path(__file__).resolve().parents[2] / "deploy" / "monitoring"
+REPOSITORY = Path(__file__).resolve().parents[2]
+MONITORING = REPOSITORY / "deploy" / "monitoring"
 METRIC = re.compile(r"\bradar_[a-z0-9_]+")
 SUFFIXES = ("_bucket", "_count", "_sum")
 
@@ -67,15 +69,45 @@ def test_every_dashboard_panel_queries_exported_metrics() -> None:
 
 def test_the_scrape_config_targets_the_ports_make_run_uses() -> None:
     config = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
-    targets = {
-        job["job_name"]: job["static_configs"][0]["targets"][0] for job in config["scrape_configs"]
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    static = {
+        name: job["static_configs"][0]["targets"][0]
+        for name, job in jobs.items()
+        if "static_configs" in job
     }
     defaults = Settings()
-    assert targets == {
-        "radar-ingest": f"127.0.0.1:{defaults.ingest_port}",
+    assert static == {
         "radar-query": f"127.0.0.1:{defaults.query_port}",
-        "radar-aggregator": f"127.0.0.1:{defaults.aggregator_metrics_port}",
         "radar-projector": f"127.0.0.1:{defaults.projector_metrics_port}",
         "radar-retention": f"127.0.0.1:{defaults.retention_metrics_port}",
     }
+    # the kinds `radar run` may start several of: the files it writes, for the default data dir
+    for kind in SCRAPED_KINDS:
+        [files] = [c["files"] for c in jobs[f"radar-{kind}"]["file_sd_configs"]]
+        written = (REPOSITORY / defaults.data_dir / "monitoring" / f"{kind}.json").resolve()
+        assert [(MONITORING / f).resolve() for f in files] == [written]
     assert config["rule_files"] == ["alerts.yml"]
+
+
+def test_radar_run_writes_a_scrape_target_for_every_process_it_starts(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, aggregators=3, ingest_processes=2)
+    write_scrape_targets(settings)
+    found = {
+        kind: json.loads((tmp_path / "monitoring" / f"{kind}.json").read_text())
+        for kind in SCRAPED_KINDS
+    }
+    assert found == {
+        "aggregator": [
+            {"targets": ["127.0.0.1:9401"], "labels": {"member": "aggregator"}},
+            {"targets": ["127.0.0.1:9411"], "labels": {"member": "aggregator-2"}},
+            {"targets": ["127.0.0.1:9421"], "labels": {"member": "aggregator-3"}},
+        ],
+        "ingest": [
+            {"targets": ["127.0.0.1:9404"], "labels": {"member": "ingest"}},
+            {"targets": ["127.0.0.1:9414"], "labels": {"member": "ingest-2"}},
+        ],
+    }
+    # fewer processes next time: the files say so, and a kind without metrics has no target
+    write_scrape_targets(Settings(data_dir=tmp_path, ingest_metrics_port=0))
+    assert json.loads((tmp_path / "monitoring" / "ingest.json").read_text()) == []
+    assert len(json.loads((tmp_path / "monitoring" / "aggregator.json").read_text())) == 1
