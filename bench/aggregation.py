@@ -34,6 +34,9 @@ from testkit.services import KAFKA_BOOTSTRAP
 JOIN_TIMEOUT_SECONDS = 60.0
 CATCH_UP_TIMEOUT_SECONDS = 1800.0
 
+# issue 15: aggregation in one process >= 0.10 of the raw INSERT on SQLite, >= 0.25 on PostgreSQL
+TARGET_RATIO = {"sqlite": 0.10, "postgresql": 0.25}
+
 
 def measure(kind: str, db: Database, records: Sequence[Record]) -> Row:
     """Aggregates the records into `db` (left filled, for the rebuild stage) and compares."""
@@ -65,7 +68,7 @@ def measure(kind: str, db: Database, records: Sequence[Record]) -> Row:
         f"aggregation ({kind})",
         len(records) / elapsed,
         len(records) / baseline_elapsed,
-        0.3,
+        TARGET_RATIO[kind],
         signals=len(records),
         seconds=elapsed,
         baseline_seconds=baseline_elapsed,

@@ -24,6 +24,9 @@ SQLITE_SELECT = "SELECT * FROM stored_events WHERE topic = ? ORDER BY rowid"
 REPEATS = 3  # a rebuild takes about a second: the median of three
 POSTGRES_SELECT = "SELECT * FROM signalledger_events WHERE topic = %s ORDER BY notification_id"
 
+# issue 15: a rebuild >= 0.08 of the raw read on SQLite, >= 0.3 on PostgreSQL
+TARGET_RATIO = {"sqlite": 0.08, "postgresql": 0.3}
+
 
 def measure(kind: str, db: Database) -> Row:
     """Rebuilds the timeline of an already filled event store (the aggregation stage's)."""
@@ -50,7 +53,7 @@ def measure(kind: str, db: Database) -> Row:
         f"projection rebuild ({kind})",
         baseline_rows / elapsed,
         baseline_rows / baseline_elapsed,
-        0.5,
+        TARGET_RATIO[kind],
         events=baseline_rows,
         rebuilds=REPEATS,
         seconds=elapsed,
