@@ -161,6 +161,9 @@ def configure_logging(service: str, level: str, log_file: Path | None = None) ->
     # uvicorn served without an access log detaches `uvicorn.access` from the root; whatever
     # it writes later goes through the masking handlers like every other logger's lines
     logging.getLogger("uvicorn.access").propagate = True
+    # Alembic says at INFO which plugins and implementation it uses, on import and every call
+    # (before services.schema.migrate could quiet it); `radar db` says what it did
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     _quiet_kafka_start_up()
     structlog.configure(
         processors=[
