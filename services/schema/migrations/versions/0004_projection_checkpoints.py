@@ -1,9 +1,8 @@
-"""t3_rebuild: read-model checkpoints (issue 15). `projection_checkpoints` records, per read
+"""Read-model checkpoints (issue 15). `projection_checkpoints` records, per read
 model, the position, format, row count and keyed digest of its checkpoint; the timeline's
 checkpoint copies its two tables as stored (`timeline_signals_checkpoint`,
 `person_memberships_checkpoint`, same columns, no secondary indexes). New tables only: the
-existing rows keep their meaning. (Named 0004_t3_rebuild: renumbered at merge if another
-0004 lands first.)
+existing rows keep their meaning.
 
 Revision ID: 0004
 Revises: 0003
