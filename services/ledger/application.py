@@ -119,7 +119,16 @@ class SignalLedger(AnalystSteps, ErasedHistories, TypedStorage, EventSourcedProj
 
     def record_batch(self, batch: SignalBatch, tracking: Tracking) -> BatchOutcome:
         """Applies the batch and stores its events together with the tracking position; its
-        aggregates stay cached, trusted as they are (services/ledger/batch_aggregates.py)."""
+        aggregates stay cached, trusted as they are (services/ledger/batch_aggregates.py).
+        When another process wrote one of them since (an analyst's step in the query
+        process), the store refuses the batch and it is applied once more on the stored
+        state; a second refusal (another member recorded this batch) is the caller's."""
+        try:
+            return self._record_batch(batch, tracking)
+        except IntegrityError:
+            return self._record_batch(batch, tracking)
+
+    def _record_batch(self, batch: SignalBatch, tracking: Tracking) -> BatchOutcome:
         try:
             self.process_event(batch, tracking)  # type: ignore[arg-type]
         except BaseException:  # cached aggregates were changed in place; none was stored

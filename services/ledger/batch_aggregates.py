@@ -1,12 +1,14 @@
 """The aggregates one batch of signals works on, read set-wise and kept in memory between batches.
 
-An aggregator owns its partitions, so the households and cases of those partitions change only
-through it: a cached aggregate is trusted as it is, with no fast-forward SELECT per aggregate per
-batch. When another process did write one (an analyst's step, a second aggregator after a
-rebalance), the store refuses the batch's insert on the aggregate's version (IntegrityError):
-the ledger then drops what the batch used from the cache and the batch is read again from the
-store. Cache misses are read in two statements per batch (the latest snapshot of each, then the
-events after it), not two per aggregate.
+An aggregator owns its partitions, but analysts' steps in the query process write the same
+households and cases (safety conditions, moves, departures), and a batch may read an aggregate
+it does not write (a case's safety conditions decide whether a signal is a breach). So cached
+aggregates are brought up to date set-wise: one statement per batch reads the events stored
+after each cached version (usually none), instead of a fast-forward SELECT per aggregate. When
+another process writes one between that read and the batch's insert, the store refuses the
+insert on the aggregate's version (IntegrityError): the ledger drops what the batch used from
+the cache and applies the batch again on the stored state. Cache misses are read in two
+statements per batch (the latest snapshot of each, then the events after it).
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ class SetwiseLoader:
         self._prefetch = prefetch
 
     def open(self, ids: Sequence[UUID], cache: Cache[UUID, Any] | None) -> BatchAggregates:
-        """The batch's aggregates: those in the cache as they are, the others read set-wise."""
+        """The batch's aggregates: those in the cache brought up to date, the others read
+        set-wise."""
         found: dict[UUID, Any] = {}
         missing: list[UUID] = []
         for aggregate_id in dict.fromkeys(ids):
@@ -110,9 +113,29 @@ class SetwiseLoader:
                 found[aggregate_id] = cached
             except KeyError:
                 missing.append(aggregate_id)
+        missing += self._brought_up_to_date(found)
         loaded, absent = self.load(missing)
         found.update(loaded)
         return BatchAggregates(found, absent)
+
+    def _brought_up_to_date(self, found: dict[UUID, Any]) -> list[UUID]:
+        """Applies to each cached aggregate the events stored after its version (written by
+        another process); returns those it could not (erased content: read them afresh)."""
+        ids = list(found)
+        stale: list[UUID] = []
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            newer = self._events_after({i: found[i].version for i in chunk})
+            self._prefetch(str(i) for i in newer)
+            for aggregate_id, stored in newer.items():
+                try:
+                    for item in stored:
+                        event: Any = self._mapper.to_domain_event(item)
+                        found[aggregate_id] = event.mutate(found[aggregate_id])
+                except MapperDeserialisationError:
+                    del found[aggregate_id]
+                    stale.append(aggregate_id)
+        return stale
 
     def load(self, ids: Sequence[UUID]) -> tuple[dict[UUID, Any], set[UUID]]:
         """(the aggregates rebuilt, the ids with nothing stored); an id in neither is left to
