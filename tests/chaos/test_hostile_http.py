@@ -83,7 +83,7 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.chaos, pytest.mark.integration]
 
-EXAMPLES = int(os.environ.get("RADAR_CHAOS_EXAMPLES", "30"))  # per operation and strategy
+EXAMPLES = int(os.environ.get("RADAR_CHAOS_EXAMPLES", "20"))  # per operation and strategy
 SEED = int(os.environ.get("RADAR_CHAOS_SEED", "20261129"))  # same cases every run unless told
 PARTITIONS = 6
 HOUR = timedelta(hours=1)
