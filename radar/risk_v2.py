@@ -107,7 +107,7 @@ class SignalFactV2:
         """An incident for the MARAC repeat rule: any form named, or an incident type."""
         return bool(self.forms) or self.signal_type in model.repeat_after_high_risk.incident_types
 
-    def _base(self, model: RiskModelV2) -> SignalFact:
+    def model_1_fact(self, model: RiskModelV2) -> SignalFact:
         """Model 1's view of it (what model 1's windows and escalation read)."""
         return SignalFact(
             self.signal_id,
@@ -241,7 +241,7 @@ def _contributions(
 ) -> tuple[tuple[ContributionV2, ...], bool]:
     """Each signal's points, model 1's loop with the two factors of model 2 at the end."""
     ordered = sorted(facts, key=lambda f: (f.occurred_at, f.signal_id))
-    base = [f._base(model) for f in ordered]
+    base = [f.model_1_fact(model) for f in ordered]
     times = [f.occurred_at for f in ordered]
     concerning = {str(t) for t in model.children.types_concerning_children}
     any_children = any(b.children or b.signal_type in concerning for b in base)
