@@ -43,6 +43,9 @@ class Obligations:
     withhold_restricted: bool = True
     # what the response may say about the signals outside `sectors` and `not_before`
     withheld: WithheldRule = WithheldRule.NOTHING
+    # values of disclosed v2 fields left out: forms of violence, and roles of persons
+    hidden_forms: frozenset[str] = frozenset()
+    hidden_roles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -156,4 +159,6 @@ def _obligations(purpose: Purpose, not_before: datetime | None) -> Obligations:
         not_before=not_before,
         withhold_restricted=not purpose.restricted_access,
         withheld=purpose.withheld_rule,
+        hidden_forms=frozenset(str(f) for f in purpose.hidden_forms),
+        hidden_roles=frozenset(str(r) for r in purpose.hidden_roles),
     )

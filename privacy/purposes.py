@@ -1,16 +1,19 @@
 """The purpose register: which purposes exist, on which legal basis, for which roles, and what
 each may see (resources, sectors, fields, regions, look-back window), and what each learns about
-the signals it may not see (`withheld`, privacy/withholding.py applies it)."""
+the signals it may not see (`withheld`, privacy/withholding.py applies it). v2's facts (forms
+of violence, a person's roles, age, unborn child, local pseudonym) are fields like any other:
+a purpose sees one only when the register names it (privacy/disclosure.py enforces it), and
+values a purpose may not see (a form, a role) are named apart (`hidden_forms`, `hidden_roles`)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
-from contracts.vocabulary import Sector
+from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2, SectorV2
 from privacy.actors import AnalystRole
 from privacy.registers import MalformedFileError, VersionedRegister, load_toml, sorted_strings
 
@@ -27,9 +30,15 @@ TIMELINE_FIELDS = frozenset(
         "reported_at",
         "region",
         "persons",
+        "forms_of_violence",  # v2
     }
 )
 """The fields of a timeline signal that a purpose may disclose."""
+
+PERSON_FIELDS = frozenset({"roles", "age", "unborn_child_of", "local_pseudonym"})
+"""v2's fields of each person a signal names: disclosed only with `persons` (a role or an age of
+nobody in particular is no use) and only when the purpose names them too. A person's pseudonym
+and v1 role go with `persons` itself, as in v1."""
 
 
 class Resource(StrEnum):
@@ -71,8 +80,13 @@ class Purpose(BaseModel):
     legal_basis: str = Field(min_length=1)
     roles: frozenset[AnalystRole] = Field(min_length=1)
     resources: frozenset[Resource] = Field(min_length=1)
-    sectors: frozenset[Sector]
+    sectors: frozenset[SectorV2]
     fields: frozenset[str]
+    # Values of a disclosed field the purpose may still not see: a form of violence that is
+    # health data (FGM, AVG art. 9), a role that is criminal-law data (AVG art. 10). Empty when
+    # absent (as in every version before v2's fields existed).
+    hidden_forms: frozenset[FormOfViolence] = frozenset()
+    hidden_roles: frozenset[PersonRoleV2] = frozenset()
     region_scope: RegionScope
     lookback_days: int = Field(ge=1)
     # May see a subject whose processing is restricted (AVG art. 18 lid 2: legal claims, the
@@ -90,37 +104,80 @@ class Purpose(BaseModel):
         """The rule in force; a register from before the rule existed reveals nothing."""
         return self.withheld or WithheldRule.NOTHING
 
-    @field_serializer("roles", "resources", "sectors", "fields")
+    @field_serializer(
+        "roles",
+        "resources",
+        "sectors",
+        "fields",
+        "hidden_forms",
+        "hidden_roles",
+    )
     def _sorted(self, values: frozenset[str]) -> list[str]:
         return sorted_strings(values)
 
     @model_validator(mode="after")
     def _known_fields(self) -> Self:
-        unknown = self.fields - TIMELINE_FIELDS
+        unknown = self.fields - TIMELINE_FIELDS - PERSON_FIELDS
         if unknown:
             raise ValueError(f"unknown fields: {sorted(unknown)}")
+        if self.fields & PERSON_FIELDS and "persons" not in self.fields:
+            raise ValueError("a person's roles, age or references need the field persons")
         if Resource.HOUSEHOLD_TIMELINE in self.resources and not (self.fields and self.sectors):
             raise ValueError("a purpose that reads timelines must name its sectors and fields")
         return self
+
+    def sees_form(self, form: FormOfViolence) -> bool:
+        """Whether the purpose may see that a signal names this form of violence."""
+        return "forms_of_violence" in self.fields and form not in self.hidden_forms
+
+    def sees_role(self, role: PersonRoleV2) -> bool:
+        """Whether the purpose may see that a person has this (v2) role."""
+        return "roles" in self.fields and role not in self.hidden_roles
+
+
+DataCategory = Literal["ordinary", "health", "criminal_law"]
+"""What a sector's signals are in law: health data (AVG art. 9) or criminal-law data (AVG art.
+10) need a basis of their own beside the purpose's."""
+
+
+class SectorProvision(BaseModel):
+    """On which legal basis a sector provides signals to the radar, and what kind of data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    legal_basis: str = Field(min_length=1)
+    data: DataCategory
 
 
 class PurposeRegister(VersionedRegister):
     """A version of the purpose register, validated as a whole when loaded."""
 
     purposes: dict[str, Purpose] = Field(min_length=1)
+    # Every sector's basis for providing signals (required in the file from version 5 on:
+    # PurposeRegister.load); absent in versions adopted before, read back from the access log.
+    sectors: dict[SectorV2, SectorProvision] = Field(default_factory=dict)
+
+    @field_serializer("sectors")
+    def _sorted_sectors(self, values: dict[SectorV2, SectorProvision]) -> dict[str, object]:
+        return {str(k): values[k].model_dump(mode="json") for k in sorted(values)}
 
     @classmethod
     def load(cls, path: Path = DEFAULT_REGISTER) -> PurposeRegister:
         """Reads and validates a register file; a malformed file stops the service at start
         (MalformedFileError names the file and the field). A file must state every purpose's
         withheld rule, its reason and what the privacy officer confirms: a rule nobody wrote
-        down is one nobody answers for."""
+        down is one nobody answers for; and every sector's basis for providing signals."""
         register = load_toml(cls, path, "purpose register")
         missing = [
             f"purposes.{name}.{field}: Field required"
             for name, purpose in register.purposes.items()
             for field in WITHHELD_FIELDS
             if getattr(purpose, field) is None
+        ]
+        missing += [
+            f"sectors.{sector}: Field required"
+            for sector in SectorV2
+            if sector not in register.sectors
         ]
         if missing:
             raise MalformedFileError(f"purpose register {path}: {'; '.join(missing)}")

@@ -252,13 +252,14 @@ def query() -> None:
 @contracts.command("export")
 def export_contracts() -> None:
     """Regenerate the JSON Schema and AsyncAPI files from the contract models (and the
-    vocabulary tables in docs/contracts.md)."""
+    vocabulary tables in docs/contracts.md, who may see what in docs/purposes.md)."""
     from contracts import vocabulary_doc
     from contracts.export import write_all
+    from privacy import purposes_doc
     from services.signals import submission_schemas, submission_v2
 
     written = write_all() + submission_schemas.write_all() + submission_v2.write_all()
-    for path in written + vocabulary_doc.write():
+    for path in written + vocabulary_doc.write() + purposes_doc.write():
         typer.echo(str(path))
 
 

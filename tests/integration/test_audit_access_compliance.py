@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from privacy.actors import AnalystRole
-from privacy.purposes import PurposeRegister
+from privacy.purposes import PERSON_FIELDS, PurposeRegister
 from privacy.storage.access_log import EntryKind, access_log, entry_hash
 from services.audit import service
 from services.audit.cli import audit_cli
@@ -45,11 +45,13 @@ def settings(tmp_path: Path, sqlite_database: Database) -> Settings:
 
 
 def _narrowed(register: PurposeRegister) -> PurposeRegister:
-    """The next version: triage is no longer a role of the triage purpose, and sees no persons."""
+    """The next version: triage is no longer a role of the triage purpose, and sees no persons
+    (nor, then, a person's roles, age or unborn child)."""
     values = orjson.loads(register.canonical_json())
     values["version"] = register.version + 1
     values["purposes"]["triage"]["roles"] = ["confidential_doctor"]
-    values["purposes"]["triage"]["fields"].remove("persons")
+    fields = values["purposes"]["triage"]["fields"]
+    fields[:] = [f for f in fields if f != "persons" and f not in PERSON_FIELDS]
     return PurposeRegister.model_validate(values)
 
 

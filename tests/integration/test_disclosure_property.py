@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from contracts.regions import VtRegion
 from contracts.vocabulary import Sector
 from privacy.actors import AnalystRole
-from privacy.disclosure import MEMBERSHIP_FIELDS
-from privacy.purposes import PurposeRegister, RegionScope, Resource
+from privacy.disclosure import MEMBERSHIP_FIELDS, PERSON_ALWAYS
+from privacy.purposes import PERSON_FIELDS, PurposeRegister, RegionScope, Resource
 from services.database import Database
 from tests.support.privacy_fixtures import QueryHarness, entry, query_harness
 
@@ -91,6 +91,8 @@ def test_no_response_discloses_more_than_the_purpose_allows(
     for signal in body["signals"]:
         persons = "persons" in granted.fields  # where it was recorded goes with persons
         assert set(signal) <= granted.fields | (MEMBERSHIP_FIELDS if persons else set())
+        for person in signal.get("persons") or ():  # v2's person fields only where granted
+            assert set(person) <= PERSON_ALWAYS | (granted.fields & PERSON_FIELDS)
         source = known[signal["signal_id"]]
         assert source.sector in granted.sectors
         if not break_glass:
