@@ -110,7 +110,7 @@ class PolicyDecisionPoint:
             + (" across regions (bovenregionaal)" if cross_region else ""),
             purpose=request.purpose,
             register_version=self.register.version,
-            obligations=_obligations(purpose, now - timedelta(days=purpose.lookback_days)),
+            obligations=purpose_obligations(purpose, now - timedelta(days=purpose.lookback_days)),
             cross_region=cross_region,
         )
 
@@ -139,7 +139,7 @@ class PolicyDecisionPoint:
             reason=f"break-glass for purpose '{request.purpose}'; queued for review",
             purpose=request.purpose,
             register_version=self.register.version,
-            obligations=_obligations(purpose, None),
+            obligations=purpose_obligations(purpose, None),
             cross_region=cross_region,
             break_glass=True,
         )
@@ -152,7 +152,9 @@ def _justified(justification: str | None) -> bool:
     return justification is not None and len(justification.strip()) >= MIN_JUSTIFICATION_LENGTH
 
 
-def _obligations(purpose: Purpose, not_before: datetime | None) -> Obligations:
+def purpose_obligations(purpose: Purpose, not_before: datetime | None) -> Obligations:
+    """What a response under `purpose` may contain: the one place that reads a purpose's
+    rules, so an audit replay shows exactly what the query API showed."""
     return Obligations(
         sectors=frozenset(str(s) for s in purpose.sectors),
         fields=purpose.fields,

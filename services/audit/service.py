@@ -16,7 +16,7 @@ from kafka.errors import KafkaError
 from sqlalchemy import Engine
 
 from privacy.actors import Operator
-from privacy.policy import Obligations
+from privacy.policy import Obligations, purpose_obligations
 from privacy.storage.access_log import AccessLog, EntryKind, LogEntry
 from services.audit import workfiles
 from services.audit.checkpoint_check import KAFKA_COPY
@@ -217,12 +217,7 @@ def _purpose_view(log: AccessLog, purpose: str, moment: datetime) -> Obligations
     found = register.purposes.get(purpose)
     if found is None:
         raise AuditError(f"purpose '{purpose}' is not in register version {register.version}")
-    return Obligations(
-        sectors=frozenset(str(s) for s in found.sectors),
-        fields=found.fields,
-        not_before=moment - timedelta(days=found.lookback_days),
-        withhold_restricted=not found.restricted_access,
-    )
+    return purpose_obligations(found, moment - timedelta(days=found.lookback_days))
 
 
 def _private(directory: Path) -> Path:
