@@ -28,6 +28,7 @@ _SAFE_FRACTION = 1e-6  # float cents this close to a half cent are rounded in De
 _SAFE_SCALED = 1e9
 _SLACK = timedelta(seconds=1)  # re-check a point this long before its computed change
 _SLACK_RELATIVE = 1e-6
+_LAST = "\U0010ffff"  # after every signal id: (moment, _LAST) follows each key at `moment`
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,37 @@ def cents(product: float) -> int:
     return int(whole) + (fraction > 0.5)
 
 
+class Terms:
+    """What a model says of each kind of signal, looked up once per model rather than per
+    factor (the model's own lookups parse its enums on every call): the weight (type weight x
+    severity multiplier, the reference's product) and half-life by type and severity, and the
+    types that concern children."""
+
+    def __init__(self, model: RiskModel) -> None:
+        self.concerning = frozenset(str(t) for t in model.children.types_concerning_children)
+        self.weights: dict[tuple[str, str], tuple[float, float]] = {
+            (str(kind), str(severity)): (weight.weight * multiplier, weight.half_life_days)
+            for kind, weight in model.signal_types.items()
+            for severity, multiplier in model.severity.items()
+        }
+
+    @classmethod
+    def of(cls, model: RiskModel) -> Terms:
+        """The model's terms, made once per model object (the ledger's model in force is one
+        object for as long as it is in force)."""
+        held = _TERMS.get(id(model))
+        if held is not None and held[0] is model:
+            return held[1]
+        if len(_TERMS) >= 16:
+            _TERMS.clear()
+        terms = cls(model)
+        _TERMS[id(model)] = (model, terms)
+        return terms
+
+
+_TERMS: dict[int, tuple[RiskModel, Terms]] = {}
+
+
 class Scope:
     """The signals one score counts, their factors and their points at the last moment."""
 
@@ -57,10 +89,12 @@ class Scope:
         self,
         model: RiskModel,
         facts: Iterable[SignalFact] = (),
-        concerning: frozenset[str] | None = None,  # the model's, when the caller has them
+        terms: Terms | None = None,  # the model's, when the caller has them
     ) -> None:
         self.model = model
-        self._concerning = _concerning(model) if concerning is None else concerning
+        self.terms = Terms.of(model) if terms is None else terms
+        self._concerning = self.terms.concerning
+        self._escalation_window = timedelta(days=model.escalation.window_days)
         self.keys: list[tuple[datetime, str]] = []  # (occurred_at, signal_id), ascending
         self._sector_list: list[str] = []  # the sector and severity rank of each key
         self._rank_list: list[int] = []
@@ -78,8 +112,7 @@ class Scope:
         self.total = 0
         self._due: dict[str, datetime] = {}
         self._queue: list[tuple[datetime, str]] = []
-        for fact in sorted(facts, key=lambda f: (f.occurred_at, f.signal_id)):
-            self.add(fact)
+        self.add_all(sorted(facts, key=lambda f: (f.occurred_at, f.signal_id)))
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -87,15 +120,31 @@ class Scope:
     # --- changes of the signals ----------------------------------------------------------------
 
     def add(self, fact: SignalFact) -> None:
-        model, signal_id, moment = self.model, fact.signal_id, fact.occurred_at
+        self.add_all((fact,))
+
+    def add_all(self, facts: Iterable[SignalFact]) -> None:
+        """Adds the signals, then works out the factors of every signal they touched once
+        (not once per signal added: a batch of a busy household touches the same neighbours
+        again and again). The factors depend on the set of signals only, not on the order."""
         named_before = self.named > 0
+        touched: set[str] = set()
+        for fact in facts:
+            self._insert(fact, touched)
+        if (self.named > 0) != named_before:
+            touched |= set(self.facts)
+        self._refresh(touched)
+
+    def _insert(self, fact: SignalFact, touched: set[str]) -> None:
+        """The signal's place among the others, and the counts it changes; notes in `touched`
+        the signals whose factors may have changed."""
+        model, signal_id, moment = self.model, fact.signal_id, fact.occurred_at
         index = bisect_left(self.keys, (moment, signal_id))
         self.keys.insert(index, (moment, signal_id))
         self._sector_list.insert(index, fact.sector)
         self._rank_list.insert(index, _SEVERITY_RANK[fact.severity])
         self.facts[signal_id] = fact
         self.named += self._names_children(fact)
-        touched = {signal_id}
+        touched.add(signal_id)
         low, high = self._span(moment, model.convergence.window_days)
         window = [key[1] for key in self.keys[low:high]]
         self.sectors[signal_id] = Counter(self._sector_list[low:high])
@@ -105,23 +154,33 @@ class Scope:
                 seen[fact.sector] += 1
                 if seen[fact.sector] == 1:
                     touched.add(other)
-        reach = timedelta(days=model.repetition.window_days)
-        for other in list(self.repeating):
-            if abs(self.facts[other].occurred_at - moment) <= reach:
+        # the neighbours still counting theirs: those in the window (or all, when fewer)
+        repeating = self.repeating
+        low, high = self._span(moment, model.repetition.window_days)
+        if len(repeating) <= high - low:
+            reach = timedelta(days=model.repetition.window_days)
+            nearby = [o for o in repeating if abs(self.facts[o].occurred_at - moment) <= reach]
+        else:
+            nearby = [key[1] for key in self.keys[low:high] if key[1] in repeating]
+        for other in nearby:
+            if other != signal_id:
                 self._set_repetition(other, self.others[other] + 1)
                 touched.add(other)
         self._count_repetition(signal_id)
         self._set_escalation(fact)
         rank = _SEVERITY_RANK[fact.severity]
-        for higher, waiting in self.unescalated.items():
+        # the less severe signal escalates the later, more severe ones within its window
+        later = bisect_right(self.keys, (moment, _LAST))
+        until = bisect_right(self.keys, (moment + self._escalation_window, _LAST), later)
+        ranks, unescalated = self._rank_list, self.unescalated
+        for index in range(later, until):
+            higher = ranks[index]
             if higher > rank:
-                for other in list(waiting):
-                    if self._in_earlier(moment, self.facts[other]):
-                        waiting.discard(other)
-                        touched.add(other)
-        if (self.named > 0) != named_before:
-            touched |= set(self.facts)
-        self._refresh(touched)
+                other = self.keys[index][1]
+                waiting = unescalated.get(higher)
+                if waiting is not None and other in waiting:
+                    waiting.discard(other)
+                    touched.add(other)
 
     def remove(self, signal_id: str) -> None:
         model = self.model
@@ -168,7 +227,7 @@ class Scope:
     def _span(self, moment: datetime, days: float) -> tuple[int, int]:
         window = timedelta(days=days)
         low = bisect_left(self.keys, (moment - window,))
-        return low, bisect_right(self.keys, (moment + window, "\U0010ffff"), low)
+        return low, bisect_right(self.keys, (moment + window, _LAST), low)
 
     def _count_repetition(self, signal_id: str) -> None:
         fact = self.facts[signal_id]
@@ -196,11 +255,6 @@ class Scope:
         else:
             self._unescalated(fact).add(fact.signal_id)
 
-    def _in_earlier(self, moment: datetime, later: SignalFact) -> bool:
-        """Whether a signal at `moment` is in the escalation window before `later`."""
-        window = timedelta(days=self.model.escalation.window_days)
-        return later.occurred_at - window <= moment < later.occurred_at
-
     def _escalates(self, fact: SignalFact) -> bool:
         window = timedelta(days=self.model.escalation.window_days)
         low = bisect_left(self.keys, (fact.occurred_at - window,))
@@ -221,7 +275,7 @@ class Scope:
 
     def _factors(self, signal_id: str) -> Factors:
         model, fact = self.model, self.facts[signal_id]
-        kind = model.type_weight(fact.signal_type)
+        weight, half_life_days = self.terms.weights[fact.signal_type, fact.severity]
         sectors = len(self.sectors[signal_id])
         convergence = min(
             1 + model.convergence.bonus_per_extra_sector * (sectors - 1),
@@ -245,8 +299,8 @@ class Scope:
             sector=fact.sector,
             severity=fact.severity,
             occurred_at=fact.occurred_at,
-            weight=kind.weight * model.severity_multiplier(fact.severity),
-            half_life_days=kind.half_life_days,
+            weight=weight,
+            half_life_days=half_life_days,
             convergence=convergence,
             repetition=repetition,
             escalation=escalation,
@@ -306,36 +360,54 @@ class ScoreKeeper:
 
     def __init__(self, facts: Sequence[SignalFact], model: RiskModel) -> None:
         self.model = model
-        self.household = Scope(model, facts)
-        self._types = self.household._concerning
+        self._household = Scope(model, facts)
+        self._terms = self._household.terms
         self.removed: set[str] = set()  # the household's signals removed since taken
         self.children: dict[str, Scope | None] = {}  # None: the household's scope
         self._naming: Counter[str] = Counter(c for f in facts for c in f.children)
         for child in self._naming:
             self.children[child] = self._scope_of(child)
+        self._added: list[SignalFact] = []  # added, not yet applied to the scopes
+
+    @property
+    def household(self) -> Scope:
+        """The household's scope, with every signal added so far."""
+        self._flush()
+        return self._household
 
     def _scope_of(self, child: str) -> Scope | None:
-        counted = [f for f in self.household.facts.values() if _counts_for(f, child)]
-        if len(counted) == len(self.household):
+        household = self._household
+        counted = [f for f in household.facts.values() if _counts_for(f, child)]
+        if len(counted) == len(household):
             return None
-        return Scope(self.model, counted, self._types)
+        return Scope(self.model, counted, self._terms)
 
     def add(self, fact: SignalFact) -> None:
-        self.household.add(fact)
+        """Adds a signal; the scopes take in the signals added since they were last asked
+        about, together (a batch: each touched factor worked out once)."""
+        self._added.append(fact)
+
+    def _flush(self) -> None:
+        if not self._added:
+            return
+        facts, self._added = self._added, []
+        self._household.add_all(facts)
         for child, scope in self.children.items():
-            if not _counts_for(fact, child):
-                if scope is None:  # no longer every signal: a scope of its own
+            counted = [f for f in facts if _counts_for(f, child)]
+            if scope is None:
+                if len(counted) < len(facts):  # no longer every signal: a scope of its own
                     self.children[child] = self._scope_of(child)
-            elif scope is not None and fact.signal_id not in scope.facts:
-                scope.add(fact)
-        for child in fact.children:
-            self._naming[child] += 1
-            if child not in self.children:
-                self.children[child] = self._scope_of(child)
+            else:
+                scope.add_all(f for f in counted if f.signal_id not in scope.facts)
+        for fact in facts:
+            for child in fact.children:
+                self._naming[child] += 1
+                if child not in self.children:
+                    self.children[child] = self._scope_of(child)
 
     def remove(self, signal_id: str) -> None:
         fact = self.household.facts[signal_id]
-        self.household.remove(signal_id)
+        self._household.remove(signal_id)
         self.removed.add(signal_id)
         for child, scope in list(self.children.items()):
             if child in fact.children:
@@ -364,10 +436,6 @@ class ScoreKeeper:
         changed, self.household.dirty = self.household.dirty, set()
         removed, self.removed = self.removed - set(self.household.facts), set()
         return changed - removed, removed
-
-
-def _concerning(model: RiskModel) -> frozenset[str]:
-    return frozenset(str(t) for t in model.children.types_concerning_children)
 
 
 def _counts_for(fact: SignalFact, child: str) -> bool:

@@ -212,7 +212,7 @@ class SignalLedger(AnalystSteps, ErasedHistories, TypedStorage, EventSourcedProj
                     self._batch_add(case)
                     touched.append(case)
         self.prepare_storage([aggregate.id for aggregate in touched])
-        processing_event.collect_events(*touched)
+        _collect(processing_event, touched)
         recorded = sum(len(ids) for ids in new_signals.values())
         corrected = sum(len(applied) for applied in corrections.values())
         batch.outcome = BatchOutcome(recorded, duplicates, corrected, tuple(uncorrectable))
@@ -407,3 +407,11 @@ class SignalLedger(AnalystSteps, ErasedHistories, TypedStorage, EventSourcedProj
             history = RiskModelHistory()
             history.adopt(default_model(), datetime.now(UTC), None, DEFAULT_MODEL_REASON)
         return history
+
+
+def _collect(processing_event: ProcessingEvent[UUID], aggregates: Iterable[Aggregate]) -> None:
+    """The library's `collect_events` for aggregates only: without its runtime Protocol
+    `isinstance` checks (two per aggregate, 3-4 % of a batch in the profile)."""
+    for aggregate in aggregates:
+        processing_event.events.extend(aggregate.collect_events())
+        processing_event.aggregates[aggregate.id] = aggregate
