@@ -112,12 +112,36 @@ class Scope:
         self.total = 0
         self._due: dict[str, datetime] = {}
         self._queue: list[tuple[datetime, str]] = []
-        self.add_all(sorted(facts, key=lambda f: (f.occurred_at, f.signal_id)))
+        self._build(sorted(facts, key=lambda f: (f.occurred_at, f.signal_id)))
 
     def __len__(self) -> int:
         return len(self.facts)
 
     # --- changes of the signals ----------------------------------------------------------------
+
+    def _build(self, ordered: Sequence[SignalFact]) -> None:
+        """An empty scope's signals (in key order) in one pass: each window is counted once
+        from the sorted moments, each signal's factors worked out once. The same state as
+        adding them one by one (the windows are symmetric), in a fraction of the work."""
+        model, names = self.model, self._names_children
+        self.keys = [(f.occurred_at, f.signal_id) for f in ordered]
+        self._sector_list = [f.sector for f in ordered]
+        self._rank_list = [_SEVERITY_RANK[f.severity] for f in ordered]
+        self.facts = {f.signal_id: f for f in ordered}
+        self.named = sum(1 for f in ordered if names(f))
+        times = [f.occurred_at for f in ordered]
+        convergence = timedelta(days=model.convergence.window_days)
+        repetition = timedelta(days=model.repetition.window_days)
+        for fact in ordered:
+            moment = fact.occurred_at
+            low = bisect_left(times, moment - convergence)
+            high = bisect_right(times, moment + convergence, low)
+            self.sectors[fact.signal_id] = Counter(self._sector_list[low:high])
+            low = bisect_left(times, moment - repetition)
+            high = bisect_right(times, moment + repetition, low)
+            self._set_repetition(fact.signal_id, high - low - 1)
+            self._set_escalation(fact)
+        self._refresh(list(self.facts))
 
     def add(self, fact: SignalFact) -> None:
         self.add_all((fact,))
