@@ -17,7 +17,7 @@ from eventsourcing.domain import Snapshot
 
 from radar.risk import ZERO, Assessment, Contribution, Factors, SignalFact, shown_contributions
 from radar.risk_model import RiskModel
-from radar.scoring import ScoreKeeper
+from radar.score_keeper import ScoreKeeper
 
 MEMORY_ONLY = ("_keeper", "_latest_fact")
 """The household's attributes kept in memory only, never in a snapshot (rebuilt from facts)."""

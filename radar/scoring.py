@@ -1,5 +1,5 @@
-"""Incremental scoring: the household's score and its children's kept up to date signal by
-signal, equal to the cent to the full assessment (radar.risk.assess, the reference).
+"""Incremental scoring: the household's score and its children's kept up to date batch by
+batch, equal to the cent to the full assessment (radar.risk.assess, the reference).
 
 A new (or withdrawn) signal changes the factors only of the signals whose windows it falls in;
 decay changes every signal's points, but a signal's points (rounded to 0.01) change only when
@@ -17,7 +17,6 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -29,15 +28,6 @@ _SAFE_SCALED = 1e9
 _SLACK = timedelta(seconds=1)  # re-check a point this long before its computed change
 _SLACK_RELATIVE = 1e-6
 _LAST = "\U0010ffff"  # after every signal id: (moment, _LAST) follows each key at `moment`
-
-
-@dataclass(frozen=True)
-class Scores:
-    """The household's score and its children's at one moment, from a ScoreKeeper."""
-
-    score: Decimal
-    child_scores: dict[str, Decimal]
-    children_present: bool
 
 
 def cents(product: float) -> int:
@@ -192,18 +182,31 @@ class Scope:
                 touched.add(other)
         self._count_repetition(signal_id)
         self._set_escalation(fact)
-        rank = _SEVERITY_RANK[fact.severity]
-        # the less severe signal escalates the later, more severe ones within its window
+        self._escalate_later(fact, touched)
+
+    def _escalate_later(self, fact: SignalFact, touched: set[str]) -> None:
+        """A less severe signal escalates the later, more severe ones within its window: those
+        waiting for one, looked up among the waiting or in the window, whichever are fewer."""
+        moment, rank = fact.occurred_at, _SEVERITY_RANK[fact.severity]
+        window = self._escalation_window
         later = bisect_right(self.keys, (moment, _LAST))
-        until = bisect_right(self.keys, (moment + self._escalation_window, _LAST), later)
+        until = bisect_right(self.keys, (moment + window, _LAST), later)
+        higher = [w for r, w in self.unescalated.items() if r > rank and w]
+        if sum(map(len, higher)) <= until - later:
+            for waiting in higher:
+                for other in list(waiting):
+                    occurred_at = self.facts[other].occurred_at
+                    if occurred_at - window <= moment < occurred_at:
+                        waiting.discard(other)
+                        touched.add(other)
+            return
         ranks, unescalated = self._rank_list, self.unescalated
         for index in range(later, until):
-            higher = ranks[index]
-            if higher > rank:
+            if ranks[index] > rank:
                 other = self.keys[index][1]
-                waiting = unescalated.get(higher)
-                if waiting is not None and other in waiting:
-                    waiting.discard(other)
+                found = unescalated.get(ranks[index])
+                if found is not None and other in found:
+                    found.discard(other)
                     touched.add(other)
 
     def remove(self, signal_id: str) -> None:
@@ -271,7 +274,11 @@ class Scope:
             self.repeating.add(signal_id)
 
     def _unescalated(self, fact: SignalFact) -> set[str]:
-        return self.unescalated.setdefault(_SEVERITY_RANK[fact.severity], set())
+        rank = _SEVERITY_RANK[fact.severity]
+        waiting = self.unescalated.get(rank)
+        if waiting is None:
+            waiting = self.unescalated[rank] = set()
+        return waiting
 
     def _set_escalation(self, fact: SignalFact) -> None:
         if self._escalates(fact):
@@ -375,97 +382,3 @@ class Scope:
         if len(self._queue) > 2 * len(self._due) + 64:  # drop what re-scheduling left behind
             self._queue = [(when, key) for key, when in self._due.items()]
             heapq.heapify(self._queue)
-
-
-class ScoreKeeper:
-    """The household's scope and one per child named in its signals, under one model. A
-    child whose scope would hold every signal of the household (each names the child or no
-    child) shares the household's scope until a signal names only other children."""
-
-    def __init__(self, facts: Sequence[SignalFact], model: RiskModel) -> None:
-        self.model = model
-        self._household = Scope(model, facts)
-        self._terms = self._household.terms
-        self.removed: set[str] = set()  # the household's signals removed since taken
-        self.children: dict[str, Scope | None] = {}  # None: the household's scope
-        self._naming: Counter[str] = Counter(c for f in facts for c in f.children)
-        for child in self._naming:
-            self.children[child] = self._scope_of(child)
-        self._added: list[SignalFact] = []  # added, not yet applied to the scopes
-
-    @property
-    def household(self) -> Scope:
-        """The household's scope, with every signal added so far."""
-        self._flush()
-        return self._household
-
-    def _scope_of(self, child: str) -> Scope | None:
-        household = self._household
-        counted = [f for f in household.facts.values() if _counts_for(f, child)]
-        if len(counted) == len(household):
-            return None
-        return Scope(self.model, counted, self._terms)
-
-    def add(self, fact: SignalFact) -> None:
-        """Adds a signal; the scopes take in the signals added since they were last asked
-        about, together (a batch: each touched factor worked out once)."""
-        self._added.append(fact)
-
-    def _flush(self) -> None:
-        if not self._added:
-            return
-        facts, self._added = self._added, []
-        self._household.add_all(facts)
-        for child, scope in self.children.items():
-            counted = [f for f in facts if _counts_for(f, child)]
-            if scope is None:
-                if len(counted) < len(facts):  # no longer every signal: a scope of its own
-                    self.children[child] = self._scope_of(child)
-            else:
-                scope.add_all(f for f in counted if f.signal_id not in scope.facts)
-        for fact in facts:
-            for child in fact.children:
-                self._naming[child] += 1
-                if child not in self.children:
-                    self.children[child] = self._scope_of(child)
-
-    def remove(self, signal_id: str) -> None:
-        fact = self.household.facts[signal_id]
-        self._household.remove(signal_id)
-        self.removed.add(signal_id)
-        for child, scope in list(self.children.items()):
-            if child in fact.children:
-                self._naming[child] -= 1
-                if not self._naming[child]:
-                    del self._naming[child], self.children[child]
-                    continue
-            if scope is not None and signal_id in scope.facts:
-                scope.remove(signal_id)
-
-    def replace(self, fact: SignalFact) -> None:
-        """A corrected signal: its old values leave every scope, the new ones enter."""
-        self.remove(fact.signal_id)
-        self.add(fact)
-
-    def scores(self, moment: datetime) -> Scores:
-        score = self.household.score_at(moment)
-        child_scores = {
-            child: _in_cents(score if scope is None else scope.score_at(moment))
-            for child, scope in sorted(self.children.items())
-        }
-        return Scores(_in_cents(score), child_scores, self.household.named > 0)
-
-    def take_changes(self) -> tuple[set[str], set[str]]:
-        """The household's signals whose factors changed, and those removed, since last asked."""
-        changed, self.household.dirty = self.household.dirty, set()
-        removed, self.removed = self.removed - set(self.household.facts), set()
-        return changed - removed, removed
-
-
-def _counts_for(fact: SignalFact, child: str) -> bool:
-    """Whether a child's score counts the signal: it names the child, or no child."""
-    return child in fact.children or not fact.children
-
-
-def _in_cents(total: int) -> Decimal:
-    return Decimal(total).scaleb(-2)
