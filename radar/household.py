@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -41,8 +42,10 @@ _HOUSEHOLD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:signal-radar:household")
 CHILD_ROLE = "child"
 
 
+@lru_cache(maxsize=65536)
 def household_id(pseudonym: str) -> UUID:
-    """The aggregate id of the household with this pseudonym."""
+    """The aggregate id of the household with this pseudonym (remembered: a batch asks for
+    each several times, and uuid5 is a SHA-1)."""
     return uuid5(_HOUSEHOLD_NAMESPACE, pseudonym)
 
 
@@ -126,10 +129,17 @@ class Household(HouseholdScore, Aggregate):
         persons: list[PersonRecord]
         pseudonym_key_id: str
 
+        def apply(self, aggregate: Any) -> None:
+            aggregate.on_signal_recorded(self)
+
     class PseudonymsRekeyed(Aggregate.Event):
         household: str
         key_id: str
         links: list[KeyLink]
+
+        def apply(self, aggregate: Any) -> None:
+            for link in self.links:
+                aggregate.pseudonym_links[link["pseudonym"]] = link["known_as"]
 
     class SignalCorrected(Aggregate.Event):
         household: str
@@ -173,11 +183,17 @@ class Household(HouseholdScore, Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             upcast_score_event(state)
 
+        def apply(self, aggregate: Any) -> None:
+            aggregate.on_score_changed(self)
+
     class RegionAssigned(Aggregate.Event):
         household: str
         region: str
         previous: str | None
         reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.responsible_region = self.region
 
     class MoveRecorded(Aggregate.Event):
         municipality: str
@@ -193,6 +209,9 @@ class Household(HouseholdScore, Aggregate):
 
     class CaseOpened(Aggregate.Event):
         """The household's case aggregate exists (raising a first alert opens it too)."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.has_case = True
 
     @staticmethod
     def create_id(pseudonym: str) -> UUID:
@@ -239,10 +258,14 @@ class Household(HouseholdScore, Aggregate):
             if self.pseudonym_links.get(link.pseudonym) != link.known_as
         ]
         if new_links:
-            self._pseudonyms_rekeyed(
-                household=self.pseudonym, key_id=published.pseudonym_key_id, links=new_links
+            self.trigger_event(
+                self.PseudonymsRekeyed,
+                household=self.pseudonym,
+                key_id=published.pseudonym_key_id,
+                links=new_links,
             )
-        self._signal_recorded(
+        self.trigger_event(
+            self.SignalRecorded,
             household=signal.household,
             signal_id=signal.event_id,
             organisation=signal.organisation,
@@ -258,47 +281,38 @@ class Household(HouseholdScore, Aggregate):
         )
         return True
 
-    @event(SignalRecorded)
-    def _signal_recorded(
-        self,
-        household: str,
-        signal_id: UUID,
-        organisation: str,
-        sector: str,
-        signal_type: str,
-        severity: str,
-        occurred_at: datetime,
-        reported_at: datetime,
-        received_at: datetime,
-        region: str,
-        persons: list[PersonRecord],
-        pseudonym_key_id: str,
-    ) -> None:
-        self.signal_types[str(signal_id)] = signal_type
-        self.region = region
-        for person in persons:
-            self.persons[person["pseudonym"]] = person["role"]
-            seen = self.first_seen.get(person["pseudonym"])
+    def on_signal_recorded(self, recorded: SignalRecorded) -> None:
+        """What a SignalRecorded changes (its `apply`: the library's lean path, no
+        per-event signature matching as an @event method has)."""
+        signal_id = str(recorded.signal_id)
+        occurred_at = recorded.occurred_at
+        self.signal_types[signal_id] = recorded.signal_type
+        self.region = recorded.region
+        first_seen = self.first_seen
+        children = set()
+        for person in recorded.persons:
+            pseudonym = person["pseudonym"]
+            self.persons[pseudonym] = person["role"]
+            seen = first_seen.get(pseudonym)
             if seen is None or occurred_at < seen:
-                self.first_seen[person["pseudonym"]] = occurred_at
-        children = [p["pseudonym"] for p in persons if p["role"] == CHILD_ROLE]
+                first_seen[pseudonym] = occurred_at
+            if person["role"] == CHILD_ROLE:
+                children.add(pseudonym)
         fact = SignalFact(
-            str(signal_id),
-            sector,
-            signal_type,
-            severity,
+            signal_id,
+            recorded.sector,
+            recorded.signal_type,
+            recorded.severity,
             occurred_at,
-            received_at,
-            region,
-            tuple(sorted(set(children))),
+            recorded.received_at,
+            recorded.region,
+            tuple(sorted(children)),
         )
         self.facts.append(fact)
+        latest = self._latest_fact
+        if latest is not None and occurred_at >= latest.occurred_at:
+            self._latest_fact = fact
         self._keep(added=fact)
-
-    @event(PseudonymsRekeyed)
-    def _pseudonyms_rekeyed(self, household: str, key_id: str, links: list[KeyLink]) -> None:
-        for link in links:
-            self.pseudonym_links[link["pseudonym"]] = link["known_as"]
 
     # --- rectification (AVG art. 16): the original SignalRecorded stays, the change is an event
 
@@ -366,6 +380,7 @@ class Household(HouseholdScore, Aggregate):
         received_at: datetime,
     ) -> None:
         key = self._note_correction(correction_id, signal_id, CorrectionKind.CORRECTION)
+        self._latest_fact = None
         self.signal_types[key] = signal_type
         self.facts = [
             replace(f, signal_type=signal_type, severity=severity, occurred_at=occurred_at)
@@ -386,6 +401,7 @@ class Household(HouseholdScore, Aggregate):
         received_at: datetime,
     ) -> None:
         key = self._note_correction(correction_id, signal_id, CorrectionKind.RETRACTION)
+        self._latest_fact = None
         self.facts = [f for f in self.facts if f.signal_id != key]
         self._keep(removed=key)
 
@@ -402,44 +418,48 @@ class Household(HouseholdScore, Aggregate):
         return list(self.facts)
 
     def region_evidence(self) -> list[RegionEvidence]:
-        """Where the signals and recorded moves say the household lives, and from when."""
-        evidence = [RegionEvidence(f.region, f.occurred_at, False) for f in self.signal_facts()]
-        evidence += [RegionEvidence(m.region, m.moved_at, True) for m in self.moves]
+        """The evidence of where the household lives that decides its region (in the order
+        radar.regions.responsible_region breaks ties by): the latest signal (the last recorded
+        of the latest) and the latest recorded move. The latest signal is kept in memory as
+        signals arrive, so this does not go through a long history every batch."""
+        evidence = []
+        latest = self._latest_fact
+        if latest is None and self.signal_facts():
+            latest = self._latest_fact = max(reversed(self.facts), key=_occurred_at)
+        if latest is not None:
+            evidence.append(RegionEvidence(latest.region, latest.occurred_at, False))
+        if self.moves:
+            move = max(reversed(self.moves), key=_moved_at)
+            evidence.append(RegionEvidence(move.region, move.moved_at, True))
         return evidence
 
-    @event(ScoreChanged)
-    def _score_changed(
-        self,
-        household: str,
-        score: Decimal,
-        as_of: datetime,
-        model_version: int,
-        changed: list[dict[str, Any]],
-        removed: list[str],
-        whole: bool,
-        children_present: bool,
-        child_scores: dict[str, Decimal],
-        region: str | None,
-        cause: str,
-    ) -> None:
+    def _score_changed(self, **values: Any) -> None:
+        self.trigger_event(self.ScoreChanged, **values)
+
+    def on_score_changed(self, changed: ScoreChanged) -> None:
         self._apply_score(
-            score, as_of, model_version, changed, removed, whole, children_present, child_scores
+            changed.score,
+            changed.as_of,
+            changed.model_version,
+            changed.changed,
+            changed.removed,
+            changed.whole,
+            changed.children_present,
+            changed.child_scores,
         )
 
     def assign_region(self, region: str, reason: str) -> bool:
         """Makes `region` responsible for the household; False if it already was."""
         if region == self.responsible_region:
             return False
-        self._region_assigned(
-            household=self.pseudonym, region=region, previous=self.responsible_region, reason=reason
+        self.trigger_event(
+            self.RegionAssigned,
+            household=self.pseudonym,
+            region=region,
+            previous=self.responsible_region,
+            reason=reason,
         )
         return True
-
-    @event(RegionAssigned)
-    def _region_assigned(
-        self, household: str, region: str, previous: str | None, reason: str
-    ) -> None:
-        self.responsible_region = region
 
     def record_move(self, municipality: str, region: str, moved_at: datetime, by: StaffRef) -> None:
         """An analyst records that the household moved to another municipality."""
@@ -483,8 +503,12 @@ class Household(HouseholdScore, Aggregate):
         the ledger loads it. That alone is not case data for retention: only a step a person
         took on it is (`HouseholdCase.taken_up`)."""
         if not self.has_case:
-            self._case_opened()
+            self.trigger_event(self.CaseOpened)
 
-    @event(CaseOpened)
-    def _case_opened(self) -> None:
-        self.has_case = True
+
+def _occurred_at(fact: SignalFact) -> datetime:
+    return fact.occurred_at
+
+
+def _moved_at(move: Move) -> datetime:
+    return move.moved_at

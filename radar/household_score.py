@@ -17,16 +17,21 @@ from eventsourcing.domain import Snapshot
 
 from radar.risk import ZERO, Assessment, Contribution, Factors, SignalFact, shown_contributions
 from radar.risk_model import RiskModel
-from radar.scoring import ScoreKeeper
+from radar.score_keeper import ScoreKeeper
+
+MEMORY_ONLY = ("_keeper", "_latest_fact")
+"""The household's attributes kept in memory only, never in a snapshot (rebuilt from facts)."""
 
 
 class HouseholdSnapshot(Snapshot):
-    """A household's snapshot without its score keeper: that is rebuilt from the facts."""
+    """A household's snapshot without what it keeps in memory only (its score keeper, its
+    latest signal): that is rebuilt from the facts."""
 
     @classmethod
     def take(cls, aggregate: Any) -> Any:
         snapshot = super().take(aggregate)
-        snapshot.state.pop("_keeper", None)
+        for name in MEMORY_ONLY:
+            snapshot.state.pop(name, None)
         return snapshot
 
 
@@ -38,6 +43,9 @@ class HouseholdScore:
     latest_score: Assessment | None  # without contributions: `explained` holds them
     explained: dict[str, Factors]  # signal id -> factors, as the ScoreChanged events said
     _keeper: ScoreKeeper | None = None  # in memory only (see HouseholdSnapshot)
+    # the latest signal, for the aggregate's region_evidence; in memory only too (declared
+    # here: an annotated default in the aggregate's body would become a dataclass field)
+    _latest_fact: SignalFact | None = None
 
     _score_changed: Callable[..., None]  # the aggregate's ScoreChanged trigger
 

@@ -86,7 +86,7 @@ class Contribution:
 
     def record(self) -> dict[str, Any]:
         """As plain data, for events and read models."""
-        values: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        values: dict[str, Any] = {name: getattr(self, name) for name in _CONTRIBUTION_FIELDS}
         values["points"] = str(self.points)
         return values
 
@@ -102,7 +102,7 @@ class Contribution:
 
     def factors(self) -> Factors:
         """What does not depend on the moment: what a ScoreChanged event records."""
-        values = {f.name: getattr(self, f.name) for f in fields(Factors)}
+        values = {name: getattr(self, name) for name in _FACTORS_FIELDS}
         return Factors(**values)
 
 
@@ -130,7 +130,7 @@ class Factors:
         points = _points(
             self.weight, decay, self.convergence, self.repetition, self.escalation, self.children
         )
-        values: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        values: dict[str, Any] = {name: getattr(self, name) for name in _FACTORS_FIELDS}
         return Contribution(**values, decay=decay, points=points)
 
     def product(self, decay: float) -> float:
@@ -140,12 +140,17 @@ class Factors:
         )
 
     def record(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _FACTORS_FIELDS}
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Factors:
-        values = {f.name: record[f.name] for f in fields(cls)}
+        values = {name: record[name] for name in _FACTORS_FIELDS}
         return cls(**values)
+
+
+# field names looked up once (dataclasses.fields() per call was 10 % of the aggregator's time)
+_FACTORS_FIELDS = tuple(f.name for f in fields(Factors))
+_CONTRIBUTION_FIELDS = tuple(f.name for f in fields(Contribution))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Incremental scoring: the household's score and its children's kept up to date signal by
-signal, equal to the cent to the full assessment (radar.risk.assess, the reference).
+"""Incremental scoring: the household's score and its children's kept up to date batch by
+batch, equal to the cent to the full assessment (radar.risk.assess, the reference).
 
 A new (or withdrawn) signal changes the factors only of the signals whose windows it falls in;
 decay changes every signal's points, but a signal's points (rounded to 0.01) change only when
@@ -17,7 +17,6 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -28,15 +27,7 @@ _SAFE_FRACTION = 1e-6  # float cents this close to a half cent are rounded in De
 _SAFE_SCALED = 1e9
 _SLACK = timedelta(seconds=1)  # re-check a point this long before its computed change
 _SLACK_RELATIVE = 1e-6
-
-
-@dataclass(frozen=True)
-class Scores:
-    """The household's score and its children's at one moment, from a ScoreKeeper."""
-
-    score: Decimal
-    child_scores: dict[str, Decimal]
-    children_present: bool
+_LAST = "\U0010ffff"  # after every signal id: (moment, _LAST) follows each key at `moment`
 
 
 def cents(product: float) -> int:
@@ -50,6 +41,37 @@ def cents(product: float) -> int:
     return int(whole) + (fraction > 0.5)
 
 
+class Terms:
+    """What a model says of each kind of signal, looked up once per model rather than per
+    factor (the model's own lookups parse its enums on every call): the weight (type weight x
+    severity multiplier, the reference's product) and half-life by type and severity, and the
+    types that concern children."""
+
+    def __init__(self, model: RiskModel) -> None:
+        self.concerning = frozenset(str(t) for t in model.children.types_concerning_children)
+        self.weights: dict[tuple[str, str], tuple[float, float]] = {
+            (str(kind), str(severity)): (weight.weight * multiplier, weight.half_life_days)
+            for kind, weight in model.signal_types.items()
+            for severity, multiplier in model.severity.items()
+        }
+
+    @classmethod
+    def of(cls, model: RiskModel) -> Terms:
+        """The model's terms, made once per model object (the ledger's model in force is one
+        object for as long as it is in force)."""
+        held = _TERMS.get(id(model))
+        if held is not None and held[0] is model:
+            return held[1]
+        if len(_TERMS) >= 16:
+            _TERMS.clear()
+        terms = cls(model)
+        _TERMS[id(model)] = (model, terms)
+        return terms
+
+
+_TERMS: dict[int, tuple[RiskModel, Terms]] = {}
+
+
 class Scope:
     """The signals one score counts, their factors and their points at the last moment."""
 
@@ -57,10 +79,12 @@ class Scope:
         self,
         model: RiskModel,
         facts: Iterable[SignalFact] = (),
-        concerning: frozenset[str] | None = None,  # the model's, when the caller has them
+        terms: Terms | None = None,  # the model's, when the caller has them
     ) -> None:
         self.model = model
-        self._concerning = _concerning(model) if concerning is None else concerning
+        self.terms = Terms.of(model) if terms is None else terms
+        self._concerning = self.terms.concerning
+        self._escalation_window = timedelta(days=model.escalation.window_days)
         self.keys: list[tuple[datetime, str]] = []  # (occurred_at, signal_id), ascending
         self._sector_list: list[str] = []  # the sector and severity rank of each key
         self._rank_list: list[int] = []
@@ -78,24 +102,63 @@ class Scope:
         self.total = 0
         self._due: dict[str, datetime] = {}
         self._queue: list[tuple[datetime, str]] = []
-        for fact in sorted(facts, key=lambda f: (f.occurred_at, f.signal_id)):
-            self.add(fact)
+        self._build(sorted(facts, key=lambda f: (f.occurred_at, f.signal_id)))
 
     def __len__(self) -> int:
         return len(self.facts)
 
     # --- changes of the signals ----------------------------------------------------------------
 
+    def _build(self, ordered: Sequence[SignalFact]) -> None:
+        """An empty scope's signals (in key order) in one pass: each window is counted once
+        from the sorted moments, each signal's factors worked out once. The same state as
+        adding them one by one (the windows are symmetric), in a fraction of the work."""
+        model, names = self.model, self._names_children
+        self.keys = [(f.occurred_at, f.signal_id) for f in ordered]
+        self._sector_list = [f.sector for f in ordered]
+        self._rank_list = [_SEVERITY_RANK[f.severity] for f in ordered]
+        self.facts = {f.signal_id: f for f in ordered}
+        self.named = sum(1 for f in ordered if names(f))
+        times = [f.occurred_at for f in ordered]
+        convergence = timedelta(days=model.convergence.window_days)
+        repetition = timedelta(days=model.repetition.window_days)
+        for fact in ordered:
+            moment = fact.occurred_at
+            low = bisect_left(times, moment - convergence)
+            high = bisect_right(times, moment + convergence, low)
+            self.sectors[fact.signal_id] = Counter(self._sector_list[low:high])
+            low = bisect_left(times, moment - repetition)
+            high = bisect_right(times, moment + repetition, low)
+            self._set_repetition(fact.signal_id, high - low - 1)
+            self._set_escalation(fact)
+        self._refresh(list(self.facts))
+
     def add(self, fact: SignalFact) -> None:
-        model, signal_id, moment = self.model, fact.signal_id, fact.occurred_at
+        self.add_all((fact,))
+
+    def add_all(self, facts: Iterable[SignalFact]) -> None:
+        """Adds the signals, then works out the factors of every signal they touched once
+        (not once per signal added: a batch of a busy household touches the same neighbours
+        again and again). The factors depend on the set of signals only, not on the order."""
         named_before = self.named > 0
+        touched: set[str] = set()
+        for fact in facts:
+            self._insert(fact, touched)
+        if (self.named > 0) != named_before:
+            touched |= set(self.facts)
+        self._refresh(touched)
+
+    def _insert(self, fact: SignalFact, touched: set[str]) -> None:
+        """The signal's place among the others, and the counts it changes; notes in `touched`
+        the signals whose factors may have changed."""
+        model, signal_id, moment = self.model, fact.signal_id, fact.occurred_at
         index = bisect_left(self.keys, (moment, signal_id))
         self.keys.insert(index, (moment, signal_id))
         self._sector_list.insert(index, fact.sector)
         self._rank_list.insert(index, _SEVERITY_RANK[fact.severity])
         self.facts[signal_id] = fact
         self.named += self._names_children(fact)
-        touched = {signal_id}
+        touched.add(signal_id)
         low, high = self._span(moment, model.convergence.window_days)
         window = [key[1] for key in self.keys[low:high]]
         self.sectors[signal_id] = Counter(self._sector_list[low:high])
@@ -105,23 +168,46 @@ class Scope:
                 seen[fact.sector] += 1
                 if seen[fact.sector] == 1:
                     touched.add(other)
-        reach = timedelta(days=model.repetition.window_days)
-        for other in list(self.repeating):
-            if abs(self.facts[other].occurred_at - moment) <= reach:
+        # the neighbours still counting theirs: those in the window (or all, when fewer)
+        repeating = self.repeating
+        low, high = self._span(moment, model.repetition.window_days)
+        if len(repeating) <= high - low:
+            reach = timedelta(days=model.repetition.window_days)
+            nearby = [o for o in repeating if abs(self.facts[o].occurred_at - moment) <= reach]
+        else:
+            nearby = [key[1] for key in self.keys[low:high] if key[1] in repeating]
+        for other in nearby:
+            if other != signal_id:
                 self._set_repetition(other, self.others[other] + 1)
                 touched.add(other)
         self._count_repetition(signal_id)
         self._set_escalation(fact)
-        rank = _SEVERITY_RANK[fact.severity]
-        for higher, waiting in self.unescalated.items():
-            if higher > rank:
+        self._escalate_later(fact, touched)
+
+    def _escalate_later(self, fact: SignalFact, touched: set[str]) -> None:
+        """A less severe signal escalates the later, more severe ones within its window: those
+        waiting for one, looked up among the waiting or in the window, whichever are fewer."""
+        moment, rank = fact.occurred_at, _SEVERITY_RANK[fact.severity]
+        window = self._escalation_window
+        later = bisect_right(self.keys, (moment, _LAST))
+        until = bisect_right(self.keys, (moment + window, _LAST), later)
+        higher = [w for r, w in self.unescalated.items() if r > rank and w]
+        if sum(map(len, higher)) <= until - later:
+            for waiting in higher:
                 for other in list(waiting):
-                    if self._in_earlier(moment, self.facts[other]):
+                    occurred_at = self.facts[other].occurred_at
+                    if occurred_at - window <= moment < occurred_at:
                         waiting.discard(other)
                         touched.add(other)
-        if (self.named > 0) != named_before:
-            touched |= set(self.facts)
-        self._refresh(touched)
+            return
+        ranks, unescalated = self._rank_list, self.unescalated
+        for index in range(later, until):
+            if ranks[index] > rank:
+                other = self.keys[index][1]
+                found = unescalated.get(ranks[index])
+                if found is not None and other in found:
+                    found.discard(other)
+                    touched.add(other)
 
     def remove(self, signal_id: str) -> None:
         model = self.model
@@ -168,7 +254,7 @@ class Scope:
     def _span(self, moment: datetime, days: float) -> tuple[int, int]:
         window = timedelta(days=days)
         low = bisect_left(self.keys, (moment - window,))
-        return low, bisect_right(self.keys, (moment + window, "\U0010ffff"), low)
+        return low, bisect_right(self.keys, (moment + window, _LAST), low)
 
     def _count_repetition(self, signal_id: str) -> None:
         fact = self.facts[signal_id]
@@ -188,18 +274,17 @@ class Scope:
             self.repeating.add(signal_id)
 
     def _unescalated(self, fact: SignalFact) -> set[str]:
-        return self.unescalated.setdefault(_SEVERITY_RANK[fact.severity], set())
+        rank = _SEVERITY_RANK[fact.severity]
+        waiting = self.unescalated.get(rank)
+        if waiting is None:
+            waiting = self.unescalated[rank] = set()
+        return waiting
 
     def _set_escalation(self, fact: SignalFact) -> None:
         if self._escalates(fact):
             self._unescalated(fact).discard(fact.signal_id)
         else:
             self._unescalated(fact).add(fact.signal_id)
-
-    def _in_earlier(self, moment: datetime, later: SignalFact) -> bool:
-        """Whether a signal at `moment` is in the escalation window before `later`."""
-        window = timedelta(days=self.model.escalation.window_days)
-        return later.occurred_at - window <= moment < later.occurred_at
 
     def _escalates(self, fact: SignalFact) -> bool:
         window = timedelta(days=self.model.escalation.window_days)
@@ -221,7 +306,7 @@ class Scope:
 
     def _factors(self, signal_id: str) -> Factors:
         model, fact = self.model, self.facts[signal_id]
-        kind = model.type_weight(fact.signal_type)
+        weight, half_life_days = self.terms.weights[fact.signal_type, fact.severity]
         sectors = len(self.sectors[signal_id])
         convergence = min(
             1 + model.convergence.bonus_per_extra_sector * (sectors - 1),
@@ -245,8 +330,8 @@ class Scope:
             sector=fact.sector,
             severity=fact.severity,
             occurred_at=fact.occurred_at,
-            weight=kind.weight * model.severity_multiplier(fact.severity),
-            half_life_days=kind.half_life_days,
+            weight=weight,
+            half_life_days=half_life_days,
             convergence=convergence,
             repetition=repetition,
             escalation=escalation,
@@ -297,83 +382,3 @@ class Scope:
         if len(self._queue) > 2 * len(self._due) + 64:  # drop what re-scheduling left behind
             self._queue = [(when, key) for key, when in self._due.items()]
             heapq.heapify(self._queue)
-
-
-class ScoreKeeper:
-    """The household's scope and one per child named in its signals, under one model. A
-    child whose scope would hold every signal of the household (each names the child or no
-    child) shares the household's scope until a signal names only other children."""
-
-    def __init__(self, facts: Sequence[SignalFact], model: RiskModel) -> None:
-        self.model = model
-        self.household = Scope(model, facts)
-        self._types = self.household._concerning
-        self.removed: set[str] = set()  # the household's signals removed since taken
-        self.children: dict[str, Scope | None] = {}  # None: the household's scope
-        self._naming: Counter[str] = Counter(c for f in facts for c in f.children)
-        for child in self._naming:
-            self.children[child] = self._scope_of(child)
-
-    def _scope_of(self, child: str) -> Scope | None:
-        counted = [f for f in self.household.facts.values() if _counts_for(f, child)]
-        if len(counted) == len(self.household):
-            return None
-        return Scope(self.model, counted, self._types)
-
-    def add(self, fact: SignalFact) -> None:
-        self.household.add(fact)
-        for child, scope in self.children.items():
-            if not _counts_for(fact, child):
-                if scope is None:  # no longer every signal: a scope of its own
-                    self.children[child] = self._scope_of(child)
-            elif scope is not None and fact.signal_id not in scope.facts:
-                scope.add(fact)
-        for child in fact.children:
-            self._naming[child] += 1
-            if child not in self.children:
-                self.children[child] = self._scope_of(child)
-
-    def remove(self, signal_id: str) -> None:
-        fact = self.household.facts[signal_id]
-        self.household.remove(signal_id)
-        self.removed.add(signal_id)
-        for child, scope in list(self.children.items()):
-            if child in fact.children:
-                self._naming[child] -= 1
-                if not self._naming[child]:
-                    del self._naming[child], self.children[child]
-                    continue
-            if scope is not None and signal_id in scope.facts:
-                scope.remove(signal_id)
-
-    def replace(self, fact: SignalFact) -> None:
-        """A corrected signal: its old values leave every scope, the new ones enter."""
-        self.remove(fact.signal_id)
-        self.add(fact)
-
-    def scores(self, moment: datetime) -> Scores:
-        score = self.household.score_at(moment)
-        child_scores = {
-            child: _in_cents(score if scope is None else scope.score_at(moment))
-            for child, scope in sorted(self.children.items())
-        }
-        return Scores(_in_cents(score), child_scores, self.household.named > 0)
-
-    def take_changes(self) -> tuple[set[str], set[str]]:
-        """The household's signals whose factors changed, and those removed, since last asked."""
-        changed, self.household.dirty = self.household.dirty, set()
-        removed, self.removed = self.removed - set(self.household.facts), set()
-        return changed - removed, removed
-
-
-def _concerning(model: RiskModel) -> frozenset[str]:
-    return frozenset(str(t) for t in model.children.types_concerning_children)
-
-
-def _counts_for(fact: SignalFact, child: str) -> bool:
-    """Whether a child's score counts the signal: it names the child, or no child."""
-    return child in fact.children or not fact.children
-
-
-def _in_cents(total: int) -> Decimal:
-    return Decimal(total).scaleb(-2)

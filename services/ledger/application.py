@@ -48,7 +48,7 @@ from radar.household import Household, household_id
 from radar.household_state import SignalNotCorrectableError
 from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
 from radar.risk_model import RiskModel, default_model
-from services.ledger.batch_aggregates import BatchAggregates, SetwiseLoader
+from services.ledger.batch_aggregates import BatchAggregates, SetwiseLoader, collect
 from services.ledger.erasure import ErasedHistories
 from services.ledger.notifications import ErasedEventError, NotificationLog
 from services.ledger.steps import AnalystSteps
@@ -212,7 +212,7 @@ class SignalLedger(AnalystSteps, ErasedHistories, TypedStorage, EventSourcedProj
                     self._batch_add(case)
                     touched.append(case)
         self.prepare_storage([aggregate.id for aggregate in touched])
-        processing_event.collect_events(*touched)
+        collect(processing_event, touched)
         recorded = sum(len(ids) for ids in new_signals.values())
         corrected = sum(len(applied) for applied in corrections.values())
         batch.outcome = BatchOutcome(recorded, duplicates, corrected, tuple(uncorrectable))

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Cache
+from eventsourcing.application import Cache, ProcessingEvent
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     AggregateRecorder,
     Mapper,
@@ -81,6 +82,14 @@ class BatchAggregates:
         for aggregate_id in self.used:
             with contextlib.suppress(KeyError):
                 cache.get(aggregate_id, evict=True)
+
+
+def collect(processing_event: ProcessingEvent[UUID], aggregates: Iterable[Aggregate]) -> None:
+    """The library's `collect_events` for aggregates only: without its runtime Protocol
+    `isinstance` checks (two per aggregate, 3-4 % of a batch in the profile)."""
+    for aggregate in aggregates:
+        processing_event.events.extend(aggregate.collect_events())
+        processing_event.aggregates[aggregate.id] = aggregate
 
 
 class SetwiseLoader:

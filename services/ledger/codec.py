@@ -31,7 +31,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
+from functools import cache, partial
 from typing import Any
 from uuid import UUID
 
@@ -308,8 +308,13 @@ def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [getattr(value, f.name) for f in dataclasses.fields(value)]
+        return [getattr(value, name) for name in _field_names(type(value))]
     raise TypeError(f"Object of type {type(value)} is not serializable")
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def _same(value: Any) -> Any:

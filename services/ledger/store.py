@@ -24,6 +24,7 @@ from privacy.storage.subject_keys import SubjectKeyStore, subject_keys_table
 from services.database import Database
 from services.ledger.application import SignalLedger
 from services.ledger.notifications import ErasedEventError
+from services.ledger.pg_insert import use_array_inserts
 from services.ledger.typed_mapper import TypedMapper
 
 AGGREGATE_CACHE_SIZE = 2000
@@ -106,6 +107,7 @@ def open_ledger(database: Database, engine: Engine | None = None) -> EncryptedSi
     env = database.eventsourcing_env()
     env["AGGREGATE_CACHE_MAXSIZE"] = str(AGGREGATE_CACHE_SIZE)
     env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
+    use_array_inserts(env)
     with database.schema_lock():
         engine = engine or database.engine()
         keys = SubjectKeyStore(

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from contracts.vocabulary import SignalType
 from radar.case import HouseholdCase
 from radar.household import Household, household_id
-from radar.household_score import HouseholdSnapshot
+from radar.household_score import MEMORY_ONLY, HouseholdSnapshot
 from radar.model_history import RiskModelHistory
 from radar.risk_model import default_model
 from services.backup.postgres_copy import restore
@@ -149,7 +149,8 @@ def _snapshots(ledger: SignalLedger) -> EventStore[UUID]:
 
 
 def _state(household: Household) -> dict[str, Any]:
-    return {k: v for k, v in vars(household).items() if k not in ("_pending_events", "_keeper")}
+    skipped = ("_pending_events", *MEMORY_ONLY)
+    return {k: v for k, v in vars(household).items() if k not in skipped}
 
 
 def _previous_release(database: Database, tmp_path: Path) -> Database:

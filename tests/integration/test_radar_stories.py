@@ -17,6 +17,7 @@ from contracts.correction_v1 import CorrectedValues, CorrectionKind, SignalCorre
 from radar.alerts import AlertStateError, TriageOutcome
 from radar.case import HouseholdCase
 from radar.household import Household
+from radar.household_score import MEMORY_ONLY
 from radar.safety import MonitoringStateError
 from services.casework.monitoring_store import SafetyStore
 from services.casework.reminders import remind_due_checks
@@ -319,7 +320,7 @@ def test_a_household_snapshot_taken_now_reads_back_to_the_same_typed_state(
         assert len(list(fresh.ledger.snapshots.get(household.id))) == 1
         restored = fresh.ledger.household(FAMILY)
         assert not restored.replay_required
-        kept = {k: v for k, v in vars(household).items() if k != "_keeper"}  # memory only
+        kept = {k: v for k, v in vars(household).items() if k not in MEMORY_ONLY}
         assert vars(restored) == kept and restored.explained
     finally:
         fresh.close()

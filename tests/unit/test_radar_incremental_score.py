@@ -18,6 +18,8 @@ from contracts.signal_v1 import SignalEventV1
 from contracts.vocabulary import SIGNAL_TYPES, PersonRole, Severity, SignalType
 from radar.evaluation import after_new_signals, rescore
 from radar.household import Household
+from radar.household_score import MEMORY_ONLY
+from radar.regions import RegionEvidence, responsible_region
 from radar.risk import assess
 from radar.risk_model import RiskModel, default_model
 from radar.scoring import cents
@@ -201,3 +203,46 @@ def test_cents_round_half_up_like_decimal(product: float) -> None:
     expected = Decimal(product).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert cents(product) == int(expected * 100)
     assert cents(0.125) == 13 and cents(0.005) == 1 and cents(2.675) == 267
+
+
+# not compared: how many events it took, when, and whether an alert opened a case (an alert
+# depends on the moments scored at: a batch is scored once, at its latest signal, as before)
+_NOT_KEPT = ("_pending_events", "_version", "_created_on", "_modified_on", "has_case")
+
+
+def _kept(household: Household) -> dict[str, Any]:
+    """What a household holds that follows from its signals."""
+    state = {k: v for k, v in vars(household).items() if k not in (*_NOT_KEPT, *MEMORY_ONLY)}
+    return {**state, "assessment": household.latest_assessment()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    models(),
+    st.lists(signals(), max_size=12),
+    st.lists(signals(), min_size=1, max_size=8),
+    st.booleans(),
+)
+def test_a_batch_of_signals_leaves_the_household_as_the_same_signals_one_by_one(
+    model: RiskModel, history: list[SignalEventV1], batch: list[SignalEventV1], reload: bool
+) -> None:
+    """The aggregator records a batch's signals and scores the household once: the score,
+    explanation, children's scores, region and state equal those of scoring after each."""
+    together, one_by_one = Household(HOUSEHOLD), Household(HOUSEHOLD)
+    for household in (together, one_by_one):
+        if history:
+            new = [str(s.event_id) for s in history if household.record(s)]
+            after_new_signals(household, None, model, new)
+    if reload:  # a keeper built from the facts, then fed the batch
+        together = _reloaded(together, [])
+    new = [str(s.event_id) for s in batch if together.record(s)]
+    if new:
+        after_new_signals(together, None, model, new)
+    for signal in batch:
+        if one_by_one.record(signal):
+            after_new_signals(one_by_one, None, model, [str(signal.event_id)])
+    assert _kept(together) == _kept(one_by_one)
+    if together.latest_score is not None:
+        _assert_same_as_full(together, model)
+        evidence = [RegionEvidence(f.region, f.occurred_at, False) for f in together.facts]
+        assert together.responsible_region == responsible_region(evidence)

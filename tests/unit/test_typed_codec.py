@@ -23,13 +23,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from radar.household import Household
+from radar.household_score import MEMORY_ONLY
 from radar.risk import Assessment
 from services.ledger.codec import TYPED_FORMAT, TypedTranscoder
 from services.ledger.transcodings import register_state_transcodings
 from services.ledger.typed_mapper import TypedMapper
 from tests.support.typed_values import ANY, TEXT, values_of
 
-NOT_STATE = {"INITIAL_VERSION", "_keeper", "_score_changed"}  # class constants, memory only
+NOT_STATE = {
+    "INITIAL_VERSION",
+    "_score_changed",
+    *MEMORY_ONLY,
+}  # class constants, memory only
 STATE_TYPES = {
     name: declared
     for name, declared in typing.get_type_hints(Household, include_extras=True).items()
