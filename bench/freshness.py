@@ -1,6 +1,8 @@
 """Freshness: the time from a 2xx on ingest to the signal being visible in the household
 timeline, with the whole system running (ingest, aggregator, projector as real processes) and
 1,000 signals/s offered in small paced batches. A watcher reads the timeline table every 20 ms.
+Measured with one ingest process and one aggregator, then with N of each (RADAR_INGEST_PROCESSES,
+RADAR_AGGREGATORS, as `radar run` starts them), one after the other in the same run.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ SENDERS = 8
 WARM_UP_SIGNALS = 100
 DRAIN_TIMEOUT_SECONDS = 120.0
 MAX_P99_SECONDS = 1.0
+PROCESS_COUNTS = (1, 2)
+"""Ingest processes and aggregators (as many of each) of each measurement."""
 
 
 class Watcher(threading.Thread):
@@ -69,34 +73,53 @@ class Watcher(threading.Thread):
             connection.close()
 
 
-def measure(
+def measure_each(
     directory: Path, submissions: Sequence[Submission], rate: int, seconds: float, batch: int
+) -> list[Row]:
+    """One row per entry of PROCESS_COUNTS, each on a topic and database of its own."""
+    return [
+        measure(directory / f"processes-{count}", submissions, rate, seconds, batch, count)
+        for count in PROCESS_COUNTS
+    ]
+
+
+def measure(
+    directory: Path,
+    submissions: Sequence[Submission],
+    rate: int,
+    seconds: float,
+    batch: int,
+    processes: int = 1,
 ) -> Row:
     count = min(len(submissions) - WARM_UP_SIGNALS, int(rate * seconds))
     warm_up = submissions[:WARM_UP_SIGNALS]
     timed = submissions[WARM_UP_SIGNALS : WARM_UP_SIGNALS + count]
     with fresh_topic() as topic, sqlite_database(directory / "db") as db:
-        settings = settings_for(directory, db, topic)
+        settings = settings_for(directory, db, topic).model_copy(
+            update={"ingest_processes": processes, "aggregators": processes}
+        )
         tokens = _tokens(settings.keys_dir)
         with running_radar(settings, "ingest", "aggregator", "projector") as radar:
             url = radar.ingest_url
-            processes = [radar.processes[c] for c in ("aggregator", "projector")]
+            watched = [name for name in radar.processes if not name.startswith("ingest")]
+            processes_watched = [radar.processes[name] for name in watched]
             digests = LookupDigests.load_or_create(settings.keys_dir)
-            watcher = _start_watcher(db.sqlite_path(), digests, processes)
+            watcher = _start_watcher(db.sqlite_path(), digests, processes_watched)
             try:
                 acked = _offer(url, tokens, warm_up, rate, batch)
-                _drain(watcher, acked, processes)  # the consumer group has joined
+                _drain(watcher, acked, processes_watched)  # the consumer group has joined
                 started = time.perf_counter()
                 acked = _offer(url, tokens, timed, rate, batch)
                 offered_seconds = time.perf_counter() - started
-                _drain(watcher, acked, processes)
+                _drain(watcher, acked, processes_watched)
             finally:
                 watcher.stop.set()
                 watcher.join()
     delays = [max(0.0, _seen(watcher, event_id) - at) for event_id, at in acked.items()]
     p99 = percentile(delays, 99)
     return Row(
-        stage=f"freshness p99 (2xx -> timeline, {rate:,}/s offered)",
+        stage=f"freshness p99 (2xx -> timeline, {rate:,}/s offered, "
+        f"{processes} ingest + {processes} aggregator{'s' if processes > 1 else ''})",
         figure=p99,
         unit="s",
         baseline=None,
@@ -109,6 +132,8 @@ def measure(
             "signals": len(delays),
             "achieved_rate": len(acked) / offered_seconds,
             "batch": batch,
+            "ingest_processes": processes,
+            "aggregators": processes,
             "visible_before_2xx": sum(
                 1 for event_id, at in acked.items() if _seen(watcher, event_id) < at
             ),
