@@ -211,7 +211,8 @@ def _offer(
         at = time.perf_counter()
         body: Any = answer.json()
         if answer.status_code != 200 or body["accepted"] != len(signals):
-            raise BenchUnavailableError(f"ingest answered {answer.status_code}")
+            detail = body.get("detail") if isinstance(body, dict) else None
+            raise BenchUnavailableError(f"ingest answered {answer.status_code}: {detail}")
         for signal in signals:
             acked[signal.event_id] = at
 
