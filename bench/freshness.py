@@ -38,6 +38,8 @@ DRAIN_TIMEOUT_SECONDS = 120.0
 MAX_P99_SECONDS = 1.0
 PROCESS_COUNTS = (1, 2)
 """Ingest processes and aggregators (as many of each) of each measurement."""
+WARM_UP_ATTEMPTS = 30
+WARM_UP_PAUSE_SECONDS = 1.0
 
 
 class Watcher(threading.Thread):
@@ -106,7 +108,7 @@ def measure(
             digests = LookupDigests.load_or_create(settings.keys_dir)
             watcher = _start_watcher(db.sqlite_path(), digests, processes_watched)
             try:
-                acked = _offer(url, tokens, warm_up, rate, batch)
+                acked = _offer(url, tokens, warm_up, rate, batch, warming_up=True)
                 _drain(watcher, acked, processes_watched)  # the consumer group has joined
                 started = time.perf_counter()
                 acked = _offer(url, tokens, timed, rate, batch)
@@ -179,9 +181,13 @@ def _offer(
     submissions: Sequence[Submission],
     rate: int,
     batch: int,
+    warming_up: bool = False,
 ) -> dict[str, float]:
     """Posts the submissions in batches of one sector, paced to `rate` signals/s overall;
-    returns the time each signal's 2xx arrived."""
+    returns the time each signal's 2xx arrived. While `warming_up`, a 503 is sent again
+    after a pause (an ingest process connects its producer on its first request, and with
+    several on one port the readiness probe reached only one of them): the warm-up is there
+    to have every process connected and the consumer group joined before the timed part."""
     batches: list[tuple[Sector, list[Submission]]] = []
     for start in range(0, len(submissions), batch * 4):
         window = submissions[start : start + batch * 4]
@@ -203,14 +209,20 @@ def _offer(
             time.sleep(pause)
         if not hasattr(local, "client"):
             local.client = httpx.Client(base_url=url, timeout=60)
-        answer = local.client.post(
-            "/v1/signals/batch",
-            json={"signals": [s.body for s in signals]},
-            headers={"Authorization": f"Bearer {tokens[sector]}"},
-        )
-        at = time.perf_counter()
-        body: Any = answer.json()
-        if answer.status_code != 200 or body["accepted"] != len(signals):
+        for attempt in range(WARM_UP_ATTEMPTS if warming_up else 1):
+            if attempt:
+                time.sleep(WARM_UP_PAUSE_SECONDS)
+            answer = local.client.post(
+                "/v1/signals/batch",
+                json={"signals": [s.body for s in signals]},
+                headers={"Authorization": f"Bearer {tokens[sector]}"},
+            )
+            at = time.perf_counter()
+            body: Any = answer.json()
+            if answer.status_code != 503:
+                break
+        taken = body.get("accepted", 0) + (body.get("duplicates", 0) if warming_up else 0)
+        if answer.status_code != 200 or taken != len(signals):
             detail = body.get("detail") if isinstance(body, dict) else None
             raise BenchUnavailableError(f"ingest answered {answer.status_code}: {detail}")
         for signal in signals:
