@@ -88,15 +88,13 @@ def main(argv: list[str] | None = None) -> int:
                     scale.query_requests,
                 )
             ],
-            "freshness": lambda: [
-                freshness.measure(
-                    work / "freshness",
-                    data,
-                    scale.freshness_rate,
-                    scale.freshness_seconds,
-                    scale.freshness_batch,
-                )
-            ],
+            "freshness": lambda: freshness.measure_each(
+                work / "freshness",
+                data,
+                scale.freshness_rate,
+                scale.freshness_seconds,
+                scale.freshness_batch,
+            ),
             "memory": lambda: [
                 memory.measure(
                     work / "memory",

@@ -1,6 +1,8 @@
 """Freshness: the time from a 2xx on ingest to the signal being visible in the household
 timeline, with the whole system running (ingest, aggregator, projector as real processes) and
 1,000 signals/s offered in small paced batches. A watcher reads the timeline table every 20 ms.
+Measured with one ingest process and one aggregator, then with N of each (RADAR_INGEST_PROCESSES,
+RADAR_AGGREGATORS, as `radar run` starts them), one after the other in the same run.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ SENDERS = 8
 WARM_UP_SIGNALS = 100
 DRAIN_TIMEOUT_SECONDS = 120.0
 MAX_P99_SECONDS = 1.0
+PROCESS_COUNTS = (1, 2)
+"""Ingest processes and aggregators (as many of each) of each measurement."""
+WARM_UP_ATTEMPTS = 30
+WARM_UP_PAUSE_SECONDS = 1.0
 
 
 class Watcher(threading.Thread):
@@ -69,34 +75,53 @@ class Watcher(threading.Thread):
             connection.close()
 
 
-def measure(
+def measure_each(
     directory: Path, submissions: Sequence[Submission], rate: int, seconds: float, batch: int
+) -> list[Row]:
+    """One row per entry of PROCESS_COUNTS, each on a topic and database of its own."""
+    return [
+        measure(directory / f"processes-{count}", submissions, rate, seconds, batch, count)
+        for count in PROCESS_COUNTS
+    ]
+
+
+def measure(
+    directory: Path,
+    submissions: Sequence[Submission],
+    rate: int,
+    seconds: float,
+    batch: int,
+    processes: int = 1,
 ) -> Row:
     count = min(len(submissions) - WARM_UP_SIGNALS, int(rate * seconds))
     warm_up = submissions[:WARM_UP_SIGNALS]
     timed = submissions[WARM_UP_SIGNALS : WARM_UP_SIGNALS + count]
     with fresh_topic() as topic, sqlite_database(directory / "db") as db:
-        settings = settings_for(directory, db, topic)
+        settings = settings_for(directory, db, topic).model_copy(
+            update={"ingest_processes": processes, "aggregators": processes}
+        )
         tokens = _tokens(settings.keys_dir)
         with running_radar(settings, "ingest", "aggregator", "projector") as radar:
             url = radar.ingest_url
-            processes = [radar.processes[c] for c in ("aggregator", "projector")]
+            watched = [name for name in radar.processes if not name.startswith("ingest")]
+            processes_watched = [radar.processes[name] for name in watched]
             digests = LookupDigests.load_or_create(settings.keys_dir)
-            watcher = _start_watcher(db.sqlite_path(), digests, processes)
+            watcher = _start_watcher(db.sqlite_path(), digests, processes_watched)
             try:
-                acked = _offer(url, tokens, warm_up, rate, batch)
-                _drain(watcher, acked, processes)  # the consumer group has joined
+                acked = _offer(url, tokens, warm_up, rate, batch, warming_up=True)
+                _drain(watcher, acked, processes_watched)  # the consumer group has joined
                 started = time.perf_counter()
                 acked = _offer(url, tokens, timed, rate, batch)
                 offered_seconds = time.perf_counter() - started
-                _drain(watcher, acked, processes)
+                _drain(watcher, acked, processes_watched)
             finally:
                 watcher.stop.set()
                 watcher.join()
     delays = [max(0.0, _seen(watcher, event_id) - at) for event_id, at in acked.items()]
     p99 = percentile(delays, 99)
     return Row(
-        stage=f"freshness p99 (2xx -> timeline, {rate:,}/s offered)",
+        stage=f"freshness p99 (2xx -> timeline, {rate:,}/s offered, "
+        f"{processes} ingest + {processes} aggregator{'s' if processes > 1 else ''})",
         figure=p99,
         unit="s",
         baseline=None,
@@ -109,6 +134,8 @@ def measure(
             "signals": len(delays),
             "achieved_rate": len(acked) / offered_seconds,
             "batch": batch,
+            "ingest_processes": processes,
+            "aggregators": processes,
             "visible_before_2xx": sum(
                 1 for event_id, at in acked.items() if _seen(watcher, event_id) < at
             ),
@@ -154,9 +181,13 @@ def _offer(
     submissions: Sequence[Submission],
     rate: int,
     batch: int,
+    warming_up: bool = False,
 ) -> dict[str, float]:
     """Posts the submissions in batches of one sector, paced to `rate` signals/s overall;
-    returns the time each signal's 2xx arrived."""
+    returns the time each signal's 2xx arrived. While `warming_up`, a 503 is sent again
+    after a pause (an ingest process connects its producer on its first request, and with
+    several on one port the readiness probe reached only one of them): the warm-up is there
+    to have every process connected and the consumer group joined before the timed part."""
     batches: list[tuple[Sector, list[Submission]]] = []
     for start in range(0, len(submissions), batch * 4):
         window = submissions[start : start + batch * 4]
@@ -178,15 +209,22 @@ def _offer(
             time.sleep(pause)
         if not hasattr(local, "client"):
             local.client = httpx.Client(base_url=url, timeout=60)
-        answer = local.client.post(
-            "/v1/signals/batch",
-            json={"signals": [s.body for s in signals]},
-            headers={"Authorization": f"Bearer {tokens[sector]}"},
-        )
-        at = time.perf_counter()
-        body: Any = answer.json()
-        if answer.status_code != 200 or body["accepted"] != len(signals):
-            raise BenchUnavailableError(f"ingest answered {answer.status_code}")
+        for attempt in range(WARM_UP_ATTEMPTS if warming_up else 1):
+            if attempt:
+                time.sleep(WARM_UP_PAUSE_SECONDS)
+            answer = local.client.post(
+                "/v1/signals/batch",
+                json={"signals": [s.body for s in signals]},
+                headers={"Authorization": f"Bearer {tokens[sector]}"},
+            )
+            at = time.perf_counter()
+            body: Any = answer.json()
+            if answer.status_code != 503:
+                break
+        taken = body.get("accepted", 0) + (body.get("duplicates", 0) if warming_up else 0)
+        if answer.status_code != 200 or taken != len(signals):
+            detail = body.get("detail") if isinstance(body, dict) else None
+            raise BenchUnavailableError(f"ingest answered {answer.status_code}: {detail}")
         for signal in signals:
             acked[signal.event_id] = at
 

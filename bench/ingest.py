@@ -1,6 +1,10 @@
 """Ingest: signals/s through the real ingest process's batch endpoint into Kafka (validation,
 pseudonymisation, receipts included), against a kafka-python producer (acks=all, idempotent)
-sending the same serialised records straight to another fresh topic."""
+sending the same serialised records straight to another fresh topic.
+
+The raw baseline is one producer in one process (bench.infra.producer), so the row's figure is
+one ingest process; two ingest processes on one port (RADAR_INGEST_PROCESSES=2, as `radar run`
+starts them) are measured after it and reported beside it, not as the ratio."""
 
 from __future__ import annotations
 
@@ -46,19 +50,8 @@ def measure(
     warm_up, timed = submissions[:WARM_UP_SIGNALS], submissions[WARM_UP_SIGNALS:]
     records = [recorder.record(s) for s in timed]
     baseline_elapsed = _raw_producer(records)  # the median of three
-    with fresh_topic() as topic, sqlite_database(directory / "db") as db:
-        settings = settings_for(directory, db, topic)
-        tokens = _tokens(settings.keys_dir)  # keys exist before the process loads them
-        process = RadarProcess("ingest", settings).start()
-        try:
-            url = f"http://{settings.host}:{settings.ingest_port}"
-            wait_until_ready(url, process)
-            _post_all(url, tokens, _batches(warm_up, batch_size), clients)
-            started = time.perf_counter()
-            _post_all(url, tokens, _batches(timed, batch_size), clients)
-            elapsed = time.perf_counter() - started
-        finally:
-            process.stop()
+    elapsed = _through_ingest(directory / "one", warm_up, timed, batch_size, clients, 1)
+    two = _through_ingest(directory / "two", warm_up, timed, batch_size, clients, 2)
     return throughput_row(
         "ingest (HTTP batch -> Kafka)",
         len(timed) / elapsed,
@@ -69,8 +62,42 @@ def measure(
         clients=clients,
         seconds=elapsed,
         baseline_seconds=baseline_elapsed,
+        baseline_is="one kafka-python producer (acks=all, idempotent) in one process",
+        two_processes_per_second=len(timed) / two,
         kafka_crc32c=kafka_crc32c(),
     )
+
+
+def _through_ingest(
+    directory: Path,
+    warm_up: Sequence[Submission],
+    timed: Sequence[Submission],
+    batch_size: int,
+    clients: int,
+    processes: int,
+) -> float:
+    """Seconds for the timed submissions through `processes` ingest processes on one port
+    (a topic and database of their own), after the warm-up."""
+    with fresh_topic() as topic, sqlite_database(directory / "db") as db:
+        settings = settings_for(directory, db, topic).model_copy(
+            update={"ingest_processes": processes}
+        )
+        tokens = _tokens(settings.keys_dir)  # keys exist before the process loads them
+        started_processes = [
+            RadarProcess("ingest", settings, extra_env={"RADAR_PROCESS_INDEX": str(index)}).start()
+            for index in range(processes)
+        ]
+        try:
+            url = f"http://{settings.host}:{settings.ingest_port}"
+            for process in started_processes:
+                wait_until_ready(url, process)
+            _post_all(url, tokens, _batches(warm_up, batch_size), clients)
+            started = time.perf_counter()
+            _post_all(url, tokens, _batches(timed, batch_size), clients)
+            return time.perf_counter() - started
+        finally:
+            for process in started_processes:
+                process.stop()
 
 
 def _raw_producer(records: Sequence[Record]) -> float:

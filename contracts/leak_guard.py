@@ -118,6 +118,19 @@ _DETECTORS = (
 _MAY_HOLD_AN_IDENTIFIER = re.compile(r"[\d@]")
 
 
+def may_hold_identifier(text: str) -> bool:
+    """False for text no detector can find anything in (no digit, no @): the quick test a
+    walk over many strings makes before asking `identifier_kinds`."""
+    return _MAY_HOLD_AN_IDENTIFIER.search(text) is not None
+
+
+def never_an_identifier(text: str) -> bool:
+    """True when no detector's pattern matches anywhere in the text, so that no later day
+    (a birth year's upper bound is this year) can make it look like an identifier: such a
+    text can be known clean once, e.g. a vocabulary value."""
+    return not any(detector.pattern.search(text) for detector in _DETECTORS)
+
+
 def identifier_kinds(text: str) -> list[str]:
     """The kinds of identifier the text seems to hold ('a BSN', 'a phone number', ...), in a
     fixed order, without repeats; empty when it holds none."""

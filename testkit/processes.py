@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from services.settings import Settings
+from services.settings import Settings, member_name
 
 REPO = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT_SECONDS = 20  # a clean shutdown (closing the consumer, the last commit) fits in it
@@ -83,8 +83,13 @@ class RadarProcess:
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
+    def name(self) -> str:
+        """As `radar run` names it: the command, with its index from the second on."""
+        return member_name(self.command, int(self.extra_env.get("RADAR_PROCESS_INDEX", "0")))
+
+    @property
     def output_path(self) -> Path:
-        return self.settings.data_dir / f"{self.command}.out"
+        return self.settings.data_dir / f"{self.name}.out"
 
     @property
     def argv(self) -> list[str]:
@@ -194,21 +199,39 @@ class RadarSystem:
         return {name: f"http://127.0.0.1:{port}/metrics" for name, port in ports.items()}
 
     def start(self, *commands: str) -> None:
+        """Starts each command as `radar run` would: RADAR_AGGREGATORS aggregators (one
+        consumer group) and RADAR_INGEST_PROCESSES ingest processes (one port), named as
+        `radar run` names them (`aggregator`, `aggregator-2`, ...)."""
         for command in commands or ("aggregator", "projector", "ingest", "query"):
-            self.processes[command] = RadarProcess(command, self.settings).start()
+            for index in range(self.count(command)):
+                self.processes[member_name(command, index)] = RadarProcess(
+                    command, self.settings, extra_env={"RADAR_PROCESS_INDEX": str(index)}
+                ).start()
         if "ingest" in self.processes and (not commands or "ingest" in commands):
             wait_until_ready(self.ingest_url, self.processes["ingest"])
         if "query" in self.processes and (not commands or "query" in commands):
             wait_until_ready(self.query_url, self.processes["query"])
 
+    def count(self, command: str) -> int:
+        """How many processes of this command the settings ask for."""
+        counts = {"aggregator": self.settings.aggregators, "ingest": self.settings.ingest_processes}
+        return counts.get(command, 1)
+
     def stop(self) -> None:
         for process in self.processes.values():
             process.stop()
 
-    def restart(self, command: str) -> RadarProcess:
-        """Starts `command` again (after a kill), in the place of the one that ran."""
-        self.processes[command] = RadarProcess(command, self.settings).start()
-        return self.processes[command]
+    def restart(self, name: str) -> RadarProcess:
+        """Starts the process of this name (`ingest`, `aggregator-2`) again after a kill, in
+        the place of the one that ran (the same command and index)."""
+        earlier = self.processes.get(name)
+        if earlier is None:
+            self.processes[name] = RadarProcess(name, self.settings).start()
+        else:
+            self.processes[name] = RadarProcess(
+                earlier.command, self.settings, earlier.module, dict(earlier.extra_env)
+            ).start()
+        return self.processes[name]
 
 
 def on_free_ports(settings: Settings, **changes: Any) -> Settings:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from kafka.partitioner.default import murmur2
 
 from contracts.bsn import passes_elfproef
 from contracts.regions import VtRegion
@@ -27,6 +28,7 @@ from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
 from services.settings import Settings
 from tests.support.ingest import (
     HOUR,
+    PARTITIONS,
     POLICE,
     Background,
     TopicProbe,
@@ -69,6 +71,9 @@ def test_valid_signal_is_accepted_once_keyed_by_household_without_identifiers(
 
     (record,) = kafka.records()
     assert HOUSEHOLD_KEY.match(record.key), record.key
+    # the partition kafka-python's default partitioner picks for the key: a household's
+    # records stay in the partition earlier ones went to
+    assert record.partition == (murmur2(record.key) & 0x7FFFFFFF) % PARTITIONS
     event = SignalEventV1.model_validate_json(record.value)
     assert str(event.event_id) == signal["event_id"]
     assert (event.organisation, event.sector) == ("politie-utrecht", Sector.POLICE)
