@@ -224,6 +224,7 @@ def ingest_app(settings: Settings) -> FastAPI:
         rate_limit,
     )
     instrument(app, "ingest")
+    app.router.on_startup.append(publisher.connect_soon)
     app.router.on_shutdown.extend([publisher.close, parts.close])
     return app
 

@@ -161,6 +161,12 @@ class SignalPublisher:
             self._reset()
         return acknowledged
 
+    def connect_soon(self) -> None:
+        """Connects in the background at start, so that the first requests find a producer
+        rather than racing to make one (all but the one connecting got 503); a broker that
+        is down then is retried by the requests as before."""
+        threading.Thread(target=self.is_ready, name="kafka-connect", daemon=True).start()
+
     def is_ready(self) -> bool:
         """Whether the broker answers and knows the topic."""
         try:
