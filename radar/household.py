@@ -7,7 +7,6 @@ so that every aggregator instance finds the same aggregate for the same househol
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
@@ -16,24 +15,18 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
 from radar.alerts import StaffRef
-from radar.household_score import (
-    HouseholdScore,
-    HouseholdSnapshot,
-    assessment_of,
-    upcast_score_event,
-    upcast_score_state,
-)
+from radar.household_rectification import HouseholdRectification
+from radar.household_score import HouseholdScore, HouseholdSnapshot, upcast_score_event
 from radar.household_state import (
     AppliedCorrection,
     KeyLink,
     MembershipError,
     Move,
     PersonRecord,
-    SignalNotCorrectableError,
 )
+from radar.household_upcasts import HouseholdSnapshotUpcasts
 from radar.regions import RegionEvidence
 from radar.risk import Assessment, Factors, SignalFact
 from radar.safety import NETHERLANDS
@@ -49,15 +42,10 @@ def household_id(pseudonym: str) -> UUID:
     return uuid5(_HOUSEHOLD_NAMESPACE, pseudonym)
 
 
-class Household(HouseholdScore, Aggregate):
+class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore, Aggregate):
     """One household as the radar knows it: its signals, region and the persons seen in it."""
 
-    # Version 2 keeps each signal's facts for the risk model; version 3 when each person was
-    # first seen, and the re-keying links; version 4 holds them as typed values (SignalFact,
-    # Move, AppliedCorrection, Assessment) instead of plain dicts. A snapshot older than
-    # version 3 lacks facts or first sightings: its upcast sets `replay_required`, and the
-    # ledger then replays the household's events instead of using the snapshot. Version 5
-    # holds the latest score without its explanation and each signal's factors (`explained`).
+    # What each version of a snapshot holds, and how older ones read: radar.household_upcasts.
     class_version = 5
     Snapshot = HouseholdSnapshot
 
@@ -74,41 +62,6 @@ class Household(HouseholdScore, Aggregate):
     first_seen: dict[str, datetime]
     pseudonym_links: dict[str, str]
     corrections: dict[str, AppliedCorrection]
-
-    @staticmethod
-    def upcast_v1_v2(state: dict[str, Any]) -> None:
-        state.update(
-            facts=[],
-            moves=[],
-            responsible_region=state.get("region"),
-            latest_score=None,
-            has_case=False,
-            replay_required=True,
-        )
-
-    @staticmethod
-    def upcast_v2_v3(state: dict[str, Any]) -> None:
-        state.update(first_seen={}, pseudonym_links={}, corrections={}, replay_required=True)
-
-    @staticmethod
-    def upcast_v3_v4(state: dict[str, Any]) -> None:
-        if state.get("replay_required"):  # what an older version held is replayed anyway
-            state.update(facts=[], moves=[], corrections={}, latest_score=None)
-            return
-        state["facts"] = [SignalFact.from_record(f) for f in state["facts"]]
-        state["moves"] = [
-            Move(m["municipality"], m["region"], m["moved_at"]) for m in state["moves"]
-        ]
-        state["corrections"] = {
-            key: AppliedCorrection(c["signal_id"], CorrectionKind(c["kind"]))
-            for key, c in state["corrections"].items()
-        }
-        score = state["latest_score"]
-        state["latest_score"] = None if score is None else assessment_of(**score)
-
-    @staticmethod
-    def upcast_v4_v5(state: dict[str, Any]) -> None:
-        upcast_score_state(state)
 
     # --- events: their class names are part of the stored topics, never rename them ----------
 
@@ -152,6 +105,9 @@ class Household(HouseholdScore, Aggregate):
         reason: str
         received_at: datetime
 
+        def apply(self, aggregate: Any) -> None:
+            aggregate.on_signal_corrected(self)
+
     class SignalRetracted(Aggregate.Event):
         household: str
         signal_id: UUID
@@ -159,6 +115,9 @@ class Household(HouseholdScore, Aggregate):
         organisation: str
         reason: str
         received_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.on_signal_retracted(self)
 
     class ScoreChanged(Aggregate.Event):
         """The score, and the factors of the signals whose factors changed (Factors records;
@@ -313,103 +272,6 @@ class Household(HouseholdScore, Aggregate):
         if latest is not None and occurred_at >= latest.occurred_at:
             self._latest_fact = fact
         self._keep(added=fact)
-
-    # --- rectification (AVG art. 16): the original SignalRecorded stays, the change is an event
-
-    def is_retracted(self, signal_id: str) -> bool:
-        return any(
-            c.signal_id == signal_id and c.kind == CorrectionKind.RETRACTION
-            for c in self.corrections.values()
-        )
-
-    def correct(self, correction: SignalCorrectionV1) -> bool:
-        """Records new values of a signal; False if this correction was applied before."""
-        current = self._correctable(correction)
-        if current is None:
-            return False
-        values = correction.values
-        assert values is not None  # the contract holds a correction to that
-        self._signal_corrected(
-            household=self.pseudonym,
-            signal_id=correction.corrects,
-            correction_id=correction.correction_id,
-            organisation=correction.organisation,
-            signal_type=str(values.signal_type or current.signal_type),
-            severity=str(values.severity or current.severity),
-            occurred_at=values.occurred_at or current.occurred_at,
-            reason=correction.reason,
-            received_at=correction.received_at,
-        )
-        return True
-
-    def retract(self, correction: SignalCorrectionV1) -> bool:
-        """Withdraws a signal from the household's facts; False if this retraction was applied
-        before. The signal's event id stays known, so a re-sent original is not recorded."""
-        if self._correctable(correction) is None:
-            return False
-        self._signal_retracted(
-            household=self.pseudonym,
-            signal_id=correction.corrects,
-            correction_id=correction.correction_id,
-            organisation=correction.organisation,
-            reason=correction.reason,
-            received_at=correction.received_at,
-        )
-        return True
-
-    def _correctable(self, correction: SignalCorrectionV1) -> SignalFact | None:
-        """The signal's current facts; None when this correction was applied before."""
-        if str(correction.correction_id) in self.corrections:
-            return None
-        signal_id = str(correction.corrects)
-        if not self.has_signal(correction.corrects) or self.is_retracted(signal_id):
-            raise SignalNotCorrectableError("no such signal in this household (any more)")
-        return next(f for f in self.facts if f.signal_id == signal_id)
-
-    @event(SignalCorrected)
-    def _signal_corrected(
-        self,
-        household: str,
-        signal_id: UUID,
-        correction_id: UUID,
-        organisation: str,
-        signal_type: str,
-        severity: str,
-        occurred_at: datetime,
-        reason: str,
-        received_at: datetime,
-    ) -> None:
-        key = self._note_correction(correction_id, signal_id, CorrectionKind.CORRECTION)
-        self._latest_fact = None
-        self.signal_types[key] = signal_type
-        self.facts = [
-            replace(f, signal_type=signal_type, severity=severity, occurred_at=occurred_at)
-            if f.signal_id == key
-            else f
-            for f in self.facts
-        ]
-        self._keep(added=next(f for f in self.facts if f.signal_id == key), removed=key)
-
-    @event(SignalRetracted)
-    def _signal_retracted(
-        self,
-        household: str,
-        signal_id: UUID,
-        correction_id: UUID,
-        organisation: str,
-        reason: str,
-        received_at: datetime,
-    ) -> None:
-        key = self._note_correction(correction_id, signal_id, CorrectionKind.RETRACTION)
-        self._latest_fact = None
-        self.facts = [f for f in self.facts if f.signal_id != key]
-        self._keep(removed=key)
-
-    def _note_correction(self, correction_id: UUID, signal_id: UUID, kind: CorrectionKind) -> str:
-        """Remembers a correction as applied (so it applies once); returns the signal's key."""
-        key = str(signal_id)
-        self.corrections[str(correction_id)] = AppliedCorrection(key, kind)
-        return key
 
     # --- what follows from the signals --------------------------------------------------------
 
