@@ -44,24 +44,26 @@ class OpenedEntries:
         households = {row.household for row in rows}
         self._sealer.prefetch(households)  # one query for the keys not in memory
         readable = {h: _digest(k) for h in households if (k := self._sealer.keys.key(h))}
-        found: list[TimelineEntry] = []
-        for row in rows:
-            key = readable.get(row.household)
-            if key is None:
-                continue
-            stored = (key, *row)
-            with self._lock:
-                entry = self._kept.get(stored)
-                if entry is not None:
-                    self._kept.move_to_end(stored)
-            if entry is None:
-                opened = self._rows.entries([row])
-                if not opened:  # does not open (tampered): left out, as SealedRows does
+        found: list[TimelineEntry | None] = []
+        missing: list[tuple[int, tuple[Any, ...], Any]] = []
+        with self._lock:  # once per request, not per row
+            for row in rows:
+                key = readable.get(row.household)
+                if key is None:
                     continue
-                entry = opened[0]
-                self._keep(stored, entry)
-            found.append(entry)
-        return found
+                stored = (key, *row)
+                entry = self._kept.get(stored)
+                if entry is None:
+                    missing.append((len(found), stored, row))
+                else:
+                    self._kept.move_to_end(stored)
+                found.append(entry)
+        for at, stored, row in missing:
+            opened = self._rows.entries([row])
+            if opened:  # one that does not open (tampered) is left out, as SealedRows does
+                found[at] = opened[0]
+                self._keep(stored, opened[0])
+        return [entry for entry in found if entry is not None]
 
     def _keep(self, stored: tuple[Any, ...], entry: TimelineEntry) -> None:
         with self._lock:
