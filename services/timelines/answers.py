@@ -70,23 +70,27 @@ class ShownSignals:
     def of(self, shown: Sequence[Shown]) -> list[ShownSignal]:
         """Slots for these, in their order. Keyed by the entry object's identity: the slot
         holds the entry, so the identity cannot pass to another entry while it is kept."""
-        found: list[ShownSignal] = []
-        for entry, via, earlier in shown:
-            key = (id(entry), via, earlier)
-            with self._lock:
-                slot = self._kept.get(key)
+        found: list[ShownSignal | None] = []
+        with self._lock:  # once per answer, not per signal
+            for entry, via, earlier in shown:
+                slot = self._kept.get((id(entry), via, earlier))
                 if slot is not None and slot.entry is entry:
-                    self._kept.move_to_end(key)
+                    self._kept.move_to_end((id(entry), via, earlier))
+                    found.append(slot)
                 else:
-                    slot = None
-            if slot is None:
+                    found.append(None)
+        made = []
+        for at, (entry, via, earlier) in enumerate(shown):
+            if found[at] is None:
                 slot = ShownSignal(entry, via, earlier)
-                with self._lock:
-                    self._kept[key] = slot
-                    while len(self._kept) > self._size:
-                        self._kept.popitem(last=False)
-            found.append(slot)
-        return found
+                found[at] = slot
+                made.append(((id(entry), via, earlier), slot))
+        if made:
+            with self._lock:
+                self._kept.update(made)
+                while len(self._kept) > self._size:
+                    self._kept.popitem(last=False)
+        return [slot for slot in found if slot is not None]
 
 
 def timeline_json(view: TimelineView, signals: Sequence[bytes]) -> bytes:
