@@ -7,8 +7,7 @@ same rows every time. Here each shown signal (an opened entry, the member it is 
 whether it is from an earlier address) keeps its record, its subjects, and its JSON per
 disclosure (a purpose's fields and hidden values), as pydantic writes it for the route's
 response model (exclude_unset); the answer is the envelope with those bytes spliced in by
-orjson. A test
-checks the bytes equal pydantic's for the same view.
+orjson. A test checks the bytes equal pydantic's for the same view.
 
 Nothing is kept that the read model does not show now: the entries come from OpenedEntries
 (keyed by the row exactly as stored), so a slot is reused only for the very entry object the
