@@ -69,27 +69,25 @@ class ShownSignals:
     def of(self, shown: Sequence[Shown]) -> list[ShownSignal]:
         """Slots for these, in their order. Keyed by the entry object's identity: the slot
         holds the entry, so the identity cannot pass to another entry while it is kept."""
-        found: list[ShownSignal | None] = []
-        with self._lock:  # once per answer, not per signal
-            for entry, via, earlier in shown:
-                slot = self._kept.get((id(entry), via, earlier))
-                if slot is not None and slot.entry is entry:
-                    self._kept.move_to_end((id(entry), via, earlier))
-                    found.append(slot)
-                else:
-                    found.append(None)
-        made = []
-        for at, (entry, via, earlier) in enumerate(shown):
-            if found[at] is None:
-                slot = ShownSignal(entry, via, earlier)
-                found[at] = slot
-                made.append(((id(entry), via, earlier), slot))
-        if made:
+        found: list[ShownSignal] = []
+        # A lock per signal, not one per answer: held across 200 lookups it made a convoy of
+        # the 32 threads (p99 2.3-2.6 s against 1.0 s, `python -m bench --only query`).
+        for entry, via, earlier in shown:
+            key = (id(entry), via, earlier)
             with self._lock:
-                self._kept.update(made)
-                while len(self._kept) > self._size:
-                    self._kept.popitem(last=False)
-        return [slot for slot in found if slot is not None]
+                slot = self._kept.get(key)
+                if slot is not None and slot.entry is entry:
+                    self._kept.move_to_end(key)
+                else:
+                    slot = None
+            if slot is None:
+                slot = ShownSignal(entry, via, earlier)
+                with self._lock:
+                    self._kept[key] = slot
+                    while len(self._kept) > self._size:
+                        self._kept.popitem(last=False)
+            found.append(slot)
+        return found
 
 
 def timeline_json(view: TimelineView, signals: Sequence[bytes]) -> bytes:

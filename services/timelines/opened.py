@@ -47,26 +47,24 @@ class OpenedEntries:
         households = {row[_HOUSEHOLD] for row in rows}  # by index: a Row's attribute is slow
         self._sealer.prefetch(households)  # one query for the keys not in memory
         readable = {h: _digest(k) for h in households if (k := self._sealer.keys.key(h))}
-        found: list[TimelineEntry | None] = []
-        missing: list[tuple[int, tuple[Any, ...], Any]] = []
-        with self._lock:  # once per request, not per row
-            for row in rows:
-                key = readable.get(row[_HOUSEHOLD])
-                if key is None:
-                    continue
-                stored = (key, *row)
+        found: list[TimelineEntry] = []
+        for row in rows:
+            key = readable.get(row[_HOUSEHOLD])
+            if key is None:
+                continue
+            stored = (key, *row)
+            with self._lock:  # per row: one lock across all rows made the threads convoy
                 entry = self._kept.get(stored)
-                if entry is None:
-                    missing.append((len(found), stored, row))
-                else:
+                if entry is not None:
                     self._kept.move_to_end(stored)
-                found.append(entry)
-        for at, stored, row in missing:
-            opened = self._rows.entries([row])
-            if opened:  # one that does not open (tampered) is left out, as SealedRows does
-                found[at] = opened[0]
-                self._keep(stored, opened[0])
-        return [entry for entry in found if entry is not None]
+            if entry is None:
+                opened = self._rows.entries([row])
+                if not opened:  # does not open (tampered): left out, as SealedRows does
+                    continue
+                entry = opened[0]
+                self._keep(stored, entry)
+            found.append(entry)
+        return found
 
     def _keep(self, stored: tuple[Any, ...], entry: TimelineEntry) -> None:
         with self._lock:
