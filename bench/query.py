@@ -48,7 +48,9 @@ def measure(
     region = VtRegion(busy[0].body["region"])  # the analyst's own region: no justification
     with sqlite_database(directory / "db") as db:
         settings = settings_for(directory, db, "unused")
-        household = _load(db.url, settings.keys_dir, [*background, *busy], busy[0], recorder)
+        household = load_household(
+            db.url, settings.keys_dir, [*background, *busy], busy[0], recorder
+        )
         static_body = directory / "static.json"
         token = TokenAuthority(settings.keys_dir).issue(
             Analyst("bench-analyst", "vt-bench", AnalystRole.TRIAGE, region),
@@ -97,7 +99,7 @@ def measure(
     )
 
 
-def _load(
+def load_household(
     url: str, keys: Path, signals: Sequence[Submission], busy: Submission, recorder: Recorder
 ) -> str:
     """Records the signals in the ledger and projects the timeline (with the query API's

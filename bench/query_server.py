@@ -16,6 +16,7 @@ from services.logs import configure_logging
 from services.settings import Settings
 
 STATIC_ROUTE = "/bench/static"
+KEEP_ALIVE_SECONDS = 120
 
 
 def bench_query_app(settings: Settings, static_body: Path) -> FastAPI:
@@ -37,7 +38,15 @@ def main() -> None:
     configure_logging("query", settings.log_level, settings.logs_dir / "query.log")
     app = bench_query_app(settings, Path(os.environ["BENCH_STATIC_BODY"]))
     uvicorn.run(
-        app, host=settings.host, port=settings.query_port, log_config=None, access_log=False
+        app,
+        host=settings.host,
+        port=settings.query_port,
+        log_config=None,
+        access_log=False,
+        # On a loaded machine the bench's own client could leave a kept-alive connection idle
+        # past uvicorn's 5 s; the server closed it as the client reused it (httpx.ReadError,
+        # twice in one session at load 9-15). Both routes share the setting.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 

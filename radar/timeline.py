@@ -36,9 +36,10 @@ class TimelineEntry:
     persons: tuple[tuple[str, str], ...]  # (person pseudonym, role)
     corrected: bool = False  # the publisher corrected signal type, severity or occurred-at
 
-    def sort_key(self) -> tuple[datetime, datetime, str]:
-        """Timelines read in occurred-at order; ties broken stably."""
-        return (self.occurred_at, self.reported_at, str(self.signal_id))
+    def sort_key(self) -> tuple[datetime, datetime, int]:
+        """Timelines read in occurred-at order; ties broken stably, by signal id (its number
+        orders as its text does, without making the text: a third of a 200-signal sort)."""
+        return (self.occurred_at, self.reported_at, self.signal_id.int)
 
     def record(self, via: str | None = None) -> dict[str, Any]:
         """The entry under the field names the query API and the purpose register use (plus

@@ -312,11 +312,7 @@ class AccessLog:
     def _append_at_head(
         self, connection: Connection, kind: EntryKind, payload: dict[str, Any]
     ) -> LogEntry:
-        head = connection.execute(
-            select(access_log.c.seq, access_log.c.entry_hash)
-            .order_by(access_log.c.seq.desc())
-            .limit(1)
-        ).first()
+        head = connection.execute(_HEAD).first()
         seq = 1 if head is None else head.seq + 1
         prev_hash = GENESIS_HASH if head is None else head.entry_hash
         recorded_at = _utc(self.clock())
@@ -333,15 +329,16 @@ class AccessLog:
         text = orjson.dumps(plain, option=orjson.OPT_SORT_KEYS).decode()
         digest = entry_hash(seq, recorded_at, str(kind), text, prev_hash, stored)
         connection.execute(
-            insert(access_log).values(
-                seq=seq,
-                recorded_at=recorded_at,
-                kind=str(kind),
-                payload=text,
-                prev_hash=prev_hash,
-                entry_hash=digest,
-                **({} if stored is None else asdict(stored)),
-            )
+            _APPEND,
+            {
+                "seq": seq,
+                "recorded_at": recorded_at,
+                "kind": str(kind),
+                "payload": text,
+                "prev_hash": prev_hash,
+                "entry_hash": digest,
+                **(_UNSEALED if stored is None else asdict(stored)),
+            },
         )
         return LogEntry(
             seq,
@@ -369,6 +366,12 @@ class AccessLog:
             subject_digest=None if stored is None else stored.subject_digest,
             readable=stored is None or stored.sealed is None or opened is not None,
         )
+
+
+# Built once (every query appends): building a statement per call cost more than running it.
+_HEAD = select(access_log.c.seq, access_log.c.entry_hash).order_by(access_log.c.seq.desc()).limit(1)
+_APPEND = insert(access_log)
+_UNSEALED = {"period": None, "subject_digest": None, "sealed": None}
 
 
 def _entry_where(seq: int) -> str:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from privacy.storage.sealed_rows import RowSealer
@@ -160,9 +160,7 @@ class WorklistStore(PositionedTables):
         """The region after the latest recorded move (found by digest: nothing to open)."""
         with self.engine.connect() as connection:
             region: str | None = connection.execute(
-                select(household_scores.c.region).where(
-                    household_scores.c.household == self.rows.household(household)
-                )
+                _REGION_NOW, {"household": self.rows.household(household)}
             ).scalar_one_or_none()
         return region
 
@@ -359,3 +357,9 @@ def _json_contribution(record: dict[str, Any]) -> dict[str, Any]:
 def _comparable(row: dict[str, Any]) -> dict[str, Any]:
     """The row with its datetimes in UTC (SQLite hands them back naive)."""
     return {k: stored_utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+_REGION_NOW = select(household_scores.c.region).where(
+    household_scores.c.household == bindparam("household")
+)
+"""Built once: every timeline query asks it (the household's region after its latest move)."""

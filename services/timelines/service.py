@@ -4,16 +4,16 @@ time, each read only after the gate's decision and disclosed as far as it allows
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from privacy.actors import Analyst
-from privacy.disclosure import disclose
+from privacy.disclosure import disclose, disclosure
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from privacy.restriction import all_subjects, withholds
-from privacy.withholding import Withholding, withhold
+from privacy.withholding import withhold
 from radar.timeline import TimelineEntry
 from services.gate import Answer, QueryGate, access_kind
+from services.timelines.answers import ShownSignals, timeline_json
 from services.timelines.store import TimelineStore
 from services.timelines.views import (
     MembershipView,
@@ -29,8 +29,9 @@ class TimelineQueries:
     def __init__(self, gate: QueryGate, timelines: TimelineStore) -> None:
         self.gate = gate
         self.timelines = timelines
+        self.shown = ShownSignals()
 
-    def timeline(
+    def timeline_json(
         self,
         actor: Analyst,
         household: str,
@@ -38,8 +39,9 @@ class TimelineQueries:
         endpoint: str,
         justification: str | None = None,
         break_glass: bool = False,
-    ) -> TimelineView:
-        """A household's timeline as far as the decision allows."""
+    ) -> bytes:
+        """A household's timeline as far as the decision allows, as the JSON of a
+        TimelineView (answers.py: each shown signal encoded once)."""
         request = AccessRequest(
             actor=actor,
             resource=Resource.HOUSEHOLD_TIMELINE,
@@ -51,30 +53,40 @@ class TimelineQueries:
         )
 
         def read(decision: Decision) -> Answer:
-            assert decision.obligations is not None
+            obligations = decision.obligations
+            assert obligations is not None
             # earlier addresses tell where the members lived: only with persons, else not at
             # all (not even counted as withheld)
-            records = self.timelines.household_records(
-                household, earlier_addresses="persons" in decision.obligations.fields
+            slots = self.shown.of(
+                self.timelines.household_shown(
+                    household, earlier_addresses="persons" in obligations.fields
+                )
             )
-            split = self._withholding(records, decision)
-            shown = disclose(decision.obligations, split.shown)
-            fields = sorted(decision.obligations.fields)
+            restricted = self.gate.restricted_for(decision, {s for x in slots for s in x.subjects})
+            split = withhold(
+                obligations,
+                slots,
+                lambda slot: not restricted.isdisjoint(slot.subjects),
+                lambda slot: slot.record,
+            )
+            fields = sorted(obligations.fields)
             view = TimelineView(
                 household=household,
                 purpose=purpose or "",
                 access=access_kind(decision),
                 fields=fields,
-                signals=[SignalView.model_validate(s) for s in shown],
-                withheld_rule=str(decision.obligations.withheld),
+                signals=[],
+                withheld_rule=str(obligations.withheld),
             )
             if split.count is not None:
                 view.withheld_by_purpose = split.count
             if split.restricted:
                 view.withheld = len(split.restricted)
-            return Answer(view, fields, len(shown))
+            disclosed = disclosure(obligations)  # withhold let through what disclose would
+            body = timeline_json(view, [slot.json(disclosed) for slot in split.shown])
+            return Answer(body, fields, len(split.shown))
 
-        result: TimelineView = self.gate.answer(request, endpoint, read)
+        result: bytes = self.gate.answer(request, endpoint, read)
         return result
 
     def person_timeline(
@@ -153,14 +165,3 @@ class TimelineQueries:
             if m.household in first
         ]
         return sorted(views, key=lambda v: (v.since, v.household))
-
-    def _withholding(
-        self, records: list[dict[str, Any]], decision: Decision
-    ) -> Withholding[dict[str, Any]]:
-        """The records split by the purpose's withheld rule, those recorded at a restricted
-        household or naming a restricted person apart (unless the purpose may see them): a
-        household's timeline shows its members' signals from elsewhere, and a restriction of
-        that other household holds here too."""
-        assert decision.obligations is not None
-        restricted = self.gate.restricted_for(decision, all_subjects(records))
-        return withhold(decision.obligations, records, lambda r: withholds(restricted, r))

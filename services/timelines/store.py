@@ -54,6 +54,11 @@ from services.projections.positions import (
 from services.timelines.build import TimelineBuild
 from services.timelines.opened import OpenedEntries
 from services.timelines.tables import (
+    LATEST_REGION,
+    MEMBER_PERIODS,
+    MEMBERS,
+    PERIODS_OF,
+    SIGNALS_AT,
     SealedRows,
     checkpoint_metadata,
     metadata,
@@ -65,7 +70,17 @@ TIMELINE_PROJECTION = "household_timeline"
 BUILD_BATCH_EVENTS = 10_000  # a rebuild's batches: fewer round trips, one transaction each
 PAIRS_PER_QUERY = 5000  # two parameters each: well within SQLite's 32,766 per statement
 
-__all__ = ["TIMELINE_PROJECTION", "TimelineStore", "person_memberships", "timeline_signals"]
+__all__ = [
+    "TIMELINE_PROJECTION",
+    "Shown",
+    "TimelineStore",
+    "person_memberships",
+    "timeline_signals",
+]
+
+Shown = tuple[TimelineEntry, str | None, bool]
+"""A signal as a household's timeline shows it: the entry, the member it is shown through
+(None at its own household), and whether it is from that member's earlier address."""
 
 
 class TimelineStore(PositionedTables):
@@ -165,19 +180,24 @@ class TimelineStore(PositionedTables):
     def household_records(
         self, household: str, earlier_addresses: bool = False
     ) -> list[dict[str, Any]]:
+        """What a household's timeline shows (household_shown), as records for disclosure.
+        The query API and the audit replay both show this."""
+        return [_shown(*shown) for shown in self.household_shown(household, earlier_addresses)]
+
+    def household_shown(self, household: str, earlier_addresses: bool = False) -> list[Shown]:
         """What a household's timeline shows, in occurred-at order: its own signals, and those
-        recorded elsewhere naming one of its members while a member (with `via`), as records
-        for disclosure. The query API and the audit replay both show this. With
+        recorded elsewhere naming one of its members while a member (with `via`). With
         `earlier_addresses` (only for purposes that may see persons: it tells where they lived),
         also what its current members bring from earlier households, marked
-        `earlier_address`."""
-        members = self.members(household)
-        periods = self.memberships(*(m.person for m in members))
+        `earlier_address`. Two statements at most: the members' periods, then the rows."""
+        periods = self._member_periods(household)
+        members = [m for m in periods if m.household == household]
         elsewhere_at = {m.household for m in periods}
         elsewhere_at.discard(household)
-        elsewhere = self.signals_at(elsewhere_at)
-        shown: list[tuple[TimelineEntry, str | None, bool]]
-        shown = [(entry, None, False) for entry in self.timeline(household)]
+        rows = self.signals_at({household, *elsewhere_at})
+        own = [e for e in rows if e.household == household]
+        elsewhere = [e for e in rows if e.household != household]
+        shown: list[Shown] = [(entry, None, False) for entry in own]
         found = member_signals(household, members, elsewhere)
         if earlier_addresses:
             seen = {(f.entry.household, f.entry.signal_id) for f in found}
@@ -188,7 +208,12 @@ class TimelineStore(PositionedTables):
             ]
         shown += [(f.entry, f.via, f.earlier_address) for f in found]
         shown.sort(key=lambda triple: triple[0].sort_key())
-        return [_shown(entry, via, earlier) for entry, via, earlier in shown]
+        return shown
+
+    def _member_periods(self, household: str) -> list[Membership]:
+        """Every period of everyone ever named at the household, at any household: the
+        members and where else they were, in one statement."""
+        return self._memberships(MEMBER_PERIODS, {"household": self.digests.household(household)})
 
     def person_signals(self, person: str) -> list[TimelineEntry]:
         """Every signal naming the person, at any household, in occurred-at order."""
@@ -206,9 +231,7 @@ class TimelineStore(PositionedTables):
         if not wanted:
             return []
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(timeline_signals).where(timeline_signals.c.household.in_(wanted))
-            ).all()
+            rows = connection.execute(SIGNALS_AT, {"households": wanted}).all()
         return self.opened.entries(rows)
 
     def signal_persons(self, households: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -222,7 +245,7 @@ class TimelineStore(PositionedTables):
     def members(self, household: str) -> list[Membership]:
         """Everyone ever named in a signal about the household, with their period there."""
         digest = self.digests.household(household)
-        return self._memberships(person_memberships.c.household == digest)
+        return self._memberships(MEMBERS, {"household": digest})
 
     def memberships(self, *persons: str) -> list[Membership]:
         """Every household these persons were named in, with their periods, earliest first;
@@ -230,11 +253,11 @@ class TimelineStore(PositionedTables):
         if not persons:
             return []
         wanted = sorted({self.digests.person(p) for p in persons})
-        return self._memberships(person_memberships.c.person.in_(wanted))
+        return self._memberships(PERIODS_OF, {"persons": wanted})
 
     def all_memberships(self) -> list[Membership]:
         """Every membership: for comparing a read model with its rebuild."""
-        return self._memberships(None)
+        return self._memberships(select(person_memberships))
 
     def dump(self) -> dict[str, list[Any]]:
         """Every row of both tables, in key order: for comparing with a rebuild."""
@@ -243,12 +266,11 @@ class TimelineStore(PositionedTables):
             "person_memberships": self.all_memberships(),
         }
 
-    def _memberships(self, condition: Any) -> list[Membership]:
-        query = select(person_memberships)
-        if condition is not None:
-            query = query.where(condition)
+    def _memberships(
+        self, query: Any, parameters: dict[str, Any] | None = None
+    ) -> list[Membership]:
         with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(query, parameters).all()
         found = self.rows.memberships(rows)
         return sorted(found, key=lambda m: (m.since, m.household, m.person))
 
@@ -256,10 +278,7 @@ class TimelineStore(PositionedTables):
         """The VT region of the household's most recent signal: the region responsible now."""
         with self.engine.connect() as connection:
             return connection.execute(
-                select(timeline_signals.c.region)
-                .where(timeline_signals.c.household == self.digests.household(household))
-                .order_by(timeline_signals.c.occurred_at.desc(), timeline_signals.c.position.desc())
-                .limit(1)
+                LATEST_REGION, {"household": self.digests.household(household)}
             ).scalar_one_or_none()
 
     def latest_regions(self) -> dict[str, str]:

@@ -26,7 +26,9 @@ from sqlalchemy import (
     RowMapping,
     String,
     Table,
+    bindparam,
     false,
+    select,
 )
 from sqlalchemy.engine import Connection
 
@@ -194,3 +196,27 @@ def _signal_where(household_digest: str, signal_digest: str) -> str:
 
 def _membership_where(household_digest: str, person_digest: str) -> str:
     return f"{person_memberships.name}|{household_digest}|{person_digest}"
+
+
+# The query path's statements, built once: building a select per call cost more than running
+# it (about 0.7 ms against 0.15 ms on SQLite, in the profile of the timeline GET).
+SIGNALS_AT = select(timeline_signals).where(
+    timeline_signals.c.household.in_(bindparam("households", expanding=True))
+)
+MEMBERS = select(person_memberships).where(person_memberships.c.household == bindparam("household"))
+PERIODS_OF = select(person_memberships).where(
+    person_memberships.c.person.in_(bindparam("persons", expanding=True))
+)
+MEMBER_PERIODS = select(person_memberships).where(
+    person_memberships.c.person.in_(
+        select(person_memberships.c.person).where(
+            person_memberships.c.household == bindparam("household")
+        )
+    )
+)
+LATEST_REGION = (
+    select(timeline_signals.c.region)
+    .where(timeline_signals.c.household == bindparam("household"))
+    .order_by(timeline_signals.c.occurred_at.desc(), timeline_signals.c.position.desc())
+    .limit(1)
+)
