@@ -9,20 +9,17 @@ moment, which is why a score left alone falls toward zero.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from contracts.vocabulary import Severity
+from radar.model_1_factors import _decay, _product, model_1_factors
 from radar.risk_model import RiskModel
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-SECONDS_PER_DAY = 86400.0
-_SEVERITY_RANK = {str(s): rank for rank, s in enumerate(Severity)}
 
 
 @dataclass(frozen=True)
@@ -223,52 +220,26 @@ class _Scored:
 
 def _assess(facts: Sequence[SignalFact], model: RiskModel, as_of: datetime) -> _Scored:
     ordered = sorted(facts, key=lambda f: (f.occurred_at, f.signal_id))
-    times = [f.occurred_at for f in ordered]
-    concerning = {str(t) for t in model.children.types_concerning_children}
+    contributions = [
+        Contribution(
+            signal_id=fact.signal_id,
+            signal_type=fact.signal_type,
+            sector=fact.sector,
+            severity=fact.severity,
+            occurred_at=fact.occurred_at,
+            weight=factors.weight,
+            half_life_days=factors.half_life_days,
+            decay=factors.decay,
+            convergence=factors.convergence,
+            repetition=factors.repetition,
+            escalation=factors.escalation,
+            children=factors.children,
+            sectors_nearby=factors.sectors_nearby,
+            points=_rounded(factors.product()),
+        )
+        for fact, factors in zip(ordered, model_1_factors(ordered, model, as_of), strict=True)
+    ]
     any_children = children_present(ordered, model)
-    escalation_window = timedelta(days=model.escalation.window_days)
-    contributions = []
-    for index, fact in enumerate(ordered):
-        kind = model.type_weight(fact.signal_type)
-        weight = kind.weight * model.severity_multiplier(fact.severity)
-        decay = _decay(fact.occurred_at, as_of, kind.half_life_days)
-        nearby = _window(ordered, times, fact, model.convergence.window_days)
-        sectors = len({f.sector for f in nearby})
-        convergence = min(
-            1 + model.convergence.bonus_per_extra_sector * (sectors - 1),
-            model.convergence.max_factor,
-        )
-        others = len(_window(ordered, times, fact, model.repetition.window_days)) - 1
-        repetition = min(
-            1 + model.repetition.bonus_per_other_signal * others, model.repetition.max_factor
-        )
-        earlier = ordered[bisect_left(times, fact.occurred_at - escalation_window) : index]
-        escalation = model.escalation.factor if _escalates(earlier, fact) else 1.0
-        if fact.children or fact.signal_type in concerning:
-            children = model.children.named_factor
-        elif any_children:
-            children = model.children.in_household_factor
-        else:
-            children = 1.0
-        points = _points(weight, decay, convergence, repetition, escalation, children)
-        contributions.append(
-            Contribution(
-                signal_id=fact.signal_id,
-                signal_type=fact.signal_type,
-                sector=fact.sector,
-                severity=fact.severity,
-                occurred_at=fact.occurred_at,
-                weight=weight,
-                half_life_days=kind.half_life_days,
-                decay=decay,
-                convergence=convergence,
-                repetition=repetition,
-                escalation=escalation,
-                children=children,
-                sectors_nearby=sectors,
-                points=points,
-            )
-        )
     shown = _shown(contributions)
     return _Scored(sum((c.points for c in shown), ZERO), shown, any_children)
 
@@ -288,28 +259,6 @@ def _shown(contributions: Iterable[Contribution]) -> tuple[Contribution, ...]:
     )
 
 
-def _window(
-    ordered: Sequence[SignalFact], times: list[datetime], fact: SignalFact, days: float
-) -> Sequence[SignalFact]:
-    window = timedelta(days=days)
-    low = bisect_left(times, fact.occurred_at - window)
-    high = bisect_right(times, fact.occurred_at + window)
-    return ordered[low:high]
-
-
-def _escalates(earlier: Sequence[SignalFact], fact: SignalFact) -> bool:
-    """Whether a signal that occurred before this one (within the window) was less severe."""
-    rank = _SEVERITY_RANK[fact.severity]
-    return any(
-        _SEVERITY_RANK[f.severity] < rank and f.occurred_at < fact.occurred_at for f in earlier
-    )
-
-
-def _decay(occurred_at: datetime, moment: datetime, half_life_days: float) -> float:
-    age_days = max(0.0, (moment - occurred_at).total_seconds() / SECONDS_PER_DAY)
-    return float(0.5 ** (age_days / half_life_days))
-
-
 def _points(
     weight: float,
     decay: float,
@@ -319,16 +268,8 @@ def _points(
     children: float,
 ) -> Decimal:
     """The product of the factors rounded to 0.01; rounding never reverses an order."""
-    product = _product(weight, decay, convergence, repetition, escalation, children)
+    return _rounded(_product(weight, decay, convergence, repetition, escalation, children))
+
+
+def _rounded(product: float) -> Decimal:
     return Decimal(product).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _product(
-    weight: float,
-    decay: float,
-    convergence: float,
-    repetition: float,
-    escalation: float,
-    children: float,
-) -> float:
-    return weight * decay * convergence * repetition * escalation * children

@@ -28,7 +28,8 @@ from enum import StrEnum
 
 from contracts.signal_v2 import SignalEventV2
 from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2
-from radar.risk import CENT, ZERO, SignalFact, _decay, _escalates, _product, _window
+from radar.model_1_factors import model_1_factors
+from radar.risk import CENT, ZERO, SignalFact
 from radar.risk_model_v2 import RiskModelV2
 
 _CHILD = str(PersonRoleV2.CHILD)
@@ -239,39 +240,16 @@ def repeat_due(
 def _contributions(
     facts: Sequence[SignalFactV2], model: RiskModelV2, as_of: datetime
 ) -> tuple[tuple[ContributionV2, ...], bool]:
-    """Each signal's points, model 1's loop with the two factors of model 2 at the end."""
+    """Each signal's points: model 1's factors (radar.risk.model_1_factors) times the two
+    factors of model 2."""
     ordered = sorted(facts, key=lambda f: (f.occurred_at, f.signal_id))
     base = [f.model_1_fact(model) for f in ordered]
-    times = [f.occurred_at for f in ordered]
     concerning = {str(t) for t in model.children.types_concerning_children}
     any_children = any(b.children or b.signal_type in concerning for b in base)
-    escalation_window = timedelta(days=model.escalation.window_days)
     partner_times = [f.occurred_at for f in ordered if f.is_partner_incident(model)]
     partner_window = timedelta(days=model.partner_violence.window_days)
     contributions = []
-    for index, (fact, plain) in enumerate(zip(ordered, base, strict=True)):
-        kind = model.type_weight(fact.signal_type)
-        weight = kind.weight * model.severity_multiplier(fact.severity)
-        decay = _decay(fact.occurred_at, as_of, kind.half_life_days)
-        sectors = len(
-            {f.sector for f in _window(base, times, plain, model.convergence.window_days)}
-        )
-        convergence = min(
-            1 + model.convergence.bonus_per_extra_sector * (sectors - 1),
-            model.convergence.max_factor,
-        )
-        others = len(_window(base, times, plain, model.repetition.window_days)) - 1
-        repetition = min(
-            1 + model.repetition.bonus_per_other_signal * others, model.repetition.max_factor
-        )
-        earlier = base[bisect_left(times, fact.occurred_at - escalation_window) : index]
-        escalation = model.escalation.factor if _escalates(earlier, plain) else 1.0
-        if plain.children or fact.signal_type in concerning:
-            children = model.children.named_factor
-        elif any_children:
-            children = model.children.in_household_factor
-        else:
-            children = 1.0
+    for fact, plain in zip(ordered, model_1_factors(base, model, as_of), strict=True):
         forms = fact.counted_forms(model)
         form = max((model.form(f).factor for f in forms), default=1.0)
         partner = 1.0
@@ -279,8 +257,7 @@ def _contributions(
             within = _count(partner_times, fact.occurred_at - partner_window, fact.occurred_at)
             if within >= model.partner_violence.incidents:
                 partner = model.partner_violence.factor
-        product = _product(weight, decay, convergence, repetition, escalation, children)
-        points = Decimal(product * form * partner).quantize(CENT, rounding=ROUND_HALF_UP)
+        points = Decimal(plain.product() * form * partner).quantize(CENT, rounding=ROUND_HALF_UP)
         contributions.append(
             ContributionV2(
                 signal_id=fact.signal_id,
@@ -288,14 +265,14 @@ def _contributions(
                 sector=fact.sector,
                 severity=fact.severity,
                 occurred_at=fact.occurred_at,
-                weight=weight,
-                half_life_days=kind.half_life_days,
-                decay=decay,
-                convergence=convergence,
-                repetition=repetition,
-                escalation=escalation,
-                children=children,
-                sectors_nearby=sectors,
+                weight=plain.weight,
+                half_life_days=plain.half_life_days,
+                decay=plain.decay,
+                convergence=plain.convergence,
+                repetition=plain.repetition,
+                escalation=plain.escalation,
+                children=plain.children,
+                sectors_nearby=plain.sectors_nearby,
                 forms=forms,
                 form=form,
                 partner=partner,

@@ -20,7 +20,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from radar.risk import _SEVERITY_RANK, CENT, Factors, SignalFact, _decay
+from radar.model_1_factors import _SEVERITY_RANK, _decay
+from radar.risk import CENT, Factors, SignalFact
 from radar.risk_model import RiskModel
 
 _SAFE_FRACTION = 1e-6  # float cents this close to a half cent are rounded in Decimal
