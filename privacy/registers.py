@@ -60,9 +60,12 @@ class VersionedRegister(BaseModel):
 
     def canonical_json(self) -> bytes:
         """The register as canonical JSON: what is recorded when a version is adopted."""
-        # Only fields added later carry defaults (restricted_access); leaving them out at their
-        # default keeps the fingerprint of a register adopted before they existed.
-        dump = self.model_dump(mode="json", exclude_defaults=True)
+        # Only fields added later carry defaults (restricted_access, hidden_forms, sectors);
+        # leaving them out keeps the fingerprint of a register adopted before they existed.
+        # Left out when unset as well as at their default: pydantic compares a field that has
+        # a serializer by its serialized value (a sorted list) with its default (an empty
+        # frozenset), so `exclude_defaults` alone keeps an empty set in the dump.
+        dump = self.model_dump(mode="json", exclude_defaults=True, exclude_unset=True)
         return orjson.dumps(dump, option=orjson.OPT_SORT_KEYS)
 
     def fingerprint(self) -> str:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from privacy.purposes import PERSON_FIELDS, PurposeRegister
+
 CLOCK_DEPENDENT = frozenset(
     {"score_now", "points", "decay", "urgency", "days_open", "expires_in_days", "generated_at"}
 )
@@ -116,7 +118,11 @@ def since_the_release(answers: dict[str, Any]) -> dict[str, Any]:
       sees, so their convergence (sectors) and repetition factors are of those signals alone;
     - a household's risk is `recorded_at` the moment the last signal the purpose sees was
       received (the old answer gave the last rescoring, a correction's too): the latest
-      `reported_at` on the household's timeline for that purpose.
+      `reported_at` on the household's timeline for that purpose;
+
+    and what issue 16's purpose register version 5 changed: a timeline's `fields` (the fields
+    the purpose may disclose, sorted) also names the signal.v2 fields the purpose is granted
+    (forms of violence; a person's roles, age, unborn child), which no stored v1 signal has.
     """
     changed = copy.deepcopy(answers)
     for key, asked in changed.items():
@@ -137,4 +143,11 @@ def since_the_release(answers: dict[str, Any]) -> dict[str, Any]:
         if kind == "risk" and body.get("recorded_at") and timeline and timeline["status"] == 200:
             received = [s["reported_at"] for s in timeline["body"]["signals"] if "reported_at" in s]
             body["recorded_at"] = max(received) if received else None
+        if kind == "timeline" and isinstance(body.get("fields"), list):
+            body["fields"] = sorted({*body["fields"], *_v2_fields_granted(purpose)})
     return changed
+
+
+def _v2_fields_granted(purpose: str) -> frozenset[str]:
+    granted = PurposeRegister.load().purposes[purpose].fields
+    return granted & (PERSON_FIELDS | {"forms_of_violence"})
