@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from privacy.purposes import PurposeRegister
+from privacy.purposes import TIMELINE_FIELDS, PurposeRegister
 
 ADDED_WITH_V2 = ("hidden_forms", "hidden_roles")
 
@@ -26,19 +26,7 @@ def _as_adopted_before_v2() -> dict[str, Any]:
     return dict(adopted)
 
 
-V1_FIELDS = frozenset(
-    {
-        "signal_id",
-        "organisation",
-        "sector",
-        "signal_type",
-        "severity",
-        "occurred_at",
-        "reported_at",
-        "region",
-        "persons",
-    }
-)
+V1_FIELDS = TIMELINE_FIELDS - {"forms_of_violence"}
 
 
 def test_a_register_adopted_before_v2_fields_reads_back_with_its_fingerprint() -> None:

@@ -13,22 +13,13 @@ from pydantic import TypeAdapter
 
 from privacy.disclosure import disclose, disclosure
 from privacy.policy import Obligations
+from privacy.purposes import TIMELINE_FIELDS
 from radar.timeline import TimelineEntry
 from services.timelines.answers import ShownSignals, timeline_json
 from services.timelines.views import SignalView, TimelineView
 
 SECTORS = ("police", "education", "ggz")
-FIELDS = (
-    "signal_id",
-    "organisation",
-    "sector",
-    "signal_type",
-    "severity",
-    "occurred_at",
-    "reported_at",
-    "region",
-    "persons",
-)
+FIELDS = tuple(sorted(TIMELINE_FIELDS - {"forms_of_violence"}))  # v1 signals
 KEPT = ShownSignals(size=50)  # shared by every example: slots are reused and dropped
 
 moments = st.datetimes(
