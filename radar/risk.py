@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from radar.model_1_factors import _decay, _product, model_1_factors
 from radar.risk_model import RiskModel
@@ -235,22 +235,36 @@ def _assess(facts: Sequence[SignalFact], model: RiskModel, as_of: datetime) -> _
             escalation=factors.escalation,
             children=factors.children,
             sectors_nearby=factors.sectors_nearby,
-            points=_rounded(factors.product()),
+            points=in_cents(factors.product()),
         )
         for fact, factors in zip(ordered, model_1_factors(ordered, model, as_of), strict=True)
     ]
     any_children = children_present(ordered, model)
-    shown = _shown(contributions)
-    return _Scored(sum((c.points for c in shown), ZERO), shown, any_children)
+    lines = shown(contributions)
+    return _Scored(sum((c.points for c in lines), ZERO), lines, any_children)
 
 
 def shown_contributions(factors: Iterable[Factors], moment: datetime) -> tuple[Contribution, ...]:
     """The explanation at `moment` from each signal's factors, as `assess` shows it."""
-    return _shown(f.at(moment) for f in factors)
+    return shown(f.at(moment) for f in factors)
 
 
-def _shown(contributions: Iterable[Contribution]) -> tuple[Contribution, ...]:
-    """Those worth at least 0.01, most points first."""
+class _Shown(Protocol):
+    @property
+    def points(self) -> Decimal: ...
+
+    @property
+    def occurred_at(self) -> datetime: ...
+
+    @property
+    def signal_id(self) -> str: ...
+
+
+ShownT = TypeVar("ShownT", bound=_Shown)
+
+
+def shown(contributions: Iterable[ShownT]) -> tuple[ShownT, ...]:
+    """Those worth at least 0.01, most points first (model 1's and model 2's lines alike)."""
     return tuple(
         sorted(
             (c for c in contributions if c.points > 0),
@@ -268,8 +282,9 @@ def _points(
     children: float,
 ) -> Decimal:
     """The product of the factors rounded to 0.01; rounding never reverses an order."""
-    return _rounded(_product(weight, decay, convergence, repetition, escalation, children))
+    return in_cents(_product(weight, decay, convergence, repetition, escalation, children))
 
 
-def _rounded(product: float) -> Decimal:
+def in_cents(product: float) -> Decimal:
+    """Points as shown and summed: the product rounded half up to 0.01."""
     return Decimal(product).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -23,13 +23,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from contracts.signal_v2 import SignalEventV2
 from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2
 from radar.model_1_factors import model_1_factors
-from radar.risk import CENT, ZERO, SignalFact
+from radar.risk import ZERO, SignalFact, in_cents, shown
 from radar.risk_model_v2 import RiskModelV2
 
 _CHILD = str(PersonRoleV2.CHILD)
@@ -257,7 +257,7 @@ def _contributions(
             within = _count(partner_times, fact.occurred_at - partner_window, fact.occurred_at)
             if within >= model.partner_violence.incidents:
                 partner = model.partner_violence.factor
-        points = Decimal(plain.product() * form * partner).quantize(CENT, rounding=ROUND_HALF_UP)
+        points = in_cents(plain.product() * form * partner)
         contributions.append(
             ContributionV2(
                 signal_id=fact.signal_id,
@@ -279,11 +279,7 @@ def _contributions(
                 points=points,
             )
         )
-    shown = sorted(
-        (c for c in contributions if c.points > 0),
-        key=lambda c: (-c.points, c.occurred_at, c.signal_id),
-    )
-    return tuple(shown), any_children
+    return shown(contributions), any_children
 
 
 def _reasons(
