@@ -61,6 +61,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
         RADAR_INGEST_METRICS_PORT=str(settings.ingest_metrics_port),
         RADAR_AGGREGATORS=str(settings.aggregators),
         RADAR_INGEST_PROCESSES=str(settings.ingest_processes),
+        RADAR_AGGREGATOR_BATCH_RECORDS=str(settings.aggregator_batch_records),
         RADAR_ALLOW_PLAIN_IDENTIFIERS=str(settings.allow_plain_identifiers).lower(),
         PYTHONUNBUFFERED="1",
     )

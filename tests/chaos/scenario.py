@@ -8,7 +8,7 @@ import subprocess
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -162,8 +162,20 @@ class Progress:
     def wait_recorded(self, count: int, timeout: float, what: str) -> None:
         wait_for(lambda: self.recorded() >= count, timeout, what)
 
-    def wait_projected(self, timeout: float = 120) -> None:
-        wait_for(self.projected, timeout, "the live projection to catch up")
+    def wait_projected(
+        self, projector_output: Callable[[], str] | None = None, timeout: float = 120
+    ) -> None:
+        """Waits for the timeline; a timeout names its position, the log's next event of its
+        topics and the last lines the projector wrote (stuck or only slow?)."""
+        try:
+            wait_for(self.projected, timeout, "the live projection to catch up")
+        except AssertionError as timed_out:
+            after = self._timeline.position()
+            pending = self._ledger.notifications.after(after, 1, self._timeline.topics)
+            next_id = pending[0].id if pending else None
+            found = f"timeline at {after}, next event of its topics {next_id}"
+            output = projector_output() if projector_output else ""
+            raise AssertionError(f"{timed_out}: {found}; projector wrote:\n{output}") from None
 
     def close(self) -> None:
         self._ledger.close()

@@ -54,7 +54,7 @@ def _first_answer(url: str, within: float) -> int:
 
 
 # Each kill waits until the aggregator started last has recorded something, then lands a random
-# moment within about one batch later (up to 1,000 records a poll): while it reads, writes or
+# moment within about one batch later (KILLED_BATCH_RECORDS a poll): while it reads, writes or
 # commits, with a backlog left. The earlier version killed 20 times at random intervals of
 # 0.5-2.5 s, shorter than a restarted aggregator takes to start and rejoin its group (the
 # killed member's 10-s session must expire first): measured, not one of its 20 kills found an
@@ -66,6 +66,10 @@ KILLS = 6  # eight until stop 16: the CI budget (30 min) needed the 40 s
 # 20,000 until stop 17 (the last of six kills came at 7,762 recorded; 12,000 keep a backlog past
 # it, which the assertion below checks, and take the catch-up's minute off the CI budget)
 KILLED_SIGNALS = 12_000
+# Since stop 18 the aggregator records 12,000 in about 10 s and publishing ends before the
+# second kill: the kills are spread over the first three quarters of what is recorded, each in
+# batches of 250 (more crash windows per second, and a kill consumes about 1,000, not 3,000)
+KILLED_BATCH_RECORDS = 250
 TAKEOVER_SIGNALS = 8_000  # 12,000 until stop 17: the kill comes at 6 s, well inside either
 
 
@@ -75,19 +79,25 @@ def test_sigkills_of_the_aggregator_mid_stream_lose_and_double_nothing(
 ) -> None:
     signals = synthetic_stream(KILLED_SIGNALS, seed=8)
     tokens = publisher_tokens(settings.keys_dir)
+    settings = settings.model_copy(update={"aggregator_batch_records": KILLED_BATCH_RECORDS})
     chaos = random.Random(20)
     recorded_at_kills: list[int] = []
     with running_radar(settings) as radar, progress_of(database) as progress:
         run = PublishingRun(radar.ingest_url, tokens, signals, workers=2, batch_size=500).start()
-        for _ in range(KILLS):
-            progress.wait_recorded(progress.recorded() + 1, 120, "the aggregator to record")
-            time.sleep(chaos.uniform(0.0, 2.0))
+        for kill in range(1, KILLS + 1):
+            # spread over the first three quarters of the stream, each after the last restart
+            # recorded something (publishing can now outrun the aggregator: a kill cannot wait
+            # for the stream, only for the store)
+            since_restart = (recorded_at_kills[-1] if recorded_at_kills else 0) + 1
+            due = max(kill * len(signals) // (KILLS + 2), since_restart)
+            progress.wait_recorded(due, 120, "the aggregator to record")
+            time.sleep(chaos.uniform(0.0, 1.0))
             radar.processes["aggregator"].kill()
             recorded_at_kills.append(progress.recorded())
             radar.restart("aggregator")
         accepted = _delivered_ids(run.wait(timeout=900))
         progress.wait_recorded(len(accepted), 300, "the backlog")
-        progress.wait_projected()
+        progress.wait_projected(radar.processes["projector"].tail)
     assert recorded_at_kills[-1] < len(signals), "the last kill came after the stream: add signals"
     every_accepted_recorded_once(database, accepted)
     assert len(accepted) == len(signals)
