@@ -16,23 +16,26 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from contracts.signal_v1 import SignalEventV1
+from contracts.signal_v2 import SignalEventV2
 from radar.alerts import StaffRef
 from radar.household_rectification import HouseholdRectification
 from radar.household_score import HouseholdScore, HouseholdSnapshot, upcast_score_event
 from radar.household_state import (
+    CHILD_ROLE,
     AppliedCorrection,
     KeyLink,
     MembershipError,
     Move,
     PersonRecord,
+    person_records,
+    upcast_person_record,
 )
 from radar.household_upcasts import HouseholdSnapshotUpcasts
 from radar.regions import RegionEvidence
-from radar.risk import Assessment, Factors, SignalFact
+from radar.risk import Assessment, Factors, PersonFact, SignalFact
 from radar.safety import NETHERLANDS
 
 _HOUSEHOLD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:signal-radar:household")
-CHILD_ROLE = "child"
 
 
 @lru_cache(maxsize=65536)
@@ -69,18 +72,31 @@ class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore
         pseudonym: str
 
     class SignalRecorded(Aggregate.Event):
+        """A signal, v1 or v2, as the radar records it. Version 2 adds signal.v2's facts: the
+        forms of violence and each person's roles, age, unborn child and identification (a
+        version 1 event reads as a v1 signal upcast: no form, one role, no age)."""
+
+        class_version = 2
+
         household: str
         signal_id: UUID
         organisation: str
         sector: str
         signal_type: str
         severity: str
+        forms_of_violence: list[str]
         occurred_at: datetime
         reported_at: datetime
         received_at: datetime
         region: str
         persons: list[PersonRecord]
         pseudonym_key_id: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["forms_of_violence"] = []
+            for person in state["persons"]:
+                upcast_person_record(person)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.on_signal_recorded(self)
@@ -200,7 +216,7 @@ class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore
         """Whether this signal (by its publisher-chosen event id) was already recorded."""
         return str(event_id) in self.signal_types
 
-    def record(self, published: SignalEventV1) -> bool:
+    def record(self, published: SignalEventV1 | SignalEventV2) -> bool:
         """Records a signal unless it was recorded before; returns whether it was new.
 
         The signal is recorded under the pseudonyms the radar first knew its household and
@@ -235,7 +251,8 @@ class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore
             reported_at=signal.reported_at,
             received_at=signal.received_at,
             region=str(signal.region),
-            persons=[PersonRecord(pseudonym=p.pseudonym, role=str(p.role)) for p in signal.persons],
+            persons=person_records(signal),
+            forms_of_violence=[str(f) for f in getattr(signal, "forms_of_violence", ())],
             pseudonym_key_id=signal.pseudonym_key_id,
         )
         return True
@@ -249,6 +266,7 @@ class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore
         self.region = recorded.region
         first_seen = self.first_seen
         children = set()
+        said_more = False  # than v1 could: a role beside the household role, or an age
         for person in recorded.persons:
             pseudonym = person["pseudonym"]
             self.persons[pseudonym] = person["role"]
@@ -257,6 +275,8 @@ class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore
                 first_seen[pseudonym] = occurred_at
             if person["role"] == CHILD_ROLE:
                 children.add(pseudonym)
+            if person["age"] is not None or person["roles"] != [person["role"]]:
+                said_more = True
         fact = SignalFact(
             signal_id,
             recorded.sector,
@@ -266,6 +286,10 @@ class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore
             recorded.received_at,
             recorded.region,
             tuple(sorted(children)),
+            tuple(recorded.forms_of_violence),
+            tuple(PersonFact(p["pseudonym"], tuple(p["roles"]), p["age"]) for p in recorded.persons)
+            if said_more
+            else (),
         )
         self.facts.append(fact)
         latest = self._latest_fact

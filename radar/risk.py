@@ -23,8 +23,19 @@ ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
+class PersonFact:
+    """What the risk model knows of a person a signal names (never more than signal.v2 says)."""
+
+    pseudonym: str
+    roles: tuple[str, ...]
+    age: int | None = None
+
+
+@dataclass(frozen=True)
 class SignalFact:
-    """What the risk model knows of one recorded signal."""
+    """What the risk model knows of one recorded signal. `forms` and `persons` are signal.v2's
+    facts (radar.risk_v2 reads them); a signal that said nothing beyond v1 (its persons' one
+    role each, no age, no form) keeps them empty, and model 2 reads its children alone."""
 
     signal_id: str
     sector: str
@@ -34,6 +45,8 @@ class SignalFact:
     received_at: datetime
     region: str
     children: tuple[str, ...] = ()  # pseudonyms of the children it names
+    forms: tuple[str, ...] = ()  # the forms of violence it names
+    persons: tuple[PersonFact, ...] = ()  # each person's roles and age, when v2 said more
 
     def record(self) -> dict[str, Any]:
         """As plain data, for aggregate state and snapshots."""

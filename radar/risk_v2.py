@@ -29,20 +29,11 @@ from enum import StrEnum
 from contracts.signal_v2 import SignalEventV2
 from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2
 from radar.model_1_factors import model_1_factors
-from radar.risk import ZERO, SignalFact, in_cents, shown
+from radar.risk import ZERO, PersonFact, SignalFact, in_cents, shown
 from radar.risk_model_v2 import RiskModelV2
 
 _CHILD = str(PersonRoleV2.CHILD)
 _ELDER_ABUSE = str(FormOfViolence.ELDER_ABUSE)
-
-
-@dataclass(frozen=True)
-class PersonFact:
-    """What the risk model knows of a person a signal names (never more than signal.v2 says)."""
-
-    pseudonym: str
-    roles: tuple[str, ...]
-    age: int | None = None
 
 
 @dataclass(frozen=True)

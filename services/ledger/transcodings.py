@@ -17,18 +17,20 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from contracts.correction_v1 import CorrectionKind
 from radar.household_state import AppliedCorrection, Move
-from radar.risk import Assessment, Contribution, Factors, SignalFact
+from radar.risk import Assessment, Contribution, Factors, PersonFact, SignalFact
 
 
 class SignalFactAsList(Transcoding):
     """Positional, moments as ISO text (a snapshot holds one per signal); snapshots written
-    before that hold a dict of the same values, and still read."""
+    before that hold a dict of the same values, and still read. A signal.v2 fact that names
+    forms of violence or persons' roles and ages has two more items, [forms] and
+    [[pseudonym, [roles], age], ...]; one without them is the eight items it always was."""
 
     type = SignalFact
     name = "radar_signal_fact"
 
     def encode(self, obj: SignalFact) -> list[Any]:
-        return [
+        encoded: list[Any] = [
             obj.signal_id,
             obj.sector,
             obj.signal_type,
@@ -38,11 +40,16 @@ class SignalFactAsList(Transcoding):
             obj.region,
             list(obj.children),
         ]
+        if obj.forms or obj.persons:
+            encoded.append(list(obj.forms))
+            encoded.append([[p.pseudonym, list(p.roles), p.age] for p in obj.persons])
+        return encoded
 
     def decode(self, data: dict[str, Any] | list[Any]) -> SignalFact:
         if isinstance(data, dict):
             return SignalFact.from_record(data)
-        signal_id, sector, kind, severity, occurred_at, received_at, region, children = data
+        signal_id, sector, kind, severity, occurred_at, received_at, region, children = data[:8]
+        forms, persons = data[8:] or ([], [])
         return SignalFact(
             signal_id,
             sector,
@@ -52,6 +59,8 @@ class SignalFactAsList(Transcoding):
             datetime.fromisoformat(received_at),
             region,
             tuple(children),
+            tuple(forms),
+            tuple(PersonFact(p, tuple(roles), age) for p, roles, age in persons),
         )
 
 
