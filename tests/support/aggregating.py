@@ -8,6 +8,7 @@ import contextlib
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
@@ -15,11 +16,13 @@ from kafka.errors import KafkaError
 from contracts.correction_v1 import CORRECTION_SCHEMA, SignalCorrectionV1
 from contracts.signal_v1 import SIGNAL_SCHEMA, SignalEventV1
 from contracts.signal_v2 import SIGNAL_SCHEMA_V2, SignalEventV2
+from radar.household import household_id
 from services.ledger.application import SignalLedger
 from services.ledger.consumer import Aggregator, tracking_name
 from services.signals.publisher import serialise
 from testkit.services import KAFKA_BOOTSTRAP
 
+WALL_CLOCK = frozenset({"timestamp"})  # when an event was made: all else is the signal's
 MAX_POLLS = 400  # a bound on the polls, not a time: each poll returns as soon as it has records
 Published = SignalEventV1 | SignalEventV2 | SignalCorrectionV1
 
@@ -49,10 +52,13 @@ class InProcessAggregator:
     ledger: SignalLedger
     topic: str
     group: str = field(default_factory=lambda: f"test-aggregator-{uuid.uuid4().hex[:8]}")
+    max_records: int = 500  # per poll, so per batch (1: a batch of each record)
     sent: dict[int, int] = field(default_factory=dict)  # partition -> last offset sent
 
     def __post_init__(self) -> None:
-        self.aggregator = Aggregator(self.ledger, KAFKA_BOOTSTRAP, self.topic, self.group, 500)
+        self.aggregator = Aggregator(
+            self.ledger, KAFKA_BOOTSTRAP, self.topic, self.group, self.max_records
+        )
         self._producer = KafkaProducer(bootstrap_servers=KAFKA_BOOTSTRAP, acks="all")
 
     def send(self, records: Sequence[TopicRecord]) -> None:
@@ -98,11 +104,22 @@ class InProcessAggregator:
 
 @contextlib.contextmanager
 def aggregating(
-    ledger: SignalLedger, topic: str, admin: KafkaAdminClient
+    ledger: SignalLedger, topic: str, admin: KafkaAdminClient, max_records: int = 500
 ) -> Iterator[InProcessAggregator]:
     """An in-process aggregator on the topic, closed and its group removed afterwards."""
-    member = InProcessAggregator(ledger, topic)
+    member = InProcessAggregator(ledger, topic, max_records=max_records)
     try:
         yield member
     finally:
         member.close(admin)
+
+
+def stored_events(ledger: SignalLedger, household: str, kind: type) -> list[dict[str, Any]]:
+    """The household's stored events of one kind (as the store reads them back: upcast), as
+    their fields but the moment each was made."""
+    stored = ledger.repository.event_store.get(household_id(household))
+    return [
+        {k: v for k, v in vars(e).items() if k not in WALL_CLOCK}
+        for e in stored
+        if isinstance(e, kind)
+    ]
