@@ -19,6 +19,7 @@ from contracts.correction_v1 import SignalCorrectionV1
 from contracts.signal_v2 import SignalEventV2
 from radar.household import Household, household_id
 from radar.household_state import household_role
+from radar.risk import assess
 from services.database import Database
 from services.ledger.application import SignalLedger
 from services.ledger.consumer import tracking_name
@@ -160,8 +161,10 @@ def test_model_1_gives_a_type_it_does_not_know_no_points_and_still_counts_it(
     assert alone.contributions == ()
     police = signal("domestic_incident", days_ago(4), household=gp_concern.household)
     member.publish(police)
-    both = ledger.household(gp_concern.household).latest_assessment()
-    assert both is not None
+    household = ledger.household(gp_concern.household)
+    both = household.latest_assessment()
+    assert both is not None  # the ledger's incremental score is the reference's
+    assert both == assess(household.signal_facts(), ledger.model_in_force(), both.as_of)
     assert [c.signal_id for c in both.contributions] == [str(police.event_id)]
     assert both.sectors() == ["police"]
     other = signal("domestic_incident", days_ago(4), household="hh.k1." + "9" * 32)
