@@ -17,12 +17,12 @@ from kafka import KafkaAdminClient
 
 from contracts.correction_v1 import SignalCorrectionV1
 from contracts.signal_v2 import SignalEventV2
+from contracts.upcast_v1_v2 import upcast_signal
 from radar.household import Household, household_id
 from radar.household_state import household_role
 from radar.risk import assess
 from services.database import Database
 from services.ledger.application import SignalLedger
-from services.ledger.consumer import tracking_name
 from tests.support.aggregating import InProcessAggregator, TopicRecord, aggregating, record_of
 from tests.support.contract_strategies import v2_signals
 from tests.support.radar_fixtures import CHILD, MOTHER, NOW, Radar, days_ago, signal
@@ -206,12 +206,13 @@ def test_a_v1_correction_of_a_v2_signal_applies_and_keeps_what_v2_said(
     assert {p.pseudonym for p in fact.persons} == {MOTHER, CHILD, UNBORN, PARTNER}
 
 
-def test_records_of_an_unknown_schema_or_not_valid_for_theirs_are_skipped_in_order(
+def test_invalid_records_are_skipped_and_a_signal_sent_again_as_v2_is_a_duplicate(
     ledger: SignalLedger, member: InProcessAggregator
 ) -> None:
     placement = _v2()
     key = SHELTERED.encode()
-    v1_shaped = record_of(signal("domestic_incident", days_ago(1)))
+    police = signal("domestic_incident", days_ago(1))
+    v1_shaped = record_of(police)
     member.send(
         [
             TopicRecord(key, record_of(placement).value, "radar.signal.v9"),
@@ -219,13 +220,15 @@ def test_records_of_an_unknown_schema_or_not_valid_for_theirs_are_skipped_in_ord
             TopicRecord(key, record_of(placement).value, "radar.signal.v1"),  # v2 as v1: invalid
             TopicRecord(key, v1_shaped.value, "radar.signal.v2"),  # v1 as v2: schema_version 1
             record_of(placement),
+            v1_shaped,
+            record_of(upcast_signal(police)),  # the same signal again, as v2: a duplicate
+            TopicRecord(key, b"not json", "radar.signal.v2"),
         ]
     )
-    member.catch_up()
+    member.catch_up()  # returned: the offset of the last record, not valid, is stored too
     assert [s.signal_id for s in _stored(ledger, SHELTERED)] == [placement.event_id]
-    assert member.aggregator.recorded == 1
-    partition, last = next(iter(member.sent.items()))
-    assert ledger.position(tracking_name(member.topic, partition)) == last
+    assert [s.signal_id for s in _stored(ledger, police.household)] == [police.event_id]
+    assert (member.aggregator.recorded, member.aggregator.duplicates) == (2, 1)
 
 
 @settings(
