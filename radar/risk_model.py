@@ -18,6 +18,7 @@ from contracts.vocabulary import Severity, SignalType
 
 MODELS_DIR = Path(__file__).with_name("risk_models")
 DEFAULT_MODEL_FILE = MODELS_DIR / "v1.toml"
+_TYPES = {str(kind): kind for kind in SignalType}  # the types a model 1 file weighs
 
 
 class _Section(BaseModel):
@@ -33,6 +34,12 @@ class Thresholds(_Section):
 class TypeWeight(_Section):
     weight: float = Field(ge=0)
     half_life_days: float = Field(gt=0)
+
+
+UNWEIGHED_TYPE = TypeWeight(weight=0.0, half_life_days=365.0)
+"""Model 1's weight of a type it was not calibrated for (signal.v2's new types): no points of
+its own, never a guess at a calibration; the signal still counts, as a sector and a repeat,
+in the other signals' factors. Model v2 (radar/risk_models/v2.toml) weighs every v2 type."""
 
 
 class Convergence(_Section):
@@ -124,7 +131,9 @@ class RiskModel(_Section):
         return self.severity[Severity(severity)]
 
     def type_weight(self, signal_type: str) -> TypeWeight:
-        return self.signal_types[SignalType(signal_type)]
+        """The type's weight; UNWEIGHED_TYPE for a type this model does not know."""
+        kind = _TYPES.get(signal_type)
+        return UNWEIGHED_TYPE if kind is None else self.signal_types[kind]
 
 
 def default_model() -> RiskModel:

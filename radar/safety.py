@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from contracts.signal_types_v2 import SignalTypeV2
 from contracts.vocabulary import SignalType
 from radar.free_text import checked_text
 from radar.risk import SignalFact
@@ -116,7 +117,7 @@ def validated_plan_terms(
     if not conditions or len(conditions) > MAX_CONDITIONS:
         raise SafetyPlanError(f"give between 1 and {MAX_CONDITIONS} conditions")
     cleaned = [checked_text(c, "a condition", MAX_CONDITION_LENGTH) for c in conditions]
-    known = {str(t) for t in SignalType}
+    known = {str(t) for t in SignalTypeV2}  # v1's types and signal.v2's
     excluded = set(excluded_signal_types)
     unknown = excluded - known
     if unknown:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from contracts.signal_types_v2 import SignalTypeV2
 from radar.model_1_factors import _SEVERITY_RANK, _decay
 from radar.risk import CENT, Factors, SignalFact
 from radar.risk_model import RiskModel
@@ -45,14 +46,16 @@ def cents(product: float) -> int:
 class Terms:
     """What a model says of each kind of signal, looked up once per model rather than per
     factor (the model's own lookups parse its enums on every call): the weight (type weight x
-    severity multiplier, the reference's product) and half-life by type and severity, and the
+    severity multiplier, the reference's product) and half-life by type and severity (signal.v2's
+    types too: those the model does not know weigh radar.risk_model.UNWEIGHED_TYPE), and the
     types that concern children."""
 
     def __init__(self, model: RiskModel) -> None:
         self.concerning = frozenset(str(t) for t in model.children.types_concerning_children)
+        kinds = {str(kind) for kind in (*model.signal_types, *SignalTypeV2)}  # v2's: unweighed
         self.weights: dict[tuple[str, str], tuple[float, float]] = {
-            (str(kind), str(severity)): (weight.weight * multiplier, weight.half_life_days)
-            for kind, weight in model.signal_types.items()
+            (kind, str(severity)): (weight.weight * multiplier, weight.half_life_days)
+            for kind, weight in ((k, model.type_weight(k)) for k in kinds)
             for severity, multiplier in model.severity.items()
         }
 

@@ -41,6 +41,7 @@ from eventsourcing.utils import get_topic
 
 from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
+from contracts.signal_v2 import SignalEventV2
 from radar.alerts import StaffRef
 from radar.case import HouseholdCase, case_id
 from radar.evaluation import after_new_signals, rescore
@@ -76,12 +77,10 @@ class BatchOutcome:
 
 @dataclass
 class SignalBatch:
-    """Signals read from one source partition, in order; recorded as one unit.
+    """Signals (v1 and v2 alike, each recorded as it came) and corrections read from one source
+    partition, in order; recorded as one unit. The ledger's policy fills in the outcome."""
 
-    The ledger's policy fills in the outcome while it applies the batch.
-    """
-
-    signals: Sequence[SignalEventV1 | SignalCorrectionV1]
+    signals: Sequence[SignalEventV1 | SignalEventV2 | SignalCorrectionV1]
     outcome: BatchOutcome | None = None
 
 

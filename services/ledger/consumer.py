@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from contracts.correction_v1 import CORRECTION_SCHEMA, SignalCorrectionV1
 from contracts.signal_v1 import SIGNAL_SCHEMA, SignalEventV1
+from contracts.signal_v2 import SIGNAL_SCHEMA_V2, SignalEventV2
 from services import metrics
 from services.ledger.application import SignalBatch, SignalLedger
 from services.logs import REQUEST_ID_RECORD_HEADER
@@ -199,8 +200,9 @@ class Aggregator:
             log.info("offset commit skipped", error=type(error).__name__)
 
 
-_CONTRACTS: dict[str, type[SignalEventV1] | type[SignalCorrectionV1]] = {
+_CONTRACTS: dict[str, type[SignalEventV1] | type[SignalEventV2] | type[SignalCorrectionV1]] = {
     SIGNAL_SCHEMA: SignalEventV1,
+    SIGNAL_SCHEMA_V2: SignalEventV2,  # recorded as it is: never upcast a v1 on this path
     CORRECTION_SCHEMA: SignalCorrectionV1,
 }
 
@@ -211,9 +213,10 @@ def _request_id(record: Any) -> str | None:
     return None if found is None else bytes(found).decode(errors="replace")[:64]
 
 
-def _decode(record: Any) -> SignalEventV1 | SignalCorrectionV1 | None:
-    """The record's signal or correction (by its `schema` header; a record without one is a
-    signal, as before corrections), or None for a record that is not valid.
+def _decode(record: Any) -> SignalEventV1 | SignalEventV2 | SignalCorrectionV1 | None:
+    """The record's signal (v1 or v2) or correction, by its `schema` header (a record without
+    one is a v1 signal, as before corrections and v2), or None for a record that is not valid:
+    one whose schema is unknown, or whose content does not hold to its schema.
 
     Such a record cannot come from the ingest service; it is logged by position only (its
     content might hold anything) and skipped, and its offset is still recorded.

@@ -1,23 +1,38 @@
 """Data written by an earlier version still reads: a store written by the layout before the
 restructure (tests/fixtures/store-v0, made at commit 7d84e54) replays, with today's code, to
-the same timelines, scores and read models, and its stored event topics are still ours."""
+the same timelines, scores and read models, and its stored event topics are still ours. Its
+signals, those of the previous release's store (release-stop14) and the v1 records of the
+signals topic (signal-v1-records) read as SignalRecorded version 2: no form, one role, no age."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
+from kafka import KafkaAdminClient
 from sqlalchemy import select
 
+from contracts.signal_v1 import SignalEventV1
+from contracts.upcast_v1_v2 import upcast_signal
+from radar.household import Household
+from radar.risk import assess
 from services.casework.monitoring_store import SafetyStore
 from services.casework.store import WorklistStore
 from services.database import Database
-from services.ledger.application import SignalLedger
+from services.ledger.application import SignalBatch, SignalLedger
 from services.ledger.store import open_ledger
 from services.projections.projector import rebuild
+from services.schema.migrate import upgrade_database
 from services.timelines.store import TimelineStore
+from tests.support.aggregating import TopicRecord, aggregating, stored_events
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 def _plain(value: Any) -> Any:
@@ -91,3 +106,79 @@ def test_the_stored_event_topics_still_name_our_event_classes(
     assert sorted({n.topic for n in stored}) == expected["topics"]
     # every stored event maps to a class of today's code (and none was erased)
     assert len(ledger.notifications.readable(stored)) == len(stored)
+
+
+def _assert_signals_read_as_version_2(ledger: SignalLedger) -> int:
+    """Every stored SignalRecorded reads as version 2 with what v1 could say and nothing more;
+    returns how many there are."""
+    recorded = [
+        event
+        for _id, event in ledger.notifications.all_readable([get_topic(Household.SignalRecorded)])
+    ]
+    for event in recorded:
+        assert event.class_version == 2 and event.forms_of_violence == []
+        for person in event.persons:
+            assert person["roles"] == [person["role"]]
+            assert person["age"] is person["unborn_child_of"] is person["local_pseudonym"] is None
+    return len(recorded)
+
+
+def _assert_households_score_as_recorded(ledger: SignalLedger) -> None:
+    """Each household's recorded score is what its replayed signals give under the model."""
+    model = ledger.model_in_force()
+    for household in ledger.households():
+        recorded = household.latest_assessment()
+        assert recorded is not None
+        assert recorded == assess(household.signal_facts(), model, recorded.as_of)
+
+
+def test_the_old_stores_signals_read_as_version_2_and_score_as_recorded(
+    old_store: tuple[Database, SignalLedger, dict[str, Any]], tmp_path: Path
+) -> None:
+    _database, ledger, _expected = old_store
+    assert _assert_signals_read_as_version_2(ledger) >= 110
+    _assert_households_score_as_recorded(ledger)
+    copy = tmp_path / "release"
+    shutil.copytree(FIXTURES / "release-stop14" / "sqlite", copy)
+    release = Database(f"sqlite:///{copy / 'radar.db'}", copy / "keys")
+    upgrade_database(release)
+    released = open_ledger(release)
+    try:
+        assert _assert_signals_read_as_version_2(released) > 0
+        _assert_households_score_as_recorded(released)
+    finally:
+        released.close()
+
+
+def test_v1_records_of_the_signals_topic_record_as_their_upcasts_would(
+    sqlite_database: Database, empty_database: Database, topic: str, kafka_admin: KafkaAdminClient
+) -> None:
+    """The records main's v1 ingest wrote (tests/fixtures/signal-v1-records), consumed by the
+    aggregator, against their upcasts recorded in another store: the same events and scores."""
+    lines = (FIXTURES / "signal-v1-records" / "records.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    consumed, upcast = open_ledger(sqlite_database), open_ledger(empty_database)
+    try:
+        with aggregating(consumed, topic, kafka_admin, max_records=1) as member:
+            member.send(
+                [
+                    TopicRecord(r["key"].encode(), r["value"].encode(), r["headers"]["schema"])
+                    for r in records
+                ]
+            )
+            member.catch_up()
+            assert member.aggregator.recorded == len(records)
+        signals = [SignalEventV1.model_validate_json(r["value"]) for r in records]
+        for offset, signal in enumerate(signals):  # one a batch, as the aggregator had them
+            upcast.record_batch(SignalBatch([upcast_signal(signal)]), Tracking("test:0", offset))
+        assert _assert_signals_read_as_version_2(consumed) == len(records)
+        households = {r["key"] for r in records}
+        assert len(households) == 4
+        for household in households:
+            for kind in (Household.SignalRecorded, Household.ScoreChanged):
+                assert stored_events(consumed, household, kind) == stored_events(
+                    upcast, household, kind
+                ), kind.__name__
+    finally:
+        consumed.close()
+        upcast.close()
