@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from contracts.vocabulary import SignalType
+from contracts.signal_types_v2 import SignalTypeV2
 from radar.alerts import TriageOutcome
 from radar.free_text import checked_text
 from radar.safety import MAX_CONDITION_LENGTH, MAX_CONDITIONS
@@ -162,7 +162,7 @@ class HouseholdRiskView(BaseModel):
 
 class ConditionsRequest(AlertStep):
     conditions: list[Condition] = Field(min_length=1, max_length=MAX_CONDITIONS)
-    excluded_signal_types: list[SignalType] = Field(
+    excluded_signal_types: list[SignalTypeV2] = Field(
         default_factory=list, description="New signals of these types breach the conditions."
     )
     starts_on: date | None = Field(default=None, description="Default: today.")
