@@ -6,6 +6,7 @@ tables that hold the projection live with the services.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,28 @@ from radar.household import Household
 SIGNAL_RECORDED = Household.SignalRecorded
 SIGNAL_CORRECTED = Household.SignalCorrected
 SIGNAL_RETRACTED = Household.SignalRetracted
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What signal.v2 says of a person beyond v1's (pseudonym, household role): all roles, the
+    age in whole years, the parent of an unborn child, the pl. pseudonym of an identified
+    person. None: the signal did not say."""
+
+    roles: tuple[str, ...]
+    age: int | None = None
+    unborn_child_of: str | None = None
+    local_pseudonym: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The facts under the register's field names; one the signal did not say is absent
+        (so no view shows an unknown age, or nobody's unborn child, as null)."""
+        found: dict[str, Any] = {"roles": list(self.roles)}
+        for name in ("age", "unborn_child_of", "local_pseudonym"):
+            value = getattr(self, name)
+            if value is not None:
+                found[name] = value
+        return found
 
 
 @dataclass(frozen=True)
@@ -35,6 +58,14 @@ class TimelineEntry:
     region: str
     persons: tuple[tuple[str, str], ...]  # (person pseudonym, role)
     corrected: bool = False  # the publisher corrected signal type, severity or occurred-at
+    forms_of_violence: tuple[str, ...] = ()  # signal.v2's; a v1 signal names none
+    facts: tuple[PersonFacts, ...] = ()
+    """Per person, in the order of `persons`; empty for a v1 signal (each person's roles are
+    its one role)."""
+
+    def person_facts(self) -> tuple[PersonFacts, ...]:
+        """Every person's facts, a v1 signal's person with its one role and nothing else."""
+        return self.facts or tuple(PersonFacts(roles=(role,)) for _p, role in self.persons)
 
     def sort_key(self) -> tuple[datetime, datetime, int]:
         """Timelines read in occurred-at order; ties broken stably, by signal id (its number
@@ -56,7 +87,15 @@ class TimelineEntry:
             "reported_at": self.reported_at,
             "received_at": self.received_at,
             "region": self.region,
-            "persons": [{"pseudonym": p, "role": r} for p, r in self.persons],
+            "forms_of_violence": list(self.forms_of_violence),
+            "persons": (
+                [
+                    {"pseudonym": p, "role": r, **facts.record()}
+                    for (p, r), facts in zip(self.persons, self.facts, strict=True)
+                ]
+                if self.facts
+                else [{"pseudonym": p, "role": r, "roles": [r]} for p, r in self.persons]
+            ),
             "position": self.position,
             "household": self.household,
         }
@@ -84,4 +123,27 @@ def timeline_entry(position: int, event: Any) -> TimelineEntry | None:
         received_at=event.received_at,
         region=event.region,
         persons=tuple((p["pseudonym"], p["role"]) for p in event.persons),
+        forms_of_violence=tuple(event.forms_of_violence),
+        facts=said_facts(
+            [
+                (
+                    p["role"],
+                    PersonFacts(
+                        roles=tuple(p["roles"]),
+                        age=p["age"],
+                        unborn_child_of=p["unborn_child_of"],
+                        local_pseudonym=p["local_pseudonym"],
+                    ),
+                )
+                for p in event.persons
+            ]
+        ),
     )
+
+
+def said_facts(persons: Sequence[tuple[str, PersonFacts]]) -> tuple[PersonFacts, ...]:
+    """The persons' facts as an entry keeps them: none when no person has more than v1 could
+    say (its one household role), so a v1 signal's entry is the same however it was read."""
+    if all(facts == PersonFacts(roles=(role,)) for role, facts in persons):
+        return ()
+    return tuple(facts for _role, facts in persons)

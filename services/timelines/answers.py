@@ -26,7 +26,7 @@ import orjson
 from privacy.disclosure import Disclosure
 from privacy.restriction import subjects
 from radar.timeline import TimelineEntry
-from services.timelines.store import Shown
+from services.timelines.reads import Shown
 from services.timelines.views import SignalView, TimelineView
 
 SLOTS_KEPT = 40_000

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from contracts.pseudonyms import HouseholdPseudonym, PersonPseudonym
+from contracts.pseudonyms_v2 import HouseholdPseudonymV2, PersonPseudonymV2
 from privacy.actors import Analyst
 from privacy.addresses import HomeAddress
 from services.errors import invalid_field
@@ -23,6 +23,8 @@ from services.timelines.views import (
     TimelineView,
 )
 
+HOUSEHOLD_PATH = "Household pseudonym (hh. by address, hs. by a shelter's placement)"
+PERSON_PATH = "Person pseudonym (p. by BSN, pl. by a publisher-local reference)"
 Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
 
 
@@ -43,7 +45,7 @@ def timeline_router(
     )
     def household_timeline(
         request: Request,
-        household: Annotated[HouseholdPseudonym, Path(description="Household pseudonym")],
+        household: Annotated[HouseholdPseudonymV2, Path(description=HOUSEHOLD_PATH)],
         purpose: Purpose = None,
         after: After = None,
         actor: Analyst = Depends(person),  # noqa: B008
@@ -94,7 +96,7 @@ def timeline_router(
     )
     def person_timeline(
         request: Request,
-        pseudonym: Annotated[PersonPseudonym, Path(description="Person pseudonym")],
+        pseudonym: Annotated[PersonPseudonymV2, Path(description=PERSON_PATH)],
         purpose: Purpose = None,
         after: After = None,
         actor: Analyst = Depends(person),  # noqa: B008

@@ -7,6 +7,8 @@ the household's own row key in `sealed`. Deleted rows live on in the write-ahead
 and backups; sealed, they open for nobody once retention destroyed the household's key, and the
 digests link to nobody without the deployment's lookup key. Organisation, sector, type,
 severity, dates, region and position stay plain: without the digests they name no one.
+signal.v2's forms of violence and each person's roles, age, unborn child and local pseudonym
+are sealed too: an age or a form is a fact about someone, and the last two are pseudonyms.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from sqlalchemy.engine import Connection
 
 from privacy.storage.sealed_rows import RowSealer
 from radar.membership import Membership
-from radar.timeline import TimelineEntry
+from radar.timeline import PersonFacts, TimelineEntry
 from services.database import stored_utc
 from services.projections.checkpoints import checkpoint_tables
 
@@ -59,7 +61,11 @@ timeline_signals = Table(
     Column("region", String(8), nullable=False),
     # Rectification: corrected values replace the recorded ones; a retracted signal's row goes.
     Column("corrected", Boolean, nullable=False, server_default=false()),
-    Column("sealed", LargeBinary, nullable=False),  # {household, signal_id, persons}
+    # {household, signal_id, persons} and, when a v2 signal said them, forms_of_violence and
+    # each person's facts (roles, age, unborn_child_of, local_pseudonym): no column of its own,
+    # so neither an age nor a form of violence is in a column in clear, nor one of signal.v2's
+    # pseudonyms, and rows written before signal.v2 read as they were (no migration)
+    Column("sealed", LargeBinary, nullable=False),
 )
 
 person_memberships = Table(
@@ -91,11 +97,15 @@ class SealedRows:
     def signal_row(self, entry: TimelineEntry, connection: Connection) -> dict[str, Any]:
         """The row of an entry; sealed within the writer's transaction (`connection`)."""
         household, signal = self.signal_key(entry.household, entry.signal_id)
-        shown = {
+        shown: dict[str, Any] = {
             "household": entry.household,
             "signal_id": str(entry.signal_id),
             "persons": [list(person) for person in entry.persons],
         }
+        if entry.forms_of_violence:  # signal.v2's facts only when said: v1 rows as before
+            shown["forms_of_violence"] = list(entry.forms_of_violence)
+        if entry.facts:
+            shown["facts"] = [_sealed_facts(facts) for facts in entry.facts]
         return {
             "household": household,
             "signal_id": signal,
@@ -174,6 +184,8 @@ class SealedRows:
             region=values["region"],
             persons=tuple((p[0], p[1]) for p in shown["persons"]),
             corrected=bool(values["corrected"]),
+            forms_of_violence=tuple(shown.get("forms_of_violence", ())),
+            facts=tuple(_opened_facts(f) for f in shown.get("facts", ())),
         )
 
     def _membership(self, values: RowMapping) -> Membership | None:
@@ -188,6 +200,16 @@ class SealedRows:
             since=stored_utc(values["since"]),
             until=None if until is None else stored_utc(until),
         )
+
+
+def _sealed_facts(facts: PersonFacts) -> list[Any]:
+    """A person's facts as sealed: [roles, age, unborn_child_of, local_pseudonym]."""
+    return [list(facts.roles), facts.age, facts.unborn_child_of, facts.local_pseudonym]
+
+
+def _opened_facts(sealed: list[Any]) -> PersonFacts:
+    roles, age, unborn_child_of, local_pseudonym = sealed
+    return PersonFacts(tuple(roles), age, unborn_child_of, local_pseudonym)
 
 
 def _signal_where(household_digest: str, signal_digest: str) -> str:

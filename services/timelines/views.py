@@ -8,13 +8,28 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.pseudonyms import HouseholdPseudonym, PersonPseudonym
+from contracts.pseudonyms_v2 import HouseholdPseudonymV2, PersonPseudonymV2
 from services.addresses import AddressSubmission
 
 
 class PersonView(BaseModel):
+    """A person a signal names: who, and their place in the household (v1's role); signal.v2's
+    facts only when the purpose may see them and the signal said them."""
+
     pseudonym: str
-    role: str
+    role: str = Field(description="child, parent_or_carer or other_adult")
+    roles: list[str] | None = Field(
+        default=None,
+        description="Every role the signal names (a v1 signal: its one role), without those "
+        "the purpose may not see (hidden_roles)",
+    )
+    age: int | None = Field(default=None, description="In whole years, when the signal said it")
+    unborn_child_of: str | None = Field(
+        default=None, description="For a child not yet born: the pseudonym of its parent"
+    )
+    local_pseudonym: str | None = Field(
+        default=None, description="The pl. pseudonym an identified person was known by"
+    )
 
 
 class SignalView(BaseModel):
@@ -25,6 +40,11 @@ class SignalView(BaseModel):
     sector: str | None = None
     signal_type: str | None = None
     severity: str | None = None
+    forms_of_violence: list[str] | None = Field(
+        default=None,
+        description="The forms of violence the signal names (a v1 signal: none), without those "
+        "the purpose may not see (hidden_forms)",
+    )
     occurred_at: datetime | None = None
     reported_at: datetime | None = None
     region: str | None = None
@@ -83,7 +103,7 @@ class TimelineRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    household: HouseholdPseudonym | None = None
+    household: HouseholdPseudonymV2 | None = None
     address: AddressSubmission | None = None
     purpose: str | None = Field(default=None, max_length=64)
     justification: str | None = Field(
@@ -126,7 +146,7 @@ class PersonTimelineRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    person: PersonPseudonym
+    person: PersonPseudonymV2
     purpose: str | None = Field(default=None, max_length=64)
     justification: str | None = Field(
         default=None, max_length=2000, description="Required across regions and for break-glass."

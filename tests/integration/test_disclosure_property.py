@@ -1,10 +1,12 @@
 """Property: for random actors, purposes and timelines, no response of the query API contains
-a signal or a field that the purpose does not allow (real query app, real SQLite database)."""
+a signal or a field that the purpose does not allow, nor a form of violence or a role it hides
+(signal.v2's facts on some signals; real query app, real SQLite database)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from contracts.vocabulary import Sector
 from privacy.actors import AnalystRole
 from privacy.disclosure import MEMBERSHIP_FIELDS, PERSON_ALWAYS
 from privacy.purposes import PERSON_FIELDS, PurposeRegister, RegionScope, Resource
+from radar.timeline import PersonFacts
 from services.database import Database
 from tests.support.privacy_fixtures import QueryHarness, entry, query_harness
 
@@ -30,10 +33,14 @@ def harness(tmp_path: Path, sqlite_database: Database) -> Iterator[QueryHarness]
 
 
 timelines = st.lists(
-    st.tuples(st.sampled_from(list(Sector)), st.integers(min_value=0, max_value=4000)),
+    st.tuples(
+        st.sampled_from(list(Sector)), st.integers(min_value=0, max_value=4000), st.booleans()
+    ),
     min_size=0,
     max_size=12,
 )
+V2_FORMS = ("female_genital_mutilation", "physical_violence")
+V2_FACTS = (PersonFacts(roles=("child", "victim", "suspected_perpetrator"), age=15),)
 
 
 @settings(
@@ -52,7 +59,7 @@ timelines = st.lists(
 )
 def test_no_response_discloses_more_than_the_purpose_allows(
     harness: QueryHarness,
-    signals: list[tuple[Sector, int]],
+    signals: list[tuple[Sector, int, bool]],
     household_region: VtRegion,
     actor_region: VtRegion,
     role: AnalystRole,
@@ -65,7 +72,11 @@ def test_no_response_discloses_more_than_the_purpose_allows(
     start = store.position()
     entries = [
         entry(household, sector, days, str(household_region), start + i + 1)
-        for i, (sector, days) in enumerate(signals)
+        for i, (sector, days, _v2) in enumerate(signals)
+    ]
+    entries = [  # a signal.v2 signal: a hidden form and a hidden role among its facts
+        replace(e, forms_of_violence=V2_FORMS, facts=V2_FACTS) if v2 else e
+        for e, (_s, _d, v2) in zip(entries, signals, strict=True)
     ]
     store.apply(entries, expected=start, new_position=start + len(entries) + 1)
     answer = harness.client.post(
@@ -93,6 +104,11 @@ def test_no_response_discloses_more_than_the_purpose_allows(
         assert set(signal) <= granted.fields | (MEMBERSHIP_FIELDS if persons else set())
         for person in signal.get("persons") or ():  # v2's person fields only where granted
             assert set(person) <= PERSON_ALWAYS | (granted.fields & PERSON_FIELDS)
+            assert not set(person.get("roles", ())) & granted.hidden_roles
+        assert not set(signal.get("forms_of_violence", ())) & granted.hidden_forms
+        if "forms_of_violence" in granted.fields:  # the rest of what the signal said, shown
+            said = known[signal["signal_id"]].forms_of_violence
+            assert signal["forms_of_violence"] == [f for f in said if f not in granted.hidden_forms]
         source = known[signal["signal_id"]]
         assert source.sector in granted.sectors
         if not break_glass:

@@ -40,6 +40,23 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=_default, sort_keys=True))
 
 
+def _as_before(dump: dict[str, list[Any]]) -> Any:
+    """A timeline dump in the fixture's form: its v1 signals carry none of signal.v2's facts
+    (forms of violence, person facts), which the fixture's code did not have."""
+    entries = dump["timeline_signals"]
+    assert all(not e.forms_of_violence and not e.facts for e in entries)
+    v2_fields = ", forms_of_violence=(), facts=())"
+    plain = _plain(dump)
+    plain["timeline_signals"] = [repr(e).replace(v2_fields, ")") for e in entries]
+    return plain
+
+
+def _v1_record_as_v2(record: dict[str, Any]) -> dict[str, Any]:
+    """A v1 signal's record as today's code shows it: no form, each person's one role."""
+    persons = [p | {"roles": [p["role"]]} for p in record["persons"]]
+    return record | {"forms_of_violence": [], "persons": persons}
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -72,12 +89,14 @@ def test_a_store_written_before_the_restructure_rebuilds_to_the_same_read_models
     assert stores["timelines"].position() == 0
     for name, store in stores.items():
         rebuild(ledger, store, batch_size=13)
-        assert _plain(store.dump()) == expected["read_models"][name], name
+        dump = store.dump()
+        shown = _as_before(dump) if name == "timelines" else _plain(dump)
+        assert shown == expected["read_models"][name], name
     timelines = stores["timelines"]
     # the old store's timeline (rebuilt by a swap) checkpointed and recovered: as it was
     timelines.take_checkpoint()
     assert timelines.recover(ledger, 13) == 0
-    assert _plain(timelines.dump()) == expected["read_models"]["timelines"]
+    assert _as_before(timelines.dump()) == expected["read_models"]["timelines"]
     for pseudonym, seen in expected["households"].items():
         household = ledger.household(pseudonym)
         assessment = household.latest_assessment()
@@ -87,7 +106,9 @@ def test_a_store_written_before_the_restructure_rebuilds_to_the_same_read_models
         assert household.responsible_region == seen["responsible_region"]
         assert str(assessment.score) == seen["score"]
         assert assessment.model_version == seen["model_version"]
-        assert _plain(timelines.household_records(pseudonym)) == seen["timeline"]
+        assert _plain(timelines.household_records(pseudonym)) == [
+            _v1_record_as_v2(r) for r in seen["timeline"]
+        ]
     with engine.connect() as connection:
         rows = [
             repr(tuple(row))

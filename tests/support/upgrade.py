@@ -122,7 +122,9 @@ def since_the_release(answers: dict[str, Any]) -> dict[str, Any]:
 
     and what issue 16's purpose register version 5 changed: a timeline's `fields` (the fields
     the purpose may disclose, sorted) also names the signal.v2 fields the purpose is granted
-    (forms of violence; a person's roles, age, unborn child), which no stored v1 signal has.
+    (forms of violence; a person's roles, age, unborn child), which no stored v1 signal has;
+    and a v1 signal shown to a purpose granted them names no form of violence (`[]`) and each
+    person with their one role (`roles`: [role]), as signal.v2's upcast of it would.
     """
     changed = copy.deepcopy(answers)
     for key, asked in changed.items():
@@ -144,8 +146,20 @@ def since_the_release(answers: dict[str, Any]) -> dict[str, Any]:
             received = [s["reported_at"] for s in timeline["body"]["signals"] if "reported_at" in s]
             body["recorded_at"] = max(received) if received else None
         if kind == "timeline" and isinstance(body.get("fields"), list):
-            body["fields"] = sorted({*body["fields"], *_v2_fields_granted(purpose)})
+            granted = _v2_fields_granted(purpose)
+            body["fields"] = sorted({*body["fields"], *granted})
+            for signal in body.get("signals", []):
+                _as_upcast(signal, granted)
     return changed
+
+
+def _as_upcast(signal: dict[str, Any], granted: frozenset[str]) -> None:
+    """A v1 signal's view with what signal.v2's upcast adds for a purpose granted it."""
+    if "forms_of_violence" in granted:
+        signal["forms_of_violence"] = []
+    if "roles" in granted:
+        for person in signal.get("persons", []):
+            person["roles"] = [person["role"]]
 
 
 def _v2_fields_granted(purpose: str) -> frozenset[str]:
