@@ -20,6 +20,7 @@ from contracts.signal_v2 import SIGNAL_SCHEMA_V2, SignalEventV2
 from contracts.vocabulary_v2 import SectorV2
 from privacy.actors import Publisher
 from privacy.credentials import Audience, TokenAuthority
+from privacy.pseudonyms import PseudonymKeyring
 from privacy.sealed_identifiers import PublishedKey
 from privacy.sealed_submission import sealed_signal
 from services.database import Database
@@ -224,3 +225,22 @@ def test_sealed_references_give_the_pseudonyms_plain_ones_give(
     assert domain_of(mother.pseudonym) == "p" and mother.local_pseudonym is not None
     raw = b"".join(r.value for r in kafka.records())
     assert identifiers_found(raw, ["PL-2026-9", "OPV-CL-31", plain["persons"][0]["bsn"]]) == []
+
+
+def test_after_a_key_rotation_a_placement_and_a_reference_are_known_as_before(
+    settings: Settings, kafka: TopicProbe
+) -> None:
+    """The vault finds a new key's hs. and pl. pseudonyms under the first key, as for v1's:
+    the record keeps its key (partition) and the event links each new pseudonym."""
+    first = _placement("PL-77", "OPV-CL-77", "OPV-ZW-77")
+    assert _post(settings, "/v2/signals", first, SHELTER).status_code == 202
+    PseudonymKeyring.rotate(settings.pseudonym_keyring_path)
+    again = _placement("PL-77", "OPV-CL-77", "OPV-ZW-77")
+    assert _post(settings, "/v2/signals", again, SHELTER).status_code == 202
+
+    before, after = sorted(_events(kafka), key=lambda e: e.received_at)
+    keys = {r.key.decode() for r in kafka.records()}
+    assert keys == {before.household}, "one household, one key, one partition"
+    assert after.pseudonym_key_id == "k2" and after.household.startswith("hs.k2.")
+    assert after.canonical().household == before.household
+    assert [p.pseudonym for p in after.canonical().persons] == [p.pseudonym for p in before.persons]
