@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.vocabulary import Sector
+from contracts.vocabulary_v2 import SectorV2
 from privacy.actors import Publisher
 from privacy.identifier_keys import IdentifierKeyring
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyring
@@ -43,7 +44,7 @@ class Submission:
 
 
 def publisher(sector: Sector) -> Publisher:
-    return Publisher(f"sys-{ORGANISATIONS[sector]}", ORGANISATIONS[sector], sector)
+    return Publisher(f"sys-{ORGANISATIONS[sector]}", ORGANISATIONS[sector], SectorV2(sector))
 
 
 def submissions(count: int, seed: int = SEED, now: datetime | None = None) -> Iterator[Submission]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from contracts.regions import VtRegion
-from contracts.vocabulary import Sector
+from contracts.vocabulary_v2 import SectorV2
 
 
 class AnalystRole(StrEnum):
@@ -37,7 +37,9 @@ class Publisher:
 
     subject: str
     organisation: str
-    sector: Sector
+    sector: SectorV2
+    """A v2 sector (the v1 sectors and the parties signal.v2 adds); v1 routes take only a
+    v1 sector's signal types, so a new party publishes v2 only."""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from contracts.regions import VtRegion
-from contracts.vocabulary import Sector
+from contracts.vocabulary_v2 import SectorV2
 from privacy.actors import Actor, Analyst, AnalystRole, Publisher
 from privacy.keyfiles import new_key_path, public_key_id, versioned_key_files, write_private_key
 
@@ -248,7 +248,7 @@ def _create_signing_key(path: Path) -> str:
 
 def _actor_from_claims(claims: dict[str, Any]) -> Actor:
     if claims.get("kind") == "publisher":
-        return Publisher(claims["sub"], claims["org"], Sector(claims["sector"]))
+        return Publisher(claims["sub"], claims["org"], SectorV2(claims["sector"]))
     if claims.get("kind") == "analyst":
         on_behalf_of = claims.get("on_behalf_of")
         if on_behalf_of is not None and (not isinstance(on_behalf_of, str) or not on_behalf_of):

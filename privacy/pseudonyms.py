@@ -29,7 +29,9 @@ from pydantic import TypeAdapter
 
 from contracts.pseudonyms import (
     HOUSEHOLD_PREFIX,
+    LOCAL_PERSON_PREFIX,
     PERSON_PREFIX,
+    PLACEMENT_PREFIX,
     RECIPIENT_PREFIX,
     HouseholdPseudonym,
     PersonPseudonym,
@@ -92,6 +94,20 @@ class PseudonymKeyring:
         return sorted(earlier, key=_version_number, reverse=True)
 
 
+@dataclass(frozen=True)
+class LocalIdentifier:
+    """signal.v2's identifiers that hold only together with their owner: a publisher's own
+    reference for a person (owner: the publishing organisation) or a shelter's placement
+    reference (owner: the shelter). Pseudonymised and kept in the vault as `canonical()`, so
+    two owners' "client 17" are two identifiers."""
+
+    owner: str  # an organisation id: lower-case letters, digits and hyphens, never a '/'
+    reference: str
+
+    def canonical(self) -> str:
+        return f"{self.owner}/{self.reference}"
+
+
 def _version_number(key_id: str) -> int:
     match = re.fullmatch(r"k([0-9]+)", key_id)
     if match is None:
@@ -124,6 +140,20 @@ class Pseudonymiser:
     def person(self, bsn: str, key_id: str | None = None) -> str:
         """The person pseudonym of a (valid) BSN."""
         return self._pseudonym(PERSON_PREFIX, bsn, key_id)
+
+    def local_person(self, reference: LocalIdentifier, key_id: str | None = None) -> str:
+        """The pl. pseudonym of a person by a publisher's own reference (signal.v2)."""
+        return self._pseudonym(LOCAL_PERSON_PREFIX, reference.canonical(), key_id)
+
+    def placement(self, placement: LocalIdentifier, key_id: str | None = None) -> str:
+        """The hs. pseudonym of a household by a shelter's placement reference (signal.v2)."""
+        return self._pseudonym(PLACEMENT_PREFIX, placement.canonical(), key_id)
+
+    def rekeyed(self, pseudonym: str, identifier: str, key_id: str) -> str:
+        """The pseudonym of the same domain as `pseudonym` for the identifier (as the vault
+        holds it: a BSN, or a canonical address or local identifier) under another key
+        version: how the vault finds who a new pseudonym was before a key rotation."""
+        return self._pseudonym(pseudonym.split(".")[0], identifier, key_id)
 
     def for_recipient(self, recipient: str, key_id: str | None = None) -> RecipientPseudonyms:
         """The pseudonyms of one external recipient's domain (see the module docstring)."""

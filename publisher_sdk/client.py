@@ -29,6 +29,8 @@ from privacy.sealed_identifiers import PublishedKey
 from privacy.sealed_submission import sealed_signal
 
 IDENTIFIER_KEY_PATH = "/v1/keys/identifiers"
+BATCH_PATH = "/v1/signals/batch"
+BATCH_PATH_V2 = "/v2/signals/batch"
 FINAL_STATUSES = frozenset({"accepted", "duplicate", "rejected"})
 # Every signal carries its event id, so sending again is always safe: retry what may pass later.
 RETRYABLE_HTTP = frozenset({429, 500, 502, 503, 504})
@@ -110,6 +112,14 @@ class PublisherClient:
 
     def publish(self, signals: Iterable[dict[str, Any]]) -> list[PublishResult]:
         """Publishes every signal; one result per signal, in the order given."""
+        return self._publish(signals, BATCH_PATH)
+
+    def publish_v2(self, signals: Iterable[dict[str, Any]]) -> list[PublishResult]:
+        """Publishes every signal.v2 submission (services.signals.submission_v2), its
+        references sealed like BSNs and addresses; the same batches, retries and results."""
+        return self._publish(signals, BATCH_PATH_V2)
+
+    def _publish(self, signals: Iterable[dict[str, Any]], path: str) -> list[PublishResult]:
         prepared = [_with_event_id(signal) for signal in signals]
         outcome: dict[int, PublishResult] = {}
         sendable: list[tuple[int, dict[str, Any]]] = []
@@ -128,7 +138,7 @@ class PublisherClient:
                 )
         for start in range(0, len(sendable), self._batch_size):
             chunk = sendable[start : start + self._batch_size]
-            answers = self._publish_batch([signal for _, signal in chunk])
+            answers = self._publish_batch([signal for _, signal in chunk], path)
             outcome.update(zip((position for position, _ in chunk), answers, strict=True))
         return [outcome[position] for position in range(len(prepared))]
 
@@ -158,11 +168,11 @@ class PublisherClient:
             self._identifier_key = key
         return self._identifier_key or PublishResult("", "failed")
 
-    def _publish_batch(self, batch: Sequence[dict[str, Any]]) -> list[PublishResult]:
+    def _publish_batch(self, batch: Sequence[dict[str, Any]], path: str) -> list[PublishResult]:
         outcome: dict[str, PublishResult] = {}
         pending = list(batch)
         for attempt in range(self._retry.max_attempts):
-            retry_after = self._attempt(pending, outcome)
+            retry_after = self._attempt(pending, outcome, path)
             pending = [s for s in pending if s["event_id"] not in outcome]
             if not pending:
                 break
@@ -172,11 +182,11 @@ class PublisherClient:
         return [outcome[s["event_id"]] for s in batch]
 
     def _attempt(
-        self, pending: Sequence[dict[str, Any]], outcome: dict[str, PublishResult]
+        self, pending: Sequence[dict[str, Any]], outcome: dict[str, PublishResult], path: str
     ) -> float | None:
         """Sends the pending signals once; records final answers; returns Retry-After."""
         try:
-            answer = self._http.post("/v1/signals/batch", json={"signals": list(pending)})
+            answer = self._http.post(path, json={"signals": list(pending)})
         except httpx.TransportError:
             return None  # connection refused, reset or timed out: try again
         retry_after = _retry_after(answer)

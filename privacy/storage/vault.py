@@ -32,14 +32,15 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from contracts.pseudonyms import PseudonymLink
+from contracts.pseudonyms import HOUSEHOLD_PREFIX, PERSON_PREFIX
+from contracts.pseudonyms_v2 import domain_of
 from privacy.addresses import HomeAddress
 from privacy.key_encryption import KeyEncryptionKey, UnreadableError
 from privacy.lookup_digests import LookupDigests
-from privacy.pseudonyms import Pseudonymiser
+from privacy.pseudonyms import LocalIdentifier, Pseudonymiser
 from privacy.storage.erasure import erasing
 from privacy.storage.subject_keys import SubjectKeyStore
-from privacy.storage.vault_deposit import Depositor
+from privacy.storage.vault_deposit import AnyLink, Depositor
 from privacy.storage.vault_rows import (
     HOUSEHOLD,
     PERSON,
@@ -69,8 +70,8 @@ class Identity:
     """One signal's identifiers with the pseudonyms ingest made of them (current key)."""
 
     household: str
-    address: HomeAddress
-    persons: tuple[tuple[str, str], ...]  # (person pseudonym, BSN)
+    address: HomeAddress | LocalIdentifier  # a placement for an hs. household (signal.v2)
+    persons: tuple[tuple[str, str], ...]  # (person pseudonym, BSN or a pl.'s canonical reference)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class IdentityVault:
 
     def deposit(
         self, identities: Sequence[Identity], pseudonymiser: Pseudonymiser
-    ) -> list[tuple[PseudonymLink, ...]]:
+    ) -> list[tuple[AnyLink, ...]]:
         """Stores what the vault does not hold yet, in one transaction; answers, per identity,
         the links of its pseudonyms to those the radar first knew (after a key rotation)."""
         if not identities:
@@ -142,7 +143,7 @@ class IdentityVault:
 
     def links(
         self, identities: Sequence[Identity], pseudonymiser: Pseudonymiser
-    ) -> list[tuple[PseudonymLink, ...]]:
+    ) -> list[tuple[AnyLink, ...]]:
         """What `deposit` would answer, without storing anything (to recognise a re-sent
         signal after a key rotation before deciding to take it)."""
         if not identities:
@@ -176,7 +177,11 @@ class IdentityVault:
             return self._first_known(connection, row, by_digest[row.pseudonym])
 
     def household_identity(self, household: str) -> HouseholdIdentity | None:
-        """The address and member BSNs of a household (by any of its pseudonyms)."""
+        """The address and member BSNs of a household (by any of its pseudonyms). A shelter
+        placement (hs.) has no address, and a person by reference (pl.) no BSN: neither is
+        answered here (their references are held for re-keying and erasure only, so far)."""
+        if domain_of(household) != HOUSEHOLD_PREFIX:
+            return None
         with self._engine.connect() as connection:
             row = self._row(connection, HOUSEHOLD, [household])
             if row is None:
@@ -191,11 +196,15 @@ class IdentityVault:
         persons = {}
         for member in members:
             names = open_names(key, member)
+            if domain_of(names.pseudonym) != PERSON_PREFIX:
+                continue
             persons[names.first_known_as] = open_identifier(key, member, names.pseudonym)
         return HouseholdIdentity(open_names(key, row).first_known_as, address, persons)
 
     def person_bsn(self, person: str) -> str | None:
-        """A person's BSN (by any of their pseudonyms)."""
+        """A person's BSN (by any of their pseudonyms); None for a person by reference (pl.)."""
+        if domain_of(person) != PERSON_PREFIX:
+            return None
         with self._engine.connect() as connection:
             row = self._row(connection, PERSON, [person])
             if row is None:

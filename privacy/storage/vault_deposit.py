@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
-from contracts.pseudonyms import PseudonymLink
+from contracts.pseudonyms import HOUSEHOLD_PREFIX, PERSON_PREFIX, PseudonymLink
+from contracts.pseudonyms_v2 import PseudonymLinkV2, domain_of
 from privacy.addresses import HomeAddress
 from privacy.key_encryption import UnreadableError
-from privacy.pseudonyms import Pseudonymiser
+from privacy.pseudonyms import LocalIdentifier, Pseudonymiser
 from privacy.storage.vault_rows import (
     HOUSEHOLD,
     PERSON,
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from privacy.storage.vault import Identity, IdentityVault
 
 V = TypeVar("V")
+AnyLink = PseudonymLink | PseudonymLinkV2
+"""A v1 link for v1 pseudonyms (hh., p.), a v2 link for signal.v2's (hs., pl.)."""
 _ROWS_OF = select(vault_identities).where(
     vault_identities.c.kind == bindparam("kind"),
     vault_identities.c.pseudonym.in_(bindparam("digests", expanding=True)),
@@ -54,7 +57,7 @@ class Depositor:
 
     def deposit(
         self, connection: Connection, identities: Sequence[Identity]
-    ) -> list[tuple[PseudonymLink, ...]]:
+    ) -> list[tuple[AnyLink, ...]]:
         self._connection = connection
         self._settle_households(connection, identities)
         self._settle_persons(connection, identities)
@@ -62,9 +65,11 @@ class Depositor:
             connection.execute(insert(vault_identities), self._rows)
         return [self._links(identity) for identity in identities]
 
-    def _links(self, identity: Identity) -> tuple[PseudonymLink, ...]:
+    def _links(self, identity: Identity) -> tuple[AnyLink, ...]:
         subject, first = self.households[identity.household]
-        links = [] if first == identity.household else [_link(HOUSEHOLD, identity.household, first)]
+        links: list[AnyLink] = (
+            [] if first == identity.household else [_link(HOUSEHOLD, identity.household, first)]
+        )
         for person, _bsn in identity.persons:
             person_first = self.persons[(person, subject)]
             if person_first != person:
@@ -96,11 +101,11 @@ class Depositor:
             subject, first = self.households[pseudonym]
             self._add(pseudonym, subject, HOUSEHOLD, first, addresses[pseudonym].canonical())
 
-    def _earlier_households(self, unknown: dict[str, HomeAddress]) -> set[str]:
+    def _earlier_households(self, unknown: dict[str, HomeAddress | LocalIdentifier]) -> set[str]:
         """Settles new pseudonyms of households the vault knows under an earlier key
         version; returns those it settled so."""
         candidates = {
-            self.pseudonymiser.household(address, version): (pseudonym, rank)
+            self.pseudonymiser.rekeyed(pseudonym, address.canonical(), version): (pseudonym, rank)
             for pseudonym, address in unknown.items()
             for rank, version in enumerate(self.pseudonymiser.earlier_versions())
         }
@@ -137,7 +142,7 @@ class Depositor:
     ) -> dict[str, str]:
         """First-known pseudonyms of persons new under this key but known under an earlier."""
         candidates = {
-            self.pseudonymiser.person(bsn, version): (person, rank)
+            self.pseudonymiser.rekeyed(person, bsn, version): (person, rank)
             for (person, _subject), bsn in needed.items()
             if person not in known
             for rank, version in enumerate(self.pseudonymiser.earlier_versions())
@@ -208,5 +213,8 @@ def _newest_version_found(
     return {pseudonym: value for pseudonym, (_rank, value) in best.items()}
 
 
-def _link(kind: str, pseudonym: str, first: str) -> PseudonymLink:
-    return PseudonymLink.model_validate({"kind": kind, "pseudonym": pseudonym, "known_as": first})
+def _link(kind: str, pseudonym: str, first: str) -> AnyLink:
+    link = {"kind": kind, "pseudonym": pseudonym, "known_as": first}
+    if domain_of(pseudonym) in (HOUSEHOLD_PREFIX, PERSON_PREFIX):
+        return PseudonymLink.model_validate(link)
+    return PseudonymLinkV2.model_validate(link)

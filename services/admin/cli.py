@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from contracts.regions import VtRegion
-from contracts.vocabulary import Sector
+from contracts.vocabulary_v2 import SectorV2
 from privacy.actors import Analyst, AnalystRole, Publisher
 from privacy.credentials import (
     Audience,
@@ -36,7 +36,7 @@ def issue_token(
     kind: Annotated[str, typer.Argument(help="publisher or analyst")],
     subject: Annotated[str, typer.Option(help="Who the token is for (user or system id).")],
     organisation: Annotated[str, typer.Option(help="Organisation id, e.g. politie-utrecht.")],
-    sector: Annotated[Sector | None, typer.Option(help="Publisher's sector.")] = None,
+    sector: Annotated[SectorV2 | None, typer.Option(help="Publisher's sector.")] = None,
     role: Annotated[AnalystRole | None, typer.Option(help="Analyst's role.")] = None,
     region: Annotated[VtRegion | None, typer.Option(help="Analyst's VT region.")] = None,
     hours: Annotated[float, typer.Option(help="Lifetime in hours.")] = 8.0,

@@ -19,11 +19,13 @@ from kafka.producer.future import FutureRecordMetadata
 
 from contracts.correction_v1 import CORRECTION_SCHEMA, SignalCorrectionV1
 from contracts.signal_v1 import SIGNAL_SCHEMA, SignalEventV1
+from contracts.signal_v2 import SIGNAL_SCHEMA_V2, SignalEventV2
 from services import metrics
 from services.logs import REQUEST_ID_RECORD_HEADER, current_request_id
 
 RECONNECT_INTERVAL_SECONDS = 1.0
 SCHEMA_HEADER = ("schema", SIGNAL_SCHEMA.encode())
+SCHEMA_HEADER_V2 = ("schema", SIGNAL_SCHEMA_V2.encode())
 CORRECTION_SCHEMA_HEADER = ("schema", CORRECTION_SCHEMA.encode())
 CONTENT_TYPE_HEADER = ("content-type", b"application/json")
 LINGER_MS = 10
@@ -85,6 +87,10 @@ class HouseholdPartitioner(DefaultPartitioner):  # type: ignore[misc]
         return int(ordered[(murmur2(serialized_key) & 0x7FFFFFFF) % len(ordered)])
 
 
+SignalEvent = SignalEventV1 | SignalEventV2
+"""A signal as published: v1 or v2, on the same topic, told apart by the `schema` header."""
+
+
 class BrokerUnavailableError(Exception):
     """Kafka could not be reached or did not acknowledge in time."""
 
@@ -93,11 +99,11 @@ class BrokerUnavailableError(Exception):
 class Delivery:
     """Whether one event was acknowledged by the broker."""
 
-    event: SignalEventV1
+    event: SignalEvent
     acknowledged: bool
 
 
-def serialise(event: SignalEventV1 | SignalCorrectionV1) -> bytes:
+def serialise(event: SignalEvent | SignalCorrectionV1) -> bytes:
     """The record value of a signal event or correction: its JSON form (pydantic's own JSON,
     the same bytes as orjson of `model_dump(mode="json")` without the dict in between)."""
     return event.model_dump_json().encode()
@@ -114,11 +120,16 @@ class SignalPublisher:
         self._lock = threading.Lock()
         self._failed_at = float("-inf")
 
-    def publish(self, events: Sequence[SignalEventV1]) -> list[Delivery]:
-        """Sends the events keyed by household (as first known) and waits for the broker's
-        acknowledgements."""
+    def publish(self, events: Sequence[SignalEvent]) -> list[Delivery]:
+        """Sends the events keyed by household (as first known), each with its version's
+        schema header, and waits for the broker's acknowledgements."""
         records = [
-            (event.first_known_household(), serialise(event), SCHEMA_HEADER) for event in events
+            (
+                event.first_known_household(),
+                serialise(event),
+                SCHEMA_HEADER_V2 if isinstance(event, SignalEventV2) else SCHEMA_HEADER,
+            )
+            for event in events
         ]
         return [
             Delivery(event, acknowledged)

@@ -21,21 +21,22 @@ from services.http import (
     new_api,
 )
 from services.problems import Problem, problem_response, with_problem
-from services.signals.rate_limits import IngestRateLimit
-from services.signals.schemas import RawCorrection, RawRetraction, RawSignal
-from services.signals.service import (
+from services.signals.answers import (
     BatchResult,
     BatchSubmission,
+    BatchSubmissionV2,
     CorrectionResult,
-    Ingest,
     Outcome,
     Readiness,
-    Rectification,
     SignalResult,
     kafka_unavailable,
     log,
     log_results,
 )
+from services.signals.rate_limits import IngestRateLimit
+from services.signals.schemas import RawCorrection, RawRetraction, RawSignal
+from services.signals.service import Ingest, Rectification
+from services.signals.submission_v2 import RawSignalV2
 
 
 def create_ingest_app(
@@ -53,15 +54,26 @@ def create_ingest_app(
         authority, Audience.INGEST, Publisher, "only publishing organisations may submit signals"
     )
 
+    one_responses: dict[int | str, dict[str, Any]] = {
+        200: {"model": SignalResult, "description": "A duplicate: accepted before"},
+        **error_responses(401, 403, 409, 413, 415, 422, 429, 503),
+    }
+    batch_responses: dict[int | str, dict[str, Any]] = {
+        **error_responses(401, 403, 413, 415, 422, 429),
+        503: {
+            "model": with_problem(BatchResult) | Problem,
+            "description": "Kafka did not take some signals (the problem carries the "
+            "BatchResult, which says which: send those again) or the database is "
+            "unavailable (nothing was stored)",
+        },
+    }
+
     @app.post(
         "/v1/signals",
         operation_id="submit_signal",
         response_model=SignalResult,
         status_code=202,
-        responses={
-            200: {"model": SignalResult, "description": "A duplicate: accepted before"},
-            **error_responses(401, 403, 409, 413, 415, 422, 429, 503),
-        },
+        responses=one_responses,
     )
     def submit_signal(
         signal: Annotated[RawSignal, Body()],
@@ -69,29 +81,13 @@ def create_ingest_app(
     ) -> JSONResponse:
         """Submit one signal. 202: in Kafka; 200: duplicate; 4xx: rejected; 429 (your
         organisation's rate limit) or 503: retry after Retry-After seconds."""
-        limit.admit(publisher.organisation, 1)
-        (result,) = ingest.submit(publisher, [signal])
-        log_results(publisher, [result])
-        if result.status == Outcome.REJECTED:
-            raise Refusal(RefusalKind(result.refusal), "signal rejected", result.errors)
-        if result.status == Outcome.UNAVAILABLE:
-            raise kafka_unavailable()
-        status = 202 if result.status == Outcome.ACCEPTED else 200
-        return JSONResponse(result.model_dump(mode="json"), status_code=status)
+        return one(signal, publisher, 1)
 
     @app.post(
         "/v1/signals/batch",
         operation_id="submit_batch",
         response_model=BatchResult,
-        responses={
-            **error_responses(401, 403, 413, 415, 422, 429),
-            503: {
-                "model": with_problem(BatchResult) | Problem,
-                "description": "Kafka did not take some signals (the problem carries the "
-                "BatchResult, which says which: send those again) or the database is "
-                "unavailable (nothing was stored)",
-            },
-        },
+        responses=batch_responses,
     )
     def submit_batch(
         batch: BatchSubmission,
@@ -101,10 +97,55 @@ def create_ingest_app(
         """Submit up to the batch limit of signals; each gets its own answer. Every signal
         counts against your organisation's rate limit (invalid ones and duplicates too); a
         batch over what remains is refused whole (429), never in part."""
-        if len(batch.signals) > max_batch:
+        return several(batch.signals, request, publisher, 1)
+
+    @app.post(
+        "/v2/signals",
+        operation_id="submit_signal_v2",
+        response_model=SignalResult,
+        status_code=202,
+        responses=one_responses,
+    )
+    def submit_signal_v2(
+        signal: Annotated[RawSignalV2, Body()],
+        publisher: Publisher = Depends(publisher_of),  # noqa: B008
+    ) -> JSONResponse:
+        """Submit one signal.v2 (published with the schema header radar.signal.v2); answers
+        as for v1. Any sector of the v2 vocabulary may publish its v2 signal types."""
+        return one(signal, publisher, 2)
+
+    @app.post(
+        "/v2/signals/batch",
+        operation_id="submit_batch_v2",
+        response_model=BatchResult,
+        responses=batch_responses,
+    )
+    def submit_batch_v2(
+        batch: BatchSubmissionV2,
+        request: Request,
+        publisher: Publisher = Depends(publisher_of),  # noqa: B008
+    ) -> JSONResponse:
+        """Submit up to the batch limit of signal.v2s; answers as for a v1 batch."""
+        return several(batch.signals, request, publisher, 2)
+
+    def one(signal: dict[str, Any], publisher: Publisher, version: int) -> JSONResponse:
+        limit.admit(publisher.organisation, 1)
+        (result,) = ingest.submit(publisher, [signal], version)
+        log_results(publisher, [result])
+        if result.status == Outcome.REJECTED:
+            raise Refusal(RefusalKind(result.refusal), "signal rejected", result.errors)
+        if result.status == Outcome.UNAVAILABLE:
+            raise kafka_unavailable()
+        status = 202 if result.status == Outcome.ACCEPTED else 200
+        return JSONResponse(result.model_dump(mode="json"), status_code=status)
+
+    def several(
+        signals: list[dict[str, Any]], request: Request, publisher: Publisher, version: int
+    ) -> JSONResponse:
+        if len(signals) > max_batch:
             raise Refusal(RefusalKind.TOO_LARGE, f"a batch holds at most {max_batch} signals")
-        limit.admit(publisher.organisation, len(batch.signals))
-        results = ingest.submit(publisher, batch.signals)
+        limit.admit(publisher.organisation, len(signals))
+        results = ingest.submit(publisher, signals, version)
         log_results(publisher, results)
         body = BatchResult(
             results=results,

@@ -34,7 +34,7 @@ from contracts.signal_v1 import (
     PersonRef,
     SignalEventV1,
 )
-from contracts.vocabulary import PersonRole, Severity, SignalType
+from contracts.vocabulary import PersonRole, Sector, Severity, SignalType
 from privacy.actors import Publisher
 from privacy.addresses import HomeAddress
 from privacy.pseudonyms import Pseudonymiser
@@ -110,13 +110,20 @@ class HouseholdSubmission(BaseModel):
         return self
 
     def plain(self) -> AddressSubmission | None:
-        """The address in clear, when it was sent so (its fields validated with this model's,
-        which are AddressSubmission's types: not validated again)."""
-        if self.postcode is None or self.house_number is None:
-            return None
-        return AddressSubmission.model_construct(
-            postcode=self.postcode, house_number=self.house_number, addition=self.addition
-        )
+        """The address in clear, when it was sent so."""
+        return plain_address(self.postcode, self.house_number, self.addition)
+
+
+def plain_address(
+    postcode: str | None, house_number: int | None, addition: str
+) -> AddressSubmission | None:
+    """An address sent in clear (its fields validated with a submission's, which are
+    AddressSubmission's types: not validated again); None when it was not sent so."""
+    if postcode is None or house_number is None:
+        return None
+    return AddressSubmission.model_construct(
+        postcode=postcode, house_number=house_number, addition=addition
+    )
 
 
 class PersonSubmission(BaseModel):
@@ -216,18 +223,18 @@ def _as_sent(value: Any) -> Any:
     return value
 
 
-def _described_as(model: type[BaseModel]) -> BeforeValidator:
+def described_as(model: type[BaseModel]) -> BeforeValidator:
     """Takes a JSON object as sent while the JSON Schema (and so the OpenAPI document) states the
     model: the ingest service validates it itself, after the leak check and per signal in a
     batch, so that a refusal names each field without echoing a value."""
     return BeforeValidator(_as_sent, json_schema_input_type=model)
 
 
-RawSignal = Annotated[dict[str, Any], _described_as(SignalSubmission)]
+RawSignal = Annotated[dict[str, Any], described_as(SignalSubmission)]
 """A signal as sent, declared as a SignalSubmission."""
-RawCorrection = Annotated[dict[str, Any], _described_as(CorrectionSubmission)]
+RawCorrection = Annotated[dict[str, Any], described_as(CorrectionSubmission)]
 """A correction as sent, declared as a CorrectionSubmission."""
-RawRetraction = Annotated[dict[str, Any], _described_as(RetractionSubmission)]
+RawRetraction = Annotated[dict[str, Any], described_as(RetractionSubmission)]
 """A retraction as sent, declared as a RetractionSubmission."""
 
 
@@ -244,7 +251,7 @@ def to_event(
     return SignalEventV1.assembled(
         event_id=submission.event_id,
         organisation=publisher.organisation,
-        sector=publisher.sector,
+        sector=Sector(publisher.sector),  # a v1 sector: the route checked may_publish_v1
         signal_type=submission.signal_type,
         severity=submission.severity,
         occurred_at=submission.occurred_at,

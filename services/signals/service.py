@@ -7,114 +7,44 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-import structlog
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
-from contracts.pseudonyms import PseudonymLink
-from contracts.signal_v1 import SignalEventV1
-from contracts.vocabulary import sector_may_publish
 from privacy.actors import Publisher
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyFile
 from privacy.storage.vault import Identity, IdentityVault
+from privacy.storage.vault_deposit import AnyLink
 from services import metrics
 from services.errors import FieldError, Refusal, RefusalKind, field_errors, invalid
-from services.http import RETRY_AFTER_SECONDS
+from services.signals.answers import (
+    CorrectionResult,
+    Outcome,
+    SignalResult,
+    kafka_unavailable,
+    log,
+    may_publish_v1,
+    receipts_unavailable,
+    rejected,
+    screened,
+)
 from services.signals.identifiers import IdentifierOpener
+from services.signals.ingest_v2 import prepare_v2
 from services.signals.leak_check import identifier_leaks
-from services.signals.publisher import SignalPublisher
+from services.signals.publisher import SignalEvent, SignalPublisher
 from services.signals.schemas import (
     CORRECTION_NOT_FREE_TEXT,
     CORRECTION_SUBMISSIONS,
-    RawSignal,
+    NOT_FREE_TEXT,
     SignalSubmission,
     to_event,
 )
 from services.signals.store import ReceiptBook
 
-log = structlog.get_logger("radar.ingest")
-
-
-class Outcome(StrEnum):
-    """What became of one submitted signal."""
-
-    ACCEPTED = "accepted"  # durably in Kafka
-    DUPLICATE = "duplicate"  # this event id was accepted before; nothing changed
-    REJECTED = "rejected"  # invalid or not allowed; nothing changed
-    UNAVAILABLE = "unavailable"  # Kafka did not acknowledge; send it again later
-
-
-class SignalResult(BaseModel):
-    """The answer for one signal."""
-
-    event_id: UUID | None
-    status: Outcome
-    errors: list[FieldError] = []
-    refusal: str = Field(default=RefusalKind.INVALID, exclude=True)
-    """What kind of refusal (a RefusalKind) a rejection is, when the signal was sent alone;
-    not part of the answer, so kept as its plain value (no schema of its own)."""
-
-
-class BatchSubmission(BaseModel):
-    """A batch of signals; each is validated and answered on its own."""
-
-    signals: list[RawSignal] = Field(
-        description="Signals, each validated and answered on its own (a rejected one does not "
-        "hold up the others)."
-    )
-
-
-class BatchResult(BaseModel):
-    """Per-signal answers, in the order the signals were sent, and their counts."""
-
-    results: list[SignalResult]
-    accepted: int
-    duplicates: int
-    rejected: int
-    unavailable: int
-
-
-class CorrectionResult(BaseModel):
-    """The answer for one correction or retraction."""
-
-    correction_id: UUID
-    corrects: UUID = Field(description="The event id of the signal corrected or retracted.")
-    kind: CorrectionKind
-    status: Outcome
-
-
-class Readiness(BaseModel):
-    """Whether each backing service answers."""
-
-    kafka: str = Field(description="up or down")
-    database: str = Field(description="up or down")
-
-
 _submission = TypeAdapter(SignalSubmission)
-
-
-def receipts_unavailable() -> Refusal:
-    """The database with the receipts, or the identity vault, cannot be reached: nothing was
-    taken."""
-    return Refusal(
-        RefusalKind.UNAVAILABLE,
-        "database unavailable: nothing was stored",
-        retry_after_seconds=RETRY_AFTER_SECONDS,
-    )
-
-
-def kafka_unavailable() -> Refusal:
-    """Kafka did not acknowledge: nothing was stored."""
-    return Refusal(
-        RefusalKind.UNAVAILABLE,
-        "Kafka unavailable: nothing was stored",
-        retry_after_seconds=RETRY_AFTER_SECONDS,
-    )
 
 
 class _Pending:
@@ -125,7 +55,7 @@ class _Pending:
         self,
         receipts: ReceiptBook,
         index: int,
-        event: SignalEventV1,
+        event: SignalEvent,
         reported_by_publisher: bool,
         identity: Identity,
     ) -> None:
@@ -137,10 +67,10 @@ class _Pending:
         self._fingerprint: str | None = None
 
     @property
-    def event(self) -> SignalEventV1:
+    def event(self) -> SignalEvent:
         return self._event
 
-    def known_as(self, known_as: tuple[PseudonymLink, ...]) -> None:
+    def known_as(self, known_as: tuple[AnyLink, ...]) -> None:
         """The household as the radar first knew it; a copy of the event only if it changes
         (most households are known under the current key: no copy)."""
         if known_as != self._event.known_as:
@@ -160,7 +90,7 @@ class _Pending:
 
 class Ingest:
     """Guards, validates, opens sealed identifiers, pseudonymises, deduplicates, deposits the
-    identifiers in the vault and publishes; shared by both endpoints."""
+    identifiers in the vault and publishes; shared by every endpoint, v1's and v2's."""
 
     def __init__(
         self,
@@ -176,24 +106,33 @@ class Ingest:
         self.publisher = publisher
         self.receipts = receipts
 
-    def submit(self, publisher: Publisher, raw_signals: Sequence[Any]) -> list[SignalResult]:
-        """Answers each raw signal; only acknowledged signals get a receipt. Every answer is
-        counted by outcome; a refusal of the whole request counts each signal unavailable."""
+    def submit(
+        self, publisher: Publisher, raw_signals: Sequence[Any], version: int = 1
+    ) -> list[SignalResult]:
+        """Answers each raw signal (a v1 submission, or a v2 one with `version` 2); only
+        acknowledged signals get a receipt. Every answer is counted by outcome; a refusal of
+        the whole request counts each signal unavailable."""
         try:
-            results = self._submit(publisher, raw_signals)
+            results = self._submit(publisher, raw_signals, version)
         except Refusal:
             metrics.signals_answered([Outcome.UNAVAILABLE] * len(raw_signals), publisher.sector)
             raise
         metrics.signals_answered((r.status for r in results), publisher.sector)
         return results
 
-    def _submit(self, publisher: Publisher, raw_signals: Sequence[Any]) -> list[SignalResult]:
+    def _submit(
+        self, publisher: Publisher, raw_signals: Sequence[Any], version: int
+    ) -> list[SignalResult]:
         received_at = datetime.now(UTC)
         pseudonymiser = self.pseudonyms.pseudonymiser()  # one key version for the request
         results: list[SignalResult | None] = [None] * len(raw_signals)
         pending: list[_Pending] = []
         for index, raw in enumerate(raw_signals):
-            verdict = self._prepare(publisher, raw, received_at, pseudonymiser)
+            verdict = (
+                prepare_v2(self.opener, publisher, raw, received_at, pseudonymiser)
+                if version == 2
+                else self._prepare(publisher, raw, received_at, pseudonymiser)
+            )
             if isinstance(verdict, SignalResult):
                 results[index] = verdict
             else:
@@ -225,36 +164,26 @@ class Ingest:
 
     def _prepare(
         self, publisher: Publisher, raw: Any, received_at: datetime, pseudonymiser: Pseudonymiser
-    ) -> tuple[SignalEventV1, bool, Identity] | SignalResult:
+    ) -> tuple[SignalEvent, bool, Identity] | SignalResult:
         """The pseudonymised event, whether the publisher gave reported-at, and the identity
         for the vault; or the rejection."""
-        event_id = _event_id_of(raw)
-        leaks = identifier_leaks(raw)
-        if leaks:
-            return SignalResult(event_id=event_id, status=Outcome.REJECTED, errors=leaks)
-        try:
-            submission = _submission.validate_python(raw)
-        except ValidationError as error:
-            return SignalResult(
-                event_id=event_id, status=Outcome.REJECTED, errors=field_errors(error)
-            )
-        if not sector_may_publish(publisher.sector, submission.signal_type):
-            reason = f"sector '{publisher.sector}' may not publish this signal type"
-            return SignalResult(
-                event_id=event_id,
-                status=Outcome.REJECTED,
-                errors=[FieldError(field="signal_type", reason=reason)],
-                refusal=RefusalKind.FORBIDDEN,
-            )
+        submission = screened(
+            raw,
+            _submission,
+            NOT_FREE_TEXT,
+            lambda s: may_publish_v1(publisher.sector, s.signal_type),
+            publisher,
+        )
+        if isinstance(submission, SignalResult):
+            return submission
+        event_id = submission.event_id
         identifiers = self.opener.identifiers(submission)
         if isinstance(identifiers, list):
             return SignalResult(event_id=event_id, status=Outcome.REJECTED, errors=identifiers)
         try:
             event = to_event(submission, identifiers, publisher, pseudonymiser, received_at)
         except ValidationError as error:
-            return SignalResult(
-                event_id=event_id, status=Outcome.REJECTED, errors=field_errors(error)
-            )
+            return rejected(event_id, error)
         identity = Identity(
             event.household,
             identifiers.home,
@@ -325,7 +254,7 @@ class Rectification:
             raise invalid(field_errors(error), f"{kind} rejected") from error
         values = submission.values()
         corrected_type = values.signal_type if values is not None else None
-        if corrected_type is not None and not sector_may_publish(publisher.sector, corrected_type):
+        if corrected_type is not None and not may_publish_v1(publisher.sector, corrected_type):
             reason = f"sector '{publisher.sector}' may not publish this signal type"
             raise Refusal(
                 RefusalKind.FORBIDDEN,
@@ -391,17 +320,3 @@ class Rectification:
         except SQLAlchemyError as error:  # in Kafka, so accepted; the aggregator applies it once
             log.warning("correction receipt not written", error=type(error).__name__)
         return result
-
-
-def _event_id_of(raw: Any) -> UUID | None:
-    try:
-        return UUID(str(raw.get("event_id"))) if isinstance(raw, dict) else None
-    except ValueError:
-        return None
-
-
-def log_results(publisher: Publisher, results: Sequence[SignalResult]) -> None:
-    counts: dict[str, int] = {}
-    for result in results:
-        counts[result.status] = counts.get(result.status, 0) + 1
-    log.info("signals submitted", organisation=publisher.organisation, **counts)

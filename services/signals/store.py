@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from contracts.correction_v1 import SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
+from contracts.signal_v2 import SignalEventV2
 from privacy.storage.erasure import erasing
 from privacy.storage.sealed_rows import RowSealer
 from services.database import Database, row_sealer
@@ -90,7 +91,7 @@ class ReceiptBook:
         with database.schema_lock():
             return cls(engine, sealer or database.row_sealer(engine))
 
-    def fingerprint(self, event: SignalEventV1, reported_by_publisher: bool) -> str:
+    def fingerprint(self, event: SignalEventV1 | SignalEventV2, reported_by_publisher: bool) -> str:
         """What the publisher said (pseudonymised), keyed, without the times the radar fills
         in itself: the receipt time, and reported-at when the publisher left it out."""
         radar_times = {"received_at"} if reported_by_publisher else {"received_at", "reported_at"}
@@ -202,7 +203,7 @@ class ReceiptBook:
         }
         self._insert(correction_receipts, [row])
 
-    def record(self, accepted: Iterable[tuple[SignalEventV1, str]]) -> None:
+    def record(self, accepted: Iterable[tuple[SignalEventV1 | SignalEventV2, str]]) -> None:
         """Writes receipts (event, fingerprint from `fingerprint`) for acknowledged events;
         one already present is left alone."""
         now = datetime.now(UTC)

@@ -39,7 +39,7 @@ from contracts.vocabulary import Severity
 from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2
 from privacy.sealed_identifiers import SealedValue
 from services.addresses import Addition, HouseNumber, Postcode
-from services.signals.schemas import NOT_FREE_TEXT, Bsn
+from services.signals.schemas import NOT_FREE_TEXT, Bsn, described_as
 
 SUBMISSION_V2_SCHEMA_FILE = "signal-submission.v2.schema.json"
 MAX_REFERENCE_LENGTH = 64
@@ -208,6 +208,10 @@ class SignalSubmissionV2(BaseModel):
             if parent is not None and self.persons[parent].unborn_child_of is not None:
                 raise ValueError(f"persons.{index}.unborn_child_of names a child not yet born")
         return self
+
+
+RawSignalV2 = Annotated[dict[str, Any], described_as(SignalSubmissionV2)]
+"""A v2 signal as sent, declared as a SignalSubmissionV2 (validated by the ingest service)."""
 
 
 def submission_schema_v2() -> dict[str, Any]:
