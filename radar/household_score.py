@@ -16,7 +16,7 @@ from typing import Any
 from eventsourcing.domain import Snapshot
 
 from radar.risk import ZERO, Assessment, Contribution, Factors, SignalFact, shown_contributions
-from radar.risk_model import RiskModel
+from radar.risk_model_v2 import AnyRiskModel
 from radar.score_keeper import ScoreKeeper
 
 MEMORY_ONLY = ("_keeper", "_latest_fact")
@@ -52,7 +52,7 @@ class HouseholdScore:
     def signal_facts(self) -> list[SignalFact]:
         raise NotImplementedError
 
-    def change_score(self, model: RiskModel, as_of: datetime, cause: str) -> Decimal:
+    def change_score(self, model: AnyRiskModel, as_of: datetime, cause: str) -> Decimal:
         """Scores the household at `as_of` and records the score with the factors that changed
         since the last score (not the whole explanation); returns the score."""
         keeper = self._keeper

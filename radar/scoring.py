@@ -17,18 +17,20 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from radar.model_1_factors import _SEVERITY_RANK, _decay
 from radar.risk import CENT, Factors, SignalFact
-from radar.risk_model import RiskModel
+from radar.risk_model_v2 import AnyRiskModel, RiskModelV2
+from radar.scoring_v2 import LAST as _LAST
+from radar.scoring_v2 import Model2Factors
 
 _SAFE_FRACTION = 1e-6  # float cents this close to a half cent are rounded in Decimal
 _SAFE_SCALED = 1e9
 _SLACK = timedelta(seconds=1)  # re-check a point this long before its computed change
 _SLACK_RELATIVE = 1e-6
-_LAST = "\U0010ffff"  # after every signal id: (moment, _LAST) follows each key at `moment`
 
 
 def cents(product: float) -> int:
@@ -48,7 +50,7 @@ class Terms:
     severity multiplier, the reference's product) and half-life by type and severity, and the
     types that concern children."""
 
-    def __init__(self, model: RiskModel) -> None:
+    def __init__(self, model: AnyRiskModel) -> None:
         self.concerning = frozenset(str(t) for t in model.children.types_concerning_children)
         self.weights: dict[tuple[str, str], tuple[float, float]] = {
             (str(kind), str(severity)): (weight.weight * multiplier, weight.half_life_days)
@@ -57,7 +59,7 @@ class Terms:
         }
 
     @classmethod
-    def of(cls, model: RiskModel) -> Terms:
+    def of(cls, model: AnyRiskModel) -> Terms:
         """The model's terms, made once per model object (the ledger's model in force is one
         object for as long as it is in force)."""
         held = _TERMS.get(id(model))
@@ -70,7 +72,7 @@ class Terms:
         return terms
 
 
-_TERMS: dict[int, tuple[RiskModel, Terms]] = {}
+_TERMS: dict[int, tuple[AnyRiskModel, Terms]] = {}
 
 
 class Scope:
@@ -78,7 +80,7 @@ class Scope:
 
     def __init__(
         self,
-        model: RiskModel,
+        model: AnyRiskModel,
         facts: Iterable[SignalFact] = (),
         terms: Terms | None = None,  # the model's, when the caller has them
     ) -> None:
@@ -103,6 +105,8 @@ class Scope:
         self.total = 0
         self._due: dict[str, datetime] = {}
         self._queue: list[tuple[datetime, str]] = []
+        # model 2's own factors (radar.risk_v2), None under model 1
+        self.v2 = Model2Factors(model) if isinstance(model, RiskModelV2) else None
         self._build(sorted(facts, key=lambda f: (f.occurred_at, f.signal_id)))
 
     def __len__(self) -> int:
@@ -121,6 +125,9 @@ class Scope:
         self.facts = {f.signal_id: f for f in ordered}
         self.named = sum(1 for f in ordered if names(f))
         times = [f.occurred_at for f in ordered]
+        if self.v2 is not None:
+            for fact in ordered:
+                self.v2.add(fact)
         convergence = timedelta(days=model.convergence.window_days)
         repetition = timedelta(days=model.repetition.window_days)
         for fact in ordered:
@@ -184,6 +191,8 @@ class Scope:
         self._count_repetition(signal_id)
         self._set_escalation(fact)
         self._escalate_later(fact, touched)
+        if self.v2 is not None:
+            touched.update(self.v2.add(fact))
 
     def _escalate_later(self, fact: SignalFact, touched: set[str]) -> None:
         """A less severe signal escalates the later, more severe ones within its window: those
@@ -235,6 +244,8 @@ class Scope:
         self.total -= self.points.pop(signal_id, 0)
         self._due.pop(signal_id, None)
         self.dirty.discard(signal_id)
+        if self.v2 is not None:
+            touched.update(self.v2.remove(fact))
         for other in repetition:
             if other != signal_id:
                 self._count_repetition(other)
@@ -325,7 +336,7 @@ class Scope:
             children = model.children.in_household_factor
         else:
             children = 1.0
-        return Factors(
+        factors = Factors(
             signal_id=signal_id,
             signal_type=fact.signal_type,
             sector=fact.sector,
@@ -339,6 +350,9 @@ class Scope:
             children=children,
             sectors_nearby=sectors,
         )
+        if self.v2 is not None:
+            factors = replace(factors, form=self.v2.form(fact), partner=self.v2.partner(fact))
+        return factors
 
     # --- the moment ------------------------------------------------------------------------------
 
