@@ -13,15 +13,16 @@ from radar.alerts import AlertKind
 from radar.case import HouseholdCase
 from radar.household import Household
 from radar.regions import responsible_region
-from radar.risk import Assessment, SignalFact, assess, sectors_near
-from radar.risk_model import RiskModel
+from radar.risk import Assessment, SignalFact, sectors_near
+from radar.risk_model_v2 import AnyRiskModel, RiskModelV2
+from radar.risk_v2 import SignalFactV2, assess_any, high_band_reasons, repeat_due
 from radar.safety import dutch_date
 
 
 def after_new_signals(
     household: Household,
     case: HouseholdCase | None,
-    model: RiskModel,
+    model: AnyRiskModel,
     new_signal_ids: Collection[str],
     corrected_signal_ids: Collection[str] = (),
     corrected_at: datetime | None = None,
@@ -51,14 +52,18 @@ def after_new_signals(
         return case
     if case is not None:
         _raise_breach(case, new, region, household)
+        if isinstance(model, RiskModelV2):
+            _raise_repeats(case, new, region, household, model)
     if case is None or not case.has_open_risk_alert():
-        reasons, sectors = risk_reasons(facts, new, score, model)
+        reasons, sectors = risk_reasons(facts, new, score, model, as_of)
         if reasons:
             if case is None:
                 case = HouseholdCase(household.pseudonym)
                 household.open_case()
             case.raise_alert(
-                AlertKind(reasons[0]),
+                AlertKind.CROSS_SECTOR
+                if reasons[0] == AlertKind.CROSS_SECTOR
+                else AlertKind.THRESHOLD,
                 key=new[0].signal_id,
                 region=region,
                 raised_at=as_of,
@@ -82,10 +87,13 @@ def risk_reasons(
     facts: Sequence[SignalFact],
     new: Sequence[SignalFact],
     score: Decimal,
-    model: RiskModel,
+    model: AnyRiskModel,
+    as_of: datetime | None = None,
 ) -> tuple[list[str], list[str]]:
     """Why the new signals call for a risk alert (most specific reason first), and the sectors
-    of the cross-sector match if there is one."""
+    of the cross-sector match if there is one. Under model 2 the high band raises one too,
+    whatever the score: a new signal of an acute form, or a new partner incident that makes the
+    year's incidents enough (radar.risk_v2's band rules, for the new signals only)."""
     thresholds = model.thresholds
     reasons: list[str] = []
     matched: set[str] = set()
@@ -97,7 +105,36 @@ def risk_reasons(
         reasons.append(str(AlertKind.CROSS_SECTOR))
     if score >= _points(thresholds.alert_score):
         reasons.append(str(AlertKind.THRESHOLD))
+    if isinstance(model, RiskModelV2) and as_of is not None:
+        reasons += high_band_reasons(facts, new, model, as_of)
     return reasons, sorted(matched) if reasons else []
+
+
+def _raise_repeats(
+    case: HouseholdCase,
+    new: Sequence[SignalFact],
+    region: str,
+    household: Household,
+    model: RiskModelV2,
+) -> None:
+    """The MARAC rule: each new incident within a year after a high-risk alert raises a
+    repeat alert, whatever the score (once per incident: keyed by the signal)."""
+    if not case.high_risk_at:
+        return
+    for fact in new:
+        after = repeat_due(SignalFactV2.from_fact(fact), case.high_risk_at, model)
+        if after is None:
+            continue
+        assessment = _explained(household)
+        case.raise_alert(
+            AlertKind.REPEAT,
+            key=fact.signal_id,
+            region=region,
+            raised_at=assessment.as_of,
+            assessment=assessment,
+            trigger_signals=[fact.signal_id],
+            sectors=[fact.sector],
+        )
 
 
 def _raise_breach(
@@ -121,7 +158,7 @@ def _raise_breach(
     )
 
 
-def rescore(household: Household, model: RiskModel, as_of: datetime) -> bool:
+def rescore(household: Household, model: AnyRiskModel, as_of: datetime) -> bool:
     """Scores the household under a newly adopted model; False if there was nothing to do.
     A model change alone raises no alerts: `radar model diff` shows its effect beforehand."""
     latest = household.latest_score
@@ -134,14 +171,14 @@ def rescore(household: Household, model: RiskModel, as_of: datetime) -> bool:
 
 
 def remind_missed_checks(
-    household: Household, case: HouseholdCase, model: RiskModel, now: datetime
+    household: Household, case: HouseholdCase, model: AnyRiskModel, now: datetime
 ) -> list[str]:
     """Raises a reminder for each check date that passed without an assessment."""
     plan = case.active_plan()
     region = household.responsible_region
     if plan is None or region is None:
         return []
-    assessment = household.latest_assessment() or assess(household.signal_facts(), model, now)
+    assessment = household.latest_assessment() or assess_any(household.signal_facts(), model, now)
     raised = []
     for check_date in plan.missed_checks(dutch_date(now)):
         alert = case.raise_alert(
