@@ -8,6 +8,7 @@ the full assessment gives for its signals at that moment."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import given, settings
@@ -169,3 +170,34 @@ def test_incremental_model_2_equals_the_full_assessment(
             _assert_same_as_full(household, model)
     if household.latest_score is not None:
         _assert_same_as_full(_reloaded(household, events), model)
+
+
+def test_factors_recorded_before_model_2_read_as_form_and_partner_1() -> None:
+    """A ScoreChanged record and a snapshot's positional Factors of model 1 (no form, no
+    partner) read with both factors 1, and model 1's records keep their shape."""
+    from radar.risk import Factors
+    from services.ledger.transcodings import FactorsAsList
+
+    record = {
+        "signal_id": "s1",
+        "signal_type": "huisverbod",
+        "sector": "police",
+        "severity": "high",
+        "occurred_at": EPOCH,
+        "weight": 12.0,
+        "half_life_days": 365.0,
+        "convergence": 1.0,
+        "repetition": 1.0,
+        "escalation": 1.0,
+        "children": 1.5,
+        "sectors_nearby": 1,
+    }
+    factors = Factors.from_record(record)
+    assert (factors.form, factors.partner) == (1.0, 1.0)
+    assert factors.record() == record
+    positional = [v.isoformat() if k == "occurred_at" else v for k, v in record.items()]
+    assert FactorsAsList().decode(positional) == factors
+    heavier = Factors(**{**record, "form": 1.5, "partner": 1.5})
+    assert FactorsAsList().decode(FactorsAsList().encode(heavier)) == heavier
+    assert Factors.from_record(heavier.record()) == heavier
+    assert heavier.at(EPOCH).points == Decimal("40.50")
