@@ -14,8 +14,9 @@ from radar.case import HouseholdCase
 from radar.household import Household
 from radar.regions import responsible_region
 from radar.risk import Assessment, SignalFact, sectors_near
+from radar.risk_in_force import assess_any, high_band_reasons
 from radar.risk_model_v2 import AnyRiskModel, RiskModelV2
-from radar.risk_v2 import SignalFactV2, assess_any, high_band_reasons, repeat_due
+from radar.risk_v2 import SignalFactV2, repeat_due
 from radar.safety import dutch_date
 
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from radar.risk import SignalFact
+from radar.risk_in_force import assess_any
 from radar.risk_model_v2 import AnyRiskModel
-from radar.risk_v2 import assess_any
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,16 @@ radar/risk_models/v2.toml). So:
   raises a threshold alert. Only the MARAC rule applies to it as well: an incident of v1's
   incident types within a year of a high-risk alert calls for a repeat alert (by design: the
   rule needs no v2 fact).
+
+Once adopted the household is scored incrementally with the same arithmetic (radar.scoring,
+radar.scoring_v2); radar.evaluation raises the alerts its band and the MARAC rule call for.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -29,17 +32,8 @@ from enum import StrEnum
 from contracts.signal_v2 import SignalEventV2
 from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2
 from radar.model_1_factors import model_1_factors
-from radar.risk import (
-    ZERO,
-    Assessment,
-    Contribution,
-    PersonFact,
-    SignalFact,
-    assess,
-    in_cents,
-    shown,
-)
-from radar.risk_model_v2 import AnyRiskModel, RiskModelV2
+from radar.risk import ZERO, PersonFact, SignalFact, in_cents, shown
+from radar.risk_model_v2 import RiskModelV2
 
 _CHILD = str(PersonRoleV2.CHILD)
 _ELDER_ABUSE = str(FormOfViolence.ELDER_ABUSE)
@@ -247,35 +241,6 @@ def assess_v2(
     )
 
 
-def high_band_reasons(
-    facts: Sequence[SignalFact], new: Sequence[SignalFact], model: RiskModelV2, as_of: datetime
-) -> list[str]:
-    """The band rules (BandRule values) that the new signals put the household in the high
-    band by at `as_of`: an acute form among them, or partner incidents enough within the year
-    with one of them new. Reads the history only when a new signal is a partner incident."""
-    found = []
-    fresh = [SignalFactV2.from_fact(f) for f in new]
-    acute_since = as_of - timedelta(days=model.acute.window_days)
-    if any(
-        f.occurred_at >= acute_since and any(model.form(g).acute for g in f.counted_forms(model))
-        for f in fresh
-    ):
-        found.append(str(BandRule.ACUTE_FORM))
-    rule = model.partner_violence
-    since = as_of - timedelta(days=rule.window_days)
-    if any(f.occurred_at >= since and f.is_partner_incident(model) for f in fresh):
-        within = sum(
-            1
-            for f in facts
-            if f.persons
-            and f.occurred_at >= since
-            and SignalFactV2.from_fact(f).is_partner_incident(model)
-        )
-        if within >= rule.incidents:
-            found.append(str(BandRule.PARTNER_VIOLENCE))
-    return found
-
-
 def model_2_fact(fact: SignalFact, model: RiskModelV2) -> SignalFact:
     """A recorded signal as model 2's incremental scopes hold it (radar.scoring): its
     children are model 2's (the role child, or younger than an adult)."""
@@ -372,26 +337,3 @@ def _reasons(
 def _count(ordered_times: list[datetime], low: datetime, high: datetime) -> int:
     """How many of the sorted moments lie within [low, high]."""
     return bisect_right(ordered_times, high) - bisect_left(ordered_times, low)
-
-
-def assess_any(facts: Sequence[SignalFact], model: AnyRiskModel, as_of: datetime) -> Assessment:
-    """The household's score as recorded and explained (radar.risk.Assessment) under either
-    model: model 1's `assess`, or model 2's `assess_v2` with each line's form factor and
-    partner repetition beside model 1's factors (the band and repeats are not part of it)."""
-    if not isinstance(model, RiskModelV2):
-        return assess(facts, model, as_of)
-    found = assess_v2([SignalFactV2.from_fact(f) for f in facts], model, as_of)
-    return Assessment(
-        score=found.score,
-        as_of=as_of,
-        model_version=model.version,
-        contributions=tuple(
-            Contribution(**{name: getattr(c, name) for name in _LINE_FIELDS})
-            for c in found.contributions
-        ),
-        children_present=found.children_present,
-        child_scores=found.child_scores,
-    )
-
-
-_LINE_FIELDS = tuple(f.name for f in fields(Contribution))

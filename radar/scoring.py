@@ -1,5 +1,5 @@
 """Incremental scoring: the household's score and its children's kept up to date batch by
-batch, equal to the cent to the full assessment (radar.risk.assess, the reference).
+batch, equal to the cent to the full assessment (radar.risk.assess; model 2: assess_v2).
 
 A new (or withdrawn) signal changes the factors only of the signals whose windows it falls in;
 decay changes every signal's points, but a signal's points (rounded to 0.01) change only when

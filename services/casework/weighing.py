@@ -18,8 +18,8 @@ from decimal import Decimal
 from privacy.policy import Obligations
 from privacy.withholding import Withholding, withhold
 from radar.risk import ZERO, Assessment, Contribution, SignalFact
+from radar.risk_in_force import assess_any
 from radar.risk_model_v2 import AnyRiskModel, RiskModelV2
-from radar.risk_v2 import assess_any
 
 
 @dataclass(frozen=True)
