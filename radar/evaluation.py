@@ -56,7 +56,9 @@ def after_new_signals(
         if isinstance(model, RiskModelV2):
             _raise_repeats(case, new, region, household, model)
     if case is None or not case.has_open_risk_alert():
-        reasons, sectors = risk_reasons(facts, new, score, model, as_of)
+        reasons, sectors = risk_reasons(facts, new, score, model)
+        if isinstance(model, RiskModelV2):
+            reasons += high_band_reasons(new, model, as_of, household.partner_incidents)
         if reasons:
             if case is None:
                 case = HouseholdCase(household.pseudonym)
@@ -89,12 +91,10 @@ def risk_reasons(
     new: Sequence[SignalFact],
     score: Decimal,
     model: AnyRiskModel,
-    as_of: datetime | None = None,
 ) -> tuple[list[str], list[str]]:
     """Why the new signals call for a risk alert (most specific reason first), and the sectors
     of the cross-sector match if there is one. Under model 2 the high band raises one too,
-    whatever the score: a new signal of an acute form, or a new partner incident that makes the
-    year's incidents enough (radar.risk_v2's band rules, for the new signals only)."""
+    whatever the score (radar.risk_in_force.high_band_reasons, after these)."""
     thresholds = model.thresholds
     reasons: list[str] = []
     matched: set[str] = set()
@@ -106,8 +106,6 @@ def risk_reasons(
         reasons.append(str(AlertKind.CROSS_SECTOR))
     if score >= _points(thresholds.alert_score):
         reasons.append(str(AlertKind.THRESHOLD))
-    if isinstance(model, RiskModelV2) and as_of is not None:
-        reasons += high_band_reasons(facts, new, model, as_of)
     return reasons, sorted(matched) if reasons else []
 
 

@@ -110,6 +110,14 @@ class HouseholdScore:
             child_scores={k: Decimal(str(v)) for k, v in child_scores.items()},
         )
 
+    def partner_incidents(self, since: datetime) -> int:
+        """Model 2's partner incidents at `since` or later, as its score keeper holds
+        them (scored under model 2 before: none under model 1), without reading the history."""
+        keeper = self._keeper
+        assert keeper is not None, "scored before"
+        model_2 = keeper.household.v2
+        return 0 if model_2 is None else model_2.partner_incidents(since)
+
     def latest_assessment(self) -> Assessment | None:
         """The score recorded last, with its explanation computed now (radar.risk's function)."""
         latest = self.latest_score

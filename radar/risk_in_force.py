@@ -4,7 +4,7 @@ raise alerts for new signals (radar.evaluation)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime, timedelta
 
@@ -37,11 +37,15 @@ _LINE_FIELDS = tuple(f.name for f in fields(Contribution))
 
 
 def high_band_reasons(
-    facts: Sequence[SignalFact], new: Sequence[SignalFact], model: RiskModelV2, as_of: datetime
+    new: Sequence[SignalFact],
+    model: RiskModelV2,
+    as_of: datetime,
+    partner_incidents: Callable[[datetime], int],
 ) -> list[str]:
     """The band rules (BandRule values) that the new signals put the household in the high
     band by at `as_of`: an acute form among them, or partner incidents enough within the year
-    with one of them new. Reads the history only when a new signal is a partner incident."""
+    with one of them new (`partner_incidents(since)` counts them: the score keeper's,
+    so the history is not read)."""
     found = []
     fresh = [SignalFactV2.from_fact(f) for f in new]
     acute_since = as_of - timedelta(days=model.acute.window_days)
@@ -52,14 +56,9 @@ def high_band_reasons(
         found.append(str(BandRule.ACUTE_FORM))
     rule = model.partner_violence
     since = as_of - timedelta(days=rule.window_days)
-    if any(f.occurred_at >= since and f.is_partner_incident(model) for f in fresh):
-        within = sum(
-            1
-            for f in facts
-            if f.persons
-            and f.occurred_at >= since
-            and SignalFactV2.from_fact(f).is_partner_incident(model)
-        )
-        if within >= rule.incidents:
-            found.append(str(BandRule.PARTNER_VIOLENCE))
+    if (
+        any(f.occurred_at >= since and f.is_partner_incident(model) for f in fresh)
+        and partner_incidents(since) >= rule.incidents
+    ):
+        found.append(str(BandRule.PARTNER_VIOLENCE))
     return found

@@ -63,6 +63,10 @@ class Model2Factors:
         within = bisect_right(keys, (fact.occurred_at, LAST), index) - low
         return rule.factor if within >= rule.incidents else 1.0
 
+    def partner_incidents(self, since: datetime) -> int:
+        """How many partner incidents occurred at `since` or later."""
+        return len(self._partners) - bisect_left(self._partners, (since,))
+
     def _after(self, moment: datetime) -> list[str]:
         keys = self._partners
         low = bisect_left(keys, (moment,))
