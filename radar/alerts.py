@@ -26,9 +26,14 @@ class AlertKind(StrEnum):
     CROSS_SECTOR = "cross_sector"  # several sectors saw something within weeks (a "match")
     BREACH = "breach"  # a signal the agreed safety conditions exclude
     CHECK_OVERDUE = "check_overdue"  # a monitoring check date passed without an assessment
+    # model 2's MARAC rule: an incident within a year after a high-risk alert, whatever the score
+    REPEAT = "repeat"
 
 
 RISK_KINDS = frozenset({AlertKind.THRESHOLD, AlertKind.CROSS_SECTOR})
+HIGH_RISK_REASONS = frozenset({"threshold", "acute_form", "partner_violence"})
+"""An alert raised for any of these reasons is a high-risk alert (the high band): the MARAC
+repeat rule counts from it."""
 
 
 class AlertStatus(StrEnum):

@@ -16,6 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from radar.alerts import (
+    HIGH_RISK_REASONS,
     RISK_KINDS,
     Alert,
     AlertKind,
@@ -136,6 +137,9 @@ class HouseholdCase(Aggregate):
         # set by the _PersonsStep events, never by the aggregator's own (alerts raised or
         # transferred).
         self.taken_up_at: datetime | None = None
+        # when its high-risk alerts were raised (alerts.HIGH_RISK_REASONS), for the MARAC
+        # repeat rule: rebuilt from the AlertRaised events (a case is never snapshotted)
+        self.high_risk_at: list[datetime] = []
 
     # --- retention ----------------------------------------------------------------------------
 
@@ -211,6 +215,8 @@ class HouseholdCase(Aggregate):
         self.alerts[alert_id] = Alert(
             alert_id, AlertKind(kind), region, raised_at, plan_id=plan_id, check_date=check_date
         )
+        if HIGH_RISK_REASONS.intersection(reasons):
+            self.high_risk_at.append(raised_at)
         if kind == AlertKind.CHECK_OVERDUE and plan_id and check_date:
             self.plans[plan_id].reminded.add(check_date)
         if kind == AlertKind.BREACH and plan_id:

@@ -13,15 +13,17 @@ from radar.alerts import AlertKind
 from radar.case import HouseholdCase
 from radar.household import Household
 from radar.regions import responsible_region
-from radar.risk import Assessment, SignalFact, assess, sectors_near
-from radar.risk_model import RiskModel
+from radar.risk import Assessment, SignalFact, sectors_near
+from radar.risk_in_force import assess_any, high_band_reasons
+from radar.risk_model_v2 import AnyRiskModel, RiskModelV2
+from radar.risk_v2 import SignalFactV2, repeat_due
 from radar.safety import dutch_date
 
 
 def after_new_signals(
     household: Household,
     case: HouseholdCase | None,
-    model: RiskModel,
+    model: AnyRiskModel,
     new_signal_ids: Collection[str],
     corrected_signal_ids: Collection[str] = (),
     corrected_at: datetime | None = None,
@@ -51,14 +53,20 @@ def after_new_signals(
         return case
     if case is not None:
         _raise_breach(case, new, region, household)
+        if isinstance(model, RiskModelV2):
+            _raise_repeats(case, new, region, household, model)
     if case is None or not case.has_open_risk_alert():
         reasons, sectors = risk_reasons(facts, new, score, model)
+        if isinstance(model, RiskModelV2):
+            reasons += high_band_reasons(new, model, as_of, household.partner_incidents)
         if reasons:
             if case is None:
                 case = HouseholdCase(household.pseudonym)
                 household.open_case()
             case.raise_alert(
-                AlertKind(reasons[0]),
+                AlertKind.CROSS_SECTOR
+                if reasons[0] == AlertKind.CROSS_SECTOR
+                else AlertKind.THRESHOLD,
                 key=new[0].signal_id,
                 region=region,
                 raised_at=as_of,
@@ -82,10 +90,11 @@ def risk_reasons(
     facts: Sequence[SignalFact],
     new: Sequence[SignalFact],
     score: Decimal,
-    model: RiskModel,
+    model: AnyRiskModel,
 ) -> tuple[list[str], list[str]]:
     """Why the new signals call for a risk alert (most specific reason first), and the sectors
-    of the cross-sector match if there is one."""
+    of the cross-sector match if there is one. Under model 2 the high band raises one too,
+    whatever the score (radar.risk_in_force.high_band_reasons, after these)."""
     thresholds = model.thresholds
     reasons: list[str] = []
     matched: set[str] = set()
@@ -98,6 +107,33 @@ def risk_reasons(
     if score >= _points(thresholds.alert_score):
         reasons.append(str(AlertKind.THRESHOLD))
     return reasons, sorted(matched) if reasons else []
+
+
+def _raise_repeats(
+    case: HouseholdCase,
+    new: Sequence[SignalFact],
+    region: str,
+    household: Household,
+    model: RiskModelV2,
+) -> None:
+    """The MARAC rule: each new incident within a year after a high-risk alert raises a
+    repeat alert, whatever the score (once per incident: keyed by the signal)."""
+    if not case.high_risk_at:
+        return
+    for fact in new:
+        after = repeat_due(SignalFactV2.from_fact(fact), case.high_risk_at, model)
+        if after is None:
+            continue
+        assessment = _explained(household)
+        case.raise_alert(
+            AlertKind.REPEAT,
+            key=fact.signal_id,
+            region=region,
+            raised_at=assessment.as_of,
+            assessment=assessment,
+            trigger_signals=[fact.signal_id],
+            sectors=[fact.sector],
+        )
 
 
 def _raise_breach(
@@ -121,7 +157,7 @@ def _raise_breach(
     )
 
 
-def rescore(household: Household, model: RiskModel, as_of: datetime) -> bool:
+def rescore(household: Household, model: AnyRiskModel, as_of: datetime) -> bool:
     """Scores the household under a newly adopted model; False if there was nothing to do.
     A model change alone raises no alerts: `radar model diff` shows its effect beforehand."""
     latest = household.latest_score
@@ -134,14 +170,14 @@ def rescore(household: Household, model: RiskModel, as_of: datetime) -> bool:
 
 
 def remind_missed_checks(
-    household: Household, case: HouseholdCase, model: RiskModel, now: datetime
+    household: Household, case: HouseholdCase, model: AnyRiskModel, now: datetime
 ) -> list[str]:
     """Raises a reminder for each check date that passed without an assessment."""
     plan = case.active_plan()
     region = household.responsible_region
     if plan is None or region is None:
         return []
-    assessment = household.latest_assessment() or assess(household.signal_facts(), model, now)
+    assessment = household.latest_assessment() or assess_any(household.signal_facts(), model, now)
     raised = []
     for check_date in plan.missed_checks(dutch_date(now)):
         alert = case.raise_alert(

@@ -16,7 +16,7 @@ from typing import Any
 from eventsourcing.domain import Snapshot
 
 from radar.risk import ZERO, Assessment, Contribution, Factors, SignalFact, shown_contributions
-from radar.risk_model import RiskModel
+from radar.risk_model_v2 import AnyRiskModel
 from radar.score_keeper import ScoreKeeper
 
 MEMORY_ONLY = ("_keeper", "_latest_fact")
@@ -52,7 +52,7 @@ class HouseholdScore:
     def signal_facts(self) -> list[SignalFact]:
         raise NotImplementedError
 
-    def change_score(self, model: RiskModel, as_of: datetime, cause: str) -> Decimal:
+    def change_score(self, model: AnyRiskModel, as_of: datetime, cause: str) -> Decimal:
         """Scores the household at `as_of` and records the score with the factors that changed
         since the last score (not the whole explanation); returns the score."""
         keeper = self._keeper
@@ -109,6 +109,14 @@ class HouseholdScore:
             children_present=children_present,
             child_scores={k: Decimal(str(v)) for k, v in child_scores.items()},
         )
+
+    def partner_incidents(self, since: datetime) -> int:
+        """Model 2's partner incidents at `since` or later, as its score keeper holds
+        them (scored under model 2 before: none under model 1), without reading the history."""
+        keeper = self._keeper
+        assert keeper is not None, "scored before"
+        model_2 = keeper.household.v2
+        return 0 if model_2 is None else model_2.partner_incidents(since)
 
     def latest_assessment(self) -> Assessment | None:
         """The score recorded last, with its explanation computed now (radar.risk's function)."""

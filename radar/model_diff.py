@@ -9,8 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from radar.risk import SignalFact, assess
-from radar.risk_model import RiskModel
+from radar.risk import SignalFact
+from radar.risk_in_force import assess_any
+from radar.risk_model_v2 import AnyRiskModel
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class DiffSummary:
     no_longer_alerting: int
 
 
-def parameter_changes(old: RiskModel, new: RiskModel) -> list[str]:
+def parameter_changes(old: AnyRiskModel, new: AnyRiskModel) -> list[str]:
     """Every parameter that differs, as `path: old -> new` lines."""
     before, after = _flatten(old.content()), _flatten(new.content())
     return [
@@ -51,8 +52,8 @@ def parameter_changes(old: RiskModel, new: RiskModel) -> list[str]:
 
 def score_changes(
     households: Iterable[tuple[str, str | None, Sequence[SignalFact]]],
-    old: RiskModel,
-    new: RiskModel,
+    old: AnyRiskModel,
+    new: AnyRiskModel,
     now: datetime,
 ) -> list[ScoreChange]:
     """Each household's score at `now` under both models, largest change first."""
@@ -60,8 +61,8 @@ def score_changes(
     for household, region, facts in households:
         if not facts:
             continue
-        before = assess(facts, old, now).score
-        after = assess(facts, new, now).score
+        before = assess_any(facts, old, now).score
+        after = assess_any(facts, new, now).score
         changes.append(
             ScoreChange(
                 household,

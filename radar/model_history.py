@@ -2,7 +2,8 @@
 
 There is one history for the whole radar. Each adoption carries the model's full content and
 fingerprint, so any score in the store can be explained by the model it names, even after the
-model file changed or disappeared.
+model file changed or disappeared. The content's format says which class reads it (model 1's or
+model 2's: radar.risk_model_v2.parse_model); versions adopted before model 2 read as before.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 from radar.alerts import StaffRef
 from radar.free_text import checked_text
-from radar.risk_model import RiskModel
+from radar.risk_model_v2 import AnyRiskModel, parse_model
 
 MODEL_HISTORY_ID = uuid5(NAMESPACE_URL, "urn:signal-radar:risk-model-history")
 
@@ -61,13 +62,13 @@ class RiskModelHistory(Aggregate):
     def __init__(self) -> None:
         self.versions: list[AdoptedVersion] = []
 
-    def in_force(self) -> RiskModel | None:
+    def in_force(self) -> AnyRiskModel | None:
         """The model adopted last, if any."""
         if not self.versions:
             return None
         return _parsed(self.versions[-1].fingerprint, self.versions[-1].content)
 
-    def model(self, version: int) -> RiskModel:
+    def model(self, version: int) -> AnyRiskModel:
         """A version adopted earlier, as it was adopted."""
         entry = next((v for v in self.versions if v.version == version), None)
         if entry is None:
@@ -75,7 +76,7 @@ class RiskModelHistory(Aggregate):
         return _parsed(entry.fingerprint, entry.content)
 
     def adopt(
-        self, model: RiskModel, adopted_at: datetime, by: StaffRef | None, reason: str
+        self, model: AnyRiskModel, adopted_at: datetime, by: StaffRef | None, reason: str
     ) -> None:
         """Puts a new version in force; its version number must be higher than the last."""
         current = self.in_force()
@@ -105,12 +106,12 @@ class RiskModelHistory(Aggregate):
         self.versions.append(AdoptedVersion(version, fingerprint, content, adopted_at, by, reason))
 
 
-_PARSED: dict[str, RiskModel] = {}
+_PARSED: dict[str, AnyRiskModel] = {}
 
 
-def _parsed(fingerprint: str, content: dict[str, Any]) -> RiskModel:
+def _parsed(fingerprint: str, content: dict[str, Any]) -> AnyRiskModel:
     """Adopted content parsed once per process (it never changes under its fingerprint)."""
     model = _PARSED.get(fingerprint)
     if model is None:
-        model = _PARSED[fingerprint] = RiskModel.model_validate(content)
+        model = _PARSED[fingerprint] = parse_model(content)
     return model

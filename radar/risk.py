@@ -93,11 +93,15 @@ class Contribution:
     children: float
     sectors_nearby: int  # distinct sectors within the convergence window, itself included
     points: Decimal
+    form: float = 1.0  # model 2: the largest factor of its forms of violence (1: none, model 1)
+    partner: float = 1.0  # model 2: partner violence repeated (1: not, or model 1)
 
     def record(self) -> dict[str, Any]:
-        """As plain data, for events and read models."""
+        """As plain data, for events and read models (model 2's factors only when not 1, so
+        model 1's records keep their shape)."""
         values: dict[str, Any] = {name: getattr(self, name) for name in _CONTRIBUTION_FIELDS}
         values["points"] = str(self.points)
+        _model_2_factors(values, self.form, self.partner)
         return values
 
     @classmethod
@@ -133,34 +137,58 @@ class Factors:
     escalation: float
     children: float
     sectors_nearby: int
+    # model 2's (radar.risk_v2): 1 under model 1, and in every record made before model 2
+    form: float = 1.0
+    partner: float = 1.0
 
     def at(self, moment: datetime) -> Contribution:
         """The contribution at `moment`: the same arithmetic as the full assessment."""
         decay = _decay(self.occurred_at, moment, self.half_life_days)
-        points = _points(
-            self.weight, decay, self.convergence, self.repetition, self.escalation, self.children
-        )
         values: dict[str, Any] = {name: getattr(self, name) for name in _FACTORS_FIELDS}
-        return Contribution(**values, decay=decay, points=points)
+        return Contribution(**values, decay=decay, points=in_cents(self.product(decay)))
 
     def product(self, decay: float) -> float:
-        """The unrounded points at this decay (the product _points rounds, in its order)."""
-        return _product(
-            self.weight, decay, self.convergence, self.repetition, self.escalation, self.children
+        """The unrounded points at this decay: model 1's product, then model 2's two factors
+        (radar.risk_v2's order; x 1.0 x 1.0 leaves model 1's float as it is)."""
+        return (
+            _product(
+                self.weight,
+                decay,
+                self.convergence,
+                self.repetition,
+                self.escalation,
+                self.children,
+            )
+            * self.form
+            * self.partner
         )
 
     def record(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _FACTORS_FIELDS}
+        """As plain data (model 2's factors only when not 1: model 1's records keep their
+        shape, and a record without them reads as 1)."""
+        values = {name: getattr(self, name) for name in _FACTORS_FIELDS_V1}
+        _model_2_factors(values, self.form, self.partner)
+        return values
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Factors:
-        values = {name: record[name] for name in _FACTORS_FIELDS}
-        return cls(**values)
+        values = {name: record[name] for name in _FACTORS_FIELDS_V1}
+        return cls(**values, form=record.get("form", 1.0), partner=record.get("partner", 1.0))
+
+
+def _model_2_factors(values: dict[str, Any], form: float, partner: float) -> None:
+    if form != 1.0:
+        values["form"] = form
+    if partner != 1.0:
+        values["partner"] = partner
 
 
 # field names looked up once (dataclasses.fields() per call was 10 % of the aggregator's time)
 _FACTORS_FIELDS = tuple(f.name for f in fields(Factors))
-_CONTRIBUTION_FIELDS = tuple(f.name for f in fields(Contribution))
+_FACTORS_FIELDS_V1 = tuple(n for n in _FACTORS_FIELDS if n not in ("form", "partner"))
+_CONTRIBUTION_FIELDS = tuple(
+    f.name for f in fields(Contribution) if f.name not in ("form", "partner")
+)
 
 
 @dataclass(frozen=True)
@@ -284,18 +312,6 @@ def shown(contributions: Iterable[ShownT]) -> tuple[ShownT, ...]:
             key=lambda c: (-c.points, c.occurred_at, c.signal_id),
         )
     )
-
-
-def _points(
-    weight: float,
-    decay: float,
-    convergence: float,
-    repetition: float,
-    escalation: float,
-    children: float,
-) -> Decimal:
-    """The product of the factors rounded to 0.01; rounding never reverses an order."""
-    return in_cents(_product(weight, decay, convergence, repetition, escalation, children))
 
 
 def in_cents(product: float) -> Decimal:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import orjson
 from pydantic import Field, field_serializer, model_validator
@@ -140,6 +140,11 @@ class RiskModelV2(_Section):
         with path.open("rb") as handle:
             return cls.model_validate(tomllib.load(handle))
 
+    def content(self) -> dict[str, Any]:
+        """The model as plain JSON-able data, sorted: what an adoption event carries."""
+        loaded: dict[str, Any] = orjson.loads(self.canonical_json())
+        return loaded
+
     def canonical_json(self) -> bytes:
         return orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
 
@@ -174,6 +179,30 @@ class RiskModelV2(_Section):
         )
 
 
+AnyRiskModel = RiskModelV1 | RiskModelV2
+"""A model the radar scores under: model 1's format, or model 2's."""
+
+
 def default_model_v2() -> RiskModelV2:
-    """The v2 model shipped with the radar (not yet adopted by the aggregate: next round)."""
+    """The v2 model shipped with the radar (adopted with `radar model adopt`)."""
     return RiskModelV2.load(MODEL_V2_FILE)
+
+
+def is_model_2(content: dict[str, Any]) -> bool:
+    """Whether a model file (or an adoption's content) is in model 2's format: it weighs forms
+    of violence. Not its version number alone: model 1's format was adopted as versions 2 and
+    higher before model 2 existed, and those records must still read as model 1."""
+    return "forms_of_violence" in content
+
+
+def parse_model(content: dict[str, Any]) -> AnyRiskModel:
+    """A model file's (or an adoption's) content as the class its format says."""
+    if is_model_2(content):
+        return RiskModelV2.model_validate(content)
+    return RiskModelV1.model_validate(content)
+
+
+def load_model(path: Path) -> AnyRiskModel:
+    """Reads and validates a model file of either format."""
+    with path.open("rb") as handle:
+        return parse_model(tomllib.load(handle))

@@ -15,13 +15,16 @@ radar/risk_models/v2.toml). So:
   raises a threshold alert. Only the MARAC rule applies to it as well: an incident of v1's
   incident types within a year of a high-risk alert calls for a repeat alert (by design: the
   rule needs no v2 fact).
+
+Once adopted the household is scored incrementally with the same arithmetic (radar.scoring,
+radar.scoring_v2); radar.evaluation raises the alerts its band and the MARAC rule call for.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -69,6 +72,24 @@ class SignalFactV2:
             ),
         )
 
+    @classmethod
+    def from_fact(cls, fact: SignalFact) -> SignalFactV2:
+        """A recorded signal's facts (radar.risk.SignalFact): its persons, or, when it said no
+        more than v1 could, its children (their role child, no age: nothing else of its
+        persons weighs in model 2)."""
+        persons = fact.persons or tuple(PersonFact(c, (_CHILD,)) for c in fact.children)
+        return cls(
+            fact.signal_id,
+            fact.sector,
+            fact.signal_type,
+            fact.severity,
+            fact.occurred_at,
+            fact.received_at,
+            fact.region,
+            fact.forms,
+            persons,
+        )
+
     def children(self, model: RiskModelV2) -> tuple[str, ...]:
         """The children it names: the role child, or younger than an adult (sorted, once)."""
         adult = model.children.adult_from_age
@@ -87,6 +108,10 @@ class SignalFactV2:
         person of elder_abuse.min_age or older."""
         elder = any(p.age is not None and p.age >= model.elder_abuse.min_age for p in self.persons)
         return tuple(f for f in self.forms if f != _ELDER_ABUSE or elder)
+
+    def form_factor(self, model: RiskModelV2) -> float:
+        """The largest factor of its counted forms (1: none): static, the signal's own."""
+        return max((model.form(f).factor for f in self.counted_forms(model)), default=1.0)
 
     def is_partner_incident(self, model: RiskModelV2) -> bool:
         rule = model.partner_violence
@@ -216,6 +241,14 @@ def assess_v2(
     )
 
 
+def model_2_fact(fact: SignalFact, model: RiskModelV2) -> SignalFact:
+    """A recorded signal as model 2's incremental scopes hold it (radar.scoring): its
+    children are model 2's (the role child, or younger than an adult)."""
+    if not fact.persons:
+        return fact
+    return replace(fact, children=SignalFactV2.from_fact(fact).children(model))
+
+
 def repeat_due(
     fact: SignalFactV2, high_risk_alerts: Iterable[datetime], model: RiskModelV2
 ) -> datetime | None:
@@ -242,7 +275,7 @@ def _contributions(
     contributions = []
     for fact, plain in zip(ordered, model_1_factors(base, model, as_of), strict=True):
         forms = fact.counted_forms(model)
-        form = max((model.form(f).factor for f in forms), default=1.0)
+        form = fact.form_factor(model)
         partner = 1.0
         if fact.is_partner_incident(model):
             within = _count(partner_times, fact.occurred_at - partner_window, fact.occurred_at)

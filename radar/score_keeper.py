@@ -12,7 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from radar.risk import SignalFact
-from radar.risk_model import RiskModel
+from radar.risk_model_v2 import AnyRiskModel, RiskModelV2
+from radar.risk_v2 import model_2_fact
 from radar.scoring import Scope
 
 
@@ -28,10 +29,13 @@ class Scores:
 class ScoreKeeper:
     """The household's scope and one per child named in its signals, under one model. A
     child whose scope would hold every signal of the household (each names the child or no
-    child) shares the household's scope until a signal names only other children."""
+    child) shares the household's scope until a signal names only other children. Under
+    model 2 a signal's children are model 2's (radar.risk_v2.model_2_fact)."""
 
-    def __init__(self, facts: Sequence[SignalFact], model: RiskModel) -> None:
+    def __init__(self, facts: Sequence[SignalFact], model: AnyRiskModel) -> None:
         self.model = model
+        self._v2 = model if isinstance(model, RiskModelV2) else None
+        facts = [self._seen(f) for f in facts] if self._v2 is not None else facts
         self._household = Scope(model, facts)
         self._terms = self._household.terms
         self.removed: set[str] = set()  # the household's signals removed since taken
@@ -57,7 +61,10 @@ class ScoreKeeper:
     def add(self, fact: SignalFact) -> None:
         """Adds a signal; the scopes take in the signals added since they were last asked
         about, together (a batch: each touched factor worked out once)."""
-        self._added.append(fact)
+        self._added.append(self._seen(fact))
+
+    def _seen(self, fact: SignalFact) -> SignalFact:
+        return fact if self._v2 is None else model_2_fact(fact, self._v2)
 
     def _flush(self) -> None:
         if not self._added:

@@ -1,5 +1,5 @@
 """Incremental scoring: the household's score and its children's kept up to date batch by
-batch, equal to the cent to the full assessment (radar.risk.assess, the reference).
+batch, equal to the cent to the full assessment (radar.risk.assess; model 2: assess_v2).
 
 A new (or withdrawn) signal changes the factors only of the signals whose windows it falls in;
 decay changes every signal's points, but a signal's points (rounded to 0.01) change only when
@@ -17,19 +17,21 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from contracts.signal_types_v2 import SignalTypeV2
 from radar.model_1_factors import _SEVERITY_RANK, _decay
 from radar.risk import CENT, Factors, SignalFact
-from radar.risk_model import RiskModel
+from radar.risk_model_v2 import AnyRiskModel, RiskModelV2
+from radar.scoring_v2 import LAST as _LAST
+from radar.scoring_v2 import Model2Factors
 
 _SAFE_FRACTION = 1e-6  # float cents this close to a half cent are rounded in Decimal
 _SAFE_SCALED = 1e9
 _SLACK = timedelta(seconds=1)  # re-check a point this long before its computed change
 _SLACK_RELATIVE = 1e-6
-_LAST = "\U0010ffff"  # after every signal id: (moment, _LAST) follows each key at `moment`
 
 
 def cents(product: float) -> int:
@@ -50,7 +52,7 @@ class Terms:
     types too: those the model does not know weigh radar.risk_model.UNWEIGHED_TYPE), and the
     types that concern children."""
 
-    def __init__(self, model: RiskModel) -> None:
+    def __init__(self, model: AnyRiskModel) -> None:
         self.concerning = frozenset(str(t) for t in model.children.types_concerning_children)
         kinds = {str(kind) for kind in (*model.signal_types, *SignalTypeV2)}  # v2's: unweighed
         self.weights: dict[tuple[str, str], tuple[float, float]] = {
@@ -60,7 +62,7 @@ class Terms:
         }
 
     @classmethod
-    def of(cls, model: RiskModel) -> Terms:
+    def of(cls, model: AnyRiskModel) -> Terms:
         """The model's terms, made once per model object (the ledger's model in force is one
         object for as long as it is in force)."""
         held = _TERMS.get(id(model))
@@ -73,7 +75,7 @@ class Terms:
         return terms
 
 
-_TERMS: dict[int, tuple[RiskModel, Terms]] = {}
+_TERMS: dict[int, tuple[AnyRiskModel, Terms]] = {}
 
 
 class Scope:
@@ -81,7 +83,7 @@ class Scope:
 
     def __init__(
         self,
-        model: RiskModel,
+        model: AnyRiskModel,
         facts: Iterable[SignalFact] = (),
         terms: Terms | None = None,  # the model's, when the caller has them
     ) -> None:
@@ -106,6 +108,8 @@ class Scope:
         self.total = 0
         self._due: dict[str, datetime] = {}
         self._queue: list[tuple[datetime, str]] = []
+        # model 2's own factors (radar.risk_v2), None under model 1
+        self.v2 = Model2Factors(model) if isinstance(model, RiskModelV2) else None
         self._build(sorted(facts, key=lambda f: (f.occurred_at, f.signal_id)))
 
     def __len__(self) -> int:
@@ -124,6 +128,9 @@ class Scope:
         self.facts = {f.signal_id: f for f in ordered}
         self.named = sum(1 for f in ordered if names(f))
         times = [f.occurred_at for f in ordered]
+        if self.v2 is not None:
+            for fact in ordered:
+                self.v2.add(fact)
         convergence = timedelta(days=model.convergence.window_days)
         repetition = timedelta(days=model.repetition.window_days)
         for fact in ordered:
@@ -187,6 +194,8 @@ class Scope:
         self._count_repetition(signal_id)
         self._set_escalation(fact)
         self._escalate_later(fact, touched)
+        if self.v2 is not None:
+            touched.update(self.v2.add(fact))
 
     def _escalate_later(self, fact: SignalFact, touched: set[str]) -> None:
         """A less severe signal escalates the later, more severe ones within its window: those
@@ -238,6 +247,8 @@ class Scope:
         self.total -= self.points.pop(signal_id, 0)
         self._due.pop(signal_id, None)
         self.dirty.discard(signal_id)
+        if self.v2 is not None:
+            touched.update(self.v2.remove(fact))
         for other in repetition:
             if other != signal_id:
                 self._count_repetition(other)
@@ -328,7 +339,7 @@ class Scope:
             children = model.children.in_household_factor
         else:
             children = 1.0
-        return Factors(
+        factors = Factors(
             signal_id=signal_id,
             signal_type=fact.signal_type,
             sector=fact.sector,
@@ -342,6 +353,9 @@ class Scope:
             children=children,
             sectors_nearby=sectors,
         )
+        if self.v2 is not None:
+            factors = replace(factors, form=self.v2.form(fact), partner=self.v2.partner(fact))
+        return factors
 
     # --- the moment ------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from privacy.storage.restrictions import RestrictionRegister
 from radar.alerts import StaffRef
 from radar.model_diff import parameter_changes, score_changes, summarise
 from radar.model_history import ModelChangeError
-from radar.risk_model import RiskModel
+from radar.risk_model_v2 import AnyRiskModel, load_model
 from services.casework.monitoring_store import SafetyStore
 from services.casework.reminders import remind_due_checks
 from services.database import Database
@@ -53,9 +53,10 @@ def _restricted(households: list[str]) -> frozenset[str]:
         engine.dispose()
 
 
-def _load(path: Path) -> RiskModel:
+def _load(path: Path) -> AnyRiskModel:
+    """A model file of either format (its content says which: model 1's or model 2's)."""
     try:
-        return RiskModel.load(path)
+        return load_model(path)
     except (ValidationError, ValueError) as error:
         raise typer.BadParameter(f"{path} is not a valid model file:\n{error}") from error
 

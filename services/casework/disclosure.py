@@ -25,7 +25,7 @@ from privacy.disclosure import disclose
 from privacy.policy import Obligations
 from radar.alerts import urgency
 from radar.risk import Contribution
-from radar.risk_model import RiskModel
+from radar.risk_model_v2 import AnyRiskModel
 from radar.worklist import WorklistEntry
 from services.casework.views import AlertView, ContributionView
 from services.casework.weighing import Weighed
@@ -53,7 +53,11 @@ def contribution_views(weighed: Weighed, obligations: Obligations) -> list[Contr
             "occurred_at": item.occurred_at,
         }
         [disclosed] = disclose(obligations, [record])  # weighed.lines are all shown
-        shown.append(ContributionView(points=str(item.points), factors=_factors(item), **disclosed))
+        shown.append(
+            ContributionView(
+                points=str(item.points), factors=_factors(item, weighed.model_2), **disclosed
+            )
+        )
     if weighed.withheld_points > 0:
         shown.append(ContributionView(points=str(weighed.withheld_points), withheld=True))
     return shown
@@ -64,7 +68,7 @@ def alert_view(
     weighed: Weighed,
     obligations: Obligations,
     now: datetime,
-    model: RiskModel,
+    model: AnyRiskModel,
     expires_in_days: int | None = None,
 ) -> AlertView:
     """One open alert for the worklist, its household's score weighed for the purpose now
@@ -112,8 +116,10 @@ def alert_view(
     )
 
 
-def _factors(item: Contribution) -> dict[str, float]:
-    return {
+def _factors(item: Contribution, model_2: bool) -> dict[str, float]:
+    """The line's factors; under model 2 also its form of violence and partner violence
+    repeated (their product is the points: the explanation adds up to the score)."""
+    factors = {
         "weight": item.weight,
         "half_life_days": item.half_life_days,
         "decay": round(item.decay, 4),
@@ -122,3 +128,6 @@ def _factors(item: Contribution) -> dict[str, float]:
         "escalation": item.escalation,
         "children": item.children,
     }
+    if model_2:
+        factors |= {"form": item.form, "partner": item.partner}
+    return factors

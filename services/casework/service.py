@@ -17,7 +17,8 @@ from radar.household_state import MembershipError
 from radar.regions import UnknownMunicipalityError
 from radar.retention import is_case_data, retention_ends
 from radar.risk import ZERO, SignalFact
-from radar.risk_model import RiskModel, default_model
+from radar.risk_model import default_model
+from radar.risk_model_v2 import AnyRiskModel
 from radar.safety import MonitoringStateError, SafetyPlanError
 from services.casework.disclosure import alert_view, contribution_views, signal_fields
 from services.casework.monitoring_store import SafetyStore
@@ -64,7 +65,7 @@ class Casework:
     def ledger(self) -> SignalLedger:
         return self._ledger()
 
-    def model(self) -> RiskModel:
+    def model(self) -> AnyRiskModel:
         return self.worklist.model_in_force() or default_model()
 
     def now(self) -> datetime:
@@ -277,7 +278,7 @@ def staff(actor: Analyst) -> StaffRef:
     return StaffRef(actor.subject, actor.organisation, str(actor.role), str(actor.region))
 
 
-def _alert_summary(row: dict[str, Any], weighed: Weighed, model: RiskModel) -> dict[str, Any]:
+def _alert_summary(row: dict[str, Any], weighed: Weighed, model: AnyRiskModel) -> dict[str, Any]:
     """One of the household's alerts; under `nothing` and `count` its score at raise is that
     of the signals weighed for the purpose (see alert_view)."""
     at_raise = row["score_at_raise"]

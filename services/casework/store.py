@@ -25,7 +25,7 @@ from radar.case import HouseholdCase
 from radar.household import Household
 from radar.model_history import RiskModelHistory
 from radar.risk import Contribution, Factors, shown_contributions
-from radar.risk_model import RiskModel
+from radar.risk_model_v2 import AnyRiskModel, parse_model
 from radar.worklist import WorklistEntry
 from services.casework.score_rows import ScoreRows
 from services.casework.sealing import SEALED, SealedRows
@@ -164,12 +164,12 @@ class WorklistStore(PositionedTables):
             ).scalar_one_or_none()
         return region
 
-    def model_in_force(self) -> RiskModel | None:
+    def model_in_force(self) -> AnyRiskModel | None:
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(model_versions.c.content).order_by(model_versions.c.version.desc())
             ).first()
-        return None if row is None else RiskModel.model_validate(row[0])
+        return None if row is None else parse_model(row[0])
 
     def model_versions(self) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:

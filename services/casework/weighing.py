@@ -17,8 +17,9 @@ from decimal import Decimal
 
 from privacy.policy import Obligations
 from privacy.withholding import Withholding, withhold
-from radar.risk import ZERO, Assessment, Contribution, SignalFact, assess
-from radar.risk_model import RiskModel
+from radar.risk import ZERO, Assessment, Contribution, SignalFact
+from radar.risk_in_force import assess_any
+from radar.risk_model_v2 import AnyRiskModel, RiskModelV2
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Weighed:
     lines: list[Contribution]  # the signals it sees, decayed to now, each worth 0.01 or more
     withheld_points: Decimal  # what the other weighed signals add (the withheld line)
     children_present: bool
+    model_2: bool = False  # scored under model 2: its lines name the form and partner factors
 
     @property
     def score(self) -> Decimal:
@@ -49,12 +51,12 @@ class Weighed:
         found = set(triggers)
         return self.split.hides_existence and bool(found) and found <= self.beyond_ids
 
-    def assessed_at(self, moment: datetime, model: RiskModel) -> Assessment:
+    def assessed_at(self, moment: datetime, model: AnyRiskModel) -> Assessment:
         """The score shown, with the children's, as it was at `moment` (an alert's score when
         it was raised)."""
-        return assess([f for f in self.split.weighed if f.received_at <= moment], model, moment)
+        return assess_any([f for f in self.split.weighed if f.received_at <= moment], model, moment)
 
-    def score_at(self, moment: datetime, model: RiskModel) -> Decimal:
+    def score_at(self, moment: datetime, model: AnyRiskModel) -> Decimal:
         return self.assessed_at(moment, model).score
 
     @property
@@ -81,7 +83,7 @@ def weigh(
     facts: Sequence[SignalFact],
     obligations: Obligations,
     restricted: Collection[str],
-    model: RiskModel,
+    model: AnyRiskModel,
     as_of: datetime | None,
     now: datetime,
 ) -> Weighed:
@@ -91,8 +93,8 @@ def weigh(
     if as_of is None or not facts:
         return Weighed(split, [], ZERO, False)
     later = max(now, as_of)
-    seen = _decayed(assess(split.shown, model, as_of), later)
-    whole = assess(split.weighed, model, as_of)
+    seen = _decayed(assess_any(split.shown, model, as_of), later)
+    whole = assess_any(split.weighed, model, as_of)
     total = sum((c.points for c in _decayed(whole, later)), ZERO)
     shown = sum((c.points for c in seen), ZERO)
     return Weighed(
@@ -100,6 +102,7 @@ def weigh(
         lines=seen,
         withheld_points=max(ZERO, total - shown),
         children_present=whole.children_present,
+        model_2=isinstance(model, RiskModelV2),
     )
 
 

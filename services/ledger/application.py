@@ -48,7 +48,8 @@ from radar.evaluation import after_new_signals, rescore
 from radar.household import Household, household_id
 from radar.household_state import SignalNotCorrectableError
 from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
-from radar.risk_model import RiskModel, default_model
+from radar.risk_model import default_model
+from radar.risk_model_v2 import AnyRiskModel
 from services.ledger.batch_aggregates import BatchAggregates, SetwiseLoader, collect
 from services.ledger.erasure import ErasedHistories
 from services.ledger.notifications import ErasedEventError, NotificationLog
@@ -277,7 +278,7 @@ class SignalLedger(AnalystSteps, ErasedHistories, TypedStorage, EventSourcedProj
 
     # --- the risk model ---------------------------------------------------------------------
 
-    def model_in_force(self) -> RiskModel:
+    def model_in_force(self) -> AnyRiskModel:
         """The model new scores are made with (the shipped one until a version is adopted)."""
         return self._model_history().in_force() or default_model()
 
@@ -289,7 +290,7 @@ class SignalLedger(AnalystSteps, ErasedHistories, TypedStorage, EventSourcedProj
         return history
 
     def adopt_model(
-        self, model: RiskModel, by: StaffRef | None, reason: str, now: datetime | None = None
+        self, model: AnyRiskModel, by: StaffRef | None, reason: str, now: datetime | None = None
     ) -> int:
         """Puts a new model version in force and rescores every household under it; returns
         how many households got a new score. Scores made before keep their old version."""
@@ -332,7 +333,7 @@ class SignalLedger(AnalystSteps, ErasedHistories, TypedStorage, EventSourcedProj
     def case(self, pseudonym: str) -> HouseholdCase | None:
         return self._case(pseudonym)
 
-    def _rescore(self, hid: UUID, model: RiskModel, moment: datetime) -> int:
+    def _rescore(self, hid: UUID, model: AnyRiskModel, moment: datetime) -> int:
         def run() -> tuple[int, list[Aggregate | None]]:
             household = self._load_household(hid)
             changed = rescore(household, model, moment)

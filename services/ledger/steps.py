@@ -16,7 +16,7 @@ from radar.case import HouseholdCase
 from radar.evaluation import follow_region, remind_missed_checks
 from radar.household import Household
 from radar.regions import registry
-from radar.risk_model import RiskModel
+from radar.risk_model_v2 import AnyRiskModel
 from radar.safety import NETHERLANDS
 
 T = TypeVar("T")
@@ -34,7 +34,7 @@ class AnalystSteps:
 
         def household(self, pseudonym: str) -> Household: ...
 
-        def model_in_force(self) -> RiskModel: ...
+        def model_in_force(self) -> AnyRiskModel: ...
 
         def _case(self, pseudonym: str, in_place: bool = False) -> HouseholdCase | None: ...
 

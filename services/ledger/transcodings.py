@@ -87,7 +87,7 @@ class FactorsAsList(Transcoding):
         return values
 
     def decode(self, data: list[Any]) -> Factors:
-        values = dict(zip(_FACTOR_FIELDS, data, strict=True))
+        values = dict(zip(_FACTOR_FIELDS[: len(data)], data, strict=True))  # older: fewer
         values["occurred_at"] = datetime.fromisoformat(values["occurred_at"])
         return Factors(**values)
 
