@@ -58,6 +58,22 @@ def is_household(pseudonym: str) -> bool:
     return domain_of(pseudonym) in (HOUSEHOLD_PREFIX, PLACEMENT_PREFIX)
 
 
+_SUBJECT_KINDS: dict[str, Literal["household", "person"]] = {
+    HOUSEHOLD_PREFIX: "household",
+    PLACEMENT_PREFIX: "household",
+    PERSON_PREFIX: "person",
+    LOCAL_PERSON_PREFIX: "person",
+}
+
+
+def subject_kind_of(pseudonym: str) -> Literal["household", "person"] | None:
+    """Whether the pseudonym names a data subject's household or person, of any v2 shape (a
+    placement is a household, a local reference a person); None for anything else. What
+    restrictions and the access log's subject lookups file a subject under: a family in a
+    shelter has the same rights as one at an address."""
+    return _SUBJECT_KINDS.get(domain_of(pseudonym))
+
+
 class PseudonymLinkV2(BaseModel):
     """Re-keying, as v1's PseudonymLink, for every v2 shape: a pseudonym made with a newer key
     version and the pseudonym of the same domain the radar first knew it by. A link never joins

@@ -21,9 +21,10 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, select
 from sqlalchemy.engine import Connection
 
-from contracts.pseudonyms import HOUSEHOLD_PREFIX, PERSON_PREFIX, mask_pseudonyms
+from contracts.pseudonyms import mask_pseudonyms
+from contracts.pseudonyms_v2 import subject_kind_of
 from privacy.key_encryption import KeyEncryptionKey, UnreadableError, seal, unseal
-from privacy.lookup_digests import HOUSEHOLD, PERSON, LookupDigests
+from privacy.lookup_digests import LookupDigests
 from privacy.storage.subject_keys import SubjectKeyStore, subject_keys_table
 
 SEALED_FIELDS = frozenset({"subject", "person", "household", "justification"})
@@ -69,8 +70,7 @@ class LogSealing:
         """The lookup digest of a household's or person's pseudonym; None for anything else."""
         if not isinstance(pseudonym, str):
             return None
-        prefix = pseudonym.split(".", 1)[0]
-        kind = {HOUSEHOLD_PREFIX: HOUSEHOLD, PERSON_PREFIX: PERSON}.get(prefix)
+        kind = subject_kind_of(pseudonym)
         return None if kind is None else self.digests.of(kind, pseudonym)
 
     def split(self, payload: Mapping[str, Any]) -> SplitPayload:

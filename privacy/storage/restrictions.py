@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 
 from contracts.leak_guard import contains_identifier
 from contracts.pseudonyms import HOUSEHOLD_PREFIX, PERSON_PREFIX
+from contracts.pseudonyms_v2 import subject_kind_of
 from privacy.storage.access_log import AccessLog, EntryKind, LogEntry, LogKeysMissingError
 from privacy.storage.access_log_chain import utc
 from privacy.storage.access_log_sealing import LogSealing, period_of
@@ -96,13 +97,12 @@ class Restriction:
 
 def subject_kind(subject: str) -> str:
     """household or person, from the pseudonym's prefix; anything else is refused."""
-    prefix = subject.split(".", 1)[0]
-    kinds = {HOUSEHOLD_PREFIX: "household", PERSON_PREFIX: "person"}
-    if prefix not in kinds:
+    kind = subject_kind_of(subject)
+    if kind is None:
         raise RestrictionError(
             RestrictionProblem.INVALID, "subject must be a household or person pseudonym"
         )
-    return kinds[prefix]
+    return kind
 
 
 class RestrictionRegister:

@@ -12,7 +12,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from contracts.pseudonyms import HouseholdPseudonym
+from contracts.pseudonyms_v2 import HouseholdPseudonymV2
 from contracts.regions import VtRegion
 from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision
@@ -56,7 +56,7 @@ def audit_router(
         request: Request,
         as_of: Annotated[datetime, Query(description="ISO 8601; UTC when no zone is given")],
         purpose: Purpose = None,
-        household: HouseholdPseudonym | None = None,
+        household: HouseholdPseudonymV2 | None = None,
         region: VtRegion | None = None,
         view_purpose: Annotated[
             str | None, Query(max_length=64, description="Show timelines as this purpose did")

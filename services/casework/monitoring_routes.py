@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from contracts.pseudonyms import HouseholdPseudonym, PersonPseudonym
+from contracts.pseudonyms_v2 import HouseholdPseudonymV2, PersonPseudonymV2
 from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
@@ -30,8 +30,8 @@ from services.gate import Answer
 from services.http import QUERY_ERRORS, STEP_ERRORS, endpoint
 from services.projections.waiting import After
 
-Household = Annotated[HouseholdPseudonym, Path(description="Household pseudonym")]
-Member = Annotated[PersonPseudonym, Path(description="Person pseudonym")]
+Household = Annotated[HouseholdPseudonymV2, Path(description="Household pseudonym")]
+Member = Annotated[PersonPseudonymV2, Path(description="Person pseudonym")]
 PlanId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="Safety conditions id")]
 Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
 MONITORING_MONTHS = 12

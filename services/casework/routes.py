@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from contracts.pseudonyms import HouseholdPseudonym
+from contracts.pseudonyms_v2 import HouseholdPseudonymV2
 from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
@@ -76,7 +76,7 @@ def _worklist_routes(router: APIRouter, casework: Casework, person: Any) -> None
     )
     def household_risk(
         request: Request,
-        household: Annotated[HouseholdPseudonym, Path(description="Household pseudonym")],
+        household: Annotated[HouseholdPseudonymV2, Path(description="Household pseudonym")],
         purpose: Purpose = None,
         justification: Annotated[str | None, Query(max_length=2000)] = None,
         after: After = None,

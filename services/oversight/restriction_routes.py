@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.pseudonyms import AnyPseudonym
+from contracts.pseudonyms_v2 import AnyPseudonymV2
 from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
@@ -36,7 +36,9 @@ class RestrictionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    subject: AnyPseudonym = Field(description="Household (hh.…) or person (p.…) pseudonym.")
+    subject: AnyPseudonymV2 = Field(
+        description="Household (hh.… or hs.…) or person (p.… or pl.…) pseudonym."
+    )
     reason: str = Field(min_length=10, max_length=2000)
     purpose: str = Field(max_length=64)
 
