@@ -7,7 +7,6 @@ score line by line, with the form and partner factors."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -36,6 +35,7 @@ from tests.support.radar_fixtures import (
     radar_query_harness,
     signal,
 )
+from tests.support.signals_v2 import signal_v2 as a_signal_v2
 
 FATHER = "p.k1." + "4" * 32
 GRANDMOTHER = "p.k1." + "5" * 32
@@ -57,23 +57,7 @@ def signal_v2(
     severity: str = "moderate",
 ) -> SignalEventV2:
     """A signal.v2 about FAMILY, received an hour after it happened."""
-    return SignalEventV2.model_validate(
-        {
-            "event_id": uuid.uuid4(),
-            "organisation": "politie-midden-nederland",
-            "sector": sector,
-            "signal_type": kind,
-            "severity": severity,
-            "forms_of_violence": list(forms),
-            "occurred_at": occurred_at,
-            "reported_at": occurred_at,
-            "received_at": occurred_at + timedelta(hours=1),
-            "region": "VT09",
-            "household": FAMILY,
-            "persons": list(persons),
-            "pseudonym_key_id": "k1",
-        }
-    )
+    return a_signal_v2(kind, occurred_at, FAMILY, persons, forms, sector=sector, severity=severity)
 
 
 PARTNERS = (
