@@ -17,7 +17,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
@@ -42,16 +41,13 @@ from eventsourcing.utils import get_topic
 from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
 from contracts.signal_v1 import SignalEventV1
 from contracts.signal_v2 import SignalEventV2
-from radar.alerts import StaffRef
 from radar.case import HouseholdCase, case_id
-from radar.evaluation import after_new_signals, rescore
+from radar.evaluation import after_new_signals
 from radar.household import Household, household_id
 from radar.household_state import SignalNotCorrectableError
-from radar.model_history import MODEL_HISTORY_ID, RiskModelHistory
-from radar.risk_model import default_model
-from radar.risk_model_v2 import AnyRiskModel
 from services.ledger.batch_aggregates import BatchAggregates, SetwiseLoader, collect
 from services.ledger.erasure import ErasedHistories
+from services.ledger.models_in_force import ModelsInForce
 from services.ledger.notifications import ErasedEventError, NotificationLog
 from services.ledger.steps import AnalystSteps
 from services.ledger.steps import UnknownHouseholdError as UnknownHouseholdError  # re-exported
@@ -59,7 +55,6 @@ from services.ledger.typed_mapper import TypedStorage
 
 SNAPSHOT_INTERVAL = 100
 COMMAND_ATTEMPTS = 5
-DEFAULT_MODEL_REASON = "the model shipped with the radar, adopted at first use"
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
 
@@ -85,7 +80,9 @@ class SignalBatch:
     outcome: BatchOutcome | None = None
 
 
-class SignalLedger(AnalystSteps, ErasedHistories, TypedStorage, EventSourcedProjection[UUID]):
+class SignalLedger(
+    AnalystSteps, ModelsInForce, ErasedHistories, TypedStorage, EventSourcedProjection[UUID]
+):
     """The event-sourced record of every household and every signal seen about it."""
 
     name = "SignalLedger"
@@ -276,30 +273,6 @@ class SignalLedger(AnalystSteps, ErasedHistories, TypedStorage, EventSourcedProj
         self._batch.used.add(aggregate.id)
         self._batch.found[aggregate.id] = aggregate
 
-    # --- the risk model ---------------------------------------------------------------------
-
-    def model_in_force(self) -> AnyRiskModel:
-        """The model new scores are made with (the shipped one until a version is adopted)."""
-        return self._model_history().in_force() or default_model()
-
-    def model_history(self) -> RiskModelHistory | None:
-        try:
-            history: RiskModelHistory = self.repository.get(MODEL_HISTORY_ID)
-        except AggregateNotFoundError:
-            return None
-        return history
-
-    def adopt_model(
-        self, model: AnyRiskModel, by: StaffRef | None, reason: str, now: datetime | None = None
-    ) -> int:
-        """Puts a new model version in force and rescores every household under it; returns
-        how many households got a new score. Scores made before keep their old version."""
-        moment = now or datetime.now(UTC)
-        history = self._model_history()
-        history.adopt(model, moment, by, reason)
-        self.save(history)
-        return sum(self._rescore(hid, model, moment) for hid in self.household_ids())
-
     def household_ids(self) -> Iterator[UUID]:
         """The id of every household in the store, in the order they were first seen."""
         topic = get_topic(Household.Opened)
@@ -332,14 +305,6 @@ class SignalLedger(AnalystSteps, ErasedHistories, TypedStorage, EventSourcedProj
 
     def case(self, pseudonym: str) -> HouseholdCase | None:
         return self._case(pseudonym)
-
-    def _rescore(self, hid: UUID, model: AnyRiskModel, moment: datetime) -> int:
-        def run() -> tuple[int, list[Aggregate | None]]:
-            household = self._load_household(hid)
-            changed = rescore(household, model, moment)
-            return (1, [household]) if changed else (0, [])
-
-        return self._retrying(run)
 
     def _retrying(self, command: Callable[[], tuple[T, list[Aggregate | None]]]) -> T:
         """Runs a command on freshly loaded aggregates and saves what it changed; when another
@@ -399,11 +364,3 @@ class SignalLedger(AnalystSteps, ErasedHistories, TypedStorage, EventSourcedProj
             self.repository.cache = LRUCache(maxsize=cache.maxsize)
         elif cache is not None:
             self.repository.cache = Cache()
-
-    def _model_history(self) -> RiskModelHistory:
-        """The model history; created, with the shipped model in force, on first use."""
-        history = self.model_history()
-        if history is None:
-            history = RiskModelHistory()
-            history.adopt(default_model(), datetime.now(UTC), None, DEFAULT_MODEL_REASON)
-        return history
