@@ -119,6 +119,7 @@ class SignalPublisher:
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
         self._failed_at = float("-inf")
+        self._closed = False
 
     def publish(self, events: Sequence[SignalEvent]) -> list[Delivery]:
         """Sends the events keyed by household (as first known), each with its version's
@@ -186,7 +187,12 @@ class SignalPublisher:
             return False
 
     def close(self) -> None:
-        producer, self._producer = self._producer, None
+        """Closes the producer; one being made meanwhile (connect_soon's thread, a request)
+        is waited for and closed too, and none is made after: a producer left open keeps its
+        sender thread refreshing metadata of a topic that may be gone."""
+        with self._lock:
+            self._closed = True
+            producer, self._producer = self._producer, None
         if producer is not None:
             producer.close(timeout=self._timeout)
 
@@ -201,6 +207,8 @@ class SignalPublisher:
         if not self._lock.acquire(blocking=False):
             raise BrokerUnavailableError("connecting to the broker")
         try:
+            if self._closed:
+                raise BrokerUnavailableError("the publisher is closed")
             if self._producer is None:
                 self._producer = self._new_producer()
             return self._producer

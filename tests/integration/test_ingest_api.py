@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,7 @@ ANALYST = Analyst("ana-1", "veilig-thuis-utrecht", AnalystRole.TRIAGE, VtRegion.
 HOUSEHOLD_KEY = re.compile(rb"^hh\.k1\.[0-9a-f]{32}$")
 PERSON_PSEUDONYM = re.compile(r"^p\.k1\.[0-9a-f]{32}$")
 READY_POLLS = 100  # of 0.1 s: the background connection to a broker on loopback
+PRODUCER_THREAD = "radar-ingest-network-thread"  # kafka-python names it after the client id
 INVALID_BSN = "123456789"  # nine digits, fails the elfproef
 
 
@@ -434,6 +436,21 @@ def test_unreachable_broker_is_503_promptly_and_leaves_no_receipt(
     assert later.status_code == 202, later.text
     assert later.json()["status"] == "accepted"
     assert kafka.count() == 1
+
+
+def test_an_ingest_stopped_at_once_leaves_no_kafka_producer_running(settings: Settings) -> None:
+    # Stopped while its background connection was still being made, ingest used to leave
+    # that producer open: its sender thread lived on (a process that restarts its app, or a
+    # test run, collects them) and logged errors once the topic was gone.
+    for _ in range(10):
+        with ingest_client(settings):
+            pass
+    for _ in range(READY_POLLS):
+        senders = [t for t in threading.enumerate() if t.name == PRODUCER_THREAD]
+        if not senders:
+            break
+        time.sleep(0.1)
+    assert senders == [], "a producer outlived the ingest app that made it"
 
 
 def test_ready_and_live_when_the_broker_is_up(settings: Settings) -> None:
