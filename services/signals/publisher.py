@@ -119,7 +119,7 @@ class SignalPublisher:
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
         self._failed_at = float("-inf")
-        self._closed = False
+        self._lifetime = 0  # how often it was closed: connect_soon connects for one lifetime
 
     def publish(self, events: Sequence[SignalEvent]) -> list[Delivery]:
         """Sends the events keyed by household (as first known), each with its version's
@@ -177,26 +177,31 @@ class SignalPublisher:
         """Connects in the background at start, so that the first requests find a producer
         rather than racing to make one (all but the one connecting got 503); a broker that
         is down then is retried by the requests as before."""
-        threading.Thread(target=self.is_ready, name="kafka-connect", daemon=True).start()
+        started = self._lifetime
+        threading.Thread(
+            target=self.is_ready, args=(started,), name="kafka-connect", daemon=True
+        ).start()
 
-    def is_ready(self) -> bool:
-        """Whether the broker answers and knows the topic."""
+    def is_ready(self, lifetime: int | None = None) -> bool:
+        """Whether the broker answers and knows the topic (connecting for `lifetime`, when
+        given, only if the publisher was not closed since)."""
         try:
-            return bool(self._connected().partitions_for(self._topic))
+            return bool(self._connected(lifetime).partitions_for(self._topic))
         except (KafkaError, BrokerUnavailableError):
             return False
 
     def close(self) -> None:
-        """Closes the producer; one being made meanwhile (connect_soon's thread, a request)
-        is waited for and closed too, and none is made after: a producer left open keeps its
-        sender thread refreshing metadata of a topic that may be gone."""
+        """Closes the producer; one being made meanwhile is waited for and closed too, and
+        connect_soon's thread makes none after: a producer left open keeps its sender thread
+        refreshing metadata of a topic that may be gone. Requests after close connect anew
+        (an app whose lifespan starts again uses the same publisher)."""
         with self._lock:
-            self._closed = True
+            self._lifetime += 1
             producer, self._producer = self._producer, None
         if producer is not None:
             producer.close(timeout=self._timeout)
 
-    def _connected(self) -> KafkaProducer:
+    def _connected(self, lifetime: int | None = None) -> KafkaProducer:
         """The producer, connecting if needed. While the broker is down, requests fail fast:
         only one thread at a time tries to connect, and not again within a second."""
         producer = self._producer
@@ -207,8 +212,8 @@ class SignalPublisher:
         if not self._lock.acquire(blocking=False):
             raise BrokerUnavailableError("connecting to the broker")
         try:
-            if self._closed:
-                raise BrokerUnavailableError("the publisher is closed")
+            if lifetime is not None and lifetime != self._lifetime:
+                raise BrokerUnavailableError("the publisher was closed meanwhile")
             if self._producer is None:
                 self._producer = self._new_producer()
             return self._producer
