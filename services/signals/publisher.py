@@ -203,18 +203,23 @@ class SignalPublisher:
 
     def _connected(self, lifetime: int | None = None) -> KafkaProducer:
         """The producer, connecting if needed. While the broker is down, requests fail fast:
-        only one thread at a time tries to connect, and not again within a second."""
+        only one thread at a time tries to connect (the others wait for it, at most the
+        timeout), and not again within a second."""
         producer = self._producer
         if producer is not None:
             return producer
         if time.monotonic() - self._failed_at < RECONNECT_INTERVAL_SECONDS:
             raise BrokerUnavailableError("broker unreachable moments ago")
-        if not self._lock.acquire(blocking=False):
+        # a connection being made (at start, connect_soon's) is waited for, as long as one's
+        # own would take: the requests of ingest's first moments are served, not refused
+        if not self._lock.acquire(timeout=self._timeout):
             raise BrokerUnavailableError("connecting to the broker")
         try:
             if lifetime is not None and lifetime != self._lifetime:
                 raise BrokerUnavailableError("the publisher was closed meanwhile")
             if self._producer is None:
+                if time.monotonic() - self._failed_at < RECONNECT_INTERVAL_SECONDS:
+                    raise BrokerUnavailableError("broker unreachable moments ago")
                 self._producer = self._new_producer()
             return self._producer
         except KafkaError as error:
