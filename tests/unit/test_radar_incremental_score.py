@@ -6,6 +6,7 @@ loaded again from its events (no score keeper in memory) and when the model chan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -153,14 +154,21 @@ def _assert_same_as_full(household: Household, model: RiskModel) -> None:
     )
 
 
-@settings(max_examples=150, deadline=None)
-@given(models(), st.lists(steps, min_size=1, max_size=12), st.data())
-def test_incremental_score_equals_the_full_assessment(
-    model: RiskModel, plan: list[Any], data: Any
+def play(
+    plan: list[Any],
+    model: Any,
+    data: Any,
+    *,
+    correction: Callable[[Any, Any, datetime], SignalCorrectionV1],
+    same_as_full: Callable[[Household, Any], None],
+    correctable: Callable[[Any], bool] = lambda _signal: True,
 ) -> None:
+    """Runs a plan of steps (signals, corrections, retractions, reloads, model adoptions) on one
+    household, checking after each that its incremental score equals the full assessment
+    (`same_as_full`); `correction` makes the corrected values of a signal `correctable` names."""
     household = Household(HOUSEHOLD)
     events: list[Any] = []
-    recorded: list[SignalEventV1] = []
+    recorded: list[Any] = []
     retracted: set[str] = set()
     clock = EPOCH
     for step in plan:
@@ -170,7 +178,7 @@ def test_incremental_score_equals_the_full_assessment(
             if new:
                 after_new_signals(household, None, model, [str(s.event_id) for s in new])
         elif step[0] in ("correct", "retract"):
-            live = [s for s in recorded if str(s.event_id) not in retracted]
+            live = [s for s in recorded if str(s.event_id) not in retracted and correctable(s)]
             if not live:
                 continue
             original = live[step[1] % len(live)]
@@ -181,7 +189,7 @@ def test_incremental_score_equals_the_full_assessment(
                 retracted.add(str(original.event_id))
                 after_new_signals(household, None, model, [], corrected_at=clock)
             else:
-                household.correct(_correction(original, step[2], clock))
+                household.correct(correction(original, step[2], clock))
                 ids = [str(original.event_id)]
                 after_new_signals(household, None, model, [], ids, corrected_at=clock)
         elif step[0] == "reload":
@@ -191,9 +199,17 @@ def test_incremental_score_equals_the_full_assessment(
             if rescore(household, adopted, household.latest_score.as_of + timedelta(days=1)):
                 model = adopted
         if household.latest_score is not None:
-            _assert_same_as_full(household, model)
+            same_as_full(household, model)
     if household.latest_score is not None:
-        _assert_same_as_full(_reloaded(household, events), model)
+        same_as_full(_reloaded(household, events), model)
+
+
+@settings(max_examples=150, deadline=None)
+@given(models(), st.lists(steps, min_size=1, max_size=12), st.data())
+def test_incremental_score_equals_the_full_assessment(
+    model: RiskModel, plan: list[Any], data: Any
+) -> None:
+    play(plan, model, data, correction=_correction, same_as_full=_assert_same_as_full)
 
 
 @given(st.floats(min_value=0, max_value=1e6, allow_nan=False))

@@ -7,20 +7,19 @@ the full assessment gives for its signals at that moment."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.correction_v1 import CorrectedValues, CorrectionKind
+from contracts.correction_v1 import CorrectedValues, CorrectionKind, SignalCorrectionV1
 from contracts.regions import VtRegion
 from contracts.signal_types_v2 import SIGNAL_TYPES_V2, SignalTypeV2
 from contracts.signal_v2 import SignalEventV2
 from contracts.vocabulary import Sector, Severity
 from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2
-from radar.evaluation import after_new_signals
 from radar.household import Household
 from radar.risk_model_v2 import RiskModelV2, default_model_v2
 from radar.risk_v2 import SignalFactV2, assess_v2
@@ -29,7 +28,7 @@ from tests.unit.test_radar_incremental_score import (
     HOUSEHOLD,
     PERSONS,
     _rectification,
-    _reloaded,
+    play,
 )
 
 MODEL = default_model_v2()
@@ -126,50 +125,29 @@ def _assert_same_as_full(household: Household, model: RiskModelV2) -> None:
     assert household.score_decayed_to(later) == assess_v2(facts, model, later).score
 
 
+def _correction(original: SignalEventV2, data: Any, received: datetime) -> SignalCorrectionV1:
+    """New severity and moment (the type stays: a v1 correction names v1 types only)."""
+    moved = data.draw(st.integers(-30 * 86400, 30 * 86400), label="moved")
+    values = CorrectedValues(
+        severity=data.draw(st.sampled_from(list(Severity)), label="severity"),
+        occurred_at=min(received, original.occurred_at + timedelta(seconds=moved)),
+    )
+    return _rectification(original, CorrectionKind.CORRECTION, values, received, data)
+
+
 @settings(max_examples=50, deadline=None)
 @given(models(), st.lists(steps, min_size=1, max_size=10), st.data())
 def test_incremental_model_2_equals_the_full_assessment(
     model: RiskModelV2, plan: list[Any], data: Any
 ) -> None:
-    household = Household(HOUSEHOLD)
-    events: list[Any] = []
-    recorded: list[SignalEventV2] = []
-    retracted: set[str] = set()
-    clock = EPOCH
-    for step in plan:
-        if step[0] == "signals":
-            new = [s for s in step[1] if household.record(s)]
-            recorded += new
-            if new:
-                after_new_signals(household, None, model, [str(s.event_id) for s in new])
-        elif step[0] in ("correct", "retract"):
-            live = [s for s in recorded if str(s.event_id) not in retracted]
-            live = [s for s in live if s.sector in _V1_SECTORS]  # signal.v1's corrections
-            if not live:
-                continue
-            original: Any = live[step[1] % len(live)]
-            clock = max([clock, *(s.received_at for s in recorded)]) + timedelta(hours=1)
-            if step[0] == "retract":
-                change = _rectification(original, CorrectionKind.RETRACTION, None, clock, data)
-                household.retract(change)
-                retracted.add(str(original.event_id))
-                after_new_signals(household, None, model, [], corrected_at=clock)
-            else:
-                moved = step[2].draw(st.integers(-30 * 86400, 30 * 86400), label="moved")
-                values = CorrectedValues(
-                    severity=step[2].draw(st.sampled_from(list(Severity)), label="severity"),
-                    occurred_at=min(clock, original.occurred_at + timedelta(seconds=moved)),
-                )
-                kind = CorrectionKind.CORRECTION
-                household.correct(_rectification(original, kind, values, clock, step[2]))
-                ids = [str(original.event_id)]
-                after_new_signals(household, None, model, [], ids, corrected_at=clock)
-        else:
-            household = _reloaded(household, events)
-        if household.latest_score is not None:
-            _assert_same_as_full(household, model)
-    if household.latest_score is not None:
-        _assert_same_as_full(_reloaded(household, events), model)
+    play(
+        plan,
+        model,
+        data,
+        correction=_correction,
+        same_as_full=_assert_same_as_full,
+        correctable=lambda signal: signal.sector in _V1_SECTORS,  # signal.v1's corrections
+    )
 
 
 def test_factors_recorded_before_model_2_read_as_form_and_partner_1() -> None:
