@@ -11,8 +11,10 @@ Three rules, in this order:
 2. Secondary suppression: more cells are suppressed until no suppressed cell is *recoverable*.
 3. Random rounding: each published count becomes a multiple of ROUNDING_BASE, up with
    probability (count mod base) / base and down otherwise, so the expected published value is
-   the count itself; the draw is made from the delivery's seed and the cell's name, so a rerun
-   of the same delivery gives the same file.
+   the count itself. The draw is made from the seed, the name of what the cell counts and the
+   count, so a rerun gives the same file, the same count in two tables is rounded alike, and a
+   count that did not change between two deliveries of a table is rounded as before: rounding
+   the same count anew in every delivery would let its roundings be averaged back to it.
 
 *Recoverable*, precisely: take the strongest attacker we can state. They know the exact
 (unrounded) value of every cell this delivery publishes, the table's relations (each row's
@@ -74,6 +76,9 @@ class Table:
     columns: tuple[str, ...]
     counts: Mapping[Cell, int]
     columns_add_up: bool = True
+    shared: Mapping[Cell, str] = field(default_factory=dict)
+    """Cells that count the same thing as a cell of another table of the delivery, by the name
+    of that quantity: published or suppressed alike, rounded alike (privacy/linked_tables.py)."""
 
     def cells(self) -> list[Cell]:
         return [(r, c) for r in (*self.rows, TOTAL) for c in (*self.columns, TOTAL)]
@@ -124,13 +129,17 @@ def protect(
     seed: bytes,
     threshold: int = THRESHOLD,
     previous: Mapping[Cell, int] | None = None,
+    forced: Set[Cell] = frozenset(),
 ) -> ProtectedTable:
     """Applies the three rules. `previous` holds the true counts of the cells the previous
-    delivery of this table published (none for a first delivery)."""
+    delivery of this table published (none for a first delivery); `forced` are cells to
+    suppress whatever their count (what another table of the delivery suppresses)."""
     if threshold < MIN_THRESHOLD:
         raise ValueError(f"the threshold must be at least {MIN_THRESHOLD}")
     primary = {c for c in table.cells() if 0 < table.counts[c] < threshold}
-    secondary = secondary_suppression(table, primary, public_already(table, previous))
+    known = public_already(table, previous) - primary - set(forced)
+    secondary = set(forced) - primary
+    secondary |= secondary_suppression(table, primary | secondary, known) - known
     status = {
         c: CellStatus.PRIMARY
         if c in primary
@@ -140,7 +149,7 @@ def protect(
         for c in table.cells()
     }
     published = {
-        c: round_randomly(table.counts[c], draw(seed, table.name, c))
+        c: round_randomly(table.counts[c], draw(seed, f"{quantity(table, c)}={table.counts[c]}"))
         for c, s in status.items()
         if s is CellStatus.PUBLISHED
     }
@@ -167,7 +176,10 @@ def secondary_suppression(table: Table, primary: set[Cell], known: set[Cell]) ->
         path = _cheapest_cycle(table, min(exposed), suppressed, known)
         added = [c for c in path if c not in suppressed]
         if not added:  # no cycle avoids the public cells: fall back to the smallest cell left
-            added = [min(_open(table, suppressed | known), key=lambda c: _cost(table, c))]
+            left = _open(table, suppressed | known)
+            if not left:
+                raise ValueError(f"{table.name}: {min(exposed)} cannot be protected")
+            added = [min(left, key=lambda c: _cost(table, c))]
         suppressed.update(added)
     return suppressed - primary
 
@@ -270,11 +282,17 @@ def _pivot(row: list[Fraction]) -> int:
     return next(i for i, v in enumerate(row) if v != 0)
 
 
-def draw(seed: bytes, table: str, cell: Cell) -> Fraction:
-    """A number in [0, 1) from the delivery's seed and the cell's name: the same cell of the
-    same delivery always draws the same, and no two cells' draws are related."""
+def quantity(table: Table, cell: Cell) -> str:
+    """What a cell counts, by name: its shared name, else the table's and its own."""
+    return table.shared.get(cell) or f"{table.name}|{cell[0]}|{cell[1]}"
+
+
+def draw(seed: bytes, name: str) -> Fraction:
+    """A number in [0, 1) from the delivery's seed and a quantity's name: the same quantity of
+    the same delivery always draws the same (so it is rounded alike in every table: two
+    roundings of one count would narrow it down), and no two quantities' draws are related."""
     digest = hashes.Hash(hashes.SHA256())
-    for part in (seed, table.encode(), cell[0].encode(), cell[1].encode()):
+    for part in (seed, name.encode()):
         digest.update(len(part).to_bytes(4, "big") + part)
     return Fraction(int.from_bytes(digest.finalize()[:8], "big"), 2**64)
 

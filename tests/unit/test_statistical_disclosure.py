@@ -146,7 +146,7 @@ def test_rounding_is_unbiased_in_expectation(count: int) -> None:
 
 
 def test_the_draws_of_a_delivery_are_uniform() -> None:
-    draws = [draw(b"2026H2:1", "t", (f"r{i}", "c")) for i in range(4000)]
+    draws = [draw(b"2026H2:1", f"t|r{i}|c") for i in range(4000)]
     for lower in (Fraction(0), Fraction(1, 4), Fraction(1, 2), Fraction(3, 4)):
         share = sum(1 for u in draws if lower <= u < lower + Fraction(1, 4)) / len(draws)
         assert abs(share - 0.25) < 0.03
