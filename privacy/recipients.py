@@ -17,6 +17,7 @@ from pydantic import (
 from contracts.pseudonyms import RecipientId
 from contracts.vocabulary import Sector
 from privacy.registers import MalformedFileError, VersionedRegister, load_toml, sorted_strings
+from privacy.statistical_disclosure import MIN_THRESHOLD
 
 DEFAULT_RECIPIENTS = Path(__file__).with_name("recipients.toml")
 
@@ -63,10 +64,43 @@ class Recipient(BaseModel):
         return self
 
 
+STATISTICS_DIMENSIONS = frozenset(
+    {"region", "kind", "form_of_violence", "sector", "follow_up", "investigation_outcome"}
+)
+"""What the tables of a statistics recipient may be split by (radar/cbs_tables.py)."""
+
+
+class StatisticsRecipient(BaseModel):
+    """A recipient of aggregate statistics only: frequency tables after disclosure control
+    (privacy/statistical_disclosure.py), never a record about a household or a person."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(min_length=1)
+    legal_basis: str = Field(min_length=1)
+    privacy_officer_confirms: str = Field(min_length=1)
+    dimensions: frozenset[str] = Field(min_length=1)
+    threshold: int = Field(ge=MIN_THRESHOLD)
+
+    @field_serializer("dimensions")
+    def _sorted(self, values: frozenset[str]) -> list[str]:
+        return sorted_strings(values)
+
+    @model_validator(mode="after")
+    def _known_dimensions(self) -> Self:
+        unknown = self.dimensions - STATISTICS_DIMENSIONS
+        if unknown:
+            raise ValueError(
+                f"unknown dimensions: {sorted(unknown)} (allowed: {sorted(STATISTICS_DIMENSIONS)})"
+            )
+        return self
+
+
 class RecipientRegister(VersionedRegister):
     """A version of the recipient register."""
 
     recipients: dict[RecipientId, Recipient] = Field(min_length=1)
+    statistics: dict[RecipientId, StatisticsRecipient] = Field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_RECIPIENTS) -> RecipientRegister:
@@ -79,9 +113,24 @@ class RecipientRegister(VersionedRegister):
     def recipient(self, recipient_id: str) -> Recipient:
         """The recipient of that id; UnknownRecipientError names the known ones."""
         found = self.recipients.get(recipient_id)
+        if found is None and recipient_id in self.statistics:
+            raise UnknownRecipientError(
+                f"{recipient_id!r} receives aggregate statistics only, never records "
+                f"(radar export {recipient_id})"
+            )
         if found is None:
             raise UnknownRecipientError(
                 f"unknown recipient {recipient_id!r}; the register (version {self.version}) "
                 f"knows {', '.join(sorted(self.recipients))}"
+            )
+        return found
+
+    def statistics_recipient(self, recipient_id: str) -> StatisticsRecipient:
+        """The statistics recipient of that id; UnknownRecipientError names the known ones."""
+        found = self.statistics.get(recipient_id)
+        if found is None:
+            raise UnknownRecipientError(
+                f"{recipient_id!r} is no recipient of statistics in the register (version "
+                f"{self.version}); it knows {', '.join(sorted(self.statistics)) or 'none'}"
             )
         return found

@@ -19,13 +19,20 @@ Three rules, in this order:
 *Recoverable*, precisely: take the strongest attacker we can state. They know the exact
 (unrounded) value of every cell this delivery publishes, the table's relations (each row's
 categories add up to its row total when `columns_add_up`; every column's regions add up to its
-column total; the row totals add up to the grand total), and the previous delivery of the same
-table, whose published cells they take to still hold (which they do wherever the count did not
-change). A suppressed cell is recoverable when these linear relations admit exactly one value
-for it, over all real-valued tables that agree with everything the attacker knows. A cell the
-previous delivery published with the same count is public already: it is no disclosure, but it
-protects nothing either. Rounding is not counted on (the attacker is given the exact values), so
-the guarantee holds whatever the rounding did.
+column total; the row totals add up to the grand total), that counts are whole numbers of zero
+or more, and the previous delivery of the same table, whose published cells they take to still
+hold (which they do wherever the count did not change). A suppressed cell is recoverable when
+just one value of it fits all of that. A cell the previous delivery published with the same
+count is public already: no disclosure, but no protection either. Rounding is not counted on
+(the attacker is given the exact values), so the guarantee holds whatever the rounding did.
+
+What is checked, and suffices: every suppressed cell with a positive count lies on a cycle of
+suppressed cells with positive counts (seen as a graph: a node per row and per column, a cell
+the edge between them). Moving one record around that cycle gives another table of whole,
+non-negative counts that agrees with everything the attacker knows. A suppressed zero is taken
+as known, since non-negativity can pin it down (a published row total of 0), so it never serves
+as protection; in the linear algebra, a cell off every such cycle is exactly one the relations
+determine once the zeros are known.
 
 Intervals are not part of the promise: two suppressed cells in a row of 12 are each between 0
 and 12. That is the protection interval the threshold sets.
@@ -176,7 +183,7 @@ def secondary_suppression(table: Table, primary: set[Cell], known: set[Cell]) ->
         path = _cheapest_cycle(table, min(exposed), suppressed, known)
         added = [c for c in path if c not in suppressed]
         if not added:  # no cycle avoids the public cells: fall back to the smallest cell left
-            left = _open(table, suppressed | known)
+            left = [c for c in _open(table, suppressed | known) if table.counts[c] > 0]
             if not left:
                 raise ValueError(f"{table.name}: {min(exposed)} cannot be protected")
             added = [min(left, key=lambda c: _cost(table, c))]
@@ -204,12 +211,12 @@ def _ends(table: Table, cell: Cell) -> tuple[str, str]:
 def _cheapest_cycle(
     table: Table, target: Cell, suppressed: set[Cell], known: set[Cell]
 ) -> list[Cell]:
-    """The cells of the cheapest path between the target's two nodes, avoiding the target and
-    the known cells; suppressed cells cost nothing. Empty when there is none."""
+    """The cells of the cheapest path between the target's two nodes, avoiding the target, the
+    known cells and the zeros; suppressed cells cost nothing. Empty when there is none."""
     start, goal = _ends(table, target)
     edges: dict[str, list[tuple[str, Cell]]] = {}
     for c in table.cells():
-        if c == target or c in known:
+        if c == target or c in known or table.counts[c] == 0:
             continue
         a, b = _ends(table, c)
         edges.setdefault(a, []).append((b, c))
@@ -231,9 +238,10 @@ def _cheapest_cycle(
 
 
 def recoverable(table: Table, suppressed: Set[Cell], known: Set[Cell] = frozenset()) -> set[Cell]:
-    """The suppressed cells (not public already) that the table's relations determine, given
-    that every other cell is known (see the module docstring)."""
-    unknown = sorted(suppressed - known)
+    """The suppressed cells with a positive count (not public already) that the table's
+    relations determine, given that every other cell, and every zero, is known (see the module
+    docstring)."""
+    unknown = sorted(c for c in suppressed - known if table.counts[c] > 0)
     return {unknown[i] for i in determined(_coefficients(table, unknown), len(unknown))}
 
 

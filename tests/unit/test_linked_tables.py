@@ -54,7 +54,7 @@ def test_shared_counts_are_published_alike_and_protect_each_other(
     assert first == second, "a shared count published in one table only, or rounded twice"
     for result in protected:
         unknown = suppressed(result)
-        for cell in unknown:
+        for cell in {c for c in unknown if result.table.counts[c] > 0}:
             other = alternative(result.table, unknown, cell)
             assert other is not None, f"{result.table.name} {cell} is determined"
             assert holds(result.table, other)

@@ -54,15 +54,16 @@ def holds(table: Table, counts: dict[Cell, int]) -> bool:
 
 
 def alternative(table: Table, unknown: set[Cell], cell: Cell) -> dict[Cell, int] | None:
-    """Another table agreeing on every relation and known cell, different in `cell`: moved
-    around a cycle of unknown cells through it (the margins enter a relation with the
-    opposite sign). None when there is no such cycle."""
+    """Another table of non-negative counts agreeing on every relation and known cell,
+    different in `cell`: one record moved around a cycle of unknown positive cells through it
+    (the margins enter a relation with the opposite sign). None when there is no such cycle."""
     free_rows = not table.columns_add_up  # no row relations: one unconstrained row node
 
     def node_of_row(row: str) -> str:
         return "R:free" if free_rows else f"R:{row}"
 
-    edges = {c: (node_of_row(c[0]), f"C:{c[1]}") for c in unknown}
+    # a zero cannot give up a record: non-negativity pins it down, so it is no detour
+    edges = {c: (node_of_row(c[0]), f"C:{c[1]}") for c in unknown if table.counts[c] > 0}
     start, goal = edges[cell]
     paths: dict[str, list[Cell]] = {start: []}
     queue = deque([start])
@@ -99,10 +100,11 @@ def test_no_published_cell_is_under_the_threshold(table: Table, seed: bytes) -> 
 def test_no_suppressed_cell_is_recoverable_from_the_totals(table: Table) -> None:
     protected = protect(table, b"seed")
     unknown = suppressed(protected)
-    for cell in unknown:
+    for cell in unknown - {c for c in unknown if table.counts[c] == 0}:
         other = alternative(table, unknown, cell)
         assert other is not None, f"{cell} is determined by the published cells"
         assert holds(table, other) and other[cell] != table.counts[cell]
+        assert min(other.values()) >= 0
         assert all(other[c] == table.counts[c] for c in table.cells() if c not in unknown)
 
 
@@ -129,7 +131,7 @@ def test_no_suppressed_cell_is_recoverable_with_the_previous_delivery(
     second = protect(table, b"two", previous=was_published)
     known = public_already(table, was_published)
     unknown = suppressed(second) - known
-    for cell in unknown:
+    for cell in {c for c in unknown if table.counts[c] > 0}:
         other = alternative(table, unknown, cell)
         assert other is not None, f"{cell} is determined with the previous delivery"
         assert holds(table, other)
@@ -178,3 +180,12 @@ def test_cells_the_previous_delivery_published_unchanged_protect_nothing() -> No
     now = table_of("t", ROWS, "abc", {**inner, ("VT01", "a"): 5})
     second = protect(now, b"two", previous=dict(before.counts))
     assert suppressed(second) == {("VT01", "a"), ("VT01", TOTAL), ("total", "a"), (TOTAL, TOTAL)}
+
+
+def test_zeros_never_hide_a_small_cell() -> None:
+    # VT02 has no contacts: its published total of 0 says each of its cells is 0, so
+    # suppressing them would hide nothing; the partners come from VT03
+    inner = {("VT01", "a"): 4, ("VT01", "b"): 12, ("VT03", "a"): 20, ("VT03", "b"): 30}
+    protected = protect(table_of("t", ROWS, "ab", inner), b"s")
+    assert suppressed(protected) == {("VT01", "a"), ("VT01", "b"), ("VT03", "a"), ("VT03", "b")}
+    assert protected.published["VT02", TOTAL] == 0
