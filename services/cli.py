@@ -235,12 +235,14 @@ def query() -> None:
     """Serve the query API."""
     import uvicorn
 
-    from services import bootstrap
+    from services import bootstrap, collector
     from services.logs import command_settings
 
     settings = command_settings("query")
+    served = bootstrap.query_app(settings)
+    collector.tune_for_throughput()
     uvicorn.run(
-        bootstrap.query_app(settings),
+        served,
         host=settings.host,
         port=settings.query_port,
         log_config=None,
