@@ -1,7 +1,9 @@
 """The tables of the CBS beleidsinformatie (policy information Veilig Thuis delivers each
 half-year): advice requests and reports per region, by form of violence and by the sector of
-the organisation that sent the signal; each a regions x categories frequency table, before
-disclosure control (privacy/statistical_disclosure.py).
+the organisation that sent the signal, reports by the follow-up their safety assessment decided,
+and investigations by their conclusion; each a regions x categories frequency table, before
+disclosure control (privacy/statistical_disclosure.py). An investigation counts in the period in
+which it was closed, in the region that closed it.
 
 A report or advice request counts in the period in which it was made: its `occurred_at`, on the
 Dutch calendar (CBS counts by the date of the melding, not by when the radar heard of it), in
@@ -20,6 +22,7 @@ from contracts.vocabulary import SignalType
 from contracts.vocabulary_v2 import FormOfViolence, SectorV2
 from privacy.statistical_disclosure import TOTAL, Table, table_of
 from radar.periods import Period
+from radar.safety_assessment import InvestigationOutcome, SafetyDecision
 from radar.statistics_history import SignalNote, StatisticsHistory
 
 REGIONS = tuple(str(r) for r in VtRegion)
@@ -119,9 +122,38 @@ def note_categories(dimension: Dimension, note: SignalNote) -> tuple[str, ...]:
     return found
 
 
+NOT_ASSESSED = "not_assessed"
+"""The follow-up column of the reports without a recorded safety assessment (yet)."""
+FOLLOW_UPS = (*(str(d) for d in SafetyDecision), NOT_ASSESSED)
+
+
+def follow_up_table(history: StatisticsHistory, period: Period) -> Table:
+    """The reports made in the period per region, by the decision of their safety assessment
+    (radar.safety_assessment.SafetyDecision), as far as it was recorded."""
+    inner: dict[tuple[str, str], int] = {}
+    for household in history.households.values():
+        for report_id, note in household.signals.items():
+            if note.signal_type == KINDS["report"] and note.occurred_at in period:
+                decided = household.decisions.get(report_id, NOT_ASSESSED)
+                inner[note.region, decided] = inner.get((note.region, decided), 0) + 1
+    table = table_of("report_by_follow_up", REGIONS, FOLLOW_UPS, inner)
+    return replace(table, shared={(r, TOTAL): _shared("report", r) for r in (*REGIONS, TOTAL)})
+
+
+def investigation_table(history: StatisticsHistory, period: Period) -> Table:
+    """The own investigations closed in the period per region, by their conclusion."""
+    inner: dict[tuple[str, str], int] = {}
+    for household in history.households.values():
+        for closed in household.investigations:
+            if closed.closed_at in period:
+                key = (closed.region, closed.outcome)
+                inner[key] = inner.get(key, 0) + 1
+    return table_of("investigations", REGIONS, tuple(str(o) for o in InvestigationOutcome), inner)
+
+
 def cbs_tables(history: StatisticsHistory, period: Period) -> list[Table]:
     """Every table of one delivery, in the file's order."""
     tables = [kind_table(history, period)]
     for kind in KINDS:
         tables += [dimension_table(history, period, kind, d) for d in DIMENSIONS]
-    return tables
+    return [*tables, follow_up_table(history, period), investigation_table(history, period)]

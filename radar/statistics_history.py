@@ -1,6 +1,7 @@
 """What the statistics count, folded from the stored events in the order they were recorded:
 per household its signals (as corrected, without the retracted ones), the region responsible
-for it, and the closures of the monitoring of its safety conditions.
+for it, the closures of the monitoring of its safety conditions, the decision of each safety
+assessment of a report, and the investigations closed.
 
 Fed the events up to a moment T, it holds what the store held at T: the effect monitor and the
 CBS tables are computed from it, so either can be rebuilt as of any moment. Only pseudonyms are
@@ -18,6 +19,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from radar.case import HouseholdCase
+from radar.case_assessment import InvestigationClosed, SafetyAssessmentRecorded
 from radar.household import Household
 from radar.household_state import CHILD_ROLE
 
@@ -45,6 +47,15 @@ class Closure:
     safety_achieved: bool
 
 
+@dataclass(frozen=True)
+class InvestigationNote:
+    """An own investigation closed: its conclusion, in which region, when."""
+
+    outcome: str
+    region: str
+    closed_at: datetime
+
+
 @dataclass
 class HouseholdHistory:
     """One household's signals and closures as far as the events told."""
@@ -54,6 +65,8 @@ class HouseholdHistory:
     responsible_region: str | None = None
     last_signal_region: str | None = None
     closures: list[Closure] = field(default_factory=list)
+    decisions: dict[str, str] = field(default_factory=dict)  # report id -> SafetyDecision
+    investigations: list[InvestigationNote] = field(default_factory=list)
 
     @property
     def region(self) -> str | None:
@@ -81,6 +94,8 @@ class StatisticsHistory:
             Household.RegionAssigned,
             HouseholdCase.Opened,
             HouseholdCase.MonitoringClosed,
+            SafetyAssessmentRecorded,
+            InvestigationClosed,
         )
     )
     """The topics the fold reads: a replay fetches no others."""
@@ -118,6 +133,15 @@ class StatisticsHistory:
                             domain_event.timestamp, household.region, domain_event.safety_achieved
                         )
                     )
+            case SafetyAssessmentRecorded():
+                decisions = self._household(domain_event.household).decisions
+                decisions[domain_event.report_id] = domain_event.decision
+            case InvestigationClosed():
+                self._household(domain_event.household).investigations.append(
+                    InvestigationNote(
+                        domain_event.outcome, domain_event.region, domain_event.closed_at
+                    )
+                )
             case _:
                 pass
 

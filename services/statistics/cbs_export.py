@@ -42,7 +42,7 @@ from services.statistics.replay import history_as_of
 
 STEM = "beleidsinformatie"
 SCHEMA_NAME = f"{STEM}.schema.json"
-TABLE_DIMENSION = {"contacts": "kind"}  # else the part after "_by_"
+TABLE_DIMENSION = {"contacts": "kind", "investigations": "investigation_outcome"}  # else after _by_
 
 
 class CbsExportError(Exception):

@@ -6,9 +6,10 @@ One row per cell, long format (CSV, UTF-8, comma-separated, a header line):
 | -------- | ------------- |
 | period   | the half-year, e.g. 2026H2 |
 | delivery | 1 for the first delivery of the period, 2 for a redelivery, ... |
-| table    | contacts; {advice_request,report}_by_{form_of_violence,sector} |
+| table    | contacts; {advice_request,report}_by_{form_of_violence,sector};          |
+|          | report_by_follow_up; investigations (closed in the period, by outcome)   |
 | region   | VT01..VT26, or `total` for all regions |
-| category | the column of the table (a kind, a form of violence, a sector), or `total` |
+| category | the table's column (a kind, form of violence, sector, decision, outcome), or `total` |
 | status   | published, suppressed_primary (under the threshold), suppressed_secondary |
 | count    | the count rounded to a multiple of 5; empty when suppressed |
 

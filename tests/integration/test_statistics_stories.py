@@ -1,7 +1,8 @@
 """Stories of the statistics, through the real broker into SQLite and PostgreSQL: a household
 reported again after its monitoring closed shows in the repeat figure (and, replayed as of the
-moment before, does not); the CBS file of a small known history is the hand count after
-disclosure control, is logged, holds no identifier, and comes out the same when run again."""
+moment before, does not); the CBS file of a small known history (reports, advice requests,
+safety assessments, investigations) is the hand count after disclosure control, is logged,
+holds no identifier, and comes out the same when run again."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ from contracts.leak_guard import contains_identifier
 from contracts.signal_v2 import SignalEventV2
 from privacy.recipients import DEFAULT_RECIPIENTS
 from privacy.storage.access_log import EntryKind
+from radar.alerts import StaffRef
 from radar.case import HouseholdCase
+from radar.case_assessment import Step
 from radar.effect_monitor import effect_monitor
 from radar.periods import Period
+from radar.safety_assessment import InvestigationOutcome, instrument
 from services.database import Database
 from services.statistics.cbs_export import CbsSources, export_cbs
 from services.statistics.replay import history_as_of
@@ -143,6 +147,24 @@ def _known_history() -> list[SignalEventV2]:
     return signals
 
 
+def _assess_vt13(radar: Radar, reports: list[SignalEventV2]) -> None:
+    """VT13 assesses its 25 reports of the half-year: 15 own investigations (12 of them closed
+    as confirmed within it) and 10 handovers to the local team."""
+    ours = [r for r in reports if r.region == "VT13" and r.occurred_at >= SEPTEMBER]
+    staff = StaffRef("d.visser", "vt-amsterdam-amstelland", "safety_assessment", "VT13")
+    for number, report in enumerate(ours):
+        decision = "own_investigation" if number < 15 else "handover_local_team"
+        answers = instrument(1).answer(False, True, "regular", [], decision)
+        at = Step(staff, "Assessed with the instrument.", SEPTEMBER + timedelta(days=10))
+        home, report_id = report.household, str(report.event_id)
+        assessment = radar.ledger.assess_report(home, report_id, at, 1, answers)
+        if number < 12:
+            closed = Step(staff, "Concluded.", SEPTEMBER + timedelta(days=40))
+            radar.ledger.close_investigation(
+                home, assessment, closed, InvestigationOutcome.CONFIRMED
+            )
+
+
 def _cells(path: Path) -> dict[tuple[str, str, str], tuple[str, int | None]]:
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "period,delivery,table,region,category,status,count"
@@ -160,7 +182,9 @@ def _rounded(count: int) -> set[int]:
 def test_the_cbs_file_of_a_known_history_is_its_hand_count_after_disclosure_control(
     radar: Radar, member: InProcessAggregator, database: Database, tmp_path: Path
 ) -> None:
-    member.publish(*_known_history())
+    history = _known_history()
+    member.publish(*history)
+    _assess_vt13(radar, history)
     engine = database.engine()
     access_log = database.access_log(engine)
     sources = CbsSources(DEFAULT_RECIPIENTS, radar.ledger, access_log, b"k" * 32)
@@ -195,6 +219,14 @@ def test_the_cbs_file_of_a_known_history_is_its_hand_count_after_disclosure_cont
     assert forms["VT09", "physical_violence"][1] in _rounded(12)
     advice = {k[1:]: v for k, v in cells.items() if k[0] == "advice_request_by_sector"}
     assert advice["VT09", "veilig_thuis"][0] == "suppressed_primary"
+    follow_up = {k[1:]: v for k, v in cells.items() if k[0] == "report_by_follow_up"}
+    assert follow_up["VT13", "own_investigation"][1] in _rounded(15)
+    assert follow_up["VT13", "handover_local_team"] == ("published", 10)
+    assert follow_up["VT13", "not_assessed"] == ("published", 0)
+    assert follow_up["VT09", "not_assessed"][0] == "suppressed_secondary"  # 12 = VT09's total
+    investigations = {k[1:]: v for k, v in cells.items() if k[0] == "investigations"}
+    assert investigations["VT13", "confirmed"][1] in _rounded(12)
+    assert investigations["VT13", "not_confirmed"] == ("published", 0)
     assert done.self_check["passed"]
 
     # The delivery is in the access log, without a count; the files hold no identifier.
