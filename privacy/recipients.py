@@ -4,13 +4,14 @@ of which sectors' signals, on which legal basis (see recipients.toml)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     field_serializer,
+    field_validator,
     model_validator,
 )
 
@@ -56,12 +57,15 @@ class Recipient(BaseModel):
 
     @model_validator(mode="after")
     def _known_fields(self) -> Self:
-        unknown = self.fields - EXTRACT_FIELDS
-        if unknown:
-            raise ValueError(
-                f"unknown fields: {sorted(unknown)} (allowed: {sorted(EXTRACT_FIELDS)})"
-            )
+        _only(self.fields, EXTRACT_FIELDS, "fields")
         return self
+
+
+def _only(found: frozenset[str], allowed: frozenset[str], what: str) -> None:
+    """Refuses values outside the allowed ones, naming both."""
+    unknown = found - allowed
+    if unknown:
+        raise ValueError(f"unknown {what}: {sorted(unknown)} (allowed: {sorted(allowed)})")
 
 
 STATISTICS_DIMENSIONS = frozenset(
@@ -86,14 +90,11 @@ class StatisticsRecipient(BaseModel):
     def _sorted(self, values: frozenset[str]) -> list[str]:
         return sorted_strings(values)
 
-    @model_validator(mode="after")
-    def _known_dimensions(self) -> Self:
-        unknown = self.dimensions - STATISTICS_DIMENSIONS
-        if unknown:
-            raise ValueError(
-                f"unknown dimensions: {sorted(unknown)} (allowed: {sorted(STATISTICS_DIMENSIONS)})"
-            )
-        return self
+    @field_validator("dimensions", mode="after")
+    @classmethod
+    def _known_dimensions(cls, values: frozenset[str]) -> frozenset[str]:
+        _only(values, STATISTICS_DIMENSIONS, "dimensions")
+        return values
 
 
 class RecipientRegister(VersionedRegister):
@@ -124,6 +125,17 @@ class RecipientRegister(VersionedRegister):
                 f"knows {', '.join(sorted(self.recipients))}"
             )
         return found
+
+    def logged_as(self, operator: str, recipient_id: str, legal_basis: str) -> dict[str, Any]:
+        """What the access-log entry of every disclosure to a recipient starts with: who sent
+        it to whom, on which legal basis, under which exact register."""
+        return {
+            "operator": operator,
+            "recipient": recipient_id,
+            "legal_basis": legal_basis,
+            "register_version": self.version,
+            "register_fingerprint": self.fingerprint(),
+        }
 
     def statistics_recipient(self, recipient_id: str) -> StatisticsRecipient:
         """The statistics recipient of that id; UnknownRecipientError names the known ones."""

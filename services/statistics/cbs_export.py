@@ -124,11 +124,7 @@ def export_cbs(
     check = cbs_layout.self_check(found, protected, recipient.threshold)
     statuses = [s for result in protected for s in result.status.values()]
     payload: dict[str, Any] = {
-        "operator": operator,
-        "recipient": recipient_id,
-        "legal_basis": recipient.legal_basis,
-        "register_version": register.version,
-        "register_fingerprint": register.fingerprint(),
+        **register.logged_as(operator, recipient_id, recipient.legal_basis),
         "period": str(period),
         "delivery": delivery,
         "as_of": as_of.isoformat(),

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kafka import KafkaAdminClient
@@ -71,16 +70,16 @@ def vt_signal(
 
 
 @pytest.fixture
-def radar(database: Database) -> Iterator[Radar]:
+def radar_and_member(
+    database: Database, topic: str, kafka_admin: KafkaAdminClient
+) -> Iterator[tuple[Radar, InProcessAggregator]]:
+    """The radar's ledger on the database, fed by an aggregator from the real broker."""
     opened = Radar(database)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def member(radar: Radar, topic: str, kafka_admin: KafkaAdminClient) -> Iterator[Any]:
-    with aggregating(radar.ledger, topic, kafka_admin) as running:
-        yield running
+    try:
+        with aggregating(opened.ledger, topic, kafka_admin) as running:
+            yield opened, running
+    finally:
+        opened.close()
 
 
 def _close_monitoring(radar: Radar, home: str, achieved: bool) -> datetime:
@@ -100,8 +99,9 @@ def _half_year_of(moment: datetime) -> Period:
 
 
 def test_a_household_reported_again_after_closure_shows_in_the_repeat_figure(
-    radar: Radar, member: InProcessAggregator
+    radar_and_member: tuple[Radar, InProcessAggregator],
 ) -> None:
+    radar, member = radar_and_member
     now = datetime.now(UTC)
     member.publish(
         vt_signal("vt_report", FAMILY, now - timedelta(days=200)),
@@ -180,8 +180,9 @@ def _rounded(count: int) -> set[int]:
 
 
 def test_the_cbs_file_of_a_known_history_is_its_hand_count_after_disclosure_control(
-    radar: Radar, member: InProcessAggregator, database: Database, tmp_path: Path
+    radar_and_member: tuple[Radar, InProcessAggregator], database: Database, tmp_path: Path
 ) -> None:
+    radar, member = radar_and_member
     history = _known_history()
     member.publish(*history)
     _assess_vt13(radar, history)
