@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from kafka import KafkaAdminClient
+from typer.testing import CliRunner
 
 from contracts.leak_guard import contains_identifier
 from contracts.signal_v2 import SignalEventV2
@@ -24,6 +25,7 @@ from radar.case_assessment import Step
 from radar.effect_monitor import effect_monitor
 from radar.periods import Period
 from radar.safety_assessment import InvestigationOutcome, instrument
+from services.cli import app
 from services.database import Database
 from services.statistics.cbs_export import CbsSources, export_cbs
 from services.statistics.replay import history_as_of
@@ -244,4 +246,31 @@ def test_the_cbs_file_of_a_known_history_is_its_hand_count_after_disclosure_cont
     assert again.files[0].read_bytes() == done.files[0].read_bytes()
     second = export_cbs(sources, "cbs", "2026H2", tmp_path / "cbs", as_of, "fg-1")
     assert second.files[0].name == "beleidsinformatie-2026H2-d2.csv"
+    engine.dispose()
+
+
+def test_the_command_refuses_what_is_not_a_half_year_and_logs_a_delivery(
+    radar_and_member: tuple[Radar, InProcessAggregator],
+    database: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _radar, member = radar_and_member
+    member.publish(vt_signal("vt_report", household(1), SEPTEMBER))
+    assert database.keys_dir is not None
+    monkeypatch.setenv("RADAR_DATA_DIR", str(database.keys_dir.parent))  # the same keys
+    monkeypatch.setenv("RADAR_DATABASE_URL", database.url)
+    out = tmp_path / "cbs"
+    refused = CliRunner().invoke(app, ["export", "cbs", "--period", "2026Q3", "--out", str(out)])
+    assert refused.exit_code == 2
+    assert "not a half-year" in refused.stderr
+    assert not out.exists()
+
+    done = CliRunner().invoke(app, ["export", "cbs", "--period", "2026H2", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert (out / "beleidsinformatie-2026H2-d1.csv").exists()
+    engine = database.engine()
+    exports = [e for e in database.access_log(engine).entries() if e.kind == EntryKind.EXPORT]
+    assert [e.payload["recipient"] for e in exports] == ["cbs"]
+    assert f"access log entry {exports[0].seq}" in done.stdout
     engine.dispose()
