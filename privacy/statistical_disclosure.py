@@ -144,7 +144,7 @@ def protect(
     if threshold < MIN_THRESHOLD:
         raise ValueError(f"the threshold must be at least {MIN_THRESHOLD}")
     primary = {c for c in table.cells() if 0 < table.counts[c] < threshold}
-    known = public_already(table, previous) - primary - set(forced)
+    known = public_already(table, previous) - primary  # forced or not, they are public
     secondary = set(forced) - primary
     secondary |= secondary_suppression(table, primary | secondary, known) - known
     status = {
