@@ -64,6 +64,7 @@ from services.signals.rate_limits import IngestRateLimit
 from services.signals.routes import create_ingest_app
 from services.signals.service import Ingest
 from services.signals.store import ReceiptBook
+from services.statistics.routes import statistics_router
 from services.timelines.routes import timeline_router
 from services.timelines.service import TimelineQueries
 from services.timelines.store import TimelineStore
@@ -269,6 +270,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         audit_router(gate, settings, analyst, read_models),
         identity_router(gate, parts.vault, analyst),
         restriction_router(gate, analyst),
+        statistics_router(gate, lambda: parts.ledger, analyst),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
     for router in routers:
