@@ -57,6 +57,9 @@ WAIT_SECONDS = 0.005  # between looks at the store's positions while the aggrega
 BATCH = 500  # signals per ingest call
 MODEL_REASON = "the yardstick's run of this model version"
 _SCORE = get_topic(Household.ScoreChanged)
+# Building the parts creates their tables through alembic, whose module-level proxies are not
+# safe for two threads at once: runs in parallel build one after the other.
+_BUILDING = threading.Lock()
 
 
 @dataclass
@@ -96,7 +99,8 @@ def run(
     start = world.parameters.start
     clock = SimulatedClock(received_at(start, 0))
     with _fresh_place(bootstrap_servers) as settings:
-        radar = build(settings, clock)
+        with _BUILDING:
+            radar = build(settings, clock)
         try:
             if radar.ledger.model_in_force().version != model.version:
                 radar.ledger.adopt_model(model, None, MODEL_REASON, now=clock.now)
@@ -198,6 +202,7 @@ def _fresh_place(bootstrap_servers: str) -> Iterator[Settings]:
         admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
         yield Settings(
             data_dir=directory / "data",
+            database_url=f"sqlite:///{directory / 'radar.db'}",  # never a configured database
             kafka_bootstrap=bootstrap_servers,
             signals_topic=topic,
             consumer_group=group,

@@ -58,14 +58,17 @@ def _curves(results: Sequence[ModelRuns], out: Path) -> list[Path]:
                 capsize=3,
                 label=f"model {model.version}",
             )
+    for score in sorted({model.alert_score for model in results}):
+        for axes in (recall_axes, workload_axes):
+            axes.axvline(
+                score, color="grey", linestyle=":", label=f"the models' alert_score ({score:g})"
+            )
     for axes in (recall_axes, workload_axes):
-        axes.axvline(12.0, color="grey", linestyle=":", label="alert_score in force (12)")
         axes.set_xlabel("alert threshold (score)")
         axes.legend()
     recall_axes.set_ylabel("share of escalating households alerted before harm")
     recall_axes.set_title("Recall against the alert threshold (score rule, mean ± sd)")
     workload_axes.set_ylabel("alerts per analyst per week (whole region)")
-    workload_axes.set_yscale("log")
     workload_axes.set_title("Workload against the alert threshold (score rule, mean ± sd)")
     return [_save(recall, out / RECALL), _save(workload, out / WORKLOAD)]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from radar.simulation.measures import Measures, Spread
 from radar.simulation.parameters import WorldParameters
-from services.yardstick.experiment import ModelRuns
+from services.yardstick.experiment import THRESHOLDS, ModelRuns
 
 
 def _spread(values: Sequence[float], digits: int = 2) -> str:
@@ -42,7 +42,7 @@ def table(parameters: WorldParameters, results: Sequence[ModelRuns]) -> str:
             f"| {_spread([m.alerts_per_analyst_week for m in radar], 1)} "
             f"| {_spread([m.escalating_share for m in radar])} |"
         )
-    lines += ["", *_parties(results)]
+    lines += ["", *_parties(results), "", *_curve(results)]
     return "\n".join(lines) + "\n"
 
 
@@ -58,4 +58,20 @@ def _parties(results: Sequence[ModelRuns]) -> list[str]:
                 f"| {_spread([m.median_lead for m in found], 1)} "
                 f"| {_spread([m.alerts_per_analyst_week for m in found], 1)} |"
             )
+    return lines
+
+
+def _curve(results: Sequence[ModelRuns]) -> list[str]:
+    """The radar's score rule over the thresholds: recall and workload (the plots' numbers)."""
+    header = " | ".join(
+        f"model {m.version} recall | model {m.version} alerts/analyst/week" for m in results
+    )
+    lines = [f"| threshold | {header} |", "| --- |" + " --- |" * (2 * len(results))]
+    for threshold in THRESHOLDS:
+        cells = []
+        for model in results:
+            at = [r.curve[threshold] for r in model.runs]
+            cells.append(_spread([m.recall for m in at]))
+            cells.append(_spread([m.alerts_per_analyst_week for m in at], 1))
+        lines.append(f"| {threshold:g} | {' | '.join(cells)} |")
     return lines
