@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError
 
@@ -53,6 +53,7 @@ from services.yardstick.submissions import (
 
 PARTITIONS = 6
 CATCH_UP_SECONDS = 120.0  # a bound on waiting for the aggregator, not a measure
+TOPIC_READY_SECONDS = 30.0
 WAIT_SECONDS = 0.005  # between looks at the store's positions while the aggregator catches up
 BATCH = 500  # signals per ingest call
 MODEL_REASON = "the yardstick's run of this model version"
@@ -200,6 +201,7 @@ def _fresh_place(bootstrap_servers: str) -> Iterator[Settings]:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="radar-yardstick")
     try:
         admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
+        _wait_for_leaders(bootstrap_servers, topic)
         yield Settings(
             data_dir=directory / "data",
             database_url=f"sqlite:///{directory / 'radar.db'}",  # never a configured database
@@ -214,3 +216,20 @@ def _fresh_place(bootstrap_servers: str) -> Iterator[Settings]:
             admin.delete_groups([group])
         admin.close()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _wait_for_leaders(bootstrap_servers: str, topic: str) -> None:
+    """Waits until the new topic's partitions have leaders: an aggregator that subscribes
+    before would find no partitions and look again only at its next metadata refresh (five
+    minutes on)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers)
+    try:
+        deadline = time.monotonic() + TOPIC_READY_SECONDS
+        while time.monotonic() < deadline:
+            partitions = consumer.partitions_for_topic(topic)
+            if partitions and len(partitions) == PARTITIONS:
+                return
+            time.sleep(WAIT_SECONDS * 20)
+    finally:
+        consumer.close()
+    raise RuntimeError(f"topic {topic} got no leaders in {TOPIC_READY_SECONDS:g} s")

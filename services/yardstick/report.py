@@ -21,7 +21,8 @@ def table(parameters: WorldParameters, results: Sequence[ModelRuns]) -> str:
     lines = [
         f"World v{parameters.version}: {households} households a year "
         f"({parameters.scale.region_fraction:g} of an average VT region), "
-        f"{len(first)} seeds ({', '.join(str(r.seed) for r in first)}), "
+        f"{len(first)} seed{'' if len(first) == 1 else 's'} "
+        f"({', '.join(str(r.seed) for r in first)}), "
         f"{_spread([r.radar.escalating for r in first], 1)} escalating households per world.",
         "",
         "| model | recall radar | recall best party | median lead days radar | median lead days "
