@@ -201,10 +201,10 @@ def still_wrapped_under(settings: Settings, kek_id: str) -> int:
 # --- the processes ----------------------------------------------------------------------------
 
 
-def ingest_app(settings: Settings) -> FastAPI:
-    """The ingest API with its producer, receipts and pseudonymiser."""
-    require_keys(settings)
-    parts = Parts(settings)
+def ingest_service(parts: Parts, clock: Clock | None = None) -> tuple[Ingest, SignalPublisher]:
+    """The ingest use cases and their producer; signals are received at `clock`'s now
+    (default: the system clock; the yardstick passes its simulated day)."""
+    settings = parts.settings
     publisher = SignalPublisher(
         settings.kafka_bootstrap, settings.signals_topic, settings.kafka_timeout_seconds
     )
@@ -214,6 +214,16 @@ def ingest_app(settings: Settings) -> FastAPI:
         IdentifierKeyring.load_or_create(settings.keys_dir), settings.allow_plain_identifiers
     )
     ingest = Ingest(opener, parts.pseudonyms, parts.vault, publisher, receipts)
+    if clock is not None:
+        ingest.clock = clock
+    return ingest, publisher
+
+
+def ingest_app(settings: Settings) -> FastAPI:
+    """The ingest API with its producer, receipts and pseudonymiser."""
+    require_keys(settings)
+    parts = Parts(settings)
+    ingest, publisher = ingest_service(parts)
     rate_limit = IngestRateLimit(
         settings.ingest_rate_per_organisation, settings.ingest_burst_per_organisation
     )

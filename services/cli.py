@@ -110,6 +110,12 @@ COMMANDS: dict[str, Elsewhere | None] = {
         "backup_cli",
         "Backups of the data and, kept apart, of the keys; restores.",
     ),
+    "evaluate": Elsewhere(
+        "services.yardstick.cli",
+        "evaluate",
+        "Measure the radar on a synthetic world: recall, lead time and workload per model\n"
+        "version, radar against the best single party; write the table and plots.",
+    ),
 }
 
 
