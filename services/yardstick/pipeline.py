@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from kafka import KafkaAdminClient, KafkaConsumer
+from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError
 
@@ -37,6 +37,7 @@ from radar.risk_model_v2 import AnyRiskModel
 from radar.simulation.measures import Seen
 from radar.simulation.world import World
 from services.casework.store import WorklistStore
+from services.kafka_topics import wait_for_leaders
 from services.ledger.consumer import Aggregator, tracking_name
 from services.ledger.store import EncryptedSignalLedger
 from services.projections.projector import Projector
@@ -201,7 +202,8 @@ def _fresh_place(bootstrap_servers: str) -> Iterator[Settings]:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="radar-yardstick")
     try:
         admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
-        _wait_for_leaders(bootstrap_servers, topic)
+        if not wait_for_leaders(bootstrap_servers, topic, PARTITIONS, TOPIC_READY_SECONDS):
+            raise RuntimeError(f"topic {topic} got no leaders in {TOPIC_READY_SECONDS:g} s")
         yield Settings(
             data_dir=directory / "data",
             database_url=f"sqlite:///{directory / 'radar.db'}",  # never a configured database
@@ -216,20 +218,3 @@ def _fresh_place(bootstrap_servers: str) -> Iterator[Settings]:
             admin.delete_groups([group])
         admin.close()
         shutil.rmtree(directory, ignore_errors=True)
-
-
-def _wait_for_leaders(bootstrap_servers: str, topic: str) -> None:
-    """Waits until the new topic's partitions have leaders: an aggregator that subscribes
-    before would find no partitions and look again only at its next metadata refresh (five
-    minutes on)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers)
-    try:
-        deadline = time.monotonic() + TOPIC_READY_SECONDS
-        while time.monotonic() < deadline:
-            partitions = consumer.partitions_for_topic(topic)
-            if partitions and len(partitions) == PARTITIONS:
-                return
-            time.sleep(WAIT_SECONDS * 20)
-    finally:
-        consumer.close()
-    raise RuntimeError(f"topic {topic} got no leaders in {TOPIC_READY_SECONDS:g} s")
