@@ -17,6 +17,7 @@ from radar.case_assessment import Step, report_of
 from radar.evaluation import follow_region, remind_missed_checks
 from radar.household import Household
 from radar.regions import registry
+from radar.report_reminder import remind_undecided_report
 from radar.risk_model_v2 import AnyRiskModel
 from radar.safety import NETHERLANDS
 from radar.safety_assessment import InvestigationOutcome, SafetyAnswers, SafetyDecision
@@ -152,6 +153,20 @@ class AnalystSteps:
             return None, [found]
 
         self._retrying(leave)
+
+    def remind_undecided_report(self, household: str, report_id: str, now: datetime) -> bool:
+        """Raises the decision-due alert for a report from its working day 3; False when it
+        was decided, reminded before, or is gone."""
+        model = self.model_in_force()
+        found = self.household(household)
+        return (
+            self._on_case(
+                household,
+                lambda case: remind_undecided_report(found, case, model, report_id, now),
+                open_if_missing=True,
+            )
+            is not None
+        )
 
     def remind_missed_checks(self, household: str, now: datetime) -> list[str]:
         """Raises reminders for check dates of the household's conditions that passed without
