@@ -6,7 +6,8 @@ Definitions (the same in the API, the CLI and the README):
   moment Veilig Thuis received it (radar.case_assessment). It is working day 0.
 - Decided: a safety assessment was recorded for it (any of the instrument's decisions). It is
   decided in time when the decision's Dutch date is on or before working day 5
-  (`DECISION_WORKING_DAYS`, radar.dutch_calendar). Norm: 90 % of reports (`DECISION_NORM`).
+  (`DECISION_WORKING_DAYS`, radar.dutch_calendar): a decision on the weekend after day 5 is
+  late. Norm: 90 % of reports (`DECISION_NORM`).
 - Late without a decision: not decided and today is past working day 5; it counts as late at
   once, so a backlog cannot improve the figure. Not decided and not yet past day 5: pending,
   outside the share until it is decided or late.
