@@ -66,6 +66,7 @@ from services.signals.rate_limits import IngestRateLimit
 from services.signals.routes import create_ingest_app
 from services.signals.service import Ingest
 from services.signals.store import ReceiptBook
+from services.statistics.routes import statistics_router
 from services.timelines.routes import timeline_router
 from services.timelines.service import TimelineQueries
 from services.timelines.store import TimelineStore
@@ -202,10 +203,10 @@ def still_wrapped_under(settings: Settings, kek_id: str) -> int:
 # --- the processes ----------------------------------------------------------------------------
 
 
-def ingest_app(settings: Settings) -> FastAPI:
-    """The ingest API with its producer, receipts and pseudonymiser."""
-    require_keys(settings)
-    parts = Parts(settings)
+def ingest_service(parts: Parts, clock: Clock | None = None) -> tuple[Ingest, SignalPublisher]:
+    """The ingest use cases and their producer; signals are received at `clock`'s now
+    (default: the system clock; the yardstick passes its simulated day)."""
+    settings = parts.settings
     publisher = SignalPublisher(
         settings.kafka_bootstrap, settings.signals_topic, settings.kafka_timeout_seconds
     )
@@ -215,6 +216,16 @@ def ingest_app(settings: Settings) -> FastAPI:
         IdentifierKeyring.load_or_create(settings.keys_dir), settings.allow_plain_identifiers
     )
     ingest = Ingest(opener, parts.pseudonyms, parts.vault, publisher, receipts)
+    if clock is not None:
+        ingest.clock = clock
+    return ingest, publisher
+
+
+def ingest_app(settings: Settings) -> FastAPI:
+    """The ingest API with its producer, receipts and pseudonymiser."""
+    require_keys(settings)
+    parts = Parts(settings)
+    ingest, publisher = ingest_service(parts)
     rate_limit = IngestRateLimit(
         settings.ingest_rate_per_organisation, settings.ingest_burst_per_organisation
     )
@@ -273,6 +284,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         audit_router(gate, settings, analyst, read_models),
         identity_router(gate, parts.vault, analyst),
         restriction_router(gate, analyst),
+        statistics_router(gate, lambda: parts.ledger, analyst),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
     for router in routers:
