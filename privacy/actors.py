@@ -19,6 +19,8 @@ class AnalystRole(StrEnum):
     PRIVACY_OFFICER = "privacy_officer"  # functionaris gegevensbescherming (FG/DPO)
     AUDITOR = "auditor"
     SCHOOL = "school"  # a school's contact person: receives notices, sees no timelines
+    # a professional of an organisation involved with a family: may ask who leads (regie)
+    INVOLVED_PROFESSIONAL = "involved_professional"
 
 
 VT_ANALYST_ROLES = frozenset(

@@ -54,6 +54,7 @@ class Resource(StrEnum):
     AUDIT_REPLAY = "audit_replay"  # point-in-time replay, integrity and compliance reports
     RESTRICTIONS = "restrictions"  # placing and lifting restrictions of processing (AVG art. 18)
     EFFECT_MONITOR = "effect_monitor"  # the programme's figures per region: counts, no household
+    REGIE = "regie"  # who leads the help for a household, for an organisation involved with it
 
 
 class WithheldRule(StrEnum):

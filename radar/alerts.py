@@ -28,6 +28,8 @@ class AlertKind(StrEnum):
     CHECK_OVERDUE = "check_overdue"  # a monitoring check date passed without an assessment
     # model 2's MARAC rule: an incident within a year after a high-risk alert, whatever the score
     REPEAT = "repeat"
+    # a report without a decision on working day 3 (radar.lead_times): due on day 5
+    DECISION_DUE = "decision_due"
 
 
 RISK_KINDS = frozenset({AlertKind.THRESHOLD, AlertKind.CROSS_SECTOR})

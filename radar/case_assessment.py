@@ -29,7 +29,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from contracts.signal_types_v2 import SignalTypeV2
-from radar.alerts import StaffRef
+from radar.alerts import Alert, AlertKind, StaffRef, alert_id
 from radar.free_text import checked_text
 from radar.risk import SignalFact
 from radar.safety_assessment import (
@@ -155,10 +155,13 @@ class CaseAssessments:
     id: UUID
     household: str
     assessments: dict[str, RecordedAssessment]
+    alerts: dict[str, Alert]
 
-    if TYPE_CHECKING:  # eventsourcing's
+    if TYPE_CHECKING:  # eventsourcing's, and the aggregate's own
 
         def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
+
+        def _alert_closed(self, alert_id: str, by: dict[str, Any], reason: str) -> None: ...
 
     def assess_report(
         self,
@@ -184,7 +187,17 @@ class CaseAssessments:
             decision=str(decision),
             assessed_at=step.at,
         )
+        self._close_reminder(report.report_id, step, decision)
         return new_id
+
+    def _close_reminder(self, report_id: str, step: Step, decision: SafetyDecision) -> None:
+        """The decision answers the report's decision-due alert (radar.report_reminder): it
+        leaves the worklist, closed by the analyst who decided."""
+        reminder = self.alerts.get(alert_id(self.id, AlertKind.DECISION_DUE, report_id))
+        if reminder is not None and reminder.is_open:
+            self._alert_closed(
+                alert_id=reminder.alert_id, by=step.by.record(), reason=f"decided: {decision}"
+            )
 
     def close_investigation(
         self, assessment: str, step: Step, outcome: InvestigationOutcome

@@ -39,8 +39,10 @@ from services.audit.routes import audit_router
 from services.audit.sealing import Sealer, newest_sealed_at
 from services.audit.settings import AuditSettings, checkpoint_key_path
 from services.backup.key_check import require_keys
+from services.casework.lead_time_routes import lead_time_router
+from services.casework.lead_time_store import LeadTimeStore
 from services.casework.monitoring_store import SafetyStore
-from services.casework.reminders import CheckReminders
+from services.casework.reminders import CheckReminders, remind_due_reports
 from services.casework.routes import worklist_routers
 from services.casework.service import Casework
 from services.casework.store import WorklistStore
@@ -253,6 +255,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         timelines = TimelineStore(parts.engine, parts.row_sealer)
         worklist = WorklistStore(parts.engine, parts.row_sealer)
         monitoring = SafetyStore(parts.engine, parts.row_sealer)
+        lead_times = LeadTimeStore(parts.engine, parts.row_sealer)
 
     def household_region(household: str) -> str | None:
         """The region after the latest recorded move, else that of the latest signal."""
@@ -277,6 +280,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         ),
         oversight_router(OversightQueries(gate), analyst),
         *worklist_routers(casework, analyst),
+        lead_time_router(gate, lead_times, analyst),
         audit_router(gate, settings, analyst, read_models),
         identity_router(gate, parts.vault, analyst),
         restriction_router(gate, analyst),
@@ -319,6 +323,7 @@ def read_models(db: Database) -> list[ReadModel]:
             TimelineStore(engine, sealer),
             WorklistStore(engine, sealer),
             SafetyStore(engine, sealer),
+            LeadTimeStore(engine, sealer),
         ]
 
 
@@ -356,7 +361,9 @@ def followers(settings: Settings) -> list[Follower]:
     metrics.PROJECTOR.watch(lambda: parts.ledger.notifications, models)
     if (newest := newest_sealed_at(parts.engine)) is not None:
         metrics.checkpoint_sealed(newest, counted=False)
-    return [*projectors, CheckReminders(parts.ledger, monitoring), audit_sealer]
+    lead_times = next(m for m in models if isinstance(m, LeadTimeStore))
+    reports = CheckReminders(parts.ledger, lead_times, remind=remind_due_reports)
+    return [*projectors, CheckReminders(parts.ledger, monitoring), reports, audit_sealer]
 
 
 def sealer(

@@ -91,6 +91,11 @@ COMMANDS: dict[str, Elsewhere | None] = {
         "safety_cli",
         "Safety conditions: reminders for missed check dates.",
     ),
+    "lead-times": Elsewhere(
+        "services.casework.lead_time_cli",
+        "lead_times_cli",
+        "Lead times: the norms per region, and reminders for reports.",
+    ),
     "contracts": None,
     "retention": Elsewhere(
         "services.retention.cli",

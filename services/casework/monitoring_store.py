@@ -22,7 +22,6 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Engine,
     MetaData,
     String,
     Table,
@@ -35,21 +34,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from privacy.storage.sealed_rows import RowSealer
 from radar.alerts import AlertKind
 from radar.case import HouseholdCase
 from radar.household import Household
 from services.casework.sealing import (
     SEALED,
-    SealedRows,
+    SealedReadModel,
     SealedTable,
     logical,
     sealed_column,
 )
 from services.database import stored_utc
 from services.projections.positions import (
-    PositionedTables,
-    move_position,
     reset_position,
 )
 
@@ -120,25 +116,13 @@ _CLOSED = get_topic(HouseholdCase.MonitoringClosed)
 _RAISED = get_topic(HouseholdCase.AlertRaised)
 
 
-class SafetyStore(PositionedTables):
+class SafetyStore(SealedReadModel):
     """Reads and writes the monitoring tables (a ReadModel)."""
 
     name = SAFETY_PROJECTION
     topics: tuple[str, ...] = (_REGION, _RECORDED, _ASSESSED, _CLOSED, _RAISED)
     tables = metadata
     format = 2  # households by digest, pseudonyms, conditions and signal ids sealed
-
-    def __init__(self, engine: Engine, sealer: RowSealer | None = None) -> None:
-        super().__init__(engine, sealer)
-        self.rows = SealedRows(self.sealer)
-
-    def apply_events(
-        self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
-    ) -> None:
-        with self.engine.begin() as connection:
-            move_position(connection, self.name, expected, new_position)
-            for _, event in events:
-                self._apply(connection, event)
 
     def reset(self) -> None:
         with self.engine.begin() as connection:

@@ -1,4 +1,5 @@
-"""Raises reminders for check dates of safety conditions that passed without an assessment.
+"""Raises reminders for check dates of safety conditions that passed without an assessment, and
+for reports without a decision on their working day 3 (radar.report_reminder).
 
 Time passing is not an event, so something has to look: this follower (in the projector
 process) does, once a minute, and `radar safety remind` does on demand. Each reminder is an
@@ -9,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 
 from radar.safety import dutch_date
+from services.casework.lead_time_store import LeadTimeStore
 from services.casework.monitoring_store import SafetyStore
 from services.ledger.application import SignalLedger
 
@@ -29,18 +32,31 @@ def remind_due_checks(ledger: SignalLedger, store: SafetyStore, now: datetime) -
     return sum(len(ledger.remind_missed_checks(household, now)) for household in households)
 
 
+def remind_due_reports(ledger: SignalLedger, store: LeadTimeStore, now: datetime) -> int:
+    """Raises the decision-due alert of every report without a decision whose working day 3
+    has come; returns how many were raised."""
+    due = store.due_reminders(dutch_date(now))
+    return sum(ledger.remind_undecided_report(household, report, now) for household, report in due)
+
+
+Remind = Callable[[SignalLedger, Any, datetime], int]
+
+
 class CheckReminders:
-    """A follower: every `interval` it raises the reminders that are due."""
+    """A follower: every `interval` it raises the reminders that are due (`remind`: those of
+    check dates by default, `remind_due_reports` for reports with `store` a LeadTimeStore)."""
 
     def __init__(
         self,
         ledger: SignalLedger,
-        store: SafetyStore,
+        store: SafetyStore | LeadTimeStore,
         clock: Clock = lambda: datetime.now(UTC),
         interval: timedelta = CHECK_INTERVAL,
+        remind: Remind = remind_due_checks,
     ) -> None:
         self._ledger = ledger
         self._store = store
+        self._remind = remind
         self._clock = clock
         self._interval = interval
         self._last: datetime | None = None
@@ -51,7 +67,7 @@ class CheckReminders:
         if self._last is not None and now - self._last < self._interval:
             return 0
         self._last = now
-        raised = remind_due_checks(self._ledger, self._store, now)
+        raised = self._remind(self._ledger, self._store, now)
         if raised:
-            log.info("check reminders raised", count=raised)
+            log.info("reminders raised", kind=self._remind.__name__, count=raised)
         return raised

@@ -21,6 +21,7 @@ from radar.alerts import StaffRef
 from radar.regions import registry
 from services.casework.assessment_routes import assessment_router
 from services.casework.monitoring_routes import monitoring_router, monitoring_steps_router
+from services.casework.regie_routes import regie_router
 from services.casework.service import Casework, staff
 from services.casework.views import (
     AlertStep,
@@ -51,6 +52,7 @@ def worklist_routers(casework: Casework, person: Callable[..., Analyst]) -> list
         monitoring_router(casework, person),
         monitoring_steps_router(casework, person),
         assessment_router(casework, person),
+        regie_router(casework, person),
     ]
 
 

@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, LargeBinary, Table, select
+from sqlalchemy import Column, Engine, LargeBinary, Table, select
 from sqlalchemy.engine import Connection
 
 from privacy.storage.sealed_rows import RowSealer
+from services.projections.positions import PositionedTables, move_position
 
 SEALED = "sealed"
 
@@ -129,3 +130,23 @@ def logical(
 
 def _where(table: Table, household_digest: str, row: Sequence[str], part: str) -> str:
     return "|".join((table.name, household_digest, *row, part))
+
+
+class SealedReadModel(PositionedTables):
+    """A casework read model whose rows are sealed per household and whose events each apply
+    on their own (`_apply`), all of a batch and the position move in one transaction."""
+
+    def __init__(self, engine: Engine, sealer: RowSealer | None = None) -> None:
+        super().__init__(engine, sealer)
+        self.rows = SealedRows(self.sealer)
+
+    def apply_events(
+        self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
+    ) -> None:
+        with self.engine.begin() as connection:
+            move_position(connection, self.name, expected, new_position)
+            for _, event in events:
+                self._apply(connection, event)
+
+    def _apply(self, connection: Connection, event: Any) -> None:
+        raise NotImplementedError

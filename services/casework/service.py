@@ -13,6 +13,7 @@ from privacy.policy import AccessRequest, Decision, Obligations
 from privacy.purposes import Resource
 from privacy.retention import RetentionPolicy
 from radar.alerts import AlertStateError, StaffRef
+from radar.case_regie import RegieError
 from radar.free_text import FreeTextError
 from radar.household_state import MembershipError
 from radar.regions import UnknownMunicipalityError
@@ -113,6 +114,7 @@ class Casework:
                 UnknownMunicipalityError,
                 MembershipError,
                 SafetyAssessmentError,
+                RegieError,
             ) as error:
                 raise invalid(_errors(error)) from error
 
@@ -290,7 +292,7 @@ class Casework:
 
 def _errors(error: Exception) -> tuple[FieldError, ...]:
     field = "municipality" if isinstance(error, UnknownMunicipalityError) else "body"
-    if isinstance(error, MembershipError | SafetyAssessmentError):
+    if isinstance(error, MembershipError | SafetyAssessmentError | RegieError):
         field = error.field
     return (FieldError(field=field, reason=str(error)),)
 

@@ -1,7 +1,7 @@
 """Analysts' steps on a household's aggregates (alerts, safety conditions, safety assessments
-and investigations, moves, departures, reminders of missed checks): commands saved through the
-signal ledger, each retried on the fresh state when it meets a concurrent write. A mixin of
-SignalLedger (services/ledger/application.py), which loads and saves the aggregates."""
+and investigations, regie, moves, departures, reminders of missed checks): commands saved
+through the signal ledger, each retried on the fresh state when it meets a concurrent write. A
+mixin of SignalLedger (services/ledger/application.py), which loads and saves the aggregates."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from eventsourcing.domain import Aggregate
 from radar.alerts import StaffRef, TriageOutcome
 from radar.case import HouseholdCase
 from radar.case_assessment import Step, report_of
+from radar.case_regie import Regie
 from radar.evaluation import follow_region, remind_missed_checks
 from radar.household import Household
 from radar.regions import registry
+from radar.report_reminder import remind_undecided_report
 from radar.risk_model_v2 import AnyRiskModel
 from radar.safety import NETHERLANDS
 from radar.safety_assessment import InvestigationOutcome, SafetyAnswers, SafetyDecision
@@ -152,6 +154,35 @@ class AnalystSteps:
             return None, [found]
 
         self._retrying(leave)
+
+    def record_regie(
+        self,
+        household: str,
+        step: Step,
+        lead_professional: str,
+        lead_organisation: str,
+        involved: list[str],
+    ) -> Regie:
+        """Records who leads the help for the household and who is involved."""
+        return self._on_case(
+            household,
+            lambda case: case.record_regie(step, lead_professional, lead_organisation, involved),
+            open_if_missing=True,
+        )
+
+    def remind_undecided_report(self, household: str, report_id: str, now: datetime) -> bool:
+        """Raises the decision-due alert for a report from its working day 3; False when it
+        was decided, reminded before, or is gone."""
+        model = self.model_in_force()
+        found = self.household(household)
+        return (
+            self._on_case(
+                household,
+                lambda case: remind_undecided_report(found, case, model, report_id, now),
+                open_if_missing=True,
+            )
+            is not None
+        )
 
     def remind_missed_checks(self, household: str, now: datetime) -> list[str]:
         """Raises reminders for check dates of the household's conditions that passed without

@@ -21,7 +21,7 @@ from privacy.storage import (
 )
 from services.audit import checkpoints, lineage, sealing
 from services.backup import key_check
-from services.casework import monitoring_store, worklist_tables
+from services.casework import lead_time_store, monitoring_store, worklist_tables
 from services.ledger import store as ledger_store
 from services.projections import checkpoints as projection_checkpoints
 from services.projections import positions
@@ -47,6 +47,7 @@ _METADATA: tuple[MetaData, ...] = (
     timeline_tables.checkpoint_metadata,
     worklist_tables.metadata,
     monitoring_store.metadata,
+    lead_time_store.metadata,
 )
 
 # Read models: derived from the event store, rebuilt rather than migrated (see above).
@@ -56,6 +57,7 @@ REBUILT_READ_MODELS: frozenset[str] = frozenset(
         *timeline_tables.checkpoint_metadata.tables,  # copies of them (checkpoints.py)
         *worklist_tables.metadata.tables,
         *monitoring_store.metadata.tables,
+        *lead_time_store.metadata.tables,
     }
 )
 

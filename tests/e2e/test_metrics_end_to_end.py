@@ -22,6 +22,7 @@ from contracts.pseudonyms import (
 )
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
+from services.casework.lead_time_store import LEAD_TIME_PROJECTION
 from services.casework.monitoring_store import SAFETY_PROJECTION
 from services.casework.store import WORKLIST_PROJECTION
 from services.settings import Settings
@@ -36,7 +37,12 @@ PSEUDONYM = re.compile(
 )
 UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.I)
 BARE_HASH = re.compile(r"[0-9a-f]{32}")  # a pseudonym's hash without its prefix
-READ_MODELS = {TIMELINE_PROJECTION, WORKLIST_PROJECTION, SAFETY_PROJECTION}
+READ_MODELS = {
+    TIMELINE_PROJECTION,
+    WORKLIST_PROJECTION,
+    SAFETY_PROJECTION,
+    LEAD_TIME_PROJECTION,
+}
 HOUSEHOLD_ROUTE = "/v1/households/{household}/timeline"
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
