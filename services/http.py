@@ -47,7 +47,7 @@ ActorT = TypeVar("ActorT", bound=Actor)
 _log = structlog.get_logger("radar.auth")
 RETRY_AFTER_SECONDS = 5
 """How long a client waits before trying again after a 503."""
-API_VERSION = "1.2.0"  # 1.2: signal.v2 routes and fields (additive)
+API_VERSION = "1.3.0"  # 1.3: safety assessment, lead times, regie, effect monitor (additive)
 """The version of both APIs' contracts (semver: the path carries the major, /v1)."""
 VERSIONED_OPENAPI = "/v1/openapi.json"
 """The OpenAPI document inside the versioned base path (design rule API-51), beside FastAPI's

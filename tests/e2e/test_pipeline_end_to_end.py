@@ -140,7 +140,7 @@ def test_signals_from_three_sectors_meet_in_one_timeline(
         )
         assert batch.status_code == 200 and batch.json()["accepted"] == 1, batch.text
         assert "server" not in batch.headers  # API-53: no server software named
-        assert batch.headers["API-Version"] == "1.2.0"
+        assert batch.headers["API-Version"] == "1.3.0"
 
         def timeline(address: dict[str, Any]) -> list[dict[str, Any]]:
             return _medical_review_timeline(radar.query_url, analyst, address)

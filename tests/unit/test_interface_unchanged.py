@@ -30,7 +30,11 @@ def test_the_openapi_documents_are_unchanged(api: str, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     build = bootstrap.ingest_app if api == "ingest" else bootstrap.query_app
     document = json.loads(json.dumps(build(settings).openapi(), sort_keys=True))
-    assert _lost(_before(f"openapi-{api}.json"), document) == []
+    before = _before(f"openapi-{api}.json")
+    # The version moves with every addition (services.http.API_VERSION), its example with it.
+    before["info"].pop("version")
+    before["components"]["headers"]["API-Version"]["schema"].pop("example", None)
+    assert _lost(before, document) == []
 
 
 def _lost(before: Any, now: Any, where: str = "") -> list[str]:
