@@ -12,7 +12,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from fastapi import APIRouter, FastAPI
@@ -55,6 +55,9 @@ from services.oversight.restriction_routes import restriction_router
 from services.oversight.review import ReviewReport, review
 from services.oversight.routes import oversight_router
 from services.oversight.service import OversightQueries
+from services.pages.people import PageSettings
+from services.pages.routes import pages_router
+from services.pages.sessions import SessionBook
 from services.projections.projector import Follower, Projector
 from services.projections.read_model import ReadModel
 from services.settings import Settings
@@ -256,9 +259,10 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     refusals = AuthRefusalLog(access_log)
     analyst = parts.analyst(refusals)
+    timeline_queries = TimelineQueries(gate, timelines)
     routers: list[APIRouter] = [
         timeline_router(
-            TimelineQueries(gate, timelines),
+            timeline_queries,
             household_of(parts.pseudonyms, parts.vault),
             analyst,
             # a move changes memberships (timelines) and the household's region (worklist)
@@ -269,6 +273,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         audit_router(gate, settings, analyst, read_models),
         identity_router(gate, parts.vault, analyst),
         restriction_router(gate, analyst),
+        pages_router(casework, timeline_queries, page_sessions(settings), page_settings(settings)),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
     for router in routers:
@@ -283,6 +288,19 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     instrument(app, "query")
     app.router.on_shutdown.extend([refusals.flush, parts.close])
     return app
+
+
+def page_settings(settings: Settings) -> PageSettings:
+    return PageSettings(
+        dev_sign_in=settings.pages_dev_sign_in,
+        secure_cookie=settings.pages_behind_tls,
+        idle_seconds=settings.pages_idle_minutes * 60,
+    )
+
+
+def page_sessions(settings: Settings) -> SessionBook:
+    """The query process's sessions of people signed in to the pages."""
+    return SessionBook(timedelta(minutes=settings.pages_idle_minutes))
 
 
 def aggregator(settings: Settings) -> Aggregator:

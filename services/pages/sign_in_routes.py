@@ -1,0 +1,88 @@
+"""Signing in and out of the pages. For `make run` a development sign-in picks one of the
+synthetic users; a deployment has it off (settings refuse it with production settings)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from services.errors import Refusal, RefusalKind
+from services.pages.i18n import LOCALES, chosen
+from services.pages.people import (
+    CSRF_FIELD,
+    DEV_USERS,
+    PRE_SESSION_CSRF,
+    SIGN_IN,
+    PageSettings,
+    current,
+    require_csrf,
+)
+from services.pages.sessions import SESSION_COOKIE, SessionBook, new_token
+from services.pages.web import refused_page, render, see_other
+
+WORKLIST = "/pages/worklist"
+CSRF = Annotated[str | None, Form(alias=CSRF_FIELD)]
+
+
+def sign_in_routes(router: APIRouter, sessions: SessionBook, settings: PageSettings) -> None:
+    def set_cookie(response: Response, name: str, value: str) -> None:
+        response.set_cookie(
+            name,
+            value,
+            httponly=True,
+            samesite="strict",
+            secure=settings.secure_cookie,
+            path="/pages",
+        )
+
+    @router.get("/pages")
+    def start(request: Request) -> Response:
+        return see_other(WORKLIST if current(request, sessions) else SIGN_IN)
+
+    @router.get(SIGN_IN)
+    def sign_in_form(request: Request, lang: str | None = None) -> Response:
+        locale = chosen(lang)
+        if not settings.dev_sign_in:
+            refusal = Refusal(RefusalKind.UNAVAILABLE, "no sign-in is configured")
+            return refused_page(request, locale, refusal)
+        token = new_token()
+        response = render(
+            request, "sign_in.html", locale, users=DEV_USERS, locales=LOCALES, csrf=token
+        )
+        set_cookie(response, PRE_SESSION_CSRF, token)
+        return response
+
+    @router.post(SIGN_IN)
+    def sign_in(
+        request: Request,
+        user: Annotated[str, Form(max_length=64)],
+        csrf: CSRF = None,
+        locale: Annotated[str, Form(max_length=8)] = "nl",
+    ) -> Response:
+        language = chosen(locale)
+        try:
+            require_csrf(csrf, request.cookies.get(PRE_SESSION_CSRF) or "")
+            if not settings.dev_sign_in or user not in DEV_USERS:
+                raise Refusal(RefusalKind.FORBIDDEN, "no such user")
+        except Refusal as refusal:
+            return refused_page(request, language, refusal)
+        session_id, _session = sessions.open(DEV_USERS[user], language)
+        response = see_other(WORKLIST)
+        set_cookie(response, SESSION_COOKIE, session_id)
+        response.delete_cookie(PRE_SESSION_CSRF, path="/pages")
+        return response
+
+    @router.post("/pages/sign-out")
+    def sign_out(request: Request, csrf: CSRF = None) -> Response:
+        session = current(request, sessions)
+        if session is not None:
+            try:
+                require_csrf(csrf, session.csrf)
+            except Refusal as refusal:
+                return refused_page(request, session.locale, refusal, session=session)
+            sessions.close(request.cookies.get(SESSION_COOKIE))
+        response = see_other(SIGN_IN)
+        response.delete_cookie(SESSION_COOKIE, path="/pages")
+        return response
