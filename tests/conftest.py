@@ -29,7 +29,7 @@ from services.settings import Settings
 from testkit.services import KAFKA_BOOTSTRAP, POSTGRES_URL
 
 TESTS_DIR = Path(__file__).parent
-KINDS = ("unit", "integration", "e2e")  # each folder's name is its marker
+KINDS = ("unit", "integration", "e2e", "browser")  # each folder's name is its marker
 CHAOS = "chaos"  # tests/chaos/conftest.py marks its own
 SERVICE_FIXTURES = frozenset(
     {

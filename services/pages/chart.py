@@ -49,7 +49,7 @@ class Chart:
     markers: list[Marker] = field(default_factory=list)
     bands: list[Band] = field(default_factory=list)
     y_ticks: list[tuple[float, str]] = field(default_factory=list)
-    x_ticks: list[tuple[float, str]] = field(default_factory=list)
+    x_ticks: list[tuple[float, str, str]] = field(default_factory=list)  # x, label, anchor
     width: float = WIDTH
     height: float = HEIGHT
     plot_bottom: float = HEIGHT - BOTTOM
@@ -97,9 +97,8 @@ def chart(points: list[ScorePoint], signals: list[SignalMark], spans: list[Span]
         if right > left:
             result.bands.append(Band(left, right - left, span.kind, span.label))
     result.y_ticks = [(scale.y(top * k / 4), f"{float(top) * k / 4:.0f}") for k in range(5)]
-    result.x_ticks = [
-        (scale.x(m), m.date().isoformat()) for m in (start, start + (end - start) / 2, end)
-    ]
+    moments = zip((start, start + (end - start) / 2, end), ("start", "middle", "end"), strict=True)
+    result.x_ticks = [(scale.x(m), m.date().isoformat(), anchor) for m, anchor in moments]
     return result
 
 

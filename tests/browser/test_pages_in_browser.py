@@ -1,0 +1,99 @@
+"""What a VT analyst does in the pages, in a real browser: sign in, open the worklist, open a
+household and see its chart and explanation, triage an alert, set safety conditions, and be
+asked for a justification for another region's household. Every page passes axe-core."""
+
+from __future__ import annotations
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from tests.browser.conftest import ELSEWHERE, Site, accessible, screenshot, submit
+from tests.support.radar_fixtures import FAMILY
+
+
+def sign_in(browser: webdriver.Chrome, site: Site, user: str = "triage-utrecht") -> None:
+    browser.delete_all_cookies()
+    browser.get(f"{site.url}/pages/sign-in")
+    accessible(browser)
+    Select(browser.find_element(By.ID, "user")).select_by_value(user)
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/pages/sign-in'] button"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Kies een doel"
+
+
+def open_household(browser: webdriver.Chrome, site: Site) -> None:
+    browser.get(f"{site.url}/pages/worklist?purpose=triage")
+    browser.find_element(By.CSS_SELECTOR, f"a[href^='/pages/households/{FAMILY}']").click()
+
+
+def test_sign_in_and_open_the_worklist(browser: webdriver.Chrome, site: Site) -> None:
+    sign_in(browser, site)
+    accessible(browser)
+    screenshot(browser, "01-purpose-before-anything")
+    browser.find_element(By.ID, "purpose-triage").click()
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "main form button"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Werklijst VT09"
+    rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert len(rows) >= 1
+    assert ELSEWHERE not in browser.page_source, "another region's alerts are not listed"
+    assert "hh." not in browser.title and "hh." not in browser.current_url
+    accessible(browser)
+    screenshot(browser, "02-worklist")
+
+
+def test_a_household_shows_its_chart_and_explanation(browser: webdriver.Chrome, site: Site) -> None:
+    sign_in(browser, site)
+    before = site.log.count()
+    open_household(browser, site)
+    chart = browser.find_element(By.ID, "risk-chart")
+    assert chart.find_elements(By.CSS_SELECTOR, "circle.marker"), "a marker per signal"
+    assert chart.find_elements(By.CSS_SELECTOR, "rect.band-alert"), "the alert as a band"
+    lines = browser.find_elements(By.CSS_SELECTOR, "#explanation tbody tr")
+    assert len(lines) == 3
+    assert "hh." not in browser.title
+    assert site.log.count() == before + 2, "one entry for the worklist, one for the household"
+    accessible(browser)
+    screenshot(browser, "03-household-chart-explanation")
+
+
+def test_triage_an_alert_and_set_safety_conditions(browser: webdriver.Chrome, site: Site) -> None:
+    sign_in(browser, site)
+    open_household(browser, site)
+    submit(browser, browser.find_element(By.XPATH, "//button[text()='In behandeling nemen']"))
+    Select(browser.find_element(By.CSS_SELECTOR, "select[name=outcome]")).select_by_value("monitor")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/triage'] textarea").send_keys(
+        "Politie en school zien hetzelfde patroon"
+    )
+    submit(browser, browser.find_element(By.XPATH, "//button[text()='Triage vastleggen']"))
+    assert "triaged" in browser.find_element(By.CSS_SELECTOR, "article.alert h3").text
+    screenshot(browser, "04-alert-triaged")
+
+    browser.find_element(By.ID, "conditions").send_keys("Geen geweld in huis\nKinderen naar school")
+    Select(browser.find_element(By.ID, "excluded")).select_by_value("huisverbod")
+    submit(
+        browser,
+        browser.find_element(By.XPATH, "//button[text()='Veiligheidsvoorwaarden vastleggen']"),
+    )
+    assert "Geen geweld in huis" in browser.find_element(By.CSS_SELECTOR, "article.plan").text
+    assert browser.find_elements(By.CSS_SELECTOR, "#risk-chart rect.band-conditions")
+    accessible(browser)
+    screenshot(browser, "05-safety-conditions")
+
+
+def test_another_regions_household_asks_for_a_justification(
+    browser: webdriver.Chrome, site: Site
+) -> None:
+    sign_in(browser, site)
+    browser.get(f"{site.url}/pages/households/{ELSEWHERE}?purpose=triage")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Onderbouwing nodig"
+    assert "huisverbod" not in browser.page_source
+    accessible(browser)
+    screenshot(browser, "06-justification-asked")
+    browser.find_element(By.ID, "justification").send_keys(
+        "Gezin is verhuisd; politie Amsterdam meldt zorgen over de kinderen"
+    )
+    submit(browser, browser.find_element(By.XPATH, "//button[text()='Huishouden openen']"))
+    assert browser.find_element(By.ID, "risk-chart")
+    assert "cross_region" in browser.page_source
+    accessible(browser)
+    screenshot(browser, "07-opened-with-justification")
