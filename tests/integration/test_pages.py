@@ -77,7 +77,9 @@ def test_sign_in_needs_the_forms_token_and_nothing_shows_before_a_purpose(
     assert harness.log.count() == before, "choosing a purpose reads nothing about anyone"
 
 
-def test_worklist_and_household_pages_go_through_the_gate_once_each(harness: Harness) -> None:
+def test_worklist_and_household_pages_go_through_the_gate_once_each(
+    harness: Harness, capfd: pytest.CaptureFixture[str]
+) -> None:
     _story(harness)
     sign_in(harness)
     before = harness.log.count()
@@ -98,6 +100,9 @@ def test_worklist_and_household_pages_go_through_the_gate_once_each(harness: Har
     assert title is not None and "hh." not in title.group(1)
     [household] = harness.entries_after(before + 1)
     assert (household["resource"], household["subject"]) == ("household_timeline", FAMILY)
+    logged = capfd.readouterr()
+    assert "/pages/households/hh.k1.***" in logged.out + logged.err, "the page was a log line"
+    assert FAMILY not in logged.out + logged.err, "no log line names the household"
 
 
 def test_casework_forms_are_refused_without_their_token_and_done_with_it(
