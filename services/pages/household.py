@@ -11,8 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from privacy.actors import Analyst
-from privacy.policy import AccessRequest, Decision
-from privacy.purposes import Resource
+from privacy.policy import Decision
 from radar.risk import SignalFact
 from radar.risk_in_force import assess_any
 from radar.score_series import score_series
@@ -54,14 +53,8 @@ class HouseholdPages:
     ) -> HouseholdPage:
         """The page, or the gate's Refusal (a justification asked for, a purpose refused)."""
         gate = self.casework.gate
-        request = AccessRequest(
-            actor=actor,
-            resource=Resource.HOUSEHOLD_TIMELINE,
-            purpose=purpose,
-            subject=household,
-            subject_region=gate.household_region(household),
-            justification=justification,
-            break_glass=break_glass,
+        request = self.timelines.household_request(
+            actor, household, purpose, justification, break_glass
         )
 
         def read(decision: Decision) -> Answer:

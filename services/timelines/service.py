@@ -42,7 +42,24 @@ class TimelineQueries:
     ) -> bytes:
         """A household's timeline as far as the decision allows, as the JSON of a
         TimelineView (answers.py: each shown signal encoded once)."""
-        request = AccessRequest(
+        request = self.household_request(actor, household, purpose, justification, break_glass)
+
+        def read(decision: Decision) -> Answer:
+            return self.household_answer(decision, household, purpose)
+
+        result: bytes = self.gate.answer(request, endpoint, read)
+        return result
+
+    def household_request(
+        self,
+        actor: Analyst,
+        household: str,
+        purpose: str | None,
+        justification: str | None,
+        break_glass: bool,
+    ) -> AccessRequest:
+        """The request to read a household's timeline, from the region responsible for it now."""
+        return AccessRequest(
             actor=actor,
             resource=Resource.HOUSEHOLD_TIMELINE,
             purpose=purpose,
@@ -51,12 +68,6 @@ class TimelineQueries:
             justification=justification,
             break_glass=break_glass,
         )
-
-        def read(decision: Decision) -> Answer:
-            return self.household_answer(decision, household, purpose)
-
-        result: bytes = self.gate.answer(request, endpoint, read)
-        return result
 
     def household_answer(self, decision: Decision, household: str, purpose: str | None) -> Answer:
         """A household's timeline under a permitted decision, as the JSON of a TimelineView:
