@@ -260,6 +260,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     refusals = AuthRefusalLog(access_log)
     analyst = parts.analyst(refusals)
     timeline_queries = TimelineQueries(gate, timelines)
+    oversight = OversightQueries(gate)
     routers: list[APIRouter] = [
         timeline_router(
             timeline_queries,
@@ -268,12 +269,19 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             # a move changes memberships (timelines) and the household's region (worklist)
             lambda position: casework.read_after(position, timelines, worklist),
         ),
-        oversight_router(OversightQueries(gate), analyst),
+        oversight_router(oversight, analyst),
         *worklist_routers(casework, analyst),
         audit_router(gate, settings, analyst, read_models),
         identity_router(gate, parts.vault, analyst),
         restriction_router(gate, analyst),
-        pages_router(casework, timeline_queries, page_sessions(settings), page_settings(settings)),
+        pages_router(
+            casework,
+            timeline_queries,
+            oversight,
+            page_sessions(settings),
+            page_settings(settings),
+            (settings, read_models),
+        ),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
     for router in routers:

@@ -45,6 +45,14 @@ class PageSettings:
     idle_seconds: int
 
 
+HOMES = {AnalystRole.PRIVACY_OFFICER: "/pages/break-glass", AnalystRole.AUDITOR: "/pages/audit"}
+
+
+def home(analyst: Analyst) -> str:
+    """Where a person starts after signing in: the page of their work."""
+    return HOMES.get(analyst.role, "/pages/worklist")
+
+
 def current(request: Request, sessions: SessionBook) -> PageSession | None:
     return sessions.find(request.cookies.get(SESSION_COOKIE))
 

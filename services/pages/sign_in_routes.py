@@ -17,12 +17,12 @@ from services.pages.people import (
     SIGN_IN,
     PageSettings,
     current,
+    home,
     require_csrf,
 )
 from services.pages.sessions import SESSION_COOKIE, SessionBook, new_token
 from services.pages.web import refused_page, render, see_other
 
-WORKLIST = "/pages/worklist"
 CSRF = Annotated[str | None, Form(alias=CSRF_FIELD)]
 
 
@@ -39,7 +39,8 @@ def sign_in_routes(router: APIRouter, sessions: SessionBook, settings: PageSetti
 
     @router.get("/pages")
     def start(request: Request) -> Response:
-        return see_other(WORKLIST if current(request, sessions) else SIGN_IN)
+        session = current(request, sessions)
+        return see_other(home(session.analyst) if session else SIGN_IN)
 
     @router.get(SIGN_IN)
     def sign_in_form(request: Request, lang: str | None = None) -> Response:
@@ -69,7 +70,7 @@ def sign_in_routes(router: APIRouter, sessions: SessionBook, settings: PageSetti
         except Refusal as refusal:
             return refused_page(request, language, refusal)
         session_id, _session = sessions.open(DEV_USERS[user], language)
-        response = see_other(WORKLIST)
+        response = see_other(home(DEV_USERS[user]))
         set_cookie(response, SESSION_COOKIE, session_id)
         response.delete_cookie(PRE_SESSION_CSRF, path="/pages")
         return response

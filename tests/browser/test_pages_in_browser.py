@@ -12,13 +12,18 @@ from tests.browser.conftest import ELSEWHERE, Site, accessible, screenshot, subm
 from tests.support.radar_fixtures import FAMILY
 
 
-def sign_in(browser: webdriver.Chrome, site: Site, user: str = "triage-utrecht") -> None:
+def sign_in(
+    browser: webdriver.Chrome,
+    site: Site,
+    user: str = "triage-utrecht",
+    heading: str = "Kies een doel",
+) -> None:
     browser.delete_all_cookies()
     browser.get(f"{site.url}/pages/sign-in")
     accessible(browser)
     Select(browser.find_element(By.ID, "user")).select_by_value(user)
     submit(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/pages/sign-in'] button"))
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Kies een doel"
+    assert browser.find_element(By.TAG_NAME, "h1").text == heading
 
 
 def open_household(browser: webdriver.Chrome, site: Site) -> None:
@@ -97,3 +102,41 @@ def test_another_regions_household_asks_for_a_justification(
     assert "cross_region" in browser.page_source
     accessible(browser)
     screenshot(browser, "07-opened-with-justification")
+
+
+def test_the_privacy_officer_reviews_a_break_glass(browser: webdriver.Chrome, site: Site) -> None:
+    sign_in(browser, site)
+    browser.get(f"{site.url}/pages/households/{ELSEWHERE}?purpose=triage")
+    browser.find_element(By.ID, "justification").send_keys(
+        "Acuut gevaar: politie meldt dreiging met een wapen in het gezin"
+    )
+    browser.find_element(By.ID, "break_glass").click()
+    submit(browser, browser.find_element(By.XPATH, "//button[text()='Huishouden openen']"))
+    assert "break_glass" in browser.page_source
+
+    sign_in(browser, site, "privacy-officer")
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "main form button"))
+    [access] = browser.find_elements(By.CSS_SELECTOR, "article.plan:has(form)")
+    accessible(browser)
+    screenshot(browser, "08-break-glass-queue")
+    access.find_element(By.TAG_NAME, "textarea").send_keys("Dreiging bevestigd door de politie")
+    submit(browser, access.find_element(By.TAG_NAME, "button"))
+    assert "gerechtvaardigd" in browser.find_element(By.CSS_SELECTOR, "p.review").text
+    accessible(browser)
+    screenshot(browser, "09-break-glass-reviewed")
+
+    for page in ("/pages/access-log?purpose=accountability", "/pages/register"):
+        browser.get(f"{site.url}{page}")
+        accessible(browser)
+    screenshot(browser, "10-purpose-register")
+
+
+def test_the_auditor_reaches_the_reports_from_one_page(
+    browser: webdriver.Chrome, site: Site
+) -> None:
+    sign_in(browser, site, "auditor", "Audit")
+    accessible(browser)
+    screenshot(browser, "11-audit")
+    submit(browser, browser.find_element(By.XPATH, "//a[contains(@href, '/pages/audit/verify')]"))
+    assert "verif" in browser.page_source.lower()
+    screenshot(browser, "12-audit-verify")

@@ -18,7 +18,7 @@ from services.pages.web import TEMPLATES
 from services.settings import Settings
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
-SAME_IN_DUTCH = {"Sector", "Status", "Filter"}
+SAME_IN_DUTCH = {"Sector", "Status", "Filter", "Audit"}
 ANALYST = Analyst("a.jansen", "vt-utrecht", AnalystRole.TRIAGE, "VT09")  # type: ignore[arg-type]
 
 
