@@ -100,8 +100,10 @@ class HouseholdPages:
         risk: HouseholdRiskView,
         plans: list[dict[str, Any]],
     ) -> Chart:
-        """The score of the signals the purpose sees, over time. Only those: under `weight`
-        the whole score would step up at a withheld signal and so tell its date."""
+        """The score of the signals the purpose sees, over time, as today's knowledge puts it:
+        at each moment the score of the signals that had occurred by then (a signal reported
+        late still shows where it happened). Only those the purpose sees: under `weight` the
+        whole score would step up at a withheld signal and so tell its date."""
         assert decision.obligations is not None
         now, model = self.casework.now(), self.casework.model()
         restricted = self.casework.restricted_signals(decision, [household])
@@ -111,12 +113,12 @@ class HouseholdPages:
             return chart([], [], [])
 
         def score_at(moment: datetime) -> Decimal:
-            return assess_any([f for f in shown if f.received_at <= moment], model, moment).score
+            return assess_any([f for f in shown if f.occurred_at <= moment], model, moment).score
 
-        start = min(f.received_at for f in shown) - LEAD_IN
-        points = score_series(score_at, start, now, [f.received_at for f in shown])
+        start = min(f.occurred_at for f in shown) - LEAD_IN
+        points = score_series(score_at, start, now, [f.occurred_at for f in shown])
         marks = [
-            SignalMark(f.received_at, f.sector, f"{f.sector}: {f.signal_type}, {f.severity}")
+            SignalMark(f.occurred_at, f.sector, f"{f.sector}: {f.signal_type}, {f.severity}")
             for f in shown
         ]
         return chart(points, marks, _alert_spans(risk, now) + _plan_spans(plans))
