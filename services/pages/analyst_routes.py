@@ -5,13 +5,12 @@ personal data is one decision of the gate, one access-log entry."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 
 from contracts.pseudonyms_v2 import HouseholdPseudonymV2
-from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import PurposeRegister, Resource
 from radar.alerts import TriageOutcome
@@ -30,13 +29,24 @@ Household = Annotated[HouseholdPseudonymV2, Path()]
 Filter = Annotated[str | None, Query(max_length=64)]
 
 
-def purposes_for(register: PurposeRegister, actor: Analyst, resource: Resource) -> list[Any]:
-    """The purposes this person's role may use for this kind of page, with what each is for."""
-    return [
+def choose_purpose(
+    request: Request, session: PageSession, register: PurposeRegister, resource: Resource
+) -> Response:
+    """Nothing about anyone is shown before a purpose is chosen: the purposes this person's
+    role may use for this kind of page, with what each is for."""
+    choices = [
         {"name": name, "description": p.description}
         for name, p in sorted(register.purposes.items())
-        if actor.role in p.roles and resource in p.resources
+        if session.analyst.role in p.roles and resource in p.resources
     ]
+    return render(
+        request,
+        "purpose.html",
+        session.locale,
+        session=session,
+        choices=choices,
+        action=request.url.path,
+    )
 
 
 def analyst_routes(
@@ -60,8 +70,7 @@ def analyst_routes(
             return see_other(SIGN_IN)
         actor = session.analyst
         if not purpose:
-            choices = purposes_for(register, actor, Resource.WORKLIST)
-            return _choose(request, session, choices, request.url.path)
+            return choose_purpose(request, session, register, Resource.WORKLIST)
         casework.read_after(after, casework.worklist)
         region = str(actor.region)
         access = AccessRequest(
@@ -105,8 +114,7 @@ def analyst_routes(
         if session is None:
             return see_other(SIGN_IN)
         if not purpose:
-            choices = purposes_for(register, session.analyst, Resource.HOUSEHOLD_TIMELINE)
-            return _choose(request, session, choices, request.url.path)
+            return choose_purpose(request, session, register, Resource.HOUSEHOLD_TIMELINE)
         casework.read_after(after, casework.worklist, casework.monitoring)
         return _household(request, session, household, purpose, None, False)
 
@@ -171,10 +179,3 @@ def analyst_routes(
             own_region=region in (None, str(actor.region)),
             outcomes=[str(o) for o in TriageOutcome],
         )
-
-
-def _choose(request: Request, session: PageSession, choices: list[Any], action: str) -> Response:
-    """Nothing about anyone is shown before a purpose is chosen."""
-    return render(
-        request, "purpose.html", session.locale, session=session, choices=choices, action=action
-    )

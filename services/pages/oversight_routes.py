@@ -22,7 +22,7 @@ from services.errors import Refusal, field_errors, invalid
 from services.gate import Answer
 from services.http import endpoint
 from services.oversight.service import OversightQueries
-from services.pages.analyst_routes import purposes_for
+from services.pages.analyst_routes import choose_purpose
 from services.pages.people import SIGN_IN, current, require_csrf
 from services.pages.sessions import PageSession, SessionBook
 from services.pages.web import PAGE_HEADERS, refused_page, render, see_other
@@ -67,17 +67,6 @@ def oversight_routes(
     def signed_in(request: Request) -> PageSession | None:
         return current(request, sessions)
 
-    def choose(request: Request, session: PageSession, resource: Resource) -> Response:
-        choices = purposes_for(register, session.analyst, resource)
-        return render(
-            request,
-            "purpose.html",
-            session.locale,
-            session=session,
-            choices=choices,
-            action=request.url.path,
-        )
-
     @router.get("/pages/access-log")
     def access_log(
         request: Request,
@@ -91,7 +80,7 @@ def oversight_routes(
         if session is None:
             return see_other(SIGN_IN)
         if not purpose:
-            return choose(request, session, Resource.ACCESS_LOG)
+            return choose_purpose(request, session, register, Resource.ACCESS_LOG)
         try:
             view = oversight.access_log_entries(
                 session.analyst, purpose, endpoint(request), _utc(since), _utc(until)
@@ -116,7 +105,7 @@ def oversight_routes(
         if session is None:
             return see_other(SIGN_IN)
         if not purpose:
-            return choose(request, session, Resource.BREAK_GLASS_REVIEWS)
+            return choose_purpose(request, session, register, Resource.BREAK_GLASS_REVIEWS)
         try:
             queue = oversight.break_glass_queue(session.analyst, purpose, endpoint(request), False)
         except Refusal as refusal:
@@ -159,7 +148,7 @@ def oversight_routes(
         if session is None:
             return see_other(SIGN_IN)
         if not purpose:
-            return choose(request, session, Resource.RESTRICTIONS)
+            return choose_purpose(request, session, register, Resource.RESTRICTIONS)
         access = AccessRequest(
             actor=session.analyst, resource=Resource.RESTRICTIONS, purpose=purpose
         )
