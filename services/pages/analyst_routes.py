@@ -19,6 +19,7 @@ from services.casework.views import WorklistView
 from services.errors import Refusal, RefusalKind
 from services.gate import Answer
 from services.http import endpoint
+from services.pages.dashboard import KIND_COLOURS, NORM_DAYS, age_bars, kind_bars
 from services.pages.household import HouseholdPages
 from services.pages.people import SIGN_IN, current, require_csrf
 from services.pages.sessions import PageSession, SessionBook
@@ -57,6 +58,45 @@ def analyst_routes(
 ) -> None:
     register = casework.gate.policy.register
 
+    def read_worklist(request: Request, session: PageSession, purpose: str) -> WorklistView:
+        """The region's open alerts through the gate: one decision, one access-log entry."""
+        region = str(session.analyst.region)
+        access = AccessRequest(
+            actor=session.analyst,
+            resource=Resource.WORKLIST,
+            purpose=purpose,
+            subject_region=region,
+        )
+
+        def read(decision: Decision) -> Answer:
+            return casework.worklist_answer(decision, region, purpose)
+
+        view: WorklistView = casework.gate.answer(access, endpoint(request), read)
+        return view
+
+    @router.get("/pages/dashboard")
+    def dashboard(request: Request, purpose: Purpose = None) -> Response:
+        session = current(request, sessions)
+        if session is None:
+            return see_other(SIGN_IN)
+        if not purpose:
+            return choose_purpose(request, session, register, Resource.WORKLIST)
+        try:
+            view = read_worklist(request, session, purpose)
+        except Refusal as refusal:
+            return refused_page(request, session.locale, refusal, session=session)
+        return render(
+            request,
+            "dashboard.html",
+            session.locale,
+            session=session,
+            view=view,
+            over_norm=sum(1 for a in view.alerts if a.days_open >= NORM_DAYS),
+            ages=age_bars(view.alerts),
+            kinds=kind_bars(view.alerts, view.generated_at),
+            colours=KIND_COLOURS,
+        )
+
     @router.get("/pages/worklist")
     def worklist(
         request: Request,
@@ -68,20 +108,11 @@ def analyst_routes(
         session = current(request, sessions)
         if session is None:
             return see_other(SIGN_IN)
-        actor = session.analyst
         if not purpose:
             return choose_purpose(request, session, register, Resource.WORKLIST)
         casework.read_after(after, casework.worklist)
-        region = str(actor.region)
-        access = AccessRequest(
-            actor=actor, resource=Resource.WORKLIST, purpose=purpose, subject_region=region
-        )
-
-        def read(decision: Decision) -> Answer:
-            return casework.worklist_answer(decision, region, purpose)
-
         try:
-            view: WorklistView = casework.gate.answer(access, endpoint(request), read)
+            view = read_worklist(request, session, purpose)
         except Refusal as refusal:
             return refused_page(request, session.locale, refusal, session=session)
         shown = [

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser.conftest import ELSEWHERE, Site, accessible, screenshot, submit
 from tests.support.radar_fixtures import FAMILY
@@ -140,3 +142,31 @@ def test_the_auditor_reaches_the_reports_from_one_page(
     submit(browser, browser.find_element(By.XPATH, "//a[contains(@href, '/pages/audit/verify')]"))
     assert "verif" in browser.page_source.lower()
     screenshot(browser, "12-audit-verify")
+
+
+def test_the_region_dashboard_charts_the_worklist(browser: webdriver.Chrome, site: Site) -> None:
+    sign_in(browser, site)
+    before = site.log.count()
+    browser.get(f"{site.url}/pages/dashboard?purpose=triage")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Regiodashboard VT09"
+    assert browser.find_elements(By.CSS_SELECTOR, "#age-chart rect.bar")
+    assert browser.find_elements(By.CSS_SELECTOR, "#kind-chart rect.bar")
+    assert site.log.count() == before + 1
+    accessible(browser)
+    screenshot(browser, "15-region-dashboard")
+
+
+def test_signing_in_works_by_keyboard_alone(browser: webdriver.Chrome, site: Site) -> None:
+    """Every action is a native link, button or form field: Tab reaches it, Enter does it."""
+    browser.delete_all_cookies()
+    browser.get(f"{site.url}/pages/sign-in")
+    body = browser.find_element(By.TAG_NAME, "body")
+    page = browser.find_element(By.TAG_NAME, "html")
+    for _ in range(10):  # skip link, user, language, then the button
+        body.send_keys(Keys.TAB)
+        focused = browser.switch_to.active_element
+        if focused.tag_name == "button":
+            break
+    focused.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 10).until(staleness_of(page))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Kies een doel"
