@@ -55,6 +55,7 @@ from services.oversight.restriction_routes import restriction_router
 from services.oversight.review import ReviewReport, review
 from services.oversight.routes import oversight_router
 from services.oversight.service import OversightQueries
+from services.pages.oidc import OidcLogin, OidcSettings
 from services.pages.people import PageSettings
 from services.pages.routes import pages_router
 from services.pages.sessions import SessionBook
@@ -299,10 +300,24 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
 
 def page_settings(settings: Settings) -> PageSettings:
+    """How people sign in to the pages: the development sign-in, OIDC, or both."""
+    oidc = None
+    if settings.pages_oidc_issuer:
+        assert settings.pages_oidc_client_id and settings.pages_oidc_redirect_url
+        assert settings.pages_oidc_client_secret_file is not None  # all four: Settings checks
+        oidc = OidcLogin(
+            OidcSettings(
+                settings.pages_oidc_issuer,
+                settings.pages_oidc_client_id,
+                settings.pages_oidc_client_secret_file,
+                settings.pages_oidc_redirect_url,
+            )
+        )
     return PageSettings(
         dev_sign_in=settings.pages_dev_sign_in,
         secure_cookie=settings.pages_behind_tls,
         idle_seconds=settings.pages_idle_minutes * 60,
+        oidc=oidc,
     )
 
 

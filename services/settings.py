@@ -156,6 +156,39 @@ class Settings(BaseSettings):
         default=30, ge=1, le=720, description="Pages: a session unused this long is ended."
     )
 
+    pages_oidc_issuer: str | None = Field(
+        default=None,
+        description="Pages: the OpenID Connect provider people sign in with (its issuer URL); "
+        "unset, no OIDC sign-in.",
+    )
+    pages_oidc_client_id: str | None = Field(
+        default=None, description="Pages: the radar's client id."
+    )
+    pages_oidc_client_secret_file: Path | None = Field(
+        default=None, description="Pages: a file holding the client secret (never in the env)."
+    )
+    pages_oidc_redirect_url: str | None = Field(
+        default=None,
+        description="Pages: where the provider sends people back: "
+        "https://<host>/pages/sign-in/oidc/callback, as registered with the provider.",
+    )
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        """Half an OIDC configuration would fail at the first sign-in: refuse to start."""
+        parts = (
+            self.pages_oidc_issuer,
+            self.pages_oidc_client_id,
+            self.pages_oidc_client_secret_file,
+            self.pages_oidc_redirect_url,
+        )
+        if any(parts) and not all(parts):
+            raise ValueError(
+                "RADAR_PAGES_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET_FILE and _REDIRECT_URL go "
+                "together: set all four or none"
+            )
+        return self
+
     @model_validator(mode="after")
     def _no_dev_sign_in_in_production(self) -> Settings:
         """Anyone could sign in as anyone with the development sign-in: a process with

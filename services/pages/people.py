@@ -11,6 +11,7 @@ from fastapi import Request
 from contracts.regions import VtRegion
 from privacy.actors import Analyst, AnalystRole
 from services.errors import Refusal, RefusalKind
+from services.pages.oidc import OidcLogin
 from services.pages.sessions import SESSION_COOKIE, PageSession, SessionBook, same_token
 
 SIGN_IN = "/pages/sign-in"
@@ -43,6 +44,7 @@ class PageSettings:
     dev_sign_in: bool
     secure_cookie: bool
     idle_seconds: int
+    oidc: OidcLogin | None = None
 
 
 HOMES = {AnalystRole.PRIVACY_OFFICER: "/pages/break-glass", AnalystRole.AUDITOR: "/pages/audit"}
