@@ -165,6 +165,22 @@ def oversight_routes(
             request, "restrictions.html", session.locale, session=session, restrictions=found
         )
 
+    @router.get("/pages/notices")
+    def notices(request: Request, purpose: Purpose = None) -> Response:
+        """The region's households opened from another region (bovenregionaal, break-glass)."""
+        session = signed_in(request)
+        if session is None:
+            return see_other(SIGN_IN)
+        if not purpose:
+            return choose_purpose(request, session, register, Resource.ACCESS_NOTICES)
+        try:
+            view = oversight.notices(session.analyst, purpose, endpoint(request))
+        except Refusal as refusal:
+            return refused_page(request, session.locale, refusal, session=session)
+        return render(
+            request, "notices.html", session.locale, session=session, view=view, purpose=purpose
+        )
+
     @router.get("/pages/register")
     def purpose_register(request: Request) -> Response:
         """The purpose register in force: rules, not personal data (read without the gate)."""

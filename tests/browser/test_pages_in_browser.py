@@ -105,6 +105,13 @@ def test_another_regions_household_asks_for_a_justification(
     accessible(browser)
     screenshot(browser, "07-opened-with-justification")
 
+    sign_in(browser, site, "triage-amsterdam")  # the household's own region is told
+    browser.get(f"{site.url}/pages/notices?purpose=triage")
+    assert browser.find_elements(By.CSS_SELECTOR, "#notices tbody tr")
+    assert "vt-utrecht" in browser.find_element(By.ID, "notices").text
+    accessible(browser)
+    screenshot(browser, "16-notices-to-the-region")
+
 
 def test_the_privacy_officer_reviews_a_break_glass(browser: webdriver.Chrome, site: Site) -> None:
     sign_in(browser, site)
