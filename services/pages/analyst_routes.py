@@ -110,8 +110,8 @@ def analyst_routes(
             return see_other(SIGN_IN)
         if not purpose:
             return choose_purpose(request, session, register, Resource.WORKLIST)
-        casework.read_after(after, casework.worklist)
         try:
+            casework.read_after(after, casework.worklist)
             view = read_worklist(request, session, purpose)
         except Refusal as refusal:
             return refused_page(request, session.locale, refusal, session=session)
@@ -146,7 +146,10 @@ def analyst_routes(
             return see_other(SIGN_IN)
         if not purpose:
             return choose_purpose(request, session, register, Resource.HOUSEHOLD_TIMELINE)
-        casework.read_after(after, casework.worklist, casework.monitoring)
+        try:  # after a step: the page waits (bounded) until it shows the step
+            casework.read_after(after, casework.worklist, casework.monitoring)
+        except Refusal as refusal:
+            return refused_page(request, session.locale, refusal, session=session)
         return _household(request, session, household, purpose, None, False)
 
     @router.post("/pages/households/{household}/open")
