@@ -27,7 +27,11 @@ install_axe() {
   if [ -f "$AXE" ] && grep -q "\"version\": \"$AXE_VERSION\"" "$AXE_DIR/node_modules/axe-core/package.json"; then
     return
   fi
-  command -v npm >/dev/null || die "npm is missing (apt-get install npm)"
+  if ! command -v npm >/dev/null; then
+    [ "$(id -u)" = 0 ] || die "npm is missing: apt-get install npm as root"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  fi
   mkdir -p "$AXE_DIR"
   (cd "$AXE_DIR" && npm install --silent --no-audit --no-fund "axe-core@$AXE_VERSION" >/dev/null)
 }
