@@ -210,6 +210,9 @@ def analyst_routes(
             household=household,
             purpose=purpose,
             page=page,
+            members=sorted(
+                {p["pseudonym"] for s in page.timeline["signals"] for p in s.get("persons") or []}
+            ),
             own_region=region in (None, str(actor.region)),
             outcomes=[str(o) for o in TriageOutcome],
         )

@@ -14,12 +14,20 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
-from contracts.pseudonyms_v2 import HouseholdPseudonymV2
+from contracts.pseudonyms_v2 import HouseholdPseudonymV2, PersonPseudonymV2
 from privacy.policy import AccessRequest
 from privacy.purposes import Resource
 from radar.safety import add_months, default_check_dates
 from services.casework.service import Casework, staff
-from services.casework.views import CheckAssessment, CloseStep, ConditionsRequest, TriageStep
+from services.casework.views import (
+    CheckAssessment,
+    CloseStep,
+    ConditionsRequest,
+    DepartureRequest,
+    MonitoringClosure,
+    MoveRequest,
+    TriageStep,
+)
 from services.errors import Refusal, RefusalKind, field_errors, invalid
 from services.http import endpoint
 from services.pages.people import SIGN_IN, current, require_csrf
@@ -57,7 +65,9 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
         purpose: str | None,
         perform: Callable[[PageSession, str], None],
         fields: list[str],
+        then: str | None = None,
     ) -> Response:
+        """Performs a step through the gate; then the household page (or `then`)."""
         session = current(request, sessions)
         if session is None:
             return see_other(SIGN_IN)
@@ -74,7 +84,7 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
             casework.perform(access, endpoint(request), fields, lambda: perform(session, household))
         except Refusal as refusal:
             return refused_page(request, session.locale, refusal, session=session)
-        return done(household, purpose)
+        return see_other(then) if then else done(household, purpose)
 
     @router.post("/pages/alerts/{alert}/{action}")
     def alert_step(
@@ -168,3 +178,65 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
             )
 
         return step(request, csrf, lambda _s: household, purpose, perform, ["check_assessment"])
+
+    @router.post("/pages/households/{household}/conditions/{plan_id}/close")
+    def close_monitoring(
+        request: Request,
+        household: Household,
+        plan_id: Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")],
+        purpose: Annotated[str, Form(max_length=64)],
+        achieved: Annotated[str, Form(pattern="^(yes|no)$")],
+        note: Text,
+        csrf: Annotated[str | None, Form()] = None,
+    ) -> Response:
+        """End monitoring: did the conditions lead to safety?"""
+
+        def perform(session: PageSession, _household: str) -> None:
+            body = parsed(MonitoringClosure, {"safety_achieved": achieved == "yes", "note": note})
+            casework.ledger.close_monitoring(
+                household, plan_id, staff(session.analyst), body.safety_achieved, body.note
+            )
+
+        return step(request, csrf, lambda _s: household, purpose, perform, ["monitoring_outcome"])
+
+    @router.post("/pages/households/{household}/move")
+    def record_move(
+        request: Request,
+        household: Household,
+        purpose: Annotated[str, Form(max_length=64)],
+        municipality: Annotated[str, Form(max_length=64)],
+        moved_on: Annotated[date, Form()],
+        csrf: Annotated[str | None, Form()] = None,
+    ) -> Response:
+        """The household moved: its region may change, so the worklist follows (not the
+        household page, which may now belong to another region)."""
+
+        def perform(session: PageSession, _household: str) -> None:
+            body = parsed(MoveRequest, {"municipality": municipality, "moved_on": moved_on})
+            casework.ledger.record_move(
+                household, body.municipality, body.moved_on, staff(session.analyst)
+            )
+
+        then = f"/pages/worklist?{urlencode({'purpose': purpose})}"
+        return step(
+            request, csrf, lambda _s: household, purpose, perform, ["household_region"], then
+        )
+
+    @router.post("/pages/households/{household}/departure")
+    def record_departure(
+        request: Request,
+        household: Household,
+        purpose: Annotated[str, Form(max_length=64)],
+        member: Annotated[PersonPseudonymV2, Form()],
+        left_on: Annotated[date, Form()],
+        csrf: Annotated[str | None, Form()] = None,
+    ) -> Response:
+        """A member no longer lives in the household from `left_on` on."""
+
+        def perform(session: PageSession, _household: str) -> None:
+            body = parsed(DepartureRequest, {"left_on": left_on})
+            casework.ledger.record_departure(
+                household, member, body.left_on, staff(session.analyst), casework.now()
+            )
+
+        return step(request, csrf, lambda _s: household, purpose, perform, ["member_departure"])

@@ -176,3 +176,27 @@ def test_sign_out_ends_the_session(harness: Harness) -> None:
         == 303
     )
     assert harness.client.get("/pages/worklist", follow_redirects=False).status_code == 303
+
+
+def test_a_move_recorded_in_the_page_hands_the_household_to_its_new_region(
+    harness: Harness,
+) -> None:
+    _story(harness)
+    token = sign_in(harness)
+    moved = harness.client.post(
+        f"/pages/households/{FAMILY}/move",
+        data={
+            "purpose": "triage",
+            "municipality": "Amsterdam",
+            "moved_on": ago(1).date().isoformat(),
+            "csrf": token,
+        },
+        follow_redirects=False,
+    )
+    assert (
+        moved.status_code == 303 and moved.headers["location"] == "/pages/worklist?purpose=triage"
+    )
+    harness.radar.project()
+    assert harness.radar.worklist.household_region(FAMILY) == "VT13"
+    again = harness.client.get(f"/pages/households/{FAMILY}", params={"purpose": "triage"})
+    assert again.status_code == 403 and 'name="justification"' in again.text
