@@ -19,7 +19,7 @@ export RADAR_OPENAPI_CLIENT_GENERATOR ?= $(CURDIR)/$(GENERATOR_VENV)/bin/openapi
 export RADAR_TEST_POSTGRES_URL ?= postgresql://radar:radar@127.0.0.1:54329/radar
 export RADAR_KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
 
-.PHONY: install run test test-unit chaos lint format kafka-up kafka-down pg-up pg-down contracts clean bench browser
+.PHONY: install run test test-unit chaos lint format kafka-up kafka-down pg-up pg-down contracts clean bench evaluate browser
 
 install: $(STAMP)
 
@@ -92,3 +92,9 @@ clean:
 # Benchmarks against raw baselines (issue 7): BENCH_SCALE=small (default, < 10 min) or large.
 bench: install pg-up kafka-up
 	$(BIN)/python -m bench --scale $(BENCH_SCALE)
+
+# The radar's own yardstick (issue 23): a synthetic world through the real pipeline, per risk-model
+# version and seed; prints the table, writes it and the plots under yardstick-results/.
+EVALUATE_SEEDS ?= 3
+evaluate: install kafka-up
+	$(BIN)/radar evaluate --seeds $(EVALUATE_SEEDS) --out yardstick-results

@@ -10,7 +10,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from sqlalchemy.engine import make_url
 
 from services.database import Database
+from services.kafka_topics import wait_for_leaders
 from services.settings import Settings
 from testkit.processes import free_port
 from testkit.services import KAFKA_BOOTSTRAP
@@ -68,7 +68,8 @@ def fresh_topic(prefix: str = "bench.signals") -> Iterator[str]:
     admin = KafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP, request_timeout_ms=30000)
     try:
         admin.create_topics([NewTopic(name, num_partitions=PARTITIONS, replication_factor=1)])
-        _wait_for_leaders(name)
+        if not wait_for_leaders(KAFKA_BOOTSTRAP, name, PARTITIONS):
+            raise BenchUnavailableError(f"topic {name} got no leaders in 30 s")
         yield name
     finally:
         try:
@@ -76,20 +77,6 @@ def fresh_topic(prefix: str = "bench.signals") -> Iterator[str]:
         except Exception as error:  # a leftover topic is harmless; say so and go on
             print(f"  (could not delete topic {name}: {type(error).__name__})", file=sys.stderr)
         admin.close()
-
-
-def _wait_for_leaders(topic: str, timeout: float = 30.0) -> None:
-    consumer = KafkaConsumer(bootstrap_servers=KAFKA_BOOTSTRAP)
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            partitions = consumer.partitions_for_topic(topic)
-            if partitions and len(partitions) == PARTITIONS:
-                return
-            time.sleep(0.1)
-    finally:
-        consumer.close()
-    raise BenchUnavailableError(f"topic {topic} got no leaders in {timeout}s")
 
 
 def end_offsets(topic: str) -> dict[int, int]:

@@ -53,6 +53,7 @@ class Resource(StrEnum):
     WORKLIST = "worklist"  # a region's open alerts, ordered by urgency
     AUDIT_REPLAY = "audit_replay"  # point-in-time replay, integrity and compliance reports
     RESTRICTIONS = "restrictions"  # placing and lifting restrictions of processing (AVG art. 18)
+    EFFECT_MONITOR = "effect_monitor"  # the programme's figures per region: counts, no household
 
 
 class WithheldRule(StrEnum):

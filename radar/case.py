@@ -26,6 +26,7 @@ from radar.alerts import (
     TriageOutcome,
     alert_id,
 )
+from radar.case_assessment import CaseAssessments, RecordedAssessment
 from radar.free_text import checked_text
 from radar.risk import Assessment, SignalFact
 from radar.safety import (
@@ -57,8 +58,9 @@ class _PersonsStep:
         return aggregate
 
 
-class HouseholdCase(Aggregate):
-    """Alerts about one household and the safety conditions agreed with it."""
+class HouseholdCase(CaseAssessments, Aggregate):
+    """Alerts about one household, the safety conditions agreed with it, and the safety
+    assessments of its reports (radar.case_assessment)."""
 
     # --- events: their class names are part of the stored topics, never rename them ----------
 
@@ -133,6 +135,7 @@ class HouseholdCase(Aggregate):
         self.household = household
         self.alerts: dict[str, Alert] = {}
         self.plans: dict[str, SafetyPlan] = {}
+        self.assessments: dict[str, RecordedAssessment] = {}  # by assessment id
         # When a person at Veilig Thuis last took a step on the case (None: nobody ever did);
         # set by the _PersonsStep events, never by the aggregator's own (alerts raised or
         # transferred).

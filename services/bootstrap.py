@@ -12,7 +12,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 
 from fastapi import APIRouter, FastAPI
@@ -55,10 +55,7 @@ from services.oversight.restriction_routes import restriction_router
 from services.oversight.review import ReviewReport, review
 from services.oversight.routes import oversight_router
 from services.oversight.service import OversightQueries
-from services.pages.oidc import OidcLogin, OidcSettings
-from services.pages.people import PageSettings
 from services.pages.routes import pages_router
-from services.pages.sessions import SessionBook
 from services.projections.projector import Follower, Projector
 from services.projections.read_model import ReadModel
 from services.settings import Settings
@@ -68,6 +65,7 @@ from services.signals.rate_limits import IngestRateLimit
 from services.signals.routes import create_ingest_app
 from services.signals.service import Ingest
 from services.signals.store import ReceiptBook
+from services.statistics.routes import statistics_router
 from services.timelines.routes import timeline_router
 from services.timelines.service import TimelineQueries
 from services.timelines.store import TimelineStore
@@ -204,10 +202,10 @@ def still_wrapped_under(settings: Settings, kek_id: str) -> int:
 # --- the processes ----------------------------------------------------------------------------
 
 
-def ingest_app(settings: Settings) -> FastAPI:
-    """The ingest API with its producer, receipts and pseudonymiser."""
-    require_keys(settings)
-    parts = Parts(settings)
+def ingest_service(parts: Parts, clock: Clock | None = None) -> tuple[Ingest, SignalPublisher]:
+    """The ingest use cases and their producer; signals are received at `clock`'s now
+    (default: the system clock; the yardstick passes its simulated day)."""
+    settings = parts.settings
     publisher = SignalPublisher(
         settings.kafka_bootstrap, settings.signals_topic, settings.kafka_timeout_seconds
     )
@@ -217,6 +215,16 @@ def ingest_app(settings: Settings) -> FastAPI:
         IdentifierKeyring.load_or_create(settings.keys_dir), settings.allow_plain_identifiers
     )
     ingest = Ingest(opener, parts.pseudonyms, parts.vault, publisher, receipts)
+    if clock is not None:
+        ingest.clock = clock
+    return ingest, publisher
+
+
+def ingest_app(settings: Settings) -> FastAPI:
+    """The ingest API with its producer, receipts and pseudonymiser."""
+    require_keys(settings)
+    parts = Parts(settings)
+    ingest, publisher = ingest_service(parts)
     rate_limit = IngestRateLimit(
         settings.ingest_rate_per_organisation, settings.ingest_burst_per_organisation
     )
@@ -275,14 +283,8 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         audit_router(gate, settings, analyst, read_models),
         identity_router(gate, parts.vault, analyst),
         restriction_router(gate, analyst),
-        pages_router(
-            casework,
-            timeline_queries,
-            oversight,
-            page_sessions(settings),
-            page_settings(settings),
-            (settings, read_models),
-        ),
+        statistics_router(gate, lambda: parts.ledger, analyst),
+        pages_router(casework, timeline_queries, oversight, settings, read_models),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
     for router in routers:
@@ -297,33 +299,6 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     instrument(app, "query")
     app.router.on_shutdown.extend([refusals.flush, parts.close])
     return app
-
-
-def page_settings(settings: Settings) -> PageSettings:
-    """How people sign in to the pages: the development sign-in, OIDC, or both."""
-    oidc = None
-    if settings.pages_oidc_issuer:
-        assert settings.pages_oidc_client_id and settings.pages_oidc_redirect_url
-        assert settings.pages_oidc_client_secret_file is not None  # all four: Settings checks
-        oidc = OidcLogin(
-            OidcSettings(
-                settings.pages_oidc_issuer,
-                settings.pages_oidc_client_id,
-                settings.pages_oidc_client_secret_file,
-                settings.pages_oidc_redirect_url,
-            )
-        )
-    return PageSettings(
-        dev_sign_in=settings.pages_dev_sign_in,
-        secure_cookie=settings.pages_behind_tls,
-        idle_seconds=settings.pages_idle_minutes * 60,
-        oidc=oidc,
-    )
-
-
-def page_sessions(settings: Settings) -> SessionBook:
-    """The query process's sessions of people signed in to the pages."""
-    return SessionBook(timedelta(minutes=settings.pages_idle_minutes))
 
 
 def aggregator(settings: Settings) -> Aggregator:

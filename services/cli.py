@@ -116,6 +116,12 @@ COMMANDS: dict[str, Elsewhere | None] = {
         "backup_cli",
         "Backups of the data and, kept apart, of the keys; restores.",
     ),
+    "evaluate": Elsewhere(
+        "services.yardstick.cli",
+        "evaluate",
+        "Measure the radar on a synthetic world: recall, lead time and workload per model\n"
+        "version, radar against the best single party; write the table and plots.",
+    ),
 }
 
 
@@ -241,12 +247,14 @@ def query() -> None:
     """Serve the query API."""
     import uvicorn
 
-    from services import bootstrap
+    from services import bootstrap, collector
     from services.logs import command_settings
 
     settings = command_settings("query")
+    served = bootstrap.query_app(settings)
+    collector.tune_for_throughput()
     uvicorn.run(
-        bootstrap.query_app(settings),
+        served,
         host=settings.host,
         port=settings.query_port,
         log_config=None,

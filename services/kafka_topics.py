@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 import structlog
+from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -38,6 +39,25 @@ def ensure_topic(bootstrap: str, topic: str, partitions: int, retention_days: in
         pass
     finally:
         admin.close()
+
+
+def wait_for_leaders(
+    bootstrap: str, topic: str, partitions: int, timeout_seconds: float = 30.0
+) -> bool:
+    """Waits until a new topic's partitions all have leaders; False when they have none after
+    the timeout. A consumer that subscribes before finds no partitions and looks again only at
+    its next metadata refresh, five minutes on."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            found = consumer.partitions_for_topic(topic)
+            if found and len(found) == partitions:
+                return True
+            time.sleep(0.1)
+        return False
+    finally:
+        consumer.close()
 
 
 def retry_until_done(

@@ -57,6 +57,11 @@ class RowSealer:
         """Fetches the keys of many households in one query (a list about to be opened)."""
         self._keys.prefetch(household_digests)
 
+    def make_keys(self, household_digests: Iterable[str], connection: Connection) -> None:
+        """The keys of the prefetched households that have none yet, made together in the
+        given transaction (the rows about to be sealed under them are in it too)."""
+        self._keys.create_absent(household_digests, connection)
+
     def forget_households(self, households: Sequence[str]) -> int:
         """Destroys the households' row keys (retention): what was sealed under them, in any
         copy of the database, never opens again. Returns how many keys existed."""

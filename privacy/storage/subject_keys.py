@@ -171,6 +171,18 @@ class SubjectKeyStore:
             for subject in absent:
                 self.key_or_new(subject)
 
+    def create_absent(self, subjects: Iterable[str], connection: Connection) -> None:
+        """Within the caller's transaction, the keys of those subjects that `prefetch` or
+        `missing` just found without one, in one statement (a batch of new households),
+        rather than one INSERT each as they are first sealed under: on SQLite, 1,792 new
+        households cost a first rebuild of 10,000 events a third of its time that way.
+        IntegrityError, as `key_or_new` within a transaction, when another process made one
+        meanwhile; a rollback forgets them."""
+        with self._lock:
+            absent = {s for s in subjects if s in self._absent and s not in self._cache}
+        if absent:
+            self.create(absent, connection)
+
     def create(self, subjects: Iterable[str], connection: Connection) -> dict[str, bytes]:
         """New keys for subjects known to have none (e.g. fresh random ids), stored in the
         given transaction with one statement; IntegrityError if one had a key after all."""

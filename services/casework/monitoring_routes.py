@@ -16,7 +16,6 @@ from privacy.purposes import Resource
 from radar.safety import add_months, default_check_dates
 from services.casework.service import Casework, staff
 from services.casework.views import (
-    AlertStep,
     CheckAssessment,
     ConditionsRequest,
     ConditionsView,
@@ -69,15 +68,7 @@ def monitoring_steps_router(casework: Casework, person: Any) -> APIRouter:
     monitored, a check already assessed) is logged as a deny and answered 409 or 422."""
     router = APIRouter(tags=["monitoring"], responses={**QUERY_ERRORS, **STEP_ERRORS})
 
-    def access(actor: Analyst, household: str, body: AlertStep) -> AccessRequest:
-        return AccessRequest(
-            actor=actor,
-            resource=Resource.WORKLIST,
-            purpose=body.purpose,
-            subject=household,
-            subject_region=casework.worklist.household_region(household),
-            justification=body.justification,
-        )
+    access = casework.household_step
 
     @router.post(
         "/v1/households/{household}/safety-conditions",

@@ -19,6 +19,7 @@ from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from radar.alerts import StaffRef
 from radar.regions import registry
+from services.casework.assessment_routes import assessment_router
 from services.casework.monitoring_routes import monitoring_router, monitoring_steps_router
 from services.casework.service import Casework, staff
 from services.casework.views import (
@@ -45,7 +46,12 @@ def worklist_routers(casework: Casework, person: Callable[..., Analyst]) -> list
     router = APIRouter(tags=["worklist"], responses=QUERY_ERRORS)
     _worklist_routes(router, casework, person)
     _alert_routes(router, casework, person)
-    return [router, monitoring_router(casework, person), monitoring_steps_router(casework, person)]
+    return [
+        router,
+        monitoring_router(casework, person),
+        monitoring_steps_router(casework, person),
+        assessment_router(casework, person),
+    ]
 
 
 def _worklist_routes(router: APIRouter, casework: Casework, person: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 from privacy.actors import Analyst
 from privacy.policy import AccessRequest, Decision, Obligations
+from privacy.purposes import Resource
 from privacy.retention import RetentionPolicy
 from radar.alerts import AlertStateError, StaffRef
 from radar.free_text import FreeTextError
@@ -20,10 +21,17 @@ from radar.risk import ZERO, SignalFact
 from radar.risk_model import default_model
 from radar.risk_model_v2 import AnyRiskModel
 from radar.safety import MonitoringStateError, SafetyPlanError
+from radar.safety_assessment import AssessmentStateError, SafetyAssessmentError
 from services.casework.disclosure import alert_view, contribution_views, signal_fields
 from services.casework.monitoring_store import SafetyStore
 from services.casework.store import WorklistStore
-from services.casework.views import HouseholdRiskView, MonitoringView, Recorded, WorklistView
+from services.casework.views import (
+    AlertStep,
+    HouseholdRiskView,
+    MonitoringView,
+    Recorded,
+    WorklistView,
+)
 from services.casework.weighing import Weighed, split_facts, weigh
 from services.errors import FieldError, Refusal, RefusalKind, invalid
 from services.gate import Answer, QueryGate
@@ -71,6 +79,18 @@ class Casework:
     def now(self) -> datetime:
         return self.gate.clock()
 
+    def household_step(self, actor: Analyst, household: str, body: AlertStep) -> AccessRequest:
+        """The access request of an analyst's step on a household: its worklist, decided for
+        the household's region (another region only with the body's justification)."""
+        return AccessRequest(
+            actor=actor,
+            resource=Resource.WORKLIST,
+            purpose=body.purpose,
+            subject=household,
+            subject_region=self.worklist.household_region(household),
+            justification=body.justification,
+        )
+
     def perform(
         self, request: AccessRequest, endpoint: str, fields: list[str], step: Callable[[], Any]
     ) -> Any:
@@ -85,13 +105,14 @@ class Casework:
                 return Answer(done, fields, 1)
             except UnknownHouseholdError as error:
                 raise Refusal(RefusalKind.NOT_FOUND, str(error)) from error
-            except (AlertStateError, MonitoringStateError) as error:
+            except (AlertStateError, MonitoringStateError, AssessmentStateError) as error:
                 raise Refusal(RefusalKind.CONFLICT, str(error)) from error
             except (
                 SafetyPlanError,
                 FreeTextError,
                 UnknownMunicipalityError,
                 MembershipError,
+                SafetyAssessmentError,
             ) as error:
                 raise invalid(_errors(error)) from error
 
@@ -269,7 +290,7 @@ class Casework:
 
 def _errors(error: Exception) -> tuple[FieldError, ...]:
     field = "municipality" if isinstance(error, UnknownMunicipalityError) else "body"
-    if isinstance(error, MembershipError):
+    if isinstance(error, MembershipError | SafetyAssessmentError):
         field = error.field
     return (FieldError(field=field, reason=str(error)),)
 

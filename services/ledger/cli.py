@@ -3,7 +3,7 @@ event store, exactly once."""
 
 from __future__ import annotations
 
-from services import bootstrap, metrics, signals_topic
+from services import bootstrap, collector, metrics, signals_topic
 from services.kafka_topics import retry_until_done
 from services.logs import command_settings
 
@@ -16,4 +16,6 @@ def aggregator() -> None:
     # While the broker is down the aggregator waits for it rather than crash: a supervisor
     # gives up on a process that keeps dying, and an outage of Kafka is not the aggregator's.
     retry_until_done(lambda: signals_topic.ensure_signals_topic(settings), "signals topic")
-    bootstrap.aggregator(settings).run(bootstrap.stop_on_signals())
+    member = bootstrap.aggregator(settings)
+    collector.tune_for_throughput()
+    member.run(bootstrap.stop_on_signals())

@@ -1,7 +1,7 @@
-"""Analysts' steps on a household's aggregates (alerts, safety conditions, moves, departures,
-reminders of missed checks): commands saved through the signal ledger, each retried on the fresh
-state when it meets a concurrent write. A mixin of SignalLedger (services/ledger/application.py),
-which loads and saves the aggregates."""
+"""Analysts' steps on a household's aggregates (alerts, safety conditions, safety assessments
+and investigations, moves, departures, reminders of missed checks): commands saved through the
+signal ledger, each retried on the fresh state when it meets a concurrent write. A mixin of
+SignalLedger (services/ledger/application.py), which loads and saves the aggregates."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from eventsourcing.domain import Aggregate
 
 from radar.alerts import StaffRef, TriageOutcome
 from radar.case import HouseholdCase
+from radar.case_assessment import Step, report_of
 from radar.evaluation import follow_region, remind_missed_checks
 from radar.household import Household
 from radar.regions import registry
 from radar.risk_model_v2 import AnyRiskModel
 from radar.safety import NETHERLANDS
+from radar.safety_assessment import InvestigationOutcome, SafetyAnswers, SafetyDecision
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
@@ -92,6 +94,28 @@ class AnalystSteps:
         self._on_case(
             household, lambda case: case.close_monitoring(plan_id, by, safety_achieved, note)
         )
+
+    def assess_report(
+        self,
+        household: str,
+        report_id: str,
+        step: Step,
+        instrument_version: int,
+        answers: tuple[SafetyAnswers, SafetyDecision],
+    ) -> str:
+        """Records the safety assessment of one of the household's reports (a vt_report signal
+        it holds now); returns the assessment id."""
+
+        def assess(case: HouseholdCase) -> str:
+            report = report_of(self.household(household).signal_facts(), report_id)
+            return case.assess_report(report, step, instrument_version, answers)
+
+        return self._on_case(household, assess, open_if_missing=True)
+
+    def close_investigation(
+        self, household: str, assessment: str, step: Step, outcome: InvestigationOutcome
+    ) -> None:
+        self._on_case(household, lambda case: case.close_investigation(assessment, step, outcome))
 
     def record_move(self, household: str, municipality: str, moved_on: date, by: StaffRef) -> str:
         """Records a move to another municipality; the responsible region (and any open alert)

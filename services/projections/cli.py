@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from services import bootstrap, metrics
+from services import bootstrap, collector, metrics
 from services.ledger.store import open_ledger
 from services.logs import command_settings
 from services.projections.checkpoints import CheckpointError, NoCheckpointError
@@ -19,9 +19,9 @@ def projector() -> None:
     """Keep the read models up to date from the event store."""
     settings = command_settings("projector")
     metrics.serve(settings.host, settings.projector_metrics_port, "projector")
-    follow(
-        bootstrap.followers(settings), bootstrap.stop_on_signals(), settings.projector_idle_seconds
-    )
+    followers = bootstrap.followers(settings)
+    collector.tune_for_throughput()
+    follow(followers, bootstrap.stop_on_signals(), settings.projector_idle_seconds)
 
 
 @projections.command("rebuild")
@@ -31,7 +31,9 @@ def rebuild_projections() -> None:
     settings = command_settings("projections")
     db = bootstrap.database(settings)
     ledger = open_ledger(db)
-    for model in bootstrap.read_models(db):
+    models = bootstrap.read_models(db)
+    collector.tune_for_throughput()
+    for model in models:
         covered = rebuild(ledger, model, settings.projector_batch_events)
         typer.echo(f"rebuilt {model.name} from {covered} events")
 

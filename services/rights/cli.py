@@ -27,6 +27,7 @@ from services.operator import OperatorName, command_operator
 from services.rights.extracts import ExportError, ExtractSources, Window, export_signals
 from services.rights.service import HTML_NAME, JSON_NAME, InzageError, InzageSources, check, produce
 from services.settings import Settings
+from services.statistics.cli import cbs_command
 from services.timelines.store import TimelineStore
 
 log = structlog.get_logger("radar.inzage")
@@ -127,3 +128,6 @@ def signals_command(
         f"exported {entry.payload['records']} records to {out} "
         f"(access log entry {entry.seq}, sha256 {entry.payload['sha256'][:16]})"
     )
+
+
+export_cli.command("cbs")(cbs_command)

@@ -95,11 +95,7 @@ def export_signals(
         )
     content = b"".join(orjson.dumps(record) + b"\n" for record in records)
     payload: dict[str, Any] = {
-        "operator": operator,
-        "recipient": recipient_id,
-        "legal_basis": recipient.legal_basis,
-        "register_version": register.version,
-        "register_fingerprint": register.fingerprint(),
+        **register.logged_as(operator, recipient_id, recipient.legal_basis),
         "fields": sorted(recipient.fields),
         "sectors": sorted(recipient.sectors),
         "records": len(records),

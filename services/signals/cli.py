@@ -14,7 +14,7 @@ import typer
 import uvicorn
 
 from publisher_sdk.client import PublisherClient, mutual_tls_context
-from services import bootstrap, metrics, signals_topic
+from services import bootstrap, collector, metrics, signals_topic
 from services.logs import command_settings
 from services.tls import uvicorn_tls
 
@@ -32,6 +32,7 @@ def ingest() -> None:
         **uvicorn_tls(settings),  # HTTPS, and mutual TLS, when configured
     )
     listening = shared_socket(settings.host, settings.ingest_port, settings.ingest_processes > 1)
+    collector.tune_for_throughput()
     uvicorn.Server(config).run(sockets=[listening])
 
 

@@ -5,7 +5,7 @@ correct or retract the signals they published (AVG art. 16) with the same answer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -99,12 +99,16 @@ class Ingest:
         vault: IdentityVault,
         publisher: SignalPublisher,
         receipts: ReceiptBook,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.opener = opener
         self.pseudonyms = pseudonyms
         self.vault = vault
         self.publisher = publisher
         self.receipts = receipts
+        # When a signal is received (its received_at, the moment the radar scores at): the
+        # system clock, or a simulation's day when the yardstick drives the real pipeline.
+        self.clock = clock
 
     def submit(
         self, publisher: Publisher, raw_signals: Sequence[Any], version: int = 1
@@ -123,7 +127,7 @@ class Ingest:
     def _submit(
         self, publisher: Publisher, raw_signals: Sequence[Any], version: int
     ) -> list[SignalResult]:
-        received_at = datetime.now(UTC)
+        received_at = self.clock()
         pseudonymiser = self.pseudonyms.pseudonymiser()  # one key version for the request
         results: list[SignalResult | None] = [None] * len(raw_signals)
         pending: list[_Pending] = []

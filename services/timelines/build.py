@@ -109,9 +109,11 @@ class TimelineBuild:
         """One batch in one transaction, the row keys of its households fetched first (as
         TimelineStore._write: a key made in a rolled-back transaction is forgotten)."""
         households = sorted({e.household for _p, e in events if hasattr(e, "household")})
-        self._store.sealer.prefetch(self._store.digests.households(households))
+        digests = self._store.digests.households(households)
+        self._store.sealer.prefetch(digests)
         try:
             with engine.begin() as connection:
+                self._store.sealer.make_keys(digests, connection)
                 self._load(connection, events)
         except Exception:
             with suppress(SQLAlchemyError):
@@ -187,10 +189,10 @@ class TimelineBuild:
             connection.execute(delete(self._memberships))
         for start in range(0, len(periods), MEMBERSHIPS_PER_TRANSACTION):
             chunk = periods[start : start + MEMBERSHIPS_PER_TRANSACTION]
-            self._store.sealer.prefetch(
-                self._store.digests.households(sorted({h for (_p, h), _ in chunk}))
-            )
+            digests = self._store.digests.households(sorted({h for (_p, h), _ in chunk}))
+            self._store.sealer.prefetch(digests)
             with engine.begin() as connection:
+                self._store.sealer.make_keys(digests, connection)
                 written = []
                 for (person, household), (since, until) in chunk:
                     assert since is not None

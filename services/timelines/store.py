@@ -161,9 +161,11 @@ class TimelineStore(TimelineReads, PositionedTables):
         """Runs `work` in one write transaction; the row keys of the households whose rows it
         seals are fetched first, in one query (new households get theirs in the transaction,
         which SQLite's single writer requires)."""
-        self.sealer.prefetch(self.digests.households(sorted(households)))
+        digests = self.digests.households(sorted(households))
+        self.sealer.prefetch(digests)
         try:
             with self.engine.begin() as connection:
+                self.sealer.make_keys(digests, connection)
                 work(connection)
         except Exception:
             # A key made in the rolled-back transaction is remembered but was never stored:
