@@ -5,14 +5,14 @@ personal data is one decision of the gate, one access-log entry."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 
 from contracts.pseudonyms_v2 import HouseholdPseudonymV2
 from privacy.policy import AccessRequest, Decision
-from privacy.purposes import PurposeRegister, Resource
+from privacy.purposes import Resource
 from radar.alerts import TriageOutcome
 from services.casework.service import Casework
 from services.casework.views import WorklistView
@@ -22,32 +22,13 @@ from services.http import endpoint
 from services.pages.dashboard import KIND_COLOURS, NORM_DAYS, age_bars, kind_bars
 from services.pages.household import HouseholdPages
 from services.pages.people import SIGN_IN, current, require_csrf
+from services.pages.purposeful import Pages, choose_purpose
 from services.pages.sessions import PageSession, SessionBook
 from services.pages.web import refused_page, render, see_other
 
 Purpose = Annotated[str | None, Query(max_length=64)]
 Household = Annotated[HouseholdPseudonymV2, Path()]
 Filter = Annotated[str | None, Query(max_length=64)]
-
-
-def choose_purpose(
-    request: Request, session: PageSession, register: PurposeRegister, resource: Resource
-) -> Response:
-    """Nothing about anyone is shown before a purpose is chosen: the purposes this person's
-    role may use for this kind of page, with what each is for."""
-    choices = [
-        {"name": name, "description": p.description}
-        for name, p in sorted(register.purposes.items())
-        if session.analyst.role in p.roles and resource in p.resources
-    ]
-    return render(
-        request,
-        "purpose.html",
-        session.locale,
-        session=session,
-        choices=choices,
-        action=request.url.path,
-    )
 
 
 def analyst_routes(
@@ -57,6 +38,7 @@ def analyst_routes(
     households: HouseholdPages,
 ) -> None:
     register = casework.gate.policy.register
+    pages = Pages(sessions, register)
 
     def read_worklist(request: Request, session: PageSession, purpose: str) -> WorklistView:
         """The region's open alerts through the gate: one decision, one access-log entry."""
@@ -76,26 +58,17 @@ def analyst_routes(
 
     @router.get("/pages/dashboard")
     def dashboard(request: Request, purpose: Purpose = None) -> Response:
-        session = current(request, sessions)
-        if session is None:
-            return see_other(SIGN_IN)
-        if not purpose:
-            return choose_purpose(request, session, register, Resource.WORKLIST)
-        try:
+        def read(session: PageSession, purpose: str) -> dict[str, Any]:
             view = read_worklist(request, session, purpose)
-        except Refusal as refusal:
-            return refused_page(request, session.locale, refusal, session=session)
-        return render(
-            request,
-            "dashboard.html",
-            session.locale,
-            session=session,
-            view=view,
-            over_norm=sum(1 for a in view.alerts if a.days_open >= NORM_DAYS),
-            ages=age_bars(view.alerts),
-            kinds=kind_bars(view.alerts, view.generated_at),
-            colours=KIND_COLOURS,
-        )
+            return {
+                "view": view,
+                "over_norm": sum(1 for a in view.alerts if a.days_open >= NORM_DAYS),
+                "ages": age_bars(view.alerts),
+                "kinds": kind_bars(view.alerts, view.generated_at),
+                "colours": KIND_COLOURS,
+            }
+
+        return pages.page(request, Resource.WORKLIST, purpose, "dashboard.html", read)
 
     @router.get("/pages/worklist")
     def worklist(
@@ -105,34 +78,24 @@ def analyst_routes(
         children: Filter = None,
         after: Annotated[int | None, Query(ge=0)] = None,
     ) -> Response:
-        session = current(request, sessions)
-        if session is None:
-            return see_other(SIGN_IN)
-        if not purpose:
-            return choose_purpose(request, session, register, Resource.WORKLIST)
-        try:
+        def read(session: PageSession, purpose: str) -> dict[str, Any]:
             casework.read_after(after, casework.worklist)
             view = read_worklist(request, session, purpose)
-        except Refusal as refusal:
-            return refused_page(request, session.locale, refusal, session=session)
-        shown = [
-            a
-            for a in view.alerts
-            if (not kind or a.kind == kind) and (children != "yes" or a.children_present)
-        ]
-        kinds = sorted({a.kind for a in view.alerts})
-        return render(
-            request,
-            "worklist.html",
-            session.locale,
-            session=session,
-            view=view,
-            alerts=shown,
-            kinds=kinds,
-            kind=kind,
-            children=children,
-            purpose=purpose,
-        )
+            shown = [
+                a
+                for a in view.alerts
+                if (not kind or a.kind == kind) and (children != "yes" or a.children_present)
+            ]
+            kinds = sorted({a.kind for a in view.alerts})
+            return {
+                "view": view,
+                "alerts": shown,
+                "kinds": kinds,
+                "kind": kind,
+                "children": children,
+            }
+
+        return pages.page(request, Resource.WORKLIST, purpose, "worklist.html", read)
 
     @router.get("/pages/households/{household}")
     def household_page(

@@ -22,8 +22,8 @@ from services.errors import Refusal, field_errors, invalid
 from services.gate import Answer
 from services.http import endpoint
 from services.oversight.service import OversightQueries
-from services.pages.analyst_routes import choose_purpose
 from services.pages.people import SIGN_IN, current, require_csrf
+from services.pages.purposeful import Pages
 from services.pages.sessions import PageSession, SessionBook
 from services.pages.web import PAGE_HEADERS, refused_page, render, see_other
 from services.projections.read_model import ReadModelsOf
@@ -63,6 +63,7 @@ def oversight_routes(
 ) -> None:
     gate = oversight.gate
     register = gate.policy.register
+    pages = Pages(sessions, register)
 
     def signed_in(request: Request) -> PageSession | None:
         return current(request, sessions)
@@ -76,48 +77,22 @@ def oversight_routes(
         subject: Filter = None,
         outcome: Filter = None,
     ) -> Response:
-        session = signed_in(request)
-        if session is None:
-            return see_other(SIGN_IN)
-        if not purpose:
-            return choose_purpose(request, session, register, Resource.ACCESS_LOG)
-        try:
+        def read(session: PageSession, purpose: str) -> dict[str, Any]:
             view = oversight.access_log_entries(
                 session.analyst, purpose, endpoint(request), _utc(since), _utc(until)
             )
-        except Refusal as refusal:
-            return refused_page(request, session.locale, refusal, session=session)
-        entries = [e for e in view.entries if _matches(e, subject, outcome)]
-        return render(
-            request,
-            "access_log.html",
-            session.locale,
-            session=session,
-            purpose=purpose,
-            entries=entries,
-            subject=subject or "",
-            outcome=outcome or "",
-        )
+            entries = [e for e in view.entries if _matches(e, subject, outcome)]
+            return {"entries": entries, "subject": subject or "", "outcome": outcome or ""}
+
+        return pages.page(request, Resource.ACCESS_LOG, purpose, "access_log.html", read)
 
     @router.get("/pages/break-glass")
     def break_glass(request: Request, purpose: Purpose = None) -> Response:
-        session = signed_in(request)
-        if session is None:
-            return see_other(SIGN_IN)
-        if not purpose:
-            return choose_purpose(request, session, register, Resource.BREAK_GLASS_REVIEWS)
-        try:
+        def read(session: PageSession, purpose: str) -> dict[str, Any]:
             queue = oversight.break_glass_queue(session.analyst, purpose, endpoint(request), False)
-        except Refusal as refusal:
-            return refused_page(request, session.locale, refusal, session=session)
-        return render(
-            request,
-            "break_glass.html",
-            session.locale,
-            session=session,
-            purpose=purpose,
-            accesses=queue.accesses,
-        )
+            return {"accesses": queue.accesses}
+
+        return pages.page(request, Resource.BREAK_GLASS_REVIEWS, purpose, "break_glass.html", read)
 
     @router.post("/pages/break-glass/{access_seq}/review")
     def review(
@@ -144,42 +119,27 @@ def oversight_routes(
 
     @router.get("/pages/restrictions")
     def restrictions(request: Request, purpose: Purpose = None) -> Response:
-        session = signed_in(request)
-        if session is None:
-            return see_other(SIGN_IN)
-        if not purpose:
-            return choose_purpose(request, session, register, Resource.RESTRICTIONS)
-        access = AccessRequest(
-            actor=session.analyst, resource=Resource.RESTRICTIONS, purpose=purpose
-        )
+        def read(session: PageSession, purpose: str) -> dict[str, Any]:
+            access = AccessRequest(
+                actor=session.analyst, resource=Resource.RESTRICTIONS, purpose=purpose
+            )
 
-        def read(_decision: Decision) -> Answer:
-            found = gate.restrictions.all(False)
-            return Answer(found, ["restrictions"], len(found))
+            def listed(_decision: Decision) -> Answer:
+                found = gate.restrictions.all(False)
+                return Answer(found, ["restrictions"], len(found))
 
-        try:
-            found = gate.answer(access, endpoint(request), read)
-        except Refusal as refusal:
-            return refused_page(request, session.locale, refusal, session=session)
-        return render(
-            request, "restrictions.html", session.locale, session=session, restrictions=found
-        )
+            return {"restrictions": gate.answer(access, endpoint(request), listed)}
+
+        return pages.page(request, Resource.RESTRICTIONS, purpose, "restrictions.html", read)
 
     @router.get("/pages/notices")
     def notices(request: Request, purpose: Purpose = None) -> Response:
         """The region's households opened from another region (bovenregionaal, break-glass)."""
-        session = signed_in(request)
-        if session is None:
-            return see_other(SIGN_IN)
-        if not purpose:
-            return choose_purpose(request, session, register, Resource.ACCESS_NOTICES)
-        try:
-            view = oversight.notices(session.analyst, purpose, endpoint(request))
-        except Refusal as refusal:
-            return refused_page(request, session.locale, refusal, session=session)
-        return render(
-            request, "notices.html", session.locale, session=session, view=view, purpose=purpose
-        )
+
+        def read(session: PageSession, purpose: str) -> dict[str, Any]:
+            return {"view": oversight.notices(session.analyst, purpose, endpoint(request))}
+
+        return pages.page(request, Resource.ACCESS_NOTICES, purpose, "notices.html", read)
 
     @router.get("/pages/register")
     def purpose_register(request: Request) -> Response:
