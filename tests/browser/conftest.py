@@ -133,7 +133,11 @@ def submit(driver: webdriver.Chrome, button: Any) -> None:
     """Clicks a form's button and waits until the next page has replaced this one."""
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 10).until(staleness_of(page))
+    wait = WebDriverWait(driver, 10)
+    wait.until(staleness_of(page))
+    # the old document is gone; the next one may still be loading (a step's page waits for
+    # the read models): read it only when it is complete
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def screenshot(driver: webdriver.Chrome, name: str) -> None:
