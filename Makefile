@@ -19,7 +19,7 @@ export RADAR_OPENAPI_CLIENT_GENERATOR ?= $(CURDIR)/$(GENERATOR_VENV)/bin/openapi
 export RADAR_TEST_POSTGRES_URL ?= postgresql://radar:radar@127.0.0.1:54329/radar
 export RADAR_KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
 
-.PHONY: install run test test-unit chaos lint format kafka-up kafka-down pg-up pg-down contracts clean bench evaluate
+.PHONY: install run test test-unit chaos lint format kafka-up kafka-down pg-up pg-down contracts clean bench evaluate browser
 
 install: $(STAMP)
 
@@ -33,8 +33,9 @@ $(RADAR_OPENAPI_CLIENT_GENERATOR):
 	$(PYTHON) -m venv $(GENERATOR_VENV)
 	$(GENERATOR_VENV)/bin/pip install --quiet openapi-python-client==0.29.1
 
+# The pages' development sign-in (synthetic users) is for make run only: off by default.
 run: install
-	$(BIN)/radar run --broker-script deploy/kafka/kafka.sh
+	RADAR_PAGES_DEV_SIGN_IN=$${RADAR_PAGES_DEV_SIGN_IN:-true} $(BIN)/radar run --broker-script deploy/kafka/kafka.sh
 
 kafka-up: install
 	RADAR_PYTHON=$(BIN)/python deploy/kafka/kafka.sh start
@@ -44,6 +45,11 @@ kafka-down:
 
 pg-up:
 	deploy/postgres/postgres.sh start
+
+# Debian's chromium and chromium-driver (apt-get when missing) and axe-core (npm, .local/axe)
+# for the page tests in tests/browser; screenshots go to test-results/screenshots/.
+browser:
+	deploy/browser/browser.sh install
 
 pg-down:
 	deploy/postgres/postgres.sh stop
@@ -66,7 +72,7 @@ format: install
 contracts: install
 	$(BIN)/radar contracts export
 
-test: install $(RADAR_OPENAPI_CLIENT_GENERATOR) pg-up kafka-up lint
+test: install $(RADAR_OPENAPI_CLIENT_GENERATOR) pg-up kafka-up browser lint
 	$(BIN)/python -m pytest -m "not chaos" -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 # The fast tests of pure code (tests/unit): no broker, no database, no process; seconds.

@@ -57,6 +57,7 @@ from services.oversight.restriction_routes import restriction_router
 from services.oversight.review import ReviewReport, review
 from services.oversight.routes import oversight_router
 from services.oversight.service import OversightQueries
+from services.pages.routes import pages_router
 from services.projections.projector import Follower, Projector
 from services.projections.read_model import ReadModel
 from services.settings import Settings
@@ -270,21 +271,24 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     refusals = AuthRefusalLog(access_log)
     analyst = parts.analyst(refusals)
+    timeline_queries = TimelineQueries(gate, timelines)
+    oversight = OversightQueries(gate)
     routers: list[APIRouter] = [
         timeline_router(
-            TimelineQueries(gate, timelines),
+            timeline_queries,
             household_of(parts.pseudonyms, parts.vault),
             analyst,
             # a move changes memberships (timelines) and the household's region (worklist)
             lambda position: casework.read_after(position, timelines, worklist),
         ),
-        oversight_router(OversightQueries(gate), analyst),
+        oversight_router(oversight, analyst),
         *worklist_routers(casework, analyst),
         lead_time_router(gate, lead_times, analyst),
         audit_router(gate, settings, analyst, read_models),
         identity_router(gate, parts.vault, analyst),
         restriction_router(gate, analyst),
         statistics_router(gate, lambda: parts.ledger, analyst),
+        pages_router(casework, timeline_queries, oversight, settings, read_models),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
     for router in routers:

@@ -74,6 +74,12 @@ COMMANDS: dict[str, Elsewhere | None] = {
         "Each process's health, its lags and the stored format versions; exit status 1 when a\n"
         "part is down.",
     ),
+    "demo": Elsewhere(
+        "services.pages.cli",
+        "demo",
+        "Publish a synthetic demo population (households, signals from five sectors over\n"
+        "eighteen months) through the ingest API, for a realistic worklist and charts.",
+    ),
     "admin": Elsewhere("services.admin.cli", "admin", "Credentials and keys."),
     "projections": Elsewhere(
         "services.projections.cli", "projections", "Read models (projections)."

@@ -176,9 +176,15 @@ class ApiVersion:
         await self.app(scope, receive, send_with_version)
 
 
+FORM = "application/x-www-form-urlencoded"
+PAGES_PREFIX = "/pages/"
+"""The people's pages post HTML forms; every other POST of the APIs takes JSON."""
+
+
 class RequestLimits:
-    """ASGI middleware: 413 for bodies over the limit, 415 for non-JSON bodies, 422 for bodies
-    that are not well-formed UTF-8 JSON (naming why), before any endpoint sees them."""
+    """ASGI middleware: 413 for bodies over the limit, 415 for non-JSON bodies (form bodies
+    only on the pages), 422 for bodies that are not well-formed UTF-8 JSON (naming why),
+    before any endpoint sees them."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -192,7 +198,8 @@ class RequestLimits:
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
+        form = content_type == FORM and str(scope["path"]).startswith(PAGES_PREFIX)
+        if content_type != "application/json" and not form:
             await _reject(scope, send, 415, "body must be application/json")
             return
         declared = headers.get("content-length")
@@ -203,7 +210,7 @@ class RequestLimits:
         if body is None:
             await _reject(scope, send, 413, f"body larger than {self.max_body_bytes} bytes")
             return
-        malformed = _malformed_json(body)
+        malformed = None if form else _malformed_json(body)
         if malformed is not None:
             error = FieldError(field="body", reason=malformed)
             await _reject(scope, send, 422, INVALID_REQUEST, [error])

@@ -140,6 +140,68 @@ class Settings(BaseSettings):
         description="The register of external recipients of extracts (TOML).",
     )
 
+    pages_dev_sign_in: bool = Field(
+        default=False,
+        description="Pages: the development sign-in that picks a synthetic user (on in make "
+        "run). "
+        "Refused at start together with production settings (RADAR_ALLOW_PLAIN_IDENTIFIERS="
+        "false or RADAR_PAGES_BEHIND_TLS=true): a deployment signs people in otherwise.",
+    )
+    pages_behind_tls: bool = Field(
+        default=False,
+        description="Pages: served to people over HTTPS (directly or behind the proxy): the "
+        "session cookie is then Secure.",
+    )
+    pages_idle_minutes: int = Field(
+        default=30, ge=1, le=720, description="Pages: a session unused this long is ended."
+    )
+
+    pages_oidc_issuer: str | None = Field(
+        default=None,
+        description="Pages: the OpenID Connect provider people sign in with (its issuer URL); "
+        "unset, no OIDC sign-in.",
+    )
+    pages_oidc_client_id: str | None = Field(
+        default=None, description="Pages: the radar's client id."
+    )
+    pages_oidc_client_secret_file: Path | None = Field(
+        default=None, description="Pages: a file holding the client secret (never in the env)."
+    )
+    pages_oidc_redirect_url: str | None = Field(
+        default=None,
+        description="Pages: where the provider sends people back: "
+        "https://<host>/pages/sign-in/oidc/callback, as registered with the provider.",
+    )
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        """Half an OIDC configuration would fail at the first sign-in: refuse to start."""
+        parts = (
+            self.pages_oidc_issuer,
+            self.pages_oidc_client_id,
+            self.pages_oidc_client_secret_file,
+            self.pages_oidc_redirect_url,
+        )
+        if any(parts) and not all(parts):
+            raise ValueError(
+                "RADAR_PAGES_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET_FILE and _REDIRECT_URL go "
+                "together: set all four or none"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _no_dev_sign_in_in_production(self) -> Settings:
+        """Anyone could sign in as anyone with the development sign-in: a process with
+        production settings refuses to start rather than offer it."""
+        production = not self.allow_plain_identifiers or self.pages_behind_tls
+        if self.pages_dev_sign_in and production:
+            raise ValueError(
+                "RADAR_PAGES_DEV_SIGN_IN is on with production settings "
+                "(RADAR_ALLOW_PLAIN_IDENTIFIERS=false or RADAR_PAGES_BEHIND_TLS=true): set "
+                "RADAR_PAGES_DEV_SIGN_IN=false"
+            )
+        return self
+
     @model_validator(mode="after")
     def _a_full_batch_fits_the_burst(self) -> Settings:
         """A batch larger than the burst could never be admitted, however long it waited."""

@@ -208,6 +208,7 @@ def _announce(settings: Settings) -> None:
         "\nSignal radar is running (a process that dies is restarted; Ctrl-C stops everything):\n"
         f"  ingest API   {ingest}:{settings.ingest_port}/docs{mutual}{ingests}\n"
         f"  query API    {base}:{settings.query_port}/docs\n"
+        f"  pages        {base}:{settings.query_port}/pages  (demo population: radar demo)\n"
         f"  Kafka        {settings.kafka_bootstrap}  topic {settings.signals_topic}\n"
         f"  database     {settings.resolved_database_url}\n"
         f"  data dir     {settings.data_dir.resolve()}  (keys, logs)\n"

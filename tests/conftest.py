@@ -5,7 +5,8 @@ A test that needs a service and cannot reach it fails loudly; nothing is skipped
 
 The folders: `unit/` (pure code: no service fixture, and its conftest refuses connections and
 processes; `make test-unit`), `integration/` (the real broker and databases, in-process), `e2e/`
-(radar processes started by testkit) and `chaos/` (marked by its own conftest). A test outside
+(radar processes started by testkit), `browser/` (the pages in headless Chromium; `make
+browser` installs it) and `chaos/` (marked by its own conftest). A test outside
 them, or a unit test asking for a service, is a collection error rather than a test that runs
 in the wrong company.
 """
@@ -29,7 +30,7 @@ from services.settings import Settings
 from testkit.services import KAFKA_BOOTSTRAP, POSTGRES_URL
 
 TESTS_DIR = Path(__file__).parent
-KINDS = ("unit", "integration", "e2e")  # each folder's name is its marker
+KINDS = ("unit", "integration", "e2e", "browser")  # each folder's name is its marker
 CHAOS = "chaos"  # tests/chaos/conftest.py marks its own
 SERVICE_FIXTURES = frozenset(
     {
@@ -58,8 +59,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         if kind not in KINDS:
             raise pytest.UsageError(
-                f"{item.nodeid}: a test lives in tests/unit, tests/integration, tests/e2e or "
-                "tests/chaos, by what it needs"
+                f"{item.nodeid}: a test lives in tests/unit, tests/integration, tests/e2e, "
+                "tests/browser or tests/chaos, by what it needs"
             )
         if kind == "unit" and (wanted := SERVICE_FIXTURES & set(getattr(item, "fixturenames", ()))):
             raise pytest.UsageError(

@@ -42,7 +42,24 @@ class TimelineQueries:
     ) -> bytes:
         """A household's timeline as far as the decision allows, as the JSON of a
         TimelineView (answers.py: each shown signal encoded once)."""
-        request = AccessRequest(
+        request = self.household_request(actor, household, purpose, justification, break_glass)
+
+        def read(decision: Decision) -> Answer:
+            return self.household_answer(decision, household, purpose)
+
+        result: bytes = self.gate.answer(request, endpoint, read)
+        return result
+
+    def household_request(
+        self,
+        actor: Analyst,
+        household: str,
+        purpose: str | None,
+        justification: str | None,
+        break_glass: bool,
+    ) -> AccessRequest:
+        """The request to read a household's timeline, from the region responsible for it now."""
+        return AccessRequest(
             actor=actor,
             resource=Resource.HOUSEHOLD_TIMELINE,
             purpose=purpose,
@@ -52,42 +69,41 @@ class TimelineQueries:
             break_glass=break_glass,
         )
 
-        def read(decision: Decision) -> Answer:
-            obligations = decision.obligations
-            assert obligations is not None
-            # earlier addresses tell where the members lived: only with persons, else not at
-            # all (not even counted as withheld)
-            slots = self.shown.of(
-                self.timelines.household_shown(
-                    household, earlier_addresses="persons" in obligations.fields
-                )
+    def household_answer(self, decision: Decision, household: str, purpose: str | None) -> Answer:
+        """A household's timeline under a permitted decision, as the JSON of a TimelineView:
+        the API's route and the pages (which show it beside the risk, one decision) read here."""
+        obligations = decision.obligations
+        assert obligations is not None
+        # earlier addresses tell where the members lived: only with persons, else not at
+        # all (not even counted as withheld)
+        slots = self.shown.of(
+            self.timelines.household_shown(
+                household, earlier_addresses="persons" in obligations.fields
             )
-            restricted = self.gate.restricted_for(decision, {s for x in slots for s in x.subjects})
-            split = withhold(
-                obligations,
-                slots,
-                lambda slot: not restricted.isdisjoint(slot.subjects),
-                lambda slot: slot.record,
-            )
-            fields = sorted(obligations.fields)
-            view = TimelineView(
-                household=household,
-                purpose=purpose or "",
-                access=access_kind(decision),
-                fields=fields,
-                signals=[],
-                withheld_rule=str(obligations.withheld),
-            )
-            if split.count is not None:
-                view.withheld_by_purpose = split.count
-            if split.restricted:
-                view.withheld = len(split.restricted)
-            disclosed = disclosure(obligations)  # withhold let through what disclose would
-            body = timeline_json(view, [slot.json(disclosed) for slot in split.shown])
-            return Answer(body, fields, len(split.shown))
-
-        result: bytes = self.gate.answer(request, endpoint, read)
-        return result
+        )
+        restricted = self.gate.restricted_for(decision, {s for x in slots for s in x.subjects})
+        split = withhold(
+            obligations,
+            slots,
+            lambda slot: not restricted.isdisjoint(slot.subjects),
+            lambda slot: slot.record,
+        )
+        fields = sorted(obligations.fields)
+        view = TimelineView(
+            household=household,
+            purpose=purpose or "",
+            access=access_kind(decision),
+            fields=fields,
+            signals=[],
+            withheld_rule=str(obligations.withheld),
+        )
+        if split.count is not None:
+            view.withheld_by_purpose = split.count
+        if split.restricted:
+            view.withheld = len(split.restricted)
+        disclosed = disclosure(obligations)  # withhold let through what disclose would
+        body = timeline_json(view, [slot.json(disclosed) for slot in split.shown])
+        return Answer(body, fields, len(split.shown))
 
     def person_timeline(
         self,
