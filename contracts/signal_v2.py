@@ -129,7 +129,7 @@ class SignalEventV2(BaseModel):
         if not sector_may_publish_v2(self.sector, self.signal_type):
             raise ValueError(f"sector {self.sector} may not publish {self.signal_type}")
         if self.reported_by is not None and self.signal_type not in REPORTED_TYPES:
-            raise ValueError(f"reported_by is said only of {', '.join(sorted(REPORTED_TYPES))}")
+            raise ValueError(f"reported_by: only {' and '.join(sorted(REPORTED_TYPES))} say it")
         if self.occurred_at > self.reported_at + CLOCK_SKEW_ALLOWED:
             raise ValueError("occurred_at lies after reported_at")
         if self.reported_at > self.received_at + CLOCK_SKEW_ALLOWED:

@@ -200,7 +200,7 @@ class SignalSubmissionV2(BaseModel):
     def _reported_only_to_vt(cls, value: Reporter | None, info: ValidationInfo) -> Reporter | None:
         kind = info.data.get("signal_type")  # absent when it was invalid: that error is enough
         if value is not None and kind is not None and kind not in REPORTED_TYPES:
-            raise ValueError(f"is said only of {', '.join(sorted(REPORTED_TYPES))}")
+            raise ValueError(f"only {' and '.join(sorted(REPORTED_TYPES))} say who reported")
         return value
 
     @field_validator("occurred_at", "reported_at")

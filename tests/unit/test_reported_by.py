@@ -58,7 +58,7 @@ def test_a_report_or_advice_request_says_who_reported_or_nothing(kind: str) -> N
 
 
 def test_no_other_signal_type_may_say_who_reported() -> None:
-    with pytest.raises(ValidationError, match="reported_by is said only of vt_advice_request"):
+    with pytest.raises(ValidationError, match="reported_by: only vt_advice_request and vt_report"):
         SignalEventV2.model_validate(_event("zorgmelding", "police", reported_by="self"))
     submission = {
         "event_id": str(uuid.uuid4()),
