@@ -17,6 +17,7 @@ from contracts.vocabulary import SignalType
 from contracts.vocabulary_v2 import (
     FORMS_OF_VIOLENCE,
     PERSON_ROLES,
+    REPORTERS,
     SECTORS,
     SectorV2,
     Term,
@@ -267,13 +268,17 @@ def sector_may_publish_v2(sector: SectorV2, signal_type: SignalTypeV2) -> bool:
     return sector in SIGNAL_TYPES_V2[signal_type].sectors
 
 
+REPORTED_TYPES = frozenset({SignalTypeV2.VT_REPORT, SignalTypeV2.VT_ADVICE_REQUEST})
+"""The signal types that may say who reported to Veilig Thuis (`reported_by`)."""
+
+
 def _terms(terms: Mapping[_Value, Term]) -> dict[str, dict[str, str]]:
     return {str(value): {"dutch": t.dutch, "meaning": t.meaning} for value, t in terms.items()}
 
 
 def vocabulary_extensions() -> dict[str, Any]:
     """The vocabulary as a JSON Schema carries it (`x-sectors`, `x-signal-types` with the
-    sectors that may publish each, `x-forms-of-violence`, `x-person-roles`)."""
+    sectors that may publish each, `x-forms-of-violence`, `x-person-roles`, `x-reporters`)."""
     return {
         "x-sectors": _terms(SECTORS),
         "x-signal-types": {
@@ -286,4 +291,5 @@ def vocabulary_extensions() -> dict[str, Any]:
         },
         "x-forms-of-violence": _terms(FORMS_OF_VIOLENCE),
         "x-person-roles": _terms(PERSON_ROLES),
+        "x-reporters": _terms(REPORTERS),
     }

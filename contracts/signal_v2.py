@@ -25,10 +25,10 @@ from contracts.pseudonyms_v2 import (
     domain_of,
 )
 from contracts.regions import VtRegion
-from contracts.signal_types_v2 import SignalTypeV2, sector_may_publish_v2
+from contracts.signal_types_v2 import REPORTED_TYPES, SignalTypeV2, sector_may_publish_v2
 from contracts.signal_v1 import CLOCK_SKEW_ALLOWED, MAX_PERSONS_PER_SIGNAL, OrganisationId
 from contracts.vocabulary import Severity
-from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2, SectorV2
+from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2, Reporter, SectorV2
 
 SIGNAL_SCHEMA_V2 = "radar.signal.v2"
 """The Kafka `schema` header of a v2 signal record (a v1 signal's is radar.signal.v1)."""
@@ -102,6 +102,11 @@ class SignalEventV2(BaseModel):
         description="The forms of violence seen or suspected, each once; empty when the "
         "publisher did not say (as for every signal first published as v1).",
     )
+    reported_by: Reporter | None = Field(
+        default=None,
+        description="Only for vt_report and vt_advice_request: who reported to Veilig Thuis "
+        "(de melder), a sector or a non-professional reporter; None when not said.",
+    )
     occurred_at: AwareDatetime = Field(description="When what is signalled happened.")
     reported_at: AwareDatetime = Field(description="When the publisher recorded it.")
     received_at: AwareDatetime = Field(description="When the radar's ingest service accepted it.")
@@ -123,6 +128,8 @@ class SignalEventV2(BaseModel):
     def _consistent(self) -> Self:
         if not sector_may_publish_v2(self.sector, self.signal_type):
             raise ValueError(f"sector {self.sector} may not publish {self.signal_type}")
+        if self.reported_by is not None and self.signal_type not in REPORTED_TYPES:
+            raise ValueError(f"reported_by: only {' and '.join(sorted(REPORTED_TYPES))} say it")
         if self.occurred_at > self.reported_at + CLOCK_SKEW_ALLOWED:
             raise ValueError("occurred_at lies after reported_at")
         if self.reported_at > self.received_at + CLOCK_SKEW_ALLOWED:

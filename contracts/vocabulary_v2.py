@@ -181,3 +181,53 @@ PERSON_ROLES: dict[PersonRoleV2, Term] = {
     ),
     PersonRoleV2.WITNESS: Term("Getuige", "A person who saw or heard what happened."),
 }
+
+
+class Reporter(StrEnum):
+    """Who reported to Veilig Thuis (de melder) for a report or an advice request: a
+    professional by sector (every v2 sector, with the same value) or one of the non-professional
+    reporters the CBS beleidsinformatie tells apart. Source: the CBS statistics of Veilig Thuis
+    (StatLine, "Veilig Thuis; adviezen en meldingen, melder"), which split the melders into
+    professionals by sector and non-professionals: the person concerned, family, neighbours and
+    acquaintances, anonymous and other citizens (to be checked against the CBS delivery
+    specification of the year before the first delivery)."""
+
+    POLICE = SectorV2.POLICE.value
+    EDUCATION = SectorV2.EDUCATION.value
+    MENTAL_HEALTH = SectorV2.MENTAL_HEALTH.value
+    VEILIG_THUIS = SectorV2.VEILIG_THUIS.value
+    YOUTH_CARE = SectorV2.YOUTH_CARE.value
+    HEALTHCARE = SectorV2.HEALTHCARE.value
+    PUBLIC_PROSECUTION = SectorV2.PUBLIC_PROSECUTION.value
+    PROBATION = SectorV2.PROBATION.value
+    CHILD_PROTECTION_BOARD = SectorV2.CHILD_PROTECTION_BOARD.value
+    MUNICIPALITY = SectorV2.MUNICIPALITY.value
+    SHELTER = SectorV2.SHELTER.value
+    CHILDCARE = SectorV2.CHILDCARE.value
+    YOUTH_HEALTH_CARE = SectorV2.YOUTH_HEALTH_CARE.value
+    SAFETY_HOUSE = SectorV2.SAFETY_HOUSE.value
+    ELDERLY_CARE = SectorV2.ELDERLY_CARE.value
+    HOME_CARE = SectorV2.HOME_CARE.value
+    GENERAL_PRACTICE = SectorV2.GENERAL_PRACTICE.value
+    EMERGENCY_DEPARTMENT = SectorV2.EMERGENCY_DEPARTMENT.value
+    OTHER_PROFESSIONAL = "other_professional"
+    SELF = "self"
+    RELATIVE = "relative"
+    NEIGHBOUR_OR_ACQUAINTANCE = "neighbour_or_acquaintance"
+    ANONYMOUS = "anonymous"
+    OTHER_CITIZEN = "other_citizen"
+
+
+REPORTERS: dict[Reporter, Term] = {
+    **{Reporter(str(sector)): term for sector, term in SECTORS.items()},
+    Reporter.OTHER_PROFESSIONAL: Term(
+        "Overige professional", "A professional of a sector not named (a company doctor, ...)."
+    ),
+    Reporter.SELF: Term("Betrokkene zelf", "The person the violence is aimed at, or who uses it."),
+    Reporter.RELATIVE: Term("Familielid", "A member of the family, living in or outside it."),
+    Reporter.NEIGHBOUR_OR_ACQUAINTANCE: Term(
+        "Buren, vrienden of kennissen", "A neighbour, friend or acquaintance."
+    ),
+    Reporter.ANONYMOUS: Term("Anonieme melder", "A reporter who did not give their name."),
+    Reporter.OTHER_CITIZEN: Term("Overige niet-professional", "Any other citizen."),
+}

@@ -1,6 +1,8 @@
 """The tables of the CBS beleidsinformatie (policy information Veilig Thuis delivers each
-half-year): advice requests and reports per region, by form of violence and by the sector of
-the organisation that sent the signal, reports by the follow-up their safety assessment decided,
+half-year): advice requests and reports per region, by form of violence and by the reporter's
+role (sector): who reported to Veilig Thuis, a professional by sector or a citizen (signal.v2's
+`reported_by`, contracts.vocabulary_v2.Reporter; `not_known` when the signal did not say), reports
+by the follow-up their safety assessment decided,
 and investigations by their conclusion; each a regions x categories frequency table, before
 disclosure control (privacy/statistical_disclosure.py). An investigation counts in the period in
 which it was closed, in the region that closed it.
@@ -19,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from contracts.regions import VtRegion
 from contracts.vocabulary import SignalType
-from contracts.vocabulary_v2 import FormOfViolence, SectorV2
+from contracts.vocabulary_v2 import FormOfViolence, Reporter
 from privacy.statistical_disclosure import TOTAL, Table, table_of
 from radar.periods import Period
 from radar.safety_assessment import InvestigationOutcome, SafetyDecision
@@ -28,6 +30,9 @@ from radar.statistics_history import SignalNote, StatisticsHistory
 REGIONS = tuple(str(r) for r in VtRegion)
 NOT_NAMED = "not_named"
 """The column of the signals that named no form of violence (every v1 signal)."""
+NOT_KNOWN = "not_known"
+"""The reporter column of the signals that did not say who reported (every one recorded
+before signal.v2 could say it, and every one whose publisher left it out)."""
 
 KINDS: dict[str, str] = {
     "advice_request": str(SignalType.VT_ADVICE_REQUEST),
@@ -60,9 +65,11 @@ DIMENSIONS = (
     ),
     Dimension(
         "sector",
-        tuple(str(s) for s in SectorV2),
-        lambda note: (note.sector,),
-        "The sector of the organisation that sent the signal to the radar.",
+        (*(str(r) for r in Reporter), NOT_KNOWN),
+        lambda note: (note.reported_by or NOT_KNOWN,),
+        "The reporter's role (sector): who reported to Veilig Thuis (reported_by), a "
+        "professional by sector or a citizen (self, relative, ...); not_known when not said. "
+        "Not the sending organisation, which for these two types is always Veilig Thuis.",
     ),
 )
 

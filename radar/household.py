@@ -28,9 +28,9 @@ from radar.household_state import (
     Move,
     PersonRecord,
     person_records,
-    upcast_person_record,
+    reported_by,
 )
-from radar.household_upcasts import HouseholdSnapshotUpcasts
+from radar.household_upcasts import HouseholdSnapshotUpcasts, SignalRecordedUpcasts
 from radar.regions import RegionEvidence
 from radar.risk import Assessment, Factors, PersonFact, SignalFact
 from radar.safety import NETHERLANDS
@@ -71,12 +71,13 @@ class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore
     class Opened(Aggregate.Created):
         pseudonym: str
 
-    class SignalRecorded(Aggregate.Event):
+    class SignalRecorded(SignalRecordedUpcasts, Aggregate.Event):
         """A signal, v1 or v2, as the radar records it. Version 2 adds signal.v2's facts: the
         forms of violence and each person's roles, age, unborn child and identification (a
-        version 1 event reads as a v1 signal upcast: no form, one role, no age)."""
+        version 1 event reads as a v1 signal upcast: no form, one role, no age); version 3
+        who reported to Veilig Thuis (an earlier event reads as not said: None)."""
 
-        class_version = 2
+        class_version = 3
 
         household: str
         signal_id: UUID
@@ -91,12 +92,7 @@ class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore
         region: str
         persons: list[PersonRecord]
         pseudonym_key_id: str
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            state["forms_of_violence"] = []
-            for person in state["persons"]:
-                upcast_person_record(person)
+        reported_by: str | None = None  # version 3; an earlier event did not say
 
         def apply(self, aggregate: Any) -> None:
             aggregate.on_signal_recorded(self)
@@ -253,6 +249,7 @@ class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore
             region=str(signal.region),
             persons=person_records(signal),
             forms_of_violence=[str(f) for f in getattr(signal, "forms_of_violence", ())],
+            reported_by=reported_by(signal),
             pseudonym_key_id=signal.pseudonym_key_id,
         )
         return True

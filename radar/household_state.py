@@ -58,6 +58,13 @@ def household_role(roles: Iterable[str]) -> str:
     return OTHER_ADULT_ROLE
 
 
+def reported_by(signal: SignalEventV1 | SignalEventV2) -> str | None:
+    """Who reported to Veilig Thuis, as SignalRecorded stores it: None when not said (always
+    for a v1 signal, which cannot say it)."""
+    said = signal.reported_by if isinstance(signal, SignalEventV2) else None
+    return None if said is None else str(said)
+
+
 def person_records(signal: SignalEventV1 | SignalEventV2) -> list[PersonRecord]:
     """The persons of a signal as SignalRecorded stores them; a v1 signal's as its upcast to
     v2 would have them (contracts.upcast_v1_v2), without building the upcast."""

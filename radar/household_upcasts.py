@@ -1,5 +1,5 @@
-"""How snapshots of the Household aggregate written by earlier versions read (eventsourcing's
-`upcast_vN_vM` convention, looked up on the aggregate class: a mixin of it).
+"""How snapshots of the Household aggregate, and its SignalRecorded events, written by earlier
+versions read (eventsourcing's `upcast_vN_vM` convention, looked up on the class: a mixin of it).
 
 Version 2 keeps each signal's facts for the risk model; version 3 when each person was first
 seen, and the re-keying links; version 4 holds them as typed values (SignalFact, Move,
@@ -15,7 +15,7 @@ from typing import Any
 
 from contracts.correction_v1 import CorrectionKind
 from radar.household_score import assessment_of, upcast_score_state
-from radar.household_state import AppliedCorrection, Move
+from radar.household_state import AppliedCorrection, Move, upcast_person_record
 from radar.risk import SignalFact
 
 
@@ -56,3 +56,19 @@ class HouseholdSnapshotUpcasts:
     @staticmethod
     def upcast_v4_v5(state: dict[str, Any]) -> None:
         upcast_score_state(state)
+
+
+class SignalRecordedUpcasts:
+    """Household.SignalRecorded's upcasters: version 2 adds signal.v2's facts (a version 1
+    event reads as a v1 signal upcast: no form, one role, no age), version 3 who reported to
+    Veilig Thuis (an earlier event did not say: None, "not known" in the CBS tables)."""
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["forms_of_violence"] = []
+        for person in state["persons"]:
+            upcast_person_record(person)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["reported_by"] = None

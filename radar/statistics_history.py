@@ -26,10 +26,12 @@ from radar.household_state import CHILD_ROLE
 
 @dataclass
 class SignalNote:
-    """One signal as the statistics see it: what, from which sector, where and when."""
+    """One signal as the statistics see it: what, from which sector (and, for a report or
+    advice request, who reported it to Veilig Thuis, None when not said), where and when."""
 
     signal_type: str
     sector: str
+    reported_by: str | None
     region: str
     occurred_at: datetime
     received_at: datetime
@@ -151,6 +153,7 @@ class StatisticsHistory:
         household.signals[str(recorded.signal_id)] = SignalNote(
             signal_type=recorded.signal_type,
             sector=recorded.sector,
+            reported_by=recorded.reported_by,
             region=recorded.region,
             occurred_at=recorded.occurred_at,
             received_at=recorded.received_at,

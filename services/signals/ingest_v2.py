@@ -76,6 +76,7 @@ def prepare_v2(
             signal_type=submission.signal_type,
             severity=submission.severity,
             forms_of_violence=tuple(submission.forms_of_violence),
+            reported_by=submission.reported_by,
             occurred_at=submission.occurred_at,
             reported_at=submission.reported_at or received_at,
             received_at=received_at,

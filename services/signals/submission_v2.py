@@ -24,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -32,11 +33,11 @@ from contracts import export
 from contracts.correction_v1 import lies_ahead
 from contracts.leak_guard import contains_identifier
 from contracts.regions import VtRegion
-from contracts.signal_types_v2 import SignalTypeV2, vocabulary_extensions
+from contracts.signal_types_v2 import REPORTED_TYPES, SignalTypeV2, vocabulary_extensions
 from contracts.signal_v1 import MAX_PERSONS_PER_SIGNAL, OrganisationId
 from contracts.signal_v2 import MAX_AGE
 from contracts.vocabulary import Severity
-from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2
+from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2, Reporter
 from privacy.sealed_identifiers import SealedValue
 from services.addresses import Addition, HouseNumber, Postcode
 from services.signals.schemas import NOT_FREE_TEXT, Bsn, described_as
@@ -174,6 +175,12 @@ class SignalSubmissionV2(BaseModel):
 
     event_id: UUID = Field(description="Client-chosen UUID; re-sending it is safe.")
     signal_type: SignalTypeV2
+    reported_by: Reporter | None = Field(
+        default=None,
+        description="Only for vt_report and vt_advice_request: who reported to Veilig Thuis "
+        "(de melder): a sector, or self, relative, neighbour_or_acquaintance, anonymous, "
+        "other_citizen, other_professional (x-reporters). Left out when not known.",
+    )
     severity: Severity
     forms_of_violence: list[FormOfViolence] = Field(
         default_factory=list,
@@ -187,6 +194,14 @@ class SignalSubmissionV2(BaseModel):
     persons: list[PersonSubmissionV2] = Field(
         default_factory=list, max_length=MAX_PERSONS_PER_SIGNAL
     )
+
+    @field_validator("reported_by")
+    @classmethod
+    def _reported_only_to_vt(cls, value: Reporter | None, info: ValidationInfo) -> Reporter | None:
+        kind = info.data.get("signal_type")  # absent when it was invalid: that error is enough
+        if value is not None and kind is not None and kind not in REPORTED_TYPES:
+            raise ValueError(f"only {' and '.join(sorted(REPORTED_TYPES))} say who reported")
+        return value
 
     @field_validator("occurred_at", "reported_at")
     @classmethod

@@ -9,7 +9,12 @@ One row per cell, long format (CSV, UTF-8, comma-separated, a header line):
 | table    | contacts; {advice_request,report}_by_{form_of_violence,sector};          |
 |          | report_by_follow_up; investigations (closed in the period, by outcome)   |
 | region   | VT01..VT26, or `total` for all regions |
-| category | the table's column (a kind, form of violence, sector, decision, outcome), or `total` |
+| category | the table's column (a kind, form of violence, reporter, decision, outcome) or `total` |
+
+In the `*_by_sector` tables the category is the reporter's role (sector): who reported to Veilig
+Thuis (signal.v2's `reported_by`: a sector, or `self`, `relative`, `neighbour_or_acquaintance`,
+`anonymous`, `other_citizen`, `other_professional`), `not_known` when the signal did not say. The
+JSON Schema lists each table's categories (`x-tables`) and what each reporter is (`x-reporters`).
 | status   | published, suppressed_primary (under the threshold), suppressed_secondary |
 | count    | the count rounded to a multiple of 5; empty when suppressed |
 
@@ -25,8 +30,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.signal_types_v2 import vocabulary_extensions
 from privacy.statistical_disclosure import ROUNDING_BASE, TOTAL, CellStatus, ProtectedTable
-from radar.cbs_tables import NOT_NAMED
+from radar.cbs_tables import NOT_KNOWN, NOT_NAMED, cbs_tables
+from radar.periods import Period
+from radar.statistics_history import StatisticsHistory
 
 COLUMNS = ("period", "delivery", "table", "region", "category", "status", "count")
 
@@ -51,7 +59,16 @@ class CbsRow(BaseModel):
 
 
 def json_schema() -> dict[str, Any]:
-    return CbsRow.model_json_schema()
+    """A row's JSON Schema, with every table's categories (the layout, the same for any data
+    and period: read off the tables of an empty history) and the meaning of each reporter."""
+    tables = cbs_tables(StatisticsHistory(), Period.parse("2026H2"))
+    reporters = vocabulary_extensions()["x-reporters"] | {
+        NOT_KNOWN: {"dutch": "Onbekend", "meaning": "The signal did not say who reported."}
+    }
+    return CbsRow.model_json_schema() | {
+        "x-tables": {t.name: list(t.columns) for t in tables},
+        "x-reporters": reporters,
+    }
 
 
 def rows(period: str, delivery: int, protected: list[ProtectedTable]) -> list[CbsRow]:

@@ -41,6 +41,7 @@ pytestmark = pytest.mark.integration
 HOME_CARE = Publisher("sys-tz", "thuiszorg-utrecht", SectorV2.HOME_CARE)
 OTHER_HOME_CARE = Publisher("sys-tz2", "thuiszorg-zeist", SectorV2.HOME_CARE)
 SHELTER = Publisher("sys-opv", "opvang-utrecht", SectorV2.SHELTER)
+VEILIG_THUIS = Publisher("sys-vt", "vt-utrecht", SectorV2.VEILIG_THUIS)
 RNG = random.Random(16)
 
 
@@ -162,6 +163,35 @@ def test_a_reference_is_one_person_per_organisation(settings: Settings, kafka: T
     assert first != other, "another organisation's 'CL-17' is another person"
 
 
+def _vt_report(reported_by: str) -> dict[str, Any]:
+    """A report to Veilig Thuis Utrecht, made by the reporter named."""
+    signal = _signal(
+        "vt_report",
+        {"postcode": f"{RNG.randint(1000, 9999)}VT", "house_number": RNG.randint(1, 300)},
+        [{"bsn": synthetic_bsn(RNG), "roles": ["child", "victim"], "age": 7}],
+    )
+    return signal | {"reported_by": reported_by}
+
+
+def test_veilig_thuis_says_who_reported_and_it_travels_on_the_topic(
+    settings: Settings, kafka: TopicProbe
+) -> None:
+    by_school, by_neighbour = _vt_report("education"), _vt_report("neighbour_or_acquaintance")
+    unsaid = {k: v for k, v in _vt_report("self").items() if k != "reported_by"}
+    answer = _post(settings, "/v2/signals/batch", {"signals": [by_school, by_neighbour, unsaid]},
+                   VEILIG_THUIS)  # fmt: skip
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accepted"] == 3
+    said = {str(e.event_id): e.reported_by for e in _events(kafka)}
+    assert said == {
+        by_school["event_id"]: "education",
+        by_neighbour["event_id"]: "neighbour_or_acquaintance",
+        unsaid["event_id"]: None,
+    }
+    assert {e.sector for e in _events(kafka)} == {SectorV2.VEILIG_THUIS}
+
+
 def _refusals() -> list[tuple[str, Publisher, dict[str, Any], str]]:
     elder, _ = _elder_abuse()
     twice = {**elder, "persons": [{"bsn": synthetic_bsn(RNG), "roles": ["victim", "victim"]}]}
@@ -177,6 +207,14 @@ def _refusals() -> list[tuple[str, Publisher, dict[str, Any], str]]:
         ("an unborn child with an age", SHELTER, unborn, "persons.1"),
         ("a reference that looks like a BSN", SHELTER, bsn_reference, "persons.0.local_reference"),
         ("a BSN in a free string", HOME_CARE, leak, "region"),
+        (
+            "a reporter on a type that has none",
+            HOME_CARE,
+            elder | {"reported_by": "self"},
+            "reported_by",
+        ),
+        ("a reporter outside the list", VEILIG_THUIS, _vt_report("buurman"), "reported_by"),
+        ("a BSN as the reporter", VEILIG_THUIS, _vt_report(synthetic_bsn(RNG)), "reported_by"),
     ]
 
 

@@ -92,7 +92,8 @@ def _stored(ledger: SignalLedger, household: str) -> list[Any]:
 def _assert_stored_as_published(stored: Any, published: SignalEventV2) -> None:
     """Every field of the stored event says what the signal (under its first pseudonyms) said."""
     signal = published.canonical()
-    assert stored.class_version == 2
+    assert stored.class_version == 3
+    assert stored.reported_by == (None if signal.reported_by is None else str(signal.reported_by))
     assert (stored.household, stored.signal_id) == (signal.household, signal.event_id)
     assert (stored.organisation, stored.sector, stored.signal_type, stored.severity) == (
         signal.organisation,

@@ -6,6 +6,7 @@ holds no identifier, and comes out the same when run again."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -50,10 +51,14 @@ def vt_signal(
     at: datetime,
     region: str = "VT09",
     forms: tuple[str, ...] = ("physical_violence",),
+    reported_by: str | None = None,
 ) -> SignalEventV2:
-    """A report or advice request a Veilig Thuis region publishes (signal.v2)."""
+    """A report or advice request a Veilig Thuis region publishes (signal.v2), saying who
+    reported it to Veilig Thuis when `reported_by` is given."""
+    said = {} if reported_by is None else {"reported_by": reported_by}
     return SignalEventV2.model_validate(
-        {
+        said
+        | {
             "event_id": str(uuid.uuid4()),
             "organisation": "vt-utrecht" if region == "VT09" else "vt-amsterdam-amstelland",
             "sector": "veilig_thuis",
@@ -129,8 +134,9 @@ def test_a_household_reported_again_after_closure_shows_in_the_repeat_figure(
 
 
 def _known_history() -> list[SignalEventV2]:
-    """2026H2: VT09 has 12 reports (3 of them also sexual violence) and 4 advice requests;
-    VT13 has 25 reports. One VT13 report is from the first half-year and does not count."""
+    """2026H2: VT09 has 12 reports (3 of them also sexual violence) and 4 advice requests, none
+    saying who reported; VT13 has 25 reports, 15 reported by the police and 10 by a school. One
+    VT13 report is from the first half-year and does not count."""
     signals = [
         vt_signal(
             "vt_report",
@@ -144,7 +150,11 @@ def _known_history() -> list[SignalEventV2]:
         vt_signal("vt_advice_request", household(100 + n), SEPTEMBER, forms=("neglect",))
         for n in range(4)
     ]
-    signals += [vt_signal("vt_report", household(200 + n), SEPTEMBER, "VT13") for n in range(25)]
+    signals += [
+        vt_signal("vt_report", household(200 + n), SEPTEMBER, "VT13",
+                  reported_by="police" if n < 15 else "education")
+        for n in range(25)
+    ]  # fmt: skip
     signals.append(vt_signal("vt_report", household(300), SEPTEMBER - timedelta(days=90), "VT13"))
     return signals
 
@@ -220,8 +230,17 @@ def test_the_cbs_file_of_a_known_history_is_its_hand_count_after_disclosure_cont
     assert forms["VT09", "total"][0] == forms["total", "total"][0] == "suppressed_secondary"
     assert forms["VT13", "physical_violence"] == ("published", 25)
     assert forms["VT09", "physical_violence"][1] in _rounded(12)
+    # By the reporter's role: VT13's reports as reported by the police and a school; VT09's,
+    # which did not say, under not_known (and none under the sending sector, veilig_thuis).
+    reporters = {k[1:]: v for k, v in cells.items() if k[0] == "report_by_sector"}
+    assert reporters["VT13", "police"][1] in _rounded(15)
+    assert reporters["VT13", "education"] == ("published", 10)
+    assert reporters["VT13", "veilig_thuis"] == reporters["VT13", "not_known"] == ("published", 0)
+    assert reporters["VT09", "not_known"][0] == "suppressed_secondary"  # 12 = VT09's total
+    assert reporters["total", "veilig_thuis"] == ("published", 0)
     advice = {k[1:]: v for k, v in cells.items() if k[0] == "advice_request_by_sector"}
-    assert advice["VT09", "veilig_thuis"][0] == "suppressed_primary"
+    assert advice["VT09", "not_known"][0] == "suppressed_primary"
+    assert advice["VT09", "veilig_thuis"] == ("published", 0)
     follow_up = {k[1:]: v for k, v in cells.items() if k[0] == "report_by_follow_up"}
     assert follow_up["VT13", "own_investigation"][1] in _rounded(15)
     assert follow_up["VT13", "handover_local_team"] == ("published", 10)
@@ -231,6 +250,16 @@ def test_the_cbs_file_of_a_known_history_is_its_hand_count_after_disclosure_cont
     assert investigations["VT13", "confirmed"][1] in _rounded(12)
     assert investigations["VT13", "not_confirmed"] == ("published", 0)
     assert done.self_check["passed"]
+    layout = json.loads((tmp_path / "cbs" / "beleidsinformatie.schema.json").read_text())
+    assert layout["x-tables"]["report_by_sector"][-3:] == [
+        "anonymous",
+        "other_citizen",
+        "not_known",
+    ]
+    assert (
+        layout["x-reporters"]["neighbour_or_acquaintance"]["dutch"]
+        == "Buren, vrienden of kennissen"
+    )
 
     # The delivery is in the access log, without a count; the files hold no identifier.
     [entry] = [e for e in access_log.entries() if e.kind == EntryKind.EXPORT]

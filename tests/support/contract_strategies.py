@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from contracts.pseudonyms import PseudonymLink
 from contracts.regions import VtRegion
-from contracts.signal_types_v2 import SIGNAL_TYPES_V2
+from contracts.signal_types_v2 import REPORTED_TYPES, SIGNAL_TYPES_V2
 from contracts.signal_v1 import CLOCK_SKEW_ALLOWED, MAX_PERSONS_PER_SIGNAL, PersonRef, SignalEventV1
 from contracts.signal_v2 import MAX_AGE, SignalEventV2
 from contracts.upcast_v1_v2 import upcast_signal
 from contracts.vocabulary import SIGNAL_TYPES, PersonRole, Severity
-from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2
+from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2, Reporter
 
 START = datetime(2020, 1, 1, tzinfo=UTC)
 _CET = timezone(timedelta(hours=1))
@@ -96,6 +96,8 @@ def v2_signals(draw: st.DrawFn) -> SignalEventV2:
     forms = draw(st.lists(st.sampled_from(FormOfViolence), max_size=4, unique=True))
     document |= {"sector": str(sector), "signal_type": str(kind)}
     document["forms_of_violence"] = [str(f) for f in forms]
+    if kind in REPORTED_TYPES:
+        document["reported_by"] = draw(st.none() | st.sampled_from(Reporter).map(str))
     document["persons"] = [_person_v2(draw, p) for p in document["persons"]]
     rekeyed = {link["pseudonym"] for link in document["known_as"]}
     if document["household"] not in rekeyed and draw(st.booleans()):
