@@ -8,10 +8,12 @@ from datetime import timedelta
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from privacy.storage.vault import IdentityVault
 from services.casework.service import Casework
 from services.oversight.service import OversightQueries
 from services.pages.analyst_routes import analyst_routes
 from services.pages.household import HouseholdPages
+from services.pages.identity_routes import identity_routes
 from services.pages.oidc import OidcLogin, OidcSettings
 from services.pages.oversight_routes import oversight_routes
 from services.pages.people import PageSettings
@@ -55,14 +57,16 @@ def pages_router(
     oversight: OversightQueries,
     settings: Settings,
     read_models: ReadModelsOf,
+    vault: IdentityVault,
 ) -> APIRouter:
     """Every page; none is in the API's OpenAPI document. `read_models` makes the read models
-    of an auditor's replay."""
+    of an auditor's replay; `vault` answers a re-identification."""
     router = APIRouter(include_in_schema=False)
     sessions = SessionBook(timedelta(minutes=settings.pages_idle_minutes))  # this process's
     sign_in_routes(router, sessions, page_settings(settings))
     analyst_routes(router, sessions, casework, HouseholdPages(casework, timelines))
     step_routes(router, sessions, casework)
+    identity_routes(router, sessions, casework.gate, vault, casework.gate.policy.register)
     oversight_routes(router, sessions, oversight, settings, read_models)
 
     @router.get("/pages/static/style.css")

@@ -80,6 +80,9 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
                 purpose=purpose,
                 subject=household,
                 subject_region=casework.gate.household_region(household),
+                # another region's household, opened with a justification: as the API's
+                # callers send theirs with each step, the session's grant goes with each
+                justification=session.grants.get(household),
             )
             casework.perform(access, endpoint(request), fields, lambda: perform(session, household))
         except Refusal as refusal:
