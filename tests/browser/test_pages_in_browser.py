@@ -10,7 +10,14 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.browser.conftest import ELSEWHERE, Site, accessible, screenshot, submit
+from tests.browser.conftest import (
+    ELSEWHERE,
+    FAMILY_BSNS,
+    Site,
+    accessible,
+    screenshot,
+    submit,
+)
 from tests.support.radar_fixtures import FAMILY
 
 
@@ -87,6 +94,30 @@ def test_triage_an_alert_and_set_safety_conditions(browser: webdriver.Chrome, si
     screenshot(browser, "05-safety-conditions")
 
 
+def test_re_identify_a_household_after_a_confirmation(
+    browser: webdriver.Chrome, site: Site
+) -> None:
+    sign_in(browser, site)
+    open_household(browser, site)
+    submit(browser, browser.find_element(By.ID, "reidentify"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Heridentificeren"
+    accessible(browser)
+    browser.find_element(By.ID, "justification").send_keys("Contact opnemen voor het huisbezoek")
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "#identity-form button"))
+    assert browser.find_element(By.ID, "identity-warning")
+    assert not any(bsn in browser.page_source for bsn in FAMILY_BSNS), "nothing shown yet"
+    accessible(browser)
+    screenshot(browser, "17-reidentify-confirmation")
+    before = site.log.count()
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "#identity-confirm button"))
+    persons = browser.find_element(By.ID, "identity-persons").text
+    assert all(bsn in persons for bsn in FAMILY_BSNS)
+    assert not any(bsn in browser.current_url + browser.title for bsn in FAMILY_BSNS)
+    assert site.log.count() == before + 1, "one access-log entry for the identity"
+    accessible(browser)
+    screenshot(browser, "18-identity-shown")
+
+
 def test_another_regions_household_asks_for_a_justification(
     browser: webdriver.Chrome, site: Site
 ) -> None:
@@ -104,6 +135,9 @@ def test_another_regions_household_asks_for_a_justification(
     assert "cross_region" in browser.page_source
     accessible(browser)
     screenshot(browser, "07-opened-with-justification")
+    submit(browser, browser.find_element(By.XPATH, "//button[text()='In behandeling nemen']"))
+    assert "acknowledged" in browser.find_element(By.CSS_SELECTOR, "article.alert h3").text
+    screenshot(browser, "19-other-region-alert-acknowledged")
 
     sign_in(browser, site, "triage-amsterdam")  # the household's own region is told
     browser.get(f"{site.url}/pages/notices?purpose=triage")
