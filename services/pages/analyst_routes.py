@@ -14,6 +14,7 @@ from contracts.pseudonyms_v2 import HouseholdPseudonymV2
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from radar.alerts import TriageOutcome
+from radar.safety_assessment import CURRENT_VERSION, instrument
 from services.casework.service import Casework
 from services.casework.views import WorklistView
 from services.errors import Refusal, RefusalKind
@@ -181,4 +182,5 @@ def analyst_routes(
             ),
             may_act=not elsewhere or household in session.grants,
             outcomes=[str(o) for o in TriageOutcome],
+            instrument=instrument(CURRENT_VERSION).describe(),
         )

@@ -1,12 +1,14 @@
 """Re-identification on the pages, and casework on another region's household once opened with
 a justification, on a real database: the identity only after a form and a confirmation, one
 access-log entry, nothing of it in a URL, title, log line or cache; the grant of a justified
-opening carried into each later step, like the API's callers carry theirs."""
+opening carried into each later step, like the API's callers carry theirs; and the safety
+assessment form of a report, with the instrument's rules."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from services import bootstrap
 from services.database import Database
 from services.settings import Settings
 from tests.integration.test_pages import _story, sign_in
-from tests.support.radar_fixtures import FAMILY, Harness, radar_query_harness
+from tests.support.radar_fixtures import FAMILY, Harness, radar_query_harness, signal
 
 PARENT, CHILD = "p.k1." + "a" * 32, "p.k1." + "b" * 32
 BSNS = ("111222333", "123456782")  # synthetic: they pass the elfproef
@@ -117,3 +119,34 @@ def test_another_regions_household_opened_with_a_justification_can_be_worked(
     )
     again = harness.client.get(done.headers["location"])
     assert again.status_code == 200 and "/triage" in again.text, "the page after the step"
+
+
+def test_a_report_is_assessed_with_the_instruments_form(harness: Harness) -> None:
+    harness.radar.record(signal("vt_report", datetime.now(UTC) - timedelta(days=2)))
+    token = sign_in(harness)
+    page = harness.client.get(f"/pages/households/{FAMILY}", params={"purpose": "triage"})
+    assert "Is er sprake van acute onveiligheid?" in page.text, "the instrument's questions"
+    [report_id] = re.findall(r'name="report_id" value="([^"]+)"', page.text)
+    path = f"/pages/households/{FAMILY}/safety-assessments"
+    answers = {
+        "purpose": "triage",
+        "csrf": token,
+        "report_id": report_id,
+        "acute": "yes",
+        "structural": "no",
+        "urgency": "regular",
+        "decision": "own_investigation",
+        "reason": "Politie meldt geweld, kinderen thuis",
+    }
+    wrong = harness.client.post(path, data=answers)
+    assert wrong.status_code == 422 and "urgency" in wrong.text, "acute asks for acute urgency"
+    done = harness.client.post(
+        path,
+        data={**answers, "urgency": "acute", "expertise": ["child_abuse"]},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    harness.radar.project()
+    again = harness.client.get(done.headers["location"])
+    assert 'class="assessed"' in again.text and "own_investigation" in again.text
+    assert 'name="report_id"' not in again.text, "a report is assessed once"
