@@ -81,6 +81,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         signal("school_absence", ago(60), severity="moderate"),
         signal("huisverbod", ago(10)),
         signal("zorgmelding", ago(30), household=OTHER_FAMILY),
+        signal("vt_report", ago(2), household=OTHER_FAMILY),  # to assess (safety assessment)
         signal("huisverbod", ago(4), household=ELSEWHERE, region="VT13"),
     )
     settings = Settings(data_dir=data / "data", database_url=database.url, pages_dev_sign_in=True)

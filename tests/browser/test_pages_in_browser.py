@@ -18,7 +18,7 @@ from tests.browser.conftest import (
     screenshot,
     submit,
 )
-from tests.support.radar_fixtures import FAMILY
+from tests.support.radar_fixtures import FAMILY, OTHER_FAMILY
 
 
 def sign_in(
@@ -116,6 +116,23 @@ def test_re_identify_a_household_after_a_confirmation(
     assert site.log.count() == before + 1, "one access-log entry for the identity"
     accessible(browser)
     screenshot(browser, "18-identity-shown")
+
+
+def test_assess_a_report_with_the_instrument(browser: webdriver.Chrome, site: Site) -> None:
+    sign_in(browser, site)
+    browser.get(f"{site.url}/pages/households/{OTHER_FAMILY}?purpose=triage")
+    form = browser.find_element(By.CSS_SELECTOR, "form.assessment-form")
+    form.find_element(By.CSS_SELECTOR, "input[name=acute][value=yes]").click()
+    Select(form.find_element(By.NAME, "urgency")).select_by_value("acute")
+    Select(form.find_element(By.NAME, "expertise")).select_by_value("child_abuse")
+    Select(form.find_element(By.NAME, "decision")).select_by_value("own_investigation")
+    form.find_element(By.NAME, "reason").send_keys("Politie meldt geweld, kinderen thuis")
+    accessible(browser)
+    screenshot(browser, "20-safety-assessment-form")
+    submit(browser, form.find_element(By.TAG_NAME, "button"))
+    assert "own_investigation" in browser.find_element(By.CSS_SELECTOR, "p.assessed").text
+    accessible(browser)
+    screenshot(browser, "21-safety-assessment-recorded")
 
 
 def test_another_regions_household_asks_for_a_justification(
