@@ -2,7 +2,8 @@
 a justification, on a real database: the identity only after a form and a confirmation, one
 access-log entry, nothing of it in a URL, title, log line or cache; the grant of a justified
 opening carried into each later step, like the API's callers carry theirs; and the safety
-assessment form of a report, with the instrument's rules."""
+assessment form of a report, with the instrument's rules; the lead-time table and the effect
+monitor with their definitions, one access-log entry each."""
 
 from __future__ import annotations
 
@@ -150,3 +151,32 @@ def test_a_report_is_assessed_with_the_instruments_form(harness: Harness) -> Non
     again = harness.client.get(done.headers["location"])
     assert 'class="assessed"' in again.text and "own_investigation" in again.text
     assert 'name="report_id"' not in again.text, "a report is assessed once"
+
+
+def test_the_lead_time_table_and_the_effect_monitor_show_their_definitions(
+    harness: Harness,
+) -> None:
+    harness.radar.record(signal("vt_report", datetime.now(UTC) - timedelta(days=2)))
+    sign_in(harness, "monitoring-utrecht")
+    before = harness.log.count()
+    table = harness.client.get("/pages/lead-times", params={"purpose": "monitoring"})
+    assert table.status_code == 200, table.text
+    assert 'id="lead-times"' in table.text and "VT09" in table.text
+    assert "Algemene termijnenwet" in table.text, "each figure's definition"
+    wrong = harness.client.get(
+        "/pages/lead-times",
+        params={"purpose": "monitoring", "from": "2026-05-01", "to": "2026-01-01"},
+    )
+    assert wrong.status_code == 422 and "to" in wrong.text
+
+    chooser = harness.client.get("/pages/effect-monitor")
+    assert "programme_monitoring" in chooser.text, "the purpose comes first"
+    monitor = harness.client.get(
+        "/pages/effect-monitor", params={"purpose": "programme_monitoring"}
+    )
+    assert monitor.status_code == 200, monitor.text
+    assert "first_vt_reports" in monitor.text and "Heel Nederland" in monitor.text
+    assert monitor.headers["cache-control"] == "no-store"
+    lead, effect = harness.entries_after(before)
+    assert (lead["resource"], effect["resource"]) == ("worklist", "effect_monitor")
+    assert effect["outcome"] == "permit"
