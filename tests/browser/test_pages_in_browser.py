@@ -214,6 +214,21 @@ def test_the_region_dashboard_charts_the_worklist(browser: webdriver.Chrome, sit
     screenshot(browser, "15-region-dashboard")
 
 
+def test_lead_times_and_the_effect_monitor_with_their_definitions(
+    browser: webdriver.Chrome, site: Site
+) -> None:
+    sign_in(browser, site, "monitoring-utrecht")
+    browser.get(f"{site.url}/pages/lead-times?purpose=monitoring")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Doorlooptijden"
+    assert browser.find_elements(By.CSS_SELECTOR, "#definitions dd")
+    accessible(browser)
+    screenshot(browser, "22-lead-times")
+    browser.get(f"{site.url}/pages/effect-monitor?purpose=programme_monitoring")
+    assert browser.find_elements(By.CSS_SELECTOR, "table.effect-monitor tbody tr")
+    accessible(browser)
+    screenshot(browser, "23-effect-monitor")
+
+
 def test_signing_in_works_by_keyboard_alone(browser: webdriver.Chrome, site: Site) -> None:
     """Every action is a native link, button or form field: Tab reaches it, Enter does it."""
     browser.delete_all_cookies()
