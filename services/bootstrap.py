@@ -288,7 +288,9 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         identity_router(gate, parts.vault, analyst),
         restriction_router(gate, analyst),
         statistics_router(gate, lambda: parts.ledger, analyst),
-        pages_router(casework, timeline_queries, oversight, settings, read_models),
+        pages_router(
+            casework, timeline_queries, oversight, settings, read_models, parts.vault, lead_times
+        ),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
     for router in routers:

@@ -12,49 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.pseudonyms import HouseholdPseudonym
 from privacy.actors import Analyst
-from privacy.policy import AccessRequest, Decision
-from privacy.purposes import Resource
 from privacy.storage.vault import IdentityVault
-from services.errors import Refusal, RefusalKind
-from services.gate import Answer, QueryGate
+from services.gate import QueryGate
 from services.http import BODY_ERRORS, QUERY_ERRORS, endpoint
-
-IDENTITY_FIELDS = ["address", "persons.bsn"]
-
-
-class IdentityRequest(BaseModel):
-    """Ask who a household is, for a registered purpose."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    purpose: str = Field(max_length=64)
-    justification: str | None = Field(
-        default=None, max_length=2000, description="Required across regions and for break-glass."
-    )
-    break_glass: bool = False
-
-
-class AddressView(BaseModel):
-    postcode: str
-    house_number: int
-    addition: str
-
-
-class MemberIdentityView(BaseModel):
-    pseudonym: str
-    bsn: str
-
-
-class IdentityView(BaseModel):
-    """A household's address and the BSNs of the persons the radar saw in it."""
-
-    household: str = Field(description="The household's pseudonym as the radar first knew it.")
-    address: AddressView
-    persons: list[MemberIdentityView]
+from services.oversight.identity import IdentityRequest, IdentityView, reidentify
 
 
 def identity_router(
@@ -72,44 +36,6 @@ def identity_router(
     ) -> IdentityView:
         """Who the household is (address, members' BSNs); 403 unless the purpose allows
         re-identification for this analyst; 404 when the vault holds no identity for it."""
-        access = AccessRequest(
-            actor=analyst,
-            resource=Resource.IDENTITY,
-            purpose=body.purpose,
-            subject=household,
-            subject_region=gate.household_region(household),
-            justification=body.justification,
-            break_glass=body.break_glass,
-        )
-
-        def read(decision: Decision) -> Answer:
-            identity = vault.household_identity(household)
-            if identity is None:
-                raise Refusal(
-                    RefusalKind.NOT_FOUND, "the identity vault holds no identity for this household"
-                )
-            assert decision.obligations is not None
-            withheld = (  # a person under restriction (AVG art. 18) is not re-identified
-                gate.restrictions.restricted_among(identity.persons)
-                if decision.obligations.withhold_restricted
-                else frozenset()
-            )
-            view = IdentityView(
-                household=identity.household,
-                address=AddressView(
-                    postcode=identity.address.postcode,
-                    house_number=identity.address.house_number,
-                    addition=identity.address.addition,
-                ),
-                persons=[
-                    MemberIdentityView(pseudonym=p, bsn=bsn)
-                    for p, bsn in sorted(identity.persons.items())
-                    if p not in withheld
-                ],
-            )
-            return Answer(view, IDENTITY_FIELDS, 1 + len(view.persons))
-
-        result: IdentityView = gate.answer(access, endpoint(request), read)
-        return result
+        return reidentify(gate, vault, analyst, household, body, endpoint(request))
 
     return router

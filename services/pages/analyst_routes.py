@@ -14,6 +14,7 @@ from contracts.pseudonyms_v2 import HouseholdPseudonymV2
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from radar.alerts import TriageOutcome
+from radar.safety_assessment import CURRENT_VERSION, instrument
 from services.casework.service import Casework
 from services.casework.views import WorklistView
 from services.errors import Refusal, RefusalKind
@@ -22,7 +23,7 @@ from services.http import endpoint
 from services.pages.dashboard import KIND_COLOURS, NORM_DAYS, age_bars, kind_bars
 from services.pages.household import HouseholdPages
 from services.pages.people import SIGN_IN, current, require_csrf
-from services.pages.purposeful import Pages, choose_purpose
+from services.pages.purposeful import Pages, with_purpose
 from services.pages.sessions import PageSession, SessionBook
 from services.pages.web import refused_page, render, see_other
 
@@ -104,16 +105,16 @@ def analyst_routes(
         purpose: Purpose = None,
         after: Annotated[int | None, Query(ge=0)] = None,
     ) -> Response:
-        session = current(request, sessions)
-        if session is None:
-            return see_other(SIGN_IN)
-        if not purpose:
-            return choose_purpose(request, session, register, Resource.HOUSEHOLD_TIMELINE)
+        found = with_purpose(request, sessions, register, Resource.HOUSEHOLD_TIMELINE, purpose)
+        if isinstance(found, Response):
+            return found
+        session, purpose = found
         try:  # after a step: the page waits (bounded) until it shows the step
             casework.read_after(after, casework.worklist, casework.monitoring)
         except Refusal as refusal:
             return refused_page(request, session.locale, refusal, session=session)
-        return _household(request, session, household, purpose, None, False)
+        granted = session.grants.get(household)  # opened before with a justification
+        return _household(request, session, household, purpose, granted, False)
 
     @router.post("/pages/households/{household}/open")
     def open_household(
@@ -146,12 +147,13 @@ def analyst_routes(
     ) -> Response:
         actor = session.analyst
         region = casework.gate.household_region(household)
+        elsewhere = region is not None and region != str(actor.region)
         try:
             page = households.open(
                 actor, household, purpose, endpoint(request), justification, break_glass
             )
         except Refusal as refusal:
-            elsewhere = region is not None and region != str(actor.region)
+            session.grants.pop(household, None)  # a grant the gate no longer honours
             if refusal.kind == RefusalKind.FORBIDDEN and (elsewhere or break_glass):
                 return render(
                     request,
@@ -165,6 +167,8 @@ def analyst_routes(
                     refusal=refusal,
                 )
             return refused_page(request, session.locale, refusal, session=session)
+        if elsewhere and justification and not break_glass:
+            session.grants[household] = justification  # the forms' steps carry it on
         return render(
             request,
             "household.html",
@@ -176,6 +180,7 @@ def analyst_routes(
             members=sorted(
                 {p["pseudonym"] for s in page.timeline["signals"] for p in s.get("persons") or []}
             ),
-            own_region=region in (None, str(actor.region)),
+            may_act=not elsewhere or household in session.grants,
             outcomes=[str(o) for o in TriageOutcome],
+            instrument=instrument(CURRENT_VERSION).describe(),
         )

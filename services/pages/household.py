@@ -33,6 +33,8 @@ class HouseholdPage:
     risk: HouseholdRiskView
     plans: list[dict[str, Any]]
     chart: Chart
+    assessed: dict[str, str]
+    """The decision of each report assessed (veiligheidsbeoordeling), by report id."""
 
 
 class HouseholdPages:
@@ -66,6 +68,7 @@ class HouseholdPages:
                 risk=risk.body,
                 plans=plans,
                 chart=self._chart(decision, household, risk.body, plans),
+                assessed=self._assessed(household),
             )
             fields = sorted({*timeline.fields, *risk.fields, "safety_conditions"})
             return Answer(page, fields, timeline.records + risk.records)
@@ -89,6 +92,12 @@ class HouseholdPages:
             }
             for plan in case.plans.values()
         ]
+
+    def _assessed(self, household: str) -> dict[str, str]:
+        case = self.casework.ledger.case(household) if self._known(household) else None
+        if case is None:
+            return {}
+        return {a.report.report_id: str(a.decision) for a in case.assessments.values()}
 
     def _known(self, household: str) -> bool:
         return bool(self.casework.facts(household))

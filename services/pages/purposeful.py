@@ -41,6 +41,23 @@ def choose_purpose(
     )
 
 
+def with_purpose(
+    request: Request,
+    sessions: SessionBook,
+    register: PurposeRegister,
+    resource: Resource,
+    purpose: str | None,
+) -> tuple[PageSession, str] | Response:
+    """The signed-in person and their chosen purpose, or the page to go to first (the sign-in,
+    the chooser)."""
+    session = current(request, sessions)
+    if session is None:
+        return see_other(SIGN_IN)
+    if not purpose:
+        return choose_purpose(request, session, register, resource)
+    return session, purpose
+
+
 @dataclass(frozen=True)
 class Pages:
     """Answers the pages of one router by that shape."""

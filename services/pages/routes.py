@@ -8,15 +8,20 @@ from datetime import timedelta
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from privacy.storage.vault import IdentityVault
+from services.casework.lead_time_store import LeadTimeStore
 from services.casework.service import Casework
 from services.oversight.service import OversightQueries
 from services.pages.analyst_routes import analyst_routes
 from services.pages.household import HouseholdPages
+from services.pages.identity_routes import identity_routes
 from services.pages.oidc import OidcLogin, OidcSettings
 from services.pages.oversight_routes import oversight_routes
 from services.pages.people import PageSettings
+from services.pages.purposeful import Pages
 from services.pages.sessions import SessionBook
 from services.pages.sign_in_routes import sign_in_routes
+from services.pages.statistics_routes import statistics_routes
 from services.pages.step_routes import step_routes
 from services.pages.web import STATIC
 from services.projections.read_model import ReadModelsOf
@@ -55,14 +60,22 @@ def pages_router(
     oversight: OversightQueries,
     settings: Settings,
     read_models: ReadModelsOf,
+    vault: IdentityVault,
+    lead_times: LeadTimeStore,
 ) -> APIRouter:
     """Every page; none is in the API's OpenAPI document. `read_models` makes the read models
-    of an auditor's replay."""
+    of an auditor's replay; `vault` answers a re-identification; `lead_times` the lead-time
+    table."""
     router = APIRouter(include_in_schema=False)
     sessions = SessionBook(timedelta(minutes=settings.pages_idle_minutes))  # this process's
     sign_in_routes(router, sessions, page_settings(settings))
     analyst_routes(router, sessions, casework, HouseholdPages(casework, timelines))
     step_routes(router, sessions, casework)
+    register = casework.gate.policy.register
+    identity_routes(router, sessions, casework.gate, vault, register)
+    statistics_routes(
+        router, Pages(sessions, register), casework.gate, lead_times, lambda: casework.ledger
+    )
     oversight_routes(router, sessions, oversight, settings, read_models)
 
     @router.get("/pages/static/style.css")

@@ -13,7 +13,7 @@ import hmac
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from privacy.actors import Analyst
@@ -34,12 +34,16 @@ def same_token(given: str | None, expected: str) -> bool:
 
 @dataclass
 class PageSession:
-    """One signed-in person: who, in which language, and the token each of their forms bears."""
+    """One signed-in person: who, in which language, and the token each of their forms bears;
+    `grants` the written justifications they opened another region's households with (by
+    household pseudonym), carried into each later decision on that household as the API's
+    callers carry theirs in each request, and gone with the session."""
 
     analyst: Analyst
     csrf: str
     locale: str
     last_seen: datetime
+    grants: dict[str, str] = field(default_factory=dict)
 
 
 class SessionBook:

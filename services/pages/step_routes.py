@@ -12,12 +12,20 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from contracts.pseudonyms_v2 import HouseholdPseudonymV2, PersonPseudonymV2
 from privacy.policy import AccessRequest
 from privacy.purposes import Resource
+from radar.case_assessment import Step
 from radar.safety import add_months, default_check_dates
+from radar.safety_assessment import (
+    CURRENT_VERSION,
+    Expertise,
+    SafetyDecision,
+    Urgency,
+    instrument,
+)
 from services.casework.service import Casework, staff
 from services.casework.views import (
     CheckAssessment,
@@ -41,6 +49,18 @@ Text = Annotated[str, Form(max_length=2000)]
 MONITORING_MONTHS = 12
 
 ALERT_STEPS = ("acknowledge", "triage", "close")
+
+
+ASSESSING_PURPOSES = frozenset({"safety_assessment", "triage"})
+"""As the API's: monitoring reads the worklist but does not assess reports."""
+
+
+class AssessmentForm(BaseModel):
+    """The instrument's chosen values, checked as the API's request checks them."""
+
+    urgency: Urgency
+    expertise: list[Expertise] = Field(max_length=len(Expertise))
+    decision: SafetyDecision
 
 
 def parsed(model: type[BaseModel], values: dict[str, Any]) -> Any:
@@ -80,6 +100,9 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
                 purpose=purpose,
                 subject=household,
                 subject_region=casework.gate.household_region(household),
+                # another region's household, opened with a justification: as the API's
+                # callers send theirs with each step, the session's grant goes with each
+                justification=session.grants.get(household),
             )
             casework.perform(access, endpoint(request), fields, lambda: perform(session, household))
         except Refusal as refusal:
@@ -198,6 +221,42 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
             )
 
         return step(request, csrf, lambda _s: household, purpose, perform, ["monitoring_outcome"])
+
+    @router.post("/pages/households/{household}/safety-assessments")
+    def assess_report(
+        request: Request,
+        household: Household,
+        purpose: Annotated[str, Form(max_length=64)],
+        report_id: Annotated[str, Form(pattern=r"^[0-9a-f-]{36}$")],
+        acute: Annotated[str, Form(pattern="^(yes|no)$")],
+        structural: Annotated[str, Form(pattern="^(yes|no)$")],
+        urgency: Annotated[str, Form(max_length=32)],
+        decision: Annotated[str, Form(max_length=64)],
+        reason: Text,
+        expertise: Annotated[list[str] | None, Form()] = None,
+        csrf: Annotated[str | None, Form()] = None,
+    ) -> Response:
+        """The veiligheidsbeoordeling of one report: the instrument's answers (in force now)
+        and the decision, with the reason; answers the instrument does not allow are refused
+        naming the field, and nothing is recorded."""
+
+        def perform(session: PageSession, _household: str) -> None:
+            if purpose not in ASSESSING_PURPOSES:
+                why = "a safety assessment is recorded under safety_assessment or triage"
+                raise Refusal(RefusalKind.FORBIDDEN, why)
+            body = parsed(
+                AssessmentForm,
+                {"urgency": urgency, "expertise": expertise or [], "decision": decision},
+            )
+            answers = instrument(CURRENT_VERSION).answer(
+                acute == "yes", structural == "yes", body.urgency, body.expertise, body.decision
+            )
+            taken = Step(
+                staff(session.analyst), parsed(CloseStep, {"reason": reason}).reason, casework.now()
+            )
+            casework.ledger.assess_report(household, report_id, taken, CURRENT_VERSION, answers)
+
+        return step(request, csrf, lambda _s: household, purpose, perform, ["safety_assessment"])
 
     @router.post("/pages/households/{household}/move")
     def record_move(

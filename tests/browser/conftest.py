@@ -22,10 +22,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
+from privacy.addresses import HomeAddress
+from privacy.storage.vault import Identity
 from services import bootstrap
 from services.database import Database
 from services.settings import Settings
-from tests.support.radar_fixtures import OTHER_FAMILY, Radar, signal
+from tests.support.radar_fixtures import FAMILY, OTHER_FAMILY, Radar, signal
 
 REPO = Path(__file__).parents[2]
 AXE = REPO / ".local" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -33,6 +35,8 @@ SCREENSHOTS = REPO / "test-results" / "screenshots"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ELSEWHERE = "hh.k1." + "d" * 32
 """A household of region VT13 (Amsterdam-Amstelland): Utrecht's analysts need a reason."""
+FAMILY_MEMBERS = ("p.k1." + "a" * 32, "p.k1." + "b" * 32)
+FAMILY_BSNS = ("111222333", "123456782")  # synthetic: they pass the elfproef
 SERIOUS = {"serious", "critical"}
 PROJECT_EVERY_SECONDS = 0.1
 
@@ -59,6 +63,14 @@ def _project_until(radar: Radar, stop: threading.Event) -> None:
         radar.project()
 
 
+def _deposit_identity(settings: Settings) -> None:
+    """Who FAMILY is, as ingest would have put it in the identity vault (synthetic BSNs)."""
+    keys = bootstrap.pseudonyms(settings).pseudonymiser()
+    home = HomeAddress.normalised("3511 AB", 12)
+    members = tuple(zip(FAMILY_MEMBERS, FAMILY_BSNS, strict=True))
+    bootstrap.identity_vault(settings).deposit([Identity(FAMILY, home, members)], keys)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data = tmp_path_factory.mktemp("pages")
@@ -69,6 +81,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         signal("school_absence", ago(60), severity="moderate"),
         signal("huisverbod", ago(10)),
         signal("zorgmelding", ago(30), household=OTHER_FAMILY),
+        signal("vt_report", ago(2), household=OTHER_FAMILY),  # to assess (safety assessment)
         signal("huisverbod", ago(4), household=ELSEWHERE, region="VT13"),
     )
     settings = Settings(data_dir=data / "data", database_url=database.url, pages_dev_sign_in=True)
@@ -84,6 +97,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if not thread.is_alive():
             pytest.fail("the query service did not start")
         time.sleep(0.05)
+    _deposit_identity(settings)
     stop = threading.Event()
     projector = threading.Thread(target=_project_until, args=(radar, stop), daemon=True)
     projector.start()  # as the radar's projector process does: the read models follow the steps

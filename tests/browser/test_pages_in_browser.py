@@ -10,8 +10,15 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.browser.conftest import ELSEWHERE, Site, accessible, screenshot, submit
-from tests.support.radar_fixtures import FAMILY
+from tests.browser.conftest import (
+    ELSEWHERE,
+    FAMILY_BSNS,
+    Site,
+    accessible,
+    screenshot,
+    submit,
+)
+from tests.support.radar_fixtures import FAMILY, OTHER_FAMILY
 
 
 def sign_in(
@@ -87,6 +94,47 @@ def test_triage_an_alert_and_set_safety_conditions(browser: webdriver.Chrome, si
     screenshot(browser, "05-safety-conditions")
 
 
+def test_re_identify_a_household_after_a_confirmation(
+    browser: webdriver.Chrome, site: Site
+) -> None:
+    sign_in(browser, site)
+    open_household(browser, site)
+    submit(browser, browser.find_element(By.ID, "reidentify"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Heridentificeren"
+    accessible(browser)
+    browser.find_element(By.ID, "justification").send_keys("Contact opnemen voor het huisbezoek")
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "#identity-form button"))
+    assert browser.find_element(By.ID, "identity-warning")
+    assert not any(bsn in browser.page_source for bsn in FAMILY_BSNS), "nothing shown yet"
+    accessible(browser)
+    screenshot(browser, "17-reidentify-confirmation")
+    before = site.log.count()
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "#identity-confirm button"))
+    persons = browser.find_element(By.ID, "identity-persons").text
+    assert all(bsn in persons for bsn in FAMILY_BSNS)
+    assert not any(bsn in browser.current_url + browser.title for bsn in FAMILY_BSNS)
+    assert site.log.count() == before + 1, "one access-log entry for the identity"
+    accessible(browser)
+    screenshot(browser, "18-identity-shown")
+
+
+def test_assess_a_report_with_the_instrument(browser: webdriver.Chrome, site: Site) -> None:
+    sign_in(browser, site)
+    browser.get(f"{site.url}/pages/households/{OTHER_FAMILY}?purpose=triage")
+    form = browser.find_element(By.CSS_SELECTOR, "form.assessment-form")
+    form.find_element(By.CSS_SELECTOR, "input[name=acute][value=yes]").click()
+    Select(form.find_element(By.NAME, "urgency")).select_by_value("acute")
+    Select(form.find_element(By.NAME, "expertise")).select_by_value("child_abuse")
+    Select(form.find_element(By.NAME, "decision")).select_by_value("own_investigation")
+    form.find_element(By.NAME, "reason").send_keys("Politie meldt geweld, kinderen thuis")
+    accessible(browser)
+    screenshot(browser, "20-safety-assessment-form")
+    submit(browser, form.find_element(By.TAG_NAME, "button"))
+    assert "own_investigation" in browser.find_element(By.CSS_SELECTOR, "p.assessed").text
+    accessible(browser)
+    screenshot(browser, "21-safety-assessment-recorded")
+
+
 def test_another_regions_household_asks_for_a_justification(
     browser: webdriver.Chrome, site: Site
 ) -> None:
@@ -104,6 +152,9 @@ def test_another_regions_household_asks_for_a_justification(
     assert "cross_region" in browser.page_source
     accessible(browser)
     screenshot(browser, "07-opened-with-justification")
+    submit(browser, browser.find_element(By.XPATH, "//button[text()='In behandeling nemen']"))
+    assert "acknowledged" in browser.find_element(By.CSS_SELECTOR, "article.alert h3").text
+    screenshot(browser, "19-other-region-alert-acknowledged")
 
     sign_in(browser, site, "triage-amsterdam")  # the household's own region is told
     browser.get(f"{site.url}/pages/notices?purpose=triage")
@@ -161,6 +212,21 @@ def test_the_region_dashboard_charts_the_worklist(browser: webdriver.Chrome, sit
     assert site.log.count() == before + 1
     accessible(browser)
     screenshot(browser, "15-region-dashboard")
+
+
+def test_lead_times_and_the_effect_monitor_with_their_definitions(
+    browser: webdriver.Chrome, site: Site
+) -> None:
+    sign_in(browser, site, "monitoring-utrecht")
+    browser.get(f"{site.url}/pages/lead-times?purpose=monitoring")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Doorlooptijden"
+    assert browser.find_elements(By.CSS_SELECTOR, "#definitions dd")
+    accessible(browser)
+    screenshot(browser, "22-lead-times")
+    browser.get(f"{site.url}/pages/effect-monitor?purpose=programme_monitoring")
+    assert browser.find_elements(By.CSS_SELECTOR, "table.effect-monitor tbody tr")
+    accessible(browser)
+    screenshot(browser, "23-effect-monitor")
 
 
 def test_signing_in_works_by_keyboard_alone(browser: webdriver.Chrome, site: Site) -> None:
