@@ -95,7 +95,11 @@ def assessment_router(casework: Casework, person: Any) -> APIRouter:
 
     access = casework.household_step
 
-    @router.get("/v1/safety-assessment/instrument", response_model=InstrumentView)
+    @router.get(
+        "/v1/safety-assessment/instrument",
+        response_model=InstrumentView,
+        openapi_extra={"x-personal-data": False},  # nothing to log in the access log
+    )
     def describe(
         version: Annotated[int, Query(ge=1)] = CURRENT_VERSION,
         _actor: Analyst = Depends(person),  # noqa: B008
