@@ -130,7 +130,7 @@ def test_assess_a_report_with_the_instrument(browser: webdriver.Chrome, site: Si
     accessible(browser)
     screenshot(browser, "20-safety-assessment-form")
     submit(browser, form.find_element(By.TAG_NAME, "button"))
-    assert "own_investigation" in browser.find_element(By.CSS_SELECTOR, "p.assessed").text
+    assert "Eigen onderzoek" in browser.find_element(By.CSS_SELECTOR, "p.assessed").text
     accessible(browser)
     screenshot(browser, "21-safety-assessment-recorded")
 
@@ -153,7 +153,7 @@ def test_another_regions_household_asks_for_a_justification(
     accessible(browser)
     screenshot(browser, "07-opened-with-justification")
     submit(browser, browser.find_element(By.XPATH, "//button[text()='In behandeling nemen']"))
-    assert "acknowledged" in browser.find_element(By.CSS_SELECTOR, "article.alert h3").text
+    assert "In behandeling" in browser.find_element(By.CSS_SELECTOR, "article.alert h3").text
     screenshot(browser, "19-other-region-alert-acknowledged")
 
     sign_in(browser, site, "triage-amsterdam")  # the household's own region is told
