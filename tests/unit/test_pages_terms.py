@@ -1,10 +1,13 @@
 """The domain values the pages show (figures, definitions, the safety assessment instrument,
-alert kinds, statuses and triage outcomes) read in Dutch on a Dutch page and in English on an
-English one. The values are enumerated from the domain modules themselves, so a new figure or
-decision without a Dutch entry in the catalogue fails here."""
+alert kinds, statuses, triage outcomes, sectors, signal types, severities) read in Dutch on a
+Dutch page and in English on an English one. The values are enumerated from the domain modules
+themselves, so a new figure or decision without a Dutch entry in the catalogue fails here."""
 
 from __future__ import annotations
 
+from contracts.signal_types_v2 import SignalTypeV2
+from contracts.vocabulary import Sector, Severity, SignalType
+from contracts.vocabulary_v2 import SectorV2
 from radar.alerts import AlertKind, AlertStatus, TriageOutcome
 from radar.effect_monitor import DEFINITIONS as FIGURES
 from radar.safety_assessment import INSTRUMENTS, SafetyDecision
@@ -21,6 +24,9 @@ def shown_terms() -> set[tuple[str, str]]:
     terms |= {("alert_kind", str(k)) for k in AlertKind}
     terms |= {("alert_status", str(s)) for s in AlertStatus}
     terms |= {("triage_outcome", str(o)) for o in TriageOutcome}
+    terms |= {("sector", str(s)) for s in (*Sector, *SectorV2)}
+    terms |= {("signal_type", str(t)) for t in (*SignalType, *SignalTypeV2)}
+    terms |= {("severity", str(s)) for s in Severity}
     return terms
 
 
