@@ -14,6 +14,9 @@ from radar.safety_assessment import INSTRUMENTS, SafetyDecision
 from services.casework.lead_time_views import DEFINITIONS as LEAD_TIMES
 from services.pages.i18n import term, translations
 
+ACCESS = ("normal", "cross_region", "break_glass")
+"""How a household was opened (services.timelines.views: a string there, not an enum)."""
+
 
 def shown_terms() -> set[tuple[str, str]]:
     """Every (kind, value) a template passes to `term`."""
@@ -27,6 +30,7 @@ def shown_terms() -> set[tuple[str, str]]:
     terms |= {("sector", str(s)) for s in (*Sector, *SectorV2)}
     terms |= {("signal_type", str(t)) for t in (*SignalType, *SignalTypeV2)}
     terms |= {("severity", str(s)) for s in Severity}
+    terms |= {("access", a) for a in ACCESS}
     return terms
 
 
