@@ -15,7 +15,8 @@ from services.casework.lead_time_views import DEFINITIONS as LEAD_TIMES
 from services.pages.i18n import term, translations
 
 ACCESS = ("normal", "cross_region", "break_glass")
-"""How a household was opened (services.timelines.views: a string there, not an enum)."""
+"""How a household was opened, and the kind of a notice to its region (services.gate: strings
+there, not an enum)."""
 
 
 def shown_terms() -> set[tuple[str, str]]:
