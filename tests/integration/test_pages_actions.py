@@ -143,6 +143,7 @@ def test_a_report_is_assessed_with_the_instruments_form(harness: Harness) -> Non
     }
     wrong = harness.client.post(path, data=answers)
     assert wrong.status_code == 422 and "urgency" in wrong.text, "acute asks for acute urgency"
+    assert "acute onveiligheid vraagt om acute urgentie" in wrong.text, "the rule, in Dutch"
     done = harness.client.post(
         path,
         data={**answers, "urgency": "acute", "expertise": ["child_abuse"]},
