@@ -39,3 +39,13 @@ def translations(locale: str) -> gettext.NullTranslations:
 def chosen(locale: str | None) -> str:
     """A supported language, else the default."""
     return locale if locale in LOCALES else DEFAULT_LOCALE
+
+
+def term(words: gettext.NullTranslations, kind: str, value: str) -> str:
+    """A domain value (an enum member, a figure's name) as a page shows it. The domain code and
+    the API keep their English values; the catalogue holds each under the message id
+    "kind:value" (e.g. "decision:own_investigation"). Without an entry (the English locale) the
+    value itself reads as words: "own_investigation" -> "Own investigation"."""
+    message = f"{kind}:{value}"
+    found = words.gettext(message)
+    return found if found != message else value.replace("_", " ").capitalize()

@@ -3,6 +3,7 @@ the headers that keep it in the browser that asked and out of every cache."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.errors import Refusal
 from services.http import STATUS_OF
-from services.pages.i18n import translations
+from services.pages.i18n import term, translations
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -42,10 +43,11 @@ _environment = Environment(
 def render(
     request: Request, template: str, locale: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    """A page in `locale`; `_` in the template translates a message id."""
+    """A page in `locale`; `_` in the template translates a message id, `term(kind, value)` a
+    domain value (see services.pages.i18n.term)."""
     words = translations(locale)
     html = _environment.get_template(template).render(
-        _=words.gettext, locale=locale, request=request, **context
+        _=words.gettext, term=partial(term, words), locale=locale, request=request, **context
     )
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 

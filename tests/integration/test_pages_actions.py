@@ -127,6 +127,8 @@ def test_a_report_is_assessed_with_the_instruments_form(harness: Harness) -> Non
     token = sign_in(harness)
     page = harness.client.get(f"/pages/households/{FAMILY}", params={"purpose": "triage"})
     assert "Is er sprake van acute onveiligheid?" in page.text, "the instrument's questions"
+    assert "Verzoek tot onderzoek Raad voor de Kinderbescherming" in page.text, "its decisions"
+    assert "acute onveiligheid vraagt om acute urgentie" in page.text, "its rules, in Dutch"
     [report_id] = re.findall(r'name="report_id" value="([^"]+)"', page.text)
     path = f"/pages/households/{FAMILY}/safety-assessments"
     answers = {
@@ -141,6 +143,7 @@ def test_a_report_is_assessed_with_the_instruments_form(harness: Harness) -> Non
     }
     wrong = harness.client.post(path, data=answers)
     assert wrong.status_code == 422 and "urgency" in wrong.text, "acute asks for acute urgency"
+    assert "acute onveiligheid vraagt om acute urgentie" in wrong.text, "the rule, in Dutch"
     done = harness.client.post(
         path,
         data={**answers, "urgency": "acute", "expertise": ["child_abuse"]},
@@ -149,7 +152,8 @@ def test_a_report_is_assessed_with_the_instruments_form(harness: Harness) -> Non
     assert done.status_code == 303, done.text
     harness.radar.project()
     again = harness.client.get(done.headers["location"])
-    assert 'class="assessed"' in again.text and "own_investigation" in again.text
+    assert 'class="assessed"' in again.text
+    assert "Beoordeeld: Eigen onderzoek" in again.text, "the decision in Dutch"
     assert 'name="report_id"' not in again.text, "a report is assessed once"
 
 
@@ -175,8 +179,16 @@ def test_the_lead_time_table_and_the_effect_monitor_show_their_definitions(
         "/pages/effect-monitor", params={"purpose": "programme_monitoring"}
     )
     assert monitor.status_code == 200, monitor.text
-    assert "first_vt_reports" in monitor.text and "Heel Nederland" in monitor.text
+    assert "Eerste meldingen bij Veilig Thuis" in monitor.text and "Heel Nederland" in monitor.text
+    assert "first_vt_reports" not in monitor.text, "the figure's name in Dutch, not its key"
     assert monitor.headers["cache-control"] == "no-store"
     lead, effect = harness.entries_after(before)
     assert (lead["resource"], effect["resource"]) == ("worklist", "effect_monitor")
     assert effect["outcome"] == "permit"
+
+    sign_in(harness, "monitoring-utrecht", locale="en")
+    english = harness.client.get(
+        "/pages/effect-monitor", params={"purpose": "programme_monitoring"}
+    )
+    assert "First vt reports" in english.text and "Distinct households" in english.text
+    assert "Eerste meldingen" not in english.text, "the English locale shows English"
