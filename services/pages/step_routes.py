@@ -44,6 +44,8 @@ from services.pages.web import refused_page, see_other
 from services.projections.waiting import recorded_position
 
 AlertId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
+PlanId = AlertId  # a safety plan's id has the same form
+YesNo = Annotated[str, Form(pattern="^(yes|no)$")]  # a form's yes/no radio buttons
 Household = Annotated[HouseholdPseudonymV2, Path()]
 Text = Annotated[str, Form(max_length=2000)]
 MONITORING_MONTHS = 12
@@ -179,10 +181,10 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
     def assess_check(
         request: Request,
         household: Household,
-        plan_id: Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")],
+        plan_id: PlanId,
         purpose: Annotated[str, Form(max_length=64)],
         check_date: Annotated[date, Form()],
-        kept: Annotated[str, Form(pattern="^(yes|no)$")],
+        kept: YesNo,
         note: Text,
         csrf: Annotated[str | None, Form()] = None,
     ) -> Response:
@@ -206,9 +208,9 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
     def close_monitoring(
         request: Request,
         household: Household,
-        plan_id: Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")],
+        plan_id: PlanId,
         purpose: Annotated[str, Form(max_length=64)],
-        achieved: Annotated[str, Form(pattern="^(yes|no)$")],
+        achieved: YesNo,
         note: Text,
         csrf: Annotated[str | None, Form()] = None,
     ) -> Response:
@@ -228,8 +230,8 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
         household: Household,
         purpose: Annotated[str, Form(max_length=64)],
         report_id: Annotated[str, Form(pattern=r"^[0-9a-f-]{36}$")],
-        acute: Annotated[str, Form(pattern="^(yes|no)$")],
-        structural: Annotated[str, Form(pattern="^(yes|no)$")],
+        acute: YesNo,
+        structural: YesNo,
         urgency: Annotated[str, Form(max_length=32)],
         decision: Annotated[str, Form(max_length=64)],
         reason: Text,
