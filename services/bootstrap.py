@@ -47,6 +47,8 @@ from services.casework.routes import worklist_routers
 from services.casework.service import Casework
 from services.casework.store import WorklistStore
 from services.database import Database, log_sealing
+from services.feeds.items import FeedSource
+from services.feeds.routes import feed_router
 from services.gate import Clock, QueryGate
 from services.http import actor_dependency, add_readiness, new_api
 from services.ledger.consumer import Aggregator
@@ -291,6 +293,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         pages_router(
             casework, timeline_queries, oversight, settings, read_models, parts.vault, lead_times
         ),
+        feed_router(gate, feed_sources(parts.database), analyst),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
     for router in routers:
@@ -317,6 +320,11 @@ def aggregator(settings: Settings) -> Aggregator:
         settings.consumer_group,
         settings.aggregator_batch_records,
     )
+
+
+def feed_sources(db: Database) -> list[FeedSource]:
+    """The read models that serve a feed back to the parties (services/feeds/)."""
+    return [model for model in read_models(db) if isinstance(model, FeedSource)]
 
 
 def read_models(db: Database) -> list[ReadModel]:
