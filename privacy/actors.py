@@ -21,6 +21,10 @@ class AnalystRole(StrEnum):
     SCHOOL = "school"  # a school's contact person: receives notices, sees no timelines
     # a professional of an organisation involved with a family: may ask who leads (regie)
     INVOLVED_PROFESSIONAL = "involved_professional"
+    # issue 17, the feeds back to the parties: each reads only what concerns its organisation
+    REPORTER = "reporter"  # a publishing organisation's contact: its own signals' feedback
+    COMPULSORY_EDUCATION = "compulsory_education"  # the municipality's leerplicht office
+    PROSECUTOR = "prosecutor"  # the public prosecutor (OM) and the police: referrals
 
 
 VT_ANALYST_ROLES = frozenset(

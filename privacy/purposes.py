@@ -55,6 +55,11 @@ class Resource(StrEnum):
     RESTRICTIONS = "restrictions"  # placing and lifting restrictions of processing (AVG art. 18)
     EFFECT_MONITOR = "effect_monitor"  # the programme's figures per region: counts, no household
     REGIE = "regie"  # who leads the help for a household, for an organisation involved with it
+    # issue 17: the feeds back to the parties (services/feeds/), each its receiver's own items
+    SIGNAL_FEEDBACK = "signal_feedback"  # terugmelding: what became of a publisher's signals
+    HANDLE_WITH_CARE = "handle_with_care"  # notices to schools and leerplicht offices
+    REFERRALS = "referrals"  # suspected offences referred to the OM/police, and their decisions
+    WEBHOOKS = "webhooks"  # an organisation's own webhook registrations
 
 
 class WithheldRule(StrEnum):
