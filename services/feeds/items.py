@@ -57,10 +57,13 @@ class FeedItem:
 @runtime_checkable
 class FeedSource(Protocol):
     """A read model that serves one kind of feed. `kind` is the feed's URL segment
-    (`/v1/feeds/{kind}`); `resource` is what the purpose register grants to read it."""
+    (`/v1/feeds/{kind}`); `resource` is what the purpose register grants to read it; `fields`
+    are the body keys its items may carry (what the receiving purpose may see): the byte scan
+    of every feed and webhook body holds each item to them."""
 
     kind: str
     resource: Resource
+    fields: frozenset[str]
 
     def items_after(self, recipient: str, after: int, limit: int) -> Sequence[FeedItem]:
         """The recipient's items with a cursor above `after`, in cursor order, at most `limit`."""
