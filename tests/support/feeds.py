@@ -4,7 +4,7 @@ receiver on a clock the test moves (backoff waits without sleeping)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +24,7 @@ from services.database import Database
 from services.delivery.deliverer import Deliverer
 from services.delivery.routes import webhook_router
 from services.delivery.service import Webhooks
+from services.feeds.items import FeedSource
 from services.feeds.routes import feed_router
 from services.gate import QueryGate
 from services.http import new_api
@@ -50,6 +51,7 @@ class MovingClock:
 @dataclass
 class FeedHarness:
     client: TestClient
+    webhooks: Webhooks
     feed: TableFeed
     settings: Settings
     log: AccessLog
@@ -74,22 +76,34 @@ class FeedHarness:
                 return
 
 
-def harness_settings(tmp_path: Path, database: Database, ca: Path | None) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database.url,
-        purpose_register=register_with_test_feed(tmp_path),
-        webhooks_allow_loopback=True,
-        webhooks_ca_bundle=ca,
-        webhooks_max_attempts=3,
-        webhooks_backoff_seconds=1.0,
-        webhooks_backoff_cap_seconds=4.0,
+def harness_settings(
+    tmp_path: Path, database: Database, ca: Path | None, base: Settings | None = None
+) -> Settings:
+    """`base` (default: a data directory in `tmp_path` and `database`) with the test feed's
+    purpose and webhooks to a loopback receiver that trusts `ca`, three attempts, 1-4 s waits."""
+    base = base or Settings(data_dir=tmp_path / "data", database_url=database.url)
+    return base.model_copy(
+        update=dict(
+            purpose_register=register_with_test_feed(tmp_path),
+            webhooks_allow_loopback=True,
+            webhooks_ca_bundle=ca,
+            webhooks_max_attempts=3,
+            webhooks_backoff_seconds=1.0,
+            webhooks_backoff_cap_seconds=4.0,
+        )
     )
 
 
 @contextmanager
-def feed_harness(tmp_path: Path, database: Database, ca: Path | None) -> Iterator[FeedHarness]:
-    settings = harness_settings(tmp_path, database, ca)
+def feed_harness(
+    tmp_path: Path,
+    database: Database,
+    ca: Path | None,
+    base: Settings | None = None,
+    sources: Sequence[FeedSource] = (),
+) -> Iterator[FeedHarness]:
+    """The routes and a deliverer over the test feed and `sources` (the radar's own feeds)."""
+    settings = harness_settings(tmp_path, database, ca, base)
     parts = bootstrap.Parts(settings)
     register = PurposeRegister.load(settings.purpose_register)
     log = parts.database.access_log(parts.engine)
@@ -97,18 +111,26 @@ def feed_harness(tmp_path: Path, database: Database, ca: Path | None) -> Iterato
     gate = QueryGate(PolicyDecisionPoint(register), log, lambda _household: None)
     feed = TableFeed(parts.engine)
     analyst = parts.analyst(AuthRefusalLog(log))
-    webhooks = Webhooks(bootstrap.webhook_store(parts), [feed], gate.policy, True)
+    every = [feed, *sources]
+    webhooks = Webhooks(bootstrap.webhook_store(parts), every, gate.policy, True)
     app = new_api("feeds under test", settings.query_max_body_bytes)
-    app.include_router(feed_router(gate, [feed], analyst))
+    app.include_router(feed_router(gate, every, analyst))
     app.include_router(webhook_router(gate, webhooks, analyst))
     clock = MovingClock()
-    deliverer = bootstrap.deliverer(settings, [feed])
+    deliverer = bootstrap.deliverer(settings, every)
     deliverer.clock = clock
     deliverer.store.clock = clock
     try:
         with TestClient(app) as client:
             yield FeedHarness(
-                client, feed, settings, log, TokenAuthority(settings.keys_dir), deliverer, clock
+                client,
+                webhooks,
+                feed,
+                settings,
+                log,
+                TokenAuthority(settings.keys_dir),
+                deliverer,
+                clock,
             )
     finally:
         parts.close()

@@ -60,6 +60,8 @@ class WebhookReceiver:
         self.public_key = public_key
         self.received: list[Received] = []
         self.answers: list[int] = []  # the statuses of the next requests, then 200
+        self.delay_seconds = 0.0  # how long each answer takes after it was recorded
+        self.refused_ids: set[str] = set()  # items it answers 500 to, however often they come
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self.port = 0
@@ -89,9 +91,12 @@ class WebhookReceiver:
         verified = verify(headers, body, time.time(), self.secret, self.public_key)
         with self._lock:
             status = self.answers.pop(0) if self.answers else 200
+            if headers.get(IDEMPOTENCY_HEADER) in self.refused_ids:
+                status = 500
             if not verified:
                 status = 401
             self.received.append(Received(headers, body, verified, status))
+        time.sleep(self.delay_seconds)
         handler.send_response(status)
         handler.send_header("Content-Length", "0")
         handler.end_headers()
