@@ -4,6 +4,8 @@ receivers verify Ed25519 signatures with."""
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +17,8 @@ from privacy.policy import PolicyDecisionPoint
 from privacy.purposes import PurposeRegister
 from services import bootstrap
 from services.audit.keys import public_key_pem
-from services.delivery.signing import Signing, webhook_signing_key
+from services.delivery.receiver import https_server, local_certificates
+from services.delivery.signing import IDEMPOTENCY_HEADER, Signing, verify, webhook_signing_key
 from services.errors import Refusal
 from services.logs import command_settings
 
@@ -27,6 +30,11 @@ def deliver() -> None:
     settings = command_settings("deliver")
     deliverer = bootstrap.deliverer(settings)
     deliverer.run(bootstrap.stop_on_signals(), settings.deliverer_idle_seconds)
+
+
+def _secret(path: Path | None) -> str | None:
+    """A shared secret from its file (never from the command line: shells keep history)."""
+    return None if path is None else path.read_text(encoding="utf-8").strip()
 
 
 def _parts() -> bootstrap.Parts:
@@ -50,7 +58,7 @@ def add(
     """Register a webhook for an organisation; prints its id (never the secret)."""
     parts = _parts()
     register = PurposeRegister.load(parts.settings.purpose_register)
-    secret = None if secret_file is None else secret_file.read_text(encoding="utf-8").strip()
+    secret = _secret(secret_file)
     signing = Signing.ED25519 if secret is None else Signing.HMAC
     actor = Analyst(f"operator:{organisation}", organisation, role, region)
     try:
@@ -123,3 +131,38 @@ def public_key() -> None:
     """The public key receivers verify ed25519 deliveries with (PEM)."""
     settings = command_settings("webhooks")
     typer.echo(public_key_pem(webhook_signing_key(settings.keys_dir).public_key()), nl=False)
+
+
+RECEIVER_DIRECTORY = "webhook-receiver"
+"""Below the data directory: the local receiver's CA and certificate (make run trusts the CA)."""
+
+
+@webhooks_cli.command("receive")
+def receive(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Its port on 127.0.0.1.")] = 8443,
+    secret_file: Annotated[
+        Path | None, typer.Option(help="The shared secret to verify hmac-sha256 with.")
+    ] = None,
+) -> None:
+    """Run a webhook receiver on https://127.0.0.1 for trying webhooks (make run): one line per
+    delivery, with whether its signature holds (hmac-sha256 with the secret, or ed25519 with
+    this radar's public key); answers 200, or 401 to a signature that does not hold."""
+    settings = command_settings("webhooks")
+    ca, cert, key = local_certificates(settings.data_dir / RECEIVER_DIRECTORY)
+    secret = None if (text := _secret(secret_file)) is None else text.encode()
+    public = webhook_signing_key(settings.keys_dir).public_key()
+
+    def took(headers: dict[str, str], body: bytes) -> int:
+        valid = verify(headers, body, time.time(), secret, public)
+        shown = {"id": headers.get(IDEMPOTENCY_HEADER), "signature": valid}
+        typer.echo(json.dumps({**shown, "delivery": json.loads(body) if valid else None}))
+        return 200 if valid else 401
+
+    server = https_server(port, cert, key, took)
+    typer.echo(f"receiving on https://127.0.0.1:{port}/ (its CA: {ca}); Ctrl-C stops", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

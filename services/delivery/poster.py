@@ -35,19 +35,32 @@ def delivered(status: str) -> bool:
 
 
 class HttpsPoster:
-    """A keep-alive client for every receiver."""
+    """A keep-alive client for every receiver, made at the first POST: a CA bundle not there
+    yet (make run before the local receiver made its certificate) fails the attempts, which
+    back off as any failure does, instead of the process."""
 
     def __init__(self, ca_bundle: Path | None, timeout_seconds: float) -> None:
-        self._client = httpx.Client(
-            verify=tls_context(ca_bundle),
-            timeout=timeout_seconds,
-            follow_redirects=False,
-            trust_env=False,
-        )
+        self._ca_bundle = ca_bundle
+        self._timeout = timeout_seconds
+        self._client: httpx.Client | None = None
+
+    def _connected(self) -> httpx.Client | None:
+        if self._client is None:
+            try:
+                context = tls_context(self._ca_bundle)
+            except (OSError, ssl.SSLError):
+                return None
+            self._client = httpx.Client(
+                verify=context, timeout=self._timeout, follow_redirects=False, trust_env=False
+            )
+        return self._client
 
     def __call__(self, url: str, body: bytes, headers: Mapping[str, str]) -> str:
+        client = self._connected()
+        if client is None:
+            return "ca_bundle_unreadable"
         try:
-            response = self._client.post(url, content=body, headers=dict(headers))
+            response = client.post(url, content=body, headers=dict(headers))
         except httpx.ConnectError as error:
             return "tls_error" if isinstance(error.__cause__, ssl.SSLError) else "connect_error"
         except httpx.TimeoutException:
@@ -57,4 +70,5 @@ class HttpsPoster:
         return str(response.status_code)
 
     def close(self) -> None:
-        self._client.close()
+        if self._client is not None:
+            self._client.close()

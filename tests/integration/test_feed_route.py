@@ -32,17 +32,8 @@ def _read(harness: FeedHarness, organisation: str = OURS, **params: Any) -> Any:
     )
 
 
-def _fill(harness: FeedHarness, count: int) -> list[str]:
-    """`count` items for us, with one of theirs between each two; our items' ids."""
-    ours = []
-    for number in range(count):
-        ours.append(str(harness.feed.add(OURS, {"status": f"s{number}"}).id))
-        harness.feed.add(THEIRS, {"status": "theirs"})
-    return ours
-
-
 def test_paging_from_the_start_gives_every_item_once_in_order(harness: FeedHarness) -> None:
-    ours = _fill(harness, 7)
+    ours = harness.fill(OURS, THEIRS, 7)
     seen: list[str] = []
     after = 0
     pages = 0
@@ -65,7 +56,7 @@ def test_paging_from_the_start_gives_every_item_once_in_order(harness: FeedHarne
 
 
 def test_an_organisation_never_sees_another_organisations_items(harness: FeedHarness) -> None:
-    _fill(harness, 3)
+    harness.fill(OURS, THEIRS, 3)
     theirs = _read(harness, THEIRS).json()["items"]
     assert [item["body"] for item in theirs] == [{"status": "theirs"}] * 3
     nobody = _read(harness, "gemeente-zeist").json()
@@ -94,7 +85,7 @@ def test_a_bad_after_is_422_naming_the_field(harness: FeedHarness) -> None:
 
 
 def test_each_read_is_one_access_log_entry_with_its_purpose(harness: FeedHarness) -> None:
-    _fill(harness, 2)
+    harness.fill(OURS, THEIRS, 2)
     before = len(harness.log.entries())
     _read(harness)
     _read(harness, after=10**9)

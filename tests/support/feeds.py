@@ -64,6 +64,14 @@ class FeedHarness:
         token = self.authority.issue(actor, Audience.QUERY, timedelta(hours=1))
         return {"Authorization": f"Bearer {token}"}
 
+    def fill(self, ours: str, theirs: str, count: int) -> list[str]:
+        """`count` items for `ours`, one for `theirs` after each; the ids of ours."""
+        made = []
+        for number in range(count):
+            made.append(str(self.feed.add(ours, {"status": f"s{number}"}).id))
+            self.feed.add(theirs, {"status": "theirs"})
+        return made
+
     def exports(self) -> list[dict[str, Any]]:
         """The access log's delivery entries (disclosures to an external recipient)."""
         return [e.payload for e in self.log.entries() if e.kind == "export"]

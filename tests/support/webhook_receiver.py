@@ -1,5 +1,6 @@
-"""A webhook receiver on 127.0.0.1 over HTTPS (a certificate from a test CA made with
-`cryptography`, tests/support/local_ca.py), as an organisation would run one: it verifies each
+"""A webhook receiver on 127.0.0.1 over HTTPS (services/delivery/receiver.py's server, with a
+certificate from a test CA made with `cryptography`, tests/support/local_ca.py), as an
+organisation would run one: it verifies each
 delivery's signature before it looks at the body, keeps what it got, and answers as the test
 says (`answers`: a status per request, then 200). It can be stopped and started again on the
 same port (a receiver down for a while)."""
@@ -7,18 +8,18 @@ same port (a receiver down for a while)."""
 from __future__ import annotations
 
 import json
-import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from services.delivery.receiver import https_server, serve_in_background
 from services.delivery.signing import IDEMPOTENCY_HEADER, verify
 from tests.support.local_ca import LocalCa
 
@@ -52,10 +53,8 @@ class WebhookReceiver:
         public_key: Ed25519PublicKey | None = None,
     ) -> None:
         ca = LocalCa(directory, "receiver")
-        issued = ca.server("127.0.0.1")
+        self._issued = ca.server("127.0.0.1")
         self.ca = ca.cert
-        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self._context.load_cert_chain(issued.cert, issued.key)
         self.secret = secret
         self.public_key = public_key
         self.received: list[Received] = []
@@ -71,23 +70,11 @@ class WebhookReceiver:
         return f"https://127.0.0.1:{self.port}/radar/webhook"
 
     def start(self) -> None:
-        receiver = self
+        self._server = https_server(self.port, self._issued.cert, self._issued.key, self.took)
+        self.port = self._server.server_address[1]
+        serve_in_background(self._server)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                receiver.took(dict(self.headers.items()), body, self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return  # quiet: the test asserts on `received`
-
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.socket = self._context.wrap_socket(server.socket, server_side=True)
-        self.port = server.server_address[1]
-        self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-
-    def took(self, headers: dict[str, str], body: bytes, handler: BaseHTTPRequestHandler) -> None:
+    def took(self, headers: dict[str, str], body: bytes) -> int:
         verified = verify(headers, body, time.time(), self.secret, self.public_key)
         with self._lock:
             status = self.answers.pop(0) if self.answers else 200
@@ -97,9 +84,7 @@ class WebhookReceiver:
                 status = 401
             self.received.append(Received(headers, body, verified, status))
         time.sleep(self.delay_seconds)
-        handler.send_response(status)
-        handler.send_header("Content-Length", "0")
-        handler.end_headers()
+        return status
 
     def stop(self) -> None:
         if self._server is not None:
