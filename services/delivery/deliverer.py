@@ -22,6 +22,7 @@ would be: a purpose withdrawn from a role stops its webhooks too.
 
 from __future__ import annotations
 
+import getpass
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -48,6 +49,12 @@ Clock = Callable[[], datetime]
 ITEMS_PER_TURN = 50
 """Items one registration gets per turn, so that one busy feed does not starve the others."""
 DELIVERER = "radar deliver"
+
+
+def deliverer_operator() -> dict[str, str | None]:
+    """Who sends, as the access log names operators (privacy.actors.Operator.as_log): the
+    deliverer process under its OS account, on no person's behalf."""
+    return {"os_user": getpass.getuser(), "name": DELIVERER, "role": None, "responsible": None}
 
 
 def item_body(item: FeedItem) -> bytes:
@@ -194,7 +201,7 @@ class Deliverer:
         self, webhook: Webhook, item: FeedItem, decision: Decision, replay: bool
     ) -> dict[str, Any]:
         return {
-            "operator": DELIVERER,
+            "operator": deliverer_operator(),
             "channel": "webhook",
             "recipient": webhook.organisation,
             "webhook": webhook.id,

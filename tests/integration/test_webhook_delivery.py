@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from services.audit.listing import row
 from services.database import Database
 from services.delivery.signing import webhook_signing_key
 from services.delivery.tables import dead_letters
@@ -83,6 +84,10 @@ def test_every_item_is_delivered_once_in_order_signed_with_its_id(
         (OURS, KIND, 1, item) for item in ours
     ]
     assert all("body" not in e and "s0" not in str(e) for e in exports)
+    rows = [row(e) for e in harness.log.entries() if e.kind == "export"]
+    assert {(r["operator"], r["category"]) for r in rows} == {
+        ("radar deliver", "verstrekt aan externe ontvanger")
+    }
 
 
 def test_a_receiver_answering_500_gets_the_item_again_after_a_backoff(
