@@ -181,14 +181,15 @@ def household_of(keys: PseudonymKeyFile, vault: IdentityVault) -> Callable[[Home
     return first_known
 
 
-def data_key_stores(parts: Parts) -> list[SubjectKeyStore]:
+def data_key_stores(parts: Parts) -> list[SubjectKeyStore | WebhookStore]:
     """Every store of data keys wrapped by the KEK: the event store's, the read models',
-    the vault's and the access log's."""
+    the vault's and the access log's; and the webhooks' shared secrets."""
     return [
         parts.ledger.subject_keys,
         parts.row_sealer.keys,
         parts.vault.keys,
         log_sealing(parts.engine, parts.database.keys_dir).keys,  # the access log's periods
+        webhook_store(parts),
     ]
 
 

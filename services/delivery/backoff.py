@@ -1,7 +1,8 @@
 """When to try a failing webhook again, and when to give an item up.
 
-Exponential backoff with full jitter (a random wait between nothing and the doubled base, at
-most the cap): receivers that all went down together are not hit together when they come back.
+Exponential backoff with full jitter (a random wait up to the base doubled per failure, at most
+the cap, at least half the base so that a failing receiver is never hammered): receivers that
+all went down together are not hit together when they come back.
 An item is given up (dead-lettered) after `max_attempts` failures, or when it has been failing
 for `max_age` however few attempts that made (a long cap can make few attempts in a day).
 """

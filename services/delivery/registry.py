@@ -210,6 +210,32 @@ class WebhookStore:
         wrapped = WrappedKey(row.secret_kek, bytes(row.secret))
         return self.kek.unwrap(wrapped, _secret_context(webhook_id))
 
+    def rewrap(self) -> int:
+        """Re-wraps every secret under the KEK's current version (a KEK rotation, like every
+        other store of wrapped keys: `radar admin rewrap-keys`); how many it re-wrapped."""
+        current = self.kek.current_id
+        stale = select(webhooks.c.id, webhooks.c.secret_kek, webhooks.c.secret).where(
+            webhooks.c.secret.is_not(None), webhooks.c.secret_kek != current
+        )
+        with self.engine.begin() as connection:
+            rows = connection.execute(stale).all()
+            for row in rows:
+                context = _secret_context(row.id)
+                secret = self.kek.unwrap(WrappedKey(row.secret_kek, bytes(row.secret)), context)
+                wrapped = self.kek.wrap(secret, context)
+                connection.execute(
+                    update(webhooks)
+                    .where(webhooks.c.id == row.id)
+                    .values(secret_kek=wrapped.kek_id, secret=wrapped.wrapped)
+                )
+        return len(rows)
+
+    def wrapped_under(self, kek_id: str) -> int:
+        """How many secrets are still wrapped under this KEK version."""
+        query = select(func.count()).select_from(webhooks).where(webhooks.c.secret_kek == kek_id)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
     # --- delivery state ---------------------------------------------------------------------
 
     def due(self, now: datetime) -> list[Webhook]:

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from privacy.key_encryption import FileKeyEncryptionKey
+from services import bootstrap
 from services.audit.listing import row
 from services.database import Database
 from services.delivery.signing import webhook_signing_key
@@ -174,3 +176,18 @@ def test_an_organisation_sees_and_removes_only_its_own_webhooks(
     assert own.status_code == 204
     harness.fill(OURS, THEIRS, 1)
     assert harness.deliverer.turn() == 0 and receiver.received == []
+
+
+def test_a_shared_secret_survives_a_kek_rotation_and_the_old_keks_retirement(
+    harness: FeedHarness, receiver: WebhookReceiver
+) -> None:
+    ours = harness.fill(OURS, THEIRS, 1)
+    assert _register(harness, receiver.url).status_code == 201
+    database = bootstrap.database(harness.settings)
+    old = database.key_encryption_key().current_id
+    FileKeyEncryptionKey.rotate(database.kek_path())
+    assert bootstrap.rewrap_data_keys(harness.settings) >= 1
+    assert bootstrap.still_wrapped_under(harness.settings, old) == 0
+    database.key_encryption_key().retire(old)
+    harness.turn_until_quiet()
+    assert [r.id for r in receiver.taken()] == ours and receiver.taken()[0].verified
