@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.regions import VtRegion
 from privacy.actors import Analyst, AnalystRole
+from privacy.key_encryption import UnreadableError
 from privacy.policy import AccessRequest, Decision, PolicyDecisionPoint
 from privacy.storage.access_log import AccessLog, EntryKind
 from services.delivery import signing
@@ -168,9 +169,12 @@ class Deliverer:
 
     def _send(self, webhook: Webhook, item: FeedItem, decision: Decision, replay: bool) -> str:
         body = item_body(item)
-        now = self.clock()
+        try:
+            headers = self.signer.headers(webhook, item, body, self.clock())
+        except UnreadableError:  # its KEK version was retired before a re-wrap
+            return "secret_unreadable"
         self.access_log.append(EntryKind.EXPORT, self._logged(webhook, item, decision, replay))
-        status = self.post(webhook.url, body, self.signer.headers(webhook, item, body, now))
+        status = self.post(webhook.url, body, headers)
         log.info("webhook %s %s cursor %s: %s", webhook.id, item.kind, item.cursor, status)
         return status
 

@@ -193,12 +193,14 @@ class WebhookStore:
             return [_webhook(row) for row in rows]
 
     def remove(self, webhook_id: str, organisation: str | None = None) -> bool:
-        """Stops its deliveries (the row stays: its dead letters and log entries name it)."""
+        """Stops its deliveries; its secret is deleted (the row stays: its dead letters and
+        log entries name it)."""
         query = update(webhooks).where(webhooks.c.id == webhook_id, webhooks.c.removed_at.is_(None))
         if organisation is not None:
             query = query.where(webhooks.c.organisation == organisation)
+        removal = query.values(removed_at=self.clock(), secret=None, secret_kek=None)
         with self.engine.begin() as connection:
-            return connection.execute(query.values(removed_at=self.clock())).rowcount == 1
+            return connection.execute(removal).rowcount == 1
 
     def secret(self, webhook_id: str) -> bytes | None:
         """The shared secret, unwrapped to sign with; None for an Ed25519 webhook."""

@@ -174,6 +174,7 @@ def test_an_organisation_sees_and_removes_only_its_own_webhooks(
     assert other.status_code == 404
     own = harness.client.delete(path, params=params, headers=harness.headers(OURS))
     assert own.status_code == 204
+    assert harness.deliverer.store.secret(made["id"]) is None  # its secret is gone with it
     harness.fill(OURS, THEIRS, 1)
     assert harness.deliverer.turn() == 0 and receiver.received == []
 
