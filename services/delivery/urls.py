@@ -34,6 +34,8 @@ def checked_url(url: str, allow_loopback: bool) -> str:
     """The URL as registered, or a Refusal naming the field `url` and why (never its value)."""
     if len(url) > MAX_URL_LENGTH:
         raise _refusal(f"must be at most {MAX_URL_LENGTH} characters")
+    if not url.isascii() or not url.isprintable() or " " in url:
+        raise _refusal("must be printable ASCII without spaces (percent-encode the rest)")
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -73,7 +73,11 @@ def feed_router(
     router = APIRouter(tags=["feeds"], responses={**QUERY_ERRORS, **error_responses(404)})
     by_kind = {source.kind: source for source in sources}
 
-    @router.get("/v1/feeds", response_model=list[FeedKindView])
+    @router.get(
+        "/v1/feeds",
+        response_model=list[FeedKindView],
+        openapi_extra={"x-personal-data": False},  # the kinds only: nothing to log
+    )
     def list_feeds(actor: Analyst = Depends(person)) -> Any:  # noqa: B008
         """The feeds there are, and what reads them: no items (so no gate to pass)."""
         return [

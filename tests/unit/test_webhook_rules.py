@@ -51,6 +51,8 @@ def test_an_https_receiver_elsewhere_is_taken(url: str) -> None:
         ("https://me:pw@hwc.example.org/x", "password"),
         ("https://hwc.example.org/x#frag", "fragment"),
         ("https:///x", "host"),
+        ("https://hwc.example.org/a\x00b", "printable"),
+        ("https://hwc.example.org/ä", "ASCII"),
         ("https://hwc.example.org:99999/x", "not a URL"),
         ("https://hwc.example.org/" + "x" * 2048, "2048"),
     ],
