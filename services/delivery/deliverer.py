@@ -143,7 +143,7 @@ class Deliverer:
         decision = self._decide(webhook, source)
         if source is None or not decision.permitted:
             reason = "no such feed" if source is None else "refused by the purpose register"
-            self.store.failed(webhook.id, reason, self.clock() + self.backoff.wait(1_000))
+            self.store.paused(webhook.id, reason, self.clock() + self.backoff.wait(1_000))
             return 0
         attempts = 0
         for letter in self.store.replays(webhook.id):

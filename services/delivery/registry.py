@@ -269,6 +269,16 @@ class WebhookStore:
                 )
             )
 
+    def paused(self, webhook_id: str, status: str, until: datetime) -> None:
+        """Nothing may be sent now (its feed is gone, or its purpose no longer permits it):
+        look again at `until`; no attempt was made, so none is counted against an item."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(webhooks)
+                .where(webhooks.c.id == webhook_id)
+                .values(next_attempt_at=until, last_status=status)
+            )
+
     def dead(self, webhook: Webhook, item: FeedItem, status: str) -> None:
         """Gives the item up: a dead letter, and the cursor past it, in one transaction (so
         the item is either waiting to be delivered or waiting to be replayed, never neither)."""

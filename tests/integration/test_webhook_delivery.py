@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from privacy.key_encryption import FileKeyEncryptionKey
+from privacy.policy import PolicyDecisionPoint
+from privacy.purposes import DEFAULT_REGISTER, PurposeRegister
 from services import bootstrap
 from services.audit.listing import row
 from services.database import Database
@@ -192,3 +194,19 @@ def test_a_shared_secret_survives_a_kek_rotation_and_the_old_keks_retirement(
     database.key_encryption_key().retire(old)
     harness.turn_until_quiet()
     assert [r.id for r in receiver.taken()] == ours and receiver.taken()[0].verified
+
+
+def test_a_purpose_withdrawn_from_the_register_stops_the_deliveries(
+    harness: FeedHarness, receiver: WebhookReceiver
+) -> None:
+    ours = harness.fill(OURS, THEIRS, 2)
+    assert _register(harness, receiver.url).status_code == 201
+    granting = harness.deliverer.policy
+    harness.deliverer.policy = PolicyDecisionPoint(PurposeRegister.load(DEFAULT_REGISTER))
+    assert harness.deliverer.turn() == 0  # the radar's own register lacks the test purpose
+    [webhook] = harness.deliverer.store.active()
+    assert (webhook.last_status, webhook.attempts) == ("refused by the purpose register", 0)
+    assert receiver.received == [] and harness.exports() == []
+    harness.deliverer.policy = granting  # granted again: nothing was counted against an item
+    harness.turn_until_quiet()
+    assert [r.id for r in receiver.taken()] == ours
