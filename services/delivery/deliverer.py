@@ -27,7 +27,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -143,7 +143,8 @@ class Deliverer:
         decision = self._decide(webhook, source)
         if source is None or not decision.permitted:
             reason = "no such feed" if source is None else "refused by the purpose register"
-            self.store.paused(webhook.id, reason, self.clock() + self.backoff.wait(1_000))
+            pause = timedelta(seconds=self.backoff.cap_seconds)  # a register or a release away
+            self.store.paused(webhook.id, reason, self.clock() + pause)
             return 0
         attempts = 0
         for letter in self.store.replays(webhook.id):
