@@ -144,9 +144,11 @@ def receive(
         Path | None, typer.Option(help="The shared secret to verify hmac-sha256 with.")
     ] = None,
 ) -> None:
-    """Run a webhook receiver on https://127.0.0.1 for trying webhooks (make run): one line per
-    delivery, with whether its signature holds (hmac-sha256 with the secret, or ed25519 with
-    this radar's public key); answers 200, or 401 to a signature that does not hold."""
+    """Run a webhook receiver on https://127.0.0.1 for trying webhooks (make run).
+
+    One line per delivery, with whether its signature holds (hmac-sha256 with the secret, or
+    ed25519 with this radar's public key); it answers 200, or 401 to a signature that does not.
+    """
     settings = command_settings("webhooks")
     ca, cert, key = local_certificates(settings.data_dir / RECEIVER_DIRECTORY)
     secret = None if (text := _secret(secret_file)) is None else text.encode()
