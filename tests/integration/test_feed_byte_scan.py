@@ -1,6 +1,7 @@
 """The byte scan of issue 17: every feed page, every webhook body a receiver got and every
-dead letter, for the identifiers of the synthetic people the radar was fed, and every item's
-body held to the fields its feed declares (what the receiving purpose may see).
+dead letter (and each delivery's access-log entry, and the logs), for the identifiers of the
+synthetic people the radar was fed, and every item's body held to the fields its feed declares
+(what the receiving purpose may see).
 
 Generic over `bootstrap.feed_sources()`: each read model that serves a feed is covered as it
 lands. The people go in through the real pipeline (the ingest API with plain identifiers, the
@@ -38,7 +39,7 @@ from services.projections.projector import Projector
 from services.settings import Settings
 from tests.support.feeds import SECRET, FeedHarness, feed_harness
 from tests.support.ingest import bearer_for, ingest_client
-from tests.support.inspection import identifiers_found, recorded_signals
+from tests.support.inspection import files_bytes, identifiers_found, recorded_signals
 from tests.support.webhook_receiver import receiving
 
 MAX_POLLS = 200  # a bound on the aggregator's polls, not a time
@@ -221,6 +222,7 @@ def test_no_feed_webhook_body_or_dead_letter_holds_an_identifier_or_an_unlisted_
             letters = [
                 str(row._asdict()).encode() for row in connection.execute(select(dead_letters))
             ]
+        logged = [str(entry).encode() for entry in harness.exports()]  # each delivery's entry
     bodies = [r.body for r in receiver.received]
     assert len(letters) == len(recipients), "each refused item must be a dead letter"
     assert {r.id for r in receiver.taken()} >= {r.id for r in receiver.received}  # replayed
@@ -228,5 +230,5 @@ def test_no_feed_webhook_body_or_dead_letter_holds_an_identifier_or_an_unlisted_
         kind = received.document["kind"]
         fields = next(s.fields for s in [harness.feed, *sources] if s.kind == kind)
         assert set(received.document["body"]) <= fields, kind
-    haystack = b"\n".join([*pages, *bodies, *letters])
+    haystack = b"\n".join([*pages, *bodies, *letters, *logged, files_bytes(settings.data_dir)])
     assert identifiers_found(haystack, _identifiers()) == []
