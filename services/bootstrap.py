@@ -295,7 +295,14 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         restriction_router(gate, analyst),
         statistics_router(gate, lambda: parts.ledger, analyst),
         pages_router(
-            casework, timeline_queries, oversight, settings, read_models, parts.vault, lead_times
+            casework,
+            timeline_queries,
+            oversight,
+            settings,
+            read_models,
+            parts.vault,
+            lead_times,
+            referrals,
         ),
         feed_router(gate, feed_sources(parts.database), analyst),
     ]

@@ -11,63 +11,19 @@ not in the register of referral recipients is 422 with the field, and nothing is
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import Field
 
-from contracts.pseudonyms_v2 import HouseholdPseudonymV2, PersonPseudonymV2
+from contracts.pseudonyms_v2 import HouseholdPseudonymV2
 from privacy.actors import Analyst
-from radar.case_assessment import Step
-from radar.case_referral import MAX_REFERRED_PERSONS, MAX_SUPPORTING_SIGNALS, ReferralError
-from services.casework.service import Casework, staff
-from services.casework.views import AlertStep, Note, Recorded
+from services.casework.service import Casework
 from services.errors import Refusal, RefusalKind
 from services.http import QUERY_ERRORS, STEP_ERRORS, endpoint
+from services.referrals.service import NOT_REFERRING, REFERRING_PURPOSES, record_referral
+from services.referrals.views import ReferralRequest, ReferralView
 
 Household = Annotated[HouseholdPseudonymV2, Path(description="Household pseudonym")]
-SignalId = Annotated[str, Field(pattern=r"^[0-9a-f-]{36}$")]
-REFERRING_PURPOSES = frozenset({"safety_assessment", "triage"})
-"""The purposes a referral is recorded under: those the assessment that found the suspected
-offence is recorded under (services/casework/assessment_routes.py)."""
-
-
-class ReferralRequest(AlertStep):
-    """A referral of the suspected offence an assessment found, to one OM office or police
-    unit: the persons it concerns and the signals that support it, chosen by Veilig Thuis."""
-
-    assessment_id: str = Field(
-        pattern=r"^[0-9a-f-]{36}$",
-        description="The safety assessment that decided suspected_offence.",
-    )
-    recipient: str = Field(
-        max_length=64, description="The OM office or police unit (an organisation id)."
-    )
-    persons: list[PersonPseudonymV2] = Field(
-        min_length=1,
-        max_length=MAX_REFERRED_PERSONS,
-        description="The persons the suspicion concerns; their roles and ages come from the "
-        "household's signals.",
-    )
-    signals: list[SignalId] = Field(
-        min_length=1,
-        max_length=MAX_SUPPORTING_SIGNALS,
-        description="The household's signals that support the suspicion: the referral passes "
-        "their types and dates only.",
-    )
-    reason: Note
-
-
-class ReferralView(Recorded):
-    referral_id: str
-    household: str
-    assessment_id: str
-    recipient: str
-    persons: list[dict[str, Any]]
-    signals: list[dict[str, Any]] = Field(description="Types and dates, as the recipient sees.")
-    contact: dict[str, str]
-    referred_at: datetime
 
 
 def referral_router(casework: Casework, person: Any, recipients: Collection[str]) -> APIRouter:
@@ -88,16 +44,11 @@ def referral_router(casework: Casework, person: Any, recipients: Collection[str]
         """Refer the suspected offence a safety assessment found to the OM or the police."""
         asked = casework.household_step(actor, household, body)
         if body.purpose is not None and body.purpose not in REFERRING_PURPOSES:
-            reason = "a referral is recorded under safety_assessment or triage"
-            casework.refuse(asked, endpoint(request), Refusal(RefusalKind.FORBIDDEN, reason))
+            refusal = Refusal(RefusalKind.FORBIDDEN, NOT_REFERRING)
+            casework.refuse(asked, endpoint(request), refusal)
 
         def step() -> ReferralView:
-            if body.recipient not in allowed:
-                raise ReferralError("recipient", "not an OM office or police unit of the register")
-            taken = Step(staff(actor), body.reason, casework.now())
-            done = casework.ledger.refer_offence(
-                household, body.assessment_id, body.recipient, body.persons, body.signals, taken
-            )
+            done = record_referral(casework, actor, household, body, allowed)
             return ReferralView(
                 referral_id=done.referral_id,
                 household=household,
