@@ -11,9 +11,12 @@ and per decision, its cursor the causing event's (services/feeds/items.py), its 
 the same way, written in the transaction that moves the position past its event.
 
 The OM's decision is a signal of type `prosecution_decision` (contract v2) published by the
-organisation a referral was addressed to, about the referred household: it decides the oldest
-of that household's undecided referrals to that organisation (signal.v2 carries no referral
-id; see the README's "Referral to the OM/police" for why and what would make it exact).
+organisation a referral was addressed to, about the referred household. Its `prosecution` says
+the outcome (prosecution, dismissal, punishment order) and the referral it decides; it decides
+that referral when the referral is addressed to the publishing organisation, is about this
+household and is not decided yet. A decision that names no referral decides the household's
+oldest undecided referral to that organisation (a publisher not yet sending the id); one naming
+another organisation's referral, or nothing open, causes no item.
 """
 
 from __future__ import annotations
@@ -95,11 +98,13 @@ BODY_FIELDS = frozenset(
         "contact",
         "referred_at",
         "decision",
+        "outcome",
         "decided_on",
     }
 )
 """What a referral item may carry: the referral's own fields and, once decided, the decision
-signal's type and date. Never a signal id, sector, organisation of a signal, reporter or score."""
+signal's type, the OM's outcome and the date. Never a signal id, sector, organisation of a
+signal, reporter or score."""
 
 _ASSESSED = get_topic(ReferralRecorded)
 _RECORDED = get_topic(Household.SignalRecorded)
@@ -233,19 +238,19 @@ class ReferralStore(SealedReadModel):
     def _decided(
         self, connection: Connection, position: int, event: Household.SignalRecorded
     ) -> None:
-        """The decision signal decides the oldest undecided referral of the household to its
-        publishing organisation; a decision about no referral causes no item."""
-        household = self.rows.household(event.household)
-        query = (
-            select(referrals)
-            .where(
-                referrals.c.household == household,
-                referrals.c.recipient == event.organisation,
-                referrals.c.decided_at.is_(None),
-            )
-            .order_by(referrals.c.referred_at, referrals.c.referral)
-            .limit(1)
+        """The decision signal decides the referral it names (else the household's oldest
+        undecided one to its publishing organisation); a decision about no open referral of
+        that organisation causes no item."""
+        said = event.prosecution or {}
+        open_ones = select(referrals).where(
+            referrals.c.household == self.rows.household(event.household),
+            referrals.c.recipient == event.organisation,
+            referrals.c.decided_at.is_(None),
         )
+        if said.get("referral_id"):
+            digest = self.rows.digests.signal(str(said["referral_id"]))
+            open_ones = open_ones.where(referrals.c.referral == digest)
+        query = open_ones.order_by(referrals.c.referred_at, referrals.c.referral).limit(1)
         raw = connection.execute(query).first()
         if raw is None:
             return
@@ -263,6 +268,7 @@ class ReferralStore(SealedReadModel):
             "referral_id": opened["referral_id"],
             "state": DECIDED,
             "decision": DECISION_TYPE,
+            "outcome": said.get("outcome"),
             "decided_on": dutch_date(event.occurred_at).isoformat(),
         }
         self._item(connection, cursor, event.organisation, event.timestamp, body)

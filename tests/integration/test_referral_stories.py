@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient
 
+from contracts.signal_v2 import ProsecutionV2
+from contracts.vocabulary_v2 import ProsecutionOutcome
 from privacy.actors import Analyst, AnalystRole
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience
@@ -207,6 +209,13 @@ def test_the_oms_decision_comes_back_in_the_feed_and_on_the_timeline_and_survive
         [person(SUSPECT, "suspected_perpetrator", age=38)],
         sector="public_prosecution",
         organisation=OM,
+    ).model_copy(
+        update={
+            "prosecution": ProsecutionV2(
+                outcome=ProsecutionOutcome.PUNISHMENT_ORDER,
+                referral_id=made.json()["referral_id"],
+            )
+        }
     )
     member.publish(decision)
 
@@ -217,6 +226,7 @@ def test_the_oms_decision_comes_back_in_the_feed_and_on_the_timeline_and_survive
         "referral_id": referred["body"]["referral_id"],
         "state": "decided",
         "decision": "prosecution_decision",
+        "outcome": "punishment_order",
         "decided_on": decided_at.astimezone(NETHERLANDS).date().isoformat(),
     }
     assert decided["cursor"] > referred["cursor"]
