@@ -26,7 +26,7 @@ from services.http import endpoint
 from services.pages.people import SIGN_IN, current, require_csrf
 from services.pages.purposeful import Pages
 from services.pages.sessions import PageSession, SessionBook
-from services.pages.step_routes import Household, Text, parsed
+from services.pages.step_routes import Household, Text, page_step, parsed
 from services.pages.web import refused_page, see_other
 from services.referrals.service import NOT_REFERRING, REFERRING_PURPOSES, record_referral
 from services.referrals.store import ReferralStore
@@ -60,14 +60,7 @@ def referral_routes(
         session = current(request, sessions)
         if session is None:
             return see_other(SIGN_IN)
-        access = AccessRequest(
-            actor=session.analyst,
-            resource=Resource.WORKLIST,
-            purpose=purpose,
-            subject=household,
-            subject_region=casework.gate.household_region(household),
-            justification=session.grants.get(household),
-        )
+        access = page_step(casework, session, household, purpose)
 
         def perform() -> None:
             if purpose not in REFERRING_PURPOSES:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient
 
 from contracts.signal_v2 import ProsecutionV2
 from contracts.vocabulary_v2 import ProsecutionOutcome
@@ -28,7 +27,7 @@ from services.oversight.identity import NOT_REFERRED
 from services.projections.projector import Projector, rebuild
 from services.referrals.store import BODY_FIELDS, ReferralStore
 from services.settings import Settings
-from tests.support.aggregating import InProcessAggregator, aggregating
+from tests.support.aggregating import InProcessAggregator
 from tests.support.radar_fixtures import FAMILY, Harness, radar_query_harness
 from tests.support.signals_v2 import person, signal_v2
 
@@ -44,14 +43,6 @@ REFERRED_KEYS |= {"referred_at"}
 @pytest.fixture
 def harness(tmp_path: Path, database: Database) -> Iterator[Harness]:
     yield from radar_query_harness(tmp_path, database)
-
-
-@pytest.fixture
-def member(
-    harness: Harness, topic: str, kafka_admin: KafkaAdminClient
-) -> Iterator[InProcessAggregator]:
-    with aggregating(harness.radar.ledger, topic, kafka_admin) as aggregator:
-        yield aggregator
 
 
 @pytest.fixture
