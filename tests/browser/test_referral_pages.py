@@ -45,7 +45,9 @@ def test_refer_a_suspected_offence_and_the_om_sees_it(
     before = site.log.count()
     submit(browser, referral.find_element(By.TAG_NAME, "button"))
     assert site.log.count() == before + 2, "the step and the household page it returns to"
-    assert "hh." not in browser.title and browser.find_elements(By.CSS_SELECTOR, "p.assessed")
+    assert "hh." not in browser.title
+    referred = browser.find_element(By.CSS_SELECTOR, "p.referred").text
+    assert referred == "Doorverwezen naar: om-midden-nederland"
 
     _project_referrals(site)
     sign_in(browser, site, user="om-utrecht")
