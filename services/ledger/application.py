@@ -49,6 +49,7 @@ from services.ledger.batch_aggregates import BatchAggregates, SetwiseLoader, col
 from services.ledger.erasure import ErasedHistories
 from services.ledger.models_in_force import ModelsInForce
 from services.ledger.notifications import ErasedEventError, NotificationLog
+from services.ledger.referral_steps import ReferralSteps
 from services.ledger.steps import AnalystSteps
 from services.ledger.steps import UnknownHouseholdError as UnknownHouseholdError  # re-exported
 from services.ledger.typed_mapper import TypedStorage
@@ -81,7 +82,12 @@ class SignalBatch:
 
 
 class SignalLedger(
-    AnalystSteps, ModelsInForce, ErasedHistories, TypedStorage, EventSourcedProjection[UUID]
+    ReferralSteps,
+    AnalystSteps,
+    ModelsInForce,
+    ErasedHistories,
+    TypedStorage,
+    EventSourcedProjection[UUID],
 ):
     """The event-sourced record of every household and every signal seen about it."""
 

@@ -5,7 +5,7 @@ so one access-log entry for the page (the API answers each of them apart, one en
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,6 +35,8 @@ class HouseholdPage:
     chart: Chart
     assessed: dict[str, str]
     """The decision of each report assessed (veiligheidsbeoordeling), by report id."""
+    referred: dict[str, list[str]] = field(default_factory=dict)
+    """To whom each report's suspected offence was referred (radar.case_referral), by id."""
 
 
 class HouseholdPages:
@@ -69,6 +71,7 @@ class HouseholdPages:
                 plans=plans,
                 chart=self._chart(decision, household, risk.body, plans),
                 assessed=self._assessed(household),
+                referred=self._referred(household),
             )
             fields = sorted({*timeline.fields, *risk.fields, "safety_conditions"})
             return Answer(page, fields, timeline.records + risk.records)
@@ -98,6 +101,16 @@ class HouseholdPages:
         if case is None:
             return {}
         return {a.report.report_id: str(a.decision) for a in case.assessments.values()}
+
+    def _referred(self, household: str) -> dict[str, list[str]]:
+        case = self.casework.ledger.case(household) if self._known(household) else None
+        found: dict[str, list[str]] = {}
+        if case is None:
+            return found
+        for referral in case.referrals:
+            report = case.assessments[referral.assessment_id].report.report_id
+            found.setdefault(report, []).append(referral.recipient)
+        return found
 
     def _known(self, household: str) -> bool:
         return bool(self.casework.facts(household))
