@@ -238,10 +238,9 @@ class CaseHandleWithCare:
                 new_id = notice_id(self.id, fact.signal_id, child)
                 if new_id in self.notices:
                     continue
-                self.trigger_event(
+                self._notice_event(
                     NoticeCreated,
-                    household=self.household,
-                    notice_id=new_id,
+                    new_id,
                     child=child,
                     signal_id=fact.signal_id,
                     occurred_at=fact.occurred_at,
@@ -269,10 +268,9 @@ class CaseHandleWithCare:
 
     def decline_notice(self, notice: str, step: Step) -> Notice:
         found = self._pending(notice)
-        self.trigger_event(
+        self._notice_event(
             NoticeDeclined,
-            household=self.household,
-            notice_id=notice,
+            notice,
             by=step.by.record(),
             reason=checked_text(step.reason, "the reason"),
             declined_at=step.at,
@@ -287,13 +285,7 @@ class CaseHandleWithCare:
             raise NoticeStateError("only a confirmed notice can be acknowledged")
         if found.acknowledged_at is not None:
             return found
-        self.trigger_event(
-            NoticeAcknowledged,
-            household=self.household,
-            notice_id=notice,
-            by=by,
-            acknowledged_at=at,
-        )
+        self._notice_event(NoticeAcknowledged, notice, by=by, acknowledged_at=at)
         overdue = self.alerts.get(alert_id(self.id, AlertKind.HWC_UNACKNOWLEDGED, notice))
         if overdue is not None and overdue.is_open:
             self._alert_closed(alert_id=overdue.alert_id, by=by, reason="acknowledged")
@@ -333,10 +325,9 @@ class CaseHandleWithCare:
             day, deadline = calendar.school_day_for(max(at, found.occurred_at), holiday_region)
         except UnknownSchoolYearError as error:
             raise NoticeError("confirmed_at", str(error)) from error
-        self.trigger_event(
+        self._notice_event(
             NoticeConfirmed,
-            household=self.household,
-            notice_id=notice,
+            notice,
             by=by,
             municipality=code,
             holiday_region=str(holiday_region),
@@ -344,6 +335,10 @@ class CaseHandleWithCare:
             deadline=deadline,
             confirmed_at=at,
         )
+
+    def _notice_event(self, event_class: Any, notice: str, **fields: Any) -> None:
+        """Records one of the notice's events (each names the household and the notice)."""
+        self.trigger_event(event_class, household=self.household, notice_id=notice, **fields)
 
     def _notice(self, notice: str) -> Notice:
         found = self.notices.get(notice)

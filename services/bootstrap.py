@@ -278,6 +278,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     refusals = AuthRefusalLog(access_log)
     analyst = parts.analyst(refusals)
+    handle_with_care = HandleWithCare(gate, lambda: parts.ledger, notices)
     timeline_queries = TimelineQueries(gate, timelines)
     oversight = OversightQueries(gate)
     routers: list[APIRouter] = [
@@ -296,10 +297,17 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         restriction_router(gate, analyst),
         statistics_router(gate, lambda: parts.ledger, analyst),
         pages_router(
-            casework, timeline_queries, oversight, settings, read_models, parts.vault, lead_times
+            casework,
+            timeline_queries,
+            oversight,
+            settings,
+            read_models,
+            parts.vault,
+            lead_times,
+            handle_with_care,
         ),
         feed_router(gate, feed_sources(parts.database), analyst),
-        hwc_router(HandleWithCare(gate, lambda: parts.ledger, notices), analyst),
+        hwc_router(handle_with_care, analyst),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
     for router in routers:

@@ -5,60 +5,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
 
 from contracts.pseudonyms_v2 import HouseholdPseudonymV2
 from privacy.actors import Analyst
 from radar.case_hwc import Notice
-from services.casework.views import AlertStep, Note
 from services.handle_with_care.service import HandleWithCare
+from services.handle_with_care.views import (
+    HwcAcknowledged,
+    HwcAcknowledgeRequest,
+    HwcConfirmRequest,
+    HwcDeclineRequest,
+    HwcNoticeView,
+    HwcPendingNotice,
+)
 from services.http import QUERY_ERRORS, STEP_ERRORS, endpoint
 
 Household = Annotated[HouseholdPseudonymV2, Path(description="Household pseudonym")]
 NoticeId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$", description="The notice id")]
 Purpose = Annotated[str | None, Query(max_length=64, description="Registered purpose")]
-
-
-class HwcConfirmRequest(AlertStep):
-    municipality: str | None = Field(
-        default=None,
-        max_length=64,
-        description="Where the child lives (CBS code or name); needed when the radar does not "
-        "know the household's municipality from a recorded move.",
-    )
-    reason: Note
-
-
-class HwcDeclineRequest(AlertStep):
-    reason: Note
-
-
-class HwcAcknowledgeRequest(BaseModel):
-    purpose: str | None = Field(default=None, max_length=64)
-
-
-class HwcNoticeView(BaseModel):
-    notice_id: str
-    status: str
-    school_day: str | None = None
-    deadline: datetime | None = None
-
-
-class HwcPendingNotice(BaseModel):
-    notice_id: str
-    household: str
-    child: str
-    occurred_at: datetime
-    region: str
-
-
-class HwcAcknowledged(BaseModel):
-    notice_id: str
-    acknowledged_at: datetime
 
 
 def _view(notice: Notice) -> HwcNoticeView:

@@ -15,11 +15,14 @@ from radar.case_assessment import Step
 from radar.case_hwc import Notice, NoticeError, NoticeStateError, UnknownNoticeError
 from radar.free_text import FreeTextError
 from services.casework.service import staff
+from services.database import stored_utc
 from services.errors import Refusal, RefusalKind, invalid_field
 from services.gate import Answer, QueryGate
-from services.handle_with_care.store import HandleWithCareStore
+from services.handle_with_care.store import BODY_FIELDS, HandleWithCareStore
 from services.ledger.application import SignalLedger, UnknownHouseholdError
 
+MAX_RECEIVED = 200
+"""More notices than a school receives in a school year; older ones stay in the feed."""
 NOT_YOURS = "no such Handle with Care notice for your organisation"
 NOTICE_FIELDS = ["handle_with_care_notice"]
 
@@ -45,6 +48,18 @@ class HandleWithCare:
             rows = self.store.pending(str(actor.region))
             body = [_pending_view(row) for row in rows]
             return Answer(body, ["notice_id", "household", "child", "occurred_at"], len(body))
+
+        return self.gate.answer(access, endpoint, read)
+
+    def received(self, actor: Analyst, purpose: str | None, endpoint: str) -> Any:
+        """The receiving organisation's notices, each as its feed item says it, and whether it
+        was acknowledged (the receivers' page)."""
+        access = AccessRequest(actor=actor, resource=Resource.HANDLE_WITH_CARE, purpose=purpose)
+
+        def read(_decision: Decision) -> Answer:
+            rows = self.store.received(actor.organisation, MAX_RECEIVED)
+            body = [_received_view(row) for row in rows]
+            return Answer(body, sorted(BODY_FIELDS), len(body))
 
         return self.gate.answer(access, endpoint, read)
 
@@ -124,6 +139,11 @@ def _pending_view(row: dict[str, Any]) -> dict[str, Any]:
         "notice_id": row["notice"],
         "household": row["household"],
         "child": row["child"],
-        "occurred_at": row["occurred_at"],
+        "occurred_at": stored_utc(row["occurred_at"]),
         "region": row["region"],
     }
+
+
+def _received_view(row: dict[str, Any]) -> dict[str, Any]:
+    item = HandleWithCareStore.item(row)
+    return {**item.body, "acknowledged_at": row["acknowledged_at"]}

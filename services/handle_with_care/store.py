@@ -90,7 +90,17 @@ class HandleWithCareStore(SealedReadModel):
             .order_by(notices.c.cursor)
             .limit(limit)
         )
-        return [self._item(row) for row in self._opened(query)]
+        return [self.item(row) for row in self._opened(query)]
+
+    def received(self, recipient: str, limit: int) -> list[dict[str, Any]]:
+        """The recipient's notices, newest school day first (its page: with acknowledgement)."""
+        query = (
+            select(notices)
+            .where(notices.c.recipient == recipient)
+            .order_by(notices.c.cursor.desc())
+            .limit(limit)
+        )
+        return self._opened(query)
 
     def notice(self, notice_id: str) -> dict[str, Any] | None:
         """One notice as it reads (None if unknown or its household was erased)."""
@@ -152,7 +162,7 @@ class HandleWithCareStore(SealedReadModel):
         return [row for row in opened if row is not None]
 
     @staticmethod
-    def _item(row: dict[str, Any]) -> FeedItem:
+    def item(row: dict[str, Any]) -> FeedItem:
         assert row["confirmed_at"] is not None and row["deadline"] is not None
         return FeedItem(
             cursor=row["cursor"],

@@ -11,9 +11,11 @@ from fastapi.responses import FileResponse
 from privacy.storage.vault import IdentityVault
 from services.casework.lead_time_store import LeadTimeStore
 from services.casework.service import Casework
+from services.handle_with_care.service import HandleWithCare
 from services.oversight.service import OversightQueries
 from services.pages.analyst_routes import analyst_routes
 from services.pages.household import HouseholdPages
+from services.pages.hwc_routes import hwc_routes
 from services.pages.identity_routes import identity_routes
 from services.pages.oidc import OidcLogin, OidcSettings
 from services.pages.oversight_routes import oversight_routes
@@ -62,6 +64,7 @@ def pages_router(
     read_models: ReadModelsOf,
     vault: IdentityVault,
     lead_times: LeadTimeStore,
+    handle_with_care: HandleWithCare | None = None,
 ) -> APIRouter:
     """Every page; none is in the API's OpenAPI document. `read_models` makes the read models
     of an auditor's replay; `vault` answers a re-identification; `lead_times` the lead-time
@@ -77,6 +80,8 @@ def pages_router(
         router, Pages(sessions, register), casework.gate, lead_times, lambda: casework.ledger
     )
     oversight_routes(router, sessions, oversight, settings, read_models)
+    if handle_with_care is not None:
+        hwc_routes(router, Pages(sessions, register), handle_with_care)
 
     @router.get("/pages/static/style.css")
     def style() -> FileResponse:

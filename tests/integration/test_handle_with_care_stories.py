@@ -32,8 +32,13 @@ CHECK = {"purpose": "handle_with_care_check"}
 NOTICE = {"purpose": "handle_with_care_notice"}
 
 
-class Clock:
-    """The query API's now, moved by the story."""
+class Story:
+    """The query API and an aggregator on one database and topic, the Handle with Care read
+    model beside them; the story's now is the query API's, moved as the story goes."""
+
+    harness: Harness
+    member: InProcessAggregator
+    notices: HandleWithCareStore
 
     def __init__(self) -> None:
         self.now = at(date(2026, 11, 2), 12)
@@ -41,33 +46,25 @@ class Clock:
     def __call__(self) -> datetime:
         return self.now
 
+    def parts(self) -> tuple[Harness, InProcessAggregator, HandleWithCareStore, Story]:
+        return self.harness, self.member, self.notices, self
+
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), NETHERLANDS)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def harness(tmp_path: Path, database: Database, clock: Clock) -> Iterator[Harness]:
-    yield from radar_query_harness(tmp_path, database, clock)
-
-
-@pytest.fixture
-def member(
-    harness: Harness, topic: str, kafka_admin: KafkaAdminClient
-) -> Iterator[InProcessAggregator]:
-    with aggregating(harness.radar.ledger, topic, kafka_admin) as aggregator:
-        yield aggregator
-
-
-@pytest.fixture
-def notices(harness: Harness) -> HandleWithCareStore:
-    engine = harness.radar.worklist.engine
-    return HandleWithCareStore(engine, harness.radar.database.row_sealer(engine))
+def story(
+    tmp_path: Path, database: Database, topic: str, kafka_admin: KafkaAdminClient
+) -> Iterator[Story]:
+    told = Story()
+    for harness in radar_query_harness(tmp_path, database, told):
+        told.harness = harness
+        engine = harness.radar.worklist.engine
+        told.notices = HandleWithCareStore(engine, harness.radar.database.row_sealer(engine))
+        with aggregating(harness.radar.ledger, topic, kafka_admin) as told.member:
+            yield told
 
 
 def _project(harness: Harness, notices: HandleWithCareStore) -> None:
@@ -131,8 +128,9 @@ def _overdue(harness: Harness) -> list[dict[str, Any]]:
 
 
 def test_a_school_hears_about_its_pupil_before_half_past_eight_and_learns_nothing_else(
-    harness: Harness, member: InProcessAggregator, notices: HandleWithCareStore, clock: Clock
+    story: Story,
 ) -> None:
+    harness, member, notices, clock = story.parts()
     family, pupil, sibling = pseudonym("hh"), pseudonym("p"), pseudonym("p")
     earlier = signal_v2(
         "behavioural_concern",
@@ -213,8 +211,9 @@ def test_a_school_hears_about_its_pupil_before_half_past_eight_and_learns_nothin
 
 
 def test_a_friday_night_incident_is_for_monday_and_a_summer_one_for_the_first_school_day(
-    harness: Harness, member: InProcessAggregator, notices: HandleWithCareStore, clock: Clock
+    story: Story,
 ) -> None:
+    harness, member, notices, clock = story.parts()
     friday, summer = pseudonym("hh"), pseudonym("hh")
     _call_out(member, at(date(2026, 11, 27), 23, 10), friday, 8)
     # Utrecht is in region midden: its summer holiday of 2026 runs 18 July to 30 August
@@ -240,9 +239,8 @@ def test_a_friday_night_incident_is_for_monday_and_a_summer_one_for_the_first_sc
     assert sorted(days) == ["2026-08-31", "2026-11-30"]
 
 
-def test_a_child_of_3_or_19_makes_no_notice_and_a_declined_one_reaches_nobody(
-    harness: Harness, member: InProcessAggregator, notices: HandleWithCareStore, clock: Clock
-) -> None:
+def test_a_child_of_3_or_19_makes_no_notice_and_a_declined_one_reaches_nobody(story: Story) -> None:
+    harness, member, notices, clock = story.parts()
     too_young_or_old, declined = pseudonym("hh"), pseudonym("hh")
     _call_out(member, at(date(2026, 11, 10), 20), too_young_or_old, 3, 19)
     _call_out(member, at(date(2026, 11, 11), 20), declined, 6)
