@@ -307,7 +307,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             handle_with_care,
         ),
         feed_router(gate, feed_sources(parts.database), analyst),
-        hwc_router(handle_with_care, analyst),
+        hwc_router(handle_with_care, parts.vault, analyst),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
     for router in routers:

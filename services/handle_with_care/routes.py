@@ -11,7 +11,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from contracts.pseudonyms_v2 import HouseholdPseudonymV2
 from privacy.actors import Analyst
+from privacy.storage.vault import IdentityVault
 from radar.case_hwc import Notice
+from services.handle_with_care.identity import (
+    ChildIdentityRequest,
+    ChildIdentityView,
+    child_identity,
+)
 from services.handle_with_care.service import HandleWithCare
 from services.handle_with_care.views import (
     HwcAcknowledged,
@@ -37,7 +43,7 @@ def _view(notice: Notice) -> HwcNoticeView:
     )
 
 
-def hwc_router(service: HandleWithCare, person: Any) -> APIRouter:
+def hwc_router(service: HandleWithCare, vault: IdentityVault, person: Any) -> APIRouter:
     router = APIRouter(tags=["handle-with-care"], responses={**QUERY_ERRORS, **STEP_ERRORS})
 
     @router.get("/v1/handle-with-care/pending", response_model=list[HwcPendingNotice])
@@ -93,5 +99,18 @@ def hwc_router(service: HandleWithCare, person: Any) -> APIRouter:
         """The receiving school or leerplicht office acknowledges the notice (again: no
         change); it closes the alert of a notice acknowledged after its deadline."""
         return service.acknowledge(actor, notice, body.purpose, endpoint(request))
+
+    @router.post("/v1/handle-with-care/{notice}/child-identity", response_model=ChildIdentityView)
+    def identify_child(
+        request: Request,
+        notice: NoticeId,
+        body: ChildIdentityRequest,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> ChildIdentityView:
+        """The child's BSN, for the leerplicht office that received the notice (purpose
+        handle_with_care_identity): how it finds the child's school in its own records."""
+        return child_identity(
+            service.gate, vault, service.store, actor, notice, body.purpose, endpoint(request)
+        )
 
     return router

@@ -14,13 +14,17 @@ import pytest
 from kafka import KafkaAdminClient
 
 from privacy.actors import Analyst, AnalystRole
+from privacy.addresses import HomeAddress
 from privacy.credentials import Audience
+from privacy.storage.vault import Identity
 from radar.case_hwc import NoticeCreated
 from radar.safety import NETHERLANDS
+from services import bootstrap
 from services.database import Database
 from services.handle_with_care.reminders import remind_unacknowledged
 from services.handle_with_care.store import BODY_FIELDS, HandleWithCareStore
 from services.projections.projector import Projector, rebuild
+from services.settings import Settings
 from tests.support.aggregating import InProcessAggregator, aggregating
 from tests.support.radar_fixtures import Harness, radar_query_harness
 from tests.support.signals_v2 import person, pseudonym, signal_v2
@@ -39,6 +43,7 @@ class Story:
     harness: Harness
     member: InProcessAggregator
     notices: HandleWithCareStore
+    settings: Settings
 
     def __init__(self) -> None:
         self.now = at(date(2026, 11, 2), 12)
@@ -59,6 +64,7 @@ def story(
     tmp_path: Path, database: Database, topic: str, kafka_admin: KafkaAdminClient
 ) -> Iterator[Story]:
     told = Story()
+    told.settings = Settings(data_dir=tmp_path / "data", database_url=database.url)
     for harness in radar_query_harness(tmp_path, database, told):
         told.harness = harness
         engine = harness.radar.worklist.engine
@@ -122,6 +128,25 @@ def _office_items(harness: Harness) -> list[dict[str, Any]]:
     return items
 
 
+def _deposit(story: Story, household: str, person: str, bsn: str) -> None:
+    """Who a person is, as ingest would have put it in the identity vault (a synthetic BSN)."""
+    keys = bootstrap.pseudonyms(story.settings).pseudonymiser()
+    home = HomeAddress.normalised("3511 AB", 20)
+    bootstrap.identity_vault(story.settings).deposit(
+        [Identity(household, home, ((person, bsn),))], keys
+    )
+
+
+def _identify(
+    harness: Harness, notice: str, organisation: str, role: AnalystRole, **body: Any
+) -> Any:
+    return harness.client.post(
+        f"/v1/handle-with-care/{notice}/child-identity",
+        json={"purpose": "handle_with_care_identity", **body},
+        headers=_as(harness, organisation, role),
+    )
+
+
 def _overdue(harness: Harness) -> list[dict[str, Any]]:
     alerts = harness.get("/v1/worklist", params={"purpose": "triage"}).json()["alerts"]
     return [a for a in alerts if a["kind"] == "hwc_unacknowledged"]
@@ -183,6 +208,21 @@ def test_a_school_hears_about_its_pupil_before_half_past_eight_and_learns_nothin
     assert sibling not in office_feed.text and family not in office_feed.text
     assert _feed(harness, "obs-elders", AnalystRole.SCHOOL).json()["items"] == []
 
+    # the office finds the sibling's school by the child's BSN, through the gate; nobody else
+    _deposit(story, family, sibling, "123456782")
+    office_notice = for_office["body"]["notice_id"]
+    identified = _identify(harness, office_notice, LEERPLICHT, OFFICE)
+    assert identified.status_code == 200, identified.text
+    assert identified.json() == {"notice_id": office_notice, "bsn": "123456782"}
+    assert _identify(harness, office_notice, SCHOOL, AnalystRole.SCHOOL).status_code == 403
+    notice_purpose = _identify(
+        harness, office_notice, LEERPLICHT, OFFICE, purpose="handle_with_care_notice"
+    )
+    assert notice_purpose.status_code == 403
+    school_notice = item["body"]["notice_id"]
+    assert _identify(harness, school_notice, LEERPLICHT, OFFICE).status_code == 404, "not its own"
+    assert "123456782" not in str([e.payload for e in harness.log.entries()]), "nor the log"
+
     notice = item["body"]["notice_id"]
     assert _acknowledge(harness, notice, "obs-elders", AnalystRole.SCHOOL).status_code == 404
     clock.now = at(date(2026, 11, 25), 7, 55)
@@ -198,7 +238,6 @@ def test_a_school_hears_about_its_pupil_before_half_past_eight_and_learns_nothin
     assert remind_unacknowledged(harness.radar.ledger, notices, clock.now) == 0, "once"
     [overdue] = _overdue(harness)
     assert overdue["status"] == "raised" and overdue["household"] == family
-    office_notice = for_office["body"]["notice_id"]
     late = _acknowledge(harness, office_notice, LEERPLICHT, OFFICE)
     assert late.status_code == 200, late.text
     _project(harness, notices)
