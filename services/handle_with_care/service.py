@@ -38,7 +38,7 @@ class HandleWithCare:
     ) -> None:
         self.gate = gate
         self.store = store
-        self._ledger = ledger
+        self.ledger = ledger  # opened by the composition root at the first step
 
     def pending(self, actor: Analyst, purpose: str | None, endpoint: str) -> Any:
         """The notices of the analyst's region waiting for a check."""
@@ -86,7 +86,7 @@ class HandleWithCare:
         taken = Step(staff(actor), reason, self.gate.clock())
 
         def act() -> Notice:
-            ledger = self._ledger()
+            ledger = self.ledger()
             if confirmed:
                 return ledger.confirm_notice(household, notice, taken, municipality)
             return ledger.decline_notice(household, notice, taken)
@@ -110,9 +110,7 @@ class HandleWithCare:
         def act() -> dict[str, Any]:
             if row is None:
                 raise UnknownNoticeError(NOT_YOURS)
-            done = self._ledger().acknowledge_notice(
-                row["household"], notice, by, self.gate.clock()
-            )
+            done = self.ledger().acknowledge_notice(row["household"], notice, by, self.gate.clock())
             return {"notice_id": notice, "acknowledged_at": done.acknowledged_at}
 
         return self.gate.answer(access, endpoint, _performed(act))

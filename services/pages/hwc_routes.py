@@ -23,6 +23,7 @@ from services.pages.people import SIGN_IN, current, require_csrf
 from services.pages.purposeful import Pages
 from services.pages.step_routes import Household, Text, parsed
 from services.pages.web import refused_page, see_other
+from services.projections.waiting import recorded_position, wait_until
 
 NoticeId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
 PurposeForm = Annotated[str, Form(max_length=64)]
@@ -49,6 +50,8 @@ def hwc_routes(router: APIRouter, pages: Pages, service: HandleWithCare) -> None
         try:
             require_csrf(csrf, session.csrf)
             act(session.analyst)
+            # the next page shows the step: waits (bounded) for the read model, 503 if behind
+            wait_until(service.ledger, [service.store], recorded_position(service.ledger()))
         except Refusal as refusal:
             return refused_page(request, session.locale, refusal, session=session)
         return back(to, purpose)
