@@ -392,9 +392,7 @@ def followers(settings: Settings) -> list[Follower]:
         metrics.checkpoint_sealed(newest, counted=False)
     lead_times = next(m for m in models if isinstance(m, LeadTimeStore))
     reports = CheckReminders(parts.ledger, lead_times, remind=remind_due_reports)
-    hwc = unacknowledged_notices(
-        parts.ledger, next(m for m in models if isinstance(m, HandleWithCareStore))
-    )
+    hwc = unacknowledged_notices(parts.ledger, models)
     return [*projectors, CheckReminders(parts.ledger, monitoring), reports, hwc, audit_sealer]
 
 

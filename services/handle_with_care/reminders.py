@@ -5,7 +5,7 @@ raising is idempotent, one alert per notice, closed by the acknowledgement."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -22,8 +22,9 @@ def remind_unacknowledged(ledger: SignalLedger, store: HandleWithCareStore, now:
 
 def unacknowledged_notices(
     ledger: SignalLedger,
-    store: HandleWithCareStore,
+    models: Sequence[object],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CheckReminders:
-    """The follower that raises them."""
+    """The follower that raises them, on the Handle with Care read model among `models`."""
+    store = next(m for m in models if isinstance(m, HandleWithCareStore))
     return CheckReminders(ledger, cast(Any, store), clock, remind=remind_unacknowledged)
