@@ -65,6 +65,7 @@ class HandleWithCareStore(SealedReadModel):
         get_topic(cls)
         for cls in (
             Household.SignalRecorded,
+            Household.SignalRetracted,
             NoticeCreated,
             NoticeConfirmed,
             NoticeDeclined,
@@ -194,6 +195,11 @@ class HandleWithCareStore(SealedReadModel):
         if isinstance(event, Household.SignalRecorded):
             if event.sector == EDUCATION:
                 self._pupils(connection, event)
+        elif isinstance(event, Household.SignalRetracted):
+            # a retracted school signal no longer tells which school: its children's notices
+            # go to the leerplicht office from now on
+            signal = self.digests.signal(str(event.signal_id))
+            connection.execute(delete(pupils).where(pupils.c.signal == signal))
         elif isinstance(event, NoticeCreated):
             self._created(connection, event)
         elif isinstance(event, NoticeConfirmed):
@@ -225,6 +231,7 @@ class HandleWithCareStore(SealedReadModel):
                     child=child,
                     household=self.rows.household(event.household),
                     school=event.organisation,
+                    signal=self.digests.signal(str(event.signal_id)),
                     sealed=self.rows.seal(connection, pupils, event.household, (child,), sealed),
                 )
             )

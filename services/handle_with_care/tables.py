@@ -23,6 +23,7 @@ pupils = Table(
     Column("child", String(64), primary_key=True),  # the child's lookup digest
     Column("household", String(64), nullable=False, index=True),  # lookup digest
     Column("school", String(64), nullable=False),  # the school's organisation id
+    Column("signal", String(64), nullable=False, index=True),  # its signal's lookup digest
     sealed_column(),  # signal_id, person
 )
 
@@ -45,7 +46,9 @@ notices = Table(
     sealed_column(),  # household, child, reference (what tells the receiver which child)
 )
 
-PUPILS = SealedTable(pupils, ("child",), "child household school signal_id person", ("school",))
+PUPILS = SealedTable(
+    pupils, ("child",), "child household school signal signal_id person", ("school",)
+)
 NOTICES = SealedTable(
     notices,
     ("notice",),

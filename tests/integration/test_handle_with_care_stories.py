@@ -5,6 +5,7 @@ calendar has it; a notice not acknowledged by 08:30 on Veilig Thuis's worklist."
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -13,6 +14,9 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient
 
+from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
+from contracts.signal_v2 import SignalEventV2
+from contracts.vocabulary import Sector
 from privacy.actors import Analyst, AnalystRole
 from privacy.addresses import HomeAddress
 from privacy.credentials import Audience
@@ -93,6 +97,19 @@ def _call_out(
     persons += [person(c, "child", age=a) for c, a in zip(children, ages, strict=True)]
     member.publish(signal_v2("incident_with_children_present", moment, household, persons))
     return children
+
+
+def _retraction(signal: SignalEventV2) -> SignalCorrectionV1:
+    return SignalCorrectionV1(
+        correction_id=uuid.uuid4(),
+        corrects=signal.event_id,
+        kind=CorrectionKind.RETRACTION,
+        reason="published about the wrong pupil",
+        organisation=signal.organisation,
+        sector=Sector(str(signal.sector)),
+        received_at=signal.received_at + timedelta(days=1),
+        household=signal.household,
+    )
 
 
 def _pending(harness: Harness) -> list[dict[str, Any]]:
@@ -253,10 +270,26 @@ def test_a_friday_night_incident_is_for_monday_and_a_summer_one_for_the_first_sc
     story: Story,
 ) -> None:
     harness, member, notices, clock = story.parts()
-    friday, summer = pseudonym("hh"), pseudonym("hh")
+    friday, summer, pupil = pseudonym("hh"), pseudonym("hh"), pseudonym("p")
     _call_out(member, at(date(2026, 11, 27), 23, 10), friday, 8)
+    # the summer child's school reported about the child, then retracted that signal: the
+    # radar no longer knows the school, so the leerplicht office hears it
+    earlier = signal_v2(
+        "school_absence",
+        at(date(2026, 6, 1), 9),
+        summer,
+        [person(pupil, "child", age=12)],
+        sector="education",
+        organisation=SCHOOL,
+        severity="low",
+    )
+    member.publish(earlier)
+    member.publish(_retraction(earlier))
     # Utrecht is in region midden: its summer holiday of 2026 runs 18 July to 30 August
-    _call_out(member, at(date(2026, 8, 5), 16), summer, 12)
+    persons = [person(pseudonym("p"), "parent_or_carer", age=41), person(pupil, "child", age=12)]
+    member.publish(
+        signal_v2("incident_with_children_present", at(date(2026, 8, 5), 16), summer, persons)
+    )
     _project(harness, notices)
     by_household = {n["household"]: n["notice_id"] for n in _pending(harness)}
 
@@ -276,6 +309,7 @@ def test_a_friday_night_incident_is_for_monday_and_a_summer_one_for_the_first_sc
     _project(harness, notices)
     days = [i["body"]["school_day"] for i in _office_items(harness)]
     assert sorted(days) == ["2026-08-31", "2026-11-30"]
+    assert _feed(harness, SCHOOL, AnalystRole.SCHOOL).json()["items"] == [], "retracted"
 
 
 def test_a_child_of_3_or_19_makes_no_notice_and_a_declined_one_reaches_nobody(story: Story) -> None:

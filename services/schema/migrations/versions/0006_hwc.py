@@ -29,10 +29,12 @@ def upgrade() -> None:
             sa.Column("child", sa.String(length=64), nullable=False),
             sa.Column("household", sa.String(length=64), nullable=False),
             sa.Column("school", sa.String(length=64), nullable=False),
+            sa.Column("signal", sa.String(length=64), nullable=False),
             sa.Column("sealed", sa.LargeBinary(), nullable=True),
             sa.PrimaryKeyConstraint("child"),
         )
-        op.create_index(f"ix_{PUPILS}_household", PUPILS, ["household"])
+        for column in ("household", "signal"):
+            op.create_index(f"ix_{PUPILS}_{column}", PUPILS, [column])
     if not inspector.has_table(NOTICES):
         op.create_table(
             NOTICES,
