@@ -50,6 +50,10 @@ from services.database import Database, log_sealing
 from services.feeds.items import FeedSource
 from services.feeds.routes import feed_router
 from services.gate import Clock, QueryGate
+from services.handle_with_care.reminders import unacknowledged_notices
+from services.handle_with_care.routes import hwc_router
+from services.handle_with_care.service import HandleWithCare
+from services.handle_with_care.store import HandleWithCareStore
 from services.http import actor_dependency, add_readiness, new_api
 from services.ledger.consumer import Aggregator
 from services.ledger.store import EncryptedSignalLedger, open_ledger
@@ -262,6 +266,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         monitoring = SafetyStore(parts.engine, parts.row_sealer)
         lead_times = LeadTimeStore(parts.engine, parts.row_sealer)
         referrals = ReferralStore(parts.engine, parts.row_sealer)
+        notices = HandleWithCareStore(parts.engine, parts.row_sealer)
 
     def household_region(household: str) -> str | None:
         """The region after the latest recorded move, else that of the latest signal."""
@@ -276,6 +281,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     refusals = AuthRefusalLog(access_log)
     analyst = parts.analyst(refusals)
+    handle_with_care = HandleWithCare(gate, lambda: parts.ledger, notices)
     timeline_queries = TimelineQueries(gate, timelines)
     oversight = OversightQueries(gate)
     routers: list[APIRouter] = [
@@ -303,8 +309,10 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             parts.vault,
             lead_times,
             referrals,
+            handle_with_care,
         ),
         feed_router(gate, feed_sources(parts.database), analyst),
+        hwc_router(handle_with_care, parts.vault, analyst),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
     for router in routers:
@@ -350,6 +358,7 @@ def read_models(db: Database) -> list[ReadModel]:
             SafetyStore(engine, sealer),
             LeadTimeStore(engine, sealer),
             ReferralStore(engine, sealer),
+            HandleWithCareStore(engine, sealer),
         ]
 
 
@@ -389,7 +398,8 @@ def followers(settings: Settings) -> list[Follower]:
         metrics.checkpoint_sealed(newest, counted=False)
     lead_times = next(m for m in models if isinstance(m, LeadTimeStore))
     reports = CheckReminders(parts.ledger, lead_times, remind=remind_due_reports)
-    return [*projectors, CheckReminders(parts.ledger, monitoring), reports, audit_sealer]
+    hwc = unacknowledged_notices(parts.ledger, models)
+    return [*projectors, CheckReminders(parts.ledger, monitoring), reports, hwc, audit_sealer]
 
 
 def sealer(

@@ -38,6 +38,10 @@ DEV_USERS: dict[str, Analyst] = {
     "om-utrecht": Analyst(
         "dev.officier", "om-midden-nederland", AnalystRole.PROSECUTOR, VtRegion.VT09
     ),
+    "school-utrecht": Analyst("dev.school", "obs-de-regenboog", AnalystRole.SCHOOL, VtRegion.VT09),
+    "leerplicht-utrecht": Analyst(
+        "dev.leerplicht", "leerplicht-gm0344", AnalystRole.COMPULSORY_EDUCATION, VtRegion.VT09
+    ),
 }
 """Synthetic people for `make run` (role, region, organisation); never in production."""
 
@@ -54,6 +58,8 @@ HOMES = {
     AnalystRole.PRIVACY_OFFICER: "/pages/break-glass",
     AnalystRole.AUDITOR: "/pages/audit",
     AnalystRole.PROSECUTOR: "/pages/referrals",
+    AnalystRole.SCHOOL: "/pages/handle-with-care",  # its Handle with Care notices
+    AnalystRole.COMPULSORY_EDUCATION: "/pages/handle-with-care",
 }
 
 

@@ -11,9 +11,11 @@ from fastapi.responses import FileResponse
 from privacy.storage.vault import IdentityVault
 from services.casework.lead_time_store import LeadTimeStore
 from services.casework.service import Casework
+from services.handle_with_care.service import HandleWithCare
 from services.oversight.service import OversightQueries
 from services.pages.analyst_routes import analyst_routes
 from services.pages.household import HouseholdPages
+from services.pages.hwc_routes import hwc_routes
 from services.pages.identity_routes import identity_routes
 from services.pages.oidc import OidcLogin, OidcSettings
 from services.pages.oversight_routes import oversight_routes
@@ -65,6 +67,7 @@ def pages_router(
     vault: IdentityVault,
     lead_times: LeadTimeStore,
     referrals: ReferralStore,
+    handle_with_care: HandleWithCare | None = None,
 ) -> APIRouter:
     """Every page; none is in the API's OpenAPI document. `read_models` makes the read models
     of an auditor's replay; `vault` answers a re-identification; `lead_times` the lead-time
@@ -81,6 +84,8 @@ def pages_router(
     )
     oversight_routes(router, sessions, oversight, settings, read_models)
     referral_routes(router, sessions, casework, register, referrals, settings.referral_recipients)
+    if handle_with_care is not None:
+        hwc_routes(router, Pages(sessions, register), handle_with_care)
 
     @router.get("/pages/static/style.css")
     def style() -> FileResponse:
