@@ -102,11 +102,11 @@ class HouseholdFindings(HouseholdRectification):
 
     # Immutable defaults, replaced (never changed in place) when an event applies: a household
     # created, or snapshotted, before these existed reads as having none (no snapshot upcast).
-    unfounded: tuple[str, ...] = ()  # signal ids found unfounded, in order
+    unfounded: tuple[SignalFact, ...] = ()  # the facts of the signals found unfounded, in order
     protected_sources: tuple[str, ...] = ()  # protected publishing organisations, in order
 
     def is_unfounded(self, signal_id: str) -> bool:
-        return signal_id in self.unfounded
+        return any(f.signal_id == signal_id for f in self.unfounded)
 
     def find_unfounded(self, signal: Source, by: StaffRef, reason: str, at: datetime) -> None:
         """Records that VT found the signal unfounded; it stops counting at once (the caller
@@ -147,7 +147,8 @@ class HouseholdFindings(HouseholdRectification):
     def on_signal_found_unfounded(self, found: SignalFoundUnfounded) -> None:
         """What a SignalFoundUnfounded changes (its `apply`): the signal leaves the facts."""
         key = str(found.signal_id)
-        self.unfounded = (*self.unfounded, key)
+        left_out = [f for f in self.facts if f.signal_id == key]
+        self.unfounded = (*self.unfounded, *left_out)  # what a view may say was left out
         self._latest_fact = None
         self.facts = [f for f in self.facts if f.signal_id != key]
         self._keep(removed=key)

@@ -11,7 +11,7 @@ import pytest
 
 from contracts.correction_v1 import CorrectionKind
 from radar.alerts import StaffRef
-from radar.household import Household
+from radar.household import Household, household_id
 from radar.household_findings import (
     UNFOUNDED_CAUSE,
     FindingConflictError,
@@ -71,6 +71,12 @@ def test_an_unfounded_signal_leaves_the_score_at_once_and_stays_in_the_log(radar
     outcome = radar.record(rectify(police, severity="low"), police)
     assert (outcome.corrected, outcome.duplicates, len(outcome.uncorrectable)) == (0, 1, 1)
     assert radar.record(rectify(police, CorrectionKind.RETRACTION)).corrected == 0
+    # a snapshot taken after the finding keeps it
+    radar.ledger.take_snapshot(household_id(FAMILY))
+    radar.ledger.forget_cached_aggregates()
+    restored = radar.ledger.household(FAMILY)
+    assert [f.signal_id for f in restored.unfounded] == [str(police.event_id)]
+    assert restored.latest_assessment() == household.latest_assessment()
 
 
 def test_a_finding_is_refused_and_nothing_is_stored_when_it_cannot_hold(radar: Radar) -> None:
