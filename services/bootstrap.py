@@ -62,6 +62,8 @@ from services.oversight.service import OversightQueries
 from services.pages.routes import pages_router
 from services.projections.projector import Follower, Projector
 from services.projections.read_model import ReadModel
+from services.referrals.routes import referral_router
+from services.referrals.store import ReferralStore
 from services.settings import Settings
 from services.signals.identifiers import IdentifierOpener
 from services.signals.publisher import SignalPublisher
@@ -259,6 +261,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         worklist = WorklistStore(parts.engine, parts.row_sealer)
         monitoring = SafetyStore(parts.engine, parts.row_sealer)
         lead_times = LeadTimeStore(parts.engine, parts.row_sealer)
+        referrals = ReferralStore(parts.engine, parts.row_sealer)
 
     def household_region(household: str) -> str | None:
         """The region after the latest recorded move, else that of the latest signal."""
@@ -287,11 +290,19 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         *worklist_routers(casework, analyst),
         lead_time_router(gate, lead_times, analyst),
         audit_router(gate, settings, analyst, read_models),
-        identity_router(gate, parts.vault, analyst),
+        identity_router(gate, parts.vault, analyst, referrals.referred_persons),
+        referral_router(casework, analyst, settings.referral_recipients),
         restriction_router(gate, analyst),
         statistics_router(gate, lambda: parts.ledger, analyst),
         pages_router(
-            casework, timeline_queries, oversight, settings, read_models, parts.vault, lead_times
+            casework,
+            timeline_queries,
+            oversight,
+            settings,
+            read_models,
+            parts.vault,
+            lead_times,
+            referrals,
         ),
         feed_router(gate, feed_sources(parts.database), analyst),
     ]
@@ -338,6 +349,7 @@ def read_models(db: Database) -> list[ReadModel]:
             WorklistStore(engine, sealer),
             SafetyStore(engine, sealer),
             LeadTimeStore(engine, sealer),
+            ReferralStore(engine, sealer),
         ]
 
 

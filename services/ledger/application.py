@@ -50,6 +50,7 @@ from services.ledger.erasure import ErasedHistories
 from services.ledger.findings import FindingSteps
 from services.ledger.models_in_force import ModelsInForce
 from services.ledger.notifications import ErasedEventError, NotificationLog
+from services.ledger.referral_steps import ReferralSteps
 from services.ledger.steps import AnalystSteps
 from services.ledger.steps import UnknownHouseholdError as UnknownHouseholdError  # re-exported
 from services.ledger.typed_mapper import TypedStorage
@@ -83,6 +84,7 @@ class SignalBatch:
 
 class SignalLedger(
     FindingSteps,
+    ReferralSteps,
     AnalystSteps,
     ModelsInForce,
     ErasedHistories,

@@ -5,7 +5,7 @@ so one access-log entry for the page (the API answers each of them apart, one en
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,8 @@ class HouseholdPage:
     """The decision of each report assessed (veiligheidsbeoordeling), by report id."""
     protected: frozenset[str] = frozenset()
     """The ids of the shown signals whose reporter Veilig Thuis protects (the organisation's)."""
+    referred: dict[str, list[str]] = field(default_factory=dict)
+    """To whom each report's suspected offence was referred (radar.case_referral), by id."""
 
 
 class HouseholdPages:
@@ -73,6 +75,7 @@ class HouseholdPages:
                 chart=self._chart(decision, household, risk.body, plans),
                 assessed=self._assessed(household),
                 protected=self._protected(household, shown["signals"]),
+                referred=self._referred(household),
             )
             fields = sorted({*timeline.fields, *risk.fields, "safety_conditions"})
             return Answer(page, fields, timeline.records + risk.records)
@@ -114,6 +117,16 @@ class HouseholdPages:
             for s in signals
             if s.get("organisation") in organisations and not s.get("via")
         )
+
+    def _referred(self, household: str) -> dict[str, list[str]]:
+        case = self.casework.ledger.case(household) if self._known(household) else None
+        found: dict[str, list[str]] = {}
+        if case is None:
+            return found
+        for referral in case.referrals:
+            report = case.assessments[referral.assessment_id].report.report_id
+            found.setdefault(report, []).append(referral.recipient)
+        return found
 
     def _known(self, household: str) -> bool:
         return bool(self.casework.facts(household))

@@ -35,6 +35,9 @@ DEV_USERS: dict[str, Analyst] = {
     ),
     "privacy-officer": Analyst("dev.fg", "radar-fg", AnalystRole.PRIVACY_OFFICER, VtRegion.VT09),
     "auditor": Analyst("dev.audit", "radar-audit", AnalystRole.AUDITOR, VtRegion.VT09),
+    "om-utrecht": Analyst(
+        "dev.officier", "om-midden-nederland", AnalystRole.PROSECUTOR, VtRegion.VT09
+    ),
 }
 """Synthetic people for `make run` (role, region, organisation); never in production."""
 
@@ -47,7 +50,11 @@ class PageSettings:
     oidc: OidcLogin | None = None
 
 
-HOMES = {AnalystRole.PRIVACY_OFFICER: "/pages/break-glass", AnalystRole.AUDITOR: "/pages/audit"}
+HOMES = {
+    AnalystRole.PRIVACY_OFFICER: "/pages/break-glass",
+    AnalystRole.AUDITOR: "/pages/audit",
+    AnalystRole.PROSECUTOR: "/pages/referrals",
+}
 
 
 def home(analyst: Analyst) -> str:

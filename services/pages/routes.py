@@ -19,12 +19,14 @@ from services.pages.oidc import OidcLogin, OidcSettings
 from services.pages.oversight_routes import oversight_routes
 from services.pages.people import PageSettings
 from services.pages.purposeful import Pages
+from services.pages.referral_routes import referral_routes
 from services.pages.sessions import SessionBook
 from services.pages.sign_in_routes import sign_in_routes
 from services.pages.statistics_routes import statistics_routes
 from services.pages.step_routes import step_routes
 from services.pages.web import STATIC
 from services.projections.read_model import ReadModelsOf
+from services.referrals.store import ReferralStore
 from services.settings import Settings
 from services.timelines.service import TimelineQueries
 
@@ -62,6 +64,7 @@ def pages_router(
     read_models: ReadModelsOf,
     vault: IdentityVault,
     lead_times: LeadTimeStore,
+    referrals: ReferralStore,
 ) -> APIRouter:
     """Every page; none is in the API's OpenAPI document. `read_models` makes the read models
     of an auditor's replay; `vault` answers a re-identification; `lead_times` the lead-time
@@ -77,6 +80,7 @@ def pages_router(
         router, Pages(sessions, register), casework.gate, lead_times, lambda: casework.ledger
     )
     oversight_routes(router, sessions, oversight, settings, read_models)
+    referral_routes(router, sessions, casework, register, referrals, settings.referral_recipients)
 
     @router.get("/pages/static/style.css")
     def style() -> FileResponse:

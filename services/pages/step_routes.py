@@ -76,6 +76,22 @@ def parsed(model: type[BaseModel], values: dict[str, Any]) -> Any:
         raise invalid(field_errors(error)) from error
 
 
+def page_step(
+    casework: Casework, session: PageSession, household: str, purpose: str | None
+) -> AccessRequest:
+    """The access request of a step a page's form takes on a household (its worklist)."""
+    return AccessRequest(
+        actor=session.analyst,
+        resource=Resource.WORKLIST,
+        purpose=purpose,
+        subject=household,
+        subject_region=casework.gate.household_region(household),
+        # another region's household, opened with a justification: as the API's callers
+        # send theirs with each step, the session's grant goes with each
+        justification=session.grants.get(household),
+    )
+
+
 def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) -> None:
     def done(household: str, purpose: str | None) -> Response:
         after = recorded_position(casework.ledger)
@@ -98,16 +114,7 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
         try:
             require_csrf(csrf, session.csrf)
             household = household_of(session)
-            access = AccessRequest(
-                actor=session.analyst,
-                resource=Resource.WORKLIST,
-                purpose=purpose,
-                subject=household,
-                subject_region=casework.gate.household_region(household),
-                # another region's household, opened with a justification: as the API's
-                # callers send theirs with each step, the session's grant goes with each
-                justification=session.grants.get(household),
-            )
+            access = page_step(casework, session, household, purpose)
             casework.perform(access, endpoint(request), fields, lambda: perform(session, household))
         except Refusal as refusal:
             return refused_page(request, session.locale, refusal, session=session)

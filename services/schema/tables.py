@@ -25,6 +25,7 @@ from services.casework import lead_time_store, monitoring_store, worklist_tables
 from services.ledger import store as ledger_store
 from services.projections import checkpoints as projection_checkpoints
 from services.projections import positions
+from services.referrals import store as referral_store
 from services.signals import receipt_format
 from services.timelines import tables as timeline_tables
 
@@ -48,6 +49,7 @@ _METADATA: tuple[MetaData, ...] = (
     worklist_tables.metadata,
     monitoring_store.metadata,
     lead_time_store.metadata,
+    referral_store.metadata,
 )
 
 # Read models: derived from the event store, rebuilt rather than migrated (see above).
@@ -58,6 +60,7 @@ REBUILT_READ_MODELS: frozenset[str] = frozenset(
         *worklist_tables.metadata.tables,
         *monitoring_store.metadata.tables,
         *lead_time_store.metadata.tables,
+        *referral_store.metadata.tables,
     }
 )
 

@@ -1,4 +1,5 @@
-"""Fixtures several integration tests share: a reader of the test's topic, an event store
+"""Fixtures several integration tests share: a reader of the test's topic, an aggregator
+recording into the module's harness from the test's topic, an event store
 whose sealer has published checkpoints to the test's own checkpoints topic, and a copy of the
 store written before the restructure."""
 
@@ -11,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import KafkaAdminClient
 
 from services.audit.settings import AuditSettings
 from services.database import Database
 from services.schema.migrate import upgrade_database
 from services.settings import Settings
+from tests.support.aggregating import InProcessAggregator, aggregating
 from tests.support.audit_helpers import Sealed, sealed_store, sealing_settings
 from tests.support.ingest import TopicProbe
+from tests.support.radar_fixtures import Harness
 
 
 @pytest.fixture
@@ -25,6 +29,16 @@ def kafka(topic: str) -> Iterator[TopicProbe]:
     probe = TopicProbe(topic)
     yield probe
     probe.close()
+
+
+@pytest.fixture
+def member(
+    harness: Harness, topic: str, kafka_admin: KafkaAdminClient
+) -> Iterator[InProcessAggregator]:
+    """An aggregator in the test's process on the test's topic, recording into the radar of
+    the module's own `harness` (a story publishing through Kafka, then using the query API)."""
+    with aggregating(harness.radar.ledger, topic, kafka_admin) as aggregator:
+        yield aggregator
 
 
 @pytest.fixture

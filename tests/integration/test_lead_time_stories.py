@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient
 
 from privacy.actors import AnalystRole
 from radar.safety import NETHERLANDS
@@ -19,7 +18,7 @@ from services.casework.lead_time_store import LeadTimeStore
 from services.casework.reminders import remind_due_reports
 from services.database import Database
 from services.projections.projector import Projector, rebuild
-from tests.support.aggregating import InProcessAggregator, aggregating
+from tests.support.aggregating import InProcessAggregator
 from tests.support.radar_fixtures import FAMILY, OTHER_FAMILY, Harness, radar_query_harness, signal
 
 AMSTERDAM_FAMILY = "hh.k1." + "a" * 32
@@ -48,14 +47,6 @@ def clock() -> Clock:
 @pytest.fixture
 def harness(tmp_path: Path, database: Database, clock: Clock) -> Iterator[Harness]:
     yield from radar_query_harness(tmp_path, database, clock)
-
-
-@pytest.fixture
-def member(
-    harness: Harness, topic: str, kafka_admin: KafkaAdminClient
-) -> Iterator[InProcessAggregator]:
-    with aggregating(harness.radar.ledger, topic, kafka_admin) as aggregator:
-        yield aggregator
 
 
 @pytest.fixture

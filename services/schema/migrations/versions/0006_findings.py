@@ -3,7 +3,7 @@ copy's), true for a signal Veilig Thuis found unfounded, which stays on the time
 new nullable column only: a row from before reads as not found unfounded, as it was.
 
 Revision ID: 0006_findings
-Revises: 0005
+Revises: 0006_referral
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_findings"
-down_revision = "0005"
+down_revision = "0006_referral"
 branch_labels = None
 depends_on = None
 
