@@ -47,6 +47,7 @@ from radar.household import Household, household_id
 from radar.household_state import SignalNotCorrectableError
 from services.ledger.batch_aggregates import BatchAggregates, SetwiseLoader, collect
 from services.ledger.erasure import ErasedHistories
+from services.ledger.findings import FindingSteps
 from services.ledger.hwc_steps import HandleWithCareSteps
 from services.ledger.models_in_force import ModelsInForce
 from services.ledger.notifications import ErasedEventError, NotificationLog
@@ -83,6 +84,7 @@ class SignalBatch:
 
 
 class SignalLedger(
+    FindingSteps,
     ReferralSteps,
     HandleWithCareSteps,
     AnalystSteps,

@@ -46,10 +46,11 @@ def _plain(value: Any) -> Any:
 
 def _as_before(dump: dict[str, list[Any]]) -> Any:
     """A timeline dump in the fixture's form: its v1 signals carry none of signal.v2's facts
-    (forms of violence, person facts), which the fixture's code did not have."""
+    (forms of violence, person facts) and none is found unfounded (issue 17), which the
+    fixture's code did not have."""
     entries = dump["timeline_signals"]
-    assert all(not e.forms_of_violence and not e.facts for e in entries)
-    v2_fields = ", forms_of_violence=(), facts=())"
+    assert all(not e.forms_of_violence and not e.facts and not e.unfounded for e in entries)
+    v2_fields = ", forms_of_violence=(), facts=(), unfounded=False)"
     plain = _plain(dump)
     plain["timeline_signals"] = [repr(e).replace(v2_fields, ")") for e in entries]
     return plain
