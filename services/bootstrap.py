@@ -47,6 +47,7 @@ from services.casework.routes import worklist_routers
 from services.casework.service import Casework
 from services.casework.store import WorklistStore
 from services.database import Database, log_sealing
+from services.feedback.store import FeedbackStore
 from services.feeds.items import FeedSource
 from services.feeds.routes import feed_router
 from services.gate import Clock, QueryGate
@@ -338,6 +339,7 @@ def read_models(db: Database) -> list[ReadModel]:
             WorklistStore(engine, sealer),
             SafetyStore(engine, sealer),
             LeadTimeStore(engine, sealer),
+            FeedbackStore(engine, sealer),
         ]
 
 

@@ -22,6 +22,7 @@ from privacy.storage import (
 from services.audit import checkpoints, lineage, sealing
 from services.backup import key_check
 from services.casework import lead_time_store, monitoring_store, worklist_tables
+from services.feedback import tables as feedback_tables
 from services.ledger import store as ledger_store
 from services.projections import checkpoints as projection_checkpoints
 from services.projections import positions
@@ -48,6 +49,7 @@ _METADATA: tuple[MetaData, ...] = (
     worklist_tables.metadata,
     monitoring_store.metadata,
     lead_time_store.metadata,
+    feedback_tables.metadata,
 )
 
 # Read models: derived from the event store, rebuilt rather than migrated (see above).
@@ -58,6 +60,7 @@ REBUILT_READ_MODELS: frozenset[str] = frozenset(
         *worklist_tables.metadata.tables,
         *monitoring_store.metadata.tables,
         *lead_time_store.metadata.tables,
+        *feedback_tables.metadata.tables,
     }
 )
 
