@@ -260,6 +260,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         worklist = WorklistStore(parts.engine, parts.row_sealer)
         monitoring = SafetyStore(parts.engine, parts.row_sealer)
         lead_times = LeadTimeStore(parts.engine, parts.row_sealer)
+        feedback = FeedbackStore(parts.engine, parts.row_sealer)
 
     def household_region(household: str) -> str | None:
         """The region after the latest recorded move, else that of the latest signal."""
@@ -292,7 +293,14 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         restriction_router(gate, analyst),
         statistics_router(gate, lambda: parts.ledger, analyst),
         pages_router(
-            casework, timeline_queries, oversight, settings, read_models, parts.vault, lead_times
+            casework,
+            timeline_queries,
+            oversight,
+            settings,
+            read_models,
+            parts.vault,
+            lead_times,
+            feedback,
         ),
         feed_router(gate, feed_sources(parts.database), analyst),
     ]

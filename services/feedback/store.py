@@ -70,12 +70,16 @@ class FeedbackStore(SealedReadModel):
     def items_after(self, recipient: str, after: int, limit: int) -> list[FeedItem]:
         """The organisation's items after `after` in cursor order; an erased household's are
         left out (their signals no longer open)."""
-        query = (
-            select(items)
-            .where(items.c.recipient == recipient, items.c.cursor > after)
-            .order_by(items.c.cursor)
-            .limit(limit)
-        )
+        mine = items.c.recipient == recipient
+        query = select(items).where(mine, items.c.cursor > after).order_by(items.c.cursor)
+        return self._opened_items(recipient, query.limit(limit))
+
+    def newest_items(self, recipient: str, limit: int) -> list[FeedItem]:
+        """The organisation's newest items, newest first (its page)."""
+        query = select(items).where(items.c.recipient == recipient)
+        return self._opened_items(recipient, query.order_by(items.c.cursor.desc()).limit(limit))
+
+    def _opened_items(self, recipient: str, query: Any) -> list[FeedItem]:
         with self.engine.connect() as connection:
             raws = [row._mapping for row in connection.execute(query)]
             opened = self._signal_ids(connection, {d for raw in raws for d in raw["signals"]})
@@ -84,11 +88,8 @@ class FeedbackStore(SealedReadModel):
             ids = [opened.get(digest) for digest in raw["signals"]]
             if all(ids):
                 body = {**raw["details"], "signals": sorted(str(i) for i in ids)}
-                found.append(
-                    FeedItem(
-                        raw["cursor"], FEED_KIND, recipient, stored_utc(raw["occurred_at"]), body
-                    )
-                )
+                when = stored_utc(raw["occurred_at"])
+                found.append(FeedItem(raw["cursor"], FEED_KIND, recipient, when, body))
         return found
 
     def signals_of(self, organisation: str) -> list[dict[str, Any]]:
@@ -98,8 +99,8 @@ class FeedbackStore(SealedReadModel):
             raws = [row._mapping for row in connection.execute(query)]
         self.rows.prefetch(raw["household"] for raw in raws)
         opened = (self.rows.open_row(SIGNALS, raw) for raw in raws)
-        rows = [{k: v for k, v in r.items() if k != "household"} for r in opened if r]
-        return sorted(rows, key=lambda r: (stored_utc(r["recorded_at"]), r["signal_id"]))
+        rows = [_as_shown(row) for row in opened if row is not None]
+        return sorted(rows, key=lambda r: (stored_utc(r["received_at"]), r["signal_id"]))
 
     def rows_about(self, households: Sequence[str] | None) -> dict[str, list[dict[str, Any]]]:
         """The rows about these households (all for None), as they read: for an audit."""
@@ -117,7 +118,7 @@ class FeedbackStore(SealedReadModel):
         about = self.rows_about(None)
         return {
             "signals": [
-                {**r, "recorded_at": stored_utc(r["recorded_at"])} for r in about[signals.name]
+                {**r, "received_at": stored_utc(r["received_at"])} for r in about[signals.name]
             ],
             "items": [
                 {**r, "occurred_at": stored_utc(r["occurred_at"])} for r in about[items.name]
@@ -152,7 +153,7 @@ class FeedbackStore(SealedReadModel):
                 household=self.rows.household(event.household),
                 organisation=event.organisation,
                 sector=event.sector,
-                recorded_at=stored_utc(event.timestamp),
+                received_at=stored_utc(event.received_at),
                 standing=True,
                 status=str(ReporterStatus.RECORDED),
                 status_on=dutch_date(event.received_at),
@@ -295,3 +296,13 @@ class FeedbackStore(SealedReadModel):
         self.rows.prefetch(raw["household"] for raw in raws)
         opened = {raw["signal"]: self.rows.open_row(SIGNALS, raw) for raw in raws}
         return {d: str(row["signal_id"]) for d, row in opened.items() if row is not None}
+
+
+def _as_shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A signal's row as its publisher may read it: not the household, and the decision and
+    conclusion only for the sectors whose agreement gives them (radar/feedback.py)."""
+    hidden = {"household"}
+    if row["sector"] not in feedback.DETAILED_SECTORS:
+        hidden |= {"decision", "conclusion"}
+    shown = {key: value for key, value in row.items() if key not in hidden}
+    return {**shown, "received_on": dutch_date(stored_utc(row["received_at"]))}

@@ -24,7 +24,7 @@ signals = Table(
     Column("household", String(64), nullable=False, index=True),  # lookup digest
     Column("organisation", String(64), nullable=False, index=True),  # the publisher
     Column("sector", String(32), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
     Column("standing", Boolean, nullable=False),  # not retracted
     Column("status", String(24), nullable=False),  # radar.feedback.ReporterStatus
     Column("status_on", Date, nullable=False),  # the Dutch date of the status
@@ -37,9 +37,9 @@ signals = Table(
 SIGNALS = SealedTable(
     signals,
     ("signal",),
-    "signal_id signal_type household organisation sector recorded_at standing status "
+    "signal_id signal_type household organisation sector received_at standing status "
     "status_on decision conclusion",
-    ("organisation", "recorded_at", "signal_id"),
+    ("organisation", "received_at", "signal_id"),
 )
 
 items = Table(

@@ -35,6 +35,12 @@ DEV_USERS: dict[str, Analyst] = {
     ),
     "privacy-officer": Analyst("dev.fg", "radar-fg", AnalystRole.PRIVACY_OFFICER, VtRegion.VT09),
     "auditor": Analyst("dev.audit", "radar-audit", AnalystRole.AUDITOR, VtRegion.VT09),
+    "reporter-politie": Analyst(
+        "dev.melder.politie", "politie-midden-nederland", AnalystRole.REPORTER, VtRegion.VT09
+    ),
+    "reporter-school": Analyst(
+        "dev.melder.school", "obs-de-regenboog", AnalystRole.REPORTER, VtRegion.VT09
+    ),
 }
 """Synthetic people for `make run` (role, region, organisation); never in production."""
 
@@ -47,7 +53,11 @@ class PageSettings:
     oidc: OidcLogin | None = None
 
 
-HOMES = {AnalystRole.PRIVACY_OFFICER: "/pages/break-glass", AnalystRole.AUDITOR: "/pages/audit"}
+HOMES = {
+    AnalystRole.PRIVACY_OFFICER: "/pages/break-glass",
+    AnalystRole.AUDITOR: "/pages/audit",
+    AnalystRole.REPORTER: "/pages/my-signals",
+}
 
 
 def home(analyst: Analyst) -> str:

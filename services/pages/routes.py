@@ -11,8 +11,10 @@ from fastapi.responses import FileResponse
 from privacy.storage.vault import IdentityVault
 from services.casework.lead_time_store import LeadTimeStore
 from services.casework.service import Casework
+from services.feedback.store import FeedbackStore
 from services.oversight.service import OversightQueries
 from services.pages.analyst_routes import analyst_routes
+from services.pages.feedback_routes import feedback_routes
 from services.pages.household import HouseholdPages
 from services.pages.identity_routes import identity_routes
 from services.pages.oidc import OidcLogin, OidcSettings
@@ -62,10 +64,11 @@ def pages_router(
     read_models: ReadModelsOf,
     vault: IdentityVault,
     lead_times: LeadTimeStore,
+    feedback: FeedbackStore,
 ) -> APIRouter:
     """Every page; none is in the API's OpenAPI document. `read_models` makes the read models
     of an auditor's replay; `vault` answers a re-identification; `lead_times` the lead-time
-    table."""
+    table; `feedback` the reporter's own signals."""
     router = APIRouter(include_in_schema=False)
     sessions = SessionBook(timedelta(minutes=settings.pages_idle_minutes))  # this process's
     sign_in_routes(router, sessions, page_settings(settings))
@@ -77,6 +80,7 @@ def pages_router(
         router, Pages(sessions, register), casework.gate, lead_times, lambda: casework.ledger
     )
     oversight_routes(router, sessions, oversight, settings, read_models)
+    feedback_routes(router, Pages(sessions, register), casework.gate, feedback)
 
     @router.get("/pages/static/style.css")
     def style() -> FileResponse:

@@ -30,7 +30,7 @@ def upgrade() -> None:
             sa.Column("household", sa.String(length=64), nullable=False),
             sa.Column("organisation", sa.String(length=64), nullable=False),
             sa.Column("sector", sa.String(length=32), nullable=False),
-            sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
             sa.Column("standing", sa.Boolean(), nullable=False),
             sa.Column("status", sa.String(length=24), nullable=False),
             sa.Column("status_on", sa.Date(), nullable=False),
