@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 from contracts.signal_v1 import SignalEventV1
 from contracts.signal_v2 import SignalEventV2
 from radar.alerts import StaffRef
-from radar.household_rectification import HouseholdRectification
+from radar.household_findings import HouseholdFindings
 from radar.household_score import HouseholdScore, HouseholdSnapshot, upcast_score_event
 from radar.household_state import (
     CHILD_ROLE,
@@ -45,7 +45,7 @@ def household_id(pseudonym: str) -> UUID:
     return uuid5(_HOUSEHOLD_NAMESPACE, pseudonym)
 
 
-class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore, Aggregate):
+class Household(HouseholdFindings, HouseholdSnapshotUpcasts, HouseholdScore, Aggregate):
     """One household as the radar knows it: its signals, region and the persons seen in it."""
 
     # What each version of a snapshot holds, and how older ones read: radar.household_upcasts.

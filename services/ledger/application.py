@@ -47,6 +47,7 @@ from radar.household import Household, household_id
 from radar.household_state import SignalNotCorrectableError
 from services.ledger.batch_aggregates import BatchAggregates, SetwiseLoader, collect
 from services.ledger.erasure import ErasedHistories
+from services.ledger.findings import FindingSteps
 from services.ledger.models_in_force import ModelsInForce
 from services.ledger.notifications import ErasedEventError, NotificationLog
 from services.ledger.steps import AnalystSteps
@@ -81,7 +82,12 @@ class SignalBatch:
 
 
 class SignalLedger(
-    AnalystSteps, ModelsInForce, ErasedHistories, TypedStorage, EventSourcedProjection[UUID]
+    FindingSteps,
+    AnalystSteps,
+    ModelsInForce,
+    ErasedHistories,
+    TypedStorage,
+    EventSourcedProjection[UUID],
 ):
     """The event-sourced record of every household and every signal seen about it."""
 
