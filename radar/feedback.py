@@ -28,7 +28,10 @@ Which steps concern which publisher (the rule):
   decision for exactly those signals. A signal recorded after a decision waits for the next.
 - The closure of an own investigation concerns the signals its decision answered.
 - The OM's decision concerns every publisher with a standing signal in the household.
-- A finding that a signal was unfounded concerns that signal's publisher alone.
+- A finding that a signal was unfounded (radar.household_findings) concerns that signal's
+  publisher alone, and the signal then awaits no decision. The finding's reason is not shown:
+  it is Veilig Thuis's note on its investigation of the household, and may say what others
+  reported; the publisher learns *that* its signal was found unfounded, and when.
 - Veilig Thuis's own signals (its reports) get no feedback: Veilig Thuis decides and reads its
   casework itself. Nor the OM's: its decision is itself the feedback.
 
@@ -79,7 +82,12 @@ DECISION_STATUS: Mapping[SafetyDecision, ReporterStatus] = {
 """Every decision of the instrument in the reporter's words (a unit test holds it complete)."""
 
 FINAL: frozenset[ReporterStatus] = frozenset(
-    {ReporterStatus.HANDED_OVER, ReporterStatus.NOT_TAKEN_ON, ReporterStatus.ENDED}
+    {
+        ReporterStatus.HANDED_OVER,
+        ReporterStatus.NOT_TAKEN_ON,
+        ReporterStatus.ENDED,
+        ReporterStatus.FOUND_UNFOUNDED,
+    }
 )
 """The statuses after which Veilig Thuis's involvement with the signal has ended."""
 

@@ -23,6 +23,7 @@ from radar import feedback
 from radar.case_assessment import InvestigationClosed, SafetyAssessmentRecorded
 from radar.feedback import Awaiting, ReporterStatus
 from radar.household import Household
+from radar.household_findings import SignalFoundUnfounded
 from radar.safety import dutch_date
 from services.casework.sealing import SealedReadModel
 from services.database import stored_utc
@@ -56,6 +57,7 @@ class FeedbackStore(SealedReadModel):
             Household.SignalRetracted: FeedbackStore._retracted,
             SafetyAssessmentRecorded: FeedbackStore._decided,
             InvestigationClosed: FeedbackStore._closed,
+            SignalFoundUnfounded: FeedbackStore._found_unfounded,
         }
         self.topics: tuple[str, ...] = tuple(get_topic(cls) for cls in self._appliers)
 
@@ -180,9 +182,24 @@ class FeedbackStore(SealedReadModel):
         )
 
     def _retracted(self, connection: Connection, _position: int, event: Any) -> None:
-        """A retracted signal awaits no decision; what it was told stays."""
+        """A retracted signal awaits no decision; what it was told stays (no item: the
+        publisher retracted it itself)."""
         digest = self.rows.digests.signal(str(event.signal_id))
         connection.execute(update(signals).where(signals.c.signal == digest).values(standing=False))
+
+    def _found_unfounded(self, connection: Connection, position: int, event: Any) -> None:
+        """Veilig Thuis found the signal unfounded: its publisher alone hears that (not the
+        reason: it is Veilig Thuis's note on its investigation of the household), and the
+        signal awaits no decision any more (it no longer counts)."""
+        digest = self.rows.digests.signal(str(event.signal_id))
+        status, on = ReporterStatus.FOUND_UNFOUNDED, dutch_date(event.found_at)
+        concerned = self._concerned(connection, signals.c.signal == digest)
+        connection.execute(
+            update(signals)
+            .where(signals.c.signal == digest)
+            .values(standing=False, status=str(status), status_on=on)
+        )
+        self._items(connection, position, event, concerned, status, on, {})
 
     def _decided(self, connection: Connection, position: int, event: Any) -> None:
         """The decision answers the household's signals that await one."""

@@ -25,7 +25,7 @@ signals = Table(
     Column("organisation", String(64), nullable=False, index=True),  # the publisher
     Column("sector", String(32), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("standing", Boolean, nullable=False),  # not retracted
+    Column("standing", Boolean, nullable=False),  # still counts: not retracted, not unfounded
     Column("status", String(24), nullable=False),  # radar.feedback.ReporterStatus
     Column("status_on", Date, nullable=False),  # the Dutch date of the status
     Column("answered_by", String(64)),  # the lookup digest of the assessment that answered it

@@ -168,6 +168,16 @@ def test_each_reporter_hears_the_decision_and_the_closure_about_its_own_signals_
         "the conclusion is about the household, not the school's signal: police only"
     )
 
+    clock.now = at(date(2026, 12, 11))
+    path = f"/v1/households/{FAMILY}/signals/{later.event_id}/unfounded"
+    reason = "Na onderzoek bleek het signaal niet te kloppen."
+    found = harness.post(path, {"purpose": "signal_finding", "reason": reason})
+    assert found.status_code == 201, found.text
+    _project(harness, store)
+    unfounded = {"status": "found_unfounded", "on": "2026-12-11", "final": True}
+    assert _statuses(harness, SCHOOL)[4] == {**unfounded, "signals": [str(later.event_id)]}
+    assert len(_statuses(harness, POLICE)) == 3, "the finding is the school's to hear alone"
+
     ggz = _statuses(harness, GGZ)
     assert ggz == [
         {"status": "recorded", "signals": [ids["ggz"]], "on": "2026-11-02", "final": False}

@@ -3,7 +3,7 @@ publisher's signals with their status, and `radar_feedback_items`, the signal-st
 tables only: a read model, filled by the projector from the event store.
 
 Revision ID: 0006_feedback
-Revises: 0005
+Revises: 0006_findings
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_feedback"
-down_revision = "0005"
+down_revision = "0006_findings"  # chained after the findings slice merged in (issue 17)
 branch_labels = None
 depends_on = None
 
