@@ -8,30 +8,18 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import WebDriverWait
 
 from services.feedback.store import FeedbackStore
 from services.projections.projector import Projector
-from tests.browser.conftest import Site, accessible, screenshot, submit
-from tests.browser.test_pages_in_browser import sign_in
-from tests.support.radar_fixtures import OTHER_FAMILY
-
-
-def _assess_the_report(browser: webdriver.Chrome, site: Site) -> None:
-    sign_in(browser, site)
-    browser.get(f"{site.url}/pages/households/{OTHER_FAMILY}?purpose=triage")
-    form = browser.find_element(By.CSS_SELECTOR, "form.assessment-form")
-    form.find_element(By.CSS_SELECTOR, "input[name=acute][value=no]").click()
-    Select(form.find_element(By.NAME, "urgency")).select_by_value("high")
-    Select(form.find_element(By.NAME, "decision")).select_by_value("own_investigation")
-    form.find_element(By.NAME, "reason").send_keys("Zorgmelding politie, kinderen thuis")
-    submit(browser, form.find_element(By.TAG_NAME, "button"))
+from tests.browser.conftest import Site, accessible, screenshot
+from tests.browser.test_pages_in_browser import assess_the_report, sign_in
 
 
 def test_the_reporter_reads_its_own_signals_and_what_veilig_thuis_decided(
     browser: webdriver.Chrome, site: Site
 ) -> None:
-    _assess_the_report(browser, site)
+    assess_the_report(browser, site)
     radar = site.radar
     feedback = FeedbackStore(radar.worklist.engine, radar.worklist.sealer)
     Projector(radar.ledger, feedback, batch_size=50).catch_up()

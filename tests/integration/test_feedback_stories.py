@@ -7,22 +7,19 @@ the store gives the same items, cursors and ids."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient
 
 from contracts.regions import VtRegion
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience
-from radar.safety import NETHERLANDS
 from services.feedback.store import FeedbackStore
 from services.projections.projector import Projector, rebuild
-from tests.support.aggregating import InProcessAggregator, aggregating
-from tests.support.radar_fixtures import FAMILY, OTHER_FAMILY, Harness, radar_query_harness, signal
+from tests.support.aggregating import InProcessAggregator
+from tests.support.casework_story import Clock, at, close_investigation, decide
+from tests.support.radar_fixtures import FAMILY, OTHER_FAMILY, Harness, signal
 from tests.support.signals_v2 import person, signal_v2
 
 POLICE = "politie-midden-nederland"  # the fixtures' organisations (radar_fixtures._ORGANISATIONS)
@@ -31,36 +28,6 @@ GGZ = "ggz-centraal"
 NOBODY = "huisartsen-utrecht"  # publishes nothing in these stories
 FEED = "/v1/feeds/signal-status"
 BODY_KEYS = FeedbackStore.fields
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = at(date(2026, 11, 2))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour), NETHERLANDS)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def harness(tmp_path: Path, database: Any, clock: Clock) -> Iterator[Harness]:
-    yield from radar_query_harness(tmp_path, database, clock)
-
-
-@pytest.fixture
-def member(
-    harness: Harness, topic: str, kafka_admin: KafkaAdminClient
-) -> Iterator[InProcessAggregator]:
-    with aggregating(harness.radar.ledger, topic, kafka_admin) as aggregator:
-        yield aggregator
 
 
 @pytest.fixture
@@ -90,36 +57,6 @@ def _statuses(harness: Harness, organisation: str) -> list[dict[str, Any]]:
     return [item["body"] for item in _feed(harness, organisation)["items"]]
 
 
-def _decide(harness: Harness, clock: Clock, report_id: str, day: date, decision: str) -> str:
-    clock.now = at(day)
-    answer = harness.post(
-        f"/v1/households/{FAMILY}/safety-assessments",
-        {
-            "purpose": "safety_assessment",
-            "report_id": report_id,
-            "acute_unsafety": False,
-            "structural_unsafety": True,
-            "urgency": "high",
-            "decision": decision,
-            "reason": "Weighed with the instrument.",
-        },
-        role=AnalystRole.SAFETY_ASSESSMENT,
-    )
-    assert answer.status_code == 201, answer.text
-    assessment: str = answer.json()["assessment_id"]
-    return assessment
-
-
-def _close(harness: Harness, clock: Clock, assessment: str, day: date, outcome: str) -> None:
-    clock.now = at(day)
-    closed = harness.post(
-        f"/v1/households/{FAMILY}/safety-assessments/{assessment}/investigation/close",
-        {"purpose": "safety_assessment", "outcome": outcome, "reason": "Established."},
-        role=AnalystRole.SAFETY_ASSESSMENT,
-    )
-    assert closed.status_code == 200, closed.text
-
-
 def _story(member: InProcessAggregator, harness: Harness, clock: Clock) -> dict[str, str]:
     """Monday 2 November 2026: the police and the school signal about the family, GGZ about
     another; Veilig Thuis receives a report and takes it on on Thursday (working day 3)."""
@@ -146,7 +83,7 @@ def test_each_reporter_hears_the_decision_and_the_closure_about_its_own_signals_
         {"status": "recorded", "signals": [ids["police"]], "on": "2026-11-02", "final": False}
     ]
 
-    assessment = _decide(harness, clock, ids["report"], date(2026, 11, 5), "own_investigation")
+    assessment = decide(harness, clock, ids["report"], date(2026, 11, 5), "own_investigation")
     later = signal("behavioural_concern", at(date(2026, 11, 6)), severity="moderate")
     member.publish(later)  # after the decision: it waits for the next one
     _project(harness, store)
@@ -156,7 +93,7 @@ def test_each_reporter_hears_the_decision_and_the_closure_about_its_own_signals_
     assert school[1] == {**taken_on, "signals": [ids["school"]]}, "the decision: police only"
     assert school[2]["status"] == "recorded" and len(school) == 3
 
-    _close(harness, clock, assessment, date(2026, 12, 10), "not_confirmed")
+    close_investigation(harness, clock, FAMILY, assessment, date(2026, 12, 10), "not_confirmed")
     _project(harness, store)
     ended = {"status": "ended", "on": "2026-12-10", "final": True}
     assert _statuses(harness, POLICE)[2] == {
@@ -217,7 +154,7 @@ def test_the_feed_from_the_start_gives_every_item_once_and_a_rebuild_the_same(
     harness: Harness, member: InProcessAggregator, store: FeedbackStore, clock: Clock
 ) -> None:
     ids = _story(member, harness, clock)
-    _decide(harness, clock, ids["report"], date(2026, 11, 12), "handover_local_team")
+    decide(harness, clock, ids["report"], date(2026, 11, 12), "handover_local_team")
     decision = signal_v2(
         "prosecution_decision",
         at(date(2026, 11, 20)),
