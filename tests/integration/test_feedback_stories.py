@@ -3,11 +3,13 @@ databases: signals published through Kafka, Veilig Thuis deciding and closing th
 API, and each publisher reading `GET /v1/feeds/signal-status` with its own credentials: the
 status of its own signals after the decision and after closure, the OM's decision, nothing of
 anyone else's; the feed read from the start in pages gives every item once, and a rebuild from
-the store gives the same items, cursors and ids."""
+the store gives the same items, cursors and ids; retention erasing a household takes its
+feedback with it."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +17,16 @@ import pytest
 from contracts.regions import VtRegion
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience
+from privacy.retention import RetentionPolicy
+from services import bootstrap
+from services.database import Database
 from services.feedback.store import FeedbackStore
 from services.projections.projector import Projector, rebuild
+from services.retention.service import enforce
+from services.settings import Settings
 from tests.support.aggregating import InProcessAggregator
 from tests.support.casework_story import Clock, at, close_investigation, decide
+from tests.support.inspection import database_bytes
 from tests.support.radar_fixtures import FAMILY, OTHER_FAMILY, Harness, signal
 from tests.support.signals_v2 import person, signal_v2
 
@@ -187,3 +195,28 @@ def test_the_feed_from_the_start_gives_every_item_once_and_a_rebuild_the_same(
     rebuild(harness.radar.ledger, store, batch_size=2)
     assert store.dump() == before
     assert _feed(harness, POLICE) == whole, "the same items, cursors and ids after a rebuild"
+
+
+def test_an_erased_household_leaves_no_feedback_and_names_nobody(
+    harness: Harness, store: FeedbackStore, database: Database, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    years_ago = now - timedelta(days=3 * 365)  # no alert, so no case: the shorter period
+    old = signal("zorgmelding", years_ago, severity="low", received_at=years_ago)
+    recent = signal("domestic_incident", now - timedelta(days=10), household=OTHER_FAMILY)
+    harness.radar.record(old, recent)
+    _project(harness, store)
+    assert len(_feed(harness, POLICE)["items"]) == 2
+
+    radar, sealer = harness.radar, harness.radar.worklist.sealer
+    stores = [radar.timelines, radar.worklist, radar.monitoring, store, sealer]
+    vault = bootstrap.identity_vault(
+        Settings(data_dir=tmp_path / "data", database_url=database.url)
+    )
+    report = enforce(radar.ledger, stores, vault, RetentionPolicy.load(), lambda: now)
+    assert dict(report.expired) == {"signals_without_case": 1}
+    [kept] = _feed(harness, POLICE)["items"]
+    assert kept["body"]["signals"] == [str(recent.event_id)], "the other household's stays"
+    raw = database_bytes(database)
+    assert str(old.event_id).encode() not in raw and FAMILY.encode() not in raw
+    assert store.rows_about([FAMILY]) == {"radar_feedback_signals": [], "radar_feedback_items": []}
