@@ -5,7 +5,7 @@ a refusal changes nothing (radar/household_findings.py says what is refused and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
@@ -20,6 +20,7 @@ from services.casework.service import Casework, staff
 from services.casework.views import AlertStep, Note, Recorded
 from services.errors import Refusal, RefusalKind, invalid_field
 from services.http import QUERY_ERRORS, STEP_ERRORS, endpoint
+from services.ledger.application import SignalLedger
 
 Household = Annotated[HouseholdPseudonymV2, Path(description="Household pseudonym")]
 Signal = Annotated[UUID, Path(description="The signal's event id")]
@@ -44,6 +45,13 @@ class ProtectedView(Recorded):
     signal_id: str
     by: dict[str, str]
     protected_at: datetime
+
+
+FINDINGS: dict[str, Callable[[SignalLedger], Callable[..., Any]]] = {
+    "unfounded": lambda ledger: ledger.find_unfounded,
+    "reporter-protection": lambda ledger: ledger.protect_reporter,
+}
+"""Each finding's step on the ledger, by its path segment (the pages' one form route)."""
 
 
 def findings_router(casework: Casework, person: Any) -> APIRouter:

@@ -35,6 +35,8 @@ class HouseholdPage:
     chart: Chart
     assessed: dict[str, str]
     """The decision of each report assessed (veiligheidsbeoordeling), by report id."""
+    protected: frozenset[str] = frozenset()
+    """The ids of the shown signals whose reporter Veilig Thuis protects (the organisation's)."""
 
 
 class HouseholdPages:
@@ -63,12 +65,14 @@ class HouseholdPages:
             timeline = self.timelines.household_answer(decision, household, purpose)
             risk = self.casework.household_risk_answer(decision, household, purpose)
             plans = self._plans(household)
+            shown = json.loads(timeline.body)
             page = HouseholdPage(
-                timeline=json.loads(timeline.body),
+                timeline=shown,
                 risk=risk.body,
                 plans=plans,
                 chart=self._chart(decision, household, risk.body, plans),
                 assessed=self._assessed(household),
+                protected=self._protected(household, shown["signals"]),
             )
             fields = sorted({*timeline.fields, *risk.fields, "safety_conditions"})
             return Answer(page, fields, timeline.records + risk.records)
@@ -98,6 +102,18 @@ class HouseholdPages:
         if case is None:
             return {}
         return {a.report.report_id: str(a.decision) for a in case.assessments.values()}
+
+    def _protected(self, household: str, signals: list[dict[str, Any]]) -> frozenset[str]:
+        """The shown signals of an organisation Veilig Thuis protects in this household (a
+        member's signal from another household is that household's)."""
+        if not self._known(household):
+            return frozenset()
+        organisations = self.casework.ledger.household(household).protected_sources
+        return frozenset(
+            s["signal_id"]
+            for s in signals
+            if s.get("organisation") in organisations and not s.get("via")
+        )
 
     def _known(self, household: str) -> bool:
         return bool(self.casework.facts(household))

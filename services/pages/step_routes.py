@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import Response
@@ -26,6 +27,7 @@ from radar.safety_assessment import (
     Urgency,
     instrument,
 )
+from services.casework.findings_routes import FINDINGS, FindingRequest, refused
 from services.casework.service import Casework, staff
 from services.casework.views import (
     CheckAssessment,
@@ -301,3 +303,25 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
             )
 
         return step(request, csrf, lambda _s: household, purpose, perform, ["member_departure"])
+
+    @router.post("/pages/households/{household}/signals/{signal}/{finding}")
+    def record_finding(
+        request: Request,
+        household: Household,
+        signal: Annotated[UUID, Path()],
+        finding: Annotated[str, Path(pattern="^(unfounded|reporter-protection)$")],
+        purpose: Annotated[str, Form(max_length=64)],
+        reason: Text,
+        csrf: Annotated[str | None, Form()] = None,
+    ) -> Response:
+        """VT's findings (services/casework/findings_routes.py): a signal found unfounded, or
+        its reporter protected; the household page then shows it."""
+
+        def perform(session: PageSession, _household: str) -> None:
+            body = parsed(FindingRequest, {"reason": reason})
+            record = FINDINGS[finding](casework.ledger)
+            with refused():
+                record(household, str(signal), staff(session.analyst), body.reason, casework.now())
+
+        fields = ["signal_finding" if finding == "unfounded" else "reporter_protection"]
+        return step(request, csrf, lambda _s: household, purpose, perform, fields)

@@ -67,7 +67,8 @@ timeline_signals = Table(
     # pseudonyms, and rows written before signal.v2 read as they were (no migration)
     Column("sealed", LargeBinary, nullable=False),
     # Veilig Thuis found the signal unfounded (radar/household_findings.py): it stays, marked;
-    # nullable, added by migration 0006_findings (a row from before reads as not found so)
+    # true or NULL (never false), added by migration 0006_findings: a row from before reads as
+    # not found so, and a checkpoint taken before still matches its digest (checkpoints.py)
     Column("unfounded", Boolean, nullable=True),
 )
 
@@ -122,7 +123,7 @@ class SealedRows:
             "received_at": stored_utc(entry.received_at),
             "region": entry.region,
             "corrected": entry.corrected,
-            "unfounded": entry.unfounded,
+            "unfounded": entry.unfounded or None,  # true, or NULL as in rows from before
             "sealed": self.sealer.seal(
                 entry.household, _signal_where(household, signal), shown, connection
             ),

@@ -21,6 +21,7 @@ from radar.household_findings import (
     UnknownSignalError,
 )
 from services.database import Database
+from services.projections.projector import rebuild
 from tests.integration.test_rectification import rectify
 from tests.support.radar_fixtures import (
     FAMILY,
@@ -67,6 +68,18 @@ def test_an_unfounded_signal_leaves_the_score_at_once_and_stays_in_the_log(radar
     assert found.by == TRIAGE_UTRECHT.record()
     assert radar.events(Household.ScoreChanged)[-1].cause == UNFOUNDED_CAUSE
     assert police.event_id in {e.signal_id for e in radar.events(Household.SignalRecorded)}
+    # the timeline keeps it, marked; a rebuild and a checkpoint's recovery say the same
+    radar.project()
+    live = radar.timelines.all_entries()
+    assert {e.signal_id: e.unfounded for e in live} == {
+        police.event_id: True,
+        school.event_id: False,
+    }
+    rebuild(radar.ledger, radar.timelines, batch_size=3)
+    assert radar.timelines.all_entries() == live
+    radar.timelines.take_checkpoint()
+    radar.timelines.recover(radar.ledger, batch_size=3)
+    assert radar.timelines.all_entries() == live
     # the publisher can no longer correct or retract it; a re-sent original is a duplicate
     outcome = radar.record(rectify(police, severity="low"), police)
     assert (outcome.corrected, outcome.duplicates, len(outcome.uncorrectable)) == (0, 1, 1)
