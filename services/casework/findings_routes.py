@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Request
+from pydantic import Field
 
 from contracts.pseudonyms_v2 import HouseholdPseudonymV2
 from privacy.actors import Analyst
@@ -32,101 +33,100 @@ class FindingRequest(AlertStep):
     reason: Note
 
 
-class UnfoundedView(Recorded):
+class FindingView(Recorded):
     household: str
     signal_id: str
+    finding: str = Field(description="unfounded or reporter-protection")
     by: dict[str, str]
-    found_at: datetime
-    score: str  # the household's score just after: the signal left out
-
-
-class ProtectedView(Recorded):
-    household: str
-    signal_id: str
-    by: dict[str, str]
-    protected_at: datetime
+    at: datetime
+    score: str | None = Field(
+        default=None, description="After a finding of unfounded: the score, the signal left out."
+    )
 
 
 FINDINGS: dict[str, Callable[[SignalLedger], Callable[..., Any]]] = {
     "unfounded": lambda ledger: ledger.find_unfounded,
     "reporter-protection": lambda ledger: ledger.protect_reporter,
 }
-"""Each finding's step on the ledger, by its path segment (the pages' one form route)."""
+"""Each finding's step on the ledger, by its path segment (the pages' one form route too)."""
+FIELDS = {"unfounded": "signal_finding", "reporter-protection": "reporter_protection"}
+"""What the access log records each finding as."""
+
+
+ROUTES = {
+    "unfounded": (
+        "find_unfounded",
+        "Veilig Thuis found the signal unfounded after investigation: it no longer counts in "
+        "the score (rescored at once), the timeline marks it, its publisher hears of it.",
+    ),
+    "reporter-protection": (
+        "protect_reporter",
+        "Veilig Thuis protects the reporter of the signal (its organisation, within this "
+        "household): no inzage of the household's members names them from now on.",
+    ),
+}
+"""Each finding's route: its name (the operation id) and what it does."""
 
 
 def findings_router(casework: Casework, person: Any) -> APIRouter:
     router = APIRouter(tags=["findings"], responses={**QUERY_ERRORS, **STEP_ERRORS})
-
-    @router.post(
-        "/v1/households/{household}/signals/{signal}/unfounded",
-        response_model=UnfoundedView,
-        status_code=201,
-    )
-    def find_unfounded(
-        request: Request,
-        household: Household,
-        signal: Signal,
-        body: FindingRequest,
-        actor: Analyst = Depends(person),  # noqa: B008
-    ) -> UnfoundedView:
-        """Veilig Thuis found the signal unfounded after investigation: it no longer counts in
-        the score (rescored at once), the timeline marks it, its publisher hears of it."""
-
-        def step() -> UnfoundedView:
-            at = casework.now()
-            by = staff(actor)
-            with refused():
-                casework.ledger.find_unfounded(household, str(signal), by, body.reason, at)
-            latest = casework.ledger.household(household).latest_score
-            return UnfoundedView(
-                household=household,
-                signal_id=str(signal),
-                by=by.record(),
-                found_at=at,
-                score=str(latest.score if latest else 0),
-            )
-
-        view: UnfoundedView = casework.perform(
-            casework.household_step(actor, household, body),
-            endpoint(request),
-            ["signal_finding"],
-            step,
+    for finding, (name, description) in ROUTES.items():
+        router.add_api_route(
+            f"/v1/households/{{household}}/signals/{{signal}}/{finding}",
+            _route(casework, person, finding),
+            methods=["POST"],
+            name=name,
+            description=description,
+            response_model=FindingView,
+            response_model_exclude_none=True,
+            status_code=201,
         )
-        return view
-
-    @router.post(
-        "/v1/households/{household}/signals/{signal}/reporter-protection",
-        response_model=ProtectedView,
-        status_code=201,
-    )
-    def protect_reporter(
-        request: Request,
-        household: Household,
-        signal: Signal,
-        body: FindingRequest,
-        actor: Analyst = Depends(person),  # noqa: B008
-    ) -> ProtectedView:
-        """Veilig Thuis protects the reporter of the signal (its organisation, within this
-        household): no inzage of the household's members names them from now on."""
-
-        def step() -> ProtectedView:
-            at = casework.now()
-            by = staff(actor)
-            with refused():
-                casework.ledger.protect_reporter(household, str(signal), by, body.reason, at)
-            return ProtectedView(
-                household=household, signal_id=str(signal), by=by.record(), protected_at=at
-            )
-
-        view: ProtectedView = casework.perform(
-            casework.household_step(actor, household, body),
-            endpoint(request),
-            ["reporter_protection"],
-            step,
-        )
-        return view
-
     return router
+
+
+def _route(casework: Casework, person: Any, finding: str) -> Callable[..., FindingView]:
+    def record(
+        request: Request,
+        household: Household,
+        signal: Signal,
+        body: FindingRequest,
+        actor: Analyst = Depends(person),  # noqa: B008
+    ) -> FindingView:
+        return _finding(casework, request, actor, household, signal, body, finding)
+
+    return record
+
+
+def _finding(
+    casework: Casework,
+    request: Request,
+    actor: Analyst,
+    household: str,
+    signal: UUID,
+    body: FindingRequest,
+    finding: str,
+) -> FindingView:
+    """Records the finding as a step through the gate (decided and logged once)."""
+
+    def step() -> FindingView:
+        at, by = casework.now(), staff(actor)
+        with refused():
+            FINDINGS[finding](casework.ledger)(household, str(signal), by, body.reason, at)
+        view = FindingView(
+            household=household, signal_id=str(signal), finding=finding, by=by.record(), at=at
+        )
+        if finding == "unfounded":
+            latest = casework.ledger.household(household).latest_score
+            view.score = str(latest.score if latest else 0)
+        return view
+
+    found: FindingView = casework.perform(
+        casework.household_step(actor, household, body),
+        endpoint(request),
+        [FIELDS[finding]],
+        step,
+    )
+    return found
 
 
 @contextmanager

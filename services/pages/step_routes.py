@@ -27,7 +27,7 @@ from radar.safety_assessment import (
     Urgency,
     instrument,
 )
-from services.casework.findings_routes import FINDINGS, FindingRequest, refused
+from services.casework.findings_routes import FIELDS, FINDINGS, FindingRequest, refused
 from services.casework.service import Casework, staff
 from services.casework.views import (
     CheckAssessment,
@@ -323,5 +323,4 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
             with refused():
                 record(household, str(signal), staff(session.analyst), body.reason, casework.now())
 
-        fields = ["signal_finding" if finding == "unfounded" else "reporter_protection"]
-        return step(request, csrf, lambda _s: household, purpose, perform, fields)
+        return step(request, csrf, lambda _s: household, purpose, perform, [FIELDS[finding]])

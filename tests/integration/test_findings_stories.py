@@ -25,7 +25,7 @@ from services.database import Database
 from services.rights.protection import GROUND
 from services.rights.service import HTML_NAME, JSON_NAME, InzageSources, produce
 from services.settings import Settings
-from tests.support.aggregating import InProcessAggregator, aggregating
+from tests.support.aggregating import aggregating
 from tests.support.radar_fixtures import FAMILY, Harness, radar_query_harness, signal
 
 SUBJECT, PARENT = "111222333", "123456782"  # synthetic, pass the elfproef
@@ -39,12 +39,11 @@ def harness(tmp_path: Path, database: Database) -> Iterator[Harness]:
     yield from radar_query_harness(tmp_path, database)
 
 
-@pytest.fixture
-def member(
-    harness: Harness, topic: str, kafka_admin: KafkaAdminClient
-) -> Iterator[InProcessAggregator]:
-    with aggregating(harness.radar.ledger, topic, kafka_admin) as aggregator:
-        yield aggregator
+def _publish(harness: Harness, topic: str, admin: KafkaAdminClient, *signals: Any) -> None:
+    """Through the signals topic, as ingest writes them, into the harness's ledger."""
+    with aggregating(harness.radar.ledger, topic, admin) as member:
+        member.publish(*signals)
+    harness.radar.project()
 
 
 def _settings(tmp_path: Path, database: Database) -> Settings:
@@ -69,27 +68,40 @@ def _replayed(settings: Settings, moment: datetime) -> tuple[dict[str, Any], Dec
 
 
 def test_an_unfounded_signal_leaves_the_score_and_the_replay_before_shows_the_original(
-    harness: Harness, member: InProcessAggregator, tmp_path: Path, database: Database
+    harness: Harness, topic: str, kafka_admin: KafkaAdminClient, tmp_path: Path, database: Database
 ) -> None:
     now = datetime.now(UTC)
     police = signal("zorgmelding", now - timedelta(days=12), severity="acute")
     school = signal("school_absence", now - timedelta(days=4), severity="moderate")
-    member.publish(police, school)
-    harness.radar.project()
+    _publish(harness, topic, kafka_admin, police, school)
     risk = harness.get(f"/v1/households/{FAMILY}/risk", params={"purpose": "triage"}).json()
     original = Decimal(risk["score_now"])
     # the last moment before the finding: when the store recorded the score it had then
     before = harness.radar.events(Household.ScoreChanged)[-1].timestamp
 
+    logged = harness.log.count()
     found = _step(harness, FAMILY, police.event_id, "unfounded")
+    [entry] = harness.entries_after(logged)  # decided and logged once, under the purpose
+    assert (entry["purpose"], entry["resource"], entry["outcome"]) == (
+        PURPOSE,
+        "worklist",
+        "permit",
+    )
+    assert entry["fields"] == ["signal_finding"]
     harness.radar.project()
 
     risk = harness.get(f"/v1/households/{FAMILY}/risk", params={"purpose": "triage"}).json()
     assert Decimal(risk["score_now"]) < original
     assert Decimal(found["score"]) < original
     assert [c["signal_id"] for c in risk["explanation"]] == [str(school.event_id)]
-    assert [(s["signal_id"], s["because"]) for s in risk["left_out"]] == [
-        (str(police.event_id), "found_unfounded_by_veilig_thuis")
+    assert risk["left_out"] == [
+        {
+            "because": "found_unfounded_by_veilig_thuis",
+            "signal_id": str(police.event_id),
+            "sector": "police",
+            "signal_type": "zorgmelding",
+            "occurred_at": police.occurred_at.isoformat().replace("+00:00", "Z"),
+        }
     ]
     timeline = harness.get(f"/v1/households/{FAMILY}/timeline", params={"purpose": "triage"})
     assert {s["signal_id"]: s.get("unfounded") for s in timeline.json()["signals"]} == {
@@ -107,7 +119,7 @@ def test_an_unfounded_signal_leaves_the_score_and_the_replay_before_shows_the_or
 
 
 def test_the_inzage_of_a_household_with_a_protected_reporter_does_not_name_it(
-    harness: Harness, member: InProcessAggregator, tmp_path: Path, database: Database
+    harness: Harness, topic: str, kafka_admin: KafkaAdminClient, tmp_path: Path, database: Database
 ) -> None:
     settings = _settings(tmp_path, database)
     keys = bootstrap.pseudonyms(settings).pseudonymiser()
@@ -118,10 +130,10 @@ def test_the_inzage_of_a_household_with_a_protected_reporter_does_not_name_it(
     people = {"household": household, "children": (child,), "adults": (parent,)}
     school = signal("school_absence", now - timedelta(days=9), **people)
     police = signal("zorgmelding", now - timedelta(days=3), **people)
-    member.publish(school, police)
-    harness.radar.project()
+    _publish(harness, topic, kafka_admin, school, police)
 
-    _step(harness, household, school.event_id, "reporter-protection")
+    protected = _step(harness, household, school.event_id, "reporter-protection")
+    assert school.organisation not in str(protected)
 
     sources = InzageSources(
         vault, keys, harness.radar.timelines, harness.log, harness.radar.ledger.notifications
