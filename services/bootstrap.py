@@ -47,6 +47,7 @@ from services.casework.routes import worklist_routers
 from services.casework.service import Casework
 from services.casework.store import WorklistStore
 from services.database import Database, log_sealing
+from services.feedback.store import FeedbackStore
 from services.feeds.items import FeedSource
 from services.feeds.routes import feed_router
 from services.gate import Clock, QueryGate
@@ -267,6 +268,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         lead_times = LeadTimeStore(parts.engine, parts.row_sealer)
         referrals = ReferralStore(parts.engine, parts.row_sealer)
         notices = HandleWithCareStore(parts.engine, parts.row_sealer)
+        feedback = FeedbackStore(parts.engine, parts.row_sealer)
 
     def household_region(household: str) -> str | None:
         """The region after the latest recorded move, else that of the latest signal."""
@@ -309,6 +311,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             parts.vault,
             lead_times,
             referrals,
+            feedback,
             handle_with_care,
         ),
         feed_router(gate, feed_sources(parts.database), analyst),
@@ -359,6 +362,7 @@ def read_models(db: Database) -> list[ReadModel]:
             LeadTimeStore(engine, sealer),
             ReferralStore(engine, sealer),
             HandleWithCareStore(engine, sealer),
+            FeedbackStore(engine, sealer),
         ]
 
 

@@ -42,6 +42,12 @@ DEV_USERS: dict[str, Analyst] = {
     "leerplicht-utrecht": Analyst(
         "dev.leerplicht", "leerplicht-gm0344", AnalystRole.COMPULSORY_EDUCATION, VtRegion.VT09
     ),
+    "reporter-politie": Analyst(
+        "dev.melder.politie", "politie-midden-nederland", AnalystRole.REPORTER, VtRegion.VT09
+    ),
+    "reporter-school": Analyst(
+        "dev.melder.school", "obs-de-regenboog", AnalystRole.REPORTER, VtRegion.VT09
+    ),
 }
 """Synthetic people for `make run` (role, region, organisation); never in production."""
 
@@ -60,6 +66,7 @@ HOMES = {
     AnalystRole.PROSECUTOR: "/pages/referrals",
     AnalystRole.SCHOOL: "/pages/handle-with-care",  # its Handle with Care notices
     AnalystRole.COMPULSORY_EDUCATION: "/pages/handle-with-care",
+    AnalystRole.REPORTER: "/pages/my-signals",
 }
 
 

@@ -11,9 +11,11 @@ from fastapi.responses import FileResponse
 from privacy.storage.vault import IdentityVault
 from services.casework.lead_time_store import LeadTimeStore
 from services.casework.service import Casework
+from services.feedback.store import FeedbackStore
 from services.handle_with_care.service import HandleWithCare
 from services.oversight.service import OversightQueries
 from services.pages.analyst_routes import analyst_routes
+from services.pages.feedback_routes import feedback_routes
 from services.pages.household import HouseholdPages
 from services.pages.hwc_routes import hwc_routes
 from services.pages.identity_routes import identity_routes
@@ -67,11 +69,12 @@ def pages_router(
     vault: IdentityVault,
     lead_times: LeadTimeStore,
     referrals: ReferralStore,
+    feedback: FeedbackStore,
     handle_with_care: HandleWithCare | None = None,
 ) -> APIRouter:
     """Every page; none is in the API's OpenAPI document. `read_models` makes the read models
     of an auditor's replay; `vault` answers a re-identification; `lead_times` the lead-time
-    table."""
+    table; `feedback` the reporter's own signals."""
     router = APIRouter(include_in_schema=False)
     sessions = SessionBook(timedelta(minutes=settings.pages_idle_minutes))  # this process's
     sign_in_routes(router, sessions, page_settings(settings))
@@ -86,6 +89,7 @@ def pages_router(
     referral_routes(router, sessions, casework, register, referrals, settings.referral_recipients)
     if handle_with_care is not None:
         hwc_routes(router, Pages(sessions, register), handle_with_care)
+    feedback_routes(router, Pages(sessions, register), casework.gate, feedback)
 
     @router.get("/pages/static/style.css")
     def style() -> FileResponse:

@@ -22,6 +22,7 @@ from privacy.storage import (
 from services.audit import checkpoints, lineage, sealing
 from services.backup import key_check
 from services.casework import lead_time_store, monitoring_store, worklist_tables
+from services.feedback import tables as feedback_tables
 from services.handle_with_care import tables as hwc_tables
 from services.ledger import store as ledger_store
 from services.projections import checkpoints as projection_checkpoints
@@ -52,6 +53,7 @@ _METADATA: tuple[MetaData, ...] = (
     lead_time_store.metadata,
     referral_store.metadata,
     hwc_tables.metadata,
+    feedback_tables.metadata,
 )
 
 # Read models: derived from the event store, rebuilt rather than migrated (see above).
@@ -64,6 +66,7 @@ REBUILT_READ_MODELS: frozenset[str] = frozenset(
         *lead_time_store.metadata.tables,
         *referral_store.metadata.tables,
         *hwc_tables.metadata.tables,
+        *feedback_tables.metadata.tables,
     }
 )
 

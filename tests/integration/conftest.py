@@ -1,7 +1,8 @@
-"""Fixtures several integration tests share: a reader of the test's topic, an aggregator
-recording into the module's harness from the test's topic, an event store
-whose sealer has published checkpoints to the test's own checkpoints topic, and a copy of the
-store written before the restructure."""
+"""Fixtures several integration tests share: a reader of the test's topic, an event store
+whose sealer has published checkpoints to the test's own checkpoints topic, a copy of the
+store written before the restructure, and a story told over days (the query API at a clock the
+story moves, an in-process aggregator on the test's topic; a module's own `clock`, `harness`
+or `member` takes their place)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from services.schema.migrate import upgrade_database
 from services.settings import Settings
 from tests.support.aggregating import InProcessAggregator, aggregating
 from tests.support.audit_helpers import Sealed, sealed_store, sealing_settings
+from tests.support.casework_story import Clock
 from tests.support.ingest import TopicProbe
-from tests.support.radar_fixtures import Harness
+from tests.support.radar_fixtures import Harness, radar_query_harness
 
 
 @pytest.fixture
@@ -64,3 +66,14 @@ def store_v0(tmp_path: Path) -> tuple[Database, dict[str, Any]]:
     database = Database(f"sqlite:///{copy / 'radar.db'}", copy / "keys")
     upgrade_database(database)
     return database, json.loads((copy / "expected.json").read_text())
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def harness(tmp_path: Path, database: Database, clock: Clock) -> Iterator[Harness]:
+    """The query API over a radar on `database`, its now `clock`'s."""
+    yield from radar_query_harness(tmp_path, database, clock)
