@@ -17,6 +17,7 @@ from contracts.vocabulary import SignalType
 from contracts.vocabulary_v2 import (
     FORMS_OF_VIOLENCE,
     PERSON_ROLES,
+    PROSECUTION_OUTCOMES,
     REPORTERS,
     SECTORS,
     SectorV2,
@@ -292,4 +293,5 @@ def vocabulary_extensions() -> dict[str, Any]:
         "x-forms-of-violence": _terms(FORMS_OF_VIOLENCE),
         "x-person-roles": _terms(PERSON_ROLES),
         "x-reporters": _terms(REPORTERS),
+        "x-prosecution-outcomes": _terms(PROSECUTION_OUTCOMES),
     }

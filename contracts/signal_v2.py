@@ -28,7 +28,13 @@ from contracts.regions import VtRegion
 from contracts.signal_types_v2 import REPORTED_TYPES, SignalTypeV2, sector_may_publish_v2
 from contracts.signal_v1 import CLOCK_SKEW_ALLOWED, MAX_PERSONS_PER_SIGNAL, OrganisationId
 from contracts.vocabulary import Severity
-from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2, Reporter, SectorV2
+from contracts.vocabulary_v2 import (
+    FormOfViolence,
+    PersonRoleV2,
+    ProsecutionOutcome,
+    Reporter,
+    SectorV2,
+)
 
 SIGNAL_SCHEMA_V2 = "radar.signal.v2"
 """The Kafka `schema` header of a v2 signal record (a v1 signal's is radar.signal.v1)."""
@@ -85,6 +91,19 @@ class PersonRefV2(BaseModel):
         return self
 
 
+class ProsecutionV2(BaseModel):
+    """What the OM's decision signal (`prosecution_decision`) says of the decision: how it was
+    decided and, when it decides a referral by Veilig Thuis, which (the referral's id, as the
+    OM's referrals feed gave it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    outcome: ProsecutionOutcome
+    referral_id: UUID | None = Field(
+        default=None, description="The Veilig Thuis referral this decides; None: none said."
+    )
+
+
 class SignalEventV2(BaseModel):
     """A pseudonymised signal about one household, as published on the signals topic (v2)."""
 
@@ -106,6 +125,11 @@ class SignalEventV2(BaseModel):
         default=None,
         description="Only for vt_report and vt_advice_request: who reported to Veilig Thuis "
         "(de melder), a sector or a non-professional reporter; None when not said.",
+    )
+    prosecution: ProsecutionV2 | None = Field(
+        default=None,
+        description="Only for prosecution_decision: the OM's outcome and the referral it "
+        "decides; None when not said.",
     )
     occurred_at: AwareDatetime = Field(description="When what is signalled happened.")
     reported_at: AwareDatetime = Field(description="When the publisher recorded it.")
@@ -130,6 +154,8 @@ class SignalEventV2(BaseModel):
             raise ValueError(f"sector {self.sector} may not publish {self.signal_type}")
         if self.reported_by is not None and self.signal_type not in REPORTED_TYPES:
             raise ValueError(f"reported_by: only {' and '.join(sorted(REPORTED_TYPES))} say it")
+        if self.prosecution is not None and self.signal_type != SignalTypeV2.PROSECUTION_DECISION:
+            raise ValueError("prosecution: only prosecution_decision says it")
         if self.occurred_at > self.reported_at + CLOCK_SKEW_ALLOWED:
             raise ValueError("occurred_at lies after reported_at")
         if self.reported_at > self.received_at + CLOCK_SKEW_ALLOWED:

@@ -231,3 +231,21 @@ REPORTERS: dict[Reporter, Term] = {
     Reporter.ANONYMOUS: Term("Anonieme melder", "A reporter who did not give their name."),
     Reporter.OTHER_CITIZEN: Term("Overige niet-professional", "Any other citizen."),
 }
+
+
+class ProsecutionOutcome(StrEnum):
+    """How the public prosecutor (OM) decided on a case (vervolgingsbeslissing), as the OM's
+    decision signal (`prosecution_decision`) says it: one of the OM's three ways of deciding."""
+
+    PROSECUTION = "prosecution"  # dagvaarden: the case goes to court
+    DISMISSAL = "dismissal"  # sepot: not prosecuted
+    PUNISHMENT_ORDER = "punishment_order"  # OM-strafbeschikking: punished by the OM itself
+
+
+PROSECUTION_OUTCOMES: dict[ProsecutionOutcome, Term] = {
+    ProsecutionOutcome.PROSECUTION: Term("Dagvaarding", "Prosecuted: the case goes to court."),
+    ProsecutionOutcome.DISMISSAL: Term("Sepot", "Not prosecuted (dismissed)."),
+    ProsecutionOutcome.PUNISHMENT_ORDER: Term(
+        "Strafbeschikking", "The OM imposed the punishment itself (OM-strafbeschikking)."
+    ),
+}

@@ -26,9 +26,10 @@ def shows(obligations: Obligations, signal: Mapping[str, Any]) -> bool:
     return obligations.not_before is None or signal["occurred_at"] >= obligations.not_before
 
 
-ALWAYS_WITH_THE_SIGNAL = frozenset({"corrected"})
+ALWAYS_WITH_THE_SIGNAL = frozenset({"corrected", "unfounded"})
 """Marks shown with every disclosed signal that carries them, whatever the purpose's fields:
-values shown without saying that their publisher corrected them would mislead."""
+values shown without saying that their publisher corrected them, or a signal shown without
+saying that Veilig Thuis found it unfounded (so it no longer counts), would mislead."""
 
 
 PERSON_ALWAYS = frozenset({"pseudonym", "role"})

@@ -30,6 +30,8 @@ class AlertKind(StrEnum):
     REPEAT = "repeat"
     # a report without a decision on working day 3 (radar.lead_times): due on day 5
     DECISION_DUE = "decision_due"
+    # a Handle with Care notice not acknowledged by its deadline (radar.case_hwc)
+    HWC_UNACKNOWLEDGED = "hwc_unacknowledged"
 
 
 RISK_KINDS = frozenset({AlertKind.THRESHOLD, AlertKind.CROSS_SECTOR})

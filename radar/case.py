@@ -27,6 +27,8 @@ from radar.alerts import (
     alert_id,
 )
 from radar.case_assessment import CaseAssessments, RecordedAssessment
+from radar.case_hwc import CaseHandleWithCare
+from radar.case_referral import CaseReferrals
 from radar.case_regie import CaseRegie
 from radar.free_text import checked_text
 from radar.risk import Assessment, SignalFact
@@ -59,7 +61,7 @@ class _PersonsStep:
         return aggregate
 
 
-class HouseholdCase(CaseRegie, CaseAssessments, Aggregate):
+class HouseholdCase(CaseReferrals, CaseHandleWithCare, CaseRegie, CaseAssessments, Aggregate):
     """Alerts about one household, the safety conditions agreed with it, the safety
     assessments of its reports (radar.case_assessment) and who leads (radar.case_regie)."""
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from radar.alerts import AlertKind
 from radar.case import HouseholdCase
 from radar.household import Household
+from radar.hwc_evaluation import handle_with_care
 from radar.regions import responsible_region
 from radar.risk import Assessment, SignalFact, sectors_near
 from radar.risk_in_force import assess_any, high_band_reasons
@@ -49,6 +50,8 @@ def after_new_signals(
     if corrected_signal_ids and (previous is None or before is None or score > before):
         news |= set(corrected_signal_ids)
     new = sorted((f for f in facts if f.signal_id in news), key=lambda f: f.signal_id)
+    recorded = [f for f in new if f.signal_id in new_signal_ids]
+    case = handle_with_care(household, case, recorded, as_of)  # radar.case_hwc
     if not new or region is None:
         return case
     if case is not None:

@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 from contracts.signal_v1 import SignalEventV1
 from contracts.signal_v2 import SignalEventV2
 from radar.alerts import StaffRef
-from radar.household_rectification import HouseholdRectification
+from radar.household_findings import HouseholdFindings
 from radar.household_score import HouseholdScore, HouseholdSnapshot, upcast_score_event
 from radar.household_state import (
     CHILD_ROLE,
@@ -28,6 +28,7 @@ from radar.household_state import (
     Move,
     PersonRecord,
     person_records,
+    prosecution_of,
     reported_by,
 )
 from radar.household_upcasts import HouseholdSnapshotUpcasts, SignalRecordedUpcasts
@@ -45,7 +46,7 @@ def household_id(pseudonym: str) -> UUID:
     return uuid5(_HOUSEHOLD_NAMESPACE, pseudonym)
 
 
-class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore, Aggregate):
+class Household(HouseholdFindings, HouseholdSnapshotUpcasts, HouseholdScore, Aggregate):
     """One household as the radar knows it: its signals, region and the persons seen in it."""
 
     # What each version of a snapshot holds, and how older ones read: radar.household_upcasts.
@@ -75,9 +76,10 @@ class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore
         """A signal, v1 or v2, as the radar records it. Version 2 adds signal.v2's facts: the
         forms of violence and each person's roles, age, unborn child and identification (a
         version 1 event reads as a v1 signal upcast: no form, one role, no age); version 3
-        who reported to Veilig Thuis (an earlier event reads as not said: None)."""
+        who reported to Veilig Thuis (an earlier event reads as not said: None); version 4 the
+        OM's outcome and the referral a prosecution_decision decides (earlier: None)."""
 
-        class_version = 3
+        class_version = 4
 
         household: str
         signal_id: UUID
@@ -93,6 +95,7 @@ class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore
         persons: list[PersonRecord]
         pseudonym_key_id: str
         reported_by: str | None = None  # version 3; an earlier event did not say
+        prosecution: dict[str, str | None] | None = None  # version 4: {outcome, referral_id}
 
         def apply(self, aggregate: Any) -> None:
             aggregate.on_signal_recorded(self)
@@ -250,6 +253,7 @@ class Household(HouseholdRectification, HouseholdSnapshotUpcasts, HouseholdScore
             persons=person_records(signal),
             forms_of_violence=[str(f) for f in getattr(signal, "forms_of_violence", ())],
             reported_by=reported_by(signal),
+            prosecution=prosecution_of(signal),
             pseudonym_key_id=signal.pseudonym_key_id,
         )
         return True

@@ -65,6 +65,16 @@ def reported_by(signal: SignalEventV1 | SignalEventV2) -> str | None:
     return None if said is None else str(said)
 
 
+def prosecution_of(signal: SignalEventV1 | SignalEventV2) -> dict[str, str | None] | None:
+    """The OM's decision as SignalRecorded stores it: its outcome and the referral it decides
+    (None when the signal did not say; always for a v1 signal, which cannot)."""
+    said = signal.prosecution if isinstance(signal, SignalEventV2) else None
+    if said is None:
+        return None
+    referral = None if said.referral_id is None else str(said.referral_id)
+    return {"outcome": str(said.outcome), "referral_id": referral}
+
+
 def person_records(signal: SignalEventV1 | SignalEventV2) -> list[PersonRecord]:
     """The persons of a signal as SignalRecorded stores them; a v1 signal's as its upcast to
     v2 would have them (contracts.upcast_v1_v2), without building the upcast."""

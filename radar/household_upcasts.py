@@ -61,7 +61,8 @@ class HouseholdSnapshotUpcasts:
 class SignalRecordedUpcasts:
     """Household.SignalRecorded's upcasters: version 2 adds signal.v2's facts (a version 1
     event reads as a v1 signal upcast: no form, one role, no age), version 3 who reported to
-    Veilig Thuis (an earlier event did not say: None, "not known" in the CBS tables)."""
+    Veilig Thuis (an earlier event did not say: None, "not known" in the CBS tables), version 4
+    the OM's decision (an earlier event did not say: None)."""
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -72,3 +73,7 @@ class SignalRecordedUpcasts:
     @staticmethod
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         state["reported_by"] = None
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        state["prosecution"] = None  # version 4: no OM decision said

@@ -13,10 +13,12 @@ from typing import Any
 from uuid import UUID
 
 from radar.household import Household
+from radar.household_findings import SignalFoundUnfounded
 
 SIGNAL_RECORDED = Household.SignalRecorded
 SIGNAL_CORRECTED = Household.SignalCorrected
 SIGNAL_RETRACTED = Household.SignalRetracted
+SIGNAL_FOUND_UNFOUNDED = SignalFoundUnfounded
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class TimelineEntry:
     facts: tuple[PersonFacts, ...] = ()
     """Per person, in the order of `persons`; empty for a v1 signal (each person's roles are
     its one role)."""
+    unfounded: bool = False  # Veilig Thuis found it unfounded: shown, no longer scored
 
     def person_facts(self) -> tuple[PersonFacts, ...]:
         """Every person's facts, a v1 signal's person with its one role and nothing else."""
@@ -103,6 +106,8 @@ class TimelineEntry:
             record["via"] = via
         if self.corrected:
             record["corrected"] = True
+        if self.unfounded:
+            record["unfounded"] = True
         return record
 
 

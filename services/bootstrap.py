@@ -54,9 +54,14 @@ from services.delivery.registry import WebhookStore
 from services.delivery.routes import webhook_router
 from services.delivery.service import Webhooks
 from services.delivery.signing import webhook_signing_key
+from services.feedback.store import FeedbackStore
 from services.feeds.items import FeedSource
 from services.feeds.routes import feed_router
 from services.gate import Clock, QueryGate
+from services.handle_with_care.reminders import unacknowledged_notices
+from services.handle_with_care.routes import hwc_router
+from services.handle_with_care.service import HandleWithCare
+from services.handle_with_care.store import HandleWithCareStore
 from services.http import actor_dependency, add_readiness, new_api
 from services.ledger.consumer import Aggregator
 from services.ledger.store import EncryptedSignalLedger, open_ledger
@@ -69,6 +74,8 @@ from services.oversight.service import OversightQueries
 from services.pages.routes import pages_router
 from services.projections.projector import Follower, Projector
 from services.projections.read_model import ReadModel
+from services.referrals.routes import referral_router
+from services.referrals.store import ReferralStore
 from services.settings import Settings
 from services.signals.identifiers import IdentifierOpener
 from services.signals.publisher import SignalPublisher
@@ -267,6 +274,9 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         worklist = WorklistStore(parts.engine, parts.row_sealer)
         monitoring = SafetyStore(parts.engine, parts.row_sealer)
         lead_times = LeadTimeStore(parts.engine, parts.row_sealer)
+        referrals = ReferralStore(parts.engine, parts.row_sealer)
+        notices = HandleWithCareStore(parts.engine, parts.row_sealer)
+        feedback = FeedbackStore(parts.engine, parts.row_sealer)
 
     def household_region(household: str) -> str | None:
         """The region after the latest recorded move, else that of the latest signal."""
@@ -281,6 +291,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     refusals = AuthRefusalLog(access_log)
     analyst = parts.analyst(refusals)
+    handle_with_care = HandleWithCare(gate, lambda: parts.ledger, notices)
     timeline_queries = TimelineQueries(gate, timelines)
     oversight = OversightQueries(gate)
     routers: list[APIRouter] = [
@@ -295,14 +306,25 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         *worklist_routers(casework, analyst),
         lead_time_router(gate, lead_times, analyst),
         audit_router(gate, settings, analyst, read_models),
-        identity_router(gate, parts.vault, analyst),
+        identity_router(gate, parts.vault, analyst, referrals.referred_persons),
+        referral_router(casework, analyst, settings.referral_recipients),
         restriction_router(gate, analyst),
         statistics_router(gate, lambda: parts.ledger, analyst),
         pages_router(
-            casework, timeline_queries, oversight, settings, read_models, parts.vault, lead_times
+            casework,
+            timeline_queries,
+            oversight,
+            settings,
+            read_models,
+            parts.vault,
+            lead_times,
+            referrals,
+            feedback,
+            handle_with_care,
         ),
         feed_router(gate, feed_sources(parts.database), analyst),
         webhook_router(gate, webhooks(parts, gate.policy), analyst),
+        hwc_router(handle_with_care, parts.vault, analyst),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
     for router in routers:
@@ -387,6 +409,9 @@ def read_models(db: Database) -> list[ReadModel]:
             WorklistStore(engine, sealer),
             SafetyStore(engine, sealer),
             LeadTimeStore(engine, sealer),
+            ReferralStore(engine, sealer),
+            HandleWithCareStore(engine, sealer),
+            FeedbackStore(engine, sealer),
         ]
 
 
@@ -426,7 +451,8 @@ def followers(settings: Settings) -> list[Follower]:
         metrics.checkpoint_sealed(newest, counted=False)
     lead_times = next(m for m in models if isinstance(m, LeadTimeStore))
     reports = CheckReminders(parts.ledger, lead_times, remind=remind_due_reports)
-    return [*projectors, CheckReminders(parts.ledger, monitoring), reports, audit_sealer]
+    hwc = unacknowledged_notices(parts.ledger, models)
+    return [*projectors, CheckReminders(parts.ledger, monitoring), reports, hwc, audit_sealer]
 
 
 def sealer(

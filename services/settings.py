@@ -172,6 +172,12 @@ class Settings(BaseSettings):
         description="Pages: where the provider sends people back: "
         "https://<host>/pages/sign-in/oidc/callback, as registered with the provider.",
     )
+    referral_recipients: tuple[str, ...] = Field(
+        default=("om-midden-nederland", "politie-midden-nederland"),
+        description="Referrals (issue 17): the organisation ids of the OM offices and police "
+        "units Veilig Thuis may refer a suspected offence to (a JSON list); the default is "
+        "the development pair of Utrecht's, a deployment lists its own.",
+    )
 
     webhooks_allow_loopback: bool = Field(
         default=False,

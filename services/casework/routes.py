@@ -20,6 +20,7 @@ from privacy.purposes import Resource
 from radar.alerts import StaffRef
 from radar.regions import registry
 from services.casework.assessment_routes import assessment_router
+from services.casework.findings_routes import findings_router
 from services.casework.monitoring_routes import monitoring_router, monitoring_steps_router
 from services.casework.regie_routes import regie_router
 from services.casework.service import Casework, staff
@@ -53,6 +54,7 @@ def worklist_routers(casework: Casework, person: Callable[..., Analyst]) -> list
         monitoring_steps_router(casework, person),
         assessment_router(casework, person),
         regie_router(casework, person),
+        findings_router(casework, person),
     ]
 
 

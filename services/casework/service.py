@@ -24,6 +24,7 @@ from radar.risk_model_v2 import AnyRiskModel
 from radar.safety import MonitoringStateError, SafetyPlanError
 from radar.safety_assessment import AssessmentStateError, SafetyAssessmentError
 from services.casework.disclosure import alert_view, contribution_views, signal_fields
+from services.casework.findings_views import left_out_views
 from services.casework.monitoring_store import SafetyStore
 from services.casework.store import WorklistStore
 from services.casework.views import (
@@ -198,6 +199,13 @@ class Casework:
         except UnknownHouseholdError:
             return []
 
+    def unfounded(self, household: str) -> list[SignalFact]:
+        """The facts of the household's signals Veilig Thuis found unfounded (none once erased)."""
+        try:
+            return list(self.ledger.household(household).unfounded)
+        except UnknownHouseholdError:
+            return []
+
     def expires_in_days(self, household: str, now: datetime) -> int | None:
         """Whole days until the household's retention ends, read from the event store by the
         rule enforcement applies; None once it is case data (kept as the Veilig Thuis file)
@@ -259,6 +267,7 @@ class Casework:
                 else None
             ),
             explanation=contribution_views(weighed, obligations),
+            left_out=left_out_views(self.unfounded(household), obligations, signals),
             alerts=[_alert_summary(a, weighed, model) for a in alerts],
             withheld_rule=str(obligations.withheld),
             withheld_by_purpose=weighed.split.count,

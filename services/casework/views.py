@@ -15,6 +15,7 @@ from contracts.signal_types_v2 import SignalTypeV2
 from radar.alerts import TriageOutcome
 from radar.free_text import checked_text
 from radar.safety import MAX_CONDITION_LENGTH, MAX_CONDITIONS
+from services.casework.findings_views import LeftOutView
 
 Note = Annotated[str, Field(max_length=2000), AfterValidator(lambda t: checked_text(t, "text"))]
 Condition = Annotated[
@@ -147,6 +148,10 @@ class HouseholdRiskView(BaseModel):
     children_present: bool
     child_scores: dict[str, str] | None = None
     explanation: list[ContributionView]
+    left_out: list[LeftOutView] = Field(
+        default_factory=list,
+        description="Signals the score leaves out because Veilig Thuis found them unfounded.",
+    )
     alerts: list[dict[str, Any]]
     withheld_rule: str = Field(
         default="nothing",

@@ -47,8 +47,11 @@ from radar.household import Household, household_id
 from radar.household_state import SignalNotCorrectableError
 from services.ledger.batch_aggregates import BatchAggregates, SetwiseLoader, collect
 from services.ledger.erasure import ErasedHistories
+from services.ledger.findings import FindingSteps
+from services.ledger.hwc_steps import HandleWithCareSteps
 from services.ledger.models_in_force import ModelsInForce
 from services.ledger.notifications import ErasedEventError, NotificationLog
+from services.ledger.referral_steps import ReferralSteps
 from services.ledger.steps import AnalystSteps
 from services.ledger.steps import UnknownHouseholdError as UnknownHouseholdError  # re-exported
 from services.ledger.typed_mapper import TypedStorage
@@ -81,7 +84,14 @@ class SignalBatch:
 
 
 class SignalLedger(
-    AnalystSteps, ModelsInForce, ErasedHistories, TypedStorage, EventSourcedProjection[UUID]
+    FindingSteps,
+    ReferralSteps,
+    HandleWithCareSteps,
+    AnalystSteps,
+    ModelsInForce,
+    ErasedHistories,
+    TypedStorage,
+    EventSourcedProjection[UUID],
 ):
     """The event-sourced record of every household and every signal seen about it."""
 

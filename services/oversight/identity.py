@@ -5,9 +5,12 @@ pseudonym and never the identifiers; another region's household needs a justific
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from privacy.actors import Analyst
+from contracts.pseudonyms_v2 import PersonPseudonymV2
+from privacy.actors import Analyst, AnalystRole
 from privacy.policy import AccessRequest, Decision
 from privacy.purposes import Resource
 from privacy.storage.vault import IdentityVault
@@ -15,6 +18,13 @@ from services.errors import Refusal, RefusalKind
 from services.gate import Answer, QueryGate
 
 IDENTITY_FIELDS = ["address", "persons.bsn"]
+NOT_REFERRED = "this person is not in a referral to your organisation"
+"""The one answer to the OM or the police about anyone else: the same whether the household is
+unknown, never referred to them, or referred without this person, so it reveals nothing."""
+
+ReferredPersons = Callable[[str, str], frozenset[str]]
+"""The persons of a household in the referrals addressed to an organisation (the referral read
+model: services/referrals/store.py)."""
 
 
 class IdentityRequest(BaseModel):
@@ -27,6 +37,11 @@ class IdentityRequest(BaseModel):
         default=None, max_length=2000, description="Required across regions and for break-glass."
     )
     break_glass: bool = False
+    person: PersonPseudonymV2 | None = Field(
+        default=None,
+        description="Only this person (with the household's address). The OM and the police "
+        "(purpose prosecution) may ask only for persons of a referral addressed to them.",
+    )
 
 
 class AddressView(BaseModel):
@@ -55,8 +70,11 @@ def reidentify(
     household: str,
     body: IdentityRequest,
     endpoint: str,
+    referred: ReferredPersons | None = None,
 ) -> IdentityView:
-    """One decision of the gate, one access-log entry; the route's and the pages' answer."""
+    """One decision of the gate, one access-log entry; the route's and the pages' answer. The
+    OM and the police (role prosecutor) are answered only about persons of a referral to their
+    organisation (`referred`; without it, never)."""
     access = AccessRequest(
         actor=analyst,
         resource=Resource.IDENTITY,
@@ -68,6 +86,7 @@ def reidentify(
     )
 
     def read(decision: Decision) -> Answer:
+        shown = _referred_only(analyst, household, body.person, referred)
         identity = vault.household_identity(household)
         if identity is None:
             raise Refusal(
@@ -90,9 +109,24 @@ def reidentify(
                 MemberIdentityView(pseudonym=p, bsn=bsn)
                 for p, bsn in sorted(identity.persons.items())
                 if p not in withheld
+                and (body.person is None or p == body.person)
+                and (shown is None or p in shown)
             ],
         )
         return Answer(view, IDENTITY_FIELDS, 1 + len(view.persons))
 
     result: IdentityView = gate.answer(access, endpoint, read)
     return result
+
+
+def _referred_only(
+    analyst: Analyst, household: str, person: str | None, referred: ReferredPersons | None
+) -> frozenset[str] | None:
+    """Whom the OM or the police may be shown (None: anyone the purpose allows, for the other
+    roles); checked before the vault is read, so a refusal tells nothing about the household."""
+    if analyst.role != AnalystRole.PROSECUTOR:
+        return None
+    shown = frozenset() if referred is None else referred(household, analyst.organisation)
+    if not shown or (person is not None and person not in shown):
+        raise Refusal(RefusalKind.FORBIDDEN, NOT_REFERRED)
+    return shown

@@ -18,13 +18,22 @@ from privacy.actors import Analyst
 from privacy.storage.vault import IdentityVault
 from services.gate import QueryGate
 from services.http import BODY_ERRORS, QUERY_ERRORS, endpoint
-from services.oversight.identity import IdentityRequest, IdentityView, reidentify
+from services.oversight.identity import (
+    IdentityRequest,
+    IdentityView,
+    ReferredPersons,
+    reidentify,
+)
 
 
 def identity_router(
-    gate: QueryGate, vault: IdentityVault, actor: Callable[..., Analyst]
+    gate: QueryGate,
+    vault: IdentityVault,
+    actor: Callable[..., Analyst],
+    referred: ReferredPersons | None = None,
 ) -> APIRouter:
-    """The re-identification route; `actor` is the analysts' authentication dependency."""
+    """The re-identification route; `actor` is the analysts' authentication dependency;
+    `referred` tells which persons the OM and the police may be answered about."""
     router = APIRouter(tags=["identity"], responses={**QUERY_ERRORS, **BODY_ERRORS})
 
     @router.post("/v1/households/{household}/identity", response_model=IdentityView)
@@ -36,6 +45,6 @@ def identity_router(
     ) -> IdentityView:
         """Who the household is (address, members' BSNs); 403 unless the purpose allows
         re-identification for this analyst; 404 when the vault holds no identity for it."""
-        return reidentify(gate, vault, analyst, household, body, endpoint(request))
+        return reidentify(gate, vault, analyst, household, body, endpoint(request), referred)
 
     return router

@@ -110,7 +110,10 @@ def analyst_routes(
             return found
         session, purpose = found
         try:  # after a step: the page waits (bounded) until it shows the step
-            casework.read_after(after, casework.worklist, casework.monitoring)
+            # a finding changes the timeline (marked, left out of the score): it waits too
+            casework.read_after(
+                after, casework.worklist, casework.monitoring, households.timelines.timelines
+            )
         except Refusal as refusal:
             return refused_page(request, session.locale, refusal, session=session)
         granted = session.grants.get(household)  # opened before with a justification

@@ -5,7 +5,7 @@ so one access-log entry for the page (the API answers each of them apart, one en
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,6 +35,10 @@ class HouseholdPage:
     chart: Chart
     assessed: dict[str, str]
     """The decision of each report assessed (veiligheidsbeoordeling), by report id."""
+    protected: frozenset[str] = frozenset()
+    """The ids of the shown signals whose reporter Veilig Thuis protects (the organisation's)."""
+    referred: dict[str, list[str]] = field(default_factory=dict)
+    """To whom each report's suspected offence was referred (radar.case_referral), by id."""
 
 
 class HouseholdPages:
@@ -63,12 +67,15 @@ class HouseholdPages:
             timeline = self.timelines.household_answer(decision, household, purpose)
             risk = self.casework.household_risk_answer(decision, household, purpose)
             plans = self._plans(household)
+            shown = json.loads(timeline.body)
             page = HouseholdPage(
-                timeline=json.loads(timeline.body),
+                timeline=shown,
                 risk=risk.body,
                 plans=plans,
                 chart=self._chart(decision, household, risk.body, plans),
                 assessed=self._assessed(household),
+                protected=self._protected(household, shown["signals"]),
+                referred=self._referred(household),
             )
             fields = sorted({*timeline.fields, *risk.fields, "safety_conditions"})
             return Answer(page, fields, timeline.records + risk.records)
@@ -98,6 +105,28 @@ class HouseholdPages:
         if case is None:
             return {}
         return {a.report.report_id: str(a.decision) for a in case.assessments.values()}
+
+    def _protected(self, household: str, signals: list[dict[str, Any]]) -> frozenset[str]:
+        """The shown signals of an organisation Veilig Thuis protects in this household (a
+        member's signal from another household is that household's)."""
+        if not self._known(household):
+            return frozenset()
+        organisations = self.casework.ledger.household(household).protected_sources
+        return frozenset(
+            s["signal_id"]
+            for s in signals
+            if s.get("organisation") in organisations and not s.get("via")
+        )
+
+    def _referred(self, household: str) -> dict[str, list[str]]:
+        case = self.casework.ledger.case(household) if self._known(household) else None
+        found: dict[str, list[str]] = {}
+        if case is None:
+            return found
+        for referral in case.referrals:
+            report = case.assessments[referral.assessment_id].report.report_id
+            found.setdefault(report, []).append(referral.recipient)
+        return found
 
     def _known(self, household: str) -> bool:
         return bool(self.casework.facts(household))

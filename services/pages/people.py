@@ -35,6 +35,19 @@ DEV_USERS: dict[str, Analyst] = {
     ),
     "privacy-officer": Analyst("dev.fg", "radar-fg", AnalystRole.PRIVACY_OFFICER, VtRegion.VT09),
     "auditor": Analyst("dev.audit", "radar-audit", AnalystRole.AUDITOR, VtRegion.VT09),
+    "om-utrecht": Analyst(
+        "dev.officier", "om-midden-nederland", AnalystRole.PROSECUTOR, VtRegion.VT09
+    ),
+    "school-utrecht": Analyst("dev.school", "obs-de-regenboog", AnalystRole.SCHOOL, VtRegion.VT09),
+    "leerplicht-utrecht": Analyst(
+        "dev.leerplicht", "leerplicht-gm0344", AnalystRole.COMPULSORY_EDUCATION, VtRegion.VT09
+    ),
+    "reporter-politie": Analyst(
+        "dev.melder.politie", "politie-midden-nederland", AnalystRole.REPORTER, VtRegion.VT09
+    ),
+    "reporter-school": Analyst(
+        "dev.melder.school", "obs-de-regenboog", AnalystRole.REPORTER, VtRegion.VT09
+    ),
 }
 """Synthetic people for `make run` (role, region, organisation); never in production."""
 
@@ -47,7 +60,14 @@ class PageSettings:
     oidc: OidcLogin | None = None
 
 
-HOMES = {AnalystRole.PRIVACY_OFFICER: "/pages/break-glass", AnalystRole.AUDITOR: "/pages/audit"}
+HOMES = {
+    AnalystRole.PRIVACY_OFFICER: "/pages/break-glass",
+    AnalystRole.AUDITOR: "/pages/audit",
+    AnalystRole.PROSECUTOR: "/pages/referrals",
+    AnalystRole.SCHOOL: "/pages/handle-with-care",  # its Handle with Care notices
+    AnalystRole.COMPULSORY_EDUCATION: "/pages/handle-with-care",
+    AnalystRole.REPORTER: "/pages/my-signals",
+}
 
 
 def home(analyst: Analyst) -> str:

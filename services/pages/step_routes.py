@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import Response
@@ -26,6 +27,7 @@ from radar.safety_assessment import (
     Urgency,
     instrument,
 )
+from services.casework.findings_routes import FIELDS, FINDINGS, FindingRequest, refused
 from services.casework.service import Casework, staff
 from services.casework.views import (
     CheckAssessment,
@@ -74,6 +76,22 @@ def parsed(model: type[BaseModel], values: dict[str, Any]) -> Any:
         raise invalid(field_errors(error)) from error
 
 
+def page_step(
+    casework: Casework, session: PageSession, household: str, purpose: str | None
+) -> AccessRequest:
+    """The access request of a step a page's form takes on a household (its worklist)."""
+    return AccessRequest(
+        actor=session.analyst,
+        resource=Resource.WORKLIST,
+        purpose=purpose,
+        subject=household,
+        subject_region=casework.gate.household_region(household),
+        # another region's household, opened with a justification: as the API's callers
+        # send theirs with each step, the session's grant goes with each
+        justification=session.grants.get(household),
+    )
+
+
 def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) -> None:
     def done(household: str, purpose: str | None) -> Response:
         after = recorded_position(casework.ledger)
@@ -96,16 +114,7 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
         try:
             require_csrf(csrf, session.csrf)
             household = household_of(session)
-            access = AccessRequest(
-                actor=session.analyst,
-                resource=Resource.WORKLIST,
-                purpose=purpose,
-                subject=household,
-                subject_region=casework.gate.household_region(household),
-                # another region's household, opened with a justification: as the API's
-                # callers send theirs with each step, the session's grant goes with each
-                justification=session.grants.get(household),
-            )
+            access = page_step(casework, session, household, purpose)
             casework.perform(access, endpoint(request), fields, lambda: perform(session, household))
         except Refusal as refusal:
             return refused_page(request, session.locale, refusal, session=session)
@@ -301,3 +310,24 @@ def step_routes(router: APIRouter, sessions: SessionBook, casework: Casework) ->
             )
 
         return step(request, csrf, lambda _s: household, purpose, perform, ["member_departure"])
+
+    @router.post("/pages/households/{household}/signals/{signal}/{finding}")
+    def record_finding(
+        request: Request,
+        household: Household,
+        signal: Annotated[UUID, Path()],
+        finding: Annotated[str, Path(pattern="^(unfounded|reporter-protection)$")],
+        purpose: Annotated[str, Form(max_length=64)],
+        reason: Text,
+        csrf: Annotated[str | None, Form()] = None,
+    ) -> Response:
+        """VT's findings (services/casework/findings_routes.py): a signal found unfounded, or
+        its reporter protected; the household page then shows it."""
+
+        def perform(session: PageSession, _household: str) -> None:
+            body = parsed(FindingRequest, {"reason": reason})
+            record = FINDINGS[finding](casework.ledger)
+            with refused():
+                record(household, str(signal), staff(session.analyst), body.reason, casework.now())
+
+        return step(request, csrf, lambda _s: household, purpose, perform, [FIELDS[finding]])

@@ -11,6 +11,7 @@ from privacy.retention import RetentionPolicy
 from services import bootstrap, metrics
 from services.casework.monitoring_store import SafetyStore
 from services.casework.store import WorklistStore
+from services.feedback.store import FeedbackStore
 from services.gate import Clock
 from services.ledger.store import open_ledger
 from services.logs import command_settings
@@ -82,6 +83,7 @@ def enforce_once(
                 TimelineStore(engine, sealer),
                 WorklistStore(engine, sealer),
                 SafetyStore(engine, sealer),
+                FeedbackStore(engine, sealer),
                 ReceiptBook.of(db, engine, sealer),
                 sealer,  # last: the keys of the rows purged above
             ],

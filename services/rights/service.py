@@ -7,6 +7,9 @@ those households or the person: who (organisation, role, region), for which purp
 legal basis as registered then), the outcome and the fields. A corrected signal is marked so,
 with the reasons the publisher gave; a signal the publisher retracted is listed as withdrawn
 ("ingetrokken door de melder", see services/rights/rectifications.py for what is shown of it).
+A signal Veilig Thuis found unfounded is marked so. A reporter Veilig Thuis protects is named
+nowhere in the export, which says that a source was withheld and on what ground
+(services/rights/protection.py).
 The BSN is written into the export, which goes to the data subject, and nowhere else: the access
 log records the export with the person's pseudonym, the counts, the reason and who ran it.
 """
@@ -34,6 +37,7 @@ from privacy.storage.vault import IdentityVault
 from radar.timeline import TimelineEntry
 from services.audit.compliance import RegisterHistory
 from services.ledger.notifications import NotificationLog
+from services.rights.protection import protections
 from services.rights.rectifications import Rectifications, rectifications
 from services.timelines.store import TimelineStore
 
@@ -52,10 +56,9 @@ def _actor(key: str) -> Callable[[dict[str, Any]], Any]:
 
 
 SIGNAL_COLUMNS = [
+    *_columns(("Signaal", "signal_id"), ("Huishouden", "household")),
+    ("Organisatie", lambda s: "afgeschermd" if s.get("source_withheld") else s["organisation"]),
     *_columns(
-        ("Signaal", "signal_id"),
-        ("Huishouden", "household"),
-        ("Organisatie", "organisation"),
         ("Sector", "sector"),
         ("Soort", "signal_type"),
         ("Ernst", "severity"),
@@ -64,6 +67,7 @@ SIGNAL_COLUMNS = [
         ("Gemeld op", "reported_at"),
     ),
     ("Gecorrigeerd", lambda signal: _correction_text(signal)),
+    ("Ongegrond verklaard door Veilig Thuis", lambda s: "ja" if s["unfounded"] else "nee"),
 ]
 WITHDRAWN_COLUMNS = _columns(
     ("Signaal", "signal_id"),
@@ -151,8 +155,13 @@ def produce(
     # the radar records persons under their first-known pseudonym
     signals = sources.timelines.person_signals(person) if first_known else []
     changed = rectifications(sources.events, names) if sources.events else Rectifications()
-    withdrawn = [w.record() for w in changed.withdrawn]
     households = {s.household for s in signals}
+    # reporter protection (services/rights/protection.py): applied to every record below
+    shield = protections(sources.events, households | {w.household for w in changed.withdrawn})
+    withdrawn = [shield.signal(w.record()) for w in changed.withdrawn]
+    listed = [
+        shield.signal(_signal(s, names, changed.reasons.get(str(s.signal_id), []))) for s in signals
+    ]
     entries = sources.access_log.entries()
     accesses = [
         e
@@ -167,11 +176,14 @@ def produce(
         "data_held": bool(signals or accesses or withdrawn),
         "person": first_known,
         "households": sorted(households),
-        "signals": [_signal(s, names, changed.reasons.get(str(s.signal_id), [])) for s in signals],
+        "signals": listed,
         "withdrawn": withdrawn,
-        "sources": _sources(signals),
+        "sources": _sources(
+            s for s in signals if not shield.withholds(s.household, s.organisation)
+        ),
+        "withheld_sources": shield.withheld([*listed, *withdrawn]),
         "purposes": _purposes(accesses, entries),
-        "accesses": [_access(e) for e in accesses],
+        "accesses": [shield.access(_access(e)) for e in accesses],
     }
     # Logged first: a crash in between leaves a logged export that was not delivered, never
     # an export holding the BSN that the access log does not know of.
@@ -207,6 +219,7 @@ def _signal(entry: TimelineEntry, names: set[str], reasons: list[str]) -> dict[s
         "role": next(role for pseudonym, role in entry.persons if pseudonym in names),
         "corrected": entry.corrected,
         "correction_reasons": reasons if entry.corrected else [],
+        "unfounded": entry.unfounded,  # Veilig Thuis found it unfounded: no longer counted
     }
 
 
@@ -316,6 +329,7 @@ def render_html(document: dict[str, Any]) -> str:
             _table(document["withdrawn"], WITHDRAWN_COLUMNS),
             "<h2>Bronnen</h2>",
             _table(document["sources"], SOURCE_COLUMNS),
+            *_withheld_sources(document.get("withheld_sources")),
             "<h2>Doelen waarvoor de gegevens zijn gebruikt</h2>",
             _table(document["purposes"], PURPOSE_COLUMNS),
             "<h2>Wie de gegevens heeft geraadpleegd</h2>",
@@ -323,6 +337,18 @@ def render_html(document: dict[str, Any]) -> str:
         ]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _withheld_sources(withheld: dict[str, Any] | None) -> list[str]:
+    """The section on sources Veilig Thuis protects: that they were withheld, and why."""
+    if withheld is None:
+        return []
+    return [
+        "<h2>Afgeschermde bronnen</h2>",
+        _paragraph(withheld["explanation"]),
+        _paragraph(f"Aantal signalen met een afgeschermde bron: {withheld['signals']}"),
+        _paragraph(f"Grond: {withheld['ground']}"),
+    ]
 
 
 def _paragraph(text: str) -> str:

@@ -23,9 +23,12 @@ from services.audit import checkpoints, lineage, sealing
 from services.backup import key_check
 from services.casework import lead_time_store, monitoring_store, worklist_tables
 from services.delivery import tables as delivery_tables
+from services.feedback import tables as feedback_tables
+from services.handle_with_care import tables as hwc_tables
 from services.ledger import store as ledger_store
 from services.projections import checkpoints as projection_checkpoints
 from services.projections import positions
+from services.referrals import store as referral_store
 from services.signals import receipt_format
 from services.timelines import tables as timeline_tables
 
@@ -50,6 +53,9 @@ _METADATA: tuple[MetaData, ...] = (
     monitoring_store.metadata,
     lead_time_store.metadata,
     delivery_tables.metadata,
+    referral_store.metadata,
+    hwc_tables.metadata,
+    feedback_tables.metadata,
 )
 
 # Read models: derived from the event store, rebuilt rather than migrated (see above).
@@ -60,6 +66,9 @@ REBUILT_READ_MODELS: frozenset[str] = frozenset(
         *worklist_tables.metadata.tables,
         *monitoring_store.metadata.tables,
         *lead_time_store.metadata.tables,
+        *referral_store.metadata.tables,
+        *hwc_tables.metadata.tables,
+        *feedback_tables.metadata.tables,
     }
 )
 

@@ -77,6 +77,7 @@ def prepare_v2(
             severity=submission.severity,
             forms_of_violence=tuple(submission.forms_of_violence),
             reported_by=submission.reported_by,
+            prosecution=submission.prosecution,
             occurred_at=submission.occurred_at,
             reported_at=submission.reported_at or received_at,
             received_at=received_at,

@@ -35,7 +35,7 @@ from contracts.leak_guard import contains_identifier
 from contracts.regions import VtRegion
 from contracts.signal_types_v2 import REPORTED_TYPES, SignalTypeV2, vocabulary_extensions
 from contracts.signal_v1 import MAX_PERSONS_PER_SIGNAL, OrganisationId
-from contracts.signal_v2 import MAX_AGE
+from contracts.signal_v2 import MAX_AGE, ProsecutionV2
 from contracts.vocabulary import Severity
 from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2, Reporter
 from privacy.sealed_identifiers import SealedValue
@@ -187,6 +187,12 @@ class SignalSubmissionV2(BaseModel):
         max_length=len(FormOfViolence),
         description="The forms of violence seen or suspected, each once; none if not known.",
     )
+    prosecution: ProsecutionV2 | None = Field(
+        default=None,
+        description="Only for prosecution_decision (the OM): the outcome (prosecution, "
+        "dismissal, punishment_order: x-prosecution-outcomes) and the id of the Veilig Thuis "
+        "referral it decides, from the OM's referrals feed. Left out when not said.",
+    )
     occurred_at: AwareDatetime
     reported_at: AwareDatetime | None = None
     region: VtRegion
@@ -201,6 +207,16 @@ class SignalSubmissionV2(BaseModel):
         kind = info.data.get("signal_type")  # absent when it was invalid: that error is enough
         if value is not None and kind is not None and kind not in REPORTED_TYPES:
             raise ValueError(f"only {' and '.join(sorted(REPORTED_TYPES))} say who reported")
+        return value
+
+    @field_validator("prosecution")
+    @classmethod
+    def _decisions_only(
+        cls, value: ProsecutionV2 | None, info: ValidationInfo
+    ) -> ProsecutionV2 | None:
+        kind = info.data.get("signal_type")  # absent when it was invalid: that error is enough
+        if value is not None and kind is not None and kind != SignalTypeV2.PROSECUTION_DECISION:
+            raise ValueError("only prosecution_decision says it")
         return value
 
     @field_validator("occurred_at", "reported_at")

@@ -22,7 +22,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from radar.membership import departure
-from radar.timeline import SIGNAL_CORRECTED, SIGNAL_RETRACTED, timeline_entry
+from radar.timeline import (
+    SIGNAL_CORRECTED,
+    SIGNAL_FOUND_UNFOUNDED,
+    SIGNAL_RETRACTED,
+    timeline_entry,
+)
 from services.database import stored_utc
 from services.projections.bulk import insert_tuples
 from services.projections.checkpoints import CHECKPOINT, Checkpoint
@@ -138,6 +143,8 @@ class TimelineBuild:
                         period[0] = entry.occurred_at
             elif isinstance(event, SIGNAL_CORRECTED | SIGNAL_RETRACTED):
                 self._rectify(connection, collected, event)
+            elif isinstance(event, SIGNAL_FOUND_UNFOUNDED):
+                self._mark_unfounded(connection, collected, event)
             elif (left := departure(event)) is not None:
                 person, household, left_at = left
                 period = periods.get((person, household))
@@ -179,6 +186,21 @@ class TimelineBuild:
             connection.execute(delete(table).where(row))
         else:
             connection.execute(update(table).where(row).values(values))
+
+    def _mark_unfounded(
+        self,
+        connection: Connection,
+        collected: dict[tuple[str, str], dict[str, Any]],
+        event: SIGNAL_FOUND_UNFOUNDED,
+    ) -> None:
+        """As TimelineStore._mark_unfounded, on the collected row when it is of this batch."""
+        key = self._store.rows.signal_key(event.household, event.signal_id)
+        if key in collected:
+            collected[key]["unfounded"] = True
+            return
+        table = self._signals
+        row = (table.c.household == key[0]) & (table.c.signal_id == key[1])
+        connection.execute(update(table).where(row).values(unfounded=True))
 
     def _write_memberships(self, engine: Engine) -> None:
         """Every membership, sealed, in a few large transactions (replacing those written

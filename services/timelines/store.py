@@ -29,6 +29,7 @@ from radar.membership import (
 )
 from radar.timeline import (
     SIGNAL_CORRECTED,
+    SIGNAL_FOUND_UNFOUNDED,
     SIGNAL_RECORDED,
     SIGNAL_RETRACTED,
     TimelineEntry,
@@ -76,6 +77,7 @@ class TimelineStore(TimelineReads, PositionedTables):
         get_topic(SIGNAL_CORRECTED),
         get_topic(SIGNAL_RETRACTED),
         get_topic(MEMBER_LEFT),
+        get_topic(SIGNAL_FOUND_UNFOUNDED),
     )
     tables = metadata
     format = 2  # digests and sealed values instead of pseudonyms and signal ids
@@ -105,6 +107,8 @@ class TimelineStore(TimelineReads, PositionedTables):
                 entries = []
                 if isinstance(event, SIGNAL_CORRECTED | SIGNAL_RETRACTED):
                     self._rectify(connection, event)
+                if isinstance(event, SIGNAL_FOUND_UNFOUNDED):
+                    self._mark_unfounded(connection, event)
                 left = departure(event)
                 if left is not None:
                     self._depart(connection, left)
@@ -213,6 +217,16 @@ class TimelineStore(TimelineReads, PositionedTables):
                 occurred_at=stored_utc(event.occurred_at),
                 corrected=True,
             )
+        )
+
+    def _mark_unfounded(self, connection: Connection, event: SIGNAL_FOUND_UNFOUNDED) -> None:
+        """Veilig Thuis found the signal unfounded: it stays on the timeline, marked."""
+        household, signal = self.rows.signal_key(event.household, event.signal_id)
+        connection.execute(
+            update(timeline_signals)
+            .where(timeline_signals.c.household == household)
+            .where(timeline_signals.c.signal_id == signal)
+            .values(unfounded=True)
         )
 
     def _join(self, connection: Connection, entries: Sequence[TimelineEntry]) -> None:

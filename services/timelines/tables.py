@@ -66,6 +66,10 @@ timeline_signals = Table(
     # so neither an age nor a form of violence is in a column in clear, nor one of signal.v2's
     # pseudonyms, and rows written before signal.v2 read as they were (no migration)
     Column("sealed", LargeBinary, nullable=False),
+    # Veilig Thuis found the signal unfounded (radar/household_findings.py): it stays, marked;
+    # true or NULL (never false), added by migration 0006_findings: a row from before reads as
+    # not found so, and a checkpoint taken before still matches its digest (checkpoints.py)
+    Column("unfounded", Boolean, nullable=True),
 )
 
 person_memberships = Table(
@@ -119,6 +123,7 @@ class SealedRows:
             "received_at": stored_utc(entry.received_at),
             "region": entry.region,
             "corrected": entry.corrected,
+            "unfounded": entry.unfounded or None,  # true, or NULL as in rows from before
             "sealed": self.sealer.seal(
                 entry.household, _signal_where(household, signal), shown, connection
             ),
@@ -184,6 +189,7 @@ class SealedRows:
             region=values["region"],
             persons=tuple((p[0], p[1]) for p in shown["persons"]),
             corrected=bool(values["corrected"]),
+            unfounded=bool(values["unfounded"]),
             forms_of_violence=tuple(shown.get("forms_of_violence", ())),
             facts=tuple(_opened_facts(f) for f in shown.get("facts", ())),
         )

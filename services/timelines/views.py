@@ -61,6 +61,11 @@ class SignalView(BaseModel):
     corrected: bool | None = Field(
         default=None, description="true when the publisher corrected the signal's values"
     )
+    unfounded: bool | None = Field(
+        default=None,
+        description="true when Veilig Thuis found the signal unfounded after investigation: "
+        "it is shown, and no longer counts in the household's score",
+    )
 
 
 WithheldRule = Annotated[

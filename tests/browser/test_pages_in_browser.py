@@ -120,7 +120,8 @@ def test_re_identify_a_household_after_a_confirmation(
     screenshot(browser, "18-identity-shown")
 
 
-def test_assess_a_report_with_the_instrument(browser: webdriver.Chrome, site: Site) -> None:
+def assess_the_report(browser: webdriver.Chrome, site: Site) -> None:
+    """A triage analyst assesses OTHER_FAMILY's report in the form: own investigation."""
     sign_in(browser, site)
     browser.get(f"{site.url}/pages/households/{OTHER_FAMILY}?purpose=triage")
     form = browser.find_element(By.CSS_SELECTOR, "form.assessment-form")
@@ -132,6 +133,10 @@ def test_assess_a_report_with_the_instrument(browser: webdriver.Chrome, site: Si
     accessible(browser)
     screenshot(browser, "20-safety-assessment-form")
     submit(browser, form.find_element(By.TAG_NAME, "button"))
+
+
+def test_assess_a_report_with_the_instrument(browser: webdriver.Chrome, site: Site) -> None:
+    assess_the_report(browser, site)
     assert "Eigen onderzoek" in browser.find_element(By.CSS_SELECTOR, "p.assessed").text
     accessible(browser)
     screenshot(browser, "21-safety-assessment-recorded")

@@ -25,6 +25,8 @@ from privacy.credentials import Audience, TokenAuthority
 from services.casework.lead_time_store import LEAD_TIME_PROJECTION
 from services.casework.monitoring_store import SAFETY_PROJECTION
 from services.casework.store import WORKLIST_PROJECTION
+from services.handle_with_care.store import HWC_PROJECTION
+from services.referrals.store import REFERRAL_PROJECTION
 from services.settings import Settings
 from services.timelines.store import TIMELINE_PROJECTION
 from testkit.processes import RadarSystem, running_radar
@@ -42,6 +44,8 @@ READ_MODELS = {
     WORKLIST_PROJECTION,
     SAFETY_PROJECTION,
     LEAD_TIME_PROJECTION,
+    REFERRAL_PROJECTION,
+    HWC_PROJECTION,
 }
 HOUSEHOLD_ROUTE = "/v1/households/{household}/timeline"
 

@@ -42,6 +42,7 @@ HOME_CARE = Publisher("sys-tz", "thuiszorg-utrecht", SectorV2.HOME_CARE)
 OTHER_HOME_CARE = Publisher("sys-tz2", "thuiszorg-zeist", SectorV2.HOME_CARE)
 SHELTER = Publisher("sys-opv", "opvang-utrecht", SectorV2.SHELTER)
 VEILIG_THUIS = Publisher("sys-vt", "vt-utrecht", SectorV2.VEILIG_THUIS)
+OM = Publisher("sys-om", "om-midden-nederland", SectorV2.PUBLIC_PROSECUTION)
 RNG = random.Random(16)
 
 
@@ -192,6 +193,31 @@ def test_veilig_thuis_says_who_reported_and_it_travels_on_the_topic(
     assert {e.sector for e in _events(kafka)} == {SectorV2.VEILIG_THUIS}
 
 
+def _om_decision(**said: Any) -> dict[str, Any]:
+    """The OM's decision on a suspect of the household, saying what `said` holds."""
+    signal = _signal(
+        "prosecution_decision",
+        {"postcode": f"{RNG.randint(1000, 9999)}OM", "house_number": RNG.randint(1, 300)},
+        [{"bsn": synthetic_bsn(RNG), "roles": ["suspected_perpetrator"], "age": 41}],
+    )
+    return signal | ({"prosecution": said} if said else {})
+
+
+def test_the_oms_decision_names_its_outcome_and_referral_on_the_topic(
+    settings: Settings, kafka: TopicProbe
+) -> None:
+    referral = str(uuid.uuid4())
+    decided = _om_decision(outcome="dismissal", referral_id=referral)
+    unsaid = _om_decision()
+    answer = _post(settings, "/v2/signals/batch", {"signals": [decided, unsaid]}, OM)
+
+    assert answer.status_code == 200 and answer.json()["accepted"] == 2, answer.text
+    said = {str(e.event_id): e.prosecution for e in _events(kafka)}
+    assert said[unsaid["event_id"]] is None
+    found = said[decided["event_id"]]
+    assert found is not None and (found.outcome, str(found.referral_id)) == ("dismissal", referral)
+
+
 def _refusals() -> list[tuple[str, Publisher, dict[str, Any], str]]:
     elder, _ = _elder_abuse()
     twice = {**elder, "persons": [{"bsn": synthetic_bsn(RNG), "roles": ["victim", "victim"]}]}
@@ -214,6 +240,13 @@ def _refusals() -> list[tuple[str, Publisher, dict[str, Any], str]]:
             "reported_by",
         ),
         ("a reporter outside the list", VEILIG_THUIS, _vt_report("buurman"), "reported_by"),
+        (
+            "an OM decision on another type",
+            HOME_CARE,
+            elder | {"prosecution": {"outcome": "prosecution"}},
+            "prosecution",
+        ),
+        ("an outcome the OM has not", OM, _om_decision(outcome="acquittal"), "prosecution"),
         ("a BSN as the reporter", VEILIG_THUIS, _vt_report(synthetic_bsn(RNG)), "reported_by"),
     ]
 

@@ -5,57 +5,21 @@ the same again after a rebuild from the store."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, datetime, time
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient
 
 from privacy.actors import AnalystRole
-from radar.safety import NETHERLANDS
 from services.casework.lead_time_store import LeadTimeStore
 from services.casework.reminders import remind_due_reports
-from services.database import Database
 from services.projections.projector import Projector, rebuild
-from tests.support.aggregating import InProcessAggregator, aggregating
-from tests.support.radar_fixtures import FAMILY, OTHER_FAMILY, Harness, radar_query_harness, signal
+from tests.support.aggregating import InProcessAggregator
+from tests.support.casework_story import Clock, at, decide
+from tests.support.radar_fixtures import FAMILY, OTHER_FAMILY, Harness, signal
 
 AMSTERDAM_FAMILY = "hh.k1." + "a" * 32
 ASSESSOR = AnalystRole.SAFETY_ASSESSMENT
-
-
-class Clock:
-    """The query API's now, moved by the story."""
-
-    def __init__(self) -> None:
-        self.now = at(date(2026, 11, 2))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour), NETHERLANDS)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def harness(tmp_path: Path, database: Database, clock: Clock) -> Iterator[Harness]:
-    yield from radar_query_harness(tmp_path, database, clock)
-
-
-@pytest.fixture
-def member(
-    harness: Harness, topic: str, kafka_admin: KafkaAdminClient
-) -> Iterator[InProcessAggregator]:
-    with aggregating(harness.radar.ledger, topic, kafka_admin) as aggregator:
-        yield aggregator
 
 
 @pytest.fixture
@@ -73,35 +37,6 @@ def _report(member: InProcessAggregator, day: date, household: str = FAMILY, **k
 def _project(harness: Harness, lead_times: LeadTimeStore) -> None:
     harness.radar.project()
     Projector(harness.radar.ledger, lead_times, batch_size=7).catch_up()
-
-
-def _decide(
-    harness: Harness,
-    clock: Clock,
-    report_id: str,
-    day: date,
-    decision: str,
-    household: str = FAMILY,
-    region: str = "VT09",
-) -> str:
-    clock.now = at(day)
-    answer = harness.post(
-        f"/v1/households/{household}/safety-assessments",
-        {
-            "purpose": "safety_assessment",
-            "report_id": report_id,
-            "acute_unsafety": False,
-            "structural_unsafety": True,
-            "urgency": "high",
-            "decision": decision,
-            "reason": "Weighed with the instrument.",
-        },
-        role=ASSESSOR,
-        region=region,
-    )
-    assert answer.status_code == 201, answer.text
-    assessment: str = answer.json()["assessment_id"]
-    return assessment
 
 
 def _table(harness: Harness, first: str, last: str, region: str = "VT09") -> Any:
@@ -140,7 +75,7 @@ def test_a_report_decided_on_day_6_is_late_and_was_on_the_worklist_on_day_3(
     [due] = _due_alerts(harness)
     assert (due["household"], due["check_date"], due["status"]) == (FAMILY, "2026-11-09", "raised")
 
-    _decide(harness, clock, report_id, date(2026, 11, 10), "handover_local_team")  # day 6
+    decide(harness, clock, report_id, date(2026, 11, 10), "handover_local_team")  # day 6
     _project(harness, lead_times)
     assert _due_alerts(harness) == [], "the decision closes the reminder"
     [row] = _table(harness, "2026-11-01", "2026-11-30")["regions"]
@@ -162,11 +97,11 @@ def test_a_regions_table_equals_a_hand_count_and_a_rebuild(
     amsterdam = _report(member, date(2026, 11, 3), household=AMSTERDAM_FAMILY, region="VT13")
     _project(harness, lead_times)
 
-    a = _decide(harness, clock, utrecht["a"], date(2026, 11, 6), "own_investigation")
-    _decide(harness, clock, utrecht["b"], date(2026, 11, 12), "ongoing_care", OTHER_FAMILY)
-    _decide(harness, clock, utrecht["c"], date(2026, 11, 25), "own_investigation")
-    _decide(harness, clock, utrecht["f"], date(2026, 11, 12), "handover_local_team")
-    _decide(
+    a = decide(harness, clock, utrecht["a"], date(2026, 11, 6), "own_investigation")
+    decide(harness, clock, utrecht["b"], date(2026, 11, 12), "ongoing_care", OTHER_FAMILY)
+    decide(harness, clock, utrecht["c"], date(2026, 11, 25), "own_investigation")
+    decide(harness, clock, utrecht["f"], date(2026, 11, 12), "handover_local_team")
+    decide(
         harness, clock, amsterdam, date(2026, 11, 4), "own_investigation", AMSTERDAM_FAMILY, "VT13"
     )
     clock.now = at(date(2026, 11, 27))

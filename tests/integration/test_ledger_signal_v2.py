@@ -92,7 +92,16 @@ def _stored(ledger: SignalLedger, household: str) -> list[Any]:
 def _assert_stored_as_published(stored: Any, published: SignalEventV2) -> None:
     """Every field of the stored event says what the signal (under its first pseudonyms) said."""
     signal = published.canonical()
-    assert stored.class_version == 3
+    assert stored.class_version == 4
+    said = signal.prosecution
+    assert stored.prosecution == (
+        None
+        if said is None
+        else {
+            "outcome": str(said.outcome),
+            "referral_id": None if said.referral_id is None else str(said.referral_id),
+        }
+    )
     assert stored.reported_by == (None if signal.reported_by is None else str(signal.reported_by))
     assert (stored.household, stored.signal_id) == (signal.household, signal.event_id)
     assert (stored.organisation, stored.sector, stored.signal_type, stored.severity) == (

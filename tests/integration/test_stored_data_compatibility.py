@@ -3,7 +3,8 @@ restructure (tests/fixtures/store-v0, made at commit 7d84e54) replays, with toda
 the same timelines, scores and read models, and its stored event topics are still ours. Its
 signals, those of the previous release's store (release-stop14) and the v1 records of the
 signals topic (signal-v1-records) read as SignalRecorded version 2 would: no form, one role, no
-age, and (version 3) no reporter, counted as not known in the CBS tables."""
+age, (version 3) no reporter, counted as not known in the CBS tables, and (version 4) no OM
+decision."""
 
 from __future__ import annotations
 
@@ -45,10 +46,11 @@ def _plain(value: Any) -> Any:
 
 def _as_before(dump: dict[str, list[Any]]) -> Any:
     """A timeline dump in the fixture's form: its v1 signals carry none of signal.v2's facts
-    (forms of violence, person facts), which the fixture's code did not have."""
+    (forms of violence, person facts) and none is found unfounded (issue 17), which the
+    fixture's code did not have."""
     entries = dump["timeline_signals"]
-    assert all(not e.forms_of_violence and not e.facts for e in entries)
-    v2_fields = ", forms_of_violence=(), facts=())"
+    assert all(not e.forms_of_violence and not e.facts and not e.unfounded for e in entries)
+    v2_fields = ", forms_of_violence=(), facts=(), unfounded=False)"
     plain = _plain(dump)
     plain["timeline_signals"] = [repr(e).replace(v2_fields, ")") for e in entries]
     return plain
@@ -134,8 +136,8 @@ def test_the_stored_event_topics_still_name_our_event_classes(
 
 def _assert_signals_read_as_version_2(ledger: SignalLedger) -> int:
     """Every stored SignalRecorded reads with what v1 could say and nothing more (upcast to
-    today's version 3: no reporter said either, so the CBS tables count it as not known);
-    returns how many there are."""
+    today's version 4: no reporter said either, so the CBS tables count it as not known, nor an
+    OM decision); returns how many there are."""
     recorded = [
         event
         for _id, event in ledger.notifications.all_readable([get_topic(Household.SignalRecorded)])
@@ -144,8 +146,8 @@ def _assert_signals_read_as_version_2(ledger: SignalLedger) -> int:
     notes = StatisticsHistory().apply_all(recorded).households.values()
     assert {note_categories(sector, n) for h in notes for n in h.signals.values()} <= {(NOT_KNOWN,)}
     for event in recorded:
-        assert event.class_version == 3 and event.forms_of_violence == []
-        assert event.reported_by is None
+        assert event.class_version == 4 and event.forms_of_violence == []
+        assert event.reported_by is None and event.prosecution is None
         for person in event.persons:
             assert person["roles"] == [person["role"]]
             assert person["age"] is person["unborn_child_of"] is person["local_pseudonym"] is None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,6 @@ from tests.support.radar_fixtures import (
     MOTHER,
     OTHER_FAMILY,
     Harness,
-    radar_query_harness,
     signal,
 )
 
@@ -65,11 +63,6 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-@pytest.fixture
-def harness(tmp_path: Path, database: Database, clock: Clock) -> Iterator[Harness]:
-    yield from radar_query_harness(tmp_path, database, clock)
 
 
 def _raw_rows(engine: Engine) -> list[bytes]:

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from contracts.pseudonyms import PseudonymLink
 from contracts.regions import VtRegion
-from contracts.signal_types_v2 import REPORTED_TYPES, SIGNAL_TYPES_V2
+from contracts.signal_types_v2 import REPORTED_TYPES, SIGNAL_TYPES_V2, SignalTypeV2
 from contracts.signal_v1 import CLOCK_SKEW_ALLOWED, MAX_PERSONS_PER_SIGNAL, PersonRef, SignalEventV1
 from contracts.signal_v2 import MAX_AGE, SignalEventV2
 from contracts.upcast_v1_v2 import upcast_signal
 from contracts.vocabulary import SIGNAL_TYPES, PersonRole, Severity
-from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2, Reporter
+from contracts.vocabulary_v2 import FormOfViolence, PersonRoleV2, ProsecutionOutcome, Reporter
 
 START = datetime(2020, 1, 1, tzinfo=UTC)
 _CET = timezone(timedelta(hours=1))
@@ -98,6 +98,11 @@ def v2_signals(draw: st.DrawFn) -> SignalEventV2:
     document["forms_of_violence"] = [str(f) for f in forms]
     if kind in REPORTED_TYPES:
         document["reported_by"] = draw(st.none() | st.sampled_from(Reporter).map(str))
+    if kind == SignalTypeV2.PROSECUTION_DECISION:
+        outcome = st.sampled_from(ProsecutionOutcome).map(str)
+        referral = st.none() | st.uuids().map(str)
+        said = st.fixed_dictionaries({"outcome": outcome, "referral_id": referral})
+        document["prosecution"] = draw(st.none() | said)
     document["persons"] = [_person_v2(draw, p) for p in document["persons"]]
     rekeyed = {link["pseudonym"] for link in document["known_as"]}
     if document["household"] not in rekeyed and draw(st.booleans()):

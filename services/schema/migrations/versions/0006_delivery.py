@@ -4,7 +4,7 @@ its delivery state (the acknowledged cursor, the current item's attempts and nex
 only; records, migrated in place (services/delivery/tables.py).
 
 Revision ID: 0006_delivery
-Revises: 0005
+Revises: 0006_feedback
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_delivery"
-down_revision = "0005"
+down_revision = "0006_feedback"  # chained after the feedback slice merged in (issue 17)
 branch_labels = None
 depends_on = None
 
