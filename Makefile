@@ -33,9 +33,13 @@ $(RADAR_OPENAPI_CLIENT_GENERATOR):
 	$(PYTHON) -m venv $(GENERATOR_VENV)
 	$(GENERATOR_VENV)/bin/pip install --quiet openapi-python-client==0.29.1
 
-# The pages' development sign-in (synthetic users) is for make run only: off by default.
+# The pages' development sign-in (synthetic users) is for make run only: off by default; so are
+# webhooks to this machine, trusting the CA of `radar webhooks receive` (README, Webhooks).
 run: install
-	RADAR_PAGES_DEV_SIGN_IN=$${RADAR_PAGES_DEV_SIGN_IN:-true} $(BIN)/radar run --broker-script deploy/kafka/kafka.sh
+	RADAR_PAGES_DEV_SIGN_IN=$${RADAR_PAGES_DEV_SIGN_IN:-true} \
+	RADAR_WEBHOOKS_ALLOW_LOOPBACK=$${RADAR_WEBHOOKS_ALLOW_LOOPBACK:-true} \
+	RADAR_WEBHOOKS_CA_BUNDLE=$${RADAR_WEBHOOKS_CA_BUNDLE:-$(CURDIR)/.local/webhook-receiver/ca.pem} \
+	$(BIN)/radar run --broker-script deploy/kafka/kafka.sh
 
 kafka-up: install
 	RADAR_PYTHON=$(BIN)/python deploy/kafka/kafka.sh start

@@ -12,7 +12,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from fastapi import APIRouter, FastAPI
@@ -47,6 +47,13 @@ from services.casework.routes import worklist_routers
 from services.casework.service import Casework
 from services.casework.store import WorklistStore
 from services.database import Database, log_sealing
+from services.delivery.backoff import Backoff
+from services.delivery.deliverer import Deliverer, Signer
+from services.delivery.poster import HttpsPoster
+from services.delivery.registry import WebhookStore
+from services.delivery.routes import webhook_router
+from services.delivery.service import Webhooks
+from services.delivery.signing import webhook_signing_key
 from services.feedback.store import FeedbackStore
 from services.feeds.items import FeedSource
 from services.feeds.routes import feed_router
@@ -181,14 +188,15 @@ def household_of(keys: PseudonymKeyFile, vault: IdentityVault) -> Callable[[Home
     return first_known
 
 
-def data_key_stores(parts: Parts) -> list[SubjectKeyStore]:
+def data_key_stores(parts: Parts) -> list[SubjectKeyStore | WebhookStore]:
     """Every store of data keys wrapped by the KEK: the event store's, the read models',
-    the vault's and the access log's."""
+    the vault's and the access log's; and the webhooks' shared secrets."""
     return [
         parts.ledger.subject_keys,
         parts.row_sealer.keys,
         parts.vault.keys,
         log_sealing(parts.engine, parts.database.keys_dir).keys,  # the access log's periods
+        webhook_store(parts),
     ]
 
 
@@ -315,6 +323,7 @@ def query_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             handle_with_care,
         ),
         feed_router(gate, feed_sources(parts.database), analyst),
+        webhook_router(gate, webhooks(parts, gate.policy), analyst),
         hwc_router(handle_with_care, parts.vault, analyst),
     ]
     app = new_api("Signal radar query API", settings.query_max_body_bytes)
@@ -341,6 +350,46 @@ def aggregator(settings: Settings) -> Aggregator:
         settings.signals_topic,
         settings.consumer_group,
         settings.aggregator_batch_records,
+    )
+
+
+def webhook_store(parts: Parts) -> WebhookStore:
+    """The webhook registrations, their secrets wrapped by the database's KEK."""
+    with parts.database.schema_lock():
+        return WebhookStore(parts.engine, parts.database.key_encryption_key())
+
+
+def webhooks(parts: Parts, policy: PolicyDecisionPoint) -> Webhooks:
+    """Registering webhooks for the feeds that exist (the query API, `radar webhooks add`)."""
+    return Webhooks(
+        webhook_store(parts),
+        feed_sources(parts.database),
+        policy,
+        parts.settings.webhooks_allow_loopback,
+    )
+
+
+def deliverer(settings: Settings, sources: list[FeedSource] | None = None) -> Deliverer:
+    """`radar deliver`: every webhook's items from its feed (default: every feed's source)."""
+    require_keys(settings)
+    parts = Parts(settings)
+    with parts.database.schema_lock():
+        access_log = parts.database.access_log(parts.engine)
+    backoff = Backoff(
+        settings.webhooks_backoff_seconds,
+        settings.webhooks_backoff_cap_seconds,
+        settings.webhooks_max_attempts,
+        timedelta(seconds=settings.webhooks_max_age_seconds),
+    )
+    store = webhook_store(parts)
+    return Deliverer(
+        store,
+        feed_sources(parts.database) if sources is None else sources,
+        HttpsPoster(settings.webhooks_ca_bundle, settings.webhooks_timeout_seconds),
+        Signer(store, webhook_signing_key(settings.keys_dir)),
+        access_log,
+        PolicyDecisionPoint(PurposeRegister.load(settings.purpose_register)),
+        backoff,
     )
 
 

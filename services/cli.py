@@ -61,6 +61,11 @@ COMMANDS: dict[str, Elsewhere | None] = {
         "projector",
         "Keep the read models up to date from the event store.",
     ),
+    "deliver": Elsewhere(
+        "services.delivery.cli",
+        "deliver",
+        "Deliver every webhook's feed items to its receiver, signed, at least once.",
+    ),
     "inzage": Elsewhere(
         "services.rights.cli",
         "inzage",
@@ -126,6 +131,11 @@ COMMANDS: dict[str, Elsewhere | None] = {
         "evaluate",
         "Measure the radar on a synthetic world: recall, lead time and workload per model\n"
         "version, radar against the best single party; write the table and plots.",
+    ),
+    "webhooks": Elsewhere(
+        "services.delivery.cli",
+        "webhooks_cli",
+        "Webhooks: registrations, dead letters and their replay.",
     ),
 }
 
@@ -230,7 +240,7 @@ def run(
         Path | None, typer.Option(help="Script that starts/stops a local Kafka broker.")
     ] = None,
 ) -> None:
-    """Start the whole system: aggregator, projector, ingest API and query API."""
+    """Start the whole system: aggregator, projector, ingest API, query API and deliverer."""
     from contextlib import suppress
 
     from sqlalchemy.exc import OperationalError

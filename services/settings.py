@@ -179,6 +179,39 @@ class Settings(BaseSettings):
         "the development pair of Utrecht's, a deployment lists its own.",
     )
 
+    webhooks_allow_loopback: bool = Field(
+        default=False,
+        description="Webhooks: accept a receiver on this machine (127.0.0.1, ::1, localhost). "
+        "Off by default, so that no registration can make the radar call its own host's "
+        "services; on for tests and make run.",
+    )
+    webhooks_ca_bundle: Path | None = Field(
+        default=None,
+        description="Webhooks: the CA certificates (PEM) receivers' TLS certificates are "
+        "verified against; unset, the system's trusted CAs.",
+    )
+    webhooks_max_attempts: int = Field(
+        default=10, ge=1, description="Webhooks: failed attempts before an item is dead."
+    )
+    webhooks_max_age_seconds: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="Webhooks: an item still failing this long after its first failed attempt "
+        "is dead, however few attempts were made.",
+    )
+    webhooks_backoff_seconds: float = Field(
+        default=1.0, gt=0, description="Webhooks: the wait after the first failure; doubles."
+    )
+    webhooks_backoff_cap_seconds: float = Field(
+        default=300.0, gt=0, description="Webhooks: the longest wait between two attempts."
+    )
+    webhooks_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Webhooks: how long one POST may take."
+    )
+    deliverer_idle_seconds: float = Field(
+        default=0.5, gt=0, description="`radar deliver`: the pause when nothing is due."
+    )
+
     @model_validator(mode="after")
     def _oidc_complete(self) -> Settings:
         """Half an OIDC configuration would fail at the first sign-in: refuse to start."""

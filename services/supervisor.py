@@ -57,6 +57,7 @@ def radar_processes(settings: Settings) -> list[Process]:
         "projector": 1,
         "ingest": settings.ingest_processes,
         "query": 1,
+        "deliver": 1,  # the webhooks (services/delivery/)
     }
     return [
         Process(member_name(kind, index), [*radar, kind], index)

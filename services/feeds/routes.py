@@ -43,6 +43,14 @@ class FeedPage(BaseModel):
     more: bool = Field(description="Whether another read may return items already recorded.")
 
 
+class FeedKindView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: str = Field(description="Read at GET /v1/feeds/{kind}; a webhook's `kind`.")
+    resource: str = Field(description="What the purpose register grants to read it.")
+    fields: list[str] = Field(description="The body keys its items may carry.")
+
+
 def feed_page(kind: str, items: Sequence[FeedItem], after: int, limit: int) -> FeedPage:
     """A page of at most `limit` items out of `items` (which may hold one more, to tell)."""
     shown = list(items[:limit])
@@ -64,6 +72,18 @@ def feed_router(
 ) -> APIRouter:
     router = APIRouter(tags=["feeds"], responses={**QUERY_ERRORS, **error_responses(404)})
     by_kind = {source.kind: source for source in sources}
+
+    @router.get(
+        "/v1/feeds",
+        response_model=list[FeedKindView],
+        openapi_extra={"x-personal-data": False},  # the kinds only: nothing to log
+    )
+    def list_feeds(actor: Analyst = Depends(person)) -> Any:  # noqa: B008
+        """The feeds there are, and what reads them: no items (so no gate to pass)."""
+        return [
+            FeedKindView(kind=s.kind, resource=str(s.resource), fields=sorted(s.fields))
+            for s in sorted(sources, key=lambda s: s.kind)
+        ]
 
     @router.get("/v1/feeds/{kind}", response_model=FeedPage)
     def read_feed(

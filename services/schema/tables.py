@@ -22,6 +22,7 @@ from privacy.storage import (
 from services.audit import checkpoints, lineage, sealing
 from services.backup import key_check
 from services.casework import lead_time_store, monitoring_store, worklist_tables
+from services.delivery import tables as delivery_tables
 from services.feedback import tables as feedback_tables
 from services.handle_with_care import tables as hwc_tables
 from services.ledger import store as ledger_store
@@ -51,6 +52,7 @@ _METADATA: tuple[MetaData, ...] = (
     worklist_tables.metadata,
     monitoring_store.metadata,
     lead_time_store.metadata,
+    delivery_tables.metadata,
     referral_store.metadata,
     hwc_tables.metadata,
     feedback_tables.metadata,

@@ -21,8 +21,9 @@ def test_radar_run_starts_the_configured_number_of_each() -> None:
         "ingest",
         "ingest-2",
         "query",
+        "deliver",
     ]
-    assert [p.environment["RADAR_PROCESS_INDEX"] for p in processes] == list("0120010")
+    assert [p.environment["RADAR_PROCESS_INDEX"] for p in processes] == list("01200100")
 
 
 def test_each_process_of_a_kind_has_its_own_metrics_port() -> None:
