@@ -22,16 +22,11 @@ from contracts.pseudonyms import (
 )
 from privacy.actors import Analyst, AnalystRole
 from privacy.credentials import Audience, TokenAuthority
-from services.casework.lead_time_store import LEAD_TIME_PROJECTION
-from services.casework.monitoring_store import SAFETY_PROJECTION
-from services.casework.store import WORKLIST_PROJECTION
-from services.handle_with_care.store import HWC_PROJECTION
-from services.referrals.store import REFERRAL_PROJECTION
 from services.settings import Settings
-from services.timelines.store import TIMELINE_PROJECTION
 from testkit.processes import RadarSystem, running_radar
 from tests.support.ingest import bearer_for, family_signal, police_token
 from tests.support.inspection import wait_for
+from tests.support.read_models import READ_MODELS
 
 PSEUDONYM = re.compile(
     rf"({HOUSEHOLD_PREFIX}|{PERSON_PREFIX}|{RECIPIENT_PREFIX}\.{RECIPIENT_ID_PATTERN})"
@@ -39,14 +34,6 @@ PSEUDONYM = re.compile(
 )
 UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.I)
 BARE_HASH = re.compile(r"[0-9a-f]{32}")  # a pseudonym's hash without its prefix
-READ_MODELS = {
-    TIMELINE_PROJECTION,
-    WORKLIST_PROJECTION,
-    SAFETY_PROJECTION,
-    LEAD_TIME_PROJECTION,
-    REFERRAL_PROJECTION,
-    HWC_PROJECTION,
-}
 HOUSEHOLD_ROUTE = "/v1/households/{household}/timeline"
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

@@ -22,25 +22,12 @@ import pytest
 
 from contracts.bsn import synthetic_bsn
 from privacy.credentials import TokenAuthority
-from services.casework.lead_time_store import LEAD_TIME_PROJECTION
-from services.casework.monitoring_store import SAFETY_PROJECTION
-from services.casework.store import WORKLIST_PROJECTION
-from services.handle_with_care.store import HWC_PROJECTION
-from services.referrals.store import REFERRAL_PROJECTION
 from services.settings import Settings
-from services.timelines.store import TIMELINE_PROJECTION
 from testkit.processes import RadarSystem, environment, free_port, run_radar, running_radar
 from tests.support.ingest import family_signal, police_token
 from tests.support.inspection import wait_for
+from tests.support.read_models import READ_MODELS
 
-READ_MODELS = {
-    TIMELINE_PROJECTION,
-    WORKLIST_PROJECTION,
-    SAFETY_PROJECTION,
-    LEAD_TIME_PROJECTION,
-    REFERRAL_PROJECTION,
-    HWC_PROJECTION,
-}
 PROCESSES = ("ingest", "query", "aggregator", "projector")
 PSEUDONYM_OR_BSN = re.compile(r"(hh|p)\.k\d+\.[0-9a-f]{8}|\b\d{9}\b")
 STATUS_SECONDS = 15  # the subprocess's limit: a status that hangs fails the test
