@@ -156,6 +156,8 @@ def responsible_of(payload: dict[str, Any]) -> str | None:
     operator = payload.get("operator")
     if isinstance(operator, dict):
         return operator.get("responsible") or operator.get("name") or operator.get("os_user")
+    if isinstance(operator, str):  # a disclosure to a recipient names its operator alone
+        return operator
     actor = payload.get("actor") or {}
     return payload.get("responsible") or actor.get("subject")
 

@@ -79,10 +79,17 @@ def category(entry: LogEntry) -> str:
     return next((c for key, c in _DENIAL_CATEGORIES if key in reason), "geweigerd: door beleid")
 
 
+def _operator(payload: dict[str, Any]) -> dict[str, Any]:
+    """The entry's operator as a record: a disclosure to a recipient (privacy/recipients.py
+    `logged_as`) names its operator by name alone, every other entry by Operator.as_log."""
+    operator = payload.get("operator") or {}
+    return {"name": operator} if isinstance(operator, str) else operator
+
+
 def actors_of(payload: dict[str, Any]) -> set[str]:
     """Every name under which an entry's actor can be looked up."""
     actor = payload.get("actor") or {}
-    operator = payload.get("operator") or {}
+    operator = _operator(payload)
     names = {
         actor.get("subject"),
         actor.get("on_behalf_of"),
@@ -102,7 +109,7 @@ def row(entry: LogEntry) -> dict[str, Any]:
     """One entry as the listing shows it."""
     payload = entry.payload
     actor = payload.get("actor") or {}
-    operator = payload.get("operator") or {}
+    operator = _operator(payload)
     unverified = entry.kind in (EntryKind.AUTH_REFUSED, EntryKind.AUTH_REFUSED_SUPPRESSED)
     return {
         "seq": entry.seq,

@@ -136,3 +136,21 @@ def test_the_html_report_holds_the_listing(harness: QueryHarness) -> None:
     assert result.exit_code == 0, result.output
     assert "Every entry in the period (1)" in result.stdout
     assert "geweigerd: geen geldig token" in result.stdout and "user-forged" in result.stdout
+
+
+def test_a_disclosure_to_a_recipient_lists_under_the_operator_who_sent_it(
+    harness: QueryHarness,
+) -> None:
+    """`radar export` and `radar statistics export` log their operator by name alone (a string,
+    where other entries hold the operator's record): the listing reads both."""
+    harness.access_log.append(
+        EntryKind.EXPORT,
+        {"operator": "E. de Vries", "recipient": "wodc", "legal_basis": "art. 5.2", "records": 12},
+    )
+    [disclosed] = _listed("--kind", "export")
+    assert (disclosed["operator"], disclosed["responsible"], disclosed["category"]) == (
+        "E. de Vries",
+        "E. de Vries",
+        "verstrekt aan externe ontvanger",
+    )
+    assert _listed("--actor", "E. de Vries")[-1]["seq"] == disclosed["seq"]
