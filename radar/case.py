@@ -31,7 +31,7 @@ from radar.case_hwc import CaseHandleWithCare
 from radar.case_referral import CaseReferrals
 from radar.case_regie import CaseRegie
 from radar.free_text import checked_text
-from radar.risk import Assessment, SignalFact
+from radar.risk import Assessment
 from radar.safety import (
     MonitoringStateError,
     SafetyPlan,
@@ -338,14 +338,6 @@ class HouseholdCase(CaseReferrals, CaseHandleWithCare, CaseRegie, CaseAssessment
             check_dates=[date.fromisoformat(d) for d in check_dates],
             recorded_by=by,
         )
-
-    def breaching(self, facts: Sequence[SignalFact]) -> tuple[SafetyPlan, list[SignalFact]] | None:
-        """The active plan and the signals among these that breach it, if any do."""
-        plan = self.active_plan()
-        if plan is None:
-            return None
-        breaches = [f for f in facts if plan.breached_by(f)]
-        return (plan, breaches) if breaches else None
 
     def assess_check(
         self, plan_id: str, check_date: date, by: StaffRef, conditions_kept: bool, note: str

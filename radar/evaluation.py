@@ -143,10 +143,10 @@ def _raise_breach(
     case: HouseholdCase, new: Sequence[SignalFact], region: str, household: Household
 ) -> None:
     """A signal the agreed conditions exclude raises a breach alert at once."""
-    breach = case.breaching(new)
-    if breach is None:
+    plan = case.active_plan()
+    signals = [] if plan is None else plan.breaching_signals(new)
+    if plan is None or not signals:
         return
-    plan, signals = breach
     assessment = _explained(household)
     case.raise_alert(
         AlertKind.BREACH,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -312,11 +313,11 @@ class Household(HouseholdFindings, HouseholdSnapshotUpcasts, HouseholdScore, Agg
         evidence = []
         latest = self._latest_fact
         if latest is None and self.signal_facts():
-            latest = self._latest_fact = max(reversed(self.facts), key=_occurred_at)
+            latest = self._latest_fact = max(reversed(self.facts), key=attrgetter("occurred_at"))
         if latest is not None:
             evidence.append(RegionEvidence(latest.region, latest.occurred_at, False))
         if self.moves:
-            move = max(reversed(self.moves), key=_moved_at)
+            move = max(reversed(self.moves), key=attrgetter("moved_at"))
             evidence.append(RegionEvidence(move.region, move.moved_at, True))
         return evidence
 
@@ -391,11 +392,3 @@ class Household(HouseholdFindings, HouseholdSnapshotUpcasts, HouseholdScore, Agg
         took on it is (`HouseholdCase.taken_up`)."""
         if not self.has_case:
             self.trigger_event(self.CaseOpened)
-
-
-def _occurred_at(fact: SignalFact) -> datetime:
-    return fact.occurred_at
-
-
-def _moved_at(move: Move) -> datetime:
-    return move.moved_at

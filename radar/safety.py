@@ -11,7 +11,7 @@ asks for. Dates are Dutch calendar dates.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -91,6 +91,10 @@ class SafetyPlan:
             and fact.signal_type in self.excluded_signal_types
             and self.starts_on <= dutch_date(fact.occurred_at) <= self.ends_on
         )
+
+    def breaching_signals(self, facts: Sequence[SignalFact]) -> list[SignalFact]:
+        """The signals among these that break the conditions."""
+        return [fact for fact in facts if self.breached_by(fact)]
 
     def missed_checks(self, today: date) -> list[date]:
         """Check dates before today with neither an assessment nor a reminder yet."""
