@@ -98,7 +98,10 @@ def dead_letters(
     webhook: Annotated[str | None, typer.Option(help="Only this webhook's.")] = None,
 ) -> None:
     """The items given up on: which item of which feed, never its body."""
-    for letter in bootstrap.webhook_store(_parts()).dead_letters(webhook):
+    letters = bootstrap.webhook_store(_parts()).dead_letters(webhook)
+    if not letters:
+        typer.echo("no dead letters")
+    for letter in letters:
         state = (
             f"replayed {letter.replayed_at:%Y-%m-%dT%H:%M:%SZ}"
             if letter.replayed_at

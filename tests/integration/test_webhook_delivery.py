@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from privacy.key_encryption import FileKeyEncryptionKey
 from privacy.policy import PolicyDecisionPoint
@@ -20,6 +21,7 @@ from privacy.purposes import DEFAULT_REGISTER, PurposeRegister
 from services import bootstrap
 from services.audit.listing import row
 from services.database import Database
+from services.delivery.cli import webhooks_cli
 from services.delivery.signing import webhook_signing_key
 from services.delivery.tables import dead_letters
 from tests.support.feed_table import KIND, PURPOSE
@@ -114,9 +116,22 @@ def test_a_receiver_answering_500_gets_the_item_again_after_a_backoff(
     assert len(harness.exports()) == 4  # every attempt logged
 
 
+def _operator_lists_dead_letters() -> str:
+    """What `radar webhooks dead-letters` prints to the operator."""
+    listed = CliRunner().invoke(webhooks_cli, ["dead-letters"])
+    assert listed.exit_code == 0, listed.output
+    return listed.output
+
+
 def test_an_item_refused_past_the_limit_is_a_dead_letter_an_operator_replays(
-    harness: FeedHarness, receiver: WebhookReceiver, database: Database
+    harness: FeedHarness,
+    receiver: WebhookReceiver,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("RADAR_DATA_DIR", str(harness.settings.data_dir))
+    monkeypatch.setenv("RADAR_DATABASE_URL", database.url)
+    assert _operator_lists_dead_letters() == "no dead letters\n"
     ours = harness.fill(OURS, THEIRS, 2)
     assert _register(harness, receiver.url).status_code == 201
     receiver.answers = [500, 500, 500]  # RADAR_WEBHOOKS_MAX_ATTEMPTS=3 in the harness
@@ -130,6 +145,8 @@ def test_an_item_refused_past_the_limit_is_a_dead_letter_an_operator_replays(
         row = connection.execute(select(dead_letters)).one()._asdict()
     engine.dispose()
     assert "s0" not in str(row)  # which item, never its body
+    listed = _operator_lists_dead_letters()
+    assert f"item {ours[0]}  attempts 3  last 500  dead" in listed and "s0" not in listed
     assert store.request_replay([letter.id]) == 1
     harness.turn_until_quiet()
     assert [r.id for r in receiver.taken()] == [ours[1], ours[0]]
