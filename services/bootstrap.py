@@ -63,6 +63,7 @@ from services.handle_with_care.routes import hwc_router
 from services.handle_with_care.service import HandleWithCare
 from services.handle_with_care.store import HandleWithCareStore
 from services.http import actor_dependency, add_readiness, new_api
+from services.kafka_topics import replication_of
 from services.ledger.consumer import Aggregator
 from services.ledger.store import EncryptedSignalLedger, open_ledger
 from services.metrics.http import instrument
@@ -76,6 +77,7 @@ from services.projections.projector import Follower, Projector
 from services.projections.read_model import ReadModel
 from services.referrals.routes import referral_router
 from services.referrals.store import ReferralStore
+from services.replicas import ReplicaWatch
 from services.settings import Settings
 from services.signals.identifiers import IdentifierOpener
 from services.signals.publisher import SignalPublisher
@@ -247,16 +249,20 @@ def ingest_app(settings: Settings) -> FastAPI:
     rate_limit = IngestRateLimit(
         settings.ingest_rate_per_organisation, settings.ingest_burst_per_organisation
     )
+    replicas = ReplicaWatch(
+        settings.kafka_bootstrap, settings.signals_topic, settings.signals_min_insync_replicas
+    )
     app = create_ingest_app(
         ingest,
         parts.token_authority,
         settings.max_batch_signals,
         settings.max_body_bytes,
         rate_limit,
+        replicas,
     )
     instrument(app, "ingest")
     app.router.on_startup.append(publisher.connect_soon)
-    app.router.on_shutdown.extend([publisher.close, parts.close])
+    app.router.on_shutdown.extend([publisher.close, replicas.close, parts.close])
     return app
 
 
@@ -466,6 +472,7 @@ def sealer(
         audit.checkpoints_topic,
         audit.checkpoints_retention_days,
         audit.publish_timeout_seconds,
+        replication_of(settings),
     )
     key = load_or_create_signing_key(checkpoint_key_path(settings))
     return Sealer(parts.ledger, parts.engine, key, publisher, audit)

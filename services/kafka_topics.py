@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import structlog
 from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from services.settings import Settings
 
 MILLISECONDS_PER_DAY = 24 * 60 * 60 * 1000
 RETRY_FIRST_WAIT_SECONDS = 1.0
@@ -16,7 +19,37 @@ RETRY_LONGEST_WAIT_SECONDS = 30.0
 _log = structlog.get_logger("radar.kafka")
 
 
-def ensure_topic(bootstrap: str, topic: str, partitions: int, retention_days: int) -> None:
+@dataclass(frozen=True)
+class Replication:
+    """How many copies of each partition the brokers keep, and how many must hold a record
+    before it is acknowledged; an unclean leader election (an out-of-sync copy becoming the
+    leader, losing acknowledged records) is never allowed."""
+
+    factor: int = 1
+    min_insync: int = 1
+
+    def topic_configs(self) -> dict[str, str]:
+        return {
+            "min.insync.replicas": str(self.min_insync),
+            "unclean.leader.election.enable": "false",
+        }
+
+
+SINGLE_BROKER = Replication()
+
+
+def replication_of(settings: Settings) -> Replication:
+    """The replication the settings ask of the radar's topics."""
+    return Replication(settings.signals_replication_factor, settings.signals_min_insync_replicas)
+
+
+def ensure_topic(
+    bootstrap: str,
+    topic: str,
+    partitions: int,
+    retention_days: int,
+    replication: Replication = SINGLE_BROKER,
+) -> None:
     """Creates the topic if it does not exist yet; an existing topic is left as it is."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="radar-admin")
     try:
@@ -27,10 +60,11 @@ def ensure_topic(bootstrap: str, topic: str, partitions: int, retention_days: in
                 NewTopic(
                     name=topic,
                     num_partitions=partitions,
-                    replication_factor=1,
+                    replication_factor=replication.factor,
                     topic_configs={
                         "retention.ms": str(retention_days * MILLISECONDS_PER_DAY),
                         "cleanup.policy": "delete",
+                        **replication.topic_configs(),
                     },
                 )
             ]

@@ -35,10 +35,27 @@ class Settings(BaseSettings):
         description="The identity vault's own database (sqlite:///path or postgresql://...), "
         "apart from the event store; defaults to an SQLite file in the data directory.",
     )
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092",
+        description="The Kafka brokers to bootstrap from: host:port, or several separated by "
+        "commas (a cluster: any one that answers tells the client where the others are).",
+    )
     signals_topic: str = SIGNAL_TOPIC_DEFAULT
     signals_partitions: int = Field(default=6, ge=1)
     signals_retention_days: int = Field(default=30, ge=1)
+    signals_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        description="Copies of each partition of the radar's topics, set when a topic is "
+        "created; 1 on the single local broker, 3 on a cluster.",
+    )
+    signals_min_insync_replicas: int = Field(
+        default=1,
+        ge=1,
+        description="Copies that must have a record before the broker acknowledges it (acks="
+        "all): 2 of 3 on a cluster, so a 2xx survives the loss of any one broker. Ingest is not "
+        "ready (503) while a partition has fewer in sync.",
+    )
     consumer_group: str = "radar-aggregator"
     ingest_port: int = 8081
     query_port: int = 8082
@@ -261,6 +278,15 @@ class Settings(BaseSettings):
             raise ValueError("RADAR_INGEST_CLIENT_CA needs RADAR_INGEST_TLS_CERT (and its key)")
         if self.ingest_tls_key is not None and self.ingest_tls_cert is None:
             raise ValueError("RADAR_INGEST_TLS_KEY needs RADAR_INGEST_TLS_CERT")
+        return self
+
+    @model_validator(mode="after")
+    def _min_insync_within_replicas(self) -> Settings:
+        if self.signals_min_insync_replicas > self.signals_replication_factor:
+            raise ValueError(
+                "RADAR_SIGNALS_MIN_INSYNC_REPLICAS exceeds RADAR_SIGNALS_REPLICATION_FACTOR: "
+                "no write could ever be acknowledged"
+            )
         return self
 
     @model_validator(mode="after")

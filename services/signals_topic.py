@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from privacy.retention import RetentionPolicy
-from services.kafka_topics import ensure_topic, retry_until_done
+from services.kafka_topics import ensure_topic, replication_of, retry_until_done
 from services.settings import Settings
 
 
@@ -29,6 +29,7 @@ def ensure_signals_topic(settings: Settings) -> None:
         settings.signals_topic,
         settings.signals_partitions,
         settings.signals_retention_days,
+        replication_of(settings),
     )
 
 

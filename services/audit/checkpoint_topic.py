@@ -16,7 +16,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError, KafkaTimeoutError
 
 from services.audit.checkpoints import Checkpoint
-from services.kafka_topics import ensure_topic
+from services.kafka_topics import SINGLE_BROKER, Replication, ensure_topic
 
 RETRY_AFTER_FAILURE_SECONDS = 5.0
 
@@ -46,9 +46,15 @@ class CheckpointPublisher:
     """Publishes checkpoints with acks from all in-sync replicas; lazily connected."""
 
     def __init__(
-        self, bootstrap: str, topic: str, retention_days: int, timeout_seconds: float
+        self,
+        bootstrap: str,
+        topic: str,
+        retention_days: int,
+        timeout_seconds: float,
+        replication: Replication = SINGLE_BROKER,
     ) -> None:
         self._bootstrap = bootstrap
+        self._replication = replication
         self._topic = topic
         self._retention_days = retention_days
         self._timeout = timeout_seconds
@@ -82,7 +88,7 @@ class CheckpointPublisher:
 
     def _connected(self) -> KafkaProducer:
         if self._producer is None:
-            ensure_topic(self._bootstrap, self._topic, 1, self._retention_days)
+            ensure_topic(self._bootstrap, self._topic, 1, self._retention_days, self._replication)
             self._producer = KafkaProducer(
                 bootstrap_servers=self._bootstrap,
                 acks="all",

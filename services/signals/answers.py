@@ -88,6 +88,12 @@ class Readiness(BaseModel):
 
     kafka: str = Field(description="up or down")
     database: str = Field(description="up or down")
+    replicas: str = Field(
+        default="unknown",
+        description="The signals topic's worst partition: in_sync, under_replicated (fewer "
+        "copies in sync than replicas, enough to write), below_min_insync (not ready: writes "
+        "are refused) or unknown",
+    )
 
 
 def receipts_unavailable() -> Refusal:

@@ -21,6 +21,7 @@ from services.http import (
     new_api,
 )
 from services.problems import Problem, problem_response, with_problem
+from services.replicas import ReplicaState, ReplicaWatch
 from services.signals.answers import (
     BatchResult,
     BatchSubmission,
@@ -45,9 +46,11 @@ def create_ingest_app(
     max_batch: int,
     max_body_bytes: int,
     rate_limit: IngestRateLimit | None = None,
+    replicas: ReplicaWatch | None = None,
 ) -> FastAPI:
     """The ingest API around one Ingest. Every route that publishes charges the publisher's
-    organisation first (`rate_limit`, none by default): a 429 refuses the request whole."""
+    organisation first (`rate_limit`, none by default): a 429 refuses the request whole.
+    `replicas` makes readiness report the signals topic's copies in sync."""
     limit = rate_limit or IngestRateLimit.off()
     app = new_api("Signal radar ingest API", max_body_bytes)
     publisher_of = actor_dependency(
@@ -242,12 +245,27 @@ def create_ingest_app(
     )
     def ready(request: Request) -> JSONResponse:
         """200 when Kafka and the database answer; 503 naming what is down."""
+        # Also 503 while a partition of the signals topic has too few copies in sync to take a
+        # write (`replicas`); the description above is a published contract (interface-v0).
         kafka_ok = ingest.publisher.is_ready()
         database_ok = ingest.receipts.is_ready()
-        state = {"kafka": "up" if kafka_ok else "down", "database": "up" if database_ok else "down"}
-        if kafka_ok and database_ok:
+        copies = replicas.state() if replicas is not None and kafka_ok else ReplicaState.UNKNOWN
+        state = {
+            "kafka": "up" if kafka_ok else "down",
+            "database": "up" if database_ok else "down",
+            "replicas": copies.value,
+        }
+        missing = [name for name in ("kafka", "database") if state[name] == "down"]
+        if kafka_ok and database_ok and copies != ReplicaState.BELOW_MIN_INSYNC:
             return JSONResponse(state, status_code=200)
-        down = ", ".join(name for name, value in state.items() if value == "down")
-        return problem_response(request.scope, 503, f"not ready: {down} down", extensions=state)
+        detail = (
+            f"not ready: {', '.join(missing)} down"
+            if missing
+            else (
+                "not ready: a partition of the signals topic has fewer copies in sync than "
+                "RADAR_SIGNALS_MIN_INSYNC_REPLICAS"
+            )
+        )
+        return problem_response(request.scope, 503, detail, extensions=state)
 
     return app

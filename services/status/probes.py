@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from services.backup.manifest import LEDGER_TABLES
+from services.replicas import ReplicaState
 from services.settings import Settings
 
 TIMEOUT_SECONDS = 2.0
@@ -60,19 +61,27 @@ def api(name: str, settings: Settings, port: int) -> Part:
     if answer.status_code == 200:
         return Part(name, UP, url, _readiness(answer))
     facts = _readiness(answer)
-    missing = ", ".join(f"{part} down" for part, state in facts.items() if state == DOWN)
-    return Part(name, DOWN, f"{url} answered {answer.status_code}: {missing or 'not ready'}", facts)
+    missing = [f"{part} down" for part, state in facts.items() if state == DOWN]
+    if facts.get("replicas") == ReplicaState.BELOW_MIN_INSYNC:
+        missing.append("signals topic below its minimum of copies in sync")
+    detail = ", ".join(missing) or "not ready"
+    return Part(name, DOWN, f"{url} answered {answer.status_code}: {detail}", facts)
 
 
 def _readiness(answer: httpx.Response) -> dict[str, Any]:
-    """The readiness members (`kafka`, `database`: up or down) of an answer, if it has them."""
+    """The readiness members of an answer, if it has them: `kafka` and `database` (up or
+    down), and ingest's `replicas` (the signals topic's copies in sync; not shown when the
+    API could not tell)."""
     try:
         body = answer.json()
     except ValueError:
         return {}
     if not isinstance(body, dict):
         return {}
-    return {key: body[key] for key in ("kafka", "database") if body.get(key) in (UP, DOWN)}
+    facts = {key: body[key] for key in ("kafka", "database") if body.get(key) in (UP, DOWN)}
+    if isinstance(body.get("replicas"), str) and body["replicas"] != ReplicaState.UNKNOWN:
+        facts["replicas"] = body["replicas"]
+    return facts
 
 
 def _scrape(name: str, settings: Settings, port: int) -> tuple[Part, list[Any]]:

@@ -464,5 +464,5 @@ def test_ready_and_live_when_the_broker_is_up(settings: Settings) -> None:
                 break
             time.sleep(0.1)
     assert ready.status_code == 200, ready.text
-    assert ready.json() == {"kafka": "up", "database": "up"}
+    assert ready.json() == {"kafka": "up", "database": "up", "replicas": "in_sync"}
     assert live.status_code == 200, live.text
