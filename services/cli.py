@@ -263,19 +263,20 @@ def query() -> None:
     import uvicorn
 
     from services import bootstrap, collector
+    from services.listening import api_socket
     from services.logs import command_settings
 
     settings = command_settings("query")
     served = bootstrap.query_app(settings)
-    collector.tune_for_throughput()
-    uvicorn.run(
+    config = uvicorn.Config(
         served,
-        host=settings.host,
-        port=settings.query_port,
         log_config=None,
         access_log=False,  # services.logs.RequestLines writes the request lines, masked
         server_header=False,  # API-53: the answers do not name the server software
     )
+    listening = api_socket(settings, "query")
+    collector.tune_for_throughput()
+    uvicorn.Server(config).run(sockets=[listening])
 
 
 @contracts.command("export")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -85,6 +86,27 @@ class Settings(BaseSettings):
         le=64,
         description="`radar run`: ingest processes sharing RADAR_INGEST_PORT (SO_REUSEPORT: "
         "the kernel spreads connections over them).",
+    )
+    query_processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="`radar run`: query API processes (on one port, or each on its own: "
+        "RADAR_API_PORTS).",
+    )
+    projectors: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="`radar run`: projector processes. Each read model's position moves "
+        "optimistically in the transaction that writes its rows, so copies never apply an "
+        "event twice; a second copy is a standby that takes over at once.",
+    )
+    api_ports: Literal["shared", "own"] = Field(
+        default="shared",
+        description="shared: the ingest (query) processes share RADAR_INGEST_PORT "
+        "(RADAR_QUERY_PORT) through SO_REUSEPORT; own: the n-th binds the port + 10 n, each "
+        "health-checked on its own behind a reverse proxy (deploy/cluster).",
     )
     process_index: int = Field(
         default=0,
@@ -309,8 +331,31 @@ class Settings(BaseSettings):
     def metrics_ports(self, process: str) -> list[int]:
         """The metrics port of each process of this kind `radar run` starts (0: none)."""
         base = int(getattr(self, f"{process}_metrics_port"))
-        count = {"aggregator": self.aggregators, "ingest": self.ingest_processes}.get(process, 1)
+        count = {
+            "aggregator": self.aggregators,
+            "ingest": self.ingest_processes,
+            "projector": self.projectors,
+        }.get(process, 1)
         return [base + METRICS_PORT_STRIDE * index if base else 0 for index in range(count)]
+
+    def ports_of(self, process: str) -> list[int]:
+        """The port of each ingest or query process `radar run` starts."""
+        base = int(getattr(self, f"{process}_port"))
+        count = int(getattr(self, f"{process}_processes"))
+        if self.api_ports == "shared":
+            return [base] * count
+        return [base + METRICS_PORT_STRIDE * index for index in range(count)]
+
+    def own_api_port(self, process: str) -> int:
+        """This ingest or query process's port: the base, or moved by its index (own ports)."""
+        base = int(getattr(self, f"{process}_port"))
+        return (
+            base if self.api_ports == "shared" else base + METRICS_PORT_STRIDE * self.process_index
+        )
+
+    def shares_api_port(self, process: str) -> bool:
+        """Whether this process binds its port with SO_REUSEPORT (several on one port)."""
+        return self.api_ports == "shared" and int(getattr(self, f"{process}_processes")) > 1
 
     def own_metrics_port(self, process: str) -> int:
         """This process's metrics port (0: none): its kind's base, moved by its index."""

@@ -50,13 +50,14 @@ class Process:
 
 def radar_processes(settings: Settings) -> list[Process]:
     """The processes of the whole system, each a `radar` subcommand: RADAR_AGGREGATORS
-    aggregators (one consumer group) and RADAR_INGEST_PROCESSES ingest processes (one port)."""
+    aggregators (one consumer group), RADAR_PROJECTORS projectors, RADAR_INGEST_PROCESSES
+    ingest and RADAR_QUERY_PROCESSES query processes (one port, or each its own)."""
     radar = [sys.executable, "-m", "services.cli"]
     counts = {
         "aggregator": settings.aggregators,
-        "projector": 1,
+        "projector": settings.projectors,
         "ingest": settings.ingest_processes,
-        "query": 1,
+        "query": settings.query_processes,
         "deliver": 1,  # the webhooks (services/delivery/)
     }
     return [
@@ -200,21 +201,28 @@ def _announce(settings: Settings) -> None:
     base = f"http://{settings.host}"
     ingest = f"http{'s' if settings.ingest_tls_cert else ''}://{settings.host}"
     mutual = "  (mutual TLS)" if settings.ingest_mutual_tls else ""
-    ingests = f" ({settings.ingest_processes} processes)" if settings.ingest_processes > 1 else ""
 
     def ports(kind: str) -> str:
         return ", ".join(str(port) for port in settings.metrics_ports(kind))
 
+    def processes(kind: str) -> str:
+        count = int(getattr(settings, f"{kind}_processes"))
+        if count == 1:
+            return ""
+        if settings.api_ports == "shared":
+            return f" ({count} processes)"
+        return f" ({count} processes, on ports {', '.join(map(str, settings.ports_of(kind)))})"
+
     print(
         "\nSignal radar is running (a process that dies is restarted; Ctrl-C stops everything):\n"
-        f"  ingest API   {ingest}:{settings.ingest_port}/docs{mutual}{ingests}\n"
-        f"  query API    {base}:{settings.query_port}/docs\n"
+        f"  ingest API   {ingest}:{settings.ingest_port}/docs{mutual}{processes('ingest')}\n"
+        f"  query API    {base}:{settings.query_port}/docs{processes('query')}\n"
         f"  pages        {base}:{settings.query_port}/pages  (demo population: radar demo)\n"
         f"  Kafka        {settings.kafka_bootstrap}  topic {settings.signals_topic}\n"
         f"  database     {settings.resolved_database_url}\n"
         f"  data dir     {settings.data_dir.resolve()}  (keys, logs)\n"
         f"  metrics      /metrics on both APIs; on {base}: aggregator {ports('aggregator')}, "
-        f"ingest {ports('ingest')}, projector {settings.projector_metrics_port}\n"
+        f"ingest {ports('ingest')}, projector {ports('projector')}\n"
         "  tokens       .venv/bin/radar admin token --help\n",
         flush=True,
     )

@@ -3,7 +3,6 @@ publisher SDK, as an organisation would."""
 
 from __future__ import annotations
 
-import socket
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
@@ -15,6 +14,7 @@ import uvicorn
 
 from publisher_sdk.client import PublisherClient, mutual_tls_context
 from services import bootstrap, collector, metrics, signals_topic
+from services.listening import api_socket
 from services.logs import command_settings
 from services.tls import uvicorn_tls
 
@@ -31,30 +31,9 @@ def ingest() -> None:
         server_header=False,  # API-53: the answers do not name the server software
         **uvicorn_tls(settings),  # HTTPS, and mutual TLS, when configured
     )
-    listening = shared_socket(settings.host, settings.ingest_port, settings.ingest_processes > 1)
+    listening = api_socket(settings, "ingest")
     collector.tune_for_throughput()
     uvicorn.Server(config).run(sockets=[listening])
-
-
-def shared_socket(host: str, port: int, shared: bool) -> socket.socket:
-    """The ingest port, bound with SO_REUSEPORT when several ingest processes serve it: each
-    process is a child of `radar run` of its own (restarted and given up on alone, its own
-    metrics), and the kernel spreads new connections over their sockets. While one is down
-    the others keep answering. (uvicorn's --workers would put a second supervisor under
-    `radar run`'s, with its own restart rules and one metrics registry per worker behind a
-    single port.) The kernel lets only processes of the same user share the port."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listening = socket.socket(family, socket.SOCK_STREAM)
-    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if shared:
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        listening.bind((host, port))
-    except OSError:
-        listening.close()
-        raise
-    listening.listen(2048)
-    return listening
 
 
 def publish(
