@@ -60,14 +60,16 @@ pg-down:
 
 # ruff, mypy, the rooms' rules (the import-linter contracts in pyproject.toml), the contracts'
 # compatibility rule (a v2 schema change that would break a v2 publisher fails: contracts/
-# compatibility.py) and promtool on the alert rules and scrape config (deploy/monitoring/).
+# compatibility.py), promtool on the alert rules and scrape config (deploy/monitoring/), and the
+# Kubernetes manifests offline against Kubernetes' schemas and the operators' CRDs (deploy/k8s/).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy contracts privacy radar services bench publisher_sdk testkit
+	$(BIN)/mypy contracts privacy radar services bench publisher_sdk testkit deploy/k8s/validate.py
 	$(BIN)/lint-imports
 	$(BIN)/python -m contracts.compatibility check
 	deploy/monitoring/promtool.sh check
+	$(BIN)/python deploy/k8s/validate.py
 
 format: install
 	$(BIN)/ruff check --fix .
