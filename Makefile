@@ -19,7 +19,7 @@ export RADAR_OPENAPI_CLIENT_GENERATOR ?= $(CURDIR)/$(GENERATOR_VENV)/bin/openapi
 export RADAR_TEST_POSTGRES_URL ?= postgresql://radar:radar@127.0.0.1:54329/radar
 export RADAR_KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
 
-.PHONY: install run test test-unit chaos chaos-cluster lint format kafka-up kafka-down pg-up pg-down contracts clean bench evaluate browser
+.PHONY: install run test test-unit chaos chaos-cluster cluster cluster-down lint format kafka-up kafka-down pg-up pg-down contracts clean bench evaluate browser
 
 install: $(STAMP)
 
@@ -89,6 +89,27 @@ test-unit: install
 # and the slowest tests' durations (the suite has a CI budget: .ci/run must stay within 30 min).
 chaos: install pg-up kafka-up
 	$(BIN)/python -m pytest tests/chaos -m chaos --durations=25 $(PYTEST_ARGS)
+
+# The cluster shape on this machine (issue 20; README, "The cluster shape"): three Kafka brokers
+# and HAProxy (deploy/cluster/cluster.sh), PostgreSQL (database radar_cluster, data dir
+# .local/cluster/radar: apart from make run's), and radar run with two of each process, every
+# API process on its own port behind the proxy on 8081/8082. Ctrl-C stops the radar's processes;
+# make cluster-down the brokers and the proxy.
+CLUSTER_ENV = RADAR_KAFKA_BOOTSTRAP=$$(deploy/cluster/cluster.sh bootstrap) \
+	RADAR_SIGNALS_REPLICATION_FACTOR=3 RADAR_SIGNALS_MIN_INSYNC_REPLICAS=2 \
+	RADAR_DATABASE_URL=postgresql://radar:radar@127.0.0.1:54329/radar_cluster \
+	RADAR_DATA_DIR=.local/cluster/radar RADAR_API_PORTS=own \
+	RADAR_INGEST_PORT=18081 RADAR_QUERY_PORT=18082 RADAR_INGEST_PROCESSES=2 \
+	RADAR_QUERY_PROCESSES=2 RADAR_AGGREGATORS=2 RADAR_PROJECTORS=2
+
+cluster: install
+	RADAR_PG_DATABASES=radar_cluster deploy/postgres/postgres.sh start
+	RADAR_PYTHON=$(BIN)/python deploy/cluster/cluster.sh start
+	deploy/cluster/cluster.sh proxy-start
+	$(CLUSTER_ENV) RADAR_PAGES_DEV_SIGN_IN=$${RADAR_PAGES_DEV_SIGN_IN:-true} $(BIN)/radar run
+
+cluster-down:
+	deploy/cluster/cluster.sh stop
 
 # The faults of issue 20 alone, on three brokers and HAProxy (deploy/cluster/cluster.sh); make
 # chaos runs them too. RADAR_CHAOS_BROKER_OUTAGE_SECONDS=300 gives the five-minute broker loss.

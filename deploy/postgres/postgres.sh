@@ -6,6 +6,8 @@
 # Environment (defaults in brackets):
 #   RADAR_PG_DIR   cluster dir: data/ (PGDATA), postgres.log, unix socket [$REPO/.local/postgres]
 #   RADAR_PG_PORT  TCP port on 127.0.0.1 [54329]
+#   RADAR_PG_DATABASES  databases to create besides radar, space-separated (make cluster's
+#                  radar_cluster) []
 # URL: postgresql://radar:radar@127.0.0.1:$RADAR_PG_PORT/radar (role radar is a superuser;
 # auth is trust for local socket and loopback TCP, password radar is set anyway).
 #
@@ -20,6 +22,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 PORT=${RADAR_PG_PORT:-54329}
+DATABASES=${RADAR_PG_DATABASES:-}
+case "$DATABASES" in *[!a-z0-9_\ ]*) echo "postgres.sh: RADAR_PG_DATABASES: names of a-z, 0-9 and _ only" >&2; exit 2;; esac
 HOST=127.0.0.1
 URL="postgresql://radar:radar@$HOST:$PORT/radar"
 IS_ROOT=0; [ "$(id -u)" = 0 ] && IS_ROOT=1
@@ -138,10 +142,13 @@ ensure_db() {
   if [ "$out" != 1 ]; then
     psql_admin -c "create role radar with login superuser password 'radar'"
   fi
-  out=$(psql_admin -tA -c "select 1 from pg_database where datname = 'radar'")
-  if [ "$out" != 1 ]; then
-    psql_admin -c "create database radar owner radar"
-  fi
+  local name
+  for name in radar $DATABASES; do
+    out=$(psql_admin -tA -c "select 1 from pg_database where datname = '$name'")
+    if [ "$out" != 1 ]; then
+      psql_admin -c "create database $name owner radar"
+    fi
+  done
 }
 
 pg_start() {  # pg_start start|restart
@@ -157,6 +164,7 @@ cmd_start() {
   local t0; t0=$(now)
   cmd_install
   if answering; then
+    [ -z "$DATABASES" ] || ensure_db
     echo "postgres: already running on $HOST:$PORT"
     echo "$URL"; return 0
   fi
