@@ -11,27 +11,17 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import cached_property
 
 from fastapi import APIRouter, FastAPI
-from sqlalchemy import Engine
 
 from privacy.access_review import ReviewPolicy
-from privacy.actors import Analyst
-from privacy.addresses import HomeAddress
-from privacy.credentials import Audience, TokenAuthority
 from privacy.identifier_keys import IdentifierKeyring
 from privacy.policy import PolicyDecisionPoint
-from privacy.pseudonyms import PseudonymKeyFile
 from privacy.purposes import PurposeRegister
 from privacy.retention import RetentionPolicy
 from privacy.storage.access_log_refusals import AuthRefusalLog
-from privacy.storage.revocations import RevocationList
-from privacy.storage.sealed_rows import RowSealer
 from privacy.storage.subject_keys import SubjectKeyStore
-from privacy.storage.vault import IdentityVault
 from services import metrics
 from services.audit.checkpoint_topic import CheckpointPublisher
 from services.audit.keys import load_or_create_signing_key
@@ -62,10 +52,9 @@ from services.handle_with_care.reminders import unacknowledged_notices
 from services.handle_with_care.routes import hwc_router
 from services.handle_with_care.service import HandleWithCare
 from services.handle_with_care.store import HandleWithCareStore
-from services.http import actor_dependency, add_readiness, new_api
+from services.http import add_readiness, new_api
 from services.kafka_topics import replication_of
 from services.ledger.consumer import Aggregator
-from services.ledger.store import EncryptedSignalLedger, open_ledger
 from services.metrics.http import instrument
 from services.oversight.identity_routes import identity_router
 from services.oversight.restriction_routes import restriction_router
@@ -73,6 +62,14 @@ from services.oversight.review import ReviewReport, review
 from services.oversight.routes import oversight_router
 from services.oversight.service import OversightQueries
 from services.pages.routes import pages_router
+
+# What one process shares, re-exported: entry points build everything from this module.
+from services.parts import Parts as Parts
+from services.parts import database as database
+from services.parts import household_of as household_of
+from services.parts import identity_vault as identity_vault
+from services.parts import pseudonyms as pseudonyms
+from services.parts import token_authority as token_authority
 from services.projections.projector import Follower, Projector
 from services.projections.read_model import ReadModel
 from services.referrals.routes import referral_router
@@ -89,105 +86,6 @@ from services.statistics.routes import statistics_router
 from services.timelines.routes import timeline_router
 from services.timelines.service import TimelineQueries
 from services.timelines.store import TimelineStore
-
-ANALYSTS_ONLY = "publishers cannot query the radar"
-
-
-class Parts:
-    """What one process shares, each part built on first use and then kept."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.database = Database.of(settings)
-        self._opening = threading.Lock()
-        self._engine: Engine | None = None
-        self._ledger: EncryptedSignalLedger | None = None
-
-    @property
-    def engine(self) -> Engine:
-        """The one engine on the radar database."""
-        with self._opening:
-            if self._engine is None:
-                self._engine = self.database.engine()
-            return self._engine
-
-    @property
-    def ledger(self) -> EncryptedSignalLedger:
-        """The event store; the query API opens it at its first step, not at start, so that
-        it never races the aggregator to create the tables when everything starts at once."""
-        engine = self.engine
-        with self._opening:
-            if self._ledger is None:
-                with self.database.schema_lock():
-                    self._ledger = open_ledger(self.database, engine)
-            return self._ledger
-
-    @cached_property
-    def row_sealer(self) -> RowSealer:
-        """Lookup digests and household-keyed sealing for the read models and receipts."""
-        return self.database.row_sealer(self.engine)
-
-    @cached_property
-    def vault(self) -> IdentityVault:
-        return identity_vault(self.settings)
-
-    @cached_property
-    def pseudonyms(self) -> PseudonymKeyFile:
-        return pseudonyms(self.settings)
-
-    @cached_property
-    def token_authority(self) -> TokenAuthority:
-        """Verifies tokens with the signing keys and the shared revocation list; with mutual
-        TLS on ingest, a publisher's token only with the certificate it is bound to."""
-        with self.database.schema_lock():
-            revocations = RevocationList(self.engine)
-        bound = frozenset({Audience.INGEST}) if self.settings.ingest_mutual_tls else frozenset()
-        return TokenAuthority(self.settings.keys_dir, revocations.is_revoked, bound)
-
-    def analyst(self, refusals: AuthRefusalLog) -> Callable[..., Analyst]:
-        """The query API's authentication: an analyst's token, or 401/403; every 401 goes to
-        `refusals` (the access log, rate-limited)."""
-        return actor_dependency(
-            self.token_authority, Audience.QUERY, Analyst, ANALYSTS_ONLY, refusals
-        )
-
-    def close(self) -> None:
-        if self._ledger is not None:
-            self._ledger.close()
-        if self._engine is not None:
-            self._engine.dispose()
-
-
-def database(settings: Settings) -> Database:
-    return Database.of(settings)
-
-
-def pseudonyms(settings: Settings) -> PseudonymKeyFile:
-    """The pseudonym keyring, reread after a rotation."""
-    return PseudonymKeyFile(settings.pseudonym_keyring_path)
-
-
-def identity_vault(settings: Settings) -> IdentityVault:
-    """The identity vault in its own database, its data keys wrapped by the KEK file."""
-    vault_db = Database(settings.resolved_vault_url, settings.keys_dir)
-    with vault_db.schema_lock():
-        return IdentityVault(
-            vault_db.engine(), vault_db.key_encryption_key(), vault_db.lookup_digests()
-        )
-
-
-def token_authority(settings: Settings) -> TokenAuthority:
-    """A token authority for a command-line tool (a process serves with its Parts' own)."""
-    return Parts(settings).token_authority
-
-
-def household_of(keys: PseudonymKeyFile, vault: IdentityVault) -> Callable[[HomeAddress], str]:
-    """Finds the household pseudonym of an address, as the radar first knew it."""
-
-    def first_known(address: HomeAddress) -> str:
-        return vault.household_pseudonym(address, keys.pseudonymiser())
-
-    return first_known
 
 
 def data_key_stores(parts: Parts) -> list[SubjectKeyStore | WebhookStore]:
