@@ -17,6 +17,7 @@ from services.kafka_topics import replication_of
 from services.replicas import ReplicaState, ReplicaWatch
 from services.settings import Settings
 from services.signals_topic import ensure_signals_topic
+from tests.support.inspection import wait_for
 
 
 @pytest.fixture
@@ -33,8 +34,14 @@ def test_the_signals_topic_is_created_with_its_replication_and_no_unclean_electi
 ) -> None:
     made = settings.model_copy(update={"signals_topic": new_topic, "signals_retention_days": 3})
     ensure_signals_topic(made)
-    described = kafka_admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, new_topic)])
-    configs = {name: entry["value"] for name, entry in described["topic"][new_topic].items()}
+    configs: dict[str, str] = {}
+
+    def described() -> bool:  # a topic just made may be described before its configs arrive
+        found = kafka_admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, new_topic)])
+        configs.update({n: e["value"] for n, e in found["topic"].get(new_topic, {}).items()})
+        return "min.insync.replicas" in configs
+
+    wait_for(described, 10, "the new topic's configs")
     assert configs["min.insync.replicas"] == "1"  # the single local broker's
     assert configs["unclean.leader.election.enable"] == "false"
     assert configs["retention.ms"] == str(3 * 24 * 60 * 60 * 1000)
