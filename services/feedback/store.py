@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.engine import Connection
 
 from contracts.signal_types_v2 import SignalTypeV2
@@ -29,6 +29,7 @@ from services.casework.sealing import SealedReadModel
 from services.database import stored_utc
 from services.feedback.tables import SIGNALS, items, metadata, signals
 from services.feeds.items import FeedItem, item_cursor
+from services.projections.bulk import PendingInserts
 from services.projections.positions import move_position, reset_position
 
 FEEDBACK_PROJECTION = "radar_feedback"
@@ -36,7 +37,7 @@ FEED_KIND = "signal-status"
 PROSECUTION_DECISION = str(SignalTypeV2.PROSECUTION_DECISION)
 ASSESSMENT = "assessment"  # the lookup-digest kind of an assessment id
 
-Applier = Callable[[Any, Connection, int, Any], None]
+Applier = Callable[[Any, PendingInserts, int, Any], None]
 
 
 class FeedbackStore(SealedReadModel):
@@ -133,42 +134,47 @@ class FeedbackStore(SealedReadModel):
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
     ) -> None:
         """As every sealed read model, but each event's notification id reaches its applier:
-        it is the cursor of the items the event causes."""
+        it is the cursor of the items the event causes. The rows recorded signals add are
+        inserted together (most of a batch is signals recorded)."""
         with self.engine.begin() as connection:
             move_position(connection, self.name, expected, new_position)
+            writes = PendingInserts(connection)
             for position, event in events:
                 applier = self._appliers.get(type(event))
                 if applier is not None:
-                    applier(self, connection, position, event)
+                    applier(self, writes, position, event)
+            writes.flush()
 
-    def _recorded(self, connection: Connection, position: int, event: Any) -> None:
+    def _recorded(self, writes: PendingInserts, position: int, event: Any) -> None:
         if event.signal_type == PROSECUTION_DECISION:
-            self._prosecution_decided(connection, position, event)
+            self._prosecution_decided(writes, position, event)
         if event.sector in feedback.SILENT_SECTORS:
             return
         signal_id = str(event.signal_id)
         digest = self.rows.digests.signal(signal_id)
         sealed = {"household": event.household, "signal_id": signal_id}
-        connection.execute(
-            insert(signals).values(
-                signal=digest,
-                household=self.rows.household(event.household),
-                organisation=event.organisation,
-                sector=event.sector,
-                received_at=stored_utc(event.received_at),
-                standing=True,
-                status=str(ReporterStatus.RECORDED),
-                status_on=dutch_date(event.received_at),
-                sealed=self._seal(connection, digest, {**sealed, "signal_type": event.signal_type}),
-            )
-        )
+        row = {
+            "signal": digest,
+            "household": self.rows.household(event.household),
+            "organisation": event.organisation,
+            "sector": event.sector,
+            "received_at": stored_utc(event.received_at),
+            "standing": True,
+            "status": str(ReporterStatus.RECORDED),
+            "status_on": dutch_date(event.received_at),
+            "sealed": self._seal(
+                writes.unflushed, digest, {**sealed, "signal_type": event.signal_type}
+            ),
+        }
+        writes.add(signals, row)
         status, on = ReporterStatus.RECORDED, dutch_date(event.received_at)  # the radar's
         body = feedback.details(status, on, event.sector)
-        self._item(connection, position, 0, event, event.organisation, [digest], status, body)
+        self._item(writes, position, 0, event, event.organisation, [digest], status, body)
 
-    def _corrected(self, connection: Connection, _position: int, event: Any) -> None:
+    def _corrected(self, writes: PendingInserts, _position: int, event: Any) -> None:
         """The publisher's own correction: its signal's type as corrected (no item: the
         publisher corrected it itself)."""
+        connection = writes.connection
         digest = self.rows.digests.signal(str(event.signal_id))
         value = {
             "household": event.household,
@@ -181,16 +187,18 @@ class FeedbackStore(SealedReadModel):
             .values(sealed=self._seal(connection, digest, value))
         )
 
-    def _retracted(self, connection: Connection, _position: int, event: Any) -> None:
+    def _retracted(self, writes: PendingInserts, _position: int, event: Any) -> None:
         """A retracted signal awaits no decision; what it was told stays (no item: the
         publisher retracted it itself)."""
+        connection = writes.connection
         digest = self.rows.digests.signal(str(event.signal_id))
         connection.execute(update(signals).where(signals.c.signal == digest).values(standing=False))
 
-    def _found_unfounded(self, connection: Connection, position: int, event: Any) -> None:
+    def _found_unfounded(self, writes: PendingInserts, position: int, event: Any) -> None:
         """Veilig Thuis found the signal unfounded: its publisher alone hears that (not the
         reason: it is Veilig Thuis's note on its investigation of the household), and the
         signal awaits no decision any more (it no longer counts)."""
+        connection = writes.connection
         digest = self.rows.digests.signal(str(event.signal_id))
         status, on = ReporterStatus.FOUND_UNFOUNDED, dutch_date(event.found_at)
         concerned = self._concerned(connection, signals.c.signal == digest)
@@ -199,10 +207,11 @@ class FeedbackStore(SealedReadModel):
             .where(signals.c.signal == digest)
             .values(standing=False, status=str(status), status_on=on)
         )
-        self._items(connection, position, event, concerned, status, on, {})
+        self._items(writes, position, event, concerned, status, on, {})
 
-    def _decided(self, connection: Connection, position: int, event: Any) -> None:
+    def _decided(self, writes: PendingInserts, position: int, event: Any) -> None:
         """The decision answers the household's signals that await one."""
+        connection = writes.connection
         household = self.rows.household(event.household)
         waiting = (
             (signals.c.household == household)
@@ -225,12 +234,11 @@ class FeedbackStore(SealedReadModel):
             "within_norm": feedback.within_norm(event.reported_at, event.assessed_at),
             "decision": event.decision,
         }
-        self._items(
-            connection, position, event, answered, status, dutch_date(event.assessed_at), more
-        )
+        self._items(writes, position, event, answered, status, dutch_date(event.assessed_at), more)
 
-    def _closed(self, connection: Connection, position: int, event: Any) -> None:
+    def _closed(self, writes: PendingInserts, position: int, event: Any) -> None:
         """The investigation's closure concerns the signals its decision answered."""
+        connection = writes.connection
         answered_by = self.rows.digests.of(ASSESSMENT, event.assessment_id)
         those = (signals.c.answered_by == answered_by) & signals.c.standing.is_(True)
         concerned = self._concerned(connection, those)
@@ -240,19 +248,18 @@ class FeedbackStore(SealedReadModel):
             .where(those)
             .values(status=str(status), status_on=on, conclusion=event.outcome)
         )
-        self._items(
-            connection, position, event, concerned, status, on, {"conclusion": event.outcome}
-        )
+        self._items(writes, position, event, concerned, status, on, {"conclusion": event.outcome})
 
-    def _prosecution_decided(self, connection: Connection, position: int, event: Any) -> None:
+    def _prosecution_decided(self, writes: PendingInserts, position: int, event: Any) -> None:
         """The OM decided: every publisher with a standing signal in the household hears that
         it did (not what)."""
+        connection = writes.connection
         household = self.rows.household(event.household)
         standing = (signals.c.household == household) & signals.c.standing.is_(True)
         concerned = self._concerned(connection, standing)
         status, on = ReporterStatus.PROSECUTION_DECIDED, dutch_date(event.occurred_at)
         connection.execute(update(signals).where(standing).values(status=str(status), status_on=on))
-        self._items(connection, position, event, concerned, status, on, {})
+        self._items(writes, position, event, concerned, status, on, {})
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -262,7 +269,7 @@ class FeedbackStore(SealedReadModel):
 
     def _items(
         self,
-        connection: Connection,
+        writes: PendingInserts,
         position: int,
         event: Any,
         concerned: Iterable[Awaiting],
@@ -275,11 +282,11 @@ class FeedbackStore(SealedReadModel):
             feedback.by_organisation(concerned)
         ):
             body = feedback.details(status, on, sector, **more)
-            self._item(connection, position, index, event, organisation, digests, status, body)
+            self._item(writes, position, index, event, organisation, digests, status, body)
 
     def _item(
         self,
-        connection: Connection,
+        writes: PendingInserts,
         position: int,
         index: int,
         event: Any,
@@ -289,17 +296,16 @@ class FeedbackStore(SealedReadModel):
         details: dict[str, Any],
     ) -> None:
         occurred: datetime = event.timestamp
-        connection.execute(
-            insert(items).values(
-                cursor=item_cursor(position, index),
-                recipient=organisation,
-                household=self.rows.household(event.household),
-                occurred_at=stored_utc(occurred),
-                status=str(status),
-                signals=sorted(digests),
-                details=details,
-            )
-        )
+        row = {
+            "cursor": item_cursor(position, index),
+            "recipient": organisation,
+            "household": self.rows.household(event.household),
+            "occurred_at": stored_utc(occurred),
+            "status": str(status),
+            "signals": sorted(digests),
+            "details": details,
+        }
+        writes.add(items, row)
 
     def _seal(self, connection: Connection, digest: str, value: dict[str, Any]) -> bytes:
         return self.rows.seal(connection, signals, value["household"], (digest,), value)

@@ -37,6 +37,7 @@ from services.casework.sealing import SealedReadModel
 from services.database import stored_utc
 from services.feeds.items import FeedItem, item_cursor
 from services.handle_with_care.tables import NOTICES, PUPILS, metadata, notices, pupils
+from services.projections.bulk import PendingInserts
 from services.projections.positions import move_position, reset_position
 
 HWC_PROJECTION = "radar_handle_with_care"
@@ -188,14 +189,17 @@ class HandleWithCareStore(SealedReadModel):
         notice's feed cursor is that of its confirmation (services/feeds/items.py)."""
         with self.engine.begin() as connection:
             move_position(connection, self.name, expected, new_position)
+            writes = PendingInserts(connection)  # the pupils of a run of school signals
             for position, event in events:
-                self._apply_at(connection, position, event)
+                if isinstance(event, Household.SignalRecorded):
+                    if event.sector == EDUCATION:
+                        self._pupils(writes, event)
+                else:
+                    self._apply_at(writes.connection, position, event)
+            writes.flush()
 
     def _apply_at(self, connection: Connection, position: int, event: Any) -> None:
-        if isinstance(event, Household.SignalRecorded):
-            if event.sector == EDUCATION:
-                self._pupils(connection, event)
-        elif isinstance(event, Household.SignalRetracted):
+        if isinstance(event, Household.SignalRetracted):
             # a retracted school signal no longer tells which school: its children's notices
             # go to the leerplicht office from now on
             signal = self.digests.signal(str(event.signal_id))
@@ -218,23 +222,23 @@ class HandleWithCareStore(SealedReadModel):
             if notice is not None:
                 self._update(connection, notice, reminder_alert=event.alert_id)
 
-    def _pupils(self, connection: Connection, event: Household.SignalRecorded) -> None:
+    def _pupils(self, writes: PendingInserts, event: Household.SignalRecorded) -> None:
         """The school is the latest publisher of an education signal naming the child."""
         for place, person in enumerate(event.persons, start=1):
             if CHILD not in person["roles"]:
                 continue
             child = self.digests.person(person["pseudonym"])
-            connection.execute(delete(pupils).where(pupils.c.child == child))
             sealed = {"signal_id": str(event.signal_id), "person": place}
-            connection.execute(
-                insert(pupils).values(
-                    child=child,
-                    household=self.rows.household(event.household),
-                    school=event.organisation,
-                    signal=self.digests.signal(str(event.signal_id)),
-                    sealed=self.rows.seal(connection, pupils, event.household, (child,), sealed),
-                )
-            )
+            row = {
+                "child": child,
+                "household": self.rows.household(event.household),
+                "school": event.organisation,
+                "signal": self.digests.signal(str(event.signal_id)),
+                "sealed": self.rows.seal(
+                    writes.unflushed, pupils, event.household, (child,), sealed
+                ),
+            }
+            writes.add(pupils, row, replacing="child")
 
     def _created(self, connection: Connection, event: NoticeCreated) -> None:
         sealed = {"household": event.household, "child": event.child, "reference": None}

@@ -39,11 +39,18 @@ class NotificationLog:
     """The ledger's notifications, read by position (notification id)."""
 
     def __init__(
-        self, recorder: ApplicationRecorder, mapper: Mapper[UUID], prefetch: Prefetch
+        self,
+        recorder: ApplicationRecorder,
+        mapper: Mapper[UUID],
+        prefetch: Prefetch,
+        read: Callable[[StoredEvent], Any] | None = None,
     ) -> None:
         self._recorder = recorder
         self._mapper = mapper
         self._prefetch = prefetch
+        # How a notification becomes its domain event: the mapper's, or a store's own that
+        # shares what its readers decoded (services/ledger/shared_reads.py).
+        self._read = read or mapper.to_domain_event
 
     def after(
         self,
@@ -70,7 +77,7 @@ class NotificationLog:
         events = []
         for notification in notifications:
             try:
-                events.append((notification.id, self._mapper.to_domain_event(notification)))
+                events.append((notification.id, self._read(notification)))
             except ErasedEventError:
                 continue
         return events

@@ -13,6 +13,7 @@ shredding) while the log, and the audit hash chain over the stored bytes, stay i
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -23,8 +24,9 @@ from privacy.key_encryption import UnreadableError, seal, unseal
 from privacy.storage.subject_keys import SubjectKeyStore, subject_keys_table
 from services.database import Database
 from services.ledger.application import SignalLedger
-from services.ledger.notifications import ErasedEventError
+from services.ledger.notifications import ErasedEventError, NotificationLog
 from services.ledger.pg_insert import use_array_inserts
+from services.ledger.shared_reads import SharedReads
 from services.ledger.typed_mapper import TypedMapper
 
 AGGREGATE_CACHE_SIZE = 2000
@@ -90,6 +92,12 @@ class EncryptedSignalLedger(SignalLedger):
 
     def prepare_reading(self, originator_ids: Iterable[str]) -> None:
         self.subject_keys.prefetch(originator_ids)
+
+    @cached_property
+    def notifications(self) -> NotificationLog:
+        """The notification log, its decoded events shared by the process's readers."""
+        shared = SharedReads(self.mapper, self.subject_keys)
+        return NotificationLog(self.recorder, self.mapper, self.prepare_reading, shared)
 
     def unreadable_among(self, aggregate_ids: Sequence[UUID]) -> set[UUID]:
         return {UUID(s) for s in self.subject_keys.missing(str(i) for i in aggregate_ids)}
