@@ -19,7 +19,7 @@ from sqlalchemy import Column, Engine, LargeBinary, Table, select
 from sqlalchemy.engine import Connection
 
 from privacy.storage.sealed_rows import RowSealer
-from services.projections.positions import PositionedTables, move_position
+from services.projections.positions import PositionedTables, moving_position
 
 SEALED = "sealed"
 
@@ -143,8 +143,7 @@ class SealedReadModel(PositionedTables):
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
     ) -> None:
-        with self.engine.begin() as connection:
-            move_position(connection, self.name, expected, new_position)
+        with moving_position(self.engine, self.name, expected, new_position) as connection:
             for _, event in events:
                 self._apply(connection, event)
 

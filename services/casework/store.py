@@ -39,11 +39,7 @@ from services.casework.worklist_tables import (
 )
 from services.database import stored_utc
 from services.projections.bulk import insert_rows
-from services.projections.positions import (
-    PositionedTables,
-    move_position,
-    reset_position,
-)
+from services.projections.positions import PositionedTables, moving_position, reset_position
 
 WORKLIST_PROJECTION = "radar_worklist"
 
@@ -89,8 +85,7 @@ class WorklistStore(PositionedTables):
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
     ) -> None:
         """Applies the events and moves the position from `expected`, in one transaction."""
-        with self.engine.begin() as connection:
-            move_position(connection, self.name, expected, new_position)
+        with moving_position(self.engine, self.name, expected, new_position) as connection:
             scores = ScoreRows(self.rows, connection)
             scores.load(e.household for _, e in events if isinstance(e, _SCORE_EVENTS))
             raised: list[dict[str, Any]] = []  # new alerts, inserted together

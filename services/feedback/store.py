@@ -30,7 +30,7 @@ from services.database import stored_utc
 from services.feedback.tables import SIGNALS, items, metadata, signals
 from services.feeds.items import FeedItem, item_cursor
 from services.projections.bulk import PendingInserts
-from services.projections.positions import move_position, reset_position
+from services.projections.positions import moving_position, reset_position
 
 FEEDBACK_PROJECTION = "radar_feedback"
 FEED_KIND = "signal-status"
@@ -136,8 +136,7 @@ class FeedbackStore(SealedReadModel):
         """As every sealed read model, but each event's notification id reaches its applier:
         it is the cursor of the items the event causes. The rows recorded signals add are
         inserted together (most of a batch is signals recorded)."""
-        with self.engine.begin() as connection:
-            move_position(connection, self.name, expected, new_position)
+        with moving_position(self.engine, self.name, expected, new_position) as connection:
             writes = PendingInserts(connection)
             for position, event in events:
                 applier = self._appliers.get(type(event))

@@ -38,7 +38,7 @@ from services.database import stored_utc
 from services.feeds.items import FeedItem, item_cursor
 from services.handle_with_care.tables import NOTICES, PUPILS, metadata, notices, pupils
 from services.projections.bulk import PendingInserts
-from services.projections.positions import move_position, reset_position
+from services.projections.positions import moving_position, reset_position
 
 HWC_PROJECTION = "radar_handle_with_care"
 KIND = "handle-with-care"
@@ -187,8 +187,7 @@ class HandleWithCareStore(SealedReadModel):
     ) -> None:
         """As every sealed read model, but each event with its notification id: a confirmed
         notice's feed cursor is that of its confirmation (services/feeds/items.py)."""
-        with self.engine.begin() as connection:
-            move_position(connection, self.name, expected, new_position)
+        with moving_position(self.engine, self.name, expected, new_position) as connection:
             writes = PendingInserts(connection)  # the pupils of a run of school signals
             for position, event in events:
                 if isinstance(event, Household.SignalRecorded):

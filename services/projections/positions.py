@@ -3,7 +3,8 @@ in the same transaction as the rows it writes (see read_model.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import (
     BigInteger,
@@ -117,6 +118,39 @@ def move_position(connection: Connection, name: str, expected: int, new_position
     )
     if moved.rowcount != 1:
         raise PositionMovedError(name)
+
+
+@contextmanager
+def moving_position(
+    engine: Engine, name: str, expected: int, new_position: int
+) -> Iterator[Connection]:
+    """A transaction for a read model's rows that also moves its position from `expected`
+    (PositionMovedError, and nothing written, if another writer moved it).
+
+    On SQLite the position moves last. Its driver begins the transaction at the first write,
+    and SQLite has one writer at a time: moved first, the position locked ingest and the
+    aggregator out for the whole of the read model's work (half of the projector's time);
+    moved last, only from its first row on. The reads before that are not in the transaction,
+    but whatever else writes these tables moves the position too, so the final move fails
+    and everything rolls back. On PostgreSQL first: a second projector then waits at the
+    position row and finds it moved, rather than colliding with the first one's rows. A
+    twin behind on SQLite may collide with the rows before it reaches the position: that is
+    told as what it is, the position moved."""
+    last = engine.dialect.name == "sqlite"
+    try:
+        with engine.begin() as connection:
+            if not last:
+                move_position(connection, name, expected, new_position)
+            yield connection
+            if last:
+                move_position(connection, name, expected, new_position)
+    except IntegrityError as error:
+        if not last:
+            raise
+        with engine.connect() as connection:
+            if read_position(connection, name) == expected:
+                raise
+        raise PositionMovedError(name) from error
 
 
 def reset_position(connection: Connection, name: str) -> None:

@@ -48,7 +48,7 @@ from radar.safety import dutch_date
 from services.casework.sealing import SealedReadModel, SealedTable, sealed_column
 from services.database import stored_utc
 from services.feeds.items import FeedItem, item_cursor
-from services.projections.positions import move_position, reset_position
+from services.projections.positions import moving_position, reset_position
 
 REFERRAL_PROJECTION = "radar_referrals"
 FEED_KIND = "referrals"
@@ -200,8 +200,7 @@ class ReferralStore(SealedReadModel):
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
     ) -> None:
         """As SealedReadModel's, but each event with its notification id: the item cursor."""
-        with self.engine.begin() as connection:
-            move_position(connection, self.name, expected, new_position)
+        with moving_position(self.engine, self.name, expected, new_position) as connection:
             for position, event in events:
                 if isinstance(event, ReferralRecorded):
                     self._referred(connection, position, event)

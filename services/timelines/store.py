@@ -41,7 +41,7 @@ from services.projections.bulk import insert_rows
 from services.projections.checkpoints import Checkpoint, snapshot, take, verified
 from services.projections.positions import (
     PositionedTables,
-    move_position,
+    moving_position,
     reset_position,
 )
 from services.timelines.build import TimelineBuild
@@ -96,7 +96,6 @@ class TimelineStore(TimelineReads, PositionedTables):
         recorded = {e.household for _p, e in events if isinstance(e, SIGNAL_RECORDED)}
 
         def write(connection: Connection) -> None:
-            move_position(connection, self.name, expected, new_position)
             entries: list[TimelineEntry] = []
             for position, event in events:
                 entry = timeline_entry(position, event)
@@ -114,7 +113,7 @@ class TimelineStore(TimelineReads, PositionedTables):
                     self._depart(connection, left)
             self._insert(connection, entries)
 
-        self._write(recorded, write)
+        self._write(recorded, write, expected, new_position)
 
     def apply(
         self,
@@ -127,12 +126,11 @@ class TimelineStore(TimelineReads, PositionedTables):
         position from `expected` to `new_position`, atomically."""
 
         def write(connection: Connection) -> None:
-            move_position(connection, self.name, expected, new_position)
             self._insert(connection, entries)
             for left in departures:
                 self._depart(connection, left)
 
-        self._write({e.household for e in entries}, write)
+        self._write({e.household for e in entries}, write, expected, new_position)
 
     def build_fresh(self, ledger: SignalLedger, batch_size: int) -> int:
         """Rebuilds as a bulk load into fresh tables, then swaps them in (build.py)."""
@@ -161,14 +159,20 @@ class TimelineStore(TimelineReads, PositionedTables):
             connection.execute(delete(person_memberships))
             reset_position(connection, self.name)
 
-    def _write(self, households: set[str], work: Callable[[Connection], None]) -> None:
-        """Runs `work` in one write transaction; the row keys of the households whose rows it
-        seals are fetched first, in one query (new households get theirs in the transaction,
-        which SQLite's single writer requires)."""
+    def _write(
+        self,
+        households: set[str],
+        work: Callable[[Connection], None],
+        expected: int,
+        new_position: int,
+    ) -> None:
+        """Runs `work` in one write transaction that moves the position from `expected`; the
+        row keys of the households whose rows it seals are fetched first, in one query (new
+        households get theirs in the transaction, which SQLite's single writer requires)."""
         digests = self.digests.households(sorted(households))
         self.sealer.prefetch(digests)
         try:
-            with self.engine.begin() as connection:
+            with moving_position(self.engine, self.name, expected, new_position) as connection:
                 self.sealer.make_keys(digests, connection)
                 work(connection)
         except Exception:
