@@ -46,18 +46,18 @@ class PendingInserts:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._rows: dict[Table, dict[Any, Mapping[str, Any]]] = {}
-        self._replacing: dict[Table, str] = {}
+        self._replacing: dict[Table, str | None] = {}  # each table's, from its first row
 
     def add(self, table: Table, row: Mapping[str, Any], replacing: str | None = None) -> None:
         """A row to insert (tables are written in the order they were first added to). With
         `replacing`, a column of the table: the row replaces the one stored or pending with
         the same value there (the latest wins)."""
+        if self._replacing.setdefault(table, replacing) != replacing:
+            raise ValueError(f"{table.name}: every row replaces by the same column, or none")
         pending = self._rows.setdefault(table, {})
         if replacing is None:
             pending[len(pending)] = row
             return
-        if self._replacing.setdefault(table, replacing) != replacing:
-            raise ValueError(f"{table.name}: rows replace by one column")
         pending.pop(row[replacing], None)  # the latest goes last: inserted in arrival order
         pending[row[replacing]] = row
 

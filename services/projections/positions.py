@@ -130,9 +130,11 @@ def moving_position(
     On SQLite the position moves last. Its driver begins the transaction at the first write,
     and SQLite has one writer at a time: moved first, the position locked ingest and the
     aggregator out for the whole of the read model's work (half of the projector's time);
-    moved last, only from its first row on. The reads before that are not in the transaction,
-    but whatever else writes these tables moves the position too, so the final move fails
-    and everything rolls back. On PostgreSQL first: a second projector then waits at the
+    moved last, only from its first row on. The reads before that are not in the transaction:
+    another projector of the same read model moves the position too, so the final move fails
+    and everything rolls back. (Retention's erasure moves no position; it races a batch as it
+    always did, through the batch's events, which are read before any transaction.) On
+    PostgreSQL first: a second projector then waits at the
     position row and finds it moved, rather than colliding with the first one's rows. A
     twin behind on SQLite may collide with the rows before it reaches the position: that is
     told as what it is, the position moved."""
