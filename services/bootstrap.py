@@ -21,6 +21,7 @@ from privacy.policy import PolicyDecisionPoint
 from privacy.purposes import PurposeRegister
 from privacy.retention import RetentionPolicy
 from privacy.storage.access_log_refusals import AuthRefusalLog
+from privacy.storage.erasure_records import ErasureRecords
 from privacy.storage.subject_keys import SubjectKeyStore
 from services import metrics
 from services.audit.checkpoint_topic import CheckpointPublisher
@@ -88,11 +89,13 @@ from services.timelines.service import TimelineQueries
 from services.timelines.store import TimelineStore
 
 
-def data_key_stores(parts: Parts) -> list[SubjectKeyStore | WebhookStore]:
+def data_key_stores(parts: Parts) -> list[SubjectKeyStore | WebhookStore | ErasureRecords]:
     """Every store of data keys wrapped by the KEK: the event store's, the read models',
-    the vault's and the access log's; and the webhooks' shared secrets."""
+    the vault's and the access log's; the webhooks' shared secrets; and the pseudonyms of
+    unfinished erasures."""
     return [
         parts.ledger.subject_keys,
+        parts.ledger.erasures,
         parts.row_sealer.keys,
         parts.vault.keys,
         log_sealing(parts.engine, parts.database.keys_dir).keys,  # the access log's periods

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, event
 
 from services.database import Database
 from services.ledger.application import SignalLedger
-from services.projections.read_model import ReadModel
+from services.projections.read_model import ReadModel, apply_unerased
 
 STRAGGLER_MARGIN = timedelta(minutes=5)
 READ_BATCH = 1000  # notifications per select
@@ -136,7 +136,7 @@ def _apply(
             if nid > positions[model.name] and (not model.topics or topic in model.topics)
         ]
         try:
-            model.apply_events(events, expected=positions[model.name], new_position=last)
+            apply_unerased(model, events, positions[model.name], last)
         except Exception as error:
             raise ReplayFailedError(
                 f"read model {model.name} refused the events after notification "

@@ -143,7 +143,7 @@ class SealedReadModel(PositionedTables):
     def apply_events(
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
     ) -> None:
-        with moving_position(self.engine, self.name, expected, new_position) as connection:
+        with moving_position(self.engine, self.name, expected, new_position, events) as connection:
             for _, event in events:
                 self._apply(connection, event)
 

@@ -85,7 +85,7 @@ class WorklistStore(PositionedTables):
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
     ) -> None:
         """Applies the events and moves the position from `expected`, in one transaction."""
-        with moving_position(self.engine, self.name, expected, new_position) as connection:
+        with moving_position(self.engine, self.name, expected, new_position, events) as connection:
             scores = ScoreRows(self.rows, connection)
             scores.load(e.household for _, e in events if isinstance(e, _SCORE_EVENTS))
             raised: list[dict[str, Any]] = []  # new alerts, inserted together

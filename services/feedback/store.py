@@ -136,7 +136,7 @@ class FeedbackStore(SealedReadModel):
         """As every sealed read model, but each event's notification id reaches its applier:
         it is the cursor of the items the event causes. The rows recorded signals add are
         inserted together (most of a batch is signals recorded)."""
-        with moving_position(self.engine, self.name, expected, new_position) as connection:
+        with moving_position(self.engine, self.name, expected, new_position, events) as connection:
             writes = PendingInserts(connection)
             for position, event in events:
                 applier = self._appliers.get(type(event))

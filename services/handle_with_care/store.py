@@ -187,7 +187,7 @@ class HandleWithCareStore(SealedReadModel):
     ) -> None:
         """As every sealed read model, but each event with its notification id: a confirmed
         notice's feed cursor is that of its confirmation (services/feeds/items.py)."""
-        with moving_position(self.engine, self.name, expected, new_position) as connection:
+        with moving_position(self.engine, self.name, expected, new_position, events) as connection:
             writes = PendingInserts(connection)  # the pupils of a run of school signals
             for position, event in events:
                 if isinstance(event, Household.SignalRecorded):

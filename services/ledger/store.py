@@ -21,6 +21,7 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from sqlalchemy import Engine, MetaData
 
 from privacy.key_encryption import UnreadableError, seal, unseal
+from privacy.storage.erasure_records import ErasureRecords
 from privacy.storage.subject_keys import SubjectKeyStore, subject_keys_table
 from services.database import Database
 from services.ledger.application import SignalLedger
@@ -80,8 +81,11 @@ class EncryptedSignalLedger(SignalLedger):
 
     name = SignalLedger.name  # the same tables (eventsourcing names them after the app)
 
-    def __init__(self, env: dict[str, str], keys: SubjectKeyStore) -> None:
+    def __init__(
+        self, env: dict[str, str], keys: SubjectKeyStore, erasures: ErasureRecords
+    ) -> None:
         self.subject_keys = keys  # before the application builds its mapper
+        self.erasures = erasures  # what retention erased, so that nothing writes it back
         super().__init__(env=env)
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -118,10 +122,9 @@ def open_ledger(database: Database, engine: Engine | None = None) -> EncryptedSi
     use_array_inserts(env)
     with database.schema_lock():
         engine = engine or database.engine()
-        keys = SubjectKeyStore(
-            engine, database.key_encryption_key(), event_subject_keys, "event-store"
-        )
-        return EncryptedSignalLedger(env, keys)
+        kek = database.key_encryption_key()
+        keys = SubjectKeyStore(engine, kek, event_subject_keys, "event-store")
+        return EncryptedSignalLedger(env, keys, ErasureRecords(engine, kek))
 
 
 def _bound_to(stored: StoredEvent) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -25,9 +26,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from privacy.storage.erasure import erasing
+from privacy.storage.erasure_records import erased_places
 from privacy.storage.sealed_rows import RowSealer
 from services.database import row_sealer
-from services.projections.read_model import PositionMovedError
+from services.projections.read_model import ErasedMeanwhileError, PositionMovedError, place_of
 
 metadata = MetaData()
 
@@ -122,19 +124,24 @@ def move_position(connection: Connection, name: str, expected: int, new_position
 
 @contextmanager
 def moving_position(
-    engine: Engine, name: str, expected: int, new_position: int
+    engine: Engine,
+    name: str,
+    expected: int,
+    new_position: int,
+    events: Sequence[tuple[int, Any]] = (),
 ) -> Iterator[Connection]:
     """A transaction for a read model's rows that also moves its position from `expected`
-    (PositionMovedError, and nothing written, if another writer moved it).
+    (PositionMovedError, and nothing written, if another writer moved it), written from
+    `events`: ErasedMeanwhileError, and nothing written, when retention erased some of them
+    after they were read (asked after the rows are written, so within the write lock:
+    privacy/storage/erasure_records.py says why that orders it against the erasure).
 
     On SQLite the position moves last. Its driver begins the transaction at the first write,
     and SQLite has one writer at a time: moved first, the position locked ingest and the
     aggregator out for the whole of the read model's work (half of the projector's time);
     moved last, only from its first row on. The reads before that are not in the transaction:
     another projector of the same read model moves the position too, so the final move fails
-    and everything rolls back. (Retention's erasure moves no position; it races a batch as it
-    always did, through the batch's events, which are read before any transaction.) On
-    PostgreSQL first: a second projector then waits at the
+    and everything rolls back. On PostgreSQL first: a second projector then waits at the
     position row and finds it moved, rather than colliding with the first one's rows. A
     twin behind on SQLite may collide with the rows before it reaches the position: that is
     told as what it is, the position moved."""
@@ -144,6 +151,9 @@ def moving_position(
             if not last:
                 move_position(connection, name, expected, new_position)
             yield connection
+            erased = erased_places(connection, (place_of(e) for _p, e in events))
+            if erased:
+                raise ErasedMeanwhileError(erased)
             if last:
                 move_position(connection, name, expected, new_position)
     except IntegrityError as error:

@@ -35,7 +35,12 @@ from typing import Protocol
 import structlog
 
 from services.ledger.application import SignalLedger
-from services.projections.read_model import BuiltFresh, PositionMovedError, ReadModel
+from services.projections.read_model import (
+    BuiltFresh,
+    PositionMovedError,
+    ReadModel,
+    apply_unerased,
+)
 
 log = structlog.get_logger("radar.projector")
 
@@ -57,7 +62,7 @@ class Projector:
             return 0
         events = notification_log.readable(notifications)
         try:
-            self._read_model.apply_events(events, expected=start, new_position=notifications[-1].id)
+            apply_unerased(self._read_model, events, start, notifications[-1].id)
         except PositionMovedError:
             return 0  # another projector got there first; read the new position next time
         log.info(

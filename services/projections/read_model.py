@@ -20,6 +20,41 @@ class PositionMovedError(Exception):
     """Another writer moved the projection position first; re-read and try again."""
 
 
+class ErasedMeanwhileError(Exception):
+    """Retention erased some of a batch's events after they were read: nothing of the batch
+    was written; apply it again without them (`without_erased`)."""
+
+    def __init__(self, places: set[tuple[str, int]]) -> None:
+        super().__init__(f"{len(places)} events of the batch were erased meanwhile")
+        self.places = places
+
+
+def place_of(event: Any) -> tuple[str, int]:
+    """Where an event is in the event store: its aggregate's id (as the data keys and the
+    erasure records name it) and its version."""
+    return str(event.originator_id), event.originator_version
+
+
+def without_erased(
+    events: Sequence[tuple[int, Any]], places: set[tuple[str, int]]
+) -> list[tuple[int, Any]]:
+    """The batch without the events at these places."""
+    return [(position, event) for position, event in events if place_of(event) not in places]
+
+
+def apply_unerased(
+    read_model: ReadModel, events: Sequence[tuple[int, Any]], expected: int, new_position: int
+) -> None:
+    """Applies a batch as `ReadModel.apply_events`, again without the events an erasure took
+    while it was being applied (the position still moves past them: they are gone)."""
+    while True:
+        try:
+            read_model.apply_events(events, expected, new_position)
+            return
+        except ErasedMeanwhileError as erased:
+            events = without_erased(events, erased.places)
+
+
 class ReadModel(Protocol):
     """A projection of ledger events into tables."""
 

@@ -22,7 +22,7 @@ fresh tables every household the live tables held when the build began and hold 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import Engine, Index, MetaData, Table, delete, select, text, update
 from sqlalchemy.engine import Connection
@@ -79,6 +79,7 @@ def swap_in(
     fresh: MetaData,
     position: int,
     held_at_start: frozenset[str] = frozenset(),
+    erased_meanwhile: Callable[[Connection], Iterable[str]] | None = None,
     suffix: str = FRESH,
 ) -> bool:
     """Replaces the live tables by the fresh ones and sets the read model's position to
@@ -87,7 +88,9 @@ def swap_in(
     nothing changes and False says so (the caller loads the rest and tries again), so a
     reader never sees the read model go back. Households of `held_at_start` (what the live
     tables held when the build began) that the live tables no longer hold were erased
-    meanwhile: the fresh tables lose them too."""
+    meanwhile: the fresh tables lose them too, as they lose those `erased_meanwhile` names
+    (asked within the swap's transaction: the households whose loaded events an erasure took
+    since they were loaded)."""
     if engine.dialect.name == "postgresql":  # on the fresh tables first: readers not blocked
         with engine.begin() as connection:
             for table in live.sorted_tables:
@@ -108,6 +111,8 @@ def swap_in(
             tables = ", ".join(_quoted(connection, t.name) for t in live.sorted_tables)
             connection.execute(text(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE"))
         erased = held_at_start - households_held(connection, live)
+        if erased_meanwhile is not None:
+            erased |= set(erased_meanwhile(connection))
         _forget(connection, fresh, sorted(erased))
         for table in reversed(live.sorted_tables):
             connection.execute(text(f"DROP TABLE {_quoted(connection, table.name)}"))

@@ -200,7 +200,7 @@ class ReferralStore(SealedReadModel):
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
     ) -> None:
         """As SealedReadModel's, but each event with its notification id: the item cursor."""
-        with moving_position(self.engine, self.name, expected, new_position) as connection:
+        with moving_position(self.engine, self.name, expected, new_position, events) as connection:
             for position, event in events:
                 if isinstance(event, ReferralRecorded):
                     self._referred(connection, position, event)

@@ -1,10 +1,13 @@
 """Retention enforcement: finds the households whose retention period has ended and erases
 them everywhere the radar keeps them.
 
-Order matters for a crash half-way: projections and the vault are purged first (a rerun finds
-the household again, as its events are still readable), then the household's keys in the event
-store are destroyed (after which nothing can read its events, ever), then the enforcement is
-recorded with counts only. Kafka keeps signals no longer than the shortest period (the policy
+Order matters, for a crash half-way and for the read models running meanwhile: the erasure is
+recorded first (privacy/storage/erasure_records.py: from then on no read model writes the
+household's events, even ones it read before), then the household's keys in the event store
+are destroyed (after which nothing can read its events, ever), then projections and the vault
+are purged, then the record is marked finished (a run cut short before that is finished by the
+next: the record keeps the household's pseudonym, wrapped, until then), then the enforcement
+is recorded with counts only. Kafka keeps signals no longer than the shortest period (the policy
 checks the topic's retention), and the audit chain covers the stored bytes, so `radar audit
 verify` still passes afterwards.
 """
@@ -16,17 +19,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
+from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
 
 from privacy.retention import RetentionKind, RetentionPolicy
+from privacy.storage.erasure_records import Erasure
 from privacy.storage.vault import IdentityVault
 from radar.case import case_id
 from radar.household import household_id
 from radar.retention import RetentionLog, is_case_data, last_activity
 from services.gate import Clock
 from services.ledger.application import SignalLedger
+from services.ledger.notifications import ErasedEventError
 from services.ledger.store import EncryptedSignalLedger
 
 log = structlog.get_logger("radar.retention")
@@ -93,9 +99,12 @@ def enforce(
     dry_run: bool = False,
 ) -> EnforcementReport:
     """Erases every expired household; with `dry_run`, counts what the run would erase (the
-    same counts, read where the run deletes) and changes nothing."""
+    same counts, read where the run deletes) and changes nothing. An erasure an earlier run
+    began and did not finish (it was cut short) is finished first."""
     now = clock()
     report = EnforcementReport()
+    if not dry_run:
+        _erase(ledger, stores, vault, ledger.erasures.unfinished(), report)
     report.checked, expired = expired_households(ledger, policy, now)
     report.expired = Counter(str(e.kind) for e in expired)
     if not expired:
@@ -107,10 +116,9 @@ def enforce(
         report.rows_purged = sum(store.count_households(pseudonyms) for store in stores)
         report.identities_purged = sum(vault.count_household(p) for p in pseudonyms)
         return report
-    for store in stores:
-        report.rows_purged += store.forget_households(pseudonyms)
-    report.identities_purged = sum(vault.forget_household(p) for p in pseudonyms)
-    ledger.subject_keys.destroy(str(i) for i in aggregates)
+    # from here on, no read model writes these events (privacy/storage/erasure_records.py)
+    ledger.erasures.begin(_erasure_of(ledger, p) for p in pseudonyms)
+    _erase(ledger, stores, vault, pseudonyms, report)
     _record(ledger, policy, now, report)
     log.info(
         "retention enforced",
@@ -120,6 +128,53 @@ def enforce(
         identities_purged=report.identities_purged,
     )
     return report
+
+
+def _erasure_of(ledger: EncryptedSignalLedger, household: str) -> Erasure:
+    """The household's erasure: the last stored version of each of its aggregates."""
+    through: dict[str, int] = {}
+    for aggregate_id in (household_id(household), case_id(household)):
+        stored = ledger.notifications.stored_events_of(aggregate_id)
+        if stored:
+            through[str(aggregate_id)] = stored[-1].originator_version
+    return Erasure(household, through)
+
+
+def _erase(
+    ledger: EncryptedSignalLedger,
+    stores: Sequence[HouseholdRows],
+    vault: IdentityVault,
+    households: Sequence[str],
+    report: EnforcementReport,
+) -> None:
+    """Erases households whose erasure is recorded (`ErasureRecords.begin`): their keys
+    destroyed first (nothing reads their events after that), then their rows and identities
+    purged (a read model that read the events before cannot write them back: the record
+    stops it), then the record marked finished. Cut short anywhere, the next run repeats it."""
+    if not households:
+        return
+    subjects = [str(i) for h in households for i in (household_id(h), case_id(h))]
+    ledger.subject_keys.destroy(subjects)
+    ledger.erasures.extend(_last_unreadable(ledger, subjects))
+    for store in stores:
+        report.rows_purged += store.forget_households(households)
+    report.identities_purged += sum(vault.forget_household(h) for h in households)
+    ledger.erasures.finish(subjects)
+
+
+def _last_unreadable(ledger: EncryptedSignalLedger, subjects: Sequence[str]) -> dict[str, int]:
+    """Per aggregate, the version of its last event that no longer opens: an event recorded
+    under the destroyed key after the erasure was recorded is erased too (events recorded
+    under a new key since open, and come after)."""
+    last: dict[str, int] = {}
+    for subject in subjects:
+        for stored in reversed(ledger.notifications.stored_events_of(UUID(subject))):
+            try:
+                ledger.mapper.to_domain_event(stored)
+            except ErasedEventError:
+                last[subject] = stored.originator_version
+                break
+    return last
 
 
 def _record(

@@ -3,9 +3,10 @@ schema check compares against. The event store's tables (stored_events, snapshot
 are the eventsourcing library's and are made by it.
 
 Each table is either migrated in place (its rows are the record: keys, the vault, receipts,
-the access log, restrictions, revocations, checkpoints, the audit chain) or a read model that
-is rebuilt from the event store instead (its format row in `projection_formats` says which
-format its rows are in; a migration that changes one may empty it and drop its format row)."""
+the access log, restrictions, revocations, checkpoints, the audit chain, retention's erasure
+records) or a read model that is rebuilt from the event store instead (its format row in
+`projection_formats` says which format its rows are in; a migration that changes one may empty
+it and drop its format row)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import MetaData, Table
 from privacy.storage import (
     access_log,
     access_log_sealing,
+    erasure_records,
     restrictions,
     revocations,
     sealed_rows,
@@ -45,6 +47,7 @@ _METADATA: tuple[MetaData, ...] = (
     positions.metadata,
     projection_checkpoints.metadata,
     ledger_store.key_metadata,
+    erasure_records.metadata,
     receipt_format.metadata,
     key_check.metadata,
     timeline_tables.metadata,

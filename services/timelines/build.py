@@ -21,6 +21,7 @@ from sqlalchemy import Engine, MetaData, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from privacy.storage.erasure_records import erased_places
 from radar.membership import departure
 from radar.timeline import (
     SIGNAL_CORRECTED,
@@ -31,6 +32,7 @@ from radar.timeline import (
 from services.database import stored_utc
 from services.projections.bulk import insert_tuples
 from services.projections.checkpoints import CHECKPOINT, Checkpoint
+from services.projections.read_model import place_of, without_erased
 from services.projections.swap import (
     create_fresh,
     drop_fresh,
@@ -67,6 +69,8 @@ class TimelineBuild:
         self._memberships = fresh_table(self._fresh, person_memberships)
         # (person, household) pseudonyms -> [since, until], in order of first appearance
         self._periods: dict[tuple[str, str], list[datetime | None]] = {}
+        # aggregate id -> (its household's pseudonym, the earliest version loaded)
+        self._loaded: dict[str, tuple[str, int]] = {}
 
     def run(self, checkpoint: Checkpoint | None = None) -> int:
         """Replays the events into fresh tables and swaps them in: all of them into empty
@@ -89,7 +93,15 @@ class TimelineBuild:
                     covered += len(page)
                 self._write_memberships(engine)
                 name = self._store.name
-                if swap_in(engine, name, metadata, self._fresh, position, held_at_start):
+                if swap_in(
+                    engine,
+                    name,
+                    metadata,
+                    self._fresh,
+                    position,
+                    held_at_start,
+                    self._erased_meanwhile,
+                ):
                     break
         except BaseException:
             drop_fresh(engine, self._fresh)
@@ -118,12 +130,25 @@ class TimelineBuild:
         self._store.sealer.prefetch(digests)
         try:
             with engine.begin() as connection:
+                erased = erased_places(connection, (place_of(e) for _p, e in events))
+                events = without_erased(events, erased)  # already erased: not loaded at all
                 self._store.sealer.make_keys(digests, connection)
                 self._load(connection, events)
         except Exception:
             with suppress(SQLAlchemyError):
                 self._store.sealer.count_households(households)
             raise
+        for _position, event in events:
+            subject, version = place_of(event)
+            if subject not in self._loaded and hasattr(event, "household"):
+                self._loaded[subject] = (event.household, version)
+
+    def _erased_meanwhile(self, connection: Connection) -> list[str]:
+        """The households (digests) some of whose loaded events an erasure took after they
+        were loaded: asked in the swap's transaction, as the read models ask of a batch."""
+        erased = erased_places(connection, ((s, v) for s, (_h, v) in self._loaded.items()))
+        households = sorted({self._loaded[subject][0] for subject, _v in erased})
+        return self._store.digests.households(households)
 
     def _load(self, connection: Connection, events: Sequence[tuple[int, Any]]) -> None:
         """One batch: its signal rows collected and inserted at once, memberships noted."""

@@ -113,7 +113,7 @@ class TimelineStore(TimelineReads, PositionedTables):
                     self._depart(connection, left)
             self._insert(connection, entries)
 
-        self._write(recorded, write, expected, new_position)
+        self._write(recorded, write, expected, new_position, events)
 
     def apply(
         self,
@@ -165,6 +165,7 @@ class TimelineStore(TimelineReads, PositionedTables):
         work: Callable[[Connection], None],
         expected: int,
         new_position: int,
+        events: Sequence[tuple[int, Any]] = (),
     ) -> None:
         """Runs `work` in one write transaction that moves the position from `expected`; the
         row keys of the households whose rows it seals are fetched first, in one query (new
@@ -172,7 +173,9 @@ class TimelineStore(TimelineReads, PositionedTables):
         digests = self.digests.households(sorted(households))
         self.sealer.prefetch(digests)
         try:
-            with moving_position(self.engine, self.name, expected, new_position) as connection:
+            with moving_position(
+                self.engine, self.name, expected, new_position, events
+            ) as connection:
                 self.sealer.make_keys(digests, connection)
                 work(connection)
         except Exception:
