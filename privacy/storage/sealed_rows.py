@@ -12,7 +12,8 @@ never by its pseudonym.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, MetaData
@@ -61,6 +62,17 @@ class RowSealer:
         """The keys of the prefetched households that have none yet, made together in the
         given transaction (the rows about to be sealed under them are in it too)."""
         self._keys.create_absent(household_digests, connection)
+
+    @contextmanager
+    def keys_stored_last(
+        self, household_digests: Iterable[str], connection: Connection
+    ) -> Iterator[None]:
+        """As `make_keys`, but the keys are stored when the block ends without an error,
+        after the rows sealed under them: on SQLite the transaction then takes the write
+        lock only when its rows are written, not while it seals them."""
+        minted = self._keys.mint_absent(household_digests, connection)
+        yield
+        self._keys.store_minted(minted, connection)
 
     def forget_households(self, households: Sequence[str]) -> int:
         """Destroys the households' row keys (retention): what was sealed under them, in any

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -45,6 +46,8 @@ from privacy.storage.erasure import erasing
 
 KEY_CACHE_SECONDS = 10.0
 KEY_CACHE_SIZE = 50_000
+
+KeyRow = dict[str, Any]  # a key's row: subject, KEK version, wrapped key, when made
 
 
 def subject_keys_table(metadata: MetaData, name: str) -> Table:
@@ -178,18 +181,37 @@ class SubjectKeyStore:
         households cost a first rebuild of 10,000 events a third of its time that way.
         IntegrityError, as `key_or_new` within a transaction, when another process made one
         meanwhile; a rollback forgets them."""
-        with self._lock:
-            absent = {s for s in subjects if s in self._absent and s not in self._cache}
-        if absent:
-            self.create(absent, connection)
+        self.store_minted(self.mint_absent(subjects, connection), connection)
 
     def create(self, subjects: Iterable[str], connection: Connection) -> dict[str, bytes]:
         """New keys for subjects known to have none (e.g. fresh random ids), stored in the
         given transaction with one statement; IntegrityError if one had a key after all."""
+        made, rows = self._mint(subjects, connection)
+        self.store_minted(rows, connection)
+        return made
+
+    def mint_absent(self, subjects: Iterable[str], connection: Connection) -> list[KeyRow]:
+        """As `create_absent`, but the keys are only made and remembered (data can be sealed
+        under them at once); `store_minted` of what this returns stores them, in the same
+        transaction, before its commit. On SQLite a transaction takes the write lock at its
+        first write: storing the keys last keeps the sealing before it out of the lock."""
+        with self._lock:
+            absent = {s for s in subjects if s in self._absent and s not in self._cache}
+        return self._mint(absent, connection)[1]
+
+    def store_minted(self, rows: list[KeyRow], connection: Connection) -> None:
+        """Stores keys `mint_absent` made, in the transaction they were made for."""
+        if rows:
+            connection.execute(insert(self._table), rows)
+
+    def _mint(
+        self, subjects: Iterable[str], connection: Connection
+    ) -> tuple[dict[str, bytes], list[KeyRow]]:
+        """New keys and their rows (wrapped), remembered until the transaction rolls back."""
         made = {subject: new_data_key() for subject in sorted(set(subjects))}
+        rows: list[KeyRow] = []
         if not made:
-            return made
-        rows = []
+            return made, rows
         for subject, key in made.items():
             wrapped = self._kek.wrap(key, self._context(subject))
             rows.append(
@@ -200,13 +222,12 @@ class SubjectKeyStore:
                     "created_at": datetime.now(UTC),
                 }
             )
-        connection.execute(insert(self._table), rows)
         with self._lock:
             self._absent.difference_update(made)
         for subject, key in made.items():
             self._remember(subject, key)
         self._forget_on_rollback(connection, list(made))
-        return made
+        return made, rows
 
     def _forget_on_rollback(self, connection: Connection, subjects: list[str]) -> None:
         """Keys made inside a caller's transaction exist only if it commits: remembered

@@ -169,14 +169,18 @@ class TimelineStore(TimelineReads, PositionedTables):
     ) -> None:
         """Runs `work` in one write transaction that moves the position from `expected`; the
         row keys of the households whose rows it seals are fetched first, in one query (new
-        households get theirs in the transaction, which SQLite's single writer requires)."""
+        households get theirs in the transaction, which SQLite's single writer requires,
+        stored after the rows: the sealing is then done before the transaction's first
+        write, outside SQLite's write lock)."""
         digests = self.digests.households(sorted(households))
         self.sealer.prefetch(digests)
         try:
-            with moving_position(
-                self.engine, self.name, expected, new_position, events
-            ) as connection:
-                self.sealer.make_keys(digests, connection)
+            with (
+                moving_position(
+                    self.engine, self.name, expected, new_position, events
+                ) as connection,
+                self.sealer.keys_stored_last(digests, connection),
+            ):
                 work(connection)
         except Exception:
             # A key made in the rolled-back transaction is remembered but was never stored:
