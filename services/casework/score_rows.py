@@ -36,6 +36,14 @@ class _Row:
     changes: dict[str, Any] = field(default_factory=dict)  # plain columns to write
 
 
+@dataclass
+class SealedChanges:
+    """The rows a batch changed, sealed and ready to write."""
+
+    new: list[dict[str, Any]] = field(default_factory=list)
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = field(default_factory=dict)
+
+
 class ScoreRows:
     """The household_scores rows one write transaction changes, kept until `flush`."""
 
@@ -77,23 +85,31 @@ class ScoreRows:
 
     def flush(self) -> None:
         """Writes every changed row: new ones inserted, stored ones updated by kind of change."""
-        new: list[dict[str, Any]] = []
-        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        self.write(self.sealed())
+
+    def sealed(self) -> SealedChanges:
+        """Every changed row sealed, nothing written yet: a batch seals before its first
+        write, so on SQLite the sealing is not done while holding the write lock."""
+        changes = SealedChanges()
         for digest, row in self._pending.items():
             if not row.changes and row.sealed is not None:
                 continue
             sealed = row.sealed if row.sealed is not None else self._seal(row)
             if not row.stored:
                 values = {name: row.changes.get(name) for name in PLAIN}
-                new.append({"household": digest, **values, SEALED: sealed})
+                changes.new.append({"household": digest, **values, SEALED: sealed})
                 continue
             names = tuple(sorted(row.changes)) + (() if row.sealed is not None else (SEALED,))
             values = {**row.changes, SEALED: sealed}
-            updates.setdefault(names, []).append(
+            changes.updates.setdefault(names, []).append(
                 {"row_household": digest, **{f"new_{n}": values[n] for n in names}}
             )
-        insert_rows(self._connection, household_scores, new)
-        for names, rows in updates.items():
+        return changes
+
+    def write(self, changes: SealedChanges) -> None:
+        """Writes what `sealed` made: new rows inserted, stored ones updated by kind."""
+        insert_rows(self._connection, household_scores, changes.new)
+        for names, rows in changes.updates.items():
             statement = (
                 update(household_scores)
                 .where(household_scores.c.household == bindparam("row_household"))

@@ -52,6 +52,7 @@ _CLOSED = get_topic(HouseholdCase.AlertClosed)
 _TRANSFERRED = get_topic(HouseholdCase.AlertsTransferred)
 _ADOPTED = get_topic(RiskModelHistory.ModelAdopted)
 _SCORE_EVENTS = (Household.ScoreChanged, Household.RegionAssigned)
+_SEALED_EVENTS = (*_SCORE_EVENTS, HouseholdCase.AlertRaised)  # rows sealed under the household
 _ALERT_CHANGES = (
     HouseholdCase.AlertAcknowledged,
     HouseholdCase.AlertTriaged,
@@ -85,7 +86,13 @@ class WorklistStore(PositionedTables):
         self, events: Sequence[tuple[int, Any]], expected: int, new_position: int
     ) -> None:
         """Applies the events and moves the position from `expected`, in one transaction."""
-        with moving_position(self.engine, self.name, expected, new_position, events) as connection:
+        about = {e.household for _, e in events if isinstance(e, _SEALED_EVENTS)}
+        digests = self.digests.households(sorted(about))
+        self.sealer.prefetch(digests)
+        with (
+            moving_position(self.engine, self.name, expected, new_position, events) as connection,
+            self.sealer.keys_stored_last(digests, connection),  # sealing before the first write
+        ):
             scores = ScoreRows(self.rows, connection)
             scores.load(e.household for _, e in events if isinstance(e, _SCORE_EVENTS))
             raised: list[dict[str, Any]] = []  # new alerts, inserted together
@@ -97,8 +104,9 @@ class WorklistStore(PositionedTables):
                     insert_rows(connection, alerts, raised)
                     raised = []
                 self._apply(connection, scores, event)
+            changes = scores.sealed()
             insert_rows(connection, alerts, raised)
-            scores.flush()
+            scores.write(changes)
 
     def reset(self) -> None:
         with self.engine.begin() as connection:
