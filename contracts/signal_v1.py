@@ -8,7 +8,7 @@ pseudonyms only (see contracts.pseudonyms).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
 from pydantic import (
@@ -17,8 +17,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    TypeAdapter,
-    ValidationError,
     model_validator,
 )
 
@@ -39,7 +37,6 @@ MAX_PERSONS_PER_SIGNAL = 20
 CLOCK_SKEW_ALLOWED = timedelta(minutes=5)
 
 OrganisationId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
-_ORGANISATION_ID: TypeAdapter[str] = TypeAdapter(OrganisationId)
 
 
 class PersonRef(BaseModel):
@@ -75,27 +72,6 @@ class SignalEventV1(BaseModel):
         description="Re-keying: for each pseudonym of this signal made after a key rotation, "
         "the pseudonym the radar first knew the same household or person by.",
     )
-
-    @classmethod
-    def assembled(cls, **values: Any) -> SignalEventV1:
-        """The event from values each already valid for its field (what the ingest service
-        has after validating a submission: enums, aware datetimes, UUID, its own pseudonyms,
-        PersonRefs made with `PersonRef.model_construct`), without validating every field a
-        second time (about half of ingest's validation cost). The organisation and the rules
-        across fields are still checked, raising the ValidationError the constructor would."""
-        try:
-            _ORGANISATION_ID.validate_python(values["organisation"])
-        except ValidationError as error:
-            raise _as_field_error(cls.__name__, "organisation", error) from None
-        event = cls.model_construct(**values)
-        try:
-            event._check_consistent()
-        except ValueError as error:
-            raise ValidationError.from_exception_data(
-                cls.__name__,
-                [{"type": "value_error", "loc": (), "input": values, "ctx": {"error": error}}],
-            ) from None
-        return event
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -144,14 +120,3 @@ class SignalEventV1(BaseModel):
                 "known_as": (),
             }
         )
-
-
-def _as_field_error(title: str, field: str, error: ValidationError) -> ValidationError:
-    """A field's own validation error placed at the field, as the model would report it."""
-    details: list[Any] = []
-    for item in error.errors():
-        detail = {"type": item["type"], "loc": (field, *item["loc"]), "input": item["input"]}
-        if "ctx" in item:
-            detail["ctx"] = item["ctx"]
-        details.append(detail)
-    return ValidationError.from_exception_data(title, details)

@@ -66,13 +66,18 @@ class LookupDigests:
         known = self._recent.get((kind, value))
         if known is not None:
             return known
-        mac = self._keyed.copy()
-        mac.update(f"{kind}|{value}".encode())
-        digest = _base32(mac.digest()[:DIGEST_BYTES])
+        digest = self.once(kind, value)
         if len(self._recent) >= RECENT_DIGESTS:
             self._recent.clear()  # cheaper than an LRU's bookkeeping on every call
         self._recent[(kind, value)] = digest
         return digest
+
+    def once(self, kind: str, value: str) -> str:
+        """`of`, for a value asked for once (a signal's fingerprint): not kept among the
+        recent digests, which it would only push out sooner (the cache is cleared when full)."""
+        mac = self._keyed.copy()
+        mac.update(f"{kind}|{value}".encode())
+        return _base32(mac.digest()[:DIGEST_BYTES])
 
     def household(self, pseudonym: str) -> str:
         return self.of(HOUSEHOLD, pseudonym)

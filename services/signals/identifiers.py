@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TypeVar
+from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -74,7 +75,7 @@ class IdentifierOpener:
 
     def identifiers(self, submission: SignalSubmission) -> Identifiers | list[FieldError]:
         errors: list[FieldError] = []
-        event_id = str(submission.event_id)
+        event_id = submission.event_id  # a text only when a sealed value is opened
         household = submission.household
         home = self._home(household.sealed_address, household.plain(), event_id, errors)
         bsns = [
@@ -91,7 +92,7 @@ class IdentifierOpener:
         """As `identifiers`, for v2: a placement's reference keyed to its shelter, a person's
         own reference to the publishing organisation."""
         errors: list[FieldError] = []
-        event_id = str(submission.event_id)
+        event_id = submission.event_id  # a text only when a sealed value is opened
         home = self._home_v2(submission.household, event_id, errors)
         persons = tuple(
             self._person_v2(index, person, organisation, event_id, errors)
@@ -102,7 +103,7 @@ class IdentifierOpener:
         return IdentifiersV2(home, persons)
 
     def _home_v2(
-        self, household: HouseholdSubmissionV2, event_id: str, errors: list[FieldError]
+        self, household: HouseholdSubmissionV2, event_id: UUID, errors: list[FieldError]
     ) -> AddressSubmission | LocalIdentifier | None:
         placement = household.placement
         if placement is None:
@@ -122,7 +123,7 @@ class IdentifierOpener:
         index: int,
         person: PersonSubmissionV2,
         organisation: str,
-        event_id: str,
+        event_id: UUID,
         errors: list[FieldError],
     ) -> tuple[str | None, LocalIdentifier | None]:
         bsn = None
@@ -142,7 +143,7 @@ class IdentifierOpener:
         plain: str | None,
         sealed: SealedValue | None,
         fields: tuple[str, str],
-        event_id: str,
+        event_id: UUID,
         errors: list[FieldError],
     ) -> str | None:
         """A reference in clear (where allowed) or opened and validated as one sent so."""
@@ -162,7 +163,7 @@ class IdentifierOpener:
         self,
         sealed: SealedValue | None,
         plain: AddressSubmission | None,
-        event_id: str,
+        event_id: UUID,
         errors: list[FieldError],
     ) -> AddressSubmission | None:
         if plain is not None:
@@ -182,7 +183,7 @@ class IdentifierOpener:
         self,
         index: int,
         person: PersonSubmission | PersonSubmissionV2,
-        event_id: str,
+        event_id: UUID,
         errors: list[FieldError],
     ) -> str | None:
         if person.bsn is not None:
@@ -204,13 +205,13 @@ class IdentifierOpener:
     def _open(
         self,
         sealed: SealedValue,
-        event_id: str,
+        event_id: UUID,
         sealed_for: str,
         field: str,
         errors: list[FieldError],
     ) -> str | None:
         try:
-            return open_sealed(sealed, self.keyring, SealingContext(event_id, sealed_for))
+            return open_sealed(sealed, self.keyring, SealingContext(str(event_id), sealed_for))
         except UnopenableError as error:
             errors.append(FieldError(field=field, reason=str(error)))
             return None

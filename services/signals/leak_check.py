@@ -12,22 +12,47 @@ from collections import deque
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel
+
 from contracts.leak_guard import identifier_kinds, may_hold_identifier, never_an_identifier
 from contracts.regions import VtRegion
 from contracts.vocabulary import PersonRole, Sector, Severity, SignalType
 from services.errors import FieldError
-from services.signals.schemas import NOT_FREE_TEXT
+from services.signals.schemas import (
+    NOT_FREE_TEXT,
+    HouseholdSubmission,
+    PersonSubmission,
+    SignalSubmission,
+)
+from services.signals.submission_v2 import (
+    HouseholdSubmissionV2,
+    PersonSubmissionV2,
+    PlacementSubmission,
+    SignalSubmissionV2,
+)
 
 _IDENTIFIERS_BELONG = "identifiers belong only in the bsn and address fields"
 _VOCABULARIES: tuple[type[StrEnum], ...] = (SignalType, Severity, PersonRole, Sector, VtRegion)
-_KNOWN_CLEAN = frozenset(
-    value.value
-    for vocabulary in _VOCABULARIES
-    for value in vocabulary
-    if never_an_identifier(value)
+_SUBMISSIONS: tuple[type[BaseModel], ...] = (
+    SignalSubmission,
+    HouseholdSubmission,
+    PersonSubmission,
+    SignalSubmissionV2,
+    HouseholdSubmissionV2,
+    PlacementSubmission,
+    PersonSubmissionV2,
 )
-"""Vocabulary values no detector matches at all (a region code holds digits, so it would be
-run through every detector in every signal): the same answer, known once."""
+_KNOWN_CLEAN = frozenset(
+    text
+    for text in (
+        *(value.value for vocabulary in _VOCABULARIES for value in vocabulary),
+        *(name for model in _SUBMISSIONS for name in model.model_fields),
+    )
+    if never_an_identifier(text)
+)
+"""Vocabulary values and the submissions' field names that no detector matches at all (a
+region code holds digits, so it would be run through every detector in every signal; every
+field name is asked of the quick test): the same answer, known once."""
 
 
 def identifier_leaks(raw: Any, structured: frozenset[str] = NOT_FREE_TEXT) -> list[FieldError]:

@@ -121,16 +121,21 @@ class SignalPublisher:
         self._failed_at = float("-inf")
         self._lifetime = 0  # how often it was closed: connect_soon connects for one lifetime
 
-    def publish(self, events: Sequence[SignalEvent]) -> list[Delivery]:
+    def publish(
+        self, events: Sequence[SignalEvent], values: Sequence[bytes] | None = None
+    ) -> list[Delivery]:
         """Sends the events keyed by household (as first known), each with its version's
-        schema header, and waits for the broker's acknowledgements."""
+        schema header, and waits for the broker's acknowledgements. `values`, when given, are
+        the events' `serialise`d bytes, made by a caller that had the events' JSON anyway."""
+        if values is None:
+            values = [serialise(event) for event in events]
         records = [
             (
                 event.first_known_household(),
-                serialise(event),
+                value,
                 SCHEMA_HEADER_V2 if isinstance(event, SignalEventV2) else SCHEMA_HEADER,
             )
-            for event in events
+            for event, value in zip(events, values, strict=True)
         ]
         return [
             Delivery(event, acknowledged)

@@ -76,7 +76,7 @@ receipt_formats = Table(
 def keyed_fingerprint(digests: LookupDigests, unkeyed: str) -> str:
     """The stored fingerprint: keyed, so a copy of the table cannot confirm a guessed signal;
     over the unkeyed hash, so that format-1 rows (which stored that hash) can be migrated."""
-    return digests.of(FINGERPRINT, unkeyed)
+    return digests.once(FINGERPRINT, unkeyed)
 
 
 def receipt_row(household_digest: str, event_digest: str) -> str:

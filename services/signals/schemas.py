@@ -246,9 +246,10 @@ def to_event(
     received_at: datetime,
 ) -> SignalEventV1:
     """The pseudonymised event for an accepted submission (raises ValidationError if
-    inconsistent). Assembled from values already validated (the submission's, the
-    pseudonymiser's own pseudonyms): the signal is validated once, from the raw dict."""
-    return SignalEventV1.assembled(
+    inconsistent). Built by the validating constructor from values already typed (enum
+    members, aware datetimes, UUID, PersonRefs): pydantic-core checks those in a few
+    microseconds, where `model_construct` (pure Python, per field) cost twice as much."""
+    return SignalEventV1(
         event_id=submission.event_id,
         organisation=publisher.organisation,
         sector=Sector(publisher.sector),  # a v1 sector: the route checked may_publish_v1
@@ -260,7 +261,7 @@ def to_event(
         region=submission.region,
         household=pseudonymiser.household(identifiers.home),
         persons=tuple(
-            PersonRef.model_construct(pseudonym=pseudonymiser.person(bsn), role=person.role)
+            PersonRef(pseudonym=pseudonymiser.person(bsn), role=person.role)
             for person, bsn in zip(submission.persons, identifiers.bsns, strict=True)
         ),
         pseudonym_key_id=pseudonymiser.key_id,

@@ -17,7 +17,6 @@ from contracts.correction_v1 import CorrectionKind, SignalCorrectionV1
 from privacy.actors import Publisher
 from privacy.pseudonyms import Pseudonymiser, PseudonymKeyFile
 from privacy.storage.vault import Identity, IdentityVault
-from privacy.storage.vault_deposit import AnyLink
 from services import metrics
 from services.errors import FieldError, Refusal, RefusalKind, field_errors, invalid
 from services.signals.answers import (
@@ -34,6 +33,7 @@ from services.signals.answers import (
 from services.signals.identifiers import IdentifierOpener
 from services.signals.ingest_v2 import prepare_v2
 from services.signals.leak_check import identifier_leaks
+from services.signals.pending import Pending
 from services.signals.publisher import SignalEvent, SignalPublisher
 from services.signals.schemas import (
     CORRECTION_NOT_FREE_TEXT,
@@ -45,47 +45,6 @@ from services.signals.schemas import (
 from services.signals.store import ReceiptBook
 
 _submission = TypeAdapter(SignalSubmission)
-
-
-class _Pending:
-    """A signal that passed validation, with its place in the request and its identifiers
-    (which go to the identity vault and nowhere else)."""
-
-    def __init__(
-        self,
-        receipts: ReceiptBook,
-        index: int,
-        event: SignalEvent,
-        reported_by_publisher: bool,
-        identity: Identity,
-    ) -> None:
-        self.receipts = receipts
-        self.index = index
-        self._event = event
-        self.reported_by_publisher = reported_by_publisher
-        self.identity = identity
-        self._fingerprint: str | None = None
-
-    @property
-    def event(self) -> SignalEvent:
-        return self._event
-
-    def known_as(self, known_as: tuple[AnyLink, ...]) -> None:
-        """The household as the radar first knew it; a copy of the event only if it changes
-        (most households are known under the current key: no copy)."""
-        if known_as != self._event.known_as:
-            self._event = self._event.model_copy(update={"known_as": known_as})
-            self._fingerprint = None
-
-    def fingerprint(self) -> str:
-        """What the publisher said, under the pseudonyms the radar first knew (so a signal
-        re-sent after a key rotation is still recognised as the same signal); computed once
-        per event (a keyed hash of its canonical JSON: a tenth of ingest's time, twice)."""
-        if self._fingerprint is None:
-            self._fingerprint = self.receipts.fingerprint(
-                self._event.canonical(), self.reported_by_publisher
-            )
-        return self._fingerprint
 
 
 class Ingest:
@@ -130,7 +89,7 @@ class Ingest:
         received_at = self.clock()
         pseudonymiser = self.pseudonyms.pseudonymiser()  # one key version for the request
         results: list[SignalResult | None] = [None] * len(raw_signals)
-        pending: list[_Pending] = []
+        pending: list[Pending] = []
         for index, raw in enumerate(raw_signals):
             verdict = (
                 prepare_v2(self.opener, publisher, raw, received_at, pseudonymiser)
@@ -140,7 +99,7 @@ class Ingest:
             if isinstance(verdict, SignalResult):
                 results[index] = verdict
             else:
-                pending.append(_Pending(self.receipts, index, *verdict))
+                pending.append(Pending(self.receipts, index, *verdict))
         try:
             pending = self._without_duplicates(pending, results, pseudonymiser)
             # The vault first: a signal is never published without its identity held.
@@ -150,7 +109,9 @@ class Ingest:
         for item, known_as in zip(pending, links, strict=True):
             item.known_as(known_as)
         if pending:
-            deliveries = self.publisher.publish([p.event for p in pending])
+            deliveries = self.publisher.publish(
+                [p.event for p in pending], [p.value() for p in pending]
+            )
             try:
                 self.receipts.record(
                     (p.event, p.fingerprint())
@@ -199,10 +160,10 @@ class Ingest:
 
     def _without_duplicates(
         self,
-        pending: list[_Pending],
+        pending: list[Pending],
         results: list[SignalResult | None],
         pseudonymiser: Pseudonymiser,
-    ) -> list[_Pending]:
+    ) -> list[Pending]:
         known = self.receipts.known(p.event.event_id for p in pending)
         resent = [p for p in pending if p.event.event_id in known]
         # A re-sent signal is compared under the pseudonyms the radar first knew (the vault
@@ -211,8 +172,8 @@ class Ingest:
             resent, self.vault.links([p.identity for p in resent], pseudonymiser), strict=True
         ):
             item.known_as(known_as)
-        fresh: list[_Pending] = []
-        seen_in_request: dict[UUID, _Pending] = {}
+        fresh: list[Pending] = []
+        seen_in_request: dict[UUID, Pending] = {}
         for item in pending:
             event_id = item.event.event_id
             first = seen_in_request.get(event_id)

@@ -20,7 +20,8 @@ in place once (services/signals/receipt_format.py).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +52,9 @@ _FINGERPRINTS_OF = select(ingest_receipts.c.event_id, ingest_receipts.c.fingerpr
     ingest_receipts.c.event_id.in_(bindparam("event_ids", expanding=True))
 )
 """Built once: building `IN (...)` anew per request cost SQLAlchemy more than the query."""
+_RECEIVED = frozenset({"received_at"})
+_RECEIVED_AND_REPORTED = frozenset({"received_at", "reported_at"})
+"""The times the radar fills in itself, left out of a fingerprint."""
 
 
 @dataclass(frozen=True)
@@ -68,11 +72,17 @@ class CorrectionReceipt:
     fingerprint: str
 
 
-def content_hash(message: BaseModel, radar_times: set[str]) -> str:
+def content_hash(message: BaseModel, radar_times: AbstractSet[str]) -> str:
     """An unkeyed hash of what a publisher said, without the times the radar fills in: never
     stored as it is (see receipt_format.keyed_fingerprint)."""
-    content = message.model_dump(mode="json", exclude=radar_times)
-    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return json_content_hash(message.model_dump(mode="json"), radar_times)
+
+
+def json_content_hash(content: Mapping[str, Any], radar_times: AbstractSet[str]) -> str:
+    """`content_hash` of a message's JSON form (`model_dump(mode="json")`), the same digest:
+    ingest dumps each event once, for its record and this hash."""
+    kept = {name: value for name, value in content.items() if name not in radar_times}
+    return hashlib.sha256(orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 class ReceiptBook:
@@ -91,11 +101,12 @@ class ReceiptBook:
         with database.schema_lock():
             return cls(engine, sealer or database.row_sealer(engine))
 
-    def fingerprint(self, event: SignalEventV1 | SignalEventV2, reported_by_publisher: bool) -> str:
-        """What the publisher said (pseudonymised), keyed, without the times the radar fills
-        in itself: the receipt time, and reported-at when the publisher left it out."""
-        radar_times = {"received_at"} if reported_by_publisher else {"received_at", "reported_at"}
-        return keyed_fingerprint(self.digests, content_hash(event, radar_times))
+    def fingerprint(self, content: Mapping[str, Any], reported_by_publisher: bool) -> str:
+        """What the publisher said (a signal event's JSON form, pseudonymised), keyed, without
+        the times the radar fills in itself: the receipt time, and reported-at when the
+        publisher left it out."""
+        radar_times = _RECEIVED if reported_by_publisher else _RECEIVED_AND_REPORTED
+        return keyed_fingerprint(self.digests, json_content_hash(content, radar_times))
 
     def correction_fingerprint(self, correction: SignalCorrectionV1) -> str:
         """What the publisher said in a correction, keyed, without the receipt time."""
