@@ -11,6 +11,7 @@ from uuid import UUID
 
 import structlog
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from contracts.correction_v1 import CorrectionKind
 from contracts.vocabulary import Sector, SignalType, sector_may_publish
@@ -96,9 +97,16 @@ class Readiness(BaseModel):
     )
 
 
-def receipts_unavailable() -> Refusal:
+def receipts_unavailable(error: SQLAlchemyError) -> Refusal:
     """The database with the receipts, or the identity vault, cannot be reached: nothing was
-    taken."""
+    taken. The cause is logged by kind only (a driver's message can hold parameters)."""
+    cause = error.orig if isinstance(error, DBAPIError) else None
+    log.warning(
+        "signals refused: database unavailable",
+        error=type(error).__name__,
+        cause=type(cause).__name__ if cause is not None else None,
+        code=getattr(cause, "sqlite_errorname", None) or getattr(cause, "sqlstate", None),
+    )
     return Refusal(
         RefusalKind.UNAVAILABLE,
         "database unavailable: nothing was stored",

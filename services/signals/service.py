@@ -105,7 +105,7 @@ class Ingest:
             # The vault first: a signal is never published without its identity held.
             links = self.vault.deposit([p.identity for p in pending], pseudonymiser)
         except SQLAlchemyError as error:  # cannot tell duplicates: take nothing, say retry
-            raise receipts_unavailable() from error
+            raise receipts_unavailable(error) from error
         for item, known_as in zip(pending, links, strict=True):
             item.known_as(known_as)
         if pending:
@@ -231,7 +231,7 @@ class Rectification:
             earlier = self.receipts.corrections_of(event_id)
             reused = self.receipts.correction(submission.correction_id)
         except SQLAlchemyError as error:
-            raise receipts_unavailable() from error
+            raise receipts_unavailable(error) from error
         if receipt is None:
             raise Refusal(RefusalKind.NOT_FOUND, "no signal with this event id was accepted")
         if receipt.organisation != publisher.organisation:
