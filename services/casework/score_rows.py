@@ -45,7 +45,7 @@ class SealedChanges:
 
 
 class ScoreRows:
-    """The household_scores rows one write transaction changes, kept until `flush`."""
+    """The household_scores rows one write transaction changes, kept until `write`."""
 
     def __init__(self, rows: SealedRows, connection: Connection) -> None:
         self._rows = rows
@@ -82,10 +82,6 @@ class ScoreRows:
 
     def region(self, household: str, region: str) -> None:
         self._row(household).changes["region"] = region
-
-    def flush(self) -> None:
-        """Writes every changed row: new ones inserted, stored ones updated by kind of change."""
-        self.write(self.sealed())
 
     def sealed(self) -> SealedChanges:
         """Every changed row sealed, nothing written yet: a batch seals before its first
