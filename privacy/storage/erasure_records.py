@@ -123,6 +123,21 @@ class ErasureRecords:
                     .values(through_version=version)
                 )
 
+    def through_of(self, subjects: Iterable[str]) -> dict[str, int]:
+        """The last erased version of those aggregates that have an erasure recorded."""
+        found: dict[str, int] = {}
+        with self._engine.connect() as connection:
+            for chunk in _chunks(sorted(set(subjects))):
+                rows = connection.execute(_THROUGH_OF, {"subjects": chunk}).all()
+                found.update((subject, through) for subject, through in rows)
+        return found
+
+    def cancel(self, subjects: Iterable[str]) -> None:
+        """Drops erasures that did not happen (their households had news: kept whole)."""
+        with self._engine.begin() as connection:
+            for chunk in _chunks(sorted(set(subjects))):
+                connection.execute(delete(erasures).where(erasures.c.subject.in_(chunk)))
+
     def unfinished(self) -> list[str]:
         """The households of erasures begun and not finished (a run cut short)."""
         with self._engine.connect() as connection:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +62,14 @@ def subject_keys_table(metadata: MetaData, name: str) -> Table:
     )
 
 
+class _ChangedMeanwhileError(Exception):
+    """Rolls a key destruction back: these subjects' data changed meanwhile."""
+
+    def __init__(self, subjects: set[str]) -> None:
+        super().__init__(f"{len(subjects)} subjects changed meanwhile")
+        self.subjects = subjects
+
+
 class SubjectKeyStore:
     """Creates, finds, re-wraps and destroys the data keys of one store's subjects."""
 
@@ -70,13 +78,17 @@ class SubjectKeyStore:
         self._kek = kek
         self._table = table
         self._purpose = purpose  # bound into every wrap, so a key moved between stores fails
-        self._cache: dict[str, tuple[float, bytes]] = {}
+        self._cache: dict[str, tuple[float, bytes, bytes]] = {}  # expiry, key, its wrap
         self._absent: set[str] = set()  # found without a key by `missing` (a hint only)
         self._lock = threading.Lock()
         # Built once: building `IN (...)` anew per batch cost SQLAlchemy more than the query.
         self._of_subjects = select(table).where(
             table.c.subject.in_(bindparam("subjects", expanding=True))
         )
+
+    @property
+    def table_name(self) -> str:
+        return self._table.name
 
     def key(self, subject: str, connection: Connection | None = None) -> bytes | None:
         """The subject's data key, or None when it has none (never had, or destroyed). Pass
@@ -90,9 +102,7 @@ class SubjectKeyStore:
             ).first()
         if row is None:
             return None
-        key = self._kek.unwrap(WrappedKey(row.kek_id, row.wrapped_key), self._context(subject))
-        self._remember(subject, key)
-        return key
+        return self.stored_key(subject, row.kek_id, row.wrapped_key)[0]
 
     def key_or_new(self, subject: str, connection: Connection | None = None) -> bytes:
         """The subject's data key, made (and stored wrapped) when it has none; within the
@@ -121,7 +131,7 @@ class SubjectKeyStore:
             found = self.key(subject)
             assert found is not None
             return found
-        self._remember(subject, key)
+        self._remember(subject, key, wrapped.wrapped)
         if connection is not None:
             self._forget_on_rollback(connection, [subject])
         return key
@@ -131,16 +141,26 @@ class SubjectKeyStore:
         memory). The keys of the others are fetched and remembered on the way, so the batch
         that asked needs no further round trip per subject; keys remembered for missing
         subjects are forgotten (they were destroyed)."""
+        return self._look_up(subjects)[0]
+
+    def gone_or_replaced(self, subjects: Iterable[str]) -> set[str]:
+        """As `missing`, and also the subjects whose stored key is another than the one this
+        process remembered (destroyed, then made anew elsewhere): what this process holds of
+        them was read or written under a key that no longer exists."""
+        gone, replaced = self._look_up(subjects)
+        return gone | replaced
+
+    def _look_up(self, subjects: Iterable[str]) -> tuple[set[str], set[str]]:
         asked = set(subjects)
         if not asked:
-            return set()
+            return set(), set()
         with self._engine.connect() as connection:
             rows = connection.execute(self._of_subjects, {"subjects": list(asked)}).all()
-        for row in rows:
-            key = self._kek.unwrap(
-                WrappedKey(row.kek_id, row.wrapped_key), self._context(row.subject)
-            )
-            self._remember(row.subject, key)
+        replaced = {
+            row.subject
+            for row in rows
+            if self.stored_key(row.subject, row.kek_id, row.wrapped_key)[1]
+        }
         gone = asked - {row.subject for row in rows}
         with self._lock:
             dropped = [self._cache.pop(subject, None) for subject in gone]
@@ -148,7 +168,20 @@ class SubjectKeyStore:
                 self._absent.clear()
             self._absent.update(gone)
         forget_ciphers(entry[1] for entry in dropped if entry is not None)
-        return gone
+        return gone, replaced
+
+    def stored_key(self, subject: str, kek_id: str, wrapped: bytes) -> tuple[bytes, bool]:
+        """The data key of a stored row, and whether it replaced another key this process
+        remembered for the subject. The remembered key is used when the row is the one it
+        came from (no unwrap: with a KMS that is a round trip); otherwise the row's key is
+        unwrapped and remembered."""
+        with self._lock:
+            found = self._cache.get(subject)
+        if found is not None and found[2] == wrapped:
+            return found[1], False
+        key = self._kek.unwrap(WrappedKey(kek_id, wrapped), self._context(subject))
+        self._remember(subject, key, wrapped)
+        return key, found is not None and found[1] != key
 
     def prefetch(self, subjects: Iterable[str]) -> None:
         """Fetches, in one query, the keys of those subjects not already in memory (a batch
@@ -224,8 +257,8 @@ class SubjectKeyStore:
             )
         with self._lock:
             self._absent.difference_update(made)
-        for subject, key in made.items():
-            self._remember(subject, key)
+        for row in rows:
+            self._remember(row["subject"], made[row["subject"]], row["wrapped_key"])
         self._forget_on_rollback(connection, list(made))
         return made, rows
 
@@ -246,16 +279,46 @@ class SubjectKeyStore:
         no copy of the wrapped key in the database file (SQLite secure_delete, PostgreSQL
         VACUUM FULL), so the ciphertext left behind cannot be opened by anyone, ever."""
         chosen = sorted(set(subjects))
-        with self._lock:
-            dropped = [self._cache.pop(subject, None) for subject in chosen]
-        forget_ciphers(entry[1] for entry in dropped if entry is not None)
+        self._forget_cached(chosen)
         if not chosen:
             return 0
         with erasing(self._engine, [self._table]) as connection:
-            destroyed = connection.execute(
-                delete(self._table).where(self._table.c.subject.in_(chosen))
-            ).rowcount
-        return int(destroyed)
+            return self._delete(chosen, connection)
+
+    def destroy_unless(
+        self, subjects: Iterable[str], changed: Callable[[], Collection[str]]
+    ) -> set[str]:
+        """Destroys the subjects' keys (as `destroy`) except those of subjects whose data
+        changed meanwhile; returns the subjects spared. `changed` is asked while the key rows
+        are deleted and not yet committed: a writer that sealed under one of them has either
+        committed by then (and `changed` sees it) or cannot commit until this transaction
+        ends, and then finds the key gone (services/ledger/sealing.py). What `changed` names
+        keeps its key: the destruction is rolled back and done again without it."""
+        chosen = set(subjects)
+        spared: set[str] = set()
+        while chosen:
+            self._forget_cached(chosen)
+            try:
+                with erasing(self._engine, [self._table]) as connection:
+                    self._delete(sorted(chosen), connection)
+                    now_changed = set(changed()) & chosen
+                    if now_changed:
+                        raise _ChangedMeanwhileError(now_changed)
+            except _ChangedMeanwhileError as spare:
+                spared |= spare.subjects
+                chosen -= spare.subjects
+                continue
+            break
+        return spared
+
+    def _delete(self, chosen: list[str], connection: Connection) -> int:
+        deleted = connection.execute(delete(self._table).where(self._table.c.subject.in_(chosen)))
+        return int(deleted.rowcount)
+
+    def _forget_cached(self, subjects: Iterable[str]) -> None:
+        with self._lock:
+            dropped = [self._cache.pop(subject, None) for subject in subjects]
+        forget_ciphers(entry[1] for entry in dropped if entry is not None)
 
     def rewrap(self) -> int:
         """Re-wraps every data key under the KEK's current version (after a KEK rotation);
@@ -315,11 +378,11 @@ class SubjectKeyStore:
         forget_ciphers([found[1]])
         return None
 
-    def _remember(self, subject: str, key: bytes) -> None:
+    def _remember(self, subject: str, key: bytes, wrapped: bytes) -> None:
         with self._lock:
             dropped = []
             if len(self._cache) >= KEY_CACHE_SIZE:
                 dropped = [entry[1] for entry in self._cache.values()]
                 self._cache.clear()
-            self._cache[subject] = (time.monotonic() + KEY_CACHE_SECONDS, key)
+            self._cache[subject] = (time.monotonic() + KEY_CACHE_SECONDS, key, wrapped)
         forget_ciphers(k for k in dropped if k != key)

@@ -26,12 +26,12 @@ from privacy.storage.subject_keys import SubjectKeyStore, subject_keys_table
 from services.database import Database
 from services.ledger.application import SignalLedger
 from services.ledger.notifications import ErasedEventError, NotificationLog
-from services.ledger.pg_insert import use_array_inserts
+from services.ledger.recorders import fence_recorder, use_ledger_recorders
+from services.ledger.sealing import ENCRYPTED, KeyFence, bound_to
 from services.ledger.shared_reads import SharedReads
 from services.ledger.typed_mapper import TypedMapper
 
 AGGREGATE_CACHE_SIZE = 2000
-ENCRYPTED = b"\x01rse"  # marks an encrypted state; states written before encryption are JSON
 
 key_metadata = MetaData()
 event_subject_keys = subject_keys_table(key_metadata, "event_subject_keys")
@@ -47,7 +47,7 @@ class SubjectEncryptingMapper(TypedMapper):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         stored = super().to_stored_event(domain_event)
         key = self.keys.key_or_new(str(stored.originator_id))
-        sealed = seal(key, stored.state, _bound_to(stored))
+        sealed = seal(key, stored.state, bound_to(stored))
         return StoredEvent(
             stored.originator_id, stored.originator_version, stored.topic, ENCRYPTED + sealed
         )
@@ -65,7 +65,7 @@ class SubjectEncryptingMapper(TypedMapper):
         if key is None:
             raise ErasedEventError("this event's household was erased (retention)")
         try:
-            plain = unseal(key, state[len(ENCRYPTED) :], _bound_to(stored_event))
+            plain = unseal(key, state[len(ENCRYPTED) :], bound_to(stored_event))
         except UnreadableError as error:
             raise ErasedEventError("this event's key was destroyed (retention)") from error
         return StoredEvent(
@@ -87,6 +87,7 @@ class EncryptedSignalLedger(SignalLedger):
         self.subject_keys = keys  # before the application builds its mapper
         self.erasures = erasures  # what retention erased, so that nothing writes it back
         super().__init__(env=env)
+        fence_recorder(self.recorder, KeyFence(keys, keys.table_name))
 
     def construct_mapper(self) -> Mapper[UUID]:
         return SubjectEncryptingMapper(self.construct_transcoder(), self.subject_keys)
@@ -104,7 +105,8 @@ class EncryptedSignalLedger(SignalLedger):
         return NotificationLog(self.recorder, self.mapper, self.prepare_reading, shared)
 
     def unreadable_among(self, aggregate_ids: Sequence[UUID]) -> set[UUID]:
-        return {UUID(s) for s in self.subject_keys.missing(str(i) for i in aggregate_ids)}
+        ids = (str(i) for i in aggregate_ids)
+        return {UUID(s) for s in self.subject_keys.gone_or_replaced(ids)}
 
 
 def open_ledger(database: Database, engine: Engine | None = None) -> EncryptedSignalLedger:
@@ -119,17 +121,9 @@ def open_ledger(database: Database, engine: Engine | None = None) -> EncryptedSi
     env = database.eventsourcing_env()
     env["AGGREGATE_CACHE_MAXSIZE"] = str(AGGREGATE_CACHE_SIZE)
     env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
-    use_array_inserts(env)
+    use_ledger_recorders(env)
     with database.schema_lock():
         engine = engine or database.engine()
         kek = database.key_encryption_key()
         keys = SubjectKeyStore(engine, kek, event_subject_keys, "event-store")
         return EncryptedSignalLedger(env, keys, ErasureRecords(engine, kek))
-
-
-def _bound_to(stored: StoredEvent) -> bytes:
-    """What a state's ciphertext is bound to: moved to another place in the log, it fails."""
-    return (
-        f"signal-radar/event-state|v1|{stored.originator_id}|"
-        f"{stored.originator_version}|{stored.topic}"
-    ).encode()

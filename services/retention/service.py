@@ -7,15 +7,25 @@ household's events, even ones it read before), then the household's keys in the 
 are destroyed (after which nothing can read its events, ever), then projections and the vault
 are purged, then the record is marked finished (a run cut short before that is finished by the
 next: the record keeps the household's pseudonym, wrapped, until then), then the enforcement
-is recorded with counts only. Kafka keeps signals no longer than the shortest period (the policy
-checks the topic's retention), and the audit chain covers the stored bytes, so `radar audit
-verify` still passes afterwards.
+is recorded with counts only.
+
+A household can get a new signal while this runs: found expired, then a signal recorded
+before its key is destroyed. Erasing it then would erase that signal too, sealed under the
+old key, and nobody would know. So the erasure records the versions the expiry was judged on,
+the keys are destroyed only where nothing was recorded since (asked while the key rows are
+held: SubjectKeyStore.destroy_unless), and a household with news is kept whole, its erasure
+record dropped: its retention period starts again from the new signal. A key made after an
+erasure (the signals since, in a run cut short and finished later) is never destroyed.
+
+Kafka keeps signals no longer than the shortest period (the policy checks the topic's
+retention), and the audit chain covers the stored bytes, so `radar audit verify` still passes
+afterwards.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -23,6 +33,7 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import StoredEvent
 
 from privacy.retention import RetentionKind, RetentionPolicy
 from privacy.storage.erasure_records import Erasure
@@ -61,6 +72,7 @@ class Expired:
     household: str
     kind: RetentionKind
     last_activity: datetime
+    through: Mapping[str, int]  # per aggregate (household, case), the version judged expired
 
 
 @dataclass
@@ -86,7 +98,10 @@ def expired_households(
         kind = policy.kind_of(is_case_data(case))
         latest = last_activity(household, case)
         if policy.expired(kind, latest, now):
-            expired.append(Expired(household.pseudonym, kind, latest))
+            through = {str(household.id): household.version}
+            if case is not None:
+                through[str(case.id)] = case.version
+            expired.append(Expired(household.pseudonym, kind, latest, through))
     return checked, expired
 
 
@@ -110,19 +125,22 @@ def enforce(
     if not expired:
         return report
     pseudonyms = [e.household for e in expired]
-    aggregates = [i for p in pseudonyms for i in (household_id(p), case_id(p))]
-    report.events_erased = sum(len(ledger.notifications.stored_events_of(i)) for i in aggregates)
+    report.events_erased = _events_of(expired)
     if dry_run:
         report.rows_purged = sum(store.count_households(pseudonyms) for store in stores)
         report.identities_purged = sum(vault.count_household(p) for p in pseudonyms)
         return report
     # from here on, no read model writes these events (privacy/storage/erasure_records.py)
-    ledger.erasures.begin(_erasure_of(ledger, p) for p in pseudonyms)
-    _erase(ledger, stores, vault, pseudonyms, report)
+    ledger.erasures.begin(Erasure(e.household, e.through) for e in expired)
+    kept = _erase(ledger, stores, vault, pseudonyms, report)
+    erased = [e for e in expired if e.household not in kept]
+    report.expired = Counter(str(e.kind) for e in erased)
+    report.events_erased = _events_of(erased)
     _record(ledger, policy, now, report)
     log.info(
         "retention enforced",
         households=sum(report.expired.values()),
+        kept_for_new_signals=len(kept),
         events_erased=report.events_erased,
         rows_purged=report.rows_purged,
         identities_purged=report.identities_purged,
@@ -130,14 +148,9 @@ def enforce(
     return report
 
 
-def _erasure_of(ledger: EncryptedSignalLedger, household: str) -> Erasure:
-    """The household's erasure: the last stored version of each of its aggregates."""
-    through: dict[str, int] = {}
-    for aggregate_id in (household_id(household), case_id(household)):
-        stored = ledger.notifications.stored_events_of(aggregate_id)
-        if stored:
-            through[str(aggregate_id)] = stored[-1].originator_version
-    return Erasure(household, through)
+def _events_of(expired: Sequence[Expired]) -> int:
+    """How many events the erasure of these households takes (versions count from 1)."""
+    return sum(sum(e.through.values()) for e in expired)
 
 
 def _erase(
@@ -146,20 +159,60 @@ def _erase(
     vault: IdentityVault,
     households: Sequence[str],
     report: EnforcementReport,
-) -> None:
+) -> set[str]:
     """Erases households whose erasure is recorded (`ErasureRecords.begin`): their keys
     destroyed first (nothing reads their events after that), then their rows and identities
     purged (a read model that read the events before cannot write them back: the record
-    stops it), then the record marked finished. Cut short anywhere, the next run repeats it."""
+    stops it), then the record marked finished. Cut short anywhere, the next run repeats it.
+    Returns the households kept: recorded something since the versions their erasure took."""
     if not households:
-        return
-    subjects = [str(i) for h in households for i in (household_id(h), case_id(h))]
-    ledger.subject_keys.destroy(subjects)
+        return set()
+    subjects_of = {h: [str(household_id(h)), str(case_id(h))] for h in households}
+    household_of = {s: h for h, subjects in subjects_of.items() for s in subjects}
+    through = ledger.erasures.through_of(household_of)
+    old_keys = _under_old_keys(ledger, through)
+
+    def with_news() -> set[str]:
+        news = {household_of[s] for s in old_keys if _last_version(ledger, s) > through[s]}
+        return {s for h in news for s in subjects_of[h]}
+
+    kept_subjects = ledger.subject_keys.destroy_unless(old_keys, with_news)
+    kept = {household_of[s] for s in kept_subjects}
+    ledger.erasures.cancel(s for h in kept for s in subjects_of[h])
+    erased = [h for h in households if h not in kept]
+    subjects = [s for h in erased for s in subjects_of[h]]
     ledger.erasures.extend(_last_unreadable(ledger, subjects))
     for store in stores:
-        report.rows_purged += store.forget_households(households)
-    report.identities_purged += sum(vault.forget_household(h) for h in households)
+        report.rows_purged += store.forget_households(erased)
+    report.identities_purged += sum(vault.forget_household(h) for h in erased)
     ledger.erasures.finish(subjects)
+    return kept
+
+
+def _under_old_keys(ledger: EncryptedSignalLedger, through: Mapping[str, int]) -> list[str]:
+    """The aggregates whose stored key is the one their erased events were sealed under (not
+    gone already, nor made since: a run cut short destroyed the old one, signals since have a
+    new one, which stays)."""
+    ledger.subject_keys.missing(through)  # the keys as stored now, not as remembered
+    old = []
+    for subject, version in through.items():
+        erased = ledger.recorder.select_events(UUID(subject), lte=version, desc=True, limit=1)
+        if not erased or _opens(ledger, erased[0]):
+            old.append(subject)
+    return old
+
+
+def _opens(ledger: EncryptedSignalLedger, stored: StoredEvent) -> bool:
+    try:
+        ledger.mapper.to_domain_event(stored)
+    except ErasedEventError:
+        return False
+    return True
+
+
+def _last_version(ledger: EncryptedSignalLedger, subject: str) -> int:
+    last = ledger.recorder.select_events(UUID(subject), desc=True, limit=1)
+    return last[0].originator_version if last else 0
 
 
 def _last_unreadable(ledger: EncryptedSignalLedger, subjects: Sequence[str]) -> dict[str, int]:
@@ -169,9 +222,7 @@ def _last_unreadable(ledger: EncryptedSignalLedger, subjects: Sequence[str]) -> 
     last: dict[str, int] = {}
     for subject in subjects:
         for stored in reversed(ledger.notifications.stored_events_of(UUID(subject))):
-            try:
-                ledger.mapper.to_domain_event(stored)
-            except ErasedEventError:
+            if not _opens(ledger, stored):
                 last[subject] = stored.originator_version
                 break
     return last

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient
 
+from privacy.storage.vault import IdentityVault
+from services import bootstrap
 from services.audit.settings import AuditSettings
 from services.database import Database
 from services.schema.migrate import upgrade_database
@@ -31,6 +33,12 @@ def kafka(topic: str) -> Iterator[TopicProbe]:
     probe = TopicProbe(topic)
     yield probe
     probe.close()
+
+
+@pytest.fixture
+def vault(tmp_path: Path, database: Database) -> IdentityVault:
+    """The identity vault on the test's database, as the radar's processes open it."""
+    return bootstrap.identity_vault(Settings(data_dir=tmp_path / "data", database_url=database.url))
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +22,6 @@ from privacy.retention import RetentionPolicy
 from privacy.storage.erasure_records import erased_places, erasures
 from privacy.storage.vault import IdentityVault
 from radar.household import household_id
-from services import bootstrap
 from services.database import Database
 from services.feedback.store import FeedbackStore
 from services.ledger.application import SignalBatch
@@ -31,7 +29,6 @@ from services.ledger.store import open_ledger
 from services.projections.positions import PositionedTables
 from services.projections.projector import Projector, rebuild
 from services.retention.service import EnforcementReport, enforce
-from services.settings import Settings
 from services.timelines import store as timeline_store
 from tests.support.inspection import database_bytes
 from tests.support.radar_fixtures import FAMILY, OTHER_FAMILY, SOURCE, Radar, signal
@@ -46,11 +43,6 @@ def radar(database: Database) -> Iterator[Radar]:
     radar = Radar(database)
     yield radar
     radar.close()
-
-
-@pytest.fixture
-def vault(tmp_path: Path, database: Database) -> IdentityVault:
-    return bootstrap.identity_vault(Settings(data_dir=tmp_path / "data", database_url=database.url))
 
 
 def _record_without_projecting(radar: Radar) -> None:

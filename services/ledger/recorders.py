@@ -1,5 +1,6 @@
-"""The ledger's PostgreSQL recorder: the library's, but a batch's events are inserted as four
-plain arrays (ids, versions, topics, states) instead of one array of a composite type.
+"""The ledger's recorders: the library's, with the key fence (services/ledger/sealing.py) run
+inside every transaction that inserts events, and on PostgreSQL a batch's events inserted as
+four plain arrays (ids, versions, topics, states) instead of one array of a composite type.
 
 psycopg dumps an array of composites in Python, value by value: in the in-process profile of
 the aggregator on PostgreSQL that was a sixth of a batch (`array._dump_list`). Arrays of uuid,
@@ -15,17 +16,37 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from services.ledger.sealing import KeyFence
+
 RECORDER_TOPIC_VARIABLE = "PROCESS_RECORDER_TOPIC"  # the library's factory reads it
+
+
+class FencedSQLiteProcessRecorder(SQLiteProcessRecorder):
+    """The library's SQLite process recorder; after the insert (the write lock held), the
+    key fence, when the ledger gave it one."""
+
+    fence: KeyFence | None = None
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        returning = super()._insert_events(c, stored_events, **kwargs)
+        if self.fence is not None:
+            self.fence.check(c, stored_events, postgres=False)
+        return returning
 
 
 class ArrayInsertProcessRecorder(PostgresProcessRecorder):
     """The library's process recorder (events and tracking in one transaction), its events
-    inserted from plain arrays."""
+    inserted from plain arrays, the key fence first (its rows held until the commit)."""
+
+    fence: KeyFence | None = None
 
     def __init__(
         self,
@@ -47,6 +68,13 @@ class ArrayInsertProcessRecorder(PostgresProcessRecorder):
             id_type=Identifier(datastore.originator_id_type),
         )
 
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        if self.fence is not None and stored_events:
+            self.fence.check(curs, stored_events, postgres=True)
+        super()._insert_events(curs, stored_events, **kwargs)
+
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
     ) -> None:
@@ -65,7 +93,16 @@ class ArrayInsertProcessRecorder(PostgresProcessRecorder):
         )
 
 
-def use_array_inserts(env: dict[str, str]) -> None:
-    """Makes an eventsourcing environment on PostgreSQL build this recorder."""
-    if env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+def use_ledger_recorders(env: dict[str, str]) -> None:
+    """Makes an eventsourcing environment build these recorders."""
+    module = env.get("PERSISTENCE_MODULE")
+    if module == "eventsourcing.postgres":
         env[RECORDER_TOPIC_VARIABLE] = get_topic(ArrayInsertProcessRecorder)
+    elif module == "eventsourcing.sqlite":
+        env[RECORDER_TOPIC_VARIABLE] = get_topic(FencedSQLiteProcessRecorder)
+
+
+def fence_recorder(recorder: object, fence: KeyFence) -> None:
+    """Gives the ledger's recorder its fence (the library builds it, without arguments of ours)."""
+    if isinstance(recorder, FencedSQLiteProcessRecorder | ArrayInsertProcessRecorder):
+        recorder.fence = fence
