@@ -14,6 +14,7 @@ import threading
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
 
 from privacy.access_review import ReviewPolicy
 from privacy.identifier_keys import IdentifierKeyring
@@ -22,6 +23,7 @@ from privacy.purposes import PurposeRegister
 from privacy.retention import RetentionPolicy
 from privacy.storage.access_log_refusals import AuthRefusalLog
 from privacy.storage.erasure_records import ErasureRecords
+from privacy.storage.sealed_rows import RowSealer
 from privacy.storage.subject_keys import SubjectKeyStore
 from services import metrics
 from services.audit.checkpoint_topic import CheckpointPublisher
@@ -72,7 +74,7 @@ from services.parts import identity_vault as identity_vault
 from services.parts import pseudonyms as pseudonyms
 from services.parts import token_authority as token_authority
 from services.projections.projector import Follower, Projector
-from services.projections.read_model import ReadModel
+from services.projections.read_model import HouseholdReadModel, ReadModel
 from services.referrals.routes import referral_router
 from services.referrals.store import ReferralStore
 from services.replicas import ReplicaWatch
@@ -310,16 +312,20 @@ def read_models(db: Database) -> list[ReadModel]:
     rebuild or an audit replay makes them anew."""
     engine = db.engine()
     with db.schema_lock():
-        sealer = db.row_sealer(engine)
-        return [
-            TimelineStore(engine, sealer),
-            WorklistStore(engine, sealer),
-            SafetyStore(engine, sealer),
-            LeadTimeStore(engine, sealer),
-            ReferralStore(engine, sealer),
-            HandleWithCareStore(engine, sealer),
-            FeedbackStore(engine, sealer),
-        ]
+        return [*read_models_on(engine, db.row_sealer(engine))]
+
+
+def read_models_on(engine: Engine, sealer: RowSealer) -> list[HouseholdReadModel]:
+    """Every read model on this engine, sealing under `sealer` (retention purges them all)."""
+    return [
+        TimelineStore(engine, sealer),
+        WorklistStore(engine, sealer),
+        SafetyStore(engine, sealer),
+        LeadTimeStore(engine, sealer),
+        ReferralStore(engine, sealer),
+        HandleWithCareStore(engine, sealer),
+        FeedbackStore(engine, sealer),
+    ]
 
 
 def access_review(

@@ -77,6 +77,19 @@ class ReadModel(Protocol):
         ...
 
 
+class HouseholdReadModel(ReadModel, Protocol):
+    """A read model with rows about households (every one the projector keeps): retention
+    purges them."""
+
+    def count_households(self, households: Sequence[str]) -> int:
+        """How many rows `forget_households` would delete (a retention dry run)."""
+        ...
+
+    def forget_households(self, households: Sequence[str]) -> int:
+        """Deletes every row about these households (retention); returns how many."""
+        ...
+
+
 @runtime_checkable
 class BuiltFresh(Protocol):
     """A read model that rebuilds into fresh tables and swaps them in (a bulk load while the

@@ -9,9 +9,6 @@ import typer
 
 from privacy.retention import RetentionPolicy
 from services import bootstrap, metrics
-from services.casework.monitoring_store import SafetyStore
-from services.casework.store import WorklistStore
-from services.feedback.store import FeedbackStore
 from services.gate import Clock
 from services.ledger.store import open_ledger
 from services.logs import command_settings
@@ -19,7 +16,6 @@ from services.oversight.log_retention import access_log_retention_command
 from services.retention.service import EnforcementReport, enforce, system_clock
 from services.settings import Settings
 from services.signals.store import ReceiptBook
-from services.timelines.store import TimelineStore
 
 retention_cli = typer.Typer(help="Retention periods and their enforcement (crypto-shredding).")
 
@@ -72,18 +68,16 @@ def enforce_once(
     """One enforcement with the settings' databases, vault and policy, at the clock's now (the
     command passes the system clock; tests and drills a later moment)."""
     db = bootstrap.database(settings)
+    engine = db.engine()
     with db.schema_lock():
         ledger = open_ledger(db)
-    engine = db.engine()
-    sealer = db.row_sealer(engine)
+        sealer = db.row_sealer(engine)
+        models = bootstrap.read_models_on(engine, sealer)  # every one: nothing left behind
     try:
         return enforce(
             ledger,
             [
-                TimelineStore(engine, sealer),
-                WorklistStore(engine, sealer),
-                SafetyStore(engine, sealer),
-                FeedbackStore(engine, sealer),
+                *models,
                 ReceiptBook.of(db, engine, sealer),
                 sealer,  # last: the keys of the rows purged above
             ],

@@ -22,10 +22,12 @@ from privacy.storage.vault import Identity
 from radar.case_referral import ReferralRecorded
 from radar.safety import NETHERLANDS
 from services import bootstrap
+from services.casework.lead_time_store import LEAD_TIME_PROJECTION
 from services.database import Database
 from services.oversight.identity import NOT_REFERRED
 from services.projections.projector import Projector, rebuild
 from services.referrals.store import BODY_FIELDS, ReferralStore
+from services.retention.cli import enforce_once
 from services.settings import Settings
 from tests.support.aggregating import InProcessAggregator
 from tests.support.radar_fixtures import FAMILY, Harness, radar_query_harness
@@ -271,4 +273,35 @@ def test_a_referral_the_radar_refuses_names_the_field_and_changes_nothing(
     entries = harness.entries_after(before)
     assert [e["outcome"] for e in entries] == ["deny"] * 7, "the domain's 4, school, OM, VT"
     assert harness.radar.events(ReferralRecorded) == []
+    assert _feed(harness, referrals)["items"] == []
+
+
+def test_at_the_end_of_retention_the_referral_goes_with_the_household_from_every_read_model(
+    harness: Harness,
+    member: InProcessAggregator,
+    referrals: ReferralStore,
+    database: Database,
+    tmp_path: Path,
+) -> None:
+    """`radar retention enforce` at a moment past even the case data's period: the referral,
+    the report's lead time and every other row about the household are gone, and the OM's
+    feed no longer has the referral."""
+    ids = _story(member)
+    made = harness.post(
+        f"/v1/households/{FAMILY}/referrals",
+        _referral(_assess(harness, ids["report"]), [ids["police"]]),
+        role=ASSESSOR,
+    )
+    assert made.status_code == 201, made.text
+    assert len(_feed(harness, referrals)["items"]) == 1
+    models = bootstrap.read_models(database)
+    for model in models:  # as the projector keeps them
+        Projector(harness.radar.ledger, model, batch_size=50).catch_up()
+    held = {m.name for m in models if m.count_households([FAMILY])}
+    assert {referrals.name, LEAD_TIME_PROJECTION} <= held, "the story left rows to erase"
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=database.url)
+    report = enforce_once(settings, clock=lambda: datetime.now(UTC) + timedelta(days=100 * 365))
+    assert dict(report.expired) == {"case_data": 1}
+    assert [m.name for m in models if m.count_households([FAMILY])] == []
     assert _feed(harness, referrals)["items"] == []
